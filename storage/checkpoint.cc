@@ -1,0 +1,210 @@
+#include "storage/checkpoint.h"
+
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <vector>
+
+#include "storage/strings.h"
+
+namespace innsyn::storage {
+namespace {
+
+constexpr std::string_view kSignatureDash = "\xe2\x80\x94 ";  // "— "
+constexpr uint8_t kEd25519Algorithm = 0x01;
+constexpr size_t kEd25519PublicKeyBytes = 32;
+constexpr size_t kEd25519SignatureBytes = 64;
+constexpr size_t kKeyIdBytes = 4;
+constexpr std::string_view kChainExtension = "chain ";
+
+std::string KeyId(std::string_view name, std::string_view public_key) {
+  std::string material = StrCat(name, "\n");
+  material.push_back(static_cast<char>(kEd25519Algorithm));
+  material.append(public_key);
+  Hash h = Sha256(material);
+  return std::string(AsBytes(h).substr(0, kKeyIdBytes));
+}
+
+struct PkeyFree {
+  void operator()(EVP_PKEY* key) const { EVP_PKEY_free(key); }
+};
+using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
+
+absl::StatusOr<PkeyPtr> ReadOrCreateKey(const std::string& path, bool create) {
+  if (FILE* f = std::fopen(path.c_str(), "r")) {
+    EVP_PKEY* key = PEM_read_PrivateKey(f, nullptr, nullptr, nullptr);
+    std::fclose(f);
+    if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_ED25519) {
+      EVP_PKEY_free(key);
+      return absl::DataLossError(StrCat(path, ": not an Ed25519 private key in PEM"));
+    }
+    return PkeyPtr(key);
+  }
+  if (!create) return absl::NotFoundError(StrCat(path, ": checkpoint key missing"));
+  PkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
+  if (!key) return absl::InternalError("Ed25519 key generation failed");
+  std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) return absl::PermissionDeniedError(StrCat("cannot create ", tmp));
+  FILE* f = fdopen(fd, "w");
+  bool written = PEM_write_PrivateKey(f, key.get(), nullptr, nullptr, 0, nullptr, nullptr) == 1;
+  written = std::fflush(f) == 0 && ::fsync(fd) == 0 && written;
+  std::fclose(f);
+  if (!written || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    return absl::InternalError(StrCat("cannot write ", path));
+  }
+  return key;
+}
+
+absl::StatusOr<std::string> RawPublicKey(EVP_PKEY* key) {
+  std::string out(kEd25519PublicKeyBytes, '\0');
+  size_t length = out.size();
+  if (EVP_PKEY_get_raw_public_key(key, reinterpret_cast<unsigned char*>(out.data()),
+                                  &length) != 1 ||
+      length != kEd25519PublicKeyBytes) {
+    return absl::InternalError("cannot read the Ed25519 public key");
+  }
+  return out;
+}
+
+absl::StatusOr<Hash> DecodeHashLine(std::string_view line, std::string_view what) {
+  std::optional<std::string> bytes = Base64Decode(line);
+  std::optional<Hash> hash = bytes ? HashFromBytes(*bytes) : std::nullopt;
+  if (!hash) return absl::InvalidArgumentError(StrCat("checkpoint ", what, " is not base64 of 32 bytes"));
+  return *hash;
+}
+
+absl::StatusOr<CheckpointBody> ParseBody(std::string_view text) {
+  std::vector<std::string_view> lines = Split(text, '\n');
+  // The body ends with a newline, so the last split element is empty.
+  if (lines.size() < 4 || !lines.back().empty()) {
+    return absl::InvalidArgumentError("checkpoint needs origin, size and root lines");
+  }
+  CheckpointBody body;
+  body.origin = std::string(lines[0]);
+  if (body.origin.empty()) return absl::InvalidArgumentError("checkpoint origin is empty");
+  std::optional<uint64_t> tree_size = ParseDecimal(lines[1]);
+  if (!tree_size) return absl::InvalidArgumentError("checkpoint tree size is not a decimal number");
+  body.tree_size = *tree_size;
+  absl::StatusOr<Hash> root = DecodeHashLine(lines[2], "root hash");
+  if (!root.ok()) return root.status();
+  body.root_hash = *root;
+  for (size_t i = 3; i + 1 < lines.size(); ++i) {
+    if (lines[i].empty()) return absl::InvalidArgumentError("checkpoint has an empty extension line");
+    if (lines[i].starts_with(kChainExtension)) {
+      absl::StatusOr<Hash> chain = DecodeHashLine(lines[i].substr(kChainExtension.size()), "chain head");
+      if (!chain.ok()) return chain.status();
+      body.chain_head = *chain;
+    }
+  }
+  return body;
+}
+
+}  // namespace
+
+std::string FormatCheckpointBody(const CheckpointBody& body) {
+  return StrCat(body.origin, "\n", body.tree_size, "\n",
+                      Base64Encode(AsBytes(body.root_hash)), "\n", kChainExtension,
+                      Base64Encode(AsBytes(body.chain_head)), "\n");
+}
+
+void CheckpointSigner::KeyDeleter::operator()(void* key) const {
+  EVP_PKEY_free(static_cast<EVP_PKEY*>(key));
+}
+
+CheckpointSigner::~CheckpointSigner() = default;
+
+absl::StatusOr<std::unique_ptr<CheckpointSigner>> CheckpointSigner::Load(
+    const std::string& key_path, std::string key_name, bool create) {
+  if (key_name.empty() || key_name.find_first_of(" +\n") != std::string::npos) {
+    return absl::InvalidArgumentError("checkpoint key name must be non-empty without spaces or '+'");
+  }
+  absl::StatusOr<PkeyPtr> key = ReadOrCreateKey(key_path, create);
+  if (!key.ok()) return key.status();
+  absl::StatusOr<std::string> public_key = RawPublicKey(key->get());
+  if (!public_key.ok()) return public_key.status();
+  std::unique_ptr<CheckpointSigner> signer(new CheckpointSigner());
+  signer->key_.reset(key->release());
+  signer->key_name_ = std::move(key_name);
+  signer->key_id_ = KeyId(signer->key_name_, *public_key);
+  std::string encoded_key(1, static_cast<char>(kEd25519Algorithm));
+  encoded_key += *public_key;
+  signer->verifier_key_ = StrCat(signer->key_name_, "+", ToHex(signer->key_id_), "+",
+                                       Base64Encode(encoded_key));
+  return signer;
+}
+
+absl::StatusOr<std::string> CheckpointSigner::Sign(const CheckpointBody& body) const {
+  std::string text = FormatCheckpointBody(body);
+  std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+  std::string signature(kEd25519SignatureBytes, '\0');
+  size_t length = signature.size();
+  if (!ctx ||
+      EVP_DigestSignInit(ctx.get(), nullptr, nullptr, nullptr,
+                         static_cast<EVP_PKEY*>(key_.get())) != 1 ||
+      EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &length,
+                     reinterpret_cast<const unsigned char*>(text.data()), text.size()) != 1) {
+    return absl::InternalError("Ed25519 signing failed");
+  }
+  return StrCat(text, "\n", kSignatureDash, key_name_, " ",
+                      Base64Encode(key_id_ + signature), "\n");
+}
+
+absl::StatusOr<CheckpointBody> VerifyCheckpointNote(std::string_view note,
+                                                    std::string_view verifier_key) {
+  // name+keyid+key; the base64 key may itself contain '+'.
+  size_t first_plus = verifier_key.find('+');
+  size_t second_plus = first_plus == std::string_view::npos
+                           ? std::string_view::npos
+                           : verifier_key.find('+', first_plus + 1);
+  if (second_plus == std::string_view::npos) {
+    return absl::InvalidArgumentError("verifier key must be name+keyid+key");
+  }
+  const std::string_view key_parts[] = {verifier_key.substr(0, first_plus),
+                                        verifier_key.substr(first_plus + 1, second_plus - first_plus - 1),
+                                        verifier_key.substr(second_plus + 1)};
+  std::optional<std::string> key_id = FromHex(key_parts[1]);
+  std::optional<std::string> encoded = Base64Decode(key_parts[2]);
+  if (!key_id || key_id->size() != kKeyIdBytes || !encoded ||
+      encoded->size() != 1 + kEd25519PublicKeyBytes ||
+      static_cast<uint8_t>((*encoded)[0]) != kEd25519Algorithm) {
+    return absl::InvalidArgumentError("verifier key is not an Ed25519 note key");
+  }
+  std::string public_key = encoded->substr(1);
+  if (KeyId(key_parts[0], public_key) != *key_id) {
+    return absl::InvalidArgumentError("verifier key id does not match its name and key");
+  }
+  size_t split = note.find("\n\n");
+  if (split == std::string_view::npos) return absl::InvalidArgumentError("note has no signature block");
+  std::string_view text = note.substr(0, split + 1);
+  std::string_view signatures = note.substr(split + 2);
+  std::string wanted_prefix = StrCat(kSignatureDash, key_parts[0], " ");
+  for (std::string_view line : Split(signatures, '\n')) {
+    if (!line.starts_with(wanted_prefix)) continue;
+    std::optional<std::string> blob = Base64Decode(line.substr(wanted_prefix.size()));
+    if (!blob || blob->size() != kKeyIdBytes + kEd25519SignatureBytes ||
+        blob->substr(0, kKeyIdBytes) != *key_id) {
+      continue;
+    }
+    PkeyPtr key(EVP_PKEY_new_raw_public_key(
+        EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(public_key.data()),
+        public_key.size()));
+    std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
+    std::string_view signature = std::string_view(*blob).substr(kKeyIdBytes);
+    if (!key || !ctx ||
+        EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1 ||
+        EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
+                         signature.size(), reinterpret_cast<const unsigned char*>(text.data()),
+                         text.size()) != 1) {
+      return absl::DataLossError("checkpoint signature is invalid");
+    }
+    return ParseBody(text);
+  }
+  return absl::NotFoundError(StrCat("checkpoint carries no signature by ", key_parts[0]));
+}
+
+}  // namespace innsyn::storage

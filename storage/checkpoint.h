@@ -1,0 +1,66 @@
+// Signed checkpoints in the C2SP tlog-checkpoint format, signed as a C2SP
+// signed-note with Ed25519:
+//
+//   <origin>\n<tree size>\n<base64 root hash>\nchain <base64 chain head>\n
+//   \n
+//   — <key name> <base64(key id || signature)>\n
+//
+// The key id is the first 4 bytes of SHA-256(name || 0x0A || 0x01 || pubkey).
+// The verifier key string is "<name>+<hex key id>+<base64(0x01 || pubkey)>",
+// the format Go's golang.org/x/mod/sumdb/note reads.
+// CheckpointSigner is immutable after Load and thread-safe.
+#ifndef INNSYN_STORAGE_CHECKPOINT_H_
+#define INNSYN_STORAGE_CHECKPOINT_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "storage/hash.h"
+
+namespace innsyn::storage {
+
+struct CheckpointBody {
+  std::string origin;
+  uint64_t tree_size = 0;
+  Hash root_hash{};
+  Hash chain_head{};  // chain_{tree_size-1}; zero for the empty tree
+};
+
+// The note text (body) of a checkpoint, newline-terminated.
+std::string FormatCheckpointBody(const CheckpointBody& body);
+
+class CheckpointSigner {
+ public:
+  // Loads the Ed25519 private key from `key_path` (PEM), creating it with
+  // mode 0600 if it does not exist and `create` is set.
+  static absl::StatusOr<std::unique_ptr<CheckpointSigner>> Load(
+      const std::string& key_path, std::string key_name, bool create);
+  ~CheckpointSigner();
+
+  // A signed note for `body`.
+  absl::StatusOr<std::string> Sign(const CheckpointBody& body) const;
+  const std::string& verifier_key() const { return verifier_key_; }
+  const std::string& key_name() const { return key_name_; }
+
+ private:
+  CheckpointSigner() = default;
+  struct KeyDeleter {
+    void operator()(void* key) const;
+  };
+  std::unique_ptr<void, KeyDeleter> key_;  // EVP_PKEY
+  std::string key_name_;
+  std::string key_id_;  // 4 bytes
+  std::string verifier_key_;
+};
+
+// Checks the note's Ed25519 signature against `verifier_key` and parses
+// the checkpoint it carries; fails with a reason a person can act on.
+absl::StatusOr<CheckpointBody> VerifyCheckpointNote(std::string_view note,
+                                                    std::string_view verifier_key);
+
+}  // namespace innsyn::storage
+
+#endif  // INNSYN_STORAGE_CHECKPOINT_H_

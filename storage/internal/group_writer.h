@@ -1,0 +1,59 @@
+// The group-commit writer: the one thread that assigns sequence numbers,
+// hashes entries and writes them. Callers queue a request and block until
+// the group holding it is durable (one RocksDB batch, one WAL fsync for
+// all requests that arrived while the previous group was being written).
+//
+// Thread ownership: the compact range, chain head and commit clock belong
+// to the writer thread alone. Private to storage/.
+#ifndef INNSYN_STORAGE_INTERNAL_GROUP_WRITER_H_
+#define INNSYN_STORAGE_INTERNAL_GROUP_WRITER_H_
+
+#include <deque>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "innsyn/v1/ledger.pb.h"
+#include "storage/hash.h"
+#include "storage/ledger.h"
+#include "storage/merkle.h"
+
+namespace innsyn::storage::internal {
+
+class GroupWriter {
+ public:
+  // `impl` must outlive the writer.
+  GroupWriter(Ledger::Impl& impl, CompactRange range, Hash chain_head,
+              absl::Time last_commit);
+  // Writes what is queued, then stops the thread.
+  ~GroupWriter();
+
+  absl::StatusOr<std::vector<v1::AppendReceipt>> AppendEvents(
+      absl::Span<const v1::AccessEvent> events);
+  absl::StatusOr<v1::AppendReceipt> AppendQuery(const v1::QueryRecord& query);
+
+ private:
+  struct Request;
+  absl::StatusOr<std::vector<v1::AppendReceipt>> Submit(Request& request);
+  void Run();
+  void WriteGroup(std::vector<Request*>& group);
+
+  Ledger::Impl& impl_;
+  absl::Mutex mu_;
+  std::deque<Request*> queue_ ABSL_GUARDED_BY(mu_);
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+
+  // Writer thread only.
+  CompactRange range_;
+  Hash chain_head_;
+  absl::Time last_commit_;
+
+  std::thread thread_;
+};
+
+}  // namespace innsyn::storage::internal
+
+#endif  // INNSYN_STORAGE_INTERNAL_GROUP_WRITER_H_

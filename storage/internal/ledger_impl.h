@@ -1,0 +1,58 @@
+// Ledger's private state, shared by ledger.cc, ledger_writer.cc and
+// ledger_verify.cc. Private to storage/.
+#ifndef INNSYN_STORAGE_INTERNAL_LEDGER_IMPL_H_
+#define INNSYN_STORAGE_INTERNAL_LEDGER_IMPL_H_
+
+#include <atomic>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "rocksdb/db.h"
+#include "storage/checkpoint.h"
+#include "storage/internal/group_writer.h"
+#include "storage/ledger.h"
+#include "storage/merkle.h"
+#include "storage/pseudonym.h"
+
+namespace innsyn::storage {
+
+struct Ledger::Impl {
+  LedgerOptions options;
+  std::unique_ptr<rocksdb::DB> db;
+  // Owned handles; released before `db` is closed.
+  std::vector<std::unique_ptr<rocksdb::ColumnFamilyHandle>> handles;
+  rocksdb::ColumnFamilyHandle* entries = nullptr;
+  rocksdb::ColumnFamilyHandle* chain = nullptr;
+  rocksdb::ColumnFamilyHandle* tree = nullptr;
+  rocksdb::ColumnFamilyHandle* index = nullptr;
+  rocksdb::ColumnFamilyHandle* dedupe = nullptr;
+  rocksdb::ColumnFamilyHandle* meta = nullptr;
+
+  std::unique_ptr<Pseudonymizer> pseudonymizer;
+  std::unique_ptr<CheckpointSigner> signer;
+  // Entries [0, committed_size) are durable and visible to readers. Written
+  // only by the group writer, after its batch is durable.
+  std::atomic<uint64_t> committed_size{0};
+  std::unique_ptr<internal::GroupWriter> writer;  // null when read-only
+
+  mutable absl::Mutex checkpoint_mu;
+  std::optional<v1::Checkpoint> latest_checkpoint ABSL_GUARDED_BY(checkpoint_mu);
+
+  absl::StatusOr<Hash> Node(int level, uint64_t index) const;
+  SubtreeHashFn NodeFn() const {
+    return [this](int level, uint64_t index) { return Node(level, index); };
+  }
+  absl::StatusOr<std::string> Get(rocksdb::ColumnFamilyHandle* family,
+                                  std::string_view key) const;
+  absl::StatusOr<v1::AppendReceipt> ReceiptFor(uint64_t seq) const;
+  absl::StatusOr<std::vector<StoredEntry>> ReadEntries(const std::vector<uint64_t>& seqs) const;
+};
+
+absl::Status FromRocks(const rocksdb::Status& status, std::string_view what);
+
+}  // namespace innsyn::storage
+
+#endif  // INNSYN_STORAGE_INTERNAL_LEDGER_IMPL_H_

@@ -1,0 +1,91 @@
+// The ledger's RocksDB layout. Private to storage/.
+//
+// Column families (all keys big-endian so that they sort by number):
+//   entries  seq(8)                         -> E_seq, the exact hashed bytes
+//   chain    seq(8)                         -> chain_seq (32)
+//   tree     level(1) index(8)              -> hash of the perfect subtree
+//   index    'S' subject-pseudonym(16) time(8) seq(8) -> ""  (access events)
+//            'A' actor-pseudonym(16)   time(8) seq(8) -> ""
+//            'T' time(8) seq(8)                        -> ""
+//            'Q' subject-pseudonym(16) time(8) seq(8) -> ""  (queries about a subject)
+//   dedupe   system '/' instance '\0' event_id       -> seq(8)
+//   meta     "size" -> tree size(8); "checkpoint" -> v1::Checkpoint
+// Times are microseconds since the epoch with the sign bit flipped.
+#ifndef INNSYN_STORAGE_INTERNAL_SCHEMA_H_
+#define INNSYN_STORAGE_INTERNAL_SCHEMA_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "absl/time/time.h"
+
+namespace innsyn::storage::internal {
+
+inline constexpr char kEntriesFamily[] = "entries";
+inline constexpr char kChainFamily[] = "chain";
+inline constexpr char kTreeFamily[] = "tree";
+inline constexpr char kIndexFamily[] = "index";
+inline constexpr char kDedupeFamily[] = "dedupe";
+inline constexpr char kMetaFamily[] = "meta";
+
+inline constexpr char kSubjectIndex = 'S';
+inline constexpr char kActorIndex = 'A';
+inline constexpr char kTimeIndex = 'T';
+inline constexpr char kSubjectQueryIndex = 'Q';
+
+inline constexpr std::string_view kMetaSize = "size";
+inline constexpr std::string_view kMetaCheckpoint = "checkpoint";
+
+inline void AppendBigEndian64(std::string& out, uint64_t value) {
+  for (int shift = 56; shift >= 0; shift -= 8) {
+    out.push_back(static_cast<char>(value >> shift & 0xff));
+  }
+}
+
+inline uint64_t ReadBigEndian64(std::string_view bytes) {
+  uint64_t value = 0;
+  for (size_t i = 0; i < 8; ++i) value = value << 8 | static_cast<uint8_t>(bytes[i]);
+  return value;
+}
+
+inline std::string SeqKey(uint64_t seq) {
+  std::string key;
+  AppendBigEndian64(key, seq);
+  return key;
+}
+
+inline std::string TreeKey(int level, uint64_t index) {
+  std::string key(1, static_cast<char>(level));
+  AppendBigEndian64(key, index);
+  return key;
+}
+
+inline uint64_t SortableTime(absl::Time time) {
+  return static_cast<uint64_t>(absl::ToUnixMicros(time)) ^ (uint64_t{1} << 63);
+}
+
+// prefix(1) [pseudonym(16)] time(8) seq(8)
+inline std::string IndexKey(char prefix, std::string_view pseudonym, absl::Time time,
+                            uint64_t seq) {
+  std::string key(1, prefix);
+  key.append(pseudonym);
+  AppendBigEndian64(key, SortableTime(time));
+  AppendBigEndian64(key, seq);
+  return key;
+}
+
+inline std::string DedupeKey(std::string_view system, std::string_view instance,
+                             std::string_view event_id) {
+  std::string key(system);
+  key.push_back('/');
+  key.append(instance);
+  key.push_back('\0');
+  key.append(event_id);
+  return key;
+}
+
+}  // namespace innsyn::storage::internal
+
+#endif  // INNSYN_STORAGE_INTERNAL_SCHEMA_H_

@@ -1,0 +1,398 @@
+#include "storage/ledger.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+
+#include "storage/strings.h"
+#include "rocksdb/options.h"
+#include "rocksdb/slice.h"
+#include "rocksdb/table.h"
+#include "storage/internal/ledger_impl.h"
+#include "storage/internal/schema.h"
+
+namespace innsyn::storage {
+
+using internal::IndexKey;
+using internal::ReadBigEndian64;
+using internal::SeqKey;
+using internal::TreeKey;
+
+namespace {
+
+constexpr size_t kPageTokenBytes = 16;  // time(8) seq(8)
+constexpr char kCheckpointKeyFile[] = "checkpoint_key.pem";
+constexpr char kVerifierKeyFile[] = "checkpoint_key.pub";
+constexpr char kPseudonymKeyFile[] = "pseudonym.key";
+constexpr char kDatabaseFolder[] = "ledger";
+
+absl::Time FromProto(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions options;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.cache_index_and_filter_blocks = true;
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  options.compression = rocksdb::kLZ4Compression;
+  options.bottommost_compression = rocksdb::kZSTD;
+  return options;
+}
+
+absl::Status WriteTextFile(const std::string& path, const std::string& text) {
+  std::FILE* f = std::fopen(path.c_str(), "w");
+  if (f == nullptr) return absl::PermissionDeniedError(StrCat("cannot write ", path));
+  bool ok = std::fputs(text.c_str(), f) >= 0;
+  ok = std::fclose(f) == 0 && ok;
+  if (!ok) return absl::InternalError(StrCat("cannot write ", path));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status FromRocks(const rocksdb::Status& status, std::string_view what) {
+  if (status.ok()) return absl::OkStatus();
+  std::string message = StrCat(what, ": ", status.ToString());
+  if (status.IsNotFound()) return absl::NotFoundError(message);
+  if (status.IsCorruption()) return absl::DataLossError(message);
+  if (status.IsIOError() || status.IsBusy() || status.IsTryAgain()) {
+    return absl::UnavailableError(message);
+  }
+  return absl::InternalError(message);
+}
+
+absl::StatusOr<std::string> Ledger::Impl::Get(rocksdb::ColumnFamilyHandle* family,
+                                              std::string_view key) const {
+  std::string value;
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), family, key, &value);
+  if (!s.ok()) return FromRocks(s, "read");
+  return value;
+}
+
+absl::StatusOr<Hash> Ledger::Impl::Node(int level, uint64_t index) const {
+  absl::StatusOr<std::string> value = Get(tree, TreeKey(level, index));
+  if (!value.ok()) {
+    return absl::DataLossError(StrCat("tree node (", level, ", ", index,
+                                            ") unreadable: ", value.status().message()));
+  }
+  std::optional<Hash> hash = HashFromBytes(*value);
+  if (!hash) return absl::DataLossError(StrCat("tree node (", level, ", ", index, ") is not 32 bytes"));
+  return *hash;
+}
+
+absl::StatusOr<v1::AppendReceipt> Ledger::Impl::ReceiptFor(uint64_t seq) const {
+  absl::StatusOr<std::string> bytes = Get(entries, SeqKey(seq));
+  if (!bytes.ok()) return bytes.status();
+  absl::StatusOr<std::string> chain_hash = Get(chain, SeqKey(seq));
+  if (!chain_hash.ok()) return chain_hash.status();
+  v1::LedgerEntry entry;
+  if (!entry.ParseFromString(*bytes)) {
+    return absl::DataLossError(StrCat("entry ", seq, " does not parse"));
+  }
+  v1::AppendReceipt receipt;
+  receipt.set_event_id(entry.access_event().event_id());
+  receipt.set_seq(seq);
+  receipt.set_leaf_hash(std::string(AsBytes(LeafHash(*bytes))));
+  receipt.set_chain_hash(*chain_hash);
+  *receipt.mutable_committed_at() = entry.committed_at();
+  return receipt;
+}
+
+absl::StatusOr<std::vector<StoredEntry>> Ledger::Impl::ReadEntries(
+    const std::vector<uint64_t>& seqs) const {
+  std::vector<std::string> key_storage;
+  key_storage.reserve(seqs.size() * 2);
+  std::vector<rocksdb::Slice> keys;
+  std::vector<rocksdb::ColumnFamilyHandle*> families;
+  for (uint64_t seq : seqs) {
+    key_storage.push_back(SeqKey(seq));
+    keys.emplace_back(key_storage.back());
+    families.push_back(entries);
+  }
+  for (uint64_t seq : seqs) {
+    key_storage.push_back(TreeKey(0, seq));
+    keys.emplace_back(key_storage.back());
+    families.push_back(tree);
+  }
+  std::vector<std::string> values;
+  std::vector<rocksdb::Status> statuses =
+      db->MultiGet(rocksdb::ReadOptions(), families, keys, &values);
+  std::vector<StoredEntry> out(seqs.size());
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    const size_t leaf = seqs.size() + i;
+    if (!statuses[i].ok()) return FromRocks(statuses[i], StrCat("entry ", seqs[i]));
+    if (!statuses[leaf].ok()) return FromRocks(statuses[leaf], StrCat("leaf ", seqs[i]));
+    std::optional<Hash> leaf_hash = HashFromBytes(values[leaf]);
+    if (!leaf_hash) return absl::DataLossError(StrCat("leaf ", seqs[i], " is not 32 bytes"));
+    out[i] = StoredEntry{seqs[i], std::move(values[i]), *leaf_hash};
+  }
+  return out;
+}
+
+Ledger::Ledger(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Ledger::~Ledger() {
+  impl_->writer.reset();  // drains the queue
+  if (impl_->db) {
+    if (!impl_->options.read_only) impl_->db->FlushWAL(/*sync=*/true);
+    for (auto& handle : impl_->handles) impl_->db->DestroyColumnFamilyHandle(handle.release());
+    impl_->db->Close();
+  }
+}
+
+absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options) {
+  if (options.data_dir.empty()) return absl::InvalidArgumentError("data_dir is required");
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  std::error_code error;
+  if (options.create_if_missing && !options.read_only) {
+    std::filesystem::create_directories(options.data_dir, error);
+    ::chmod(options.data_dir.c_str(), 0700);
+  }
+  if (!std::filesystem::is_directory(options.data_dir, error)) {
+    return absl::NotFoundError(StrCat("data folder ", options.data_dir, " does not exist"));
+  }
+  const bool create_keys = options.create_if_missing && !options.read_only;
+  const std::string dir = options.data_dir + "/";
+  absl::StatusOr<std::unique_ptr<Pseudonymizer>> pseudonymizer =
+      Pseudonymizer::Load(dir + kPseudonymKeyFile, create_keys);
+  if (!pseudonymizer.ok()) return pseudonymizer.status();
+  impl->pseudonymizer = *std::move(pseudonymizer);
+  absl::StatusOr<std::unique_ptr<CheckpointSigner>> signer =
+      CheckpointSigner::Load(dir + kCheckpointKeyFile, options.origin, create_keys);
+  if (!signer.ok()) return signer.status();
+  impl->signer = *std::move(signer);
+  if (!options.read_only) {
+    if (absl::Status s = WriteTextFile(dir + kVerifierKeyFile, impl->signer->verifier_key() + "\n");
+        !s.ok()) {
+      return s;
+    }
+  }
+
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_missing_column_families = options.create_if_missing;
+  db_options.max_background_jobs = 2;
+  db_options.info_log_level = rocksdb::WARN_LEVEL;
+  db_options.keep_log_file_num = 5;
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), internal::kEntriesFamily,
+                           internal::kChainFamily, internal::kTreeFamily, internal::kIndexFamily,
+                           internal::kDedupeFamily, internal::kMetaFamily}) {
+    families.emplace_back(name, FamilyOptions(cache));
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* db = nullptr;
+  const std::string db_path = dir + kDatabaseFolder;
+  rocksdb::Status s =
+      options.read_only
+          ? rocksdb::DB::OpenForReadOnly(db_options, db_path, families, &handles, &db)
+          : rocksdb::DB::Open(db_options, db_path, families, &handles, &db);
+  if (!s.ok()) return FromRocks(s, StrCat("open ", db_path));
+  impl->db.reset(db);
+  for (rocksdb::ColumnFamilyHandle* handle : handles) impl->handles.emplace_back(handle);
+  impl->entries = handles[1];
+  impl->chain = handles[2];
+  impl->tree = handles[3];
+  impl->index = handles[4];
+  impl->dedupe = handles[5];
+  impl->meta = handles[6];
+
+  uint64_t size = 0;
+  if (absl::StatusOr<std::string> stored = impl->Get(impl->meta, internal::kMetaSize); stored.ok()) {
+    if (stored->size() != 8) return absl::DataLossError("stored ledger size is corrupt");
+    size = ReadBigEndian64(*stored);
+  } else if (!absl::IsNotFound(stored.status())) {
+    return stored.status();
+  }
+  impl->committed_size.store(size);
+  if (absl::StatusOr<std::string> stored = impl->Get(impl->meta, internal::kMetaCheckpoint);
+      stored.ok()) {
+    v1::Checkpoint checkpoint;
+    if (checkpoint.ParseFromString(*stored)) {
+      absl::MutexLock lock(&impl->checkpoint_mu);
+      impl->latest_checkpoint = std::move(checkpoint);
+    }
+  }
+  if (options.read_only) return std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
+
+  absl::StatusOr<CompactRange> range = CompactRange::FromNodes(size, impl->NodeFn());
+  if (!range.ok()) return range.status();
+  Hash chain_head = kZeroHash;
+  absl::Time last_commit = absl::UnixEpoch();
+  if (size > 0) {
+    absl::StatusOr<v1::AppendReceipt> last = impl->ReceiptFor(size - 1);
+    if (!last.ok()) return last.status();
+    chain_head = *HashFromBytes(last->chain_hash());
+    last_commit = FromProto(last->committed_at());
+  }
+  impl->writer = std::make_unique<internal::GroupWriter>(*impl, *std::move(range), chain_head,
+                                                         last_commit);
+  return std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
+}
+
+absl::StatusOr<std::vector<v1::AppendReceipt>> Ledger::AppendEvents(
+    absl::Span<const v1::AccessEvent> events) {
+  if (!impl_->writer) return absl::FailedPreconditionError("ledger is open read-only");
+  if (events.empty()) return std::vector<v1::AppendReceipt>{};
+  return impl_->writer->AppendEvents(events);
+}
+
+absl::StatusOr<v1::AppendReceipt> Ledger::AppendQuery(const v1::QueryRecord& query) {
+  if (!impl_->writer) return absl::FailedPreconditionError("ledger is open read-only");
+  return impl_->writer->AppendQuery(query);
+}
+
+uint64_t Ledger::Size() const { return impl_->committed_size.load(std::memory_order_acquire); }
+
+absl::StatusOr<std::vector<StoredEntry>> Ledger::GetEntries(uint64_t from_seq,
+                                                            size_t count) const {
+  uint64_t size = Size();
+  std::vector<uint64_t> seqs;
+  for (uint64_t seq = from_seq; seq < size && seqs.size() < count; ++seq) seqs.push_back(seq);
+  return impl_->ReadEntries(seqs);
+}
+
+namespace {
+
+absl::StatusOr<IndexPage> ScanIndex(const Ledger::Impl& impl, char prefix,
+                                    std::string_view pseudonym, const IndexQuery& query,
+                                    uint64_t size) {
+  std::string start = IndexKey(prefix, pseudonym, query.from.value_or(absl::InfinitePast()), 0);
+  std::string end = IndexKey(prefix, pseudonym, query.to.value_or(absl::InfiniteFuture()), 0);
+  if (!query.page_token.empty()) {
+    std::optional<std::string> token = Base64Decode(query.page_token);
+    if (!token || token->size() != kPageTokenBytes) {
+      return absl::InvalidArgumentError("page_token is not one this server issued");
+    }
+    std::string resume = std::string(1, prefix) + std::string(pseudonym) + *token;
+    if (resume > start) start = std::move(resume);
+  }
+  rocksdb::ReadOptions read_options;
+  rocksdb::Slice upper(end);
+  read_options.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(read_options, impl.index));
+  const size_t key_bytes = 1 + pseudonym.size() + kPageTokenBytes;
+  std::vector<uint64_t> seqs;
+  IndexPage page;
+  for (it->Seek(start); it->Valid(); it->Next()) {
+    rocksdb::Slice key = it->key();
+    if (key.size() != key_bytes) return absl::DataLossError("index key has the wrong length");
+    uint64_t seq = ReadBigEndian64(std::string_view(key.data() + key.size() - 8, 8));
+    if (seq >= size) continue;  // written with a group not yet acknowledged
+    if (seqs.size() == query.limit) {
+      page.next_page_token = Base64Encode(
+          std::string_view(key.data() + 1 + pseudonym.size(), kPageTokenBytes));
+      break;
+    }
+    seqs.push_back(seq);
+  }
+  if (absl::Status s = FromRocks(it->status(), "index scan"); !s.ok()) return s;
+  absl::StatusOr<std::vector<StoredEntry>> entries = impl.ReadEntries(seqs);
+  if (!entries.ok()) return entries.status();
+  page.entries = *std::move(entries);
+  return page;
+}
+
+}  // namespace
+
+absl::StatusOr<IndexPage> Ledger::ListSubject(const IndexQuery& query) const {
+  std::string pseudonym = impl_->pseudonymizer->Pseudonym(PseudonymDomain::kSubject, query.id);
+  return ScanIndex(*impl_, internal::kSubjectIndex, pseudonym, query, Size());
+}
+
+absl::StatusOr<IndexPage> Ledger::ListActor(const IndexQuery& query) const {
+  std::string pseudonym = impl_->pseudonymizer->Pseudonym(PseudonymDomain::kActor, query.id);
+  return ScanIndex(*impl_, internal::kActorIndex, pseudonym, query, Size());
+}
+
+namespace {
+
+absl::Status CheckSize(uint64_t tree_size, uint64_t committed) {
+  if (tree_size > committed) {
+    return absl::OutOfRangeError(
+        StrCat("tree size ", tree_size, " is beyond the ledger size ", committed));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<Hash> Ledger::RootAt(uint64_t tree_size) const {
+  if (absl::Status s = CheckSize(tree_size, Size()); !s.ok()) return s;
+  return TreeRoot(tree_size, impl_->NodeFn());
+}
+
+absl::StatusOr<Hash> Ledger::ChainAt(uint64_t tree_size) const {
+  if (absl::Status s = CheckSize(tree_size, Size()); !s.ok()) return s;
+  if (tree_size == 0) return kZeroHash;
+  absl::StatusOr<std::string> value = impl_->Get(impl_->chain, SeqKey(tree_size - 1));
+  if (!value.ok()) return value.status();
+  std::optional<Hash> hash = HashFromBytes(*value);
+  if (!hash) return absl::DataLossError(StrCat("chain ", tree_size - 1, " is not 32 bytes"));
+  return *hash;
+}
+
+absl::StatusOr<std::vector<Hash>> Ledger::InclusionProof(uint64_t seq,
+                                                         uint64_t tree_size) const {
+  if (absl::Status s = CheckSize(tree_size, Size()); !s.ok()) return s;
+  return InclusionPath(seq, tree_size, impl_->NodeFn());
+}
+
+absl::StatusOr<std::vector<Hash>> Ledger::ConsistencyProof(uint64_t first_size,
+                                                           uint64_t second_size) const {
+  if (absl::Status s = CheckSize(second_size, Size()); !s.ok()) return s;
+  return ConsistencyPath(first_size, second_size, impl_->NodeFn());
+}
+
+absl::StatusOr<v1::Checkpoint> Ledger::Checkpoint(uint64_t tree_size) {
+  const bool latest = tree_size == 0;
+  if (latest) tree_size = Size();
+  CheckpointBody body;
+  body.origin = impl_->options.origin;
+  body.tree_size = tree_size;
+  absl::StatusOr<Hash> root = RootAt(tree_size);
+  if (!root.ok()) return root.status();
+  absl::StatusOr<Hash> chain_head = ChainAt(tree_size);
+  if (!chain_head.ok()) return chain_head.status();
+  body.root_hash = *root;
+  body.chain_head = *chain_head;
+  absl::StatusOr<std::string> note = impl_->signer->Sign(body);
+  if (!note.ok()) return note.status();
+  v1::Checkpoint checkpoint;
+  checkpoint.set_note(*note);
+  checkpoint.set_origin(body.origin);
+  checkpoint.set_tree_size(tree_size);
+  checkpoint.set_root_hash(std::string(AsBytes(body.root_hash)));
+  checkpoint.set_chain_head(std::string(AsBytes(body.chain_head)));
+  checkpoint.set_verifier_key(impl_->signer->verifier_key());
+  if (!latest || !impl_->writer) return checkpoint;
+
+  absl::MutexLock lock(&impl_->checkpoint_mu);
+  if (impl_->latest_checkpoint && impl_->latest_checkpoint->tree_size() >= tree_size) {
+    return checkpoint;
+  }
+  rocksdb::WriteOptions write_options;
+  write_options.sync = true;
+  if (absl::Status s = FromRocks(impl_->db->Put(write_options, impl_->meta,
+                                                internal::kMetaCheckpoint,
+                                                checkpoint.SerializeAsString()),
+                                 "store checkpoint");
+      !s.ok()) {
+    return s;
+  }
+  impl_->latest_checkpoint = checkpoint;
+  return checkpoint;
+}
+
+std::optional<v1::Checkpoint> Ledger::LatestStoredCheckpoint() const {
+  absl::MutexLock lock(&impl_->checkpoint_mu);
+  return impl_->latest_checkpoint;
+}
+
+const std::string& Ledger::VerifierKey() const { return impl_->signer->verifier_key(); }
+
+}  // namespace innsyn::storage

@@ -1,0 +1,126 @@
+// The ledger: an append-only, hash-chained, Merkle-tree-backed log of
+// LedgerEntry records in RocksDB, with secondary indexes by subject, actor
+// and time whose keys carry HMAC pseudonyms, never raw identifiers.
+//
+// Invariants:
+//  - Entry n is stored as the exact bytes that were hashed (see hash.h);
+//    nothing is re-serialised for hashing.
+//  - Appends go through one group-commit writer thread, which assigns
+//    sequence numbers, hashes, and writes each group as one RocksDB batch
+//    with a WAL fsync. An append returns only after its group is durable;
+//    a failed write acknowledges nothing and leaves memory unchanged.
+//  - A request's events are recorded all together or not at all.
+//  - (source, event_id) is unique; a repeat returns the original receipt.
+//  - Readers see only committed entries: seq < Size().
+// Thread safety: all methods may be called concurrently.
+#ifndef INNSYN_STORAGE_LEDGER_H_
+#define INNSYN_STORAGE_LEDGER_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "innsyn/v1/ledger.pb.h"
+#include "storage/hash.h"
+
+namespace innsyn::storage {
+
+struct LedgerOptions {
+  // Folder holding the RocksDB files and the keys. Required.
+  std::string data_dir;
+  // The checkpoint origin line and signing key name.
+  std::string origin = "innsyn.local/ledger";
+  // Create the folder, database and keys if missing.
+  bool create_if_missing = true;
+  // Open without the writer; appends fail. For offline verification.
+  bool read_only = false;
+  // Most events the writer puts in one RocksDB batch (one fsync).
+  size_t max_group_events = 8192;
+  // RocksDB block cache for entries and indexes.
+  size_t block_cache_bytes = 128 << 20;
+};
+
+// One committed entry, as stored.
+struct StoredEntry {
+  uint64_t seq = 0;
+  std::string bytes;  // E_seq
+  Hash leaf_hash{};
+};
+
+struct IndexQuery {
+  std::string id;  // subject or actor id, as the clients send it
+  std::optional<absl::Time> from;  // occurred_at >= from
+  std::optional<absl::Time> to;    // occurred_at < to
+  size_t limit = 100;
+  std::string page_token;  // from a previous IndexPage
+};
+
+struct IndexPage {
+  std::vector<StoredEntry> entries;  // by occurred_at, then seq
+  std::string next_page_token;       // empty at the end
+};
+
+struct VerifyReport {
+  bool ok = true;
+  uint64_t entries_checked = 0;
+  std::optional<uint64_t> first_bad_seq;
+  std::string problem;
+  uint64_t checkpoint_size = 0;  // the signed checkpoint checked against, if any
+  double seconds = 0;
+};
+
+class Ledger {
+ public:
+  static absl::StatusOr<std::unique_ptr<Ledger>> Open(const LedgerOptions& options);
+  // Stops the writer after the queued appends are written.
+  ~Ledger();
+  Ledger(const Ledger&) = delete;
+  Ledger& operator=(const Ledger&) = delete;
+
+  // Appends access events all-or-nothing; returns one receipt per event, in
+  // order, once durable. Events must already be validated.
+  absl::StatusOr<std::vector<v1::AppendReceipt>> AppendEvents(
+      absl::Span<const v1::AccessEvent> events);
+  // Records a query of the ledger; returns once durable.
+  absl::StatusOr<v1::AppendReceipt> AppendQuery(const v1::QueryRecord& query);
+
+  // Number of committed entries (the tree size).
+  uint64_t Size() const;
+  absl::StatusOr<std::vector<StoredEntry>> GetEntries(uint64_t from_seq, size_t count) const;
+  // Access events about a subject, and what an actor did.
+  absl::StatusOr<IndexPage> ListSubject(const IndexQuery& query) const;
+  absl::StatusOr<IndexPage> ListActor(const IndexQuery& query) const;
+
+  absl::StatusOr<Hash> RootAt(uint64_t tree_size) const;
+  absl::StatusOr<Hash> ChainAt(uint64_t tree_size) const;  // chain_{tree_size-1}
+  absl::StatusOr<std::vector<Hash>> InclusionProof(uint64_t seq, uint64_t tree_size) const;
+  absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t first_size,
+                                                     uint64_t second_size) const;
+  // A signed checkpoint for `tree_size` (0: the current size). Signing the
+  // current size also stores it as the latest checkpoint.
+  absl::StatusOr<v1::Checkpoint> Checkpoint(uint64_t tree_size = 0);
+  // The latest stored checkpoint, if any.
+  std::optional<v1::Checkpoint> LatestStoredCheckpoint() const;
+  const std::string& VerifierKey() const;
+
+  // Recomputes every leaf, chain and tree node from the stored bytes and
+  // compares them with what is stored and with the latest signed checkpoint.
+  VerifyReport Verify() const;
+
+  // Defined in storage/internal/; named here only for storage's own files.
+  struct Impl;
+
+ private:
+  explicit Ledger(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace innsyn::storage
+
+#endif  // INNSYN_STORAGE_LEDGER_H_

@@ -1,0 +1,228 @@
+#include <string>
+#include <unordered_map>
+#include <utility>
+
+#include "storage/strings.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "rocksdb/write_batch.h"
+#include "storage/internal/group_writer.h"
+#include "storage/internal/ledger_impl.h"
+#include "storage/internal/schema.h"
+
+namespace innsyn::storage::internal {
+namespace {
+
+google::protobuf::Timestamp ToProto(absl::Time time) {
+  google::protobuf::Timestamp out;
+  int64_t micros = absl::ToUnixMicros(time);
+  out.set_seconds(micros / 1000000);
+  out.set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
+  return out;
+}
+
+absl::Time FromProto(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+// Deterministic serialisation: the same entry always gives the same bytes.
+std::string Serialize(const v1::LedgerEntry& entry) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    entry.SerializeToCodedStream(&coded);
+  }
+  return bytes;
+}
+
+}  // namespace
+
+struct GroupWriter::Request {
+  absl::Span<const v1::AccessEvent> events;
+  const v1::QueryRecord* query = nullptr;
+  // Filled by the writer thread.
+  absl::Status status;
+  std::vector<v1::AppendReceipt> receipts;
+  bool done = false;
+};
+
+GroupWriter::GroupWriter(Ledger::Impl& impl, CompactRange range, Hash chain_head,
+                         absl::Time last_commit)
+    : impl_(impl),
+      range_(std::move(range)),
+      chain_head_(chain_head),
+      last_commit_(last_commit),
+      thread_([this] { Run(); }) {}
+
+GroupWriter::~GroupWriter() {
+  {
+    absl::MutexLock lock(&mu_);
+    stopping_ = true;
+  }
+  thread_.join();
+}
+
+absl::StatusOr<std::vector<v1::AppendReceipt>> GroupWriter::AppendEvents(
+    absl::Span<const v1::AccessEvent> events) {
+  Request request;
+  request.events = events;
+  return Submit(request);
+}
+
+absl::StatusOr<v1::AppendReceipt> GroupWriter::AppendQuery(const v1::QueryRecord& query) {
+  Request request;
+  request.query = &query;
+  absl::StatusOr<std::vector<v1::AppendReceipt>> receipts = Submit(request);
+  if (!receipts.ok()) return receipts.status();
+  return std::move(receipts->front());
+}
+
+absl::StatusOr<std::vector<v1::AppendReceipt>> GroupWriter::Submit(Request& request) {
+  absl::MutexLock lock(&mu_);
+  if (stopping_) return absl::UnavailableError("ledger is shutting down");
+  queue_.push_back(&request);
+  mu_.Await(absl::Condition(&request.done));
+  if (!request.status.ok()) return request.status;
+  return std::move(request.receipts);
+}
+
+void GroupWriter::Run() {
+  while (true) {
+    std::vector<Request*> group;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](GroupWriter* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(w->mu_) {
+            return !w->queue_.empty() || w->stopping_;
+          },
+          this));
+      if (queue_.empty()) return;  // stopping, and nothing left to write
+      size_t events = 0;
+      while (!queue_.empty() &&
+             (group.empty() || events < impl_.options.max_group_events)) {
+        Request* next = queue_.front();
+        events += next->query ? 1 : next->events.size();
+        group.push_back(next);
+        queue_.pop_front();
+      }
+    }
+    WriteGroup(group);
+    absl::MutexLock lock(&mu_);
+    for (Request* request : group) request->done = true;
+  }
+}
+
+void GroupWriter::WriteGroup(std::vector<Request*>& group) {
+  const CompactRange saved_range = range_;
+  const Hash saved_chain = chain_head_;
+  absl::Time now = std::max(absl::Now(), last_commit_);
+  google::protobuf::Timestamp committed_at = ToProto(now);
+  rocksdb::WriteBatch batch;
+  // Events first recorded in this group, by dedupe key, for repeats within it.
+  std::unordered_map<std::string, v1::AppendReceipt> fresh;
+  absl::Status failure;
+
+  auto record = [&](v1::LedgerEntry& entry) {
+    uint64_t seq = range_.size();
+    entry.set_seq(seq);
+    *entry.mutable_committed_at() = committed_at;
+    std::string bytes = Serialize(entry);
+    Hash leaf = LeafHash(bytes);
+    chain_head_ = ChainHash(chain_head_, leaf);
+    for (const CompactRange::Node& node : range_.Append(leaf)) {
+      batch.Put(impl_.tree, TreeKey(node.level, node.index), AsBytes(node.hash));
+    }
+    batch.Put(impl_.entries, SeqKey(seq), bytes);
+    batch.Put(impl_.chain, SeqKey(seq), AsBytes(chain_head_));
+    v1::AppendReceipt receipt;
+    receipt.set_seq(seq);
+    receipt.set_leaf_hash(std::string(AsBytes(leaf)));
+    receipt.set_chain_hash(std::string(AsBytes(chain_head_)));
+    *receipt.mutable_committed_at() = committed_at;
+    return receipt;
+  };
+
+  for (Request* request : group) {
+    if (request->query != nullptr) {
+      v1::LedgerEntry entry;
+      *entry.mutable_query_record() = *request->query;
+      v1::AppendReceipt receipt = record(entry);
+      if (!request->query->subject_id().empty()) {
+        std::string pseudonym = impl_.pseudonymizer->Pseudonym(PseudonymDomain::kSubject,
+                                                                request->query->subject_id());
+        batch.Put(impl_.index, IndexKey(kSubjectQueryIndex, pseudonym, now, receipt.seq()), "");
+      }
+      request->receipts.push_back(std::move(receipt));
+      continue;
+    }
+    for (const v1::AccessEvent& event : request->events) {
+      std::string key = DedupeKey(event.source().system(), event.source().instance(),
+                                  event.event_id());
+      if (auto it = fresh.find(key); it != fresh.end()) {
+        v1::AppendReceipt receipt = it->second;
+        receipt.set_event_id(event.event_id());
+        receipt.set_duplicate(true);
+        request->receipts.push_back(std::move(receipt));
+        continue;
+      }
+      absl::StatusOr<std::string> existing = impl_.Get(impl_.dedupe, key);
+      if (existing.ok()) {
+        absl::StatusOr<v1::AppendReceipt> receipt = impl_.ReceiptFor(ReadBigEndian64(*existing));
+        if (!receipt.ok()) {
+          failure = receipt.status();
+          break;
+        }
+        receipt->set_event_id(event.event_id());
+        receipt->set_duplicate(true);
+        request->receipts.push_back(*std::move(receipt));
+        continue;
+      }
+      if (!absl::IsNotFound(existing.status())) {
+        failure = existing.status();
+        break;
+      }
+      v1::LedgerEntry entry;
+      *entry.mutable_access_event() = event;
+      absl::Time occurred_at = FromProto(event.occurred_at());
+      v1::AppendReceipt receipt = record(entry);
+      receipt.set_event_id(event.event_id());
+      uint64_t seq = receipt.seq();
+      batch.Put(impl_.dedupe, key, SeqKey(seq));
+      std::string subject =
+          impl_.pseudonymizer->Pseudonym(PseudonymDomain::kSubject, event.subject().id());
+      std::string actor = impl_.pseudonymizer->Pseudonym(PseudonymDomain::kActor, event.actor().id());
+      batch.Put(impl_.index, IndexKey(kSubjectIndex, subject, occurred_at, seq), "");
+      batch.Put(impl_.index, IndexKey(kActorIndex, actor, occurred_at, seq), "");
+      batch.Put(impl_.index, IndexKey(kTimeIndex, "", occurred_at, seq), "");
+      fresh.emplace(std::move(key), receipt);
+      request->receipts.push_back(std::move(receipt));
+    }
+    if (!failure.ok()) break;
+  }
+
+  if (failure.ok() && range_.size() != saved_range.size()) {
+    batch.Put(impl_.meta, kMetaSize, SeqKey(range_.size()));
+    rocksdb::WriteOptions write_options;
+    write_options.sync = true;
+    failure = FromRocks(impl_.db->Write(write_options, &batch), "ledger write");
+  }
+  if (!failure.ok()) {
+    // Nothing of this group is acknowledged; memory goes back to the last
+    // durable state so that the next group continues the real chain.
+    range_ = saved_range;
+    chain_head_ = saved_chain;
+    absl::Status unavailable = absl::UnavailableError(
+        StrCat("ledger write failed, nothing recorded: ", failure.message()));
+    for (Request* request : group) {
+      request->receipts.clear();
+      request->status = unavailable;
+    }
+    return;
+  }
+  last_commit_ = now;
+  impl_.committed_size.store(range_.size(), std::memory_order_release);
+}
+
+}  // namespace innsyn::storage::internal

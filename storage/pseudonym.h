@@ -1,0 +1,38 @@
+// Keyed pseudonyms for index keys: HMAC-SHA-256 under a secret key kept in
+// the data folder (mode 0600), so that index files copied without the key
+// reveal no identity number or account name. Immutable and thread-safe.
+#ifndef INNSYN_STORAGE_PSEUDONYM_H_
+#define INNSYN_STORAGE_PSEUDONYM_H_
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+
+namespace innsyn::storage {
+
+// What an identifier names; a subject and an actor with the same id get
+// different pseudonyms.
+enum class PseudonymDomain : char { kSubject = 's', kActor = 'a' };
+
+class Pseudonymizer {
+ public:
+  static constexpr size_t kPseudonymBytes = 16;
+  static constexpr size_t kKeyBytes = 32;
+
+  // Reads the key from `key_path`, creating a random one (mode 0600) if the
+  // file is missing and `create` is set.
+  static absl::StatusOr<std::unique_ptr<Pseudonymizer>> Load(const std::string& key_path,
+                                                             bool create);
+  // kPseudonymBytes bytes.
+  std::string Pseudonym(PseudonymDomain domain, std::string_view id) const;
+
+ private:
+  explicit Pseudonymizer(std::string key) : key_(std::move(key)) {}
+  std::string key_;
+};
+
+}  // namespace innsyn::storage
+
+#endif  // INNSYN_STORAGE_PSEUDONYM_H_

@@ -1,0 +1,341 @@
+#include "storage/ledger.h"
+
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <thread>
+
+#include "rocksdb/db.h"
+#include "storage/checkpoint.h"
+#include "storage/internal/schema.h"
+#include "storage/merkle.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_events.h"
+
+namespace innsyn::storage {
+namespace {
+
+using innsyn::testing::JournalRead;
+
+class LedgerTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Reopen(); }
+
+  void Reopen(bool read_only = false) {
+    ledger_.reset();
+    LedgerOptions options;
+    options.data_dir = dir_.path();
+    options.read_only = read_only;
+    options.origin = "test.clinic/innsyn";
+    absl::StatusOr<std::unique_ptr<Ledger>> ledger = Ledger::Open(options);
+    ASSERT_TRUE(ledger.ok()) << ledger.status();
+    ledger_ = *std::move(ledger);
+  }
+
+  std::vector<v1::AppendReceipt> Append(std::vector<v1::AccessEvent> events) {
+    absl::StatusOr<std::vector<v1::AppendReceipt>> receipts = ledger_->AppendEvents(events);
+    EXPECT_TRUE(receipts.ok()) << receipts.status();
+    return receipts.ok() ? *receipts : std::vector<v1::AppendReceipt>{};
+  }
+
+  void AppendMany(int count, int first = 0) {
+    std::vector<v1::AccessEvent> events;
+    for (int i = first; i < first + count; ++i) {
+      events.push_back(JournalRead(i, "patient-" + std::to_string(i % 7), "dr-" + std::to_string(i % 3)));
+    }
+    Append(events);
+  }
+
+  // Rewrites one stored value behind the ledger's back, as an insider with
+  // access to the files could.
+  void TamperWithStoredValue(const char* family, const std::string& key,
+                             const std::function<void(std::string&)>& change) {
+    ledger_.reset();
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const char* name : {"default", internal::kEntriesFamily, internal::kChainFamily,
+                             internal::kTreeFamily, internal::kIndexFamily,
+                             internal::kDedupeFamily, internal::kMetaFamily}) {
+      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir_.path() + "/ledger", families,
+                                  &handles, &raw)
+                    .ok());
+    rocksdb::ColumnFamilyHandle* target = nullptr;
+    for (auto* handle : handles) {
+      if (handle->GetName() == family) target = handle;
+    }
+    std::string value;
+    ASSERT_TRUE(raw->Get(rocksdb::ReadOptions(), target, key, &value).ok());
+    change(value);
+    ASSERT_TRUE(raw->Put(rocksdb::WriteOptions(), target, key, value).ok());
+    for (auto* handle : handles) raw->DestroyColumnFamilyHandle(handle);
+    delete raw;
+    Reopen(/*read_only=*/true);
+  }
+
+  innsyn::testing::TempDir dir_;
+  std::unique_ptr<Ledger> ledger_;
+};
+
+TEST_F(LedgerTest, AppendAssignsConsecutiveSeqsAndChainsHashes) {
+  std::vector<v1::AppendReceipt> receipts =
+      Append({JournalRead(0, "p1", "a1"), JournalRead(1, "p2", "a1"), JournalRead(2, "p1", "a2")});
+  ASSERT_EQ(receipts.size(), 3u);
+  Hash chain = kZeroHash;
+  std::vector<StoredEntry> stored = *ledger_->GetEntries(0, 10);
+  ASSERT_EQ(stored.size(), 3u);
+  for (uint64_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(receipts[i].seq(), i);
+    EXPECT_EQ(receipts[i].event_id(), "ev-" + std::to_string(i));
+    EXPECT_FALSE(receipts[i].duplicate());
+    // The receipt's leaf hash is the hash of exactly the stored bytes.
+    EXPECT_EQ(receipts[i].leaf_hash(), AsBytes(LeafHash(stored[i].bytes)));
+    chain = ChainHash(chain, stored[i].leaf_hash);
+    EXPECT_EQ(receipts[i].chain_hash(), AsBytes(chain));
+    v1::LedgerEntry entry;
+    ASSERT_TRUE(entry.ParseFromString(stored[i].bytes));
+    EXPECT_EQ(entry.seq(), i);
+    EXPECT_EQ(entry.access_event().event_id(), "ev-" + std::to_string(i));
+  }
+  EXPECT_EQ(ledger_->Size(), 3u);
+}
+
+TEST_F(LedgerTest, RepeatedEventIdReturnsTheOriginalReceipt) {
+  v1::AppendReceipt first = Append({JournalRead(7, "p1", "a1")})[0];
+  std::vector<v1::AppendReceipt> again =
+      Append({JournalRead(8, "p1", "a1"), JournalRead(7, "p1", "a1"), JournalRead(8, "p1", "a1")});
+  ASSERT_EQ(again.size(), 3u);
+  EXPECT_TRUE(again[1].duplicate());
+  EXPECT_EQ(again[1].seq(), first.seq());
+  EXPECT_EQ(again[1].leaf_hash(), first.leaf_hash());
+  EXPECT_EQ(again[1].chain_hash(), first.chain_hash());
+  // A repeat within one request also maps to the first occurrence.
+  EXPECT_FALSE(again[0].duplicate());
+  EXPECT_TRUE(again[2].duplicate());
+  EXPECT_EQ(again[2].seq(), again[0].seq());
+  EXPECT_EQ(ledger_->Size(), 2u);
+  // The same event_id from another source is a different event.
+  v1::AccessEvent other = JournalRead(7, "p1", "a1");
+  other.mutable_source()->set_system("website");
+  EXPECT_FALSE(Append({other})[0].duplicate());
+}
+
+TEST_F(LedgerTest, RestartKeepsEverythingAndTheChainContinues) {
+  AppendMany(100);
+  v1::Checkpoint before = *ledger_->Checkpoint();
+  Reopen();
+  EXPECT_EQ(ledger_->Size(), 100u);
+  AppendMany(50, 100);
+  std::vector<v1::AppendReceipt> more = Append({JournalRead(500, "p", "a")});
+  EXPECT_EQ(more[0].seq(), 150u);
+  // A repeat of an event from before the restart is still recognised.
+  EXPECT_TRUE(Append({JournalRead(3, "patient-3", "dr-0")})[0].duplicate());
+  VerifyReport report = ledger_->Verify();
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.entries_checked, 151u);
+  // The tree before the restart is a prefix of the tree after it.
+  v1::Checkpoint after = *ledger_->Checkpoint();
+  std::vector<Hash> proof = *ledger_->ConsistencyProof(100, 151);
+  EXPECT_TRUE(VerifyConsistency(100, 151, *HashFromBytes(before.root_hash()),
+                                *HashFromBytes(after.root_hash()), proof)
+                  .ok());
+}
+
+TEST_F(LedgerTest, VerifyPassesOnAnIntactLedgerAndChecksTheSignedCheckpoint) {
+  AppendMany(300);
+  ASSERT_TRUE(ledger_->Checkpoint().ok());
+  AppendMany(10, 300);
+  VerifyReport report = ledger_->Verify();
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(report.entries_checked, 310u);
+  EXPECT_EQ(report.checkpoint_size, 300u);
+}
+
+TEST_F(LedgerTest, TamperedEntryIsReportedBySeq) {
+  AppendMany(200);
+  ASSERT_TRUE(ledger_->Checkpoint().ok());
+  TamperWithStoredValue(internal::kEntriesFamily, internal::SeqKey(137), [](std::string& bytes) {
+    size_t at = bytes.find("patient-");
+    ASSERT_NE(at, std::string::npos);
+    bytes[at] = 'q';  // one byte of the subject id
+  });
+  VerifyReport report = ledger_->Verify();
+  EXPECT_FALSE(report.ok);
+  ASSERT_TRUE(report.first_bad_seq.has_value());
+  EXPECT_EQ(*report.first_bad_seq, 137u);
+  EXPECT_EQ(report.problem, "entry bytes do not match the stored leaf hash");
+}
+
+TEST_F(LedgerTest, RewrittenLeafHashIsStillCaughtAtItsSeq) {
+  AppendMany(64);
+  ASSERT_TRUE(ledger_->Checkpoint().ok());
+  // An insider changes entry 10 and also its stored leaf hash.
+  std::string changed;
+  TamperWithStoredValue(internal::kEntriesFamily, internal::SeqKey(10), [&](std::string& bytes) {
+    bytes[bytes.find("dr-")] = 'x';
+    changed = bytes;
+  });
+  TamperWithStoredValue(internal::kTreeFamily, internal::TreeKey(0, 10), [&](std::string& leaf) {
+    leaf = std::string(AsBytes(LeafHash(changed)));
+  });
+  VerifyReport report = ledger_->Verify();
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_seq, 10u);  // the chain no longer matches
+}
+
+TEST_F(LedgerTest, SubjectHistoryHasOnlyThatSubjectInTimeOrderAndPages) {
+  absl::Time base = absl::FromUnixSeconds(1780000000);
+  std::vector<v1::AccessEvent> events;
+  for (int i = 0; i < 50; ++i) {
+    // Appended out of time order on purpose.
+    events.push_back(JournalRead(i, i % 2 ? "odd" : "even", "dr-1", base + absl::Minutes(50 - i)));
+  }
+  Append(events);
+  IndexQuery query;
+  query.id = "odd";
+  query.limit = 10;
+  std::vector<uint64_t> seqs;
+  absl::Time last = absl::InfinitePast();
+  for (int page_count = 0; page_count < 10; ++page_count) {
+    IndexPage page = *ledger_->ListSubject(query);
+    for (const StoredEntry& stored : page.entries) {
+      v1::LedgerEntry entry;
+      ASSERT_TRUE(entry.ParseFromString(stored.bytes));
+      EXPECT_EQ(entry.access_event().subject().id(), "odd");
+      absl::Time at = absl::FromUnixSeconds(entry.access_event().occurred_at().seconds());
+      EXPECT_GE(at, last);
+      last = at;
+      seqs.push_back(stored.seq);
+    }
+    if (page.next_page_token.empty()) break;
+    query.page_token = page.next_page_token;
+  }
+  EXPECT_EQ(seqs.size(), 25u);
+  EXPECT_EQ(std::set<uint64_t>(seqs.begin(), seqs.end()).size(), 25u);
+
+  IndexQuery window;
+  window.id = "even";
+  window.from = base + absl::Minutes(10);
+  window.to = base + absl::Minutes(20);
+  IndexPage page = *ledger_->ListSubject(window);
+  EXPECT_EQ(page.entries.size(), 5u);  // minutes 10, 12, 14, 16, 18
+  EXPECT_TRUE(page.next_page_token.empty());
+}
+
+TEST_F(LedgerTest, ActorActivityListsWhatTheActorDid) {
+  AppendMany(30);
+  IndexQuery query;
+  query.id = "dr-2";
+  IndexPage page = *ledger_->ListActor(query);
+  EXPECT_EQ(page.entries.size(), 10u);
+  query.id = "nobody";
+  EXPECT_TRUE(ledger_->ListActor(query)->entries.empty());
+}
+
+TEST_F(LedgerTest, BadPageTokenIsRejected) {
+  IndexQuery query;
+  query.id = "p";
+  query.page_token = "not-a-token";
+  EXPECT_EQ(ledger_->ListSubject(query).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(LedgerTest, IndexFilesCarryNoRawIdentifiers) {
+  const std::string national_id = "01017012345";
+  const std::string actor_id = "employee-4711";
+  Append({JournalRead(1, national_id, actor_id)});
+  ledger_.reset();
+  Reopen(/*read_only=*/true);
+  // Read the index family's keys directly.
+  ledger_.reset();
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  for (const char* name : {"default", internal::kEntriesFamily, internal::kChainFamily,
+                           internal::kTreeFamily, internal::kIndexFamily,
+                           internal::kDedupeFamily, internal::kMetaFamily}) {
+    families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  }
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::DB* raw = nullptr;
+  ASSERT_TRUE(rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), dir_.path() + "/ledger",
+                                           families, &handles, &raw)
+                  .ok());
+  std::unique_ptr<rocksdb::Iterator> it(raw->NewIterator(rocksdb::ReadOptions(), handles[4]));
+  int keys = 0;
+  for (it->SeekToFirst(); it->Valid(); it->Next(), ++keys) {
+    std::string key = it->key().ToString();
+    EXPECT_EQ(key.find(national_id), std::string::npos);
+    EXPECT_EQ(key.find(actor_id), std::string::npos);
+  }
+  EXPECT_EQ(keys, 3);  // subject, actor, time
+  it.reset();
+  for (auto* handle : handles) raw->DestroyColumnFamilyHandle(handle);
+  delete raw;
+}
+
+TEST_F(LedgerTest, QueriesAreRecordedAsEntries) {
+  AppendMany(3);
+  v1::QueryRecord query;
+  query.set_method("ListSubjectAccess");
+  query.set_caller("controller@clinic");
+  query.set_subject_id("patient-1");
+  v1::AppendReceipt receipt = *ledger_->AppendQuery(query);
+  EXPECT_EQ(receipt.seq(), 3u);
+  v1::LedgerEntry entry;
+  ASSERT_TRUE(entry.ParseFromString(ledger_->GetEntries(3, 1)->front().bytes));
+  EXPECT_EQ(entry.query_record().caller(), "controller@clinic");
+  EXPECT_TRUE(ledger_->Verify().ok);
+}
+
+TEST_F(LedgerTest, ConcurrentAppendsAreAllDurableAndDistinct) {
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 200;
+  std::vector<std::thread> threads;
+  std::vector<std::vector<uint64_t>> seqs(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        auto receipts = ledger_->AppendEvents({JournalRead(t * kPerThread + i, "p", "a")});
+        ASSERT_TRUE(receipts.ok());
+        seqs[t].push_back(receipts->front().seq());
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  std::set<uint64_t> all;
+  for (const auto& s : seqs) all.insert(s.begin(), s.end());
+  EXPECT_EQ(all.size(), static_cast<size_t>(kThreads * kPerThread));
+  EXPECT_EQ(*all.rbegin(), static_cast<uint64_t>(kThreads * kPerThread - 1));
+  Reopen();
+  EXPECT_EQ(ledger_->Size(), static_cast<uint64_t>(kThreads * kPerThread));
+  EXPECT_TRUE(ledger_->Verify().ok);
+}
+
+TEST_F(LedgerTest, ProofsVerifyAgainstTheSignedCheckpoint) {
+  AppendMany(77);
+  v1::Checkpoint checkpoint = *ledger_->Checkpoint();
+  absl::StatusOr<CheckpointBody> body =
+      VerifyCheckpointNote(checkpoint.note(), ledger_->VerifierKey());
+  ASSERT_TRUE(body.ok()) << body.status();
+  EXPECT_EQ(body->tree_size, 77u);
+  for (uint64_t seq : {0, 1, 40, 76}) {
+    StoredEntry entry = ledger_->GetEntries(seq, 1)->front();
+    std::vector<Hash> path = *ledger_->InclusionProof(seq, 77);
+    EXPECT_TRUE(VerifyInclusion(seq, 77, LeafHash(entry.bytes), path, body->root_hash).ok());
+  }
+  EXPECT_EQ(ledger_->InclusionProof(77, 77).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ledger_->InclusionProof(1, 78).status().code(), absl::StatusCode::kOutOfRange);
+}
+
+TEST_F(LedgerTest, ReadOnlyLedgerRefusesAppends) {
+  AppendMany(2);
+  Reopen(/*read_only=*/true);
+  EXPECT_EQ(ledger_->AppendEvents({JournalRead(9, "p", "a")}).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(ledger_->Verify().ok);
+}
+
+}  // namespace
+}  // namespace innsyn::storage

@@ -1,0 +1,24 @@
+// A fresh folder under $TMPDIR, removed with everything in it when the
+// object goes out of scope.
+#ifndef INNSYN_TESTS_SUPPORT_TEMP_DIR_H_
+#define INNSYN_TESTS_SUPPORT_TEMP_DIR_H_
+
+#include <string>
+
+namespace innsyn::testing {
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace innsyn::testing
+
+#endif  // INNSYN_TESTS_SUPPORT_TEMP_DIR_H_
