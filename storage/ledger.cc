@@ -234,11 +234,29 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& option
   return std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
 }
 
+namespace {
+
+template <typename Events>
+absl::StatusOr<std::vector<v1::AppendReceipt>> AppendAll(internal::GroupWriter* writer,
+                                                        const Events& events) {
+  if (writer == nullptr) return absl::FailedPreconditionError("ledger is open read-only");
+  if (events.empty()) return std::vector<v1::AppendReceipt>{};
+  std::vector<const v1::AccessEvent*> pointers;
+  pointers.reserve(events.size());
+  for (const v1::AccessEvent& event : events) pointers.push_back(&event);
+  return writer->AppendEvents(std::move(pointers));
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<v1::AppendReceipt>> Ledger::AppendEvents(
     absl::Span<const v1::AccessEvent> events) {
-  if (!impl_->writer) return absl::FailedPreconditionError("ledger is open read-only");
-  if (events.empty()) return std::vector<v1::AppendReceipt>{};
-  return impl_->writer->AppendEvents(events);
+  return AppendAll(impl_->writer.get(), events);
+}
+
+absl::StatusOr<std::vector<v1::AppendReceipt>> Ledger::AppendEvents(
+    const google::protobuf::RepeatedPtrField<v1::AccessEvent>& events) {
+  return AppendAll(impl_->writer.get(), events);
 }
 
 absl::StatusOr<v1::AppendReceipt> Ledger::AppendQuery(const v1::QueryRecord& query) {

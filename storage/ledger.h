@@ -87,6 +87,8 @@ class Ledger {
   // order, once durable. Events must already be validated.
   absl::StatusOr<std::vector<v1::AppendReceipt>> AppendEvents(
       absl::Span<const v1::AccessEvent> events);
+  absl::StatusOr<std::vector<v1::AppendReceipt>> AppendEvents(
+      const google::protobuf::RepeatedPtrField<v1::AccessEvent>& events);
   // Records a query of the ledger; returns once durable.
   absl::StatusOr<v1::AppendReceipt> AppendQuery(const v1::QueryRecord& query);
 

@@ -40,7 +40,7 @@ std::string Serialize(const v1::LedgerEntry& entry) {
 }  // namespace
 
 struct GroupWriter::Request {
-  absl::Span<const v1::AccessEvent> events;
+  std::vector<const v1::AccessEvent*> events;
   const v1::QueryRecord* query = nullptr;
   // Filled by the writer thread.
   absl::Status status;
@@ -65,9 +65,9 @@ GroupWriter::~GroupWriter() {
 }
 
 absl::StatusOr<std::vector<v1::AppendReceipt>> GroupWriter::AppendEvents(
-    absl::Span<const v1::AccessEvent> events) {
+    std::vector<const v1::AccessEvent*> events) {
   Request request;
-  request.events = events;
+  request.events = std::move(events);
   return Submit(request);
 }
 
@@ -157,7 +157,8 @@ void GroupWriter::WriteGroup(std::vector<Request*>& group) {
       request->receipts.push_back(std::move(receipt));
       continue;
     }
-    for (const v1::AccessEvent& event : request->events) {
+    for (const v1::AccessEvent* event_pointer : request->events) {
+      const v1::AccessEvent& event = *event_pointer;
       std::string key = DedupeKey(event.source().system(), event.source().instance(),
                                   event.event_id());
       if (auto it = fresh.find(key); it != fresh.end()) {

@@ -31,8 +31,9 @@ class GroupWriter {
   // Writes what is queued, then stops the thread.
   ~GroupWriter();
 
+  // The events are borrowed until the call returns.
   absl::StatusOr<std::vector<v1::AppendReceipt>> AppendEvents(
-      absl::Span<const v1::AccessEvent> events);
+      std::vector<const v1::AccessEvent*> events);
   absl::StatusOr<v1::AppendReceipt> AppendQuery(const v1::QueryRecord& query);
 
  private:

@@ -1,0 +1,225 @@
+// innsyn-ledger-bench: fills a ledger with a clinic-like event mix, then
+// measures "who accessed patient X" (ListSubjectAccess over real gRPC on
+// loopback, each answer also recorded durably as a query entry) and the
+// rate of full verification. Prints a table; --json writes the figures.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <grpcpp/grpcpp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "daemon/options.h"
+#include "daemon/server.h"
+#include "innsyn/v1/service.grpc.pb.h"
+#include "storage/ledger.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct BenchOptions {
+  std::string data_dir;
+  uint64_t events = 1'000'000;
+  int patients = 20'000;
+  int staff = 40;
+  int queries = 2'000;
+  int verify_runs = 3;
+  size_t fill_batch = 1000;
+  std::string json_path;
+  bool keep = false;
+};
+
+// A clinic-like mix: journal reads and updates by clinicians, images,
+// invoices by billing staff, website logins and bookings by patients.
+innsyn::v1::AccessEvent MakeEvent(uint64_t n, std::mt19937_64& random, const BenchOptions& options) {
+  using namespace innsyn::v1;
+  AccessEvent event;
+  event.set_event_id(fmt::format("bench-{}", n));
+  int kind = static_cast<int>(random() % 100);
+  uint64_t patient = random() % static_cast<uint64_t>(options.patients);
+  uint64_t staff = random() % static_cast<uint64_t>(options.staff);
+  event.mutable_subject()->set_id(fmt::format("{:011d}", 10000000000ULL + patient * 7919));
+  event.mutable_subject()->set_kind(SUBJECT_KIND_PATIENT);
+  event.mutable_subject()->set_display_name(fmt::format("Patient {}", patient));
+  auto now = std::chrono::system_clock::now() - std::chrono::hours(24 * 90) +
+             std::chrono::seconds(n * 7);
+  event.mutable_occurred_at()->set_seconds(
+      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
+  event.set_outcome(OUTCOME_SUCCESS);
+  event.set_source_seq(n + 1);
+  if (kind < 80) {
+    event.mutable_source()->set_system("opus-dental");
+    event.mutable_source()->set_instance("clinic-1");
+    event.mutable_actor()->set_id(fmt::format("staff-{}", staff));
+    event.mutable_actor()->set_display_name(fmt::format("Tannlege {}", staff));
+    event.mutable_actor()->set_role(staff % 3 == 0 ? "hygienist" : "dentist");
+    event.mutable_actor()->set_hpr_number(fmt::format("{}", 9000000 + staff));
+    bool update = kind < 15;
+    event.set_action(update ? ACTION_CODE_UPDATE : ACTION_CODE_READ);
+    event.set_action_subtype(update ? ACTION_SUBTYPE_UPDATE : ACTION_SUBTYPE_VIEW);
+    event.mutable_data_object()->set_type(kind % 4 == 0 ? DATA_OBJECT_TYPE_IMAGE
+                                                        : DATA_OBJECT_TYPE_JOURNAL_NOTE);
+    event.mutable_data_object()->set_id(fmt::format("doc-{}", n));
+    event.set_purpose_of_use(PURPOSE_OF_USE_TREATMENT);
+    event.set_legal_basis("helsepersonelloven § 39");
+    event.set_network_address(fmt::format("10.1.0.{}", 10 + staff));
+    event.set_workstation(fmt::format("surgery-{}", staff % 6));
+  } else if (kind < 90) {
+    event.mutable_source()->set_system("billing");
+    event.mutable_actor()->set_id("billing-1");
+    event.mutable_actor()->set_role("receptionist");
+    event.set_action(ACTION_CODE_CREATE);
+    event.set_action_subtype(ACTION_SUBTYPE_CREATE);
+    event.mutable_data_object()->set_type(DATA_OBJECT_TYPE_INVOICE);
+    event.mutable_data_object()->set_id(fmt::format("inv-{}", n));
+    event.set_purpose_of_use(PURPOSE_OF_USE_BILLING);
+  } else {
+    event.mutable_source()->set_system("website");
+    event.mutable_actor()->set_id(event.subject().id());
+    event.mutable_actor()->set_role("patient");
+    bool login = kind < 95;
+    event.set_action(login ? ACTION_CODE_EXECUTE : ACTION_CODE_CREATE);
+    event.set_action_subtype(login ? ACTION_SUBTYPE_LOGIN : ACTION_SUBTYPE_CREATE);
+    event.mutable_data_object()->set_type(login ? DATA_OBJECT_TYPE_ACCOUNT
+                                                : DATA_OBJECT_TYPE_APPOINTMENT);
+    event.set_network_address(fmt::format("84.210.{}.{}", random() % 256, random() % 256));
+    event.set_user_agent("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)");
+    event.set_purpose_of_use(PURPOSE_OF_USE_PATIENT_REQUEST);
+  }
+  return event;
+}
+
+double Percentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  size_t index = static_cast<size_t>(p * static_cast<double>(values.size() - 1) + 0.5);
+  return values[index];
+}
+
+int Fail(const std::string& what) {
+  fmt::print(stderr, "innsyn-ledger-bench: {}\n", what);
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  BenchOptions options;
+  CLI::App app{"innsyn-ledger-bench: subject-history latency and verification rate"};
+  app.add_option("--data-dir", options.data_dir, "ledger folder (default: a new temporary one)");
+  app.add_option("--events", options.events, "events to fill the ledger with");
+  app.add_option("--patients", options.patients, "distinct patients");
+  app.add_option("--queries", options.queries, "ListSubjectAccess calls to time");
+  app.add_option("--verify-runs", options.verify_runs, "full verifications to time");
+  app.add_option("--json", options.json_path, "write the figures here as JSON");
+  app.add_flag("--keep", options.keep, "keep the data folder");
+  CLI11_PARSE(app, argc, argv);
+  bool temporary = options.data_dir.empty();
+  if (temporary) {
+    options.data_dir = (std::filesystem::temp_directory_path() / "innsyn-ledger-bench").string();
+    std::filesystem::remove_all(options.data_dir);
+  }
+
+  // 1. Fill, through the storage layer, in batches (each one group commit).
+  double fill_seconds = 0;
+  uint64_t size = 0;
+  {
+    innsyn::storage::LedgerOptions ledger_options;
+    ledger_options.data_dir = options.data_dir;
+    auto ledger = innsyn::storage::Ledger::Open(ledger_options);
+    if (!ledger.ok()) return Fail(ledger.status().ToString());
+    std::mt19937_64 random(42);
+    auto start = Clock::now();
+    uint64_t n = (*ledger)->Size();
+    std::vector<innsyn::v1::AccessEvent> batch;
+    while (n < options.events) {
+      batch.clear();
+      for (size_t i = 0; i < options.fill_batch && n < options.events; ++i) {
+        batch.push_back(MakeEvent(n++, random, options));
+      }
+      auto receipts = (*ledger)->AppendEvents(batch);
+      if (!receipts.ok()) return Fail(receipts.status().ToString());
+    }
+    fill_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    if (auto checkpoint = (*ledger)->Checkpoint(); !checkpoint.ok()) {
+      return Fail(checkpoint.status().ToString());
+    }
+    size = (*ledger)->Size();
+  }
+
+  // 2. Subject history over gRPC against the daemon's own server code.
+  innsyn::daemon::DaemonOptions daemon_options;
+  daemon_options.data_dir = options.data_dir;
+  daemon_options.listen = "127.0.0.1:0";
+  daemon_options.metrics_listen = "";
+  auto server = innsyn::daemon::Server::Start(daemon_options);
+  if (!server.ok()) return Fail(server.status().ToString());
+  auto channel = grpc::CreateChannel(fmt::format("127.0.0.1:{}", (*server)->grpc_port()),
+                                     grpc::InsecureChannelCredentials());
+  auto stub = innsyn::v1::AccessLogService::NewStub(channel);
+  std::mt19937_64 random(7);
+  std::vector<double> latencies_ms;
+  uint64_t results = 0;
+  for (int q = 0; q < options.queries; ++q) {
+    innsyn::v1::ListSubjectAccessRequest request;
+    uint64_t patient = random() % static_cast<uint64_t>(options.patients);
+    request.set_subject_id(fmt::format("{:011d}", 10000000000ULL + patient * 7919));
+    request.set_reason("benchmark");
+    innsyn::v1::ListSubjectAccessResponse response;
+    grpc::ClientContext context;
+    auto start = Clock::now();
+    grpc::Status status = stub->ListSubjectAccess(&context, request, &response);
+    latencies_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    if (!status.ok()) return Fail(status.error_message());
+    results += static_cast<uint64_t>(response.entries_size());
+  }
+  (*server)->Shutdown();
+  server->reset();
+
+  // 3. Full verification, offline, as `innsynctl verify --data-dir` runs it.
+  std::vector<double> verify_rates;
+  uint64_t verified = 0;
+  {
+    innsyn::storage::LedgerOptions ledger_options;
+    ledger_options.data_dir = options.data_dir;
+    ledger_options.read_only = true;
+    ledger_options.create_if_missing = false;
+    auto ledger = innsyn::storage::Ledger::Open(ledger_options);
+    if (!ledger.ok()) return Fail(ledger.status().ToString());
+    for (int run = 0; run < options.verify_runs; ++run) {
+      innsyn::storage::VerifyReport report = (*ledger)->Verify();
+      if (!report.ok) return Fail("verification failed: " + report.problem);
+      verified = report.entries_checked;
+      verify_rates.push_back(static_cast<double>(report.entries_checked) / report.seconds);
+    }
+  }
+
+  double median_ms = Percentile(latencies_ms, 0.5);
+  double p99_ms = Percentile(latencies_ms, 0.99);
+  double verify_median = Percentile(verify_rates, 0.5);
+  fmt::print("innsyn-ledger-bench ({} cores)\n", std::thread::hardware_concurrency());
+  fmt::print("  ledger entries                      {:>12}\n", size);
+  fmt::print("  fill rate (storage, batches of {})  {:>12.0f} events/s\n", options.fill_batch,
+             static_cast<double>(size) / fill_seconds);
+  fmt::print("  ListSubjectAccess over gRPC         median {:.3f} ms, p90 {:.3f} ms, p99 {:.3f} ms "
+             "({} calls, {:.1f} entries per answer)\n",
+             median_ms, Percentile(latencies_ms, 0.9), p99_ms, options.queries,
+             static_cast<double>(results) / options.queries);
+  fmt::print("  verify (full, offline)              median {:.0f} entries/s over {} runs of {} entries\n",
+             verify_median, options.verify_runs, verified);
+  if (!options.json_path.empty()) {
+    std::ofstream(options.json_path) << fmt::format(
+        "{{\"entries\": {}, \"fill_events_per_second\": {:.0f}, "
+        "\"list_subject_access_ms\": {{\"median\": {:.4f}, \"p90\": {:.4f}, \"p99\": {:.4f}}}, "
+        "\"entries_per_answer\": {:.2f}, \"verify_entries_per_second_median\": {:.0f}}}\n",
+        size, static_cast<double>(size) / fill_seconds, median_ms, Percentile(latencies_ms, 0.9),
+        p99_ms, static_cast<double>(results) / options.queries, verify_median);
+  }
+  if (temporary && !options.keep) std::filesystem::remove_all(options.data_dir);
+  return 0;
+}

@@ -1,0 +1,209 @@
+#include "daemon/access_log_service.h"
+
+#include "storage/strings.h"
+#include "daemon/grpc_status.h"
+
+namespace innsyn::daemon {
+namespace {
+
+constexpr uint32_t kDefaultPageSize = 100;
+constexpr uint32_t kMaxPageSize = 1000;
+constexpr size_t kMaxQueryIdBytes = 256;
+constexpr size_t kMaxQueryReasonBytes = 1024;
+
+absl::Time FromProto(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+// Builds the index query from a request's common fields, naming the field
+// that is wrong.
+template <typename Request>
+absl::StatusOr<storage::IndexQuery> MakeIndexQuery(const Request& request,
+                                                   std::string_view id_field,
+                                                   const std::string& id) {
+  if (id.empty()) return absl::InvalidArgumentError(StrCat(id_field, " is required"));
+  if (id.size() > kMaxQueryIdBytes) {
+    return absl::InvalidArgumentError(StrCat(id_field, " is longer than ", kMaxQueryIdBytes, " bytes"));
+  }
+  if (request.reason().size() > kMaxQueryReasonBytes) {
+    return absl::InvalidArgumentError(StrCat("reason is longer than ", kMaxQueryReasonBytes, " bytes"));
+  }
+  if (request.page_size() > kMaxPageSize) {
+    return absl::InvalidArgumentError(StrCat("page_size is above ", kMaxPageSize));
+  }
+  storage::IndexQuery query;
+  query.id = id;
+  query.limit = request.page_size() == 0 ? kDefaultPageSize : request.page_size();
+  query.page_token = request.page_token();
+  if (request.has_from()) query.from = FromProto(request.from());
+  if (request.has_to()) query.to = FromProto(request.to());
+  if (query.from && query.to && *query.from >= *query.to) {
+    return absl::InvalidArgumentError("from must be before to");
+  }
+  return query;
+}
+
+v1::QueryRecord MakeQueryRecord(const grpc::ServerContext& context, std::string_view method,
+                                std::string_view reason) {
+  v1::QueryRecord record;
+  record.set_method(std::string(method));
+  // Until clients authenticate with certificates, the caller is its address.
+  record.set_caller(context.peer());
+  record.set_caller_role("local");
+  record.set_reason(std::string(reason));
+  return record;
+}
+
+absl::Status FillEntries(const std::vector<storage::StoredEntry>& stored, bool include_bytes,
+                         google::protobuf::RepeatedPtrField<v1::RecordedEntry>& out) {
+  for (const storage::StoredEntry& entry : stored) {
+    v1::RecordedEntry* recorded = out.Add();
+    recorded->set_seq(entry.seq);
+    recorded->set_leaf_hash(std::string(storage::AsBytes(entry.leaf_hash)));
+    if (!recorded->mutable_entry()->ParseFromString(entry.bytes)) {
+      return absl::DataLossError(StrCat("entry ", entry.seq, " does not parse"));
+    }
+    if (include_bytes) recorded->set_entry_bytes(entry.bytes);
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+grpc::Status AccessLogService::ListSubjectAccess(grpc::ServerContext* context,
+                                                 const v1::ListSubjectAccessRequest* request,
+                                                 v1::ListSubjectAccessResponse* response) {
+  absl::Time start = absl::Now();
+  absl::StatusOr<storage::IndexQuery> query =
+      MakeIndexQuery(*request, "subject_id", request->subject_id());
+  if (!query.ok()) return ToGrpcStatus(query.status());
+  absl::StatusOr<storage::IndexPage> page = ledger_.ListSubject(*query);
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  v1::QueryRecord record = MakeQueryRecord(*context, "ListSubjectAccess", request->reason());
+  record.set_subject_id(request->subject_id());
+  *record.mutable_range_from() = request->from();
+  *record.mutable_range_to() = request->to();
+  record.set_results(page->entries.size());
+  absl::StatusOr<v1::AppendReceipt> receipt = ledger_.AppendQuery(record);
+  if (!receipt.ok()) return ToGrpcStatus(receipt.status());
+  if (absl::Status s = FillEntries(page->entries, request->include_entry_bytes(),
+                                   *response->mutable_entries());
+      !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  response->set_next_page_token(page->next_page_token);
+  response->set_query_seq(receipt->seq());
+  metrics_.ObserveQueryLatency("ListSubjectAccess", absl::Now() - start);
+  return grpc::Status::OK;
+}
+
+grpc::Status AccessLogService::ListActorActivity(grpc::ServerContext* context,
+                                                 const v1::ListActorActivityRequest* request,
+                                                 v1::ListActorActivityResponse* response) {
+  absl::Time start = absl::Now();
+  absl::StatusOr<storage::IndexQuery> query =
+      MakeIndexQuery(*request, "actor_id", request->actor_id());
+  if (!query.ok()) return ToGrpcStatus(query.status());
+  absl::StatusOr<storage::IndexPage> page = ledger_.ListActor(*query);
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  v1::QueryRecord record = MakeQueryRecord(*context, "ListActorActivity", request->reason());
+  record.set_actor_id(request->actor_id());
+  *record.mutable_range_from() = request->from();
+  *record.mutable_range_to() = request->to();
+  record.set_results(page->entries.size());
+  absl::StatusOr<v1::AppendReceipt> receipt = ledger_.AppendQuery(record);
+  if (!receipt.ok()) return ToGrpcStatus(receipt.status());
+  if (absl::Status s = FillEntries(page->entries, request->include_entry_bytes(),
+                                   *response->mutable_entries());
+      !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  response->set_next_page_token(page->next_page_token);
+  response->set_query_seq(receipt->seq());
+  metrics_.ObserveQueryLatency("ListActorActivity", absl::Now() - start);
+  return grpc::Status::OK;
+}
+
+grpc::Status AccessLogService::GetEntries(grpc::ServerContext* context,
+                                          const v1::GetEntriesRequest* request,
+                                          v1::GetEntriesResponse* response) {
+  if (request->count() > kMaxPageSize) {
+    return ToGrpcStatus(absl::InvalidArgumentError(StrCat("count is above ", kMaxPageSize)));
+  }
+  if (request->reason().size() > kMaxQueryReasonBytes) {
+    return ToGrpcStatus(absl::InvalidArgumentError("reason is too long"));
+  }
+  uint64_t size = ledger_.Size();
+  if (request->from_seq() >= size) {
+    return ToGrpcStatus(absl::OutOfRangeError(
+        StrCat("from_seq ", request->from_seq(), " is not below the ledger size ", size)));
+  }
+  size_t count = request->count() == 0 ? kDefaultPageSize : request->count();
+  absl::StatusOr<std::vector<storage::StoredEntry>> entries =
+      ledger_.GetEntries(request->from_seq(), count);
+  if (!entries.ok()) return ToGrpcStatus(entries.status());
+  v1::QueryRecord record = MakeQueryRecord(*context, "GetEntries", request->reason());
+  record.set_results(entries->size());
+  if (absl::StatusOr<v1::AppendReceipt> receipt = ledger_.AppendQuery(record); !receipt.ok()) {
+    return ToGrpcStatus(receipt.status());
+  }
+  response->set_tree_size(size);
+  return ToGrpcStatus(FillEntries(*entries, /*include_bytes=*/true, *response->mutable_entries()));
+}
+
+grpc::Status AccessLogService::GetCheckpoint(grpc::ServerContext*,
+                                             const v1::GetCheckpointRequest* request,
+                                             v1::Checkpoint* response) {
+  absl::StatusOr<v1::Checkpoint> checkpoint = ledger_.Checkpoint(request->tree_size());
+  if (!checkpoint.ok()) return ToGrpcStatus(checkpoint.status());
+  *response = *std::move(checkpoint);
+  return grpc::Status::OK;
+}
+
+grpc::Status AccessLogService::GetInclusionProof(grpc::ServerContext*,
+                                                 const v1::GetInclusionProofRequest* request,
+                                                 v1::InclusionProof* response) {
+  uint64_t tree_size = request->tree_size() == 0 ? ledger_.Size() : request->tree_size();
+  absl::StatusOr<std::vector<storage::Hash>> path =
+      ledger_.InclusionProof(request->seq(), tree_size);
+  if (!path.ok()) return ToGrpcStatus(path.status());
+  absl::StatusOr<std::vector<storage::StoredEntry>> entry = ledger_.GetEntries(request->seq(), 1);
+  if (!entry.ok()) return ToGrpcStatus(entry.status());
+  response->set_leaf_index(request->seq());
+  response->set_tree_size(tree_size);
+  response->set_leaf_hash(std::string(storage::AsBytes(entry->front().leaf_hash)));
+  for (const storage::Hash& hash : *path) response->add_hashes(std::string(storage::AsBytes(hash)));
+  return grpc::Status::OK;
+}
+
+grpc::Status AccessLogService::GetConsistencyProof(grpc::ServerContext*,
+                                                   const v1::GetConsistencyProofRequest* request,
+                                                   v1::ConsistencyProof* response) {
+  uint64_t second = request->second_size() == 0 ? ledger_.Size() : request->second_size();
+  absl::StatusOr<std::vector<storage::Hash>> path =
+      ledger_.ConsistencyProof(request->first_size(), second);
+  if (!path.ok()) return ToGrpcStatus(path.status());
+  response->set_first_size(request->first_size());
+  response->set_second_size(second);
+  for (const storage::Hash& hash : *path) response->add_hashes(std::string(storage::AsBytes(hash)));
+  return grpc::Status::OK;
+}
+
+grpc::Status AccessLogService::VerifyLedger(grpc::ServerContext*, const v1::VerifyLedgerRequest*,
+                                            v1::VerifyLedgerResponse* response) {
+  // Sign the current size first, so that the check covers everything
+  // appended up to now, not only up to the last periodic checkpoint.
+  absl::StatusOr<v1::Checkpoint> checkpoint = ledger_.Checkpoint();
+  if (!checkpoint.ok()) return ToGrpcStatus(checkpoint.status());
+  storage::VerifyReport report = ledger_.Verify();
+  response->set_ok(report.ok);
+  response->set_entries_checked(report.entries_checked);
+  response->set_has_bad_seq(report.first_bad_seq.has_value());
+  response->set_first_bad_seq(report.first_bad_seq.value_or(0));
+  response->set_problem(report.problem);
+  response->set_seconds(report.seconds);
+  *response->mutable_checkpoint() = *std::move(checkpoint);
+  return grpc::Status::OK;
+}
+
+}  // namespace innsyn::daemon

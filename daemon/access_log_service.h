@@ -1,0 +1,49 @@
+// innsyn.v1.AccessLogService: who accessed a subject's data, what an actor
+// did, raw entries, checkpoints, proofs and verification. Every call that
+// returns entry contents is first recorded in the ledger as a QueryRecord
+// (who asked about whom, and why); if that record cannot be made durable
+// the call fails and returns nothing.
+// Thread-safe; borrows the ledger and metrics, which must outlive it.
+#ifndef INNSYN_DAEMON_ACCESS_LOG_SERVICE_H_
+#define INNSYN_DAEMON_ACCESS_LOG_SERVICE_H_
+
+#include "exporters/metrics.h"
+#include "innsyn/v1/service.grpc.pb.h"
+#include "storage/ledger.h"
+
+namespace innsyn::daemon {
+
+class AccessLogService final : public v1::AccessLogService::Service {
+ public:
+  AccessLogService(storage::Ledger& ledger, exporters::Metrics& metrics)
+      : ledger_(ledger), metrics_(metrics) {}
+
+  grpc::Status ListSubjectAccess(grpc::ServerContext* context,
+                                 const v1::ListSubjectAccessRequest* request,
+                                 v1::ListSubjectAccessResponse* response) override;
+  grpc::Status ListActorActivity(grpc::ServerContext* context,
+                                 const v1::ListActorActivityRequest* request,
+                                 v1::ListActorActivityResponse* response) override;
+  grpc::Status GetEntries(grpc::ServerContext* context, const v1::GetEntriesRequest* request,
+                          v1::GetEntriesResponse* response) override;
+  grpc::Status GetCheckpoint(grpc::ServerContext* context,
+                             const v1::GetCheckpointRequest* request,
+                             v1::Checkpoint* response) override;
+  grpc::Status GetInclusionProof(grpc::ServerContext* context,
+                                 const v1::GetInclusionProofRequest* request,
+                                 v1::InclusionProof* response) override;
+  grpc::Status GetConsistencyProof(grpc::ServerContext* context,
+                                   const v1::GetConsistencyProofRequest* request,
+                                   v1::ConsistencyProof* response) override;
+  grpc::Status VerifyLedger(grpc::ServerContext* context,
+                            const v1::VerifyLedgerRequest* request,
+                            v1::VerifyLedgerResponse* response) override;
+
+ private:
+  storage::Ledger& ledger_;
+  exporters::Metrics& metrics_;
+};
+
+}  // namespace innsyn::daemon
+
+#endif  // INNSYN_DAEMON_ACCESS_LOG_SERVICE_H_

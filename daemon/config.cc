@@ -1,0 +1,112 @@
+#include <CLI/CLI.hpp>
+#include <toml++/toml.h>
+
+#include "storage/strings.h"
+#include "daemon/options.h"
+
+namespace innsyn::daemon {
+namespace {
+
+// Copies `key` from the table into `out` if present; fails if it has the
+// wrong type, naming the key.
+template <typename T>
+absl::Status Read(const toml::table& table, std::string_view key, T& out) {
+  const toml::node* node = table.get(key);
+  if (node == nullptr) return absl::OkStatus();
+  if constexpr (std::is_same_v<T, std::string>) {
+    if (auto value = node->value<std::string>()) {
+      out = *value;
+      return absl::OkStatus();
+    }
+    return absl::InvalidArgumentError(StrCat("config: ", key, " must be a string"));
+  } else {
+    if (auto value = node->value<int64_t>(); value && *value > 0) {
+      out = static_cast<T>(*value);
+      return absl::OkStatus();
+    }
+    return absl::InvalidArgumentError(StrCat("config: ", key, " must be a positive integer"));
+  }
+}
+
+absl::Status LoadConfigFile(const std::string& path, DaemonOptions& options) {
+  toml::table table;
+  try {
+    table = toml::parse_file(path);
+  } catch (const toml::parse_error& e) {
+    return absl::InvalidArgumentError(StrCat("config ", path, ": ", e.description(),
+                                                   " at line ", e.source().begin.line));
+  }
+  static const std::vector<std::string_view> kKnownKeys = {
+      "listen", "metrics_listen", "data_dir", "origin", "max_group_events",
+      "checkpoint_interval_seconds", "max_message_bytes"};
+  for (const auto& [key, value] : table) {
+    if (std::find(kKnownKeys.begin(), kKnownKeys.end(), key.str()) == kKnownKeys.end()) {
+      return absl::InvalidArgumentError(StrCat("config ", path, ": unknown setting ", key.str()));
+    }
+  }
+  int64_t checkpoint_seconds = absl::ToInt64Seconds(options.checkpoint_interval);
+  for (absl::Status s : {Read(table, "listen", options.listen),
+                         Read(table, "metrics_listen", options.metrics_listen),
+                         Read(table, "data_dir", options.data_dir),
+                         Read(table, "origin", options.origin),
+                         Read(table, "max_group_events", options.max_group_events),
+                         Read(table, "checkpoint_interval_seconds", checkpoint_seconds),
+                         Read(table, "max_message_bytes", options.max_message_bytes)}) {
+    if (!s.ok()) return s;
+  }
+  options.checkpoint_interval = absl::Seconds(checkpoint_seconds);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<DaemonOptions> ParseDaemonOptions(int argc, char** argv, bool& help_shown) {
+  help_shown = false;
+  DaemonOptions options;
+  CLI::App app{"innsynd: the innsyn audit-log daemon"};
+  std::string config_path;
+  app.add_option("--config", config_path, "TOML config file (for example /etc/innsyn/innsynd.toml)");
+  // Flags are stored aside, the config file applied, and then the flags
+  // given on the command line applied over it.
+  std::string listen, metrics_listen, data_dir, origin, port_file;
+  size_t max_group_events = 0;
+  int64_t checkpoint_seconds = 0;
+  app.add_option("--listen", listen, StrCat("gRPC address (default ", options.listen, ")"));
+  app.add_option("--metrics-listen", metrics_listen,
+                 StrCat("Prometheus /metrics address, \"\" to disable (default ",
+                              options.metrics_listen, ")"));
+  app.add_option("--data-dir", data_dir, StrCat("data folder (default ", options.data_dir, ")"));
+  app.add_option("--origin", origin, "checkpoint origin and key name");
+  app.add_option("--port-file", port_file, "write the gRPC and metrics ports here once serving");
+  app.add_option("--max-group-events", max_group_events, "most events per group commit")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--checkpoint-interval-seconds", checkpoint_seconds,
+                 "how often to sign a checkpoint")
+      ->check(CLI::PositiveNumber);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app.help();
+    help_shown = true;
+    return options;
+  } catch (const CLI::ParseError& e) {
+    return absl::InvalidArgumentError(e.what());
+  }
+  if (!config_path.empty()) {
+    if (absl::Status s = LoadConfigFile(config_path, options); !s.ok()) return s;
+  }
+  if (app.count("--listen")) options.listen = listen;
+  if (app.count("--metrics-listen")) options.metrics_listen = metrics_listen;
+  if (app.count("--data-dir")) options.data_dir = data_dir;
+  if (app.count("--origin")) options.origin = origin;
+  if (app.count("--port-file")) options.port_file = port_file;
+  if (app.count("--max-group-events")) options.max_group_events = max_group_events;
+  if (app.count("--checkpoint-interval-seconds")) {
+    options.checkpoint_interval = absl::Seconds(checkpoint_seconds);
+  }
+  if (options.listen.empty()) return absl::InvalidArgumentError("listen must not be empty");
+  if (options.data_dir.empty()) return absl::InvalidArgumentError("data_dir must not be empty");
+  return options;
+}
+
+}  // namespace innsyn::daemon

@@ -1,0 +1,56 @@
+// A connection to innsynd: one channel with the ingest and access-log stubs.
+// Every call carries the deadline from --timeout and returns an absl::Status
+// with the gRPC code and message unchanged (the two share code numbers), so
+// that the user sees exactly what the server said.
+// Not thread-safe to construct; calls may be made from any thread.
+#ifndef INNSYN_DAEMON_CTL_CLIENT_H_
+#define INNSYN_DAEMON_CTL_CLIENT_H_
+
+#include <memory>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "daemon/ctl/command.h"
+#include "innsyn/v1/service.grpc.pb.h"
+
+namespace innsyn::ctl {
+
+class Client {
+ public:
+  // Connects lazily: a server that is down shows up as UNAVAILABLE on the
+  // first call, not here. Plaintext until innsynd serves mTLS.
+  explicit Client(const GlobalOptions& options);
+
+  absl::StatusOr<v1::AppendResponse> Append(const v1::AppendRequest& request);
+  absl::StatusOr<v1::ListSubjectAccessResponse> ListSubjectAccess(
+      const v1::ListSubjectAccessRequest& request);
+  absl::StatusOr<v1::ListActorActivityResponse> ListActorActivity(
+      const v1::ListActorActivityRequest& request);
+  absl::StatusOr<v1::GetEntriesResponse> GetEntries(const v1::GetEntriesRequest& request);
+  absl::StatusOr<v1::Checkpoint> GetCheckpoint(const v1::GetCheckpointRequest& request);
+  absl::StatusOr<v1::InclusionProof> GetInclusionProof(
+      const v1::GetInclusionProofRequest& request);
+  absl::StatusOr<v1::ConsistencyProof> GetConsistencyProof(
+      const v1::GetConsistencyProofRequest& request);
+  absl::StatusOr<v1::VerifyLedgerResponse> VerifyLedger(const v1::VerifyLedgerRequest& request);
+
+ private:
+  // Runs one unary call on `stub` with a fresh context and deadline.
+  template <typename Stub, typename Request, typename Response>
+  absl::StatusOr<Response> Call(Stub& stub,
+                                grpc::Status (Stub::*method)(grpc::ClientContext*,
+                                                             const Request&, Response*),
+                                const Request& request);
+
+  std::string server_;
+  absl::Duration timeout_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::IngestService::Stub> ingest_;
+  std::unique_ptr<v1::AccessLogService::Stub> access_log_;
+};
+
+}  // namespace innsyn::ctl
+
+#endif  // INNSYN_DAEMON_CTL_CLIENT_H_

@@ -1,0 +1,33 @@
+#include "daemon/ctl/command.h"
+
+#include "absl/strings/cord.h"
+#include <fmt/format.h>
+
+namespace innsyn::ctl {
+namespace {
+
+constexpr char kVerificationFailedPayload[] = "type.innsyn.dev/innsynctl.VerificationFailed";
+
+}  // namespace
+
+absl::Status VerificationFailure(std::string_view what) {
+  absl::Status status = absl::DataLossError(std::string(what));
+  status.SetPayload(kVerificationFailedPayload, absl::Cord());
+  return status;
+}
+
+bool IsVerificationFailure(const absl::Status& status) {
+  return status.GetPayload(kVerificationFailedPayload).has_value();
+}
+
+int ReportError(const absl::Status& status) {
+  if (IsVerificationFailure(status)) {
+    fmt::print("FAILED: {}\n", std::string(status.message()));
+    return kExitFailed;
+  }
+  fmt::print(stderr, "innsynctl: {}: {}\n", absl::StatusCodeToString(status.code()),
+             std::string(status.message()));
+  return kExitError;
+}
+
+}  // namespace innsyn::ctl

@@ -1,0 +1,118 @@
+// `innsynctl verify`: recomputes every hash of the ledger, either on the
+// server (VerifyLedger) or, with --data-dir, here on a stopped daemon's
+// files, so that a check does not depend on the running server's honesty.
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "daemon/ctl/client.h"
+#include "daemon/ctl/command.h"
+#include "daemon/ctl/trust.h"
+#include "storage/ledger.h"
+#include <fmt/format.h>
+
+namespace innsyn::ctl {
+namespace {
+
+// Written by the ledger beside its database; its key name is the origin.
+constexpr char kVerifierKeyFile[] = "checkpoint_key.pub";
+
+struct VerifyFlags {
+  TrustFlags trust;
+  std::string data_dir;
+  std::string origin;
+};
+
+// One report format for both ways of verifying.
+int PrintReport(const storage::VerifyReport& report) {
+  if (!report.ok) {
+    if (report.first_bad_seq) {
+      fmt::print("FAILED at seq {}: {}\n", *report.first_bad_seq, report.problem);
+    } else {
+      fmt::print("FAILED: {}\n", report.problem);
+    }
+    return kExitFailed;
+  }
+  if (report.checkpoint_size == 0) {
+    fmt::print("OK: {} entries verified (no signed checkpoint to check against) in {:.2f} s\n",
+               report.entries_checked, report.seconds);
+  } else {
+    fmt::print("OK: {} entries verified against signed checkpoint of size {} in {:.2f} s\n",
+               report.entries_checked, report.checkpoint_size, report.seconds);
+  }
+  return kExitOk;
+}
+
+// The checkpoint key name the daemon used, so that the stored checkpoint
+// verifies; the ledger's default if the key file is missing.
+std::string OriginFromKeyFile(const std::string& data_dir) {
+  std::ifstream in(absl::StrCat(data_dir, "/", kVerifierKeyFile));
+  std::string key;
+  if (!in || !std::getline(in, key)) return storage::LedgerOptions().origin;
+  key = std::string(absl::StripAsciiWhitespace(key));
+  return key.substr(0, key.find('+'));
+}
+
+int VerifyOffline(const VerifyFlags& flags) {
+  storage::LedgerOptions options;
+  options.data_dir = flags.data_dir;
+  options.read_only = true;
+  options.create_if_missing = false;
+  options.origin = flags.origin.empty() ? OriginFromKeyFile(flags.data_dir) : flags.origin;
+  absl::StatusOr<std::unique_ptr<storage::Ledger>> ledger = storage::Ledger::Open(options);
+  if (!ledger.ok()) {
+    return ReportError(absl::Status(
+        ledger.status().code(), absl::StrCat("cannot open the ledger in ", flags.data_dir, " (is innsynd stopped?): ",
+                                             ledger.status().message())));
+  }
+  return PrintReport((*ledger)->Verify());
+}
+
+int VerifyOnline(const GlobalOptions& global, const VerifyFlags& flags) {
+  absl::StatusOr<Trust> trust = Trust::FromFlags(flags.trust);
+  if (!trust.ok()) return ReportError(trust.status());
+  Client client(global);
+  absl::StatusOr<v1::VerifyLedgerResponse> response = client.VerifyLedger(v1::VerifyLedgerRequest());
+  if (!response.ok()) return ReportError(response.status());
+  storage::VerifyReport report;
+  report.ok = response->ok();
+  report.entries_checked = response->entries_checked();
+  if (response->has_bad_seq()) report.first_bad_seq = response->first_bad_seq();
+  report.problem = response->problem();
+  report.checkpoint_size = response->checkpoint().tree_size();
+  report.seconds = response->seconds();
+  // Only a pinned key makes the server's checkpoint worth checking here.
+  if (trust->pinned() && report.ok) {
+    absl::StatusOr<storage::CheckpointBody> body =
+        trust->VerifyNote(response->checkpoint().note(), response->checkpoint());
+    if (!body.ok()) return ReportError(body.status());
+    report.checkpoint_size = body->tree_size;
+  }
+  return PrintReport(report);
+}
+
+}  // namespace
+
+void AddVerifyCommand(CLI::App& app, CommandContext& context) {
+  auto flags = std::make_shared<VerifyFlags>();
+  CLI::App* command = app.add_subcommand("verify", "Recompute and check every hash of the ledger");
+  CLI::Option* data_dir = command->add_option(
+      "--data-dir", flags->data_dir, "Verify offline, reading this data folder (stop innsynd first)");
+  command->add_option("--origin", flags->origin,
+                      "With --data-dir: checkpoint origin (default: the name in checkpoint_key.pub)")
+      ->needs(data_dir);
+  CLI::Option* key = command->add_option("--key", flags->trust.key,
+                                         "Online: also check the server's checkpoint against this pinned key");
+  CLI::Option* key_file = command->add_option("--key-file", flags->trust.key_file, "Online: the pinned key from a file");
+  key->excludes(key_file)->excludes(data_dir);
+  key_file->excludes(data_dir);
+  command->footer("Online verification reads the whole ledger on the server: raise --timeout for a large one.");
+  command->callback([flags, &context] {
+    context.exit_code = flags->data_dir.empty() ? VerifyOnline(context.global, *flags) : VerifyOffline(*flags);
+  });
+}
+
+}  // namespace innsyn::ctl

@@ -1,0 +1,72 @@
+#include "daemon/ingest_service.h"
+
+#include "storage/strings.h"
+#include "daemon/grpc_status.h"
+#include "daemon/validation.h"
+#include "innsyn/v1/event.pb.h"
+
+namespace innsyn::daemon {
+namespace {
+
+std::string SourceLabel(const v1::Source& source) {
+  return source.instance().empty() ? source.system()
+                                   : StrCat(source.system(), "/", source.instance());
+}
+
+std::string ActionLabel(v1::ActionSubtype subtype) {
+  std::string name = v1::ActionSubtype_Name(subtype);
+  constexpr std::string_view kPrefix = "ACTION_SUBTYPE_";
+  if (name.starts_with(kPrefix)) name.erase(0, kPrefix.size());
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
+}  // namespace
+
+absl::Status IngestService::AppendBatch(const v1::AppendRequest& request,
+                                        v1::AppendResponse& response) {
+  absl::Time start = absl::Now();
+  response.set_batch_id(request.batch_id());
+  if (absl::Status s = ValidateAppendRequest(request, start); !s.ok()) {
+    metrics_.EventsRejected("invalid_argument", static_cast<uint64_t>(request.events_size()));
+    return s;
+  }
+  absl::StatusOr<std::vector<v1::AppendReceipt>> receipts = ledger_.AppendEvents(request.events());
+  if (!receipts.ok()) {
+    metrics_.EventsRejected("storage_unavailable", static_cast<uint64_t>(request.events_size()));
+    return receipts.status();
+  }
+  for (size_t i = 0; i < receipts->size(); ++i) {
+    const v1::AccessEvent& event = request.events(static_cast<int>(i));
+    if (!(*receipts)[i].duplicate()) {
+      metrics_.EventsAppended(SourceLabel(event.source()), ActionLabel(event.action_subtype()), 1);
+    }
+    *response.add_receipts() = std::move((*receipts)[i]);
+  }
+  metrics_.SetLedgerSize(ledger_.Size());
+  metrics_.ObserveAppendLatency(absl::Now() - start);
+  return absl::OkStatus();
+}
+
+grpc::Status IngestService::Append(grpc::ServerContext*, const v1::AppendRequest* request,
+                                   v1::AppendResponse* response) {
+  return ToGrpcStatus(AppendBatch(*request, *response));
+}
+
+grpc::Status IngestService::AppendStream(
+    grpc::ServerContext*, grpc::ServerReaderWriter<v1::AppendResponse, v1::AppendRequest>* stream) {
+  v1::AppendRequest request;
+  while (stream->Read(&request)) {
+    v1::AppendResponse response;
+    // A bad batch ends the stream with its status; the batches acknowledged
+    // before it stay recorded.
+    if (absl::Status s = AppendBatch(request, response); !s.ok()) {
+      return ToGrpcStatus(absl::Status(
+          s.code(), StrCat("batch_id ", request.batch_id(), ": ", s.message())));
+    }
+    if (!stream->Write(response)) break;
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace innsyn::daemon

@@ -1,0 +1,43 @@
+// innsynd's settings: defaults here, filled from the TOML config file and
+// then the command-line flags (flags win) by ParseDaemonOptions, in one place.
+#ifndef INNSYN_DAEMON_OPTIONS_H_
+#define INNSYN_DAEMON_OPTIONS_H_
+
+#include <cstddef>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace innsyn::daemon {
+
+struct DaemonOptions {
+  // gRPC listen address. Loopback by default: without TLS innsynd must not
+  // be reachable from the network.
+  std::string listen = "127.0.0.1:50051";
+  // Prometheus /metrics address; empty disables the endpoint.
+  std::string metrics_listen = "127.0.0.1:9464";
+  // RocksDB files and keys.
+  std::string data_dir = "./innsyn-data";
+  // Checkpoint origin line and key name; a clinic sets its own.
+  std::string origin = "innsyn.local/ledger";
+  // If set, innsynd writes "<grpc port>\n<metrics port>\n" here once serving
+  // (for tests and scripts that listen on port 0).
+  std::string port_file;
+  // Most events per group commit (one RocksDB batch, one fsync).
+  size_t max_group_events = 8192;
+  // How often a new checkpoint is signed and stored while entries arrive.
+  absl::Duration checkpoint_interval = absl::Seconds(10);
+  // Largest gRPC message accepted.
+  int max_message_bytes = 16 << 20;
+};
+
+// Parses flags, applying the TOML file given by --config under them.
+// Returns InvalidArgument naming the setting on bad input (an unknown key, a
+// wrong type, a config file that cannot be read). `help_shown` is set when
+// the flags asked only for --help, which has then been printed.
+absl::StatusOr<DaemonOptions> ParseDaemonOptions(int argc, char** argv, bool& help_shown);
+
+}  // namespace innsyn::daemon
+
+#endif  // INNSYN_DAEMON_OPTIONS_H_

@@ -1,0 +1,115 @@
+#include "daemon/server.h"
+
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+
+#include <fstream>
+#include <iostream>
+#include <thread>
+
+#include "storage/strings.h"
+#include "absl/synchronization/notification.h"
+#include "daemon/access_log_service.h"
+#include "daemon/ingest_service.h"
+#include "exporters/metrics.h"
+#include "storage/ledger.h"
+
+namespace innsyn::daemon {
+
+struct Server::State {
+  DaemonOptions options;
+  std::unique_ptr<storage::Ledger> ledger;
+  std::unique_ptr<exporters::Metrics> metrics;
+  std::unique_ptr<IngestService> ingest;
+  std::unique_ptr<AccessLogService> access_log;
+  std::unique_ptr<grpc::Server> server;
+  int grpc_port = 0;
+  absl::Notification stopping;  // Shutdown was called
+  absl::Notification stopped;   // Shutdown has finished
+  std::thread checkpointer;     // signs checkpoints until `stopping`
+  absl::Mutex shutdown_mu;
+  bool shut_down ABSL_GUARDED_BY(shutdown_mu) = false;
+
+  void SignCheckpoint() {
+    absl::StatusOr<v1::Checkpoint> checkpoint = ledger->Checkpoint();
+    if (!checkpoint.ok()) {
+      std::cerr << "innsynd: cannot sign checkpoint: " << checkpoint.status() << "\n";
+      return;
+    }
+    metrics->SetLastCheckpointTime(absl::Now());
+    metrics->SetLedgerSize(checkpoint->tree_size());
+  }
+
+  void CheckpointLoop() {
+    uint64_t signed_size = ledger->Size();
+    while (!stopping.WaitForNotificationWithTimeout(options.checkpoint_interval)) {
+      if (ledger->Size() == signed_size) continue;
+      signed_size = ledger->Size();
+      SignCheckpoint();
+    }
+  }
+};
+
+Server::Server(std::unique_ptr<State> state) : state_(std::move(state)) {}
+
+Server::~Server() { Shutdown(); }
+
+absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& options) {
+  auto state = std::make_unique<State>();
+  state->options = options;
+  storage::LedgerOptions ledger_options;
+  ledger_options.data_dir = options.data_dir;
+  ledger_options.origin = options.origin;
+  ledger_options.max_group_events = options.max_group_events;
+  absl::StatusOr<std::unique_ptr<storage::Ledger>> ledger = storage::Ledger::Open(ledger_options);
+  if (!ledger.ok()) return ledger.status();
+  state->ledger = *std::move(ledger);
+  absl::StatusOr<std::unique_ptr<exporters::Metrics>> metrics =
+      exporters::Metrics::Start(options.metrics_listen);
+  if (!metrics.ok()) return metrics.status();
+  state->metrics = *std::move(metrics);
+  state->SignCheckpoint();
+
+  state->ingest = std::make_unique<IngestService>(*state->ledger, *state->metrics);
+  state->access_log = std::make_unique<AccessLogService>(*state->ledger, *state->metrics);
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &state->grpc_port);
+  builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  builder.RegisterService(state->ingest.get());
+  builder.RegisterService(state->access_log.get());
+  state->server = builder.BuildAndStart();
+  if (!state->server || state->grpc_port == 0) {
+    return absl::UnavailableError(StrCat("cannot listen on ", options.listen));
+  }
+  state->checkpointer = std::thread([s = state.get()] { s->CheckpointLoop(); });
+  if (!options.port_file.empty()) {
+    std::string tmp = options.port_file + ".tmp";
+    std::ofstream(tmp) << state->grpc_port << "\n" << state->metrics->port() << "\n";
+    std::rename(tmp.c_str(), options.port_file.c_str());
+  }
+  return std::unique_ptr<Server>(new Server(std::move(state)));
+}
+
+int Server::grpc_port() const { return state_->grpc_port; }
+int Server::metrics_port() const { return state_->metrics->port(); }
+
+void Server::Wait() { state_->stopped.WaitForNotification(); }
+
+void Server::Shutdown() {
+  absl::MutexLock lock(&state_->shutdown_mu);
+  if (state_->shut_down) return;
+  state_->shut_down = true;
+  state_->stopping.Notify();
+  // Calls in flight get a few seconds to finish; their appends are durable
+  // or failed either way, so cancelling the rest loses nothing acknowledged.
+  state_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  state_->checkpointer.join();
+  state_->SignCheckpoint();
+  state_->ledger.reset();
+  state_->stopped.Notify();
+}
+
+}  // namespace innsyn::daemon
