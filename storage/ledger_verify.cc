@@ -1,22 +1,142 @@
-// Ledger::Verify: recomputes every hash from the stored entry bytes, in one
-// sequential pass, and compares with what is stored and what was signed.
+// Ledger::Verify: recomputes every hash from the stored entry bytes and
+// compares with what is stored and what was signed.
+//
+// Two threads share the work, one pass each over their column families:
+// the reader thread walks the entries, checks that each parses and names its
+// own seq, and hashes it into a leaf; the calling thread takes the leaves in
+// order, recomputes the chain and the tree, and compares them with the
+// stored chain hashes, tree nodes and the latest signed checkpoint. The
+// first problem by seq is reported, whichever thread finds it.
 #include <chrono>
+#include <deque>
+#include <thread>
 
-#include "storage/strings.h"
+#include "google/protobuf/arena.h"
+
 #include "storage/internal/ledger_impl.h"
 #include "storage/internal/schema.h"
+#include "storage/strings.h"
 
 namespace innsyn::storage {
 namespace {
 
-constexpr size_t kVerifyReadaheadBytes = 4 << 20;
+constexpr size_t kVerifyReadaheadBytes = 1 << 20;
 constexpr int kMaxTreeLevels = 64;
+constexpr size_t kLeavesPerBatch = 4096;
+constexpr size_t kMaxQueuedBatches = 8;
+constexpr size_t kParseArenaBytes = 64 << 10;
+
+rocksdb::ReadOptions ScanOptions() {
+  rocksdb::ReadOptions options;
+  options.fill_cache = false;
+  options.readahead_size = kVerifyReadaheadBytes;
+  return options;
+}
+
+struct Problem {
+  std::optional<uint64_t> seq;
+  std::string text;
+};
+
+// Leaves for seqs [first_seq, first_seq + leaves.size()), then possibly the
+// problem that stopped the reader right after them.
+struct LeafBatch {
+  uint64_t first_seq = 0;
+  std::vector<Hash> leaves;
+  std::optional<Problem> problem;
+  bool last = false;
+};
+
+// Reads entries [0, size) on its own thread into a bounded queue of batches.
+class LeafReader {
+ public:
+  LeafReader(const Ledger::Impl& impl, uint64_t size)
+      : impl_(impl), size_(size), thread_([this] { Run(); }) {}
+  ~LeafReader() {
+    {
+      absl::MutexLock lock(&mu_);
+      cancelled_ = true;
+    }
+    thread_.join();
+  }
+
+  LeafBatch Next() {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(
+        +[](std::deque<LeafBatch>* queue) { return !queue->empty(); }, &queue_));
+    LeafBatch batch = std::move(queue_.front());
+    queue_.pop_front();
+    return batch;
+  }
+
+ private:
+  // Returns false if the consumer has given up.
+  bool Push(LeafBatch batch) {
+    absl::MutexLock lock(&mu_);
+    mu_.Await(absl::Condition(this, &LeafReader::HasRoom));
+    if (cancelled_) return false;
+    queue_.push_back(std::move(batch));
+    return true;
+  }
+  bool HasRoom() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
+    return cancelled_ || queue_.size() < kMaxQueuedBatches;
+  }
+
+  void Run() {
+    std::unique_ptr<rocksdb::Iterator> it(impl_.db->NewIterator(ScanOptions(), impl_.entries));
+    // Each entry is parsed into an arena that is reset after it: the parse
+    // then allocates nothing from the heap.
+    std::vector<char> arena_block(kParseArenaBytes);
+    google::protobuf::ArenaOptions arena_options;
+    arena_options.initial_block = arena_block.data();
+    arena_options.initial_block_size = arena_block.size();
+    google::protobuf::Arena arena(arena_options);
+    LeafBatch batch;
+    uint64_t seq = 0;
+    it->SeekToFirst();
+    while (seq < size_) {
+      if (!it->Valid() || it->key() != internal::SeqKey(seq)) {
+        batch.problem = Problem{seq, it->status().ok() ? StrCat("entry ", seq, " is missing")
+                                                       : it->status().ToString()};
+        break;
+      }
+      rocksdb::Slice bytes = it->value();
+      auto* entry = google::protobuf::Arena::CreateMessage<v1::LedgerEntry>(&arena);
+      if (!entry->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+        batch.problem = Problem{seq, "entry bytes do not parse as a LedgerEntry"};
+        break;
+      }
+      if (entry->seq() != seq) {
+        batch.problem = Problem{seq, StrCat("entry says it is seq ", entry->seq())};
+        break;
+      }
+      arena.Reset();
+      batch.leaves.push_back(LeafHash(std::string_view(bytes.data(), bytes.size())));
+      ++seq;
+      it->Next();
+      if (batch.leaves.size() == kLeavesPerBatch) {
+        uint64_t next_first = batch.first_seq + kLeavesPerBatch;
+        if (!Push(std::move(batch))) return;
+        batch = LeafBatch{};
+        batch.first_seq = next_first;
+        batch.leaves.reserve(kLeavesPerBatch);
+      }
+    }
+    batch.last = true;
+    Push(std::move(batch));
+  }
+
+  const Ledger::Impl& impl_;
+  const uint64_t size_;
+  absl::Mutex mu_;
+  std::deque<LeafBatch> queue_ ABSL_GUARDED_BY(mu_);
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  std::thread thread_;
+};
 
 class Verifier {
  public:
-  explicit Verifier(const Ledger::Impl& impl) : impl_(impl) {
-    read_options_.fill_cache = false;
-    read_options_.readahead_size = kVerifyReadaheadBytes;
+  explicit Verifier(const Ledger::Impl& impl) : impl_(impl), read_options_(ScanOptions()) {
     levels_.resize(kMaxTreeLevels);
   }
 
@@ -30,7 +150,7 @@ class Verifier {
     return false;
   }
   bool LoadCheckpoint(const std::optional<v1::Checkpoint>& stored, uint64_t size);
-  bool CheckEntry(uint64_t seq, std::string_view key, std::string_view bytes);
+  bool CheckLeaf(uint64_t seq, const Hash& leaf);
   bool CheckNode(const CompactRange::Node& node, uint64_t seq);
   bool CheckCheckpoint();
 
@@ -41,7 +161,6 @@ class Verifier {
   CompactRange range_;
   Hash chain_ = kZeroHash;
   std::optional<CheckpointBody> checkpoint_;
-  v1::LedgerEntry entry_;
   VerifyReport report_;
 };
 
@@ -54,34 +173,27 @@ bool Verifier::LoadCheckpoint(const std::optional<v1::Checkpoint>& stored, uint6
   }
   if (body->tree_size > size) {
     return Fail(size, StrCat("the ledger has ", size, " entries but a signed checkpoint says ",
-                                   body->tree_size, ": entries were removed"));
+                             body->tree_size, ": entries were removed"));
+  }
+  if (body->tree_size == 0 && body->root_hash != EmptyTreeRoot()) {
+    return Fail(std::nullopt, "signed checkpoint of the empty ledger has a wrong root");
   }
   checkpoint_ = *body;
   report_.checkpoint_size = body->tree_size;
   return true;
 }
 
-bool Verifier::CheckEntry(uint64_t seq, std::string_view key, std::string_view bytes) {
-  if (key != internal::SeqKey(seq)) {
-    return Fail(seq, StrCat("entry ", seq, " is missing"));
-  }
-  if (!entry_.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-    return Fail(seq, "entry bytes do not parse as a LedgerEntry");
-  }
-  if (entry_.seq() != seq) {
-    return Fail(seq, StrCat("entry says it is seq ", entry_.seq()));
-  }
-  Hash leaf = LeafHash(bytes);
-  chain_ = ChainHash(chain_, leaf);
-  if (!chain_it_->Valid() || chain_it_->key() != rocksdb::Slice(key.data(), key.size())) {
+bool Verifier::CheckLeaf(uint64_t seq, const Hash& leaf) {
+  std::string key = internal::SeqKey(seq);
+  if (!chain_it_->Valid() || chain_it_->key() != key) {
     return Fail(seq, "chain hash is missing");
   }
-  std::vector<CompactRange::Node> nodes = range_.Append(leaf);
+  chain_ = ChainHash(chain_, leaf);
   // Level 0 first: a changed entry shows as a leaf that no longer matches.
-  for (const CompactRange::Node& node : nodes) {
+  for (const CompactRange::Node& node : range_.Append(leaf)) {
     if (!CheckNode(node, seq)) return false;
   }
-  if (chain_it_->value() != rocksdb::Slice(reinterpret_cast<const char*>(chain_.data()), kHashBytes)) {
+  if (chain_it_->value() != AsBytes(chain_)) {
     return Fail(seq, "stored chain hash differs from the recomputed chain");
   }
   chain_it_->Next();
@@ -101,7 +213,7 @@ bool Verifier::CheckNode(const CompactRange::Node& node, uint64_t seq) {
   if (it->value() != AsBytes(node.hash)) {
     if (node.level == 0) return Fail(seq, "entry bytes do not match the stored leaf hash");
     return Fail(seq, StrCat("tree node (", node.level, ", ", node.index,
-                                  ") differs from the recomputed tree"));
+                            ") differs from the recomputed tree"));
   }
   it->Next();
   return true;
@@ -111,11 +223,11 @@ bool Verifier::CheckCheckpoint() {
   if (!checkpoint_ || range_.size() != checkpoint_->tree_size) return true;
   if (range_.Root() != checkpoint_->root_hash) {
     return Fail(std::nullopt, StrCat("root of the first ", checkpoint_->tree_size,
-                                           " entries differs from the signed checkpoint"));
+                                     " entries differs from the signed checkpoint"));
   }
   if (chain_ != checkpoint_->chain_head) {
     return Fail(std::nullopt, StrCat("chain head at ", checkpoint_->tree_size,
-                                           " differs from the signed checkpoint"));
+                                     " differs from the signed checkpoint"));
   }
   return true;
 }
@@ -131,26 +243,19 @@ VerifyReport Verifier::Run() {
   }
   const uint64_t size = impl_.committed_size.load(std::memory_order_acquire);
   if (LoadCheckpoint(stored, size)) {
-    if (checkpoint_ && checkpoint_->tree_size == 0 && checkpoint_->root_hash != EmptyTreeRoot()) {
-      Fail(std::nullopt, "signed checkpoint of the empty ledger has a wrong root");
-    }
     chain_it_.reset(impl_.db->NewIterator(read_options_, impl_.chain));
     chain_it_->SeekToFirst();
-    std::unique_ptr<rocksdb::Iterator> it(impl_.db->NewIterator(read_options_, impl_.entries));
-    uint64_t seq = 0;
-    for (it->SeekToFirst(); it->Valid() && seq < size; it->Next(), ++seq) {
-      rocksdb::Slice key = it->key();
-      rocksdb::Slice value = it->value();
-      if (!CheckEntry(seq, std::string_view(key.data(), key.size()),
-                      std::string_view(value.data(), value.size()))) {
-        break;
+    LeafReader reader(impl_, size);
+    bool going = true;
+    while (going) {
+      LeafBatch batch = reader.Next();
+      for (size_t i = 0; i < batch.leaves.size() && going; ++i) {
+        going = CheckLeaf(batch.first_seq + i, batch.leaves[i]);
       }
+      if (going && batch.problem) going = Fail(batch.problem->seq, batch.problem->text);
+      if (batch.last) break;
     }
-    report_.entries_checked = seq;
-    if (report_.ok && !it->status().ok()) Fail(seq, it->status().ToString());
-    if (report_.ok && seq < size) {
-      Fail(seq, StrCat("ledger size is ", size, " but entries end at ", seq));
-    }
+    report_.entries_checked = range_.size();
   }
   report_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report_;

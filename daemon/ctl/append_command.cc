@@ -1,6 +1,7 @@
 // `innsynctl append`: records one event given as flags, or many given as
 // JSON lines on stdin. JSON input is parsed completely before anything is
 // sent, so a typo on line 9000 does not leave 8999 events half-recorded.
+#include <fmt/format.h>
 #include <google/protobuf/util/json_util.h>
 
 #include <iostream>
@@ -16,7 +17,6 @@
 #include "daemon/ctl/event_flags.h"
 #include "daemon/ctl/format.h"
 #include "storage/hash.h"
-#include <fmt/format.h>
 
 namespace innsyn::ctl {
 namespace {
@@ -48,7 +48,7 @@ void PrintReceipt(const v1::AppendReceipt& receipt, bool json) {
 
 // Sends one Append and prints its receipts. A response with fewer receipts
 // than events would leave some events unaccounted for: an error.
-absl::Status SendBatch(Client& client, v1::AppendRequest& request, bool json) {
+absl::Status SendBatch(Client& client, const v1::AppendRequest& request, bool json) {
   absl::StatusOr<v1::AppendResponse> response = client.Append(request);
   if (!response.ok()) return response.status();
   if (response->receipts_size() != request.events_size()) {

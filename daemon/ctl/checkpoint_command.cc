@@ -1,5 +1,7 @@
 // `innsynctl checkpoint`: fetches a signed checkpoint, verifies it and shows
 // it; --out saves the note byte for byte, for a later `prove --since`.
+#include <fmt/format.h>
+
 #include <cstdio>
 #include <fstream>
 #include <memory>
@@ -10,7 +12,6 @@
 #include "daemon/ctl/command.h"
 #include "daemon/ctl/trust.h"
 #include "storage/hash.h"
-#include <fmt/format.h>
 
 namespace innsyn::ctl {
 namespace {
@@ -57,7 +58,8 @@ void AddCheckpointCommand(CLI::App& app, CommandContext& context) {
   command->add_option("--size", flags->tree_size, "Tree size to sign (default: the latest)");
   AddTrustFlags(*command, flags->trust);
   command->footer("Exit code 1 if the note's signature does not verify, 2 on usage or RPC errors.");
-  command->callback([flags, &context] { context.exit_code = RunCheckpoint(context.global, *flags); });
+  command->callback(
+      [flags, &context] { context.exit_code = RunCheckpoint(context.global, *flags); });
 }
 
 }  // namespace innsyn::ctl

@@ -30,9 +30,10 @@ Client::Client(const GlobalOptions& options)
       access_log_(v1::AccessLogService::NewStub(channel_)) {}
 
 template <typename Stub, typename Request, typename Response>
-absl::StatusOr<Response> Client::Call(
-    Stub& stub, grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
-    const Request& request) {
+absl::StatusOr<Response> Client::Call(Stub& stub,
+                                      grpc::Status (Stub::*method)(grpc::ClientContext*,
+                                                                   const Request&, Response*),
+                                      const Request& request) {
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(timeout_));
   Response response;

@@ -6,9 +6,9 @@
 #ifndef INNSYN_DAEMON_CTL_CLIENT_H_
 #define INNSYN_DAEMON_CTL_CLIENT_H_
 
-#include <memory>
-
 #include <grpcpp/grpcpp.h>
+
+#include <memory>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -30,8 +30,7 @@ class Client {
       const v1::ListActorActivityRequest& request);
   absl::StatusOr<v1::GetEntriesResponse> GetEntries(const v1::GetEntriesRequest& request);
   absl::StatusOr<v1::Checkpoint> GetCheckpoint(const v1::GetCheckpointRequest& request);
-  absl::StatusOr<v1::InclusionProof> GetInclusionProof(
-      const v1::GetInclusionProofRequest& request);
+  absl::StatusOr<v1::InclusionProof> GetInclusionProof(const v1::GetInclusionProofRequest& request);
   absl::StatusOr<v1::ConsistencyProof> GetConsistencyProof(
       const v1::GetConsistencyProofRequest& request);
   absl::StatusOr<v1::VerifyLedgerResponse> VerifyLedger(const v1::VerifyLedgerRequest& request);
@@ -40,8 +39,8 @@ class Client {
   // Runs one unary call on `stub` with a fresh context and deadline.
   template <typename Stub, typename Request, typename Response>
   absl::StatusOr<Response> Call(Stub& stub,
-                                grpc::Status (Stub::*method)(grpc::ClientContext*,
-                                                             const Request&, Response*),
+                                grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                                             Response*),
                                 const Request& request);
 
   std::string server_;

@@ -1,7 +1,12 @@
 #include "daemon/ctl/command.h"
 
-#include "absl/strings/cord.h"
 #include <fmt/format.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/cord.h"
+#include "absl/strings/str_cat.h"
 
 namespace innsyn::ctl {
 namespace {
@@ -28,6 +33,13 @@ int ReportError(const absl::Status& status) {
   fmt::print(stderr, "innsynctl: {}: {}\n", absl::StatusCodeToString(status.code()),
              std::string(status.message()));
   return kExitError;
+}
+
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  if (!in || !(text << in.rdbuf())) return absl::NotFoundError(absl::StrCat("cannot read ", path));
+  return text.str();
 }
 
 }  // namespace innsyn::ctl

@@ -5,12 +5,12 @@
 #ifndef INNSYN_DAEMON_CTL_COMMAND_H_
 #define INNSYN_DAEMON_CTL_COMMAND_H_
 
+#include <CLI/CLI.hpp>
 #include <string>
 #include <string_view>
 
-#include <CLI/CLI.hpp>
-
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 
 namespace innsyn::ctl {
 
@@ -24,8 +24,8 @@ inline constexpr char kDefaultServer[] = "127.0.0.1:50051";
 inline constexpr double kDefaultTimeoutSeconds = 10;
 
 struct GlobalOptions {
-  std::string server = kDefaultServer;  // HOST:PORT
-  std::string reason;                   // recorded in the ledger with queries
+  std::string server = kDefaultServer;              // HOST:PORT
+  std::string reason;                               // recorded in the ledger with queries
   double timeout_seconds = kDefaultTimeoutSeconds;  // deadline of each call
 };
 
@@ -47,6 +47,10 @@ bool IsVerificationFailure(const absl::Status& status);
 // prints "innsynctl: <CODE>: <message>" to stderr and returns kExitError.
 // RPC errors keep their gRPC code, so the code name is the gRPC one.
 int ReportError(const absl::Status& status);
+
+// The whole file, byte for byte (a signed note must not gain or lose a
+// newline); NotFound naming the path if it cannot be read.
+absl::StatusOr<std::string> ReadWholeFile(const std::string& path);
 
 void AddAppendCommand(CLI::App& app, CommandContext& context);
 void AddHistoryCommand(CLI::App& app, CommandContext& context);

@@ -1,5 +1,7 @@
 #include "daemon/ctl/event_flags.h"
 
+#include <fmt/format.h>
+
 #include <array>
 #include <random>
 #include <utility>
@@ -8,7 +10,6 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "daemon/ctl/format.h"
-#include <fmt/format.h>
 
 namespace innsyn::ctl {
 namespace {
@@ -47,7 +48,8 @@ absl::Status SetSource(const std::string& value, v1::Source& source) {
   source.set_system(value.substr(0, slash));
   if (slash != std::string::npos) source.set_instance(value.substr(slash + 1));
   if (source.system().empty()) {
-    return absl::InvalidArgumentError("--source: want \"system/instance\", e.g. opus-dental/clinic-1");
+    return absl::InvalidArgumentError(
+        "--source: want \"system/instance\", e.g. opus-dental/clinic-1");
   }
   return absl::OkStatus();
 }
@@ -61,7 +63,8 @@ absl::Status SetAttributes(const std::vector<std::string>& pairs, v1::AccessEven
     auto [it, inserted] =
         event.mutable_attributes()->insert({pair.substr(0, equals), pair.substr(equals + 1)});
     if (!inserted) {
-      return absl::InvalidArgumentError(absl::StrCat("--attr: key \"", it->first, "\" given twice"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--attr: key \"", it->first, "\" given twice"));
     }
   }
   return absl::OkStatus();
@@ -89,23 +92,27 @@ void SetIdentities(const EventFlags& flags, v1::AccessEvent& event) {
 
 // The enum-valued flags; each error names its flag.
 absl::Status SetCodes(const EventFlags& flags, v1::AccessEvent& event) {
-  absl::StatusOr<v1::SubjectKind> kind = ParseFlagEnum<v1::SubjectKind>("--subject-kind", flags.subject_kind);
+  absl::StatusOr<v1::SubjectKind> kind =
+      ParseFlagEnum<v1::SubjectKind>("--subject-kind", flags.subject_kind);
   if (!kind.ok()) return kind.status();
   event.mutable_subject()->set_kind(*kind);
   absl::StatusOr<v1::ActionCode> action = ParseAction(flags.action);
   if (!action.ok()) return action.status();
   event.set_action(*action);
-  absl::StatusOr<v1::ActionSubtype> subtype = ParseFlagEnum<v1::ActionSubtype>("--subtype", flags.subtype);
+  absl::StatusOr<v1::ActionSubtype> subtype =
+      ParseFlagEnum<v1::ActionSubtype>("--subtype", flags.subtype);
   if (!subtype.ok()) return subtype.status();
   event.set_action_subtype(*subtype);
-  absl::StatusOr<v1::DataObjectType> type = ParseFlagEnum<v1::DataObjectType>("--object-type", flags.object_type);
+  absl::StatusOr<v1::DataObjectType> type =
+      ParseFlagEnum<v1::DataObjectType>("--object-type", flags.object_type);
   if (!type.ok()) return type.status();
   event.mutable_data_object()->set_type(*type);
   absl::StatusOr<v1::Outcome> outcome = ParseFlagEnum<v1::Outcome>("--outcome", flags.outcome);
   if (!outcome.ok()) return outcome.status();
   event.set_outcome(*outcome);
   if (flags.purpose.empty()) return absl::OkStatus();
-  absl::StatusOr<v1::PurposeOfUse> purpose = ParseFlagEnum<v1::PurposeOfUse>("--purpose", flags.purpose);
+  absl::StatusOr<v1::PurposeOfUse> purpose =
+      ParseFlagEnum<v1::PurposeOfUse>("--purpose", flags.purpose);
   if (!purpose.ok()) return purpose.status();
   event.set_purpose_of_use(*purpose);
   return absl::OkStatus();
@@ -117,7 +124,9 @@ absl::Status SetOccurredAt(const std::string& value, v1::AccessEvent& event) {
     return absl::OkStatus();
   }
   absl::StatusOr<absl::Time> time = ParseUserTime(value);
-  if (!time.ok()) return absl::InvalidArgumentError(absl::StrCat("--occurred-at: ", time.status().message()));
+  if (!time.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("--occurred-at: ", time.status().message()));
+  }
   *event.mutable_occurred_at() = ToProtoTime(*time);
   return absl::OkStatus();
 }
@@ -130,8 +139,10 @@ std::string ChoicesHelp(std::string_view what) {
 }  // namespace
 
 void AddEventFlags(CLI::Option_group& group, EventFlags& flags) {
-  group.add_option("--event-id", flags.event_id, "Client-chosen id, unique per source (default: a random UUID)");
-  group.add_option("--source", flags.source, "Reporting system as system/instance, e.g. opus-dental/clinic-1");
+  group.add_option("--event-id", flags.event_id,
+                   "Client-chosen id, unique per source (default: a random UUID)");
+  group.add_option("--source", flags.source,
+                   "Reporting system as system/instance, e.g. opus-dental/clinic-1");
   group.add_option("--source-seq", flags.source_seq, "The source's own sequence number");
   group.add_option("--occurred-at", flags.occurred_at, "When it happened, RFC 3339 (default: now)");
   group.add_option("--actor-id", flags.actor_id, "Who: account or employee id");
@@ -140,28 +151,35 @@ void AddEventFlags(CLI::Option_group& group, EventFlags& flags) {
   group.add_option("--hpr", flags.hpr, "Who: HPR number (Helsepersonellregisteret)");
   group.add_option("--org", flags.org, "Who: organisation or department");
   group.add_option("--subject-id", flags.subject_id, "Whose data: e.g. national identity number");
-  group.add_option("--subject-kind", flags.subject_kind, ChoicesHelp<v1::SubjectKind>("Whose data: kind"));
-  group.add_option("--action", flags.action, "C, R, U, D, E or create, read, update, delete, execute");
+  group.add_option("--subject-kind", flags.subject_kind,
+                   ChoicesHelp<v1::SubjectKind>("Whose data: kind"));
+  group.add_option("--action", flags.action,
+                   "C, R, U, D, E or create, read, update, delete, execute");
   group.add_option("--subtype", flags.subtype, ChoicesHelp<v1::ActionSubtype>("Kind of action"));
-  group.add_option("--object-type", flags.object_type, ChoicesHelp<v1::DataObjectType>("What was touched"));
+  group.add_option("--object-type", flags.object_type,
+                   ChoicesHelp<v1::DataObjectType>("What was touched"));
   group.add_option("--object-id", flags.object_id, "What was touched: its id");
   group.add_option("--purpose", flags.purpose, ChoicesHelp<v1::PurposeOfUse>("Why"));
-  group.add_option("--legal-basis", flags.legal_basis, "Why: legal basis, e.g. \"pasientjournalloven § 6\"");
-  group.add_option("--outcome", flags.outcome, ChoicesHelp<v1::Outcome>("Result"))->capture_default_str();
+  group.add_option("--legal-basis", flags.legal_basis,
+                   "Why: legal basis, e.g. \"pasientjournalloven § 6\"");
+  group.add_option("--outcome", flags.outcome, ChoicesHelp<v1::Outcome>("Result"))
+      ->capture_default_str();
   group.add_option("--network-address", flags.network_address, "Actor's IPv4 or IPv6 address");
   group.add_option("--workstation", flags.workstation, "Actor's workstation");
   group.add_option("--user-agent", flags.user_agent, "Actor's user agent");
   group.add_option("--recipient-id", flags.recipient_id, "Disclosed to: id, e.g. org number");
   group.add_option("--recipient-name", flags.recipient_name, "Disclosed to: name, e.g. NAV");
-  group.add_option("--reason-text", flags.reason_text, "Free-text reason, e.g. for break-the-glass");
-  group.add_option("--attr", flags.attributes, "Extra attribute key=value (repeatable)")->allow_extra_args(false);
+  group.add_option("--reason-text", flags.reason_text,
+                   "Free-text reason, e.g. for break-the-glass");
+  group.add_option("--attr", flags.attributes, "Extra attribute key=value (repeatable)")
+      ->allow_extra_args(false);
 }
 
 std::vector<std::string> MissingEventFlags(const EventFlags& flags) {
   const std::pair<const std::string*, const char*> required[] = {
-      {&flags.source, "--source"},         {&flags.actor_id, "--actor-id"},
-      {&flags.subject_id, "--subject-id"}, {&flags.subject_kind, "--subject-kind"},
-      {&flags.action, "--action"},         {&flags.subtype, "--subtype"},
+      {&flags.source, "--source"},          {&flags.actor_id, "--actor-id"},
+      {&flags.subject_id, "--subject-id"},  {&flags.subject_kind, "--subject-kind"},
+      {&flags.action, "--action"},          {&flags.subtype, "--subtype"},
       {&flags.object_type, "--object-type"}};
   std::vector<std::string> missing;
   for (const auto& [value, name] : required) {
@@ -187,8 +205,8 @@ std::string NewEventId() {
   std::uniform_int_distribution<uint64_t> any;
   uint64_t high = any(random);
   uint64_t low = any(random);
-  high = (high & ~0xF000ULL) | 0x4000ULL;                // version 4
-  low = (low & ~(3ULL << 62)) | (2ULL << 62);            // RFC 4122 variant
+  high = (high & ~0xF000ULL) | 0x4000ULL;      // version 4
+  low = (low & ~(3ULL << 62)) | (2ULL << 62);  // RFC 4122 variant
   return fmt::format("{:08x}-{:04x}-{:04x}-{:04x}-{:012x}", high >> 32, (high >> 16) & 0xFFFF,
                      high & 0xFFFF, low >> 48, low & 0xFFFFFFFFFFFFULL);
 }

@@ -5,11 +5,10 @@
 #ifndef INNSYN_DAEMON_CTL_EVENT_FLAGS_H_
 #define INNSYN_DAEMON_CTL_EVENT_FLAGS_H_
 
+#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <string>
 #include <vector>
-
-#include <CLI/CLI.hpp>
 
 #include "absl/status/statusor.h"
 #include "innsyn/v1/event.pb.h"

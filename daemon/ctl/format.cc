@@ -1,5 +1,6 @@
 #include "daemon/ctl/format.h"
 
+#include <fmt/format.h>
 #include <google/protobuf/util/json_util.h>
 
 #include <algorithm>
@@ -9,7 +10,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include <fmt/format.h>
 
 namespace innsyn::ctl {
 namespace {
@@ -57,7 +57,8 @@ std::vector<std::string> EnumLabels(const google::protobuf::EnumDescriptor& desc
 
 std::optional<int> ParseEnumLabel(const google::protobuf::EnumDescriptor& descriptor,
                                   std::string_view label) {
-  std::string name = absl::StrCat(EnumPrefix(descriptor), absl::AsciiStrToUpper(std::string(label)));
+  std::string name =
+      absl::StrCat(EnumPrefix(descriptor), absl::AsciiStrToUpper(std::string(label)));
   const google::protobuf::EnumValueDescriptor* found = descriptor.FindValueByName(name);
   if (found == nullptr || found->number() == 0) return std::nullopt;
   return found->number();
@@ -71,8 +72,8 @@ google::protobuf::Timestamp ToProtoTime(absl::Time time) {
   int64_t seconds = absl::ToUnixSeconds(time);
   google::protobuf::Timestamp timestamp;
   timestamp.set_seconds(seconds);
-  timestamp.set_nanos(static_cast<int32_t>(
-      absl::ToInt64Nanoseconds(time - absl::FromUnixSeconds(seconds))));
+  timestamp.set_nanos(
+      static_cast<int32_t>(absl::ToInt64Nanoseconds(time - absl::FromUnixSeconds(seconds))));
   return timestamp;
 }
 
@@ -88,9 +89,10 @@ absl::StatusOr<absl::Time> ParseUserTime(std::string_view user_text) {
     std::string ignored;
     if (absl::ParseTime(format, text, absl::LocalTimeZone(), &time, &ignored)) return time;
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "\"", text, "\" is not a time: want RFC 3339 such as 2024-05-01T08:30:00Z, or a local "
-      "2024-05-01 or 2024-05-01T08:30"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("\"", text,
+                   "\" is not a time: want RFC 3339 such as 2024-05-01T08:30:00Z, or a local "
+                   "2024-05-01 or 2024-05-01T08:30"));
 }
 
 std::string LocalMinute(const google::protobuf::Timestamp& timestamp) {

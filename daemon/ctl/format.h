@@ -6,15 +6,15 @@
 #ifndef INNSYN_DAEMON_CTL_FORMAT_H_
 #define INNSYN_DAEMON_CTL_FORMAT_H_
 
+#include <google/protobuf/generated_enum_reflection.h>
+#include <google/protobuf/message.h>
+#include <google/protobuf/timestamp.pb.h>
+
 #include <cstdio>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <google/protobuf/generated_enum_reflection.h>
-#include <google/protobuf/message.h>
-#include <google/protobuf/timestamp.pb.h>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"

@@ -11,7 +11,8 @@ void AddGlobalFlags(CLI::App& app, innsyn::ctl::GlobalOptions& global) {
   app.add_option("--server", global.server, "innsynd address HOST:PORT")
       ->envname("INNSYN_SERVER")
       ->capture_default_str();
-  app.add_option("--reason", global.reason, "Why you ask; recorded in the ledger with your queries");
+  app.add_option("--reason", global.reason,
+                 "Why you ask; recorded in the ledger with your queries");
   app.add_option("--timeout", global.timeout_seconds, "Deadline of each call, in seconds")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);

@@ -1,9 +1,10 @@
 // `innsynctl prove`: checks the server's inclusion and consistency proofs
 // against signed checkpoints, recomputing every hash locally (storage/merkle.h)
 // so that nothing the server says is taken on trust but the signature key.
-#include <fstream>
+#include <fmt/format.h>
+
 #include <memory>
-#include <sstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -14,7 +15,6 @@
 #include "innsyn/v1/ledger.pb.h"
 #include "storage/hash.h"
 #include "storage/merkle.h"
-#include <fmt/format.h>
 
 namespace innsyn::ctl {
 namespace {
@@ -32,7 +32,9 @@ absl::StatusOr<std::vector<storage::Hash>> ProofHashes(
   std::vector<storage::Hash> path;
   for (const std::string& bytes : hashes) {
     std::optional<storage::Hash> hash = storage::HashFromBytes(bytes);
-    if (!hash) return VerificationFailure(absl::StrCat("proof holds a ", bytes.size(), "-byte hash"));
+    if (!hash) {
+      return VerificationFailure(absl::StrCat("proof holds a ", bytes.size(), "-byte hash"));
+    }
     path.push_back(*hash);
   }
   return path;
@@ -40,7 +42,8 @@ absl::StatusOr<std::vector<storage::Hash>> ProofHashes(
 
 // Fetches entry `seq` with its exact bytes and returns its leaf hash,
 // computed here: the proof's own leaf hash is only a claim.
-absl::StatusOr<storage::Hash> FetchLeafHash(Client& client, const GlobalOptions& global, uint64_t seq) {
+absl::StatusOr<storage::Hash> FetchLeafHash(Client& client, const GlobalOptions& global,
+                                            uint64_t seq) {
   v1::GetEntriesRequest request;
   request.set_from_seq(seq);
   request.set_count(1);
@@ -53,7 +56,8 @@ absl::StatusOr<storage::Hash> FetchLeafHash(Client& client, const GlobalOptions&
   const std::string& bytes = response->entries(0).entry_bytes();
   v1::LedgerEntry entry;
   if (!entry.ParseFromString(bytes) || entry.seq() != seq) {
-    return VerificationFailure(absl::StrCat("the bytes of entry ", seq, " do not hold a ledger entry with seq ", seq));
+    return VerificationFailure(
+        absl::StrCat("the bytes of entry ", seq, " do not hold a ledger entry with seq ", seq));
   }
   return storage::LeafHash(bytes);
 }
@@ -72,38 +76,42 @@ int ProveInclusion(const GlobalOptions& global, Trust& trust, uint64_t seq) {
   request.set_tree_size(size);
   absl::StatusOr<v1::InclusionProof> proof = client.GetInclusionProof(request);
   if (!proof.ok()) return ReportError(proof.status());
+  if (proof->leaf_index() != seq || proof->tree_size() != size) {
+    return ReportError(VerificationFailure(
+        absl::StrCat("asked for a proof of entry ", seq, " in size ", size, ", got entry ",
+                     proof->leaf_index(), " in size ", proof->tree_size())));
+  }
   absl::StatusOr<storage::Hash> leaf = FetchLeafHash(client, global, seq);
   if (!leaf.ok()) return ReportError(leaf.status());
-  if (proof->leaf_index() != seq || proof->tree_size() != size) {
-    return ReportError(VerificationFailure(absl::StrCat("asked for a proof of entry ", seq, " in size ", size,
-                                                        ", got entry ", proof->leaf_index(), " in size ",
-                                                        proof->tree_size())));
-  }
   if (proof->leaf_hash() != storage::AsBytes(*leaf)) {
     return ReportError(VerificationFailure(
-        absl::StrCat("entry ", seq, " hashes to leaf ", storage::ToHex(*leaf), " but the proof is for leaf ",
-                     storage::ToHex(proof->leaf_hash()))));
+        absl::StrCat("entry ", seq, " hashes to leaf ", storage::ToHex(*leaf),
+                     " but the proof is for leaf ", storage::ToHex(proof->leaf_hash()))));
   }
   absl::StatusOr<std::vector<storage::Hash>> path = ProofHashes(proof->hashes());
   if (!path.ok()) return ReportError(path.status());
   const storage::Hash& root = latest->body.root_hash;
   if (absl::Status s = storage::VerifyInclusion(seq, size, *leaf, *path, root); !s.ok()) {
     return ReportError(VerificationFailure(
-        absl::StrCat("entry ", seq, " is NOT proven included in the signed tree of size ", size, ": ", s.message())));
+        absl::StrCat("entry ", seq, " is NOT proven included in the signed tree of size ", size,
+                     ": ", s.message())));
   }
-  fmt::print("entry {} is included in the signed tree of size {} (root {})\n", seq, size, storage::ToHex(root));
+  fmt::print("entry {} is included in the signed tree of size {} (root {})\n", seq, size,
+             storage::ToHex(root));
   return kExitOk;
 }
 
 // Checks that the first signed tree is a prefix of the second.
-int ProveConsistency(Client& client, const storage::CheckpointBody& first, const storage::CheckpointBody& second) {
+int ProveConsistency(Client& client, const storage::CheckpointBody& first,
+                     const storage::CheckpointBody& second) {
   if (first.origin != second.origin) {
-    return ReportError(VerificationFailure(
-        absl::StrCat("checkpoints are of different logs: \"", first.origin, "\" and \"", second.origin, "\"")));
+    return ReportError(VerificationFailure(absl::StrCat(
+        "checkpoints are of different logs: \"", first.origin, "\" and \"", second.origin, "\"")));
   }
   if (first.tree_size > second.tree_size) {
-    return ReportError(VerificationFailure(absl::StrCat("the log shrank: a signed tree of size ", first.tree_size,
-                                                        " but now only ", second.tree_size)));
+    return ReportError(
+        VerificationFailure(absl::StrCat("the log shrank: a signed tree of size ", first.tree_size,
+                                         " but now only ", second.tree_size)));
   }
   std::vector<storage::Hash> path;
   if (first.tree_size != 0 && first.tree_size != second.tree_size) {
@@ -119,20 +127,29 @@ int ProveConsistency(Client& client, const storage::CheckpointBody& first, const
   // The empty tree is a prefix of every tree; equal sizes need equal roots,
   // which VerifyConsistency checks with an empty path.
   if (first.tree_size != 0) {
-    if (absl::Status s = storage::VerifyConsistency(first.tree_size, second.tree_size, first.root_hash,
-                                                    second.root_hash, path);
+    if (absl::Status s = storage::VerifyConsistency(first.tree_size, second.tree_size,
+                                                    first.root_hash, second.root_hash, path);
         !s.ok()) {
-      return ReportError(VerificationFailure(absl::StrCat("the signed tree of size ", first.tree_size,
-                                                          " is NOT proven a prefix of the signed tree of size ",
-                                                          second.tree_size, ": ", s.message())));
+      return ReportError(
+          VerificationFailure(absl::StrCat("the signed tree of size ", first.tree_size,
+                                           " is NOT proven a prefix of the signed tree of size ",
+                                           second.tree_size, ": ", s.message())));
     }
   }
-  fmt::print("the signed tree of size {} (root {}) is a prefix of the signed tree of size {} (root {})\n",
-             first.tree_size, storage::ToHex(first.root_hash), second.tree_size, storage::ToHex(second.root_hash));
+  if (first.tree_size == second.tree_size) {
+    fmt::print("the signed trees of size {} are the same (root {})\n", first.tree_size,
+               storage::ToHex(first.root_hash));
+    return kExitOk;
+  }
+  fmt::print(
+      "the signed tree of size {} (root {}) is a prefix of the signed tree of size {} (root {})\n",
+      first.tree_size, storage::ToHex(first.root_hash), second.tree_size,
+      storage::ToHex(second.root_hash));
   return kExitOk;
 }
 
-int ProveRange(const GlobalOptions& global, Trust& trust, uint64_t from, std::optional<uint64_t> to) {
+int ProveRange(const GlobalOptions& global, Trust& trust, uint64_t from,
+               std::optional<uint64_t> to) {
   if (from == 0 || (to && *to < from)) {
     return ReportError(absl::InvalidArgumentError("want 0 < --from <= --to"));
   }
@@ -144,16 +161,8 @@ int ProveRange(const GlobalOptions& global, Trust& trust, uint64_t from, std::op
   return ProveConsistency(client, first->body, second->body);
 }
 
-absl::StatusOr<std::string> ReadNoteFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 int ProveSince(const GlobalOptions& global, Trust& trust, const std::string& path) {
-  absl::StatusOr<std::string> note = ReadNoteFile(path);
+  absl::StatusOr<std::string> note = ReadWholeFile(path);
   if (!note.ok()) return ReportError(note.status());
   Client client(global);
   // The latest first: without a pinned key, its key checks the saved note.
@@ -172,19 +181,25 @@ int RunProve(const GlobalOptions& global, const ProveFlags& flags) {
   if (flags.seq) return ProveInclusion(global, *trust, *flags.seq);
   if (flags.from) return ProveRange(global, *trust, *flags.from, flags.to);
   if (!flags.since.empty()) return ProveSince(global, *trust, flags.since);
-  return ReportError(absl::InvalidArgumentError("prove needs --seq, --from or --since (see --help)"));
+  return ReportError(
+      absl::InvalidArgumentError("prove needs --seq, --from or --since (see --help)"));
 }
 
 }  // namespace
 
 void AddProveCommand(CLI::App& app, CommandContext& context) {
   auto flags = std::make_shared<ProveFlags>();
-  CLI::App* command = app.add_subcommand("prove", "Verify inclusion or consistency proofs against signed checkpoints");
-  CLI::Option* seq = command->add_option("--seq", flags->seq, "Prove entry N is in the latest signed tree");
-  CLI::Option* from = command->add_option("--from", flags->from, "Prove the signed tree of size A ...");
-  CLI::Option* to = command->add_option("--to", flags->to, "... is a prefix of the signed tree of size B (default: latest)");
-  CLI::Option* since = command->add_option(
-      "--since", flags->since, "Prove the tree in this saved checkpoint note is a prefix of the latest");
+  CLI::App* command = app.add_subcommand(
+      "prove", "Verify inclusion or consistency proofs against signed checkpoints");
+  CLI::Option* seq =
+      command->add_option("--seq", flags->seq, "Prove entry N is in the latest signed tree");
+  CLI::Option* from =
+      command->add_option("--from", flags->from, "Prove the signed tree of size A ...");
+  CLI::Option* to = command->add_option(
+      "--to", flags->to, "... is a prefix of the signed tree of size B (default: latest)");
+  CLI::Option* since =
+      command->add_option("--since", flags->since,
+                          "Prove the tree in this saved checkpoint note is a prefix of the latest");
   to->needs(from);
   seq->excludes(from)->excludes(since);
   from->excludes(since);

@@ -2,6 +2,8 @@
 // activity` (what an actor did). Both follow page tokens up to --limit and
 // end by saying where the query itself was recorded: every look at the log
 // is logged, and the person asking should know that.
+#include <fmt/format.h>
+
 #include <functional>
 #include <memory>
 #include <optional>
@@ -13,7 +15,6 @@
 #include "daemon/ctl/client.h"
 #include "daemon/ctl/command.h"
 #include "daemon/ctl/format.h"
-#include <fmt/format.h>
 
 namespace innsyn::ctl {
 namespace {
@@ -60,7 +61,9 @@ std::string Who(const v1::Actor& actor) {
 
 std::string Action(const v1::AccessEvent& event) {
   std::string action = absl::StrCat(Label(event.action()), "/", Label(event.action_subtype()));
-  if (event.outcome() != v1::OUTCOME_SUCCESS) absl::StrAppend(&action, " (", Label(event.outcome()), ")");
+  if (event.outcome() != v1::OUTCOME_SUCCESS) {
+    absl::StrAppend(&action, " (", Label(event.outcome()), ")");
+  }
   return action;
 }
 
@@ -77,34 +80,52 @@ std::string What(const v1::AccessEvent& event) {
 
 std::string Why(const v1::AccessEvent& event) {
   std::vector<std::string> parts;
-  if (event.purpose_of_use() != v1::PURPOSE_OF_USE_UNSPECIFIED) parts.push_back(Label(event.purpose_of_use()));
+  if (event.purpose_of_use() != v1::PURPOSE_OF_USE_UNSPECIFIED) {
+    parts.push_back(Label(event.purpose_of_use()));
+  }
   if (!event.legal_basis().empty()) parts.push_back(event.legal_basis());
   if (!event.reason().empty()) parts.push_back(absl::StrCat("\"", event.reason(), "\""));
   return parts.empty() ? "-" : absl::StrJoin(parts, "; ");
 }
 
 std::string Source(const v1::Source& source) {
-  return source.instance().empty() ? source.system() : absl::StrCat(source.system(), "/", source.instance());
+  return source.instance().empty() ? source.system()
+                                   : absl::StrCat(source.system(), "/", source.instance());
 }
 
 // The index holds access events only; anything else is shown, not hidden.
 std::vector<std::string> OtherEntryRow(const v1::RecordedEntry& recorded) {
-  return {LocalMinute(recorded.entry().committed_at()), "-", "-", "(not an access event)", "-", "-",
+  return {LocalMinute(recorded.entry().committed_at()),
+          "-",
+          "-",
+          "(not an access event)",
+          "-",
+          "-",
           absl::StrCat(recorded.seq())};
 }
 
 std::vector<std::string> HistoryRow(const v1::RecordedEntry& recorded) {
   if (!recorded.entry().has_access_event()) return OtherEntryRow(recorded);
   const v1::AccessEvent& event = recorded.entry().access_event();
-  return {LocalMinute(event.occurred_at()), Who(event.actor()), Action(event), What(event), Why(event),
-          Source(event.source()), absl::StrCat(recorded.seq())};
+  return {LocalMinute(event.occurred_at()),
+          Who(event.actor()),
+          Action(event),
+          What(event),
+          Why(event),
+          Source(event.source()),
+          absl::StrCat(recorded.seq())};
 }
 
 std::vector<std::string> ActivityRow(const v1::RecordedEntry& recorded) {
   if (!recorded.entry().has_access_event()) return OtherEntryRow(recorded);
   const v1::AccessEvent& event = recorded.entry().access_event();
-  return {LocalMinute(event.occurred_at()), event.subject().id(), Action(event), What(event), Why(event),
-          Source(event.source()), absl::StrCat(recorded.seq())};
+  return {LocalMinute(event.occurred_at()),
+          event.subject().id(),
+          Action(event),
+          What(event),
+          Why(event),
+          Source(event.source()),
+          absl::StrCat(recorded.seq())};
 }
 
 // An unset flag leaves the range open on that side.
@@ -112,7 +133,9 @@ absl::StatusOr<std::optional<google::protobuf::Timestamp>> ParseTimeFlag(const c
                                                                          const std::string& text) {
   if (text.empty()) return std::nullopt;
   absl::StatusOr<absl::Time> time = ParseUserTime(text);
-  if (!time.ok()) return absl::InvalidArgumentError(absl::StrCat(flag, ": ", time.status().message()));
+  if (!time.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": ", time.status().message()));
+  }
   return ToProtoTime(*time);
 }
 
@@ -120,7 +143,8 @@ absl::StatusOr<std::optional<google::protobuf::Timestamp>> ParseTimeFlag(const c
 template <typename Request>
 absl::Status FillRequest(const GlobalOptions& global, const QueryFlags& flags, Request& request) {
   request.set_reason(global.reason);
-  absl::StatusOr<std::optional<google::protobuf::Timestamp>> from = ParseTimeFlag("--from", flags.from);
+  absl::StatusOr<std::optional<google::protobuf::Timestamp>> from =
+      ParseTimeFlag("--from", flags.from);
   if (!from.ok()) return from.status();
   absl::StatusOr<std::optional<google::protobuf::Timestamp>> to = ParseTimeFlag("--to", flags.to);
   if (!to.ok()) return to.status();
@@ -130,16 +154,21 @@ absl::Status FillRequest(const GlobalOptions& global, const QueryFlags& flags, R
 }
 
 template <typename Request, typename Response>
-absl::StatusOr<QueryResult> FetchPages(
-    Request request, size_t limit,
-    const std::function<absl::StatusOr<Response>(const Request&)>& call) {
+using ListMethod = absl::StatusOr<Response> (Client::*)(const Request&);
+
+template <typename Request, typename Response>
+absl::StatusOr<QueryResult> FetchPages(Client& client, ListMethod<Request, Response> method,
+                                       Request request, size_t limit) {
   QueryResult result;
   while (result.entries.size() < limit) {
-    request.set_page_size(static_cast<uint32_t>(std::min<size_t>(kMaxPageSize, limit - result.entries.size())));
-    absl::StatusOr<Response> page = call(request);
+    request.set_page_size(
+        static_cast<uint32_t>(std::min<size_t>(kMaxPageSize, limit - result.entries.size())));
+    absl::StatusOr<Response> page = (client.*method)(request);
     if (!page.ok()) return page.status();
     result.query_seqs.push_back(page->query_seq());
-    for (v1::RecordedEntry& entry : *page->mutable_entries()) result.entries.push_back(std::move(entry));
+    for (v1::RecordedEntry& entry : *page->mutable_entries()) {
+      result.entries.push_back(std::move(entry));
+    }
     if (page->next_page_token().empty()) return result;
     request.set_page_token(page->next_page_token());
   }
@@ -154,7 +183,8 @@ std::string Summary(const QueryKind& kind, const QueryResult& result, size_t lim
   if (result.query_seqs.size() == 1) {
     absl::StrAppend(&summary, "; this query was recorded as seq ", result.query_seqs[0]);
   } else {
-    absl::StrAppend(&summary, "; this query was recorded as seqs ", absl::StrJoin(result.query_seqs, ", "));
+    absl::StrAppend(&summary, "; this query was recorded as seqs ",
+                    absl::StrJoin(result.query_seqs, ", "));
   }
   return summary;
 }
@@ -175,14 +205,11 @@ void PrintResult(const QueryKind& kind, const QueryResult& result, const QueryFl
 }
 
 template <typename Request, typename Response>
-int RunQuery(const GlobalOptions& global, const QueryFlags& flags, const QueryKind& kind, Request request,
-             absl::StatusOr<Response> (Client::*method)(const Request&)) {
+int RunQuery(const GlobalOptions& global, const QueryFlags& flags, const QueryKind& kind,
+             Request request, ListMethod<Request, Response> method) {
   if (absl::Status s = FillRequest(global, flags, request); !s.ok()) return ReportError(s);
   Client client(global);
-  std::function<absl::StatusOr<Response>(const Request&)> call = [&](const Request& r) {
-    return (client.*method)(r);
-  };
-  absl::StatusOr<QueryResult> result = FetchPages(std::move(request), flags.limit, call);
+  absl::StatusOr<QueryResult> result = FetchPages(client, method, std::move(request), flags.limit);
   if (!result.ok()) return ReportError(result.status());
   PrintResult(kind, *result, flags);
   return kExitOk;
@@ -192,14 +219,18 @@ CLI::App* AddQueryFlags(CLI::App& app, std::string_view name, std::string_view d
                         std::string_view id_flag, std::string_view id_help, QueryFlags& flags) {
   CLI::App* command = app.add_subcommand(std::string(name), std::string(description));
   command->add_option(std::string(id_flag), flags.id, std::string(id_help))->required();
-  command->add_option("--from", flags.from, "Only events at or after this time (RFC 3339 or local YYYY-MM-DD)");
-  command->add_option("--to", flags.to, "Only events before this time (RFC 3339 or local YYYY-MM-DD)");
+  command->add_option("--from", flags.from,
+                      "Only events at or after this time (RFC 3339 or local YYYY-MM-DD)");
+  command->add_option("--to", flags.to,
+                      "Only events before this time (RFC 3339 or local YYYY-MM-DD)");
   command->add_option("--limit", flags.limit, "Most entries to fetch")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  command->add_flag("--json", flags.json, "Print each RecordedEntry as a JSON line (summary to stderr)");
-  command->footer("Times are shown in the local time zone. The query is itself recorded in the "
-                  "ledger, with --reason.");
+  command->add_flag("--json", flags.json,
+                    "Print each RecordedEntry as a JSON line (summary to stderr)");
+  command->footer(
+      "Times are shown in the local time zone. The query is itself recorded in the "
+      "ledger, with --reason.");
   return command;
 }
 
@@ -207,10 +238,13 @@ CLI::App* AddQueryFlags(CLI::App& app, std::string_view name, std::string_view d
 
 void AddHistoryCommand(CLI::App& app, CommandContext& context) {
   auto flags = std::make_shared<QueryFlags>();
-  CLI::App* command = AddQueryFlags(app, "history", "Who accessed a subject's data (ListSubjectAccess)",
-                                    "--subject", "Subject id, e.g. a national identity number", *flags);
+  CLI::App* command =
+      AddQueryFlags(app, "history", "Who accessed a subject's data (ListSubjectAccess)",
+                    "--subject", "Subject id, e.g. a national identity number", *flags);
   command->callback([flags, &context] {
-    static const QueryKind kind{"access", "accesses", {"time", "who", "action", "what", "why", "source", "seq"},
+    static const QueryKind kind{"access",
+                                "accesses",
+                                {"time", "who", "action", "what", "why", "source", "seq"},
                                 HistoryRow};
     v1::ListSubjectAccessRequest request;
     request.set_subject_id(flags->id);
@@ -220,10 +254,12 @@ void AddHistoryCommand(CLI::App& app, CommandContext& context) {
 
 void AddActivityCommand(CLI::App& app, CommandContext& context) {
   auto flags = std::make_shared<QueryFlags>();
-  CLI::App* command = AddQueryFlags(app, "activity", "What an actor did (ListActorActivity)", "--actor",
-                                    "Actor id: account or employee id", *flags);
+  CLI::App* command = AddQueryFlags(app, "activity", "What an actor did (ListActorActivity)",
+                                    "--actor", "Actor id: account or employee id", *flags);
   command->callback([flags, &context] {
-    static const QueryKind kind{"action", "actions", {"time", "subject", "action", "what", "why", "source", "seq"},
+    static const QueryKind kind{"action",
+                                "actions",
+                                {"time", "subject", "action", "what", "why", "source", "seq"},
                                 ActivityRow};
     v1::ListActorActivityRequest request;
     request.set_actor_id(flags->id);

@@ -1,14 +1,13 @@
 #include "daemon/ctl/trust.h"
 
-#include <fstream>
-#include <sstream>
+#include <fmt/format.h>
+
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 #include "storage/hash.h"
-#include <fmt/format.h>
 
 namespace innsyn::ctl {
 namespace {
@@ -19,41 +18,36 @@ constexpr char kEd25519Algorithm = 0x01;
 
 // Only the shape: a wrong key is found when a signature fails to verify.
 absl::Status CheckKeyShape(const std::string& key) {
-  std::vector<std::string> parts = absl::StrSplit(key, '+');
+  // The base64 key may itself contain '+': split at the first two only.
+  std::vector<std::string> parts = absl::StrSplit(key, absl::MaxSplits('+', 2));
   std::optional<std::string> id = parts.size() == 3 ? storage::FromHex(parts[1]) : std::nullopt;
   std::optional<std::string> encoded = id ? storage::Base64Decode(parts[2]) : std::nullopt;
   if (parts.size() != 3 || parts[0].empty() || !id || id->size() != kKeyIdBytes || !encoded ||
       encoded->size() != kEncodedKeyBytes || (*encoded)[0] != kEd25519Algorithm) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("\"", key, "\" is not an Ed25519 verifier key (name+<8 hex digits>+<base64>)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "\"", key, "\" is not an Ed25519 verifier key (name+<8 hex digits>+<base64>)"));
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::string> ReadKeyFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read --key-file ", path));
-  std::stringstream text;
-  text << in.rdbuf();
-  return std::string(absl::StripAsciiWhitespace(text.str()));
-}
-
 }  // namespace
 
-void AddTrustFlags(CLI::App& command, TrustFlags& flags) {
+TrustOptions AddTrustFlags(CLI::App& command, TrustFlags& flags) {
   CLI::Option* key = command.add_option(
       "--key", flags.key, "Pinned verifier key name+keyid+base64 (default: trust the server's)");
-  CLI::Option* key_file = command.add_option(
-      "--key-file", flags.key_file, "File with the pinned verifier key, e.g. <data-dir>/checkpoint_key.pub");
+  CLI::Option* key_file =
+      command.add_option("--key-file", flags.key_file,
+                         "File with the pinned verifier key, e.g. <data-dir>/checkpoint_key.pub");
   key->excludes(key_file);
+  return {key, key_file};
 }
 
 absl::StatusOr<Trust> Trust::FromFlags(const TrustFlags& flags) {
   std::string key = flags.key;
   if (!flags.key_file.empty()) {
-    absl::StatusOr<std::string> read = ReadKeyFile(flags.key_file);
+    absl::StatusOr<std::string> read = ReadWholeFile(flags.key_file);
     if (!read.ok()) return read.status();
-    key = *std::move(read);
+    key = std::string(absl::StripAsciiWhitespace(*read));
   }
   if (!key.empty()) {
     if (absl::Status s = CheckKeyShape(key); !s.ok()) return s;

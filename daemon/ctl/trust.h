@@ -7,11 +7,10 @@
 #ifndef INNSYN_DAEMON_CTL_TRUST_H_
 #define INNSYN_DAEMON_CTL_TRUST_H_
 
+#include <CLI/CLI.hpp>
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include <CLI/CLI.hpp>
 
 #include "absl/status/statusor.h"
 #include "daemon/ctl/client.h"
@@ -25,7 +24,12 @@ struct TrustFlags {
   std::string key_file;  // a file holding that string
 };
 
-void AddTrustFlags(CLI::App& command, TrustFlags& flags);
+struct TrustOptions {
+  CLI::Option* key;
+  CLI::Option* key_file;
+};
+// Registers --key and --key-file; returns them for further constraints.
+TrustOptions AddTrustFlags(CLI::App& command, TrustFlags& flags);
 
 // A checkpoint whose note verified; trust `body`, which the signature
 // covers, rather than the message's convenience fields.

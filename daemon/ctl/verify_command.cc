@@ -1,18 +1,19 @@
 // `innsynctl verify`: recomputes every hash of the ledger, either on the
 // server (VerifyLedger) or, with --data-dir, here on a stopped daemon's
 // files, so that a check does not depend on the running server's honesty.
-#include <fstream>
+#include <fmt/format.h>
+
 #include <memory>
-#include <sstream>
 #include <string>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "daemon/ctl/client.h"
 #include "daemon/ctl/command.h"
 #include "daemon/ctl/trust.h"
 #include "storage/ledger.h"
-#include <fmt/format.h>
 
 namespace innsyn::ctl {
 namespace {
@@ -37,10 +38,10 @@ int PrintReport(const storage::VerifyReport& report) {
     return kExitFailed;
   }
   if (report.checkpoint_size == 0) {
-    fmt::print("OK: {} entries verified (no signed checkpoint to check against) in {:.2f} s\n",
+    fmt::print("OK: {} entries verified (no signed checkpoint to check against) in {:.3f} s\n",
                report.entries_checked, report.seconds);
   } else {
-    fmt::print("OK: {} entries verified against signed checkpoint of size {} in {:.2f} s\n",
+    fmt::print("OK: {} entries verified against signed checkpoint of size {} in {:.3f} s\n",
                report.entries_checked, report.checkpoint_size, report.seconds);
   }
   return kExitOk;
@@ -49,11 +50,10 @@ int PrintReport(const storage::VerifyReport& report) {
 // The checkpoint key name the daemon used, so that the stored checkpoint
 // verifies; the ledger's default if the key file is missing.
 std::string OriginFromKeyFile(const std::string& data_dir) {
-  std::ifstream in(absl::StrCat(data_dir, "/", kVerifierKeyFile));
-  std::string key;
-  if (!in || !std::getline(in, key)) return storage::LedgerOptions().origin;
-  key = std::string(absl::StripAsciiWhitespace(key));
-  return key.substr(0, key.find('+'));
+  absl::StatusOr<std::string> key = ReadWholeFile(absl::StrCat(data_dir, "/", kVerifierKeyFile));
+  if (!key.ok()) return storage::LedgerOptions().origin;
+  std::string text(absl::StripAsciiWhitespace(*key));
+  return text.substr(0, text.find('+'));
 }
 
 int VerifyOffline(const VerifyFlags& flags) {
@@ -64,9 +64,12 @@ int VerifyOffline(const VerifyFlags& flags) {
   options.origin = flags.origin.empty() ? OriginFromKeyFile(flags.data_dir) : flags.origin;
   absl::StatusOr<std::unique_ptr<storage::Ledger>> ledger = storage::Ledger::Open(options);
   if (!ledger.ok()) {
-    return ReportError(absl::Status(
-        ledger.status().code(), absl::StrCat("cannot open the ledger in ", flags.data_dir, " (is innsynd stopped?): ",
-                                             ledger.status().message())));
+    std::string message(ledger.status().message());
+    // RocksDB's lock error alone does not say what to do about it.
+    bool locked = absl::StrContains(absl::AsciiStrToLower(message), "lock");
+    return ReportError(absl::Status(ledger.status().code(),
+                                    absl::StrCat("cannot open the ledger in ", flags.data_dir, ": ",
+                                                 message, locked ? " (stop innsynd first)" : "")));
   }
   return PrintReport((*ledger)->Verify());
 }
@@ -75,7 +78,8 @@ int VerifyOnline(const GlobalOptions& global, const VerifyFlags& flags) {
   absl::StatusOr<Trust> trust = Trust::FromFlags(flags.trust);
   if (!trust.ok()) return ReportError(trust.status());
   Client client(global);
-  absl::StatusOr<v1::VerifyLedgerResponse> response = client.VerifyLedger(v1::VerifyLedgerRequest());
+  absl::StatusOr<v1::VerifyLedgerResponse> response =
+      client.VerifyLedger(v1::VerifyLedgerRequest());
   if (!response.ok()) return ReportError(response.status());
   storage::VerifyReport report;
   report.ok = response->ok();
@@ -99,19 +103,24 @@ int VerifyOnline(const GlobalOptions& global, const VerifyFlags& flags) {
 void AddVerifyCommand(CLI::App& app, CommandContext& context) {
   auto flags = std::make_shared<VerifyFlags>();
   CLI::App* command = app.add_subcommand("verify", "Recompute and check every hash of the ledger");
-  CLI::Option* data_dir = command->add_option(
-      "--data-dir", flags->data_dir, "Verify offline, reading this data folder (stop innsynd first)");
-  command->add_option("--origin", flags->origin,
-                      "With --data-dir: checkpoint origin (default: the name in checkpoint_key.pub)")
+  CLI::Option* data_dir =
+      command->add_option("--data-dir", flags->data_dir,
+                          "Verify offline, reading this data folder (stop innsynd first)");
+  command
+      ->add_option("--origin", flags->origin,
+                   "With --data-dir: checkpoint origin (default: the name in checkpoint_key.pub)")
       ->needs(data_dir);
-  CLI::Option* key = command->add_option("--key", flags->trust.key,
-                                         "Online: also check the server's checkpoint against this pinned key");
-  CLI::Option* key_file = command->add_option("--key-file", flags->trust.key_file, "Online: the pinned key from a file");
-  key->excludes(key_file)->excludes(data_dir);
-  key_file->excludes(data_dir);
-  command->footer("Online verification reads the whole ledger on the server: raise --timeout for a large one.");
+  TrustOptions trust = AddTrustFlags(*command, flags->trust);
+  trust.key->excludes(data_dir);
+  trust.key_file->excludes(data_dir);
+  command->footer(
+      "Online, a pinned --key or --key-file also checks the signature of the checkpoint the "
+      "server\n"
+      "verified against; without one that check is skipped. Online verification reads the whole\n"
+      "ledger on the server: raise --timeout for a large one.");
   command->callback([flags, &context] {
-    context.exit_code = flags->data_dir.empty() ? VerifyOnline(context.global, *flags) : VerifyOffline(*flags);
+    context.exit_code =
+        flags->data_dir.empty() ? VerifyOnline(context.global, *flags) : VerifyOffline(*flags);
   });
 }
 
