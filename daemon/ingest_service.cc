@@ -2,6 +2,7 @@
 
 #include "storage/strings.h"
 #include "daemon/grpc_status.h"
+#include "daemon/request_decoding.h"
 #include "daemon/validation.h"
 #include "innsyn/v1/event.pb.h"
 
@@ -22,6 +23,29 @@ std::string ActionLabel(v1::ActionSubtype subtype) {
 }
 
 }  // namespace
+
+// Method indexes in innsyn.v1.IngestService, in the order of service.proto.
+constexpr int kAppendMethod = 0;
+constexpr int kAppendStreamMethod = 1;
+
+IngestService::IngestService(storage::Ledger& ledger, exporters::Metrics& metrics)
+    : ledger_(ledger), metrics_(metrics) {
+  MarkMethodStreamed(
+      kAppendMethod,
+      new grpc::internal::StreamedUnaryHandler<grpc::ByteBuffer, v1::AppendResponse>(
+          [this](grpc::ServerContext*,
+                 grpc::ServerUnaryStreamer<grpc::ByteBuffer, v1::AppendResponse>* call) {
+            return Append(*call);
+          }));
+  MarkMethodStreamed(
+      kAppendStreamMethod,
+      new grpc::internal::BidiStreamingHandler<IngestService, grpc::ByteBuffer, v1::AppendResponse>(
+          [](IngestService* service, grpc::ServerContext*,
+             grpc::ServerReaderWriter<v1::AppendResponse, grpc::ByteBuffer>* stream) {
+            return service->AppendStream(*stream);
+          },
+          this));
+}
 
 absl::Status IngestService::AppendBatch(const v1::AppendRequest& request,
                                         v1::AppendResponse& response) {
@@ -48,23 +72,36 @@ absl::Status IngestService::AppendBatch(const v1::AppendRequest& request,
   return absl::OkStatus();
 }
 
-grpc::Status IngestService::Append(grpc::ServerContext*, const v1::AppendRequest* request,
-                                   v1::AppendResponse* response) {
-  return ToGrpcStatus(AppendBatch(*request, *response));
+grpc::Status IngestService::Append(
+    grpc::ServerUnaryStreamer<grpc::ByteBuffer, v1::AppendResponse>& call) {
+  grpc::ByteBuffer bytes;
+  if (!call.Read(&bytes)) return grpc::Status(grpc::StatusCode::CANCELLED, "no request");
+  v1::AppendRequest request;
+  if (absl::Status s = DecodeAppendRequest(bytes, request); !s.ok()) {
+    metrics_.EventsRejected("undecodable", 1);
+    return ToGrpcStatus(s);
+  }
+  v1::AppendResponse response;
+  if (absl::Status s = AppendBatch(request, response); !s.ok()) return ToGrpcStatus(s);
+  call.Write(response);
+  return grpc::Status::OK;
 }
 
 grpc::Status IngestService::AppendStream(
-    grpc::ServerContext*, grpc::ServerReaderWriter<v1::AppendResponse, v1::AppendRequest>* stream) {
-  v1::AppendRequest request;
-  while (stream->Read(&request)) {
+    grpc::ServerReaderWriter<v1::AppendResponse, grpc::ByteBuffer>& stream) {
+  grpc::ByteBuffer bytes;
+  while (stream.Read(&bytes)) {
+    v1::AppendRequest request;
     v1::AppendResponse response;
+    absl::Status s = DecodeAppendRequest(bytes, request);
+    if (s.ok()) s = AppendBatch(request, response);
     // A bad batch ends the stream with its status; the batches acknowledged
     // before it stay recorded.
-    if (absl::Status s = AppendBatch(request, response); !s.ok()) {
-      return ToGrpcStatus(absl::Status(
-          s.code(), StrCat("batch_id ", request.batch_id(), ": ", s.message())));
+    if (!s.ok()) {
+      return ToGrpcStatus(
+          absl::Status(s.code(), StrCat("batch_id ", request.batch_id(), ": ", s.message())));
     }
-    if (!stream->Write(response)) break;
+    if (!stream.Write(response)) break;
   }
   return grpc::Status::OK;
 }

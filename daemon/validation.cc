@@ -454,4 +454,14 @@ absl::Status ValidateAppendRequest(const v1::AppendRequest& request, absl::Time 
   return absl::OkStatus();
 }
 
+bool IsValidUtf8(std::string_view text) {
+  absl::string_view bytes(text.data(), text.size());
+  for (size_t pos = 0; pos < bytes.size();) {
+    std::optional<CodePoint> code_point = DecodeUtf8(bytes.substr(pos));
+    if (!code_point) return false;
+    pos += code_point->length;
+  }
+  return true;
+}
+
 }  // namespace innsyn::daemon

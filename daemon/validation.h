@@ -15,6 +15,7 @@
 #define INNSYN_DAEMON_VALIDATION_H_
 
 #include <cstddef>
+#include <string_view>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -40,6 +41,9 @@ inline constexpr size_t kMaxAttributeValueBytes = 1024;
 inline constexpr size_t kMaxNetworkAddressBytes = 45;
 // How far occurred_at may lie ahead of the daemon's clock: client clocks drift.
 inline constexpr absl::Duration kMaxClockSkew = absl::Minutes(5);
+
+// Strict UTF-8: no overlong forms, surrogates or code points above U+10FFFF.
+bool IsValidUtf8(std::string_view text);
 
 // Checks one event against `now` (the daemon's clock). On failure the
 // message starts with `event (event_id "...")`.

@@ -50,7 +50,7 @@ struct LedgerOptions {
 struct StoredEntry {
   uint64_t seq = 0;
   std::string bytes;  // E_seq
-  Hash leaf_hash{};
+  Hash leaf_hash{};   // SHA-256(0x00 || bytes), computed from the bytes read
 };
 
 struct IndexQuery {

@@ -156,6 +156,16 @@ TEST_F(InnsyndTest, UnknownEnumAndFutureTimestampAreRejected) {
   EXPECT_EQ(Checkpoint().tree_size(), 0u);
 }
 
+TEST_F(InnsyndTest, InvalidUtf8IsRejectedNamingEventAndField) {
+  v1::AccessEvent latin1 = JournalRead(2, "p", "a");
+  latin1.mutable_actor()->set_display_name("Bj\xf8rn");  // Latin-1, not UTF-8
+  v1::AppendResponse response;
+  grpc::Status status = Append({JournalRead(1, "p", "a"), latin1}, response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message(), "events[1]: actor.display_name is not valid UTF-8");
+  EXPECT_EQ(Checkpoint().tree_size(), 0u);
+}
+
 TEST_F(InnsyndTest, RetriedEventGetsTheOriginalReceipt) {
   v1::AppendResponse first;
   ASSERT_TRUE(Append({JournalRead(9, "p", "a")}, first).ok());
