@@ -134,6 +134,8 @@ int main(int argc, char** argv) {
   double fill_seconds = 0;
   uint64_t size = 0;
   std::vector<double> storage_ms;
+  std::vector<double> record_ms;
+  uint64_t filled_events = 0;
   {
     innsyn::storage::LedgerOptions ledger_options;
     ledger_options.data_dir = options.data_dir;
@@ -141,7 +143,8 @@ int main(int argc, char** argv) {
     if (!ledger.ok()) return Fail(ledger.status().ToString());
     std::mt19937_64 random(42);
     auto start = Clock::now();
-    uint64_t n = (*ledger)->Size();
+    const uint64_t initial = (*ledger)->Size();
+    uint64_t n = initial;
     std::vector<innsyn::v1::AccessEvent> batch;
     while (n < options.events) {
       batch.clear();
@@ -152,6 +155,7 @@ int main(int argc, char** argv) {
       if (!receipts.ok()) return Fail(receipts.status().ToString());
     }
     fill_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    filled_events = n - initial;
     if (auto checkpoint = (*ledger)->Checkpoint(); !checkpoint.ok()) {
       return Fail(checkpoint.status().ToString());
     }
@@ -167,6 +171,16 @@ int main(int argc, char** argv) {
       auto page = (*ledger)->ListSubject(query);
       storage_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
       if (!page.ok()) return Fail(page.status().ToString());
+    }
+    // What recording each query costs: one durable append, fsync included.
+    for (int q = 0; q < options.queries; ++q) {
+      innsyn::v1::QueryRecord record;
+      record.set_method("ListSubjectAccess");
+      record.set_subject_id(PatientId(static_cast<uint64_t>(q)));
+      auto start = Clock::now();
+      auto receipt = (*ledger)->AppendQuery(record);
+      record_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+      if (!receipt.ok()) return Fail(receipt.status().ToString());
     }
   }
 
@@ -195,6 +209,19 @@ int main(int argc, char** argv) {
     if (!status.ok()) return Fail(status.error_message());
     results += static_cast<uint64_t>(response.entries_size());
   }
+  // The floor: a small unary call on the same channel, with no fsync.
+  std::vector<double> small_ms;
+  for (int q = 0; q < options.queries; ++q) {
+    innsyn::v1::GetInclusionProofRequest request;
+    request.set_seq(0);
+    request.set_tree_size(1);
+    innsyn::v1::InclusionProof proof;
+    grpc::ClientContext context;
+    auto start = Clock::now();
+    grpc::Status status = stub->GetInclusionProof(&context, request, &proof);
+    small_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    if (!status.ok()) return Fail(status.error_message());
+  }
   (*server)->Shutdown();
   server->reset();
 
@@ -216,19 +243,25 @@ int main(int argc, char** argv) {
     }
   }
 
+  const double small_call_ms = Percentile(small_ms, 0.5);
   double median_ms = Percentile(latencies_ms, 0.5);
   double p99_ms = Percentile(latencies_ms, 0.99);
   double verify_median = Percentile(verify_rates, 0.5);
   fmt::print("innsyn-ledger-bench ({} cores)\n", std::thread::hardware_concurrency());
   fmt::print("  ledger entries                      {:>12}\n", size);
-  fmt::print("  fill rate (storage, batches of {})  {:>12.0f} events/s\n", options.fill_batch,
-             static_cast<double>(size) / fill_seconds);
+  if (filled_events > 0) {
+    fmt::print("  fill rate (storage, batches of {})  {:>12.0f} events/s\n", options.fill_batch,
+               static_cast<double>(filled_events) / fill_seconds);
+  }
   fmt::print("  ListSubject, storage layer only      median {:.3f} ms, p99 {:.3f} ms\n",
              Percentile(storage_ms, 0.5), Percentile(storage_ms, 0.99));
+  fmt::print("  QueryRecord append, storage layer   median {:.3f} ms, p99 {:.3f} ms\n",
+             Percentile(record_ms, 0.5), Percentile(record_ms, 0.99));
   fmt::print("  ListSubjectAccess over gRPC         median {:.3f} ms, p90 {:.3f} ms, p99 {:.3f} ms "
              "({} calls, {:.1f} entries per answer)\n",
              median_ms, Percentile(latencies_ms, 0.9), p99_ms, options.queries,
              static_cast<double>(results) / options.queries);
+  fmt::print("  small unary call (GetInclusionProof)  median {:.3f} ms\n", small_call_ms);
   fmt::print("  verify (full, offline)              median {:.0f} entries/s over {} runs of {} entries\n",
              verify_median, options.verify_runs, verified);
   if (!options.json_path.empty()) {
@@ -236,9 +269,12 @@ int main(int argc, char** argv) {
         "{{\"entries\": {}, \"fill_events_per_second\": {:.0f}, "
         "\"list_subject_access_ms\": {{\"median\": {:.4f}, \"p90\": {:.4f}, \"p99\": {:.4f}}}, "
         "\"storage_list_subject_ms\": {{\"median\": {:.4f}, \"p99\": {:.4f}}}, "
+        "\"query_record_append_ms\": {{\"median\": {:.4f}, \"p99\": {:.4f}}}, "
+        "\"small_unary_call_ms_median\": {:.4f}, "
         "\"entries_per_answer\": {:.2f}, \"verify_entries_per_second_median\": {:.0f}}}\n",
-        size, static_cast<double>(size) / fill_seconds, median_ms, Percentile(latencies_ms, 0.9),
+        size, static_cast<double>(filled_events) / fill_seconds, median_ms, Percentile(latencies_ms, 0.9),
         p99_ms, Percentile(storage_ms, 0.5), Percentile(storage_ms, 0.99),
+        Percentile(record_ms, 0.5), Percentile(record_ms, 0.99), small_call_ms,
         static_cast<double>(results) / options.queries, verify_median);
   }
   if (temporary && !options.keep) std::filesystem::remove_all(options.data_dir);

@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -122,6 +123,8 @@ void GroupWriter::WriteGroup(std::vector<Request*>& group) {
   rocksdb::WriteBatch batch;
   // Events first recorded in this group, by dedupe key, for repeats within it.
   std::unordered_map<std::string, v1::AppendReceipt> fresh;
+  std::vector<std::string> index_keys;
+  std::vector<std::pair<std::string, std::string>> dedupe_puts;
   absl::Status failure;
 
   auto record = [&](v1::LedgerEntry& entry) {
@@ -152,7 +155,7 @@ void GroupWriter::WriteGroup(std::vector<Request*>& group) {
       if (!request->query->subject_id().empty()) {
         std::string pseudonym = impl_.pseudonymizer->Pseudonym(PseudonymDomain::kSubject,
                                                                 request->query->subject_id());
-        batch.Put(impl_.index, IndexKey(kSubjectQueryIndex, pseudonym, now, receipt.seq()), "");
+        index_keys.push_back(IndexKey(kSubjectQueryIndex, pseudonym, now, receipt.seq()));
       }
       request->receipts.push_back(std::move(receipt));
       continue;
@@ -190,13 +193,13 @@ void GroupWriter::WriteGroup(std::vector<Request*>& group) {
       v1::AppendReceipt receipt = record(entry);
       receipt.set_event_id(event.event_id());
       uint64_t seq = receipt.seq();
-      batch.Put(impl_.dedupe, key, SeqKey(seq));
+      dedupe_puts.emplace_back(key, SeqKey(seq));
       std::string subject =
           impl_.pseudonymizer->Pseudonym(PseudonymDomain::kSubject, event.subject().id());
       std::string actor = impl_.pseudonymizer->Pseudonym(PseudonymDomain::kActor, event.actor().id());
-      batch.Put(impl_.index, IndexKey(kSubjectIndex, subject, occurred_at, seq), "");
-      batch.Put(impl_.index, IndexKey(kActorIndex, actor, occurred_at, seq), "");
-      batch.Put(impl_.index, IndexKey(kTimeIndex, "", occurred_at, seq), "");
+      index_keys.push_back(IndexKey(kSubjectIndex, subject, occurred_at, seq));
+      index_keys.push_back(IndexKey(kActorIndex, actor, occurred_at, seq));
+      index_keys.push_back(IndexKey(kTimeIndex, "", occurred_at, seq));
       fresh.emplace(std::move(key), receipt);
       request->receipts.push_back(std::move(receipt));
     }
@@ -204,6 +207,12 @@ void GroupWriter::WriteGroup(std::vector<Request*>& group) {
   }
 
   if (failure.ok() && range_.size() != saved_range.size()) {
+    // Random keys go in sorted: the memtable's skip list then finds each
+    // insert position from the last one instead of from its top.
+    std::sort(index_keys.begin(), index_keys.end());
+    for (const std::string& key : index_keys) batch.Put(impl_.index, key, "");
+    std::sort(dedupe_puts.begin(), dedupe_puts.end());
+    for (const auto& [key, value] : dedupe_puts) batch.Put(impl_.dedupe, key, value);
     batch.Put(impl_.meta, kMetaSize, SeqKey(range_.size()));
     rocksdb::WriteOptions write_options;
     write_options.sync = true;
