@@ -160,10 +160,16 @@ int main(int argc, char** argv) {
       return Fail(checkpoint.status().ToString());
     }
     size = (*ledger)->Size();
-
-    // The storage layer alone: index scan and entry reads, no gRPC and no
-    // query record.
-    std::mt19937_64 query_random(7);
+  }
+  {
+    // The storage layer alone, freshly opened as after a restart (its block
+    // cache empty, like the server's below): index scan and entry reads, no
+    // gRPC and no query record. Other patients than the gRPC phase asks for.
+    innsyn::storage::LedgerOptions ledger_options;
+    ledger_options.data_dir = options.data_dir;
+    auto ledger = innsyn::storage::Ledger::Open(ledger_options);
+    if (!ledger.ok()) return Fail(ledger.status().ToString());
+    std::mt19937_64 query_random(11);
     for (int q = 0; q < options.queries; ++q) {
       innsyn::storage::IndexQuery query;
       query.id = PatientId(query_random() % static_cast<uint64_t>(options.patients));
@@ -184,7 +190,8 @@ int main(int argc, char** argv) {
     }
   }
 
-  // 2. Subject history over gRPC against the daemon's own server code.
+  // 2. Subject history over gRPC against the daemon's own server code,
+  //    freshly started.
   innsyn::daemon::DaemonOptions daemon_options;
   daemon_options.data_dir = options.data_dir;
   daemon_options.listen = "127.0.0.1:0";
