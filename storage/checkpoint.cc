@@ -154,49 +154,52 @@ absl::StatusOr<std::string> CheckpointSigner::Sign(const CheckpointBody& body) c
                       Base64Encode(key_id_ + signature), "\n");
 }
 
-absl::StatusOr<CheckpointBody> VerifyCheckpointNote(std::string_view note,
-                                                    std::string_view verifier_key) {
+absl::StatusOr<VerifierKey> ParseVerifierKey(std::string_view text) {
   // name+keyid+key; the base64 key may itself contain '+'.
-  size_t first_plus = verifier_key.find('+');
-  size_t second_plus = first_plus == std::string_view::npos
-                           ? std::string_view::npos
-                           : verifier_key.find('+', first_plus + 1);
-  if (second_plus == std::string_view::npos) {
+  size_t first_plus = text.find('+');
+  size_t second_plus =
+      first_plus == std::string_view::npos ? first_plus : text.find('+', first_plus + 1);
+  if (first_plus == 0 || second_plus == std::string_view::npos) {
     return absl::InvalidArgumentError("verifier key must be name+keyid+key");
   }
-  const std::string_view key_parts[] = {verifier_key.substr(0, first_plus),
-                                        verifier_key.substr(first_plus + 1, second_plus - first_plus - 1),
-                                        verifier_key.substr(second_plus + 1)};
-  std::optional<std::string> key_id = FromHex(key_parts[1]);
-  std::optional<std::string> encoded = Base64Decode(key_parts[2]);
+  std::optional<std::string> key_id =
+      FromHex(text.substr(first_plus + 1, second_plus - first_plus - 1));
+  std::optional<std::string> encoded = Base64Decode(text.substr(second_plus + 1));
   if (!key_id || key_id->size() != kKeyIdBytes || !encoded ||
       encoded->size() != 1 + kEd25519PublicKeyBytes ||
       static_cast<uint8_t>((*encoded)[0]) != kEd25519Algorithm) {
     return absl::InvalidArgumentError("verifier key is not an Ed25519 note key");
   }
-  std::string public_key = encoded->substr(1);
-  if (KeyId(key_parts[0], public_key) != *key_id) {
+  VerifierKey key{std::string(text.substr(0, first_plus)), *key_id, encoded->substr(1)};
+  if (KeyId(key.name, key.public_key) != key.key_id) {
     return absl::InvalidArgumentError("verifier key id does not match its name and key");
   }
+  return key;
+}
+
+absl::StatusOr<CheckpointBody> VerifyCheckpointNote(std::string_view note,
+                                                    std::string_view verifier_key) {
+  absl::StatusOr<VerifierKey> key = ParseVerifierKey(verifier_key);
+  if (!key.ok()) return key.status();
   size_t split = note.find("\n\n");
   if (split == std::string_view::npos) return absl::InvalidArgumentError("note has no signature block");
   std::string_view text = note.substr(0, split + 1);
   std::string_view signatures = note.substr(split + 2);
-  std::string wanted_prefix = StrCat(kSignatureDash, key_parts[0], " ");
+  std::string wanted_prefix = StrCat(kSignatureDash, key->name, " ");
   for (std::string_view line : Split(signatures, '\n')) {
     if (!line.starts_with(wanted_prefix)) continue;
     std::optional<std::string> blob = Base64Decode(line.substr(wanted_prefix.size()));
     if (!blob || blob->size() != kKeyIdBytes + kEd25519SignatureBytes ||
-        blob->substr(0, kKeyIdBytes) != *key_id) {
+        blob->substr(0, kKeyIdBytes) != key->key_id) {
       continue;
     }
-    PkeyPtr key(EVP_PKEY_new_raw_public_key(
-        EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(public_key.data()),
-        public_key.size()));
+    PkeyPtr public_key(EVP_PKEY_new_raw_public_key(
+        EVP_PKEY_ED25519, nullptr, reinterpret_cast<const unsigned char*>(key->public_key.data()),
+        key->public_key.size()));
     std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
     std::string_view signature = std::string_view(*blob).substr(kKeyIdBytes);
-    if (!key || !ctx ||
-        EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, key.get()) != 1 ||
+    if (!public_key || !ctx ||
+        EVP_DigestVerifyInit(ctx.get(), nullptr, nullptr, nullptr, public_key.get()) != 1 ||
         EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(signature.data()),
                          signature.size(), reinterpret_cast<const unsigned char*>(text.data()),
                          text.size()) != 1) {
@@ -204,7 +207,7 @@ absl::StatusOr<CheckpointBody> VerifyCheckpointNote(std::string_view note,
     }
     return ParseBody(text);
   }
-  return absl::NotFoundError(StrCat("checkpoint carries no signature by ", key_parts[0]));
+  return absl::NotFoundError(StrCat("checkpoint carries no signature by ", key->name));
 }
 
 }  // namespace innsyn::storage

@@ -56,6 +56,16 @@ class CheckpointSigner {
   std::string verifier_key_;
 };
 
+// A parsed "<name>+<hex key id>+<base64(0x01 || pubkey)>" verifier key.
+struct VerifierKey {
+  std::string name;
+  std::string key_id;      // 4 bytes
+  std::string public_key;  // 32 bytes, Ed25519
+};
+// Fails with InvalidArgument unless `text` is a well-formed Ed25519 note
+// verifier key whose key id matches its name and key.
+absl::StatusOr<VerifierKey> ParseVerifierKey(std::string_view text);
+
 // Checks the note's Ed25519 signature against `verifier_key` and parses
 // the checkpoint it carries; fails with a reason a person can act on.
 absl::StatusOr<CheckpointBody> VerifyCheckpointNote(std::string_view note,

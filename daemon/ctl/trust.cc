@@ -6,26 +6,18 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
+#include "storage/checkpoint.h"
 #include "storage/hash.h"
 
 namespace innsyn::ctl {
 namespace {
 
-constexpr size_t kKeyIdBytes = 4;
-constexpr size_t kEncodedKeyBytes = 33;  // algorithm byte 0x01 + Ed25519 public key
-constexpr char kEd25519Algorithm = 0x01;
-
-// Only the shape: a wrong key is found when a signature fails to verify.
+// Only the form: a wrong key is found when a signature fails to verify.
 absl::Status CheckKeyShape(const std::string& key) {
-  // The base64 key may itself contain '+': split at the first two only.
-  std::vector<std::string> parts = absl::StrSplit(key, absl::MaxSplits('+', 2));
-  std::optional<std::string> id = parts.size() == 3 ? storage::FromHex(parts[1]) : std::nullopt;
-  std::optional<std::string> encoded = id ? storage::Base64Decode(parts[2]) : std::nullopt;
-  if (parts.size() != 3 || parts[0].empty() || !id || id->size() != kKeyIdBytes || !encoded ||
-      encoded->size() != kEncodedKeyBytes || (*encoded)[0] != kEd25519Algorithm) {
+  if (absl::StatusOr<storage::VerifierKey> parsed = storage::ParseVerifierKey(key); !parsed.ok()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "\"", key, "\" is not an Ed25519 verifier key (name+<8 hex digits>+<base64>)"));
+        "\"", key, "\" is not an Ed25519 verifier key (name+<8 hex digits>+<base64>): ",
+        parsed.status().message()));
   }
   return absl::OkStatus();
 }

@@ -81,6 +81,23 @@ TEST_F(CheckpointTest, KeyFileIsPrivateAndReloadsTheSameKey) {
   EXPECT_EQ(reloaded->verifier_key(), signer_->verifier_key());
 }
 
+TEST_F(CheckpointTest, VerifierKeyParsesAndMalformedKeysAreRejected) {
+  absl::StatusOr<VerifierKey> key = ParseVerifierKey(signer_->verifier_key());
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_EQ(key->name, "clinic.example/innsyn");
+  EXPECT_EQ(key->key_id.size(), 4u);
+  EXPECT_EQ(key->public_key.size(), 32u);
+  std::string text = signer_->verifier_key();
+  EXPECT_FALSE(ParseVerifierKey("no-plus-signs").ok());
+  EXPECT_FALSE(ParseVerifierKey("+" + text).ok());
+  // Another name does not match the key id.
+  EXPECT_FALSE(ParseVerifierKey("other" + text.substr(text.find('+'))).ok());
+  // A changed key id does not match.
+  std::string wrong_id = text;
+  wrong_id[text.find('+') + 1] = wrong_id[text.find('+') + 1] == '0' ? '1' : '0';
+  EXPECT_FALSE(ParseVerifierKey(wrong_id).ok());
+}
+
 TEST_F(CheckpointTest, MissingKeyWithoutCreateIsAnError) {
   EXPECT_FALSE(CheckpointSigner::Load(dir_.path() + "/none.pem", "x", false).ok());
 }
