@@ -43,6 +43,13 @@ absl::StatusOr<storage::IndexQuery> MakeIndexQuery(const Request& request,
   return query;
 }
 
+// Only a bound the caller gave is recorded: an unset one means unbounded.
+template <typename Request>
+void CopyRange(const Request& request, v1::QueryRecord& record) {
+  if (request.has_from()) *record.mutable_range_from() = request.from();
+  if (request.has_to()) *record.mutable_range_to() = request.to();
+}
+
 v1::QueryRecord MakeQueryRecord(const grpc::ServerContext& context, std::string_view method,
                                 std::string_view reason) {
   v1::QueryRecord record;
@@ -81,8 +88,7 @@ grpc::Status AccessLogService::ListSubjectAccess(grpc::ServerContext* context,
   if (!page.ok()) return ToGrpcStatus(page.status());
   v1::QueryRecord record = MakeQueryRecord(*context, "ListSubjectAccess", request->reason());
   record.set_subject_id(request->subject_id());
-  *record.mutable_range_from() = request->from();
-  *record.mutable_range_to() = request->to();
+  CopyRange(*request, record);
   record.set_results(page->entries.size());
   absl::StatusOr<v1::AppendReceipt> receipt = ledger_.AppendQuery(record);
   if (!receipt.ok()) return ToGrpcStatus(receipt.status());
@@ -108,8 +114,7 @@ grpc::Status AccessLogService::ListActorActivity(grpc::ServerContext* context,
   if (!page.ok()) return ToGrpcStatus(page.status());
   v1::QueryRecord record = MakeQueryRecord(*context, "ListActorActivity", request->reason());
   record.set_actor_id(request->actor_id());
-  *record.mutable_range_from() = request->from();
-  *record.mutable_range_to() = request->to();
+  CopyRange(*request, record);
   record.set_results(page->entries.size());
   absl::StatusOr<v1::AppendReceipt> receipt = ledger_.AppendQuery(record);
   if (!receipt.ok()) return ToGrpcStatus(receipt.status());
@@ -191,10 +196,6 @@ grpc::Status AccessLogService::GetConsistencyProof(grpc::ServerContext*,
 
 grpc::Status AccessLogService::VerifyLedger(grpc::ServerContext*, const v1::VerifyLedgerRequest*,
                                             v1::VerifyLedgerResponse* response) {
-  // Sign the current size first, so that the check covers everything
-  // appended up to now, not only up to the last periodic checkpoint.
-  absl::StatusOr<v1::Checkpoint> checkpoint = ledger_.Checkpoint();
-  if (!checkpoint.ok()) return ToGrpcStatus(checkpoint.status());
   storage::VerifyReport report = ledger_.Verify();
   response->set_ok(report.ok);
   response->set_entries_checked(report.entries_checked);
@@ -202,7 +203,17 @@ grpc::Status AccessLogService::VerifyLedger(grpc::ServerContext*, const v1::Veri
   response->set_first_bad_seq(report.first_bad_seq.value_or(0));
   response->set_problem(report.problem);
   response->set_seconds(report.seconds);
-  *response->mutable_checkpoint() = *std::move(checkpoint);
+  // Only a ledger that verified is signed anew; otherwise the answer shows
+  // the last checkpoint signed before the problem.
+  std::optional<v1::Checkpoint> checkpoint;
+  if (report.ok) {
+    absl::StatusOr<v1::Checkpoint> signed_now = ledger_.Checkpoint();
+    if (!signed_now.ok()) return ToGrpcStatus(signed_now.status());
+    checkpoint = *std::move(signed_now);
+  } else {
+    checkpoint = ledger_.LatestStoredCheckpoint();
+  }
+  if (checkpoint) *response->mutable_checkpoint() = *std::move(checkpoint);
   return grpc::Status::OK;
 }
 

@@ -2,7 +2,10 @@
 #include <toml++/toml.h>
 
 #include "storage/strings.h"
+#include <limits>
+
 #include "daemon/options.h"
+#include "storage/strings.h"
 
 namespace innsyn::daemon {
 namespace {
@@ -20,7 +23,8 @@ absl::Status Read(const toml::table& table, std::string_view key, T& out) {
     }
     return absl::InvalidArgumentError(StrCat("config: ", key, " must be a string"));
   } else {
-    if (auto value = node->value<int64_t>(); value && *value > 0) {
+    if (auto value = node->value<int64_t>();
+        value && *value > 0 && static_cast<uint64_t>(*value) <= std::numeric_limits<T>::max()) {
       out = static_cast<T>(*value);
       return absl::OkStatus();
     }
@@ -56,6 +60,15 @@ absl::Status LoadConfigFile(const std::string& path, DaemonOptions& options) {
   }
   options.checkpoint_interval = absl::Seconds(checkpoint_seconds);
   return absl::OkStatus();
+}
+
+// True for addresses only this machine can reach: 127.0.0.0/8, [::1],
+// localhost, or a Unix socket.
+bool IsLoopbackAddress(std::string_view address) {
+  if (address.starts_with("unix:")) return true;
+  size_t colon = address.rfind(':');
+  std::string_view host = address.substr(0, colon);
+  return host.starts_with("127.") || host == "[::1]" || host == "localhost";
 }
 
 }  // namespace
@@ -105,6 +118,18 @@ absl::StatusOr<DaemonOptions> ParseDaemonOptions(int argc, char** argv, bool& he
     options.checkpoint_interval = absl::Seconds(checkpoint_seconds);
   }
   if (options.listen.empty()) return absl::InvalidArgumentError("listen must not be empty");
+  // Without TLS and client certificates anyone who can connect could read
+  // every patient's history: plaintext stays on this machine.
+  if (!IsLoopbackAddress(options.listen)) {
+    return absl::InvalidArgumentError(
+        StrCat("listen ", options.listen,
+               " is not a loopback address; innsynd serves plaintext gRPC and must not be "
+               "reachable from the network"));
+  }
+  if (!options.metrics_listen.empty() && !IsLoopbackAddress(options.metrics_listen)) {
+    return absl::InvalidArgumentError(
+        StrCat("metrics_listen ", options.metrics_listen, " is not a loopback address"));
+  }
   if (options.data_dir.empty()) return absl::InvalidArgumentError("data_dir must not be empty");
   return options;
 }

@@ -181,7 +181,8 @@ absl::StatusOr<CheckpointBody> VerifyCheckpointNote(std::string_view note,
                                                     std::string_view verifier_key) {
   absl::StatusOr<VerifierKey> key = ParseVerifierKey(verifier_key);
   if (!key.ok()) return key.status();
-  size_t split = note.find("\n\n");
+  // The signature block follows the last blank line (C2SP signed-note).
+  size_t split = note.rfind("\n\n");
   if (split == std::string_view::npos) return absl::InvalidArgumentError("note has no signature block");
   std::string_view text = note.substr(0, split + 1);
   std::string_view signatures = note.substr(split + 2);

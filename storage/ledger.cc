@@ -3,12 +3,14 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "storage/strings.h"
 #include "rocksdb/options.h"
 #include "rocksdb/slice.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/table.h"
+#include "rocksdb/write_batch.h"
 #include "storage/internal/ledger_impl.h"
 #include "storage/internal/schema.h"
 
@@ -61,7 +63,56 @@ absl::Status WriteTextFile(const std::string& path, const std::string& text) {
   return absl::OkStatus();
 }
 
+// A writable ledger signs with the private key (created on first start)
+// and publishes its verifier key; a read-only one needs only a verifier key,
+// pinned by the caller or read from the folder, and never the private key.
+absl::Status LoadCheckpointKeys(const LedgerOptions& options, Ledger::Impl& impl) {
+  const std::string dir = options.data_dir + "/";
+  if (options.read_only) {
+    impl.verifier_key = options.verifier_key;
+    if (impl.verifier_key.empty()) {
+      std::ifstream file(dir + kVerifierKeyFile);
+      std::getline(file, impl.verifier_key);
+    }
+    if (impl.verifier_key.empty()) {
+      return absl::NotFoundError(StrCat(dir, kVerifierKeyFile, ": verifier key missing"));
+    }
+    return ParseVerifierKey(impl.verifier_key).status();
+  }
+  absl::StatusOr<std::unique_ptr<CheckpointSigner>> signer = CheckpointSigner::Load(
+      dir + kCheckpointKeyFile, options.origin, options.create_if_missing);
+  if (!signer.ok()) return signer.status();
+  impl.signer = *std::move(signer);
+  impl.verifier_key = impl.signer->verifier_key();
+  if (!options.verifier_key.empty() && options.verifier_key != impl.verifier_key) {
+    return absl::FailedPreconditionError(
+        StrCat("the checkpoint key in ", dir, " is not the pinned verifier key"));
+  }
+  return WriteTextFile(dir + kVerifierKeyFile, impl.verifier_key + "\n");
+}
+
 }  // namespace
+
+absl::Status Ledger::Impl::CheckAgainstLatestCheckpoint() const {
+  std::optional<v1::Checkpoint> latest;
+  {
+    absl::MutexLock lock(&checkpoint_mu);
+    latest = latest_checkpoint;
+  }
+  if (!latest) return absl::OkStatus();
+  const uint64_t size = committed_size.load(std::memory_order_acquire);
+  if (latest->tree_size() > size) {
+    return absl::DataLossError(StrCat("the ledger has ", size, " entries but its signed checkpoint says ",
+                                      latest->tree_size(), ": entries were removed"));
+  }
+  absl::StatusOr<Hash> root = TreeRoot(latest->tree_size(), NodeFn());
+  if (!root.ok()) return root.status();
+  if (AsBytes(*root) != latest->root_hash()) {
+    return absl::DataLossError(StrCat("the stored tree no longer has the root signed at size ",
+                                      latest->tree_size(), "; run innsynctl verify"));
+  }
+  return absl::OkStatus();
+}
 
 absl::Status FromRocks(const rocksdb::Status& status, std::string_view what) {
   if (status.ok()) return absl::OkStatus();
@@ -141,6 +192,8 @@ Ledger::Ledger(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Ledger::~Ledger() {
   impl_->writer.reset();  // drains the queue
+  // Sign what was appended, so that the next start checks against it.
+  if (impl_->signer && impl_->db) (void)Checkpoint();
   if (impl_->db) {
     if (!impl_->options.read_only) {
       // Flushing the memtables spares the next start a replay of the WAL.
@@ -172,16 +225,7 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& option
       Pseudonymizer::Load(dir + kPseudonymKeyFile, create_keys);
   if (!pseudonymizer.ok()) return pseudonymizer.status();
   impl->pseudonymizer = *std::move(pseudonymizer);
-  absl::StatusOr<std::unique_ptr<CheckpointSigner>> signer =
-      CheckpointSigner::Load(dir + kCheckpointKeyFile, options.origin, create_keys);
-  if (!signer.ok()) return signer.status();
-  impl->signer = *std::move(signer);
-  if (!options.read_only) {
-    if (absl::Status s = WriteTextFile(dir + kVerifierKeyFile, impl->signer->verifier_key() + "\n");
-        !s.ok()) {
-      return s;
-    }
-  }
+  if (absl::Status s = LoadCheckpointKeys(options, *impl); !s.ok()) return s;
 
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = options.create_if_missing;
@@ -227,8 +271,17 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& option
     if (checkpoint.ParseFromString(*stored)) {
       absl::MutexLock lock(&impl->checkpoint_mu);
       impl->latest_checkpoint = std::move(checkpoint);
+    } else {
+      impl->checkpoint_problem = "the stored checkpoint is unreadable";
     }
+  } else if (!absl::IsNotFound(stored.status())) {
+    return stored.status();
   }
+  if (options.read_only) return std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
+  // A writable ledger must still be the one its last checkpoint signed;
+  // otherwise it would go on to sign a history that contradicts it.
+  if (!impl->checkpoint_problem.empty()) return absl::DataLossError(impl->checkpoint_problem);
+  if (absl::Status s = impl->CheckAgainstLatestCheckpoint(); !s.ok()) return s;
   if (options.read_only) return std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
 
   absl::StatusOr<CompactRange> range = CompactRange::FromNodes(size, impl->NodeFn());
@@ -243,7 +296,13 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& option
   }
   impl->writer = std::make_unique<internal::GroupWriter>(*impl, *std::move(range), chain_head,
                                                          last_commit);
-  return std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
+  // Every writable ledger has a signed checkpoint from its first start on,
+  // so that a missing one means it was removed.
+  auto ledger = std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
+  if (absl::StatusOr<v1::Checkpoint> signed_now = ledger->Checkpoint(); !signed_now.ok()) {
+    return signed_now.status();
+  }
+  return ledger;
 }
 
 namespace {
@@ -379,6 +438,9 @@ absl::StatusOr<std::vector<Hash>> Ledger::ConsistencyProof(uint64_t first_size,
 }
 
 absl::StatusOr<v1::Checkpoint> Ledger::Checkpoint(uint64_t tree_size) {
+  if (!impl_->signer) return absl::FailedPreconditionError("ledger is open read-only");
+  // Never sign a tree that contradicts the last signed one.
+  if (absl::Status s = impl_->CheckAgainstLatestCheckpoint(); !s.ok()) return s;
   const bool latest = tree_size == 0;
   if (latest) tree_size = Size();
   CheckpointBody body;
@@ -398,19 +460,21 @@ absl::StatusOr<v1::Checkpoint> Ledger::Checkpoint(uint64_t tree_size) {
   checkpoint.set_tree_size(tree_size);
   checkpoint.set_root_hash(std::string(AsBytes(body.root_hash)));
   checkpoint.set_chain_head(std::string(AsBytes(body.chain_head)));
-  checkpoint.set_verifier_key(impl_->signer->verifier_key());
-  if (!latest || !impl_->writer) return checkpoint;
+  checkpoint.set_verifier_key(impl_->verifier_key);
+  if (!latest) return checkpoint;
 
   absl::MutexLock lock(&impl_->checkpoint_mu);
   if (impl_->latest_checkpoint && impl_->latest_checkpoint->tree_size() >= tree_size) {
     return checkpoint;
   }
+  // The latest, and every one by size: a history an auditor can replay.
+  rocksdb::WriteBatch batch;
+  std::string serialized = checkpoint.SerializeAsString();
+  batch.Put(impl_->meta, internal::kMetaCheckpoint, serialized);
+  batch.Put(impl_->meta, internal::CheckpointHistoryKey(tree_size), serialized);
   rocksdb::WriteOptions write_options;
   write_options.sync = true;
-  if (absl::Status s = FromRocks(impl_->db->Put(write_options, impl_->meta,
-                                                internal::kMetaCheckpoint,
-                                                checkpoint.SerializeAsString()),
-                                 "store checkpoint");
+  if (absl::Status s = FromRocks(impl_->db->Write(write_options, &batch), "store checkpoint");
       !s.ok()) {
     return s;
   }
@@ -423,6 +487,6 @@ std::optional<v1::Checkpoint> Ledger::LatestStoredCheckpoint() const {
   return impl_->latest_checkpoint;
 }
 
-const std::string& Ledger::VerifierKey() const { return impl_->signer->verifier_key(); }
+const std::string& Ledger::VerifierKey() const { return impl_->verifier_key; }
 
 }  // namespace innsyn::storage

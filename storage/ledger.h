@@ -38,8 +38,13 @@ struct LedgerOptions {
   std::string origin = "innsyn.local/ledger";
   // Create the folder, database and keys if missing.
   bool create_if_missing = true;
-  // Open without the writer; appends fail. For offline verification.
+  // Open without the writer and without the private key; appends and
+  // signing fail. For offline verification.
   bool read_only = false;
+  // The Ed25519 verifier key ("name+keyid+base64") checkpoints must verify
+  // against. Empty: the key of this data folder. An auditor pins the key the
+  // clinic gave them, so that a swapped key in the folder is noticed.
+  std::string verifier_key;
   // Most events the writer puts in one RocksDB batch (one fsync).
   size_t max_group_events = 8192;
   // RocksDB block cache for entries and indexes.

@@ -165,11 +165,19 @@ class Verifier {
 };
 
 bool Verifier::LoadCheckpoint(const std::optional<v1::Checkpoint>& stored, uint64_t size) {
-  if (!stored) return true;
-  absl::StatusOr<CheckpointBody> body =
-      VerifyCheckpointNote(stored->note(), impl_.signer->verifier_key());
+  if (!impl_.checkpoint_problem.empty()) return Fail(std::nullopt, impl_.checkpoint_problem);
+  if (!stored) {
+    if (size == 0) return true;
+    return Fail(std::nullopt, StrCat("no signed checkpoint covers the ", size,
+                                     " entries: the stored checkpoint was removed"));
+  }
+  absl::StatusOr<CheckpointBody> body = VerifyCheckpointNote(stored->note(), impl_.verifier_key);
   if (!body.ok()) {
     return Fail(std::nullopt, StrCat("stored checkpoint: ", body.status().message()));
+  }
+  if (body->origin != impl_.options.origin) {
+    return Fail(std::nullopt, StrCat("stored checkpoint is for origin ", body->origin, ", not ",
+                                     impl_.options.origin));
   }
   if (body->tree_size > size) {
     return Fail(size, StrCat("the ledger has ", size, " entries but a signed checkpoint says ",

@@ -50,8 +50,9 @@ inline std::vector<std::string_view> Split(std::string_view text, char separator
   }
 }
 
-// A decimal number with nothing else around it.
+// A decimal number with nothing else around it and no leading zero.
 inline std::optional<uint64_t> ParseDecimal(std::string_view text) {
+  if (text.size() > 1 && text[0] == '0') return std::nullopt;
   uint64_t value = 0;
   auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
   if (text.empty() || error != std::errc() || end != text.data() + text.size()) {

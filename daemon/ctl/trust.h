@@ -45,6 +45,7 @@ class Trust {
   static absl::StatusOr<Trust> FromFlags(const TrustFlags& flags);
 
   bool pinned() const { return !pinned_key_.empty(); }
+  const std::string& pinned_key() const { return pinned_key_; }
   // The pinned key, or else the server's (warning once that it is not pinned).
   std::string KeyFor(const v1::Checkpoint& checkpoint);
 

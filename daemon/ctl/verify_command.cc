@@ -57,11 +57,19 @@ std::string OriginFromKeyFile(const std::string& data_dir) {
 }
 
 int VerifyOffline(const VerifyFlags& flags) {
+  absl::StatusOr<Trust> trust = Trust::FromFlags(flags.trust);
+  if (!trust.ok()) return ReportError(trust.status());
   storage::LedgerOptions options;
   options.data_dir = flags.data_dir;
   options.read_only = true;
   options.create_if_missing = false;
-  options.origin = flags.origin.empty() ? OriginFromKeyFile(flags.data_dir) : flags.origin;
+  // A pinned key is what an auditor holds; without it the folder's own
+  // verifier key is used, which an insider could have replaced.
+  options.verifier_key = trust->pinned_key();
+  std::string key_origin = trust->pinned()
+                               ? trust->pinned_key().substr(0, trust->pinned_key().find('+'))
+                               : OriginFromKeyFile(flags.data_dir);
+  options.origin = flags.origin.empty() ? key_origin : flags.origin;
   absl::StatusOr<std::unique_ptr<storage::Ledger>> ledger = storage::Ledger::Open(options);
   if (!ledger.ok()) {
     std::string message(ledger.status().message());
@@ -105,19 +113,17 @@ void AddVerifyCommand(CLI::App& app, CommandContext& context) {
   CLI::App* command = app.add_subcommand("verify", "Recompute and check every hash of the ledger");
   CLI::Option* data_dir =
       command->add_option("--data-dir", flags->data_dir,
-                          "Verify offline, reading this data folder (stop innsynd first)");
+                          "Verify offline, reading this data folder");
   command
       ->add_option("--origin", flags->origin,
                    "With --data-dir: checkpoint origin (default: the name in checkpoint_key.pub)")
       ->needs(data_dir);
-  TrustOptions trust = AddTrustFlags(*command, flags->trust);
-  trust.key->excludes(data_dir);
-  trust.key_file->excludes(data_dir);
+  AddTrustFlags(*command, flags->trust);
   command->footer(
-      "Online, a pinned --key or --key-file also checks the signature of the checkpoint the "
-      "server\n"
-      "verified against; without one that check is skipped. Online verification reads the whole\n"
-      "ledger on the server: raise --timeout for a large one.");
+      "A pinned --key or --key-file is what checkpoints must verify against: offline, instead of\n"
+      "the key file in the data folder; online, to check the checkpoint the server verified\n"
+      "against. Online verification reads the whole ledger on the server: raise --timeout for a\n"
+      "large one.");
   command->callback([flags, &context] {
     context.exit_code =
         flags->data_dir.empty() ? VerifyOnline(context.global, *flags) : VerifyOffline(*flags);

@@ -32,7 +32,9 @@ struct Ledger::Impl {
   rocksdb::ColumnFamilyHandle* meta = nullptr;
 
   std::unique_ptr<Pseudonymizer> pseudonymizer;
-  std::unique_ptr<CheckpointSigner> signer;
+  std::unique_ptr<CheckpointSigner> signer;  // null when read-only
+  std::string verifier_key;                  // what checkpoints are checked against
+  std::string checkpoint_problem;            // set if the stored one is unreadable
   // Entries [0, committed_size) are durable and visible to readers. Written
   // only by the group writer, after its batch is durable.
   std::atomic<uint64_t> committed_size{0};
@@ -48,6 +50,9 @@ struct Ledger::Impl {
   absl::StatusOr<std::string> Get(rocksdb::ColumnFamilyHandle* family,
                                   std::string_view key) const;
   absl::StatusOr<v1::AppendReceipt> ReceiptFor(uint64_t seq) const;
+  // DataLoss unless the committed entries still extend the latest signed
+  // checkpoint: at least as many, and the same root at its size.
+  absl::Status CheckAgainstLatestCheckpoint() const;
   absl::StatusOr<std::vector<StoredEntry>> ReadEntries(const std::vector<uint64_t>& seqs) const;
 };
 

@@ -9,8 +9,9 @@
 //            'T' time(8) seq(8)                        -> ""
 //            'Q' subject-pseudonym(16) time(8) seq(8) -> ""  (queries about a subject)
 //   dedupe   system '/' instance '\0' event_id       -> seq(8)
-//   meta     "size" -> tree size(8); "checkpoint" -> v1::Checkpoint
-// Times are microseconds since the epoch with the sign bit flipped.
+//   meta     "size" -> tree size(8); "checkpoint" -> the latest v1::Checkpoint;
+//            "checkpoint/" size(8) -> every checkpoint stored, by tree size
+// Times are nanoseconds since the epoch with the sign bit flipped.
 #ifndef INNSYN_STORAGE_INTERNAL_SCHEMA_H_
 #define INNSYN_STORAGE_INTERNAL_SCHEMA_H_
 
@@ -37,6 +38,7 @@ inline constexpr char kSubjectQueryIndex = 'Q';
 
 inline constexpr std::string_view kMetaSize = "size";
 inline constexpr std::string_view kMetaCheckpoint = "checkpoint";
+inline constexpr std::string_view kMetaCheckpointHistory = "checkpoint/";
 
 inline void AppendBigEndian64(std::string& out, uint64_t value) {
   for (int shift = 56; shift >= 0; shift -= 8) {
@@ -56,14 +58,23 @@ inline std::string SeqKey(uint64_t seq) {
   return key;
 }
 
+inline std::string CheckpointHistoryKey(uint64_t tree_size) {
+  std::string key(kMetaCheckpointHistory);
+  AppendBigEndian64(key, tree_size);
+  return key;
+}
+
 inline std::string TreeKey(int level, uint64_t index) {
   std::string key(1, static_cast<char>(level));
   AppendBigEndian64(key, index);
   return key;
 }
 
+// Nanoseconds, as occurred_at carries them, so that time ranges are exact.
+// absl saturates times beyond int64 nanoseconds (years 1677..2262) at the
+// ends of the range, which keeps their order.
 inline uint64_t SortableTime(absl::Time time) {
-  return static_cast<uint64_t>(absl::ToUnixMicros(time)) ^ (uint64_t{1} << 63);
+  return static_cast<uint64_t>(absl::ToUnixNanos(time)) ^ (uint64_t{1} << 63);
 }
 
 // prefix(1) [pseudonym(16)] time(8) seq(8)

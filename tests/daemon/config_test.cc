@@ -61,5 +61,25 @@ TEST(Config, MissingConfigFileIsAnError) {
 
 TEST(Config, UnknownFlagIsAnError) { EXPECT_FALSE(Parse({"--bogus"}).ok()); }
 
+TEST(Config, PlaintextListenerMustBeLoopback) {
+  EXPECT_TRUE(Parse({"--listen", "127.0.0.1:0"}).ok());
+  EXPECT_TRUE(Parse({"--listen", "[::1]:50051"}).ok());
+  EXPECT_TRUE(Parse({"--listen", "localhost:50051"}).ok());
+  absl::StatusOr<DaemonOptions> options = Parse({"--listen", "0.0.0.0:50051"});
+  ASSERT_FALSE(options.ok());
+  EXPECT_NE(options.status().message().find("not a loopback address"), std::string::npos);
+  EXPECT_FALSE(Parse({"--listen", "10.0.0.5:50051"}).ok());
+  EXPECT_FALSE(Parse({"--metrics-listen", "0.0.0.0:9464"}).ok());
+}
+
+TEST(Config, OversizedIntegerIsRejected) {
+  testing::TempDir dir;
+  std::string path = dir.path() + "/innsynd.toml";
+  std::ofstream(path) << "max_message_bytes = 4294967295\n";
+  absl::StatusOr<DaemonOptions> options = Parse({"--config", path});
+  ASSERT_FALSE(options.ok());
+  EXPECT_NE(options.status().message().find("max_message_bytes"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace innsyn::daemon

@@ -48,10 +48,11 @@ class LedgerTest : public ::testing::Test {
     Append(events);
   }
 
-  // Rewrites one stored value behind the ledger's back, as an insider with
-  // access to the files could.
+  // Rewrites (or with `change` returning false, deletes) one stored value
+  // behind the ledger's back, as an insider with access to the files could,
+  // then reopens the ledger read-only as an auditor would.
   void TamperWithStoredValue(const char* family, const std::string& key,
-                             const std::function<void(std::string&)>& change) {
+                             const std::function<bool(std::string&)>& change) {
     ledger_.reset();
     std::vector<rocksdb::ColumnFamilyDescriptor> families;
     for (const char* name : {"default", internal::kEntriesFamily, internal::kChainFamily,
@@ -70,11 +71,22 @@ class LedgerTest : public ::testing::Test {
     }
     std::string value;
     ASSERT_TRUE(raw->Get(rocksdb::ReadOptions(), target, key, &value).ok());
-    change(value);
-    ASSERT_TRUE(raw->Put(rocksdb::WriteOptions(), target, key, value).ok());
+    if (change(value)) {
+      ASSERT_TRUE(raw->Put(rocksdb::WriteOptions(), target, key, value).ok());
+    } else {
+      ASSERT_TRUE(raw->Delete(rocksdb::WriteOptions(), target, key).ok());
+    }
     for (auto* handle : handles) raw->DestroyColumnFamilyHandle(handle);
     delete raw;
     Reopen(/*read_only=*/true);
+  }
+
+  absl::Status OpenWritable() {
+    ledger_.reset();
+    LedgerOptions options;
+    options.data_dir = dir_.path();
+    options.origin = "test.clinic/innsyn";
+    return Ledger::Open(options).status();
   }
 
   innsyn::testing::TempDir dir_;
@@ -160,8 +172,9 @@ TEST_F(LedgerTest, TamperedEntryIsReportedBySeq) {
   ASSERT_TRUE(ledger_->Checkpoint().ok());
   TamperWithStoredValue(internal::kEntriesFamily, internal::SeqKey(137), [](std::string& bytes) {
     size_t at = bytes.find("patient-");
-    ASSERT_NE(at, std::string::npos);
+    EXPECT_NE(at, std::string::npos);
     bytes[at] = 'q';  // one byte of the subject id
+    return true;
   });
   VerifyReport report = ledger_->Verify();
   EXPECT_FALSE(report.ok);
@@ -178,13 +191,79 @@ TEST_F(LedgerTest, RewrittenLeafHashIsStillCaughtAtItsSeq) {
   TamperWithStoredValue(internal::kEntriesFamily, internal::SeqKey(10), [&](std::string& bytes) {
     bytes[bytes.find("dr-")] = 'x';
     changed = bytes;
+    return true;
   });
   TamperWithStoredValue(internal::kTreeFamily, internal::TreeKey(0, 10), [&](std::string& leaf) {
     leaf = std::string(AsBytes(LeafHash(changed)));
+    return true;
   });
   VerifyReport report = ledger_->Verify();
   EXPECT_FALSE(report.ok);
   EXPECT_EQ(report.first_bad_seq, 10u);  // the chain no longer matches
+}
+
+TEST_F(LedgerTest, DeletedEntryIsReportedBySeq) {
+  AppendMany(50);
+  TamperWithStoredValue(internal::kEntriesFamily, internal::SeqKey(20),
+                        [](std::string&) { return false; });
+  VerifyReport report = ledger_->Verify();
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_seq, 20u);
+  EXPECT_EQ(report.problem, "entry 20 is missing");
+}
+
+TEST_F(LedgerTest, TruncatedLedgerIsCaughtAndRefusedByTheWriter) {
+  AppendMany(50);
+  ASSERT_TRUE(ledger_->Checkpoint().ok());
+  // Pretend the last 10 entries were never written.
+  TamperWithStoredValue(internal::kMetaFamily, std::string(internal::kMetaSize),
+                        [](std::string& size) {
+                          size = internal::SeqKey(40);
+                          return true;
+                        });
+  VerifyReport report = ledger_->Verify();
+  EXPECT_FALSE(report.ok);
+  EXPECT_NE(report.problem.find("entries were removed"), std::string::npos) << report.problem;
+  // The daemon's ledger will not open and sign on top of it.
+  absl::Status reopened = OpenWritable();
+  EXPECT_EQ(reopened.code(), absl::StatusCode::kDataLoss) << reopened;
+}
+
+TEST_F(LedgerTest, RewrittenTreeIsRefusedByTheWriter) {
+  AppendMany(32);
+  ASSERT_TRUE(ledger_->Checkpoint().ok());
+  TamperWithStoredValue(internal::kTreeFamily, internal::TreeKey(5, 0), [](std::string& node) {
+    node[0] ^= 1;
+    return true;
+  });
+  absl::Status reopened = OpenWritable();
+  EXPECT_EQ(reopened.code(), absl::StatusCode::kDataLoss) << reopened;
+  EXPECT_NE(reopened.message().find("root signed at size 32"), std::string::npos) << reopened;
+}
+
+TEST_F(LedgerTest, RemovedCheckpointFailsVerification) {
+  AppendMany(5);
+  TamperWithStoredValue(internal::kMetaFamily, std::string(internal::kMetaCheckpoint),
+                        [](std::string&) { return false; });
+  VerifyReport report = ledger_->Verify();
+  EXPECT_FALSE(report.ok);
+  EXPECT_NE(report.problem.find("no signed checkpoint"), std::string::npos) << report.problem;
+}
+
+TEST_F(LedgerTest, OfflineVerificationUsesThePinnedKeyNotTheFolders) {
+  AppendMany(5);
+  ledger_.reset();
+  innsyn::testing::TempDir other;
+  auto stranger = *CheckpointSigner::Load(other.path() + "/k.pem", "test.clinic/innsyn", true);
+  LedgerOptions options;
+  options.data_dir = dir_.path();
+  options.origin = "test.clinic/innsyn";
+  options.read_only = true;
+  options.verifier_key = stranger->verifier_key();
+  std::unique_ptr<Ledger> pinned = *Ledger::Open(options);
+  VerifyReport report = pinned->Verify();
+  EXPECT_FALSE(report.ok);
+  EXPECT_NE(report.problem.find("no signature by"), std::string::npos) << report.problem;
 }
 
 TEST_F(LedgerTest, SubjectHistoryHasOnlyThatSubjectInTimeOrderAndPages) {
