@@ -9,10 +9,7 @@
 namespace innsyn::daemon {
 namespace {
 
-std::string SourceLabel(const v1::Source& source) {
-  return source.instance().empty() ? source.system()
-                                   : StrCat(source.system(), "/", source.instance());
-}
+constexpr size_t kMaxSourceLabels = 64;
 
 std::string ActionLabel(v1::ActionSubtype subtype) {
   std::string name = v1::ActionSubtype_Name(subtype);
@@ -45,6 +42,17 @@ IngestService::IngestService(storage::Ledger& ledger, exporters::Metrics& metric
             return service->AppendStream(*stream);
           },
           this));
+}
+
+std::string IngestService::SourceLabel(const v1::Source& source) {
+  std::string label = source.instance().empty()
+                          ? source.system()
+                          : StrCat(source.system(), "/", source.instance());
+  absl::MutexLock lock(&labels_mu_);
+  if (source_labels_.contains(label)) return label;
+  if (source_labels_.size() >= kMaxSourceLabels) return "other";
+  source_labels_.insert(label);
+  return label;
 }
 
 absl::Status IngestService::AppendBatch(const v1::AppendRequest& request,

@@ -9,6 +9,8 @@
 
 #include <grpcpp/support/byte_buffer.h>
 
+#include "absl/container/flat_hash_set.h"
+#include "absl/synchronization/mutex.h"
 #include "exporters/metrics.h"
 #include "innsyn/v1/service.grpc.pb.h"
 #include "storage/ledger.h"
@@ -25,8 +27,15 @@ class IngestService final : public v1::IngestService::Service {
 
   absl::Status AppendBatch(const v1::AppendRequest& request, v1::AppendResponse& response);
 
+  // The metrics label for a source: its name for the first
+  // kMaxSourceLabels sources seen, "other" after that, so that clients cannot
+  // grow the number of time series without bound.
+  std::string SourceLabel(const v1::Source& source);
+
   storage::Ledger& ledger_;
   exporters::Metrics& metrics_;
+  absl::Mutex labels_mu_;
+  absl::flat_hash_set<std::string> source_labels_ ABSL_GUARDED_BY(labels_mu_);
 };
 
 }  // namespace innsyn::daemon

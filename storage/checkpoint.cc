@@ -1,14 +1,14 @@
 #include "storage/checkpoint.h"
 
-#include <fcntl.h>
+#include <openssl/bio.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <vector>
 
+#include "storage/internal/secret_file.h"
 #include "storage/strings.h"
 
 namespace innsyn::storage {
@@ -35,28 +35,33 @@ struct PkeyFree {
 using PkeyPtr = std::unique_ptr<EVP_PKEY, PkeyFree>;
 
 absl::StatusOr<PkeyPtr> ReadOrCreateKey(const std::string& path, bool create) {
-  if (FILE* f = std::fopen(path.c_str(), "r")) {
-    EVP_PKEY* key = PEM_read_PrivateKey(f, nullptr, nullptr, nullptr);
-    std::fclose(f);
+  absl::StatusOr<std::string> pem = internal::ReadSecretFile(path);
+  if (pem.ok()) {
+    std::unique_ptr<BIO, decltype(&BIO_free)> bio(
+        BIO_new_mem_buf(pem->data(), static_cast<int>(pem->size())), BIO_free);
+    EVP_PKEY* key = bio ? PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr) : nullptr;
+    OPENSSL_cleanse(pem->data(), pem->size());
     if (key == nullptr || EVP_PKEY_get_base_id(key) != EVP_PKEY_ED25519) {
       EVP_PKEY_free(key);
       return absl::DataLossError(StrCat(path, ": not an Ed25519 private key in PEM"));
     }
     return PkeyPtr(key);
   }
+  if (!absl::IsNotFound(pem.status())) return pem.status();
   if (!create) return absl::NotFoundError(StrCat(path, ": checkpoint key missing"));
   PkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
   if (!key) return absl::InternalError("Ed25519 key generation failed");
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  if (fd < 0) return absl::PermissionDeniedError(StrCat("cannot create ", tmp));
-  FILE* f = fdopen(fd, "w");
-  bool written = PEM_write_PrivateKey(f, key.get(), nullptr, nullptr, 0, nullptr, nullptr) == 1;
-  written = std::fflush(f) == 0 && ::fsync(fd) == 0 && written;
-  std::fclose(f);
-  if (!written || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    return absl::InternalError(StrCat("cannot write ", path));
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
+  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr,
+                                       nullptr) != 1) {
+    return absl::InternalError("cannot encode the Ed25519 key");
   }
+  char* data = nullptr;
+  long length = BIO_get_mem_data(bio.get(), &data);
+  std::string encoded(data, static_cast<size_t>(length));
+  absl::Status written = internal::WriteSecretFile(path, encoded);
+  OPENSSL_cleanse(encoded.data(), encoded.size());
+  if (!written.ok()) return written;
   return key;
 }
 

@@ -214,7 +214,10 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& option
   std::error_code error;
   if (options.create_if_missing && !options.read_only) {
     std::filesystem::create_directories(options.data_dir, error);
-    ::chmod(options.data_dir.c_str(), 0700);
+    // The folder holds the keys and every patient's history: owner only.
+    if (::chmod(options.data_dir.c_str(), 0700) != 0) {
+      return absl::PermissionDeniedError(StrCat("cannot make ", options.data_dir, " private"));
+    }
   }
   if (!std::filesystem::is_directory(options.data_dir, error)) {
     return absl::NotFoundError(StrCat("data folder ", options.data_dir, " does not exist"));

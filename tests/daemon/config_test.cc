@@ -83,3 +83,17 @@ TEST(Config, OversizedIntegerIsRejected) {
 
 }  // namespace
 }  // namespace innsyn::daemon
+
+namespace innsyn::daemon {
+namespace {
+
+TEST(Config, ShippedExampleConfigIsValid) {
+  absl::StatusOr<DaemonOptions> options =
+      Parse({"--config", std::string(INNSYN_SOURCE_DIR) + "/systemd/innsynd.toml"});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->data_dir, "/var/lib/innsyn");
+  EXPECT_EQ(options->listen, "127.0.0.1:50051");
+}
+
+}  // namespace
+}  // namespace innsyn::daemon

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "absl/strings/str_split.h"
 #include "tests/support/temp_dir.h"
@@ -96,6 +97,27 @@ TEST_F(CheckpointTest, VerifierKeyParsesAndMalformedKeysAreRejected) {
   std::string wrong_id = text;
   wrong_id[text.find('+') + 1] = wrong_id[text.find('+') + 1] == '0' ? '1' : '0';
   EXPECT_FALSE(ParseVerifierKey(wrong_id).ok());
+}
+
+TEST_F(CheckpointTest, KeyFileReadableByOthersIsRefused) {
+  ASSERT_EQ(::chmod(key_path_.c_str(), 0644), 0);
+  absl::StatusOr<std::unique_ptr<CheckpointSigner>> loaded =
+      CheckpointSigner::Load(key_path_, "clinic.example/innsyn", false);
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_NE(loaded.status().message().find("0644"), std::string::npos) << loaded.status();
+}
+
+TEST_F(CheckpointTest, KeyIsNeverWrittenThroughASymlink) {
+  testing::TempDir other;
+  std::string planted = other.path() + "/stolen";
+  std::string path = dir_.path() + "/new.pem";
+  ASSERT_EQ(::symlink(planted.c_str(), (path + ".tmp").c_str()), 0);
+  ASSERT_TRUE(CheckpointSigner::Load(path, "clinic.example/innsyn", true).ok());
+  struct stat info;
+  EXPECT_NE(::stat(planted.c_str(), &info), 0);  // nothing written there
+  ASSERT_EQ(::lstat(path.c_str(), &info), 0);
+  EXPECT_TRUE(S_ISREG(info.st_mode));
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
 }
 
 TEST_F(CheckpointTest, MissingKeyWithoutCreateIsAnError) {
