@@ -25,12 +25,20 @@ class Pseudonymizer {
   // file is missing and `create` is set.
   static absl::StatusOr<std::unique_ptr<Pseudonymizer>> Load(const std::string& key_path,
                                                              bool create);
-  // kPseudonymBytes bytes.
+  // kPseudonymBytes bytes: the first bytes of HMAC-SHA-256(key, domain || id).
   std::string Pseudonym(PseudonymDomain domain, std::string_view id) const;
 
+  ~Pseudonymizer();
+
  private:
-  explicit Pseudonymizer(std::string key) : key_(std::move(key)) {}
-  std::string key_;
+  explicit Pseudonymizer(const std::string& key);
+  struct DigestDeleter {
+    void operator()(void* context) const;
+  };
+  // SHA-256 states after absorbing the key XOR ipad and XOR opad (RFC 2104),
+  // copied for each pseudonym instead of keying HMAC afresh every time.
+  std::unique_ptr<void, DigestDeleter> inner_;
+  std::unique_ptr<void, DigestDeleter> outer_;
 };
 
 }  // namespace innsyn::storage
