@@ -29,10 +29,6 @@ constexpr char kVerifierKeyFile[] = "checkpoint_key.pub";
 constexpr char kPseudonymKeyFile[] = "pseudonym.key";
 constexpr char kDatabaseFolder[] = "ledger";
 
-absl::Time FromProto(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
-
 constexpr double kDedupeBloomBitsPerKey = 10;
 
 // `point_lookups`: the family is mostly probed for keys that are absent (the
@@ -295,7 +291,7 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& option
     absl::StatusOr<v1::AppendReceipt> last = impl->ReceiptFor(size - 1);
     if (!last.ok()) return last.status();
     chain_head = *HashFromBytes(last->chain_hash());
-    last_commit = FromProto(last->committed_at());
+    last_commit = internal::TimeFromProto(last->committed_at());
   }
   impl->writer = std::make_unique<internal::GroupWriter>(*impl, *std::move(range), chain_head,
                                                          last_commit);

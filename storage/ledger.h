@@ -77,6 +77,7 @@ struct VerifyReport {
   std::optional<uint64_t> first_bad_seq;
   std::string problem;
   uint64_t checkpoint_size = 0;  // the signed checkpoint checked against, if any
+  bool indexes_checked = false;
   double seconds = 0;
 };
 
@@ -118,7 +119,10 @@ class Ledger {
 
   // Recomputes every leaf, chain and tree node from the stored bytes and
   // compares them with what is stored and with the latest signed checkpoint.
-  VerifyReport Verify() const;
+  // With `check_indexes`, also derives every index and dedupe key from the
+  // entries and checks that exactly those keys are stored, so that no access
+  // can be hidden from a subject's history by deleting its index key.
+  VerifyReport Verify(bool check_indexes = true) const;
 
   // Defined in storage/internal/; named here only for storage's own files.
   struct Impl;

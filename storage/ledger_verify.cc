@@ -7,7 +7,9 @@
 // order, recomputes the chain and the tree, and compares them with the
 // stored chain hashes, tree nodes and the latest signed checkpoint. The
 // first problem by seq is reported, whichever thread finds it.
+#include <array>
 #include <chrono>
+#include <cstring>
 #include <deque>
 #include <thread>
 
@@ -38,6 +40,84 @@ struct Problem {
   std::string text;
 };
 
+// An order-independent digest of a set of keys: the sum of their SHA-256
+// hashes in four 64-bit lanes, and their count. Equal digests mean equal
+// sets, short of a SHA-256 collision.
+struct KeySetDigest {
+  std::array<uint64_t, 4> sum{};
+  uint64_t count = 0;
+
+  void Add(std::string_view key) {
+    Hash hash = Sha256(key);
+    for (size_t lane = 0; lane < sum.size(); ++lane) {
+      uint64_t word;
+      std::memcpy(&word, hash.data() + 8 * lane, sizeof(word));
+      sum[lane] += word;
+    }
+    ++count;
+  }
+  bool operator==(const KeySetDigest&) const = default;
+};
+
+enum IndexKind { kSubjectKeys, kActorKeys, kTimeKeys, kQueryKeys, kDedupeKeys, kIndexKinds };
+using IndexDigests = std::array<KeySetDigest, kIndexKinds>;
+constexpr const char* kIndexNames[kIndexKinds] = {"subject index", "actor index", "time index",
+                                                  "query index", "event-id table"};
+
+// The index and dedupe keys entry `seq` must have, added to `digests`.
+void AddExpectedKeys(const Ledger::Impl& impl, const v1::LedgerEntry& entry, uint64_t seq,
+                     IndexDigests& digests) {
+  if (entry.has_access_event()) {
+    const v1::AccessEvent& event = entry.access_event();
+    absl::Time occurred_at = internal::TimeFromProto(event.occurred_at());
+    std::string subject = impl.pseudonymizer->Pseudonym(PseudonymDomain::kSubject, event.subject().id());
+    std::string actor = impl.pseudonymizer->Pseudonym(PseudonymDomain::kActor, event.actor().id());
+    digests[kSubjectKeys].Add(internal::IndexKey(internal::kSubjectIndex, subject, occurred_at, seq));
+    digests[kActorKeys].Add(internal::IndexKey(internal::kActorIndex, actor, occurred_at, seq));
+    digests[kTimeKeys].Add(internal::IndexKey(internal::kTimeIndex, "", occurred_at, seq));
+    digests[kDedupeKeys].Add(internal::DedupeKey(event.source().system(), event.source().instance(),
+                                                 event.event_id()) +
+                             internal::SeqKey(seq));
+  } else if (entry.has_query_record() && !entry.query_record().subject_id().empty()) {
+    std::string subject = impl.pseudonymizer->Pseudonym(PseudonymDomain::kSubject,
+                                                        entry.query_record().subject_id());
+    digests[kQueryKeys].Add(internal::IndexKey(internal::kSubjectQueryIndex, subject,
+                                               internal::TimeFromProto(entry.committed_at()), seq));
+  }
+}
+
+// The index and dedupe keys actually stored for entries below `size`.
+absl::StatusOr<IndexDigests> StoredKeys(const Ledger::Impl& impl, uint64_t size) {
+  IndexDigests digests;
+  std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(ScanOptions(), impl.index));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    rocksdb::Slice key = it->key();
+    if (key.size() < 1 + 16) return absl::DataLossError("an index key is too short");
+    if (internal::ReadBigEndian64(std::string_view(key.data() + key.size() - 8, 8)) >= size) {
+      continue;  // written with a group not acknowledged
+    }
+    IndexKind kind;
+    switch (key[0]) {
+      case internal::kSubjectIndex: kind = kSubjectKeys; break;
+      case internal::kActorIndex: kind = kActorKeys; break;
+      case internal::kTimeIndex: kind = kTimeKeys; break;
+      case internal::kSubjectQueryIndex: kind = kQueryKeys; break;
+      default: return absl::DataLossError("an index key has an unknown kind");
+    }
+    digests[kind].Add(std::string_view(key.data(), key.size()));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "index scan");
+  it.reset(impl.db->NewIterator(ScanOptions(), impl.dedupe));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    rocksdb::Slice value = it->value();
+    if (value.size() != 8) return absl::DataLossError("an event-id entry has a bad seq");
+    if (internal::ReadBigEndian64(std::string_view(value.data(), 8)) >= size) continue;
+    digests[kDedupeKeys].Add(it->key().ToString() + value.ToString());
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "event-id scan");
+  return digests;
+}
+
 // Leaves for seqs [first_seq, first_seq + leaves.size()), then possibly the
 // problem that stopped the reader right after them.
 struct LeafBatch {
@@ -50,8 +130,11 @@ struct LeafBatch {
 // Reads entries [0, size) on its own thread into a bounded queue of batches.
 class LeafReader {
  public:
-  LeafReader(const Ledger::Impl& impl, uint64_t size)
-      : impl_(impl), size_(size), thread_([this] { Run(); }) {}
+  LeafReader(const Ledger::Impl& impl, uint64_t size, bool derive_index_keys)
+      : impl_(impl),
+        size_(size),
+        derive_index_keys_(derive_index_keys),
+        thread_([this] { Run(); }) {}
   ~LeafReader() {
     {
       absl::MutexLock lock(&mu_);
@@ -59,6 +142,9 @@ class LeafReader {
     }
     thread_.join();
   }
+
+  // The keys the entries read imply; complete once the last batch is taken.
+  const IndexDigests& expected_keys() const { return expected_keys_; }
 
   LeafBatch Next() {
     absl::MutexLock lock(&mu_);
@@ -110,8 +196,9 @@ class LeafReader {
         batch.problem = Problem{seq, StrCat("entry says it is seq ", entry->seq())};
         break;
       }
-      arena.Reset();
       batch.leaves.push_back(LeafHash(std::string_view(bytes.data(), bytes.size())));
+      if (derive_index_keys_) AddExpectedKeys(impl_, *entry, seq, expected_keys_);
+      arena.Reset();  // `entry` is gone from here on
       ++seq;
       it->Next();
       if (batch.leaves.size() == kLeavesPerBatch) {
@@ -128,6 +215,8 @@ class LeafReader {
 
   const Ledger::Impl& impl_;
   const uint64_t size_;
+  const bool derive_index_keys_;
+  IndexDigests expected_keys_;  // reader thread, until the last batch
   absl::Mutex mu_;
   std::deque<LeafBatch> queue_ ABSL_GUARDED_BY(mu_);
   bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
@@ -136,7 +225,8 @@ class LeafReader {
 
 class Verifier {
  public:
-  explicit Verifier(const Ledger::Impl& impl) : impl_(impl), read_options_(ScanOptions()) {
+  Verifier(const Ledger::Impl& impl, bool check_indexes)
+      : impl_(impl), check_indexes_(check_indexes), read_options_(ScanOptions()) {
     levels_.resize(kMaxTreeLevels);
   }
 
@@ -154,7 +244,10 @@ class Verifier {
   bool CheckNode(const CompactRange::Node& node, uint64_t seq);
   bool CheckCheckpoint();
 
+  bool CheckIndexes(const IndexDigests& expected, const absl::StatusOr<IndexDigests>& stored);
+
   const Ledger::Impl& impl_;
+  const bool check_indexes_;
   rocksdb::ReadOptions read_options_;
   std::unique_ptr<rocksdb::Iterator> chain_it_;
   std::vector<std::unique_ptr<rocksdb::Iterator>> levels_;
@@ -240,6 +333,20 @@ bool Verifier::CheckCheckpoint() {
   return true;
 }
 
+bool Verifier::CheckIndexes(const IndexDigests& expected,
+                            const absl::StatusOr<IndexDigests>& stored) {
+  if (!stored.ok()) return Fail(std::nullopt, std::string(stored.status().message()));
+  for (int kind = 0; kind < kIndexKinds; ++kind) {
+    if (expected[kind] == (*stored)[kind]) continue;
+    return Fail(std::nullopt,
+                StrCat("the ", kIndexNames[kind], " does not match the entries (", expected[kind].count,
+                       " keys expected, ", (*stored)[kind].count,
+                       " found): keys were removed, added or changed"));
+  }
+  report_.indexes_checked = true;
+  return true;
+}
+
 VerifyReport Verifier::Run() {
   auto start = std::chrono::steady_clock::now();
   // The checkpoint is read before the size: a checkpoint signed meanwhile
@@ -253,7 +360,11 @@ VerifyReport Verifier::Run() {
   if (LoadCheckpoint(stored, size)) {
     chain_it_.reset(impl_.db->NewIterator(read_options_, impl_.chain));
     chain_it_->SeekToFirst();
-    LeafReader reader(impl_, size);
+    // The stored index keys are read on a thread of their own meanwhile.
+    absl::StatusOr<IndexDigests> stored_keys = IndexDigests{};
+    std::thread index_scan;
+    if (check_indexes_) index_scan = std::thread([&] { stored_keys = StoredKeys(impl_, size); });
+    LeafReader reader(impl_, size, check_indexes_);
     bool going = true;
     while (going) {
       LeafBatch batch = reader.Next();
@@ -264,6 +375,8 @@ VerifyReport Verifier::Run() {
       if (batch.last) break;
     }
     report_.entries_checked = range_.size();
+    if (index_scan.joinable()) index_scan.join();
+    if (going && check_indexes_) CheckIndexes(reader.expected_keys(), stored_keys);
   }
   report_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report_;
@@ -271,6 +384,8 @@ VerifyReport Verifier::Run() {
 
 }  // namespace
 
-VerifyReport Ledger::Verify() const { return Verifier(*impl_).Run(); }
+VerifyReport Ledger::Verify(bool check_indexes) const {
+  return Verifier(*impl_, check_indexes).Run();
+}
 
 }  // namespace innsyn::storage

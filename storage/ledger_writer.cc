@@ -22,10 +22,6 @@ google::protobuf::Timestamp ToProto(absl::Time time) {
   return out;
 }
 
-absl::Time FromProto(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
-
 // Deterministic serialisation: the same entry always gives the same bytes.
 std::string Serialize(const v1::LedgerEntry& entry) {
   std::string bytes;
@@ -118,7 +114,9 @@ void GroupWriter::Run() {
 void GroupWriter::WriteGroup(std::vector<Request*>& group) {
   const CompactRange saved_range = range_;
   const Hash saved_chain = chain_head_;
-  absl::Time now = std::max(absl::Now(), last_commit_);
+  // Whole microseconds, as committed_at stores it, so that the query index
+  // key can be derived again from the entry.
+  absl::Time now = absl::FromUnixMicros(absl::ToUnixMicros(std::max(absl::Now(), last_commit_)));
   google::protobuf::Timestamp committed_at = ToProto(now);
   rocksdb::WriteBatch batch;
   // Events first recorded in this group, by dedupe key, for repeats within it.
@@ -189,7 +187,7 @@ void GroupWriter::WriteGroup(std::vector<Request*>& group) {
       }
       v1::LedgerEntry entry;
       *entry.mutable_access_event() = event;
-      absl::Time occurred_at = FromProto(event.occurred_at());
+      absl::Time occurred_at = TimeFromProto(event.occurred_at());
       v1::AppendReceipt receipt = record(entry);
       receipt.set_event_id(event.event_id());
       uint64_t seq = receipt.seq();

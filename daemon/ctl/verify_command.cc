@@ -25,6 +25,7 @@ struct VerifyFlags {
   TrustFlags trust;
   std::string data_dir;
   std::string origin;
+  bool skip_indexes = false;
 };
 
 // One report format for both ways of verifying.
@@ -37,12 +38,13 @@ int PrintReport(const storage::VerifyReport& report) {
     }
     return kExitFailed;
   }
+  const char* indexes = report.indexes_checked ? ", indexes complete" : "";
   if (report.checkpoint_size == 0) {
-    fmt::print("OK: {} entries verified (no signed checkpoint to check against) in {:.3f} s\n",
-               report.entries_checked, report.seconds);
+    fmt::print("OK: {} entries verified (no signed checkpoint to check against){} in {:.3f} s\n",
+               report.entries_checked, indexes, report.seconds);
   } else {
-    fmt::print("OK: {} entries verified against signed checkpoint of size {} in {:.3f} s\n",
-               report.entries_checked, report.checkpoint_size, report.seconds);
+    fmt::print("OK: {} entries verified against signed checkpoint of size {}{} in {:.3f} s\n",
+               report.entries_checked, report.checkpoint_size, indexes, report.seconds);
   }
   return kExitOk;
 }
@@ -79,15 +81,16 @@ int VerifyOffline(const VerifyFlags& flags) {
                                     absl::StrCat("cannot open the ledger in ", flags.data_dir, ": ",
                                                  message, locked ? " (stop innsynd first)" : "")));
   }
-  return PrintReport((*ledger)->Verify());
+  return PrintReport((*ledger)->Verify(/*check_indexes=*/!flags.skip_indexes));
 }
 
 int VerifyOnline(const GlobalOptions& global, const VerifyFlags& flags) {
   absl::StatusOr<Trust> trust = Trust::FromFlags(flags.trust);
   if (!trust.ok()) return ReportError(trust.status());
   Client client(global);
-  absl::StatusOr<v1::VerifyLedgerResponse> response =
-      client.VerifyLedger(v1::VerifyLedgerRequest());
+  v1::VerifyLedgerRequest request;
+  request.set_skip_indexes(flags.skip_indexes);
+  absl::StatusOr<v1::VerifyLedgerResponse> response = client.VerifyLedger(request);
   if (!response.ok()) return ReportError(response.status());
   storage::VerifyReport report;
   report.ok = response->ok();
@@ -96,6 +99,7 @@ int VerifyOnline(const GlobalOptions& global, const VerifyFlags& flags) {
   report.problem = response->problem();
   report.checkpoint_size = response->checkpoint().tree_size();
   report.seconds = response->seconds();
+  report.indexes_checked = response->indexes_checked();
   // Only a pinned key makes the server's checkpoint worth checking here.
   if (trust->pinned() && report.ok) {
     absl::StatusOr<storage::CheckpointBody> body =
@@ -118,6 +122,9 @@ void AddVerifyCommand(CLI::App& app, CommandContext& context) {
       ->add_option("--origin", flags->origin,
                    "With --data-dir: checkpoint origin (default: the name in checkpoint_key.pub)")
       ->needs(data_dir);
+  command->add_flag("--skip-indexes", flags->skip_indexes,
+                    "Check hashes, chain, tree and checkpoint only, not that the indexes are "
+                    "complete");
   AddTrustFlags(*command, flags->trust);
   command->footer(
       "A pinned --key or --key-file is what checkpoints must verify against: offline, instead of\n"

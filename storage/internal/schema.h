@@ -21,6 +21,7 @@
 #include <string_view>
 
 #include "absl/time/time.h"
+#include "google/protobuf/timestamp.pb.h"
 
 namespace innsyn::storage::internal {
 
@@ -73,6 +74,10 @@ inline std::string TreeKey(int level, uint64_t index) {
 // Nanoseconds, as occurred_at carries them, so that time ranges are exact.
 // absl saturates times beyond int64 nanoseconds (years 1677..2262) at the
 // ends of the range, which keeps their order.
+inline absl::Time TimeFromProto(const google::protobuf::Timestamp& timestamp) {
+  return absl::FromUnixSeconds(timestamp.seconds()) + absl::Nanoseconds(timestamp.nanos());
+}
+
 inline uint64_t SortableTime(absl::Time time) {
   return static_cast<uint64_t>(absl::ToUnixNanos(time)) ^ (uint64_t{1} << 63);
 }

@@ -11,6 +11,7 @@
 #include "storage/checkpoint.h"
 #include "storage/internal/schema.h"
 #include "storage/merkle.h"
+#include "storage/pseudonym.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_events.h"
 
@@ -239,6 +240,34 @@ TEST_F(LedgerTest, RewrittenTreeIsRefusedByTheWriter) {
   absl::Status reopened = OpenWritable();
   EXPECT_EQ(reopened.code(), absl::StatusCode::kDataLoss) << reopened;
   EXPECT_NE(reopened.message().find("root signed at size 32"), std::string::npos) << reopened;
+}
+
+TEST_F(LedgerTest, DeletedIndexKeyIsCaughtSoNoAccessCanBeHidden) {
+  Append({JournalRead(1, "01017012345", "dr-snoop"), JournalRead(2, "01017012345", "dr-ok")});
+  v1::QueryRecord query;
+  query.set_method("ListSubjectAccess");
+  query.set_subject_id("01017012345");
+  ASSERT_TRUE(ledger_->AppendQuery(query).ok());
+  ASSERT_TRUE(ledger_->Verify().ok);
+  IndexQuery history;
+  history.id = "01017012345";
+  StoredEntry snooped = ledger_->ListSubject(history)->entries.front();
+  v1::LedgerEntry entry;
+  ASSERT_TRUE(entry.ParseFromString(snooped.bytes));
+  ASSERT_EQ(entry.access_event().actor().id(), "dr-snoop");
+  // Find and delete the subject index key of the snooping access.
+  ledger_.reset();
+  auto pseudonymizer = *Pseudonymizer::Load(dir_.path() + "/pseudonym.key", false);
+  std::string key = internal::IndexKey(
+      internal::kSubjectIndex, pseudonymizer->Pseudonym(PseudonymDomain::kSubject, "01017012345"),
+      internal::TimeFromProto(entry.access_event().occurred_at()), snooped.seq);
+  TamperWithStoredValue(internal::kIndexFamily, key, [](std::string&) { return false; });
+  EXPECT_EQ(ledger_->ListSubject(history)->entries.size(), 1u);  // hidden from the patient
+  VerifyReport report = ledger_->Verify();
+  EXPECT_FALSE(report.ok);
+  EXPECT_NE(report.problem.find("subject index does not match"), std::string::npos)
+      << report.problem;
+  EXPECT_TRUE(ledger_->Verify(/*check_indexes=*/false).ok);
 }
 
 TEST_F(LedgerTest, RemovedCheckpointFailsVerification) {
