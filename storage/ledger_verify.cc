@@ -13,10 +13,13 @@
 #include <deque>
 #include <thread>
 
+#include "absl/container/flat_hash_map.h"
 #include "google/protobuf/arena.h"
+#include "openssl/rand.h"
 
 #include "storage/internal/ledger_impl.h"
 #include "storage/internal/schema.h"
+#include "storage/internal/siphash.h"
 #include "storage/strings.h"
 
 namespace innsyn::storage {
@@ -40,54 +43,93 @@ struct Problem {
   std::string text;
 };
 
-// An order-independent digest of a set of keys: the sum of their SHA-256
-// hashes in four 64-bit lanes, and their count. Equal digests mean equal
-// sets, short of a SHA-256 collision.
+// An order-independent digest of a set of keys: the sum of the SipHash-2-4
+// values of its keys, and their count. The SipHash key is drawn at random
+// for each verification, so a set changed beforehand sums the same only by
+// chance (about 2^-64).
+struct DigestKeys {
+  internal::SipKey key;
+};
+
 struct KeySetDigest {
-  std::array<uint64_t, 4> sum{};
+  uint64_t sum = 0;
   uint64_t count = 0;
 
-  void Add(std::string_view key) {
-    Hash hash = Sha256(key);
-    for (size_t lane = 0; lane < sum.size(); ++lane) {
-      uint64_t word;
-      std::memcpy(&word, hash.data() + 8 * lane, sizeof(word));
-      sum[lane] += word;
-    }
+  void Add(const DigestKeys& keys, std::string_view key) {
+    sum += SipHash24(keys.key, key);
     ++count;
   }
   bool operator==(const KeySetDigest&) const = default;
 };
+
+DigestKeys RandomDigestKeys() {
+  DigestKeys keys;
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(&keys), sizeof(keys)) != 1) std::abort();
+  return keys;
+}
 
 enum IndexKind { kSubjectKeys, kActorKeys, kTimeKeys, kQueryKeys, kDedupeKeys, kIndexKinds };
 using IndexDigests = std::array<KeySetDigest, kIndexKinds>;
 constexpr const char* kIndexNames[kIndexKinds] = {"subject index", "actor index", "time index",
                                                   "query index", "event-id table"};
 
+// Pseudonyms of the ids seen so far: a clinic has few actors and each
+// patient appears many times, so most HMACs are looked up, not computed.
+class PseudonymCache {
+ public:
+  explicit PseudonymCache(const Pseudonymizer& pseudonymizer) : pseudonymizer_(pseudonymizer) {}
+  const std::string& Get(PseudonymDomain domain, const std::string& id) {
+    auto& cache = domain == PseudonymDomain::kSubject ? subjects_ : actors_;
+    if (auto it = cache.find(id); it != cache.end()) return it->second;
+    if (cache.size() >= kMaxCachedIds) cache.clear();
+    return cache.emplace(id, pseudonymizer_.Pseudonym(domain, id)).first->second;
+  }
+
+ private:
+  static constexpr size_t kMaxCachedIds = 1 << 16;
+  const Pseudonymizer& pseudonymizer_;
+  absl::flat_hash_map<std::string, std::string> subjects_;
+  absl::flat_hash_map<std::string, std::string> actors_;
+};
+
 // The index and dedupe keys entry `seq` must have, added to `digests`.
-void AddExpectedKeys(const Ledger::Impl& impl, const v1::LedgerEntry& entry, uint64_t seq,
-                     IndexDigests& digests) {
+// `key` is scratch space, reused so that no key allocates.
+void AddExpectedKeys(const DigestKeys& keys, PseudonymCache& pseudonyms,
+                     const v1::LedgerEntry& entry, uint64_t seq, IndexDigests& digests,
+                     std::string& key) {
+  auto add_index_key = [&](IndexKind kind, char prefix, std::string_view pseudonym,
+                           absl::Time time) {
+    key.assign(1, prefix);
+    key.append(pseudonym);
+    internal::AppendBigEndian64(key, internal::SortableTime(time));
+    internal::AppendBigEndian64(key, seq);
+    digests[kind].Add(keys, key);
+  };
   if (entry.has_access_event()) {
     const v1::AccessEvent& event = entry.access_event();
     absl::Time occurred_at = internal::TimeFromProto(event.occurred_at());
-    std::string subject = impl.pseudonymizer->Pseudonym(PseudonymDomain::kSubject, event.subject().id());
-    std::string actor = impl.pseudonymizer->Pseudonym(PseudonymDomain::kActor, event.actor().id());
-    digests[kSubjectKeys].Add(internal::IndexKey(internal::kSubjectIndex, subject, occurred_at, seq));
-    digests[kActorKeys].Add(internal::IndexKey(internal::kActorIndex, actor, occurred_at, seq));
-    digests[kTimeKeys].Add(internal::IndexKey(internal::kTimeIndex, "", occurred_at, seq));
-    digests[kDedupeKeys].Add(internal::DedupeKey(event.source().system(), event.source().instance(),
-                                                 event.event_id()) +
-                             internal::SeqKey(seq));
+    add_index_key(kSubjectKeys, internal::kSubjectIndex,
+                  pseudonyms.Get(PseudonymDomain::kSubject, event.subject().id()), occurred_at);
+    add_index_key(kActorKeys, internal::kActorIndex,
+                  pseudonyms.Get(PseudonymDomain::kActor, event.actor().id()), occurred_at);
+    add_index_key(kTimeKeys, internal::kTimeIndex, "", occurred_at);
+    key.assign(event.source().system());
+    key.push_back('/');
+    key.append(event.source().instance());
+    key.push_back('\0');
+    key.append(event.event_id());
+    internal::AppendBigEndian64(key, seq);
+    digests[kDedupeKeys].Add(keys, key);
   } else if (entry.has_query_record() && !entry.query_record().subject_id().empty()) {
-    std::string subject = impl.pseudonymizer->Pseudonym(PseudonymDomain::kSubject,
-                                                        entry.query_record().subject_id());
-    digests[kQueryKeys].Add(internal::IndexKey(internal::kSubjectQueryIndex, subject,
-                                               internal::TimeFromProto(entry.committed_at()), seq));
+    add_index_key(kQueryKeys, internal::kSubjectQueryIndex,
+                  pseudonyms.Get(PseudonymDomain::kSubject, entry.query_record().subject_id()),
+                  internal::TimeFromProto(entry.committed_at()));
   }
 }
 
 // The index and dedupe keys actually stored for entries below `size`.
-absl::StatusOr<IndexDigests> StoredKeys(const Ledger::Impl& impl, uint64_t size) {
+absl::StatusOr<IndexDigests> StoredKeys(const Ledger::Impl& impl, const DigestKeys& keys,
+                                        uint64_t size) {
   IndexDigests digests;
   std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(ScanOptions(), impl.index));
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
@@ -104,15 +146,18 @@ absl::StatusOr<IndexDigests> StoredKeys(const Ledger::Impl& impl, uint64_t size)
       case internal::kSubjectQueryIndex: kind = kQueryKeys; break;
       default: return absl::DataLossError("an index key has an unknown kind");
     }
-    digests[kind].Add(std::string_view(key.data(), key.size()));
+    digests[kind].Add(keys, std::string_view(key.data(), key.size()));
   }
   if (!it->status().ok()) return FromRocks(it->status(), "index scan");
   it.reset(impl.db->NewIterator(ScanOptions(), impl.dedupe));
+  std::string key_and_seq;
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     rocksdb::Slice value = it->value();
     if (value.size() != 8) return absl::DataLossError("an event-id entry has a bad seq");
     if (internal::ReadBigEndian64(std::string_view(value.data(), 8)) >= size) continue;
-    digests[kDedupeKeys].Add(it->key().ToString() + value.ToString());
+    key_and_seq.assign(it->key().data(), it->key().size());
+    key_and_seq.append(value.data(), value.size());
+    digests[kDedupeKeys].Add(keys, key_and_seq);
   }
   if (!it->status().ok()) return FromRocks(it->status(), "event-id scan");
   return digests;
@@ -130,10 +175,12 @@ struct LeafBatch {
 // Reads entries [0, size) on its own thread into a bounded queue of batches.
 class LeafReader {
  public:
-  LeafReader(const Ledger::Impl& impl, uint64_t size, bool derive_index_keys)
+  // With `digest_keys`, also derives the index keys the entries imply.
+  LeafReader(const Ledger::Impl& impl, uint64_t size, const DigestKeys* digest_keys)
       : impl_(impl),
         size_(size),
-        derive_index_keys_(derive_index_keys),
+        digest_keys_(digest_keys),
+        pseudonyms_(*impl.pseudonymizer),
         thread_([this] { Run(); }) {}
   ~LeafReader() {
     {
@@ -197,7 +244,9 @@ class LeafReader {
         break;
       }
       batch.leaves.push_back(LeafHash(std::string_view(bytes.data(), bytes.size())));
-      if (derive_index_keys_) AddExpectedKeys(impl_, *entry, seq, expected_keys_);
+      if (digest_keys_) {
+        AddExpectedKeys(*digest_keys_, pseudonyms_, *entry, seq, expected_keys_, scratch_key_);
+      }
       arena.Reset();  // `entry` is gone from here on
       ++seq;
       it->Next();
@@ -215,7 +264,9 @@ class LeafReader {
 
   const Ledger::Impl& impl_;
   const uint64_t size_;
-  const bool derive_index_keys_;
+  const DigestKeys* const digest_keys_;
+  PseudonymCache pseudonyms_;   // reader thread
+  std::string scratch_key_;     // reader thread
   IndexDigests expected_keys_;  // reader thread, until the last batch
   absl::Mutex mu_;
   std::deque<LeafBatch> queue_ ABSL_GUARDED_BY(mu_);
@@ -361,10 +412,13 @@ VerifyReport Verifier::Run() {
     chain_it_.reset(impl_.db->NewIterator(read_options_, impl_.chain));
     chain_it_->SeekToFirst();
     // The stored index keys are read on a thread of their own meanwhile.
+    const DigestKeys digest_keys = RandomDigestKeys();
     absl::StatusOr<IndexDigests> stored_keys = IndexDigests{};
     std::thread index_scan;
-    if (check_indexes_) index_scan = std::thread([&] { stored_keys = StoredKeys(impl_, size); });
-    LeafReader reader(impl_, size, check_indexes_);
+    if (check_indexes_) {
+      index_scan = std::thread([&] { stored_keys = StoredKeys(impl_, digest_keys, size); });
+    }
+    LeafReader reader(impl_, size, check_indexes_ ? &digest_keys : nullptr);
     bool going = true;
     while (going) {
       LeafBatch batch = reader.Next();
