@@ -50,15 +50,14 @@ void CopyRange(const Request& request, v1::QueryRecord& record) {
   if (request.has_to()) *record.mutable_range_to() = request.to();
 }
 
-v1::QueryRecord MakeQueryRecord(const grpc::ServerContext& context, std::string_view method,
-                                std::string_view reason) {
-  v1::QueryRecord record;
+// Who asked, and why. Until clients authenticate with certificates, the
+// caller is its address.
+void SetCaller(const grpc::ServerContext& context, std::string_view method,
+               const std::string& reason, v1::QueryRecord& record) {
   record.set_method(std::string(method));
-  // Until clients authenticate with certificates, the caller is its address.
   record.set_caller(context.peer());
   record.set_caller_role("local");
-  record.set_reason(std::string(reason));
-  return record;
+  record.set_reason(reason);
 }
 
 absl::Status FillEntries(const std::vector<storage::StoredEntry>& stored, bool include_bytes,
@@ -77,56 +76,52 @@ absl::Status FillEntries(const std::vector<storage::StoredEntry>& stored, bool i
 
 }  // namespace
 
-grpc::Status AccessLogService::ListSubjectAccess(grpc::ServerContext* context,
-                                                 const v1::ListSubjectAccessRequest* request,
-                                                 v1::ListSubjectAccessResponse* response) {
+// The shared body of ListSubjectAccess and ListActorActivity: scan the index,
+// record the query durably, then answer. `record` names whom was asked about.
+template <typename Request, typename Response>
+grpc::Status AccessLogService::ListIndexed(
+    const grpc::ServerContext& context, std::string_view method, const Request& request,
+    const absl::StatusOr<storage::IndexQuery>& query,
+    absl::StatusOr<storage::IndexPage> (storage::Ledger::*list)(const storage::IndexQuery&) const,
+    v1::QueryRecord record, Response& response) {
   absl::Time start = absl::Now();
-  absl::StatusOr<storage::IndexQuery> query =
-      MakeIndexQuery(*request, "subject_id", request->subject_id());
   if (!query.ok()) return ToGrpcStatus(query.status());
-  absl::StatusOr<storage::IndexPage> page = ledger_.ListSubject(*query);
+  absl::StatusOr<storage::IndexPage> page = (ledger_.*list)(*query);
   if (!page.ok()) return ToGrpcStatus(page.status());
-  v1::QueryRecord record = MakeQueryRecord(*context, "ListSubjectAccess", request->reason());
-  record.set_subject_id(request->subject_id());
-  CopyRange(*request, record);
+  SetCaller(context, method, request.reason(), record);
+  CopyRange(request, record);
   record.set_results(page->entries.size());
   absl::StatusOr<v1::AppendReceipt> receipt = ledger_.AppendQuery(record);
   if (!receipt.ok()) return ToGrpcStatus(receipt.status());
-  if (absl::Status s = FillEntries(page->entries, request->include_entry_bytes(),
-                                   *response->mutable_entries());
+  if (absl::Status s = FillEntries(page->entries, request.include_entry_bytes(),
+                                   *response.mutable_entries());
       !s.ok()) {
     return ToGrpcStatus(s);
   }
-  response->set_next_page_token(page->next_page_token);
-  response->set_query_seq(receipt->seq());
-  metrics_.ObserveQueryLatency("ListSubjectAccess", absl::Now() - start);
+  response.set_next_page_token(page->next_page_token);
+  response.set_query_seq(receipt->seq());
+  metrics_.ObserveQueryLatency(method, absl::Now() - start);
   return grpc::Status::OK;
+}
+
+grpc::Status AccessLogService::ListSubjectAccess(grpc::ServerContext* context,
+                                                 const v1::ListSubjectAccessRequest* request,
+                                                 v1::ListSubjectAccessResponse* response) {
+  v1::QueryRecord record;
+  record.set_subject_id(request->subject_id());
+  return ListIndexed(*context, "ListSubjectAccess", *request,
+                     MakeIndexQuery(*request, "subject_id", request->subject_id()),
+                     &storage::Ledger::ListSubject, std::move(record), *response);
 }
 
 grpc::Status AccessLogService::ListActorActivity(grpc::ServerContext* context,
                                                  const v1::ListActorActivityRequest* request,
                                                  v1::ListActorActivityResponse* response) {
-  absl::Time start = absl::Now();
-  absl::StatusOr<storage::IndexQuery> query =
-      MakeIndexQuery(*request, "actor_id", request->actor_id());
-  if (!query.ok()) return ToGrpcStatus(query.status());
-  absl::StatusOr<storage::IndexPage> page = ledger_.ListActor(*query);
-  if (!page.ok()) return ToGrpcStatus(page.status());
-  v1::QueryRecord record = MakeQueryRecord(*context, "ListActorActivity", request->reason());
+  v1::QueryRecord record;
   record.set_actor_id(request->actor_id());
-  CopyRange(*request, record);
-  record.set_results(page->entries.size());
-  absl::StatusOr<v1::AppendReceipt> receipt = ledger_.AppendQuery(record);
-  if (!receipt.ok()) return ToGrpcStatus(receipt.status());
-  if (absl::Status s = FillEntries(page->entries, request->include_entry_bytes(),
-                                   *response->mutable_entries());
-      !s.ok()) {
-    return ToGrpcStatus(s);
-  }
-  response->set_next_page_token(page->next_page_token);
-  response->set_query_seq(receipt->seq());
-  metrics_.ObserveQueryLatency("ListActorActivity", absl::Now() - start);
-  return grpc::Status::OK;
+  return ListIndexed(*context, "ListActorActivity", *request,
+                     MakeIndexQuery(*request, "actor_id", request->actor_id()),
+                     &storage::Ledger::ListActor, std::move(record), *response);
 }
 
 grpc::Status AccessLogService::GetEntries(grpc::ServerContext* context,
@@ -147,7 +142,8 @@ grpc::Status AccessLogService::GetEntries(grpc::ServerContext* context,
   absl::StatusOr<std::vector<storage::StoredEntry>> entries =
       ledger_.GetEntries(request->from_seq(), count);
   if (!entries.ok()) return ToGrpcStatus(entries.status());
-  v1::QueryRecord record = MakeQueryRecord(*context, "GetEntries", request->reason());
+  v1::QueryRecord record;
+  SetCaller(*context, "GetEntries", request->reason(), record);
   record.set_results(entries->size());
   if (absl::StatusOr<v1::AppendReceipt> receipt = ledger_.AppendQuery(record); !receipt.ok()) {
     return ToGrpcStatus(receipt.status());

@@ -40,6 +40,13 @@ class AccessLogService final : public v1::AccessLogService::Service {
                             v1::VerifyLedgerResponse* response) override;
 
  private:
+  template <typename Request, typename Response>
+  grpc::Status ListIndexed(
+      const grpc::ServerContext& context, std::string_view method, const Request& request,
+      const absl::StatusOr<storage::IndexQuery>& query,
+      absl::StatusOr<storage::IndexPage> (storage::Ledger::*list)(const storage::IndexQuery&) const,
+      v1::QueryRecord record, Response& response);
+
   storage::Ledger& ledger_;
   exporters::Metrics& metrics_;
 };

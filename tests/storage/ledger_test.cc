@@ -55,17 +55,9 @@ class LedgerTest : public ::testing::Test {
   void TamperWithStoredValue(const char* family, const std::string& key,
                              const std::function<bool(std::string&)>& change) {
     ledger_.reset();
-    std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const char* name : {"default", internal::kEntriesFamily, internal::kChainFamily,
-                             internal::kTreeFamily, internal::kIndexFamily,
-                             internal::kDedupeFamily, internal::kMetaFamily}) {
-      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    }
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), dir_.path() + "/ledger", families,
-                                  &handles, &raw)
-                    .ok());
+    rocksdb::DB* raw = OpenRaw(/*read_only=*/false, handles);
+    ASSERT_NE(raw, nullptr);
     rocksdb::ColumnFamilyHandle* target = nullptr;
     for (auto* handle : handles) {
       if (handle->GetName() == family) target = handle;
@@ -80,6 +72,22 @@ class LedgerTest : public ::testing::Test {
     for (auto* handle : handles) raw->DestroyColumnFamilyHandle(handle);
     delete raw;
     Reopen(/*read_only=*/true);
+  }
+
+  // The ledger's RocksDB itself, with every column family, in `handles`.
+  rocksdb::DB* OpenRaw(bool read_only, std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const char* name : {"default", internal::kEntriesFamily, internal::kChainFamily,
+                             internal::kTreeFamily, internal::kIndexFamily,
+                             internal::kDedupeFamily, internal::kMetaFamily}) {
+      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+    rocksdb::DB* raw = nullptr;
+    const std::string path = dir_.path() + "/ledger";
+    rocksdb::Status s =
+        read_only ? rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path, families, &handles, &raw)
+                  : rocksdb::DB::Open(rocksdb::DBOptions(), path, families, &handles, &raw);
+    return s.ok() ? raw : nullptr;
   }
 
   absl::Status OpenWritable() {
@@ -359,17 +367,9 @@ TEST_F(LedgerTest, IndexFilesCarryNoRawIdentifiers) {
   Reopen(/*read_only=*/true);
   // Read the index family's keys directly.
   ledger_.reset();
-  std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (const char* name : {"default", internal::kEntriesFamily, internal::kChainFamily,
-                           internal::kTreeFamily, internal::kIndexFamily,
-                           internal::kDedupeFamily, internal::kMetaFamily}) {
-    families.emplace_back(name, rocksdb::ColumnFamilyOptions());
-  }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  ASSERT_TRUE(rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), dir_.path() + "/ledger",
-                                           families, &handles, &raw)
-                  .ok());
+  rocksdb::DB* raw = OpenRaw(/*read_only=*/true, handles);
+  ASSERT_NE(raw, nullptr);
   std::unique_ptr<rocksdb::Iterator> it(raw->NewIterator(rocksdb::ReadOptions(), handles[4]));
   int keys = 0;
   for (it->SeekToFirst(); it->Valid(); it->Next(), ++keys) {
