@@ -188,10 +188,11 @@ Ledger::Ledger(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Ledger::~Ledger() {
   impl_->writer.reset();  // drains the queue
+  const bool writable = !impl_->options.read_only && !impl_->write_failed.load();
   // Sign what was appended, so that the next start checks against it.
-  if (impl_->signer && impl_->db) (void)Checkpoint();
+  if (writable && impl_->signer && impl_->db) (void)Checkpoint();
   if (impl_->db) {
-    if (!impl_->options.read_only) {
+    if (writable) {
       // Flushing the memtables spares the next start a replay of the WAL.
       std::vector<rocksdb::ColumnFamilyHandle*> families;
       for (auto& handle : impl_->handles) families.push_back(handle.get());
@@ -232,6 +233,7 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& option
   db_options.max_background_jobs = 2;
   db_options.info_log_level = rocksdb::WARN_LEVEL;
   db_options.keep_log_file_num = 5;
+  if (options.env != nullptr) db_options.env = options.env;
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), internal::kEntriesFamily,
@@ -461,6 +463,9 @@ absl::StatusOr<v1::Checkpoint> Ledger::Checkpoint(uint64_t tree_size) {
   checkpoint.set_chain_head(std::string(AsBytes(body.chain_head)));
   checkpoint.set_verifier_key(impl_->verifier_key);
   if (!latest) return checkpoint;
+  if (impl_->write_failed.load()) {
+    return absl::UnavailableError("an earlier ledger write failed; checkpoint not stored");
+  }
 
   absl::MutexLock lock(&impl_->checkpoint_mu);
   if (impl_->latest_checkpoint && impl_->latest_checkpoint->tree_size() >= tree_size) {

@@ -29,6 +29,10 @@
 #include "innsyn/v1/ledger.pb.h"
 #include "storage/hash.h"
 
+namespace rocksdb {
+class Env;
+}  // namespace rocksdb
+
 namespace innsyn::storage {
 
 struct LedgerOptions {
@@ -49,6 +53,9 @@ struct LedgerOptions {
   size_t max_group_events = 8192;
   // RocksDB block cache for entries and indexes.
   size_t block_cache_bytes = 128 << 20;
+  // The RocksDB environment; null for the default. Tests inject disk faults
+  // through an Env over a wrapped rocksdb::FileSystem. Not owned.
+  rocksdb::Env* env = nullptr;
 };
 
 // One committed entry, as stored.

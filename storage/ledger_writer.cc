@@ -77,6 +77,11 @@ absl::StatusOr<v1::AppendReceipt> GroupWriter::AppendQuery(const v1::QueryRecord
 }
 
 absl::StatusOr<std::vector<v1::AppendReceipt>> GroupWriter::Submit(Request& request) {
+  if (impl_.write_failed.load()) {
+    return absl::UnavailableError(
+        "an earlier ledger write failed; nothing more is recorded until innsynd is restarted "
+        "on a working disk");
+  }
   absl::MutexLock lock(&mu_);
   if (stopping_) return absl::UnavailableError("ledger is shutting down");
   queue_.push_back(&request);
@@ -112,6 +117,12 @@ void GroupWriter::Run() {
 }
 
 void GroupWriter::WriteGroup(std::vector<Request*>& group) {
+  if (impl_.write_failed.load()) {
+    for (Request* request : group) {
+      request->status = absl::UnavailableError("an earlier ledger write failed");
+    }
+    return;
+  }
   const CompactRange saved_range = range_;
   const Hash saved_chain = chain_head_;
   // Whole microseconds, as committed_at stores it, so that the query index
@@ -217,8 +228,10 @@ void GroupWriter::WriteGroup(std::vector<Request*>& group) {
     failure = FromRocks(impl_.db->Write(write_options, &batch), "ledger write");
   }
   if (!failure.ok()) {
-    // Nothing of this group is acknowledged; memory goes back to the last
-    // durable state so that the next group continues the real chain.
+    // Nothing of this group is acknowledged, and nothing is written after
+    // it: whether its batch reached the disk is unknown until a restart
+    // recovers the WAL.
+    impl_.write_failed.store(true);
     range_ = saved_range;
     chain_head_ = saved_chain;
     absl::Status unavailable = absl::UnavailableError(

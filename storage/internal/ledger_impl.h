@@ -39,6 +39,10 @@ struct Ledger::Impl {
   // only by the group writer, after its batch is durable.
   std::atomic<uint64_t> committed_size{0};
   std::unique_ptr<internal::GroupWriter> writer;  // null when read-only
+  // Set once a write to RocksDB has failed. What is on disk may then differ
+  // from what is in memory (a batch whose sync failed may still be in the
+  // WAL), so nothing more is written until the ledger is opened again.
+  std::atomic<bool> write_failed{false};
 
   mutable absl::Mutex checkpoint_mu;
   std::optional<v1::Checkpoint> latest_checkpoint ABSL_GUARDED_BY(checkpoint_mu);
