@@ -42,6 +42,7 @@ absl::Status LoadConfigFile(const std::string& path, DaemonOptions& options) {
   }
   static const std::vector<std::string_view> kKnownKeys = {
       "listen", "metrics_listen", "data_dir", "origin", "max_group_events",
+      "max_queued_events", "max_queued_bytes",
       "checkpoint_interval_seconds", "max_message_bytes"};
   for (const auto& [key, value] : table) {
     if (std::find(kKnownKeys.begin(), kKnownKeys.end(), key.str()) == kKnownKeys.end()) {
@@ -54,6 +55,8 @@ absl::Status LoadConfigFile(const std::string& path, DaemonOptions& options) {
                          Read(table, "data_dir", options.data_dir),
                          Read(table, "origin", options.origin),
                          Read(table, "max_group_events", options.max_group_events),
+                         Read(table, "max_queued_events", options.max_queued_events),
+                         Read(table, "max_queued_bytes", options.max_queued_bytes),
                          Read(table, "checkpoint_interval_seconds", checkpoint_seconds),
                          Read(table, "max_message_bytes", options.max_message_bytes)}) {
     if (!s.ok()) return s;

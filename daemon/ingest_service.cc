@@ -65,7 +65,9 @@ absl::Status IngestService::AppendBatch(const v1::AppendRequest& request,
   }
   absl::StatusOr<std::vector<v1::AppendReceipt>> receipts = ledger_.AppendEvents(request.events());
   if (!receipts.ok()) {
-    metrics_.EventsRejected("storage_unavailable", static_cast<uint64_t>(request.events_size()));
+    metrics_.EventsRejected(
+        absl::IsResourceExhausted(receipts.status()) ? "queue_full" : "storage_unavailable",
+        static_cast<uint64_t>(request.events_size()));
     return receipts.status();
   }
   for (size_t i = 0; i < receipts->size(); ++i) {

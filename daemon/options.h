@@ -26,6 +26,10 @@ struct DaemonOptions {
   std::string port_file;
   // Most events per group commit (one RocksDB batch, one fsync).
   size_t max_group_events = 8192;
+  // Back-pressure: events and bytes that may wait for the group-commit
+  // writer; beyond them appends fail at once with RESOURCE_EXHAUSTED.
+  size_t max_queued_events = 100000;
+  size_t max_queued_bytes = 64 << 20;
   // How often a new checkpoint is signed and stored while entries arrive.
   absl::Duration checkpoint_interval = absl::Seconds(10);
   // Largest gRPC message accepted.

@@ -62,6 +62,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& optio
   ledger_options.data_dir = options.data_dir;
   ledger_options.origin = options.origin;
   ledger_options.max_group_events = options.max_group_events;
+  ledger_options.max_queued_events = options.max_queued_events;
+  ledger_options.max_queued_bytes = options.max_queued_bytes;
   absl::StatusOr<std::unique_ptr<storage::Ledger>> ledger = storage::Ledger::Open(ledger_options);
   if (!ledger.ok()) return ledger.status();
   state->ledger = *std::move(ledger);

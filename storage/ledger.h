@@ -51,6 +51,11 @@ struct LedgerOptions {
   std::string verifier_key;
   // Most events the writer puts in one RocksDB batch (one fsync).
   size_t max_group_events = 8192;
+  // Back-pressure: events and serialized bytes that may wait for the writer.
+  // An append that would exceed either fails at once with RESOURCE_EXHAUSTED
+  // and records nothing. A request larger than these never fits.
+  size_t max_queued_events = 100000;
+  size_t max_queued_bytes = 64 << 20;
   // RocksDB block cache for entries and indexes.
   size_t block_cache_bytes = 128 << 20;
   // The RocksDB environment; null for the default. Tests inject disk faults
@@ -97,7 +102,8 @@ class Ledger {
   Ledger& operator=(const Ledger&) = delete;
 
   // Appends access events all-or-nothing; returns one receipt per event, in
-  // order, once durable. Events must already be validated.
+  // order, once durable. Events must already be validated. ResourceExhausted
+  // when the queue is full (retry later), Unavailable when the disk failed.
   absl::StatusOr<std::vector<v1::AppendReceipt>> AppendEvents(
       absl::Span<const v1::AccessEvent> events);
   absl::StatusOr<std::vector<v1::AppendReceipt>> AppendEvents(

@@ -39,6 +39,7 @@ std::string Serialize(const v1::LedgerEntry& entry) {
 struct GroupWriter::Request {
   std::vector<const v1::AccessEvent*> events;
   const v1::QueryRecord* query = nullptr;
+  size_t bytes = 0;  // serialized size of the events
   // Filled by the writer thread.
   absl::Status status;
   std::vector<v1::AppendReceipt> receipts;
@@ -64,6 +65,7 @@ GroupWriter::~GroupWriter() {
 absl::StatusOr<std::vector<v1::AppendReceipt>> GroupWriter::AppendEvents(
     std::vector<const v1::AccessEvent*> events) {
   Request request;
+  for (const v1::AccessEvent* event : events) request.bytes += event->ByteSizeLong();
   request.events = std::move(events);
   return Submit(request);
 }
@@ -84,6 +86,19 @@ absl::StatusOr<std::vector<v1::AppendReceipt>> GroupWriter::Submit(Request& requ
   }
   absl::MutexLock lock(&mu_);
   if (stopping_) return absl::UnavailableError("ledger is shutting down");
+  // Back-pressure: a full queue refuses events rather than grow memory.
+  // Query records are never refused; they are few and small.
+  const size_t events = request.events.size();
+  if (request.query == nullptr &&
+      (queued_events_ + events > impl_.options.max_queued_events ||
+       queued_bytes_ + request.bytes > impl_.options.max_queued_bytes)) {
+    return absl::ResourceExhaustedError(
+        StrCat("ingest queue full (", queued_events_, " events, ", queued_bytes_,
+               " bytes waiting to be written); nothing of this request was recorded, retry in ",
+               kRetryHintMillis, " ms"));
+  }
+  queued_events_ += events;
+  queued_bytes_ += request.bytes;
   queue_.push_back(&request);
   mu_.Await(absl::Condition(&request.done));
   if (!request.status.ok()) return request.status;
@@ -106,6 +121,8 @@ void GroupWriter::Run() {
              (group.empty() || events < impl_.options.max_group_events)) {
         Request* next = queue_.front();
         events += next->query ? 1 : next->events.size();
+        queued_events_ -= next->events.size();
+        queued_bytes_ -= next->bytes;
         group.push_back(next);
         queue_.pop_front();
       }

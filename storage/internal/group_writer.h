@@ -23,6 +23,10 @@
 
 namespace innsyn::storage::internal {
 
+// How long a client refused by back-pressure is told to wait: about one
+// group commit.
+inline constexpr int kRetryHintMillis = 20;
+
 class GroupWriter {
  public:
   // `impl` must outlive the writer.
@@ -45,6 +49,8 @@ class GroupWriter {
   Ledger::Impl& impl_;
   absl::Mutex mu_;
   std::deque<Request*> queue_ ABSL_GUARDED_BY(mu_);
+  size_t queued_events_ ABSL_GUARDED_BY(mu_) = 0;
+  size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
 
   // Writer thread only.

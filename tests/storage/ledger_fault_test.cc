@@ -4,6 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
 
 #include "rocksdb/env.h"
 #include "rocksdb/file_system.h"
@@ -16,7 +19,9 @@ namespace {
 
 using innsyn::testing::JournalRead;
 
-enum class Fault { kNone, kWrite, kSync };
+enum class Fault { kNone, kWrite, kSync, kSlowSync };
+
+constexpr auto kSlowSyncDelay = std::chrono::milliseconds(50);
 
 class FaultyFile : public rocksdb::FSWritableFileOwnerWrapper {
  public:
@@ -35,15 +40,19 @@ class FaultyFile : public rocksdb::FSWritableFileOwnerWrapper {
     return FSWritableFileOwnerWrapper::Append(data, options, info, dbg);
   }
   rocksdb::IOStatus Sync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
-    if (fault_ != Fault::kNone) return rocksdb::IOStatus::IOError("injected sync failure");
+    if (!SyncAllowed()) return rocksdb::IOStatus::IOError("injected sync failure");
     return FSWritableFileOwnerWrapper::Sync(options, dbg);
   }
   rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
-    if (fault_ != Fault::kNone) return rocksdb::IOStatus::IOError("injected sync failure");
+    if (!SyncAllowed()) return rocksdb::IOStatus::IOError("injected sync failure");
     return FSWritableFileOwnerWrapper::Fsync(options, dbg);
   }
 
  private:
+  bool SyncAllowed() const {
+    if (fault_ == Fault::kSlowSync) std::this_thread::sleep_for(kSlowSyncDelay);
+    return fault_ == Fault::kNone || fault_ == Fault::kSlowSync;
+  }
   const std::atomic<Fault>& fault_;
 };
 
@@ -108,6 +117,55 @@ INSTANTIATE_TEST_SUITE_P(Faults, LedgerFaultTest, ::testing::Values(Fault::kWrit
                          [](const auto& info) {
                            return info.param == Fault::kWrite ? "Write" : "Sync";
                          });
+
+TEST(LedgerBackPressure, FullQueueRefusesAtOnceAndRecordsNothingOfTheRequest) {
+  testing::TempDir dir;
+  auto disk = std::make_shared<FaultyDisk>();
+  disk->fault = Fault::kSlowSync;
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(disk);
+  LedgerOptions options;
+  options.data_dir = dir.path();
+  options.env = env.get();
+  options.max_queued_events = 50;
+  std::unique_ptr<Ledger> ledger = *Ledger::Open(options);
+
+  constexpr int kThreads = 8;
+  constexpr int kRequestsPerThread = 5;
+  constexpr int kEventsPerRequest = 20;
+  std::mutex mu;
+  std::set<std::string> acknowledged;
+  std::atomic<int> refused{0};
+  std::atomic<int> other_errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int r = 0; r < kRequestsPerThread; ++r) {
+        std::vector<v1::AccessEvent> events;
+        for (int i = 0; i < kEventsPerRequest; ++i) {
+          events.push_back(JournalRead((t * kRequestsPerThread + r) * kEventsPerRequest + i, "p", "a"));
+        }
+        absl::StatusOr<std::vector<v1::AppendReceipt>> receipts = ledger->AppendEvents(events);
+        if (absl::IsResourceExhausted(receipts.status())) {
+          ++refused;
+          EXPECT_NE(receipts.status().message().find("retry in"), std::string::npos);
+        } else if (!receipts.ok()) {
+          ++other_errors;
+        } else {
+          std::lock_guard<std::mutex> lock(mu);
+          for (const auto& receipt : *receipts) acknowledged.insert(receipt.event_id());
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_GT(refused.load(), 0);
+  EXPECT_EQ(other_errors.load(), 0);
+  // Exactly the acknowledged events were recorded: a refused request left
+  // nothing behind.
+  EXPECT_EQ(ledger->Size(), acknowledged.size());
+  EXPECT_EQ(acknowledged.size() + static_cast<size_t>(refused.load()) * kEventsPerRequest,
+            static_cast<size_t>(kThreads * kRequestsPerThread * kEventsPerRequest));
+}
 
 }  // namespace
 }  // namespace innsyn::storage
