@@ -16,6 +16,7 @@
 #include "daemon/options.h"
 #include "daemon/server.h"
 #include "innsyn/v1/service.grpc.pb.h"
+#include "bench/clinic_events.h"
 #include "storage/ledger.h"
 
 namespace {
@@ -25,86 +26,13 @@ using Clock = std::chrono::steady_clock;
 struct BenchOptions {
   std::string data_dir;
   uint64_t events = 1'000'000;
-  int patients = 20'000;
-  int staff = 40;
+  innsyn::bench::ClinicMix mix;
   int queries = 2'000;
   int verify_runs = 3;
   size_t fill_batch = 1000;
   std::string json_path;
   bool keep = false;
 };
-
-// An 11-digit id like a national identity number.
-std::string PatientId(uint64_t patient) {
-  return fmt::format("{:011d}", 10000000000ULL + patient * 7919);
-}
-
-// A clinic-like mix: journal reads and updates by clinicians, images,
-// invoices by billing staff, website logins and bookings by patients.
-innsyn::v1::AccessEvent MakeEvent(uint64_t n, std::mt19937_64& random, const BenchOptions& options) {
-  using namespace innsyn::v1;
-  AccessEvent event;
-  event.set_event_id(fmt::format("bench-{}", n));
-  int kind = static_cast<int>(random() % 100);
-  uint64_t patient = random() % static_cast<uint64_t>(options.patients);
-  uint64_t staff = random() % static_cast<uint64_t>(options.staff);
-  event.mutable_subject()->set_id(PatientId(patient));
-  event.mutable_subject()->set_kind(SUBJECT_KIND_PATIENT);
-  event.mutable_subject()->set_display_name(fmt::format("Patient {}", patient));
-  auto now = std::chrono::system_clock::now() - std::chrono::hours(24 * 90) +
-             std::chrono::seconds(n * 7);
-  event.mutable_occurred_at()->set_seconds(
-      std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
-  event.set_outcome(OUTCOME_SUCCESS);
-  event.set_source_seq(n + 1);
-  if (kind < 80) {
-    event.mutable_source()->set_system("opus-dental");
-    event.mutable_source()->set_instance("clinic-1");
-    event.mutable_actor()->set_id(fmt::format("staff-{}", staff));
-    event.mutable_actor()->set_display_name(fmt::format("Tannlege {}", staff));
-    event.mutable_actor()->set_role(staff % 3 == 0 ? "hygienist" : "dentist");
-    event.mutable_actor()->set_hpr_number(fmt::format("{}", 9000000 + staff));
-    bool update = kind < 15;
-    event.set_action(update ? ACTION_CODE_UPDATE : ACTION_CODE_READ);
-    event.set_action_subtype(update ? ACTION_SUBTYPE_UPDATE : ACTION_SUBTYPE_VIEW);
-    event.mutable_data_object()->set_type(kind % 4 == 0 ? DATA_OBJECT_TYPE_IMAGE
-                                                        : DATA_OBJECT_TYPE_JOURNAL_NOTE);
-    event.mutable_data_object()->set_id(fmt::format("doc-{}", n));
-    event.set_purpose_of_use(PURPOSE_OF_USE_TREATMENT);
-    event.set_legal_basis("helsepersonelloven § 39");
-    event.set_network_address(fmt::format("10.1.0.{}", 10 + staff));
-    event.set_workstation(fmt::format("surgery-{}", staff % 6));
-  } else if (kind < 90) {
-    event.mutable_source()->set_system("billing");
-    event.mutable_actor()->set_id("billing-1");
-    event.mutable_actor()->set_role("receptionist");
-    event.set_action(ACTION_CODE_CREATE);
-    event.set_action_subtype(ACTION_SUBTYPE_CREATE);
-    event.mutable_data_object()->set_type(DATA_OBJECT_TYPE_INVOICE);
-    event.mutable_data_object()->set_id(fmt::format("inv-{}", n));
-    event.set_purpose_of_use(PURPOSE_OF_USE_BILLING);
-  } else {
-    event.mutable_source()->set_system("website");
-    event.mutable_actor()->set_id(event.subject().id());
-    event.mutable_actor()->set_role("patient");
-    bool login = kind < 95;
-    event.set_action(login ? ACTION_CODE_EXECUTE : ACTION_CODE_CREATE);
-    event.set_action_subtype(login ? ACTION_SUBTYPE_LOGIN : ACTION_SUBTYPE_CREATE);
-    event.mutable_data_object()->set_type(login ? DATA_OBJECT_TYPE_ACCOUNT
-                                                : DATA_OBJECT_TYPE_APPOINTMENT);
-    event.set_network_address(fmt::format("84.210.{}.{}", random() % 256, random() % 256));
-    event.set_user_agent("Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X)");
-    event.set_purpose_of_use(PURPOSE_OF_USE_PATIENT_REQUEST);
-  }
-  return event;
-}
-
-double Percentile(std::vector<double> values, double p) {
-  if (values.empty()) return 0;
-  std::sort(values.begin(), values.end());
-  size_t index = static_cast<size_t>(p * static_cast<double>(values.size() - 1) + 0.5);
-  return values[index];
-}
 
 int Fail(const std::string& what) {
   fmt::print(stderr, "innsyn-ledger-bench: {}\n", what);
@@ -118,7 +46,7 @@ int main(int argc, char** argv) {
   CLI::App app{"innsyn-ledger-bench: subject-history latency and verification rate"};
   app.add_option("--data-dir", options.data_dir, "ledger folder (default: a new temporary one)");
   app.add_option("--events", options.events, "events to fill the ledger with");
-  app.add_option("--patients", options.patients, "distinct patients");
+  app.add_option("--patients", options.mix.patients, "distinct patients");
   app.add_option("--queries", options.queries, "ListSubjectAccess calls to time");
   app.add_option("--verify-runs", options.verify_runs, "full verifications to time");
   app.add_option("--json", options.json_path, "write the figures here as JSON");
@@ -149,7 +77,7 @@ int main(int argc, char** argv) {
     while (n < options.events) {
       batch.clear();
       for (size_t i = 0; i < options.fill_batch && n < options.events; ++i) {
-        batch.push_back(MakeEvent(n++, random, options));
+        batch.push_back(innsyn::bench::MakeEvent(n++, random, options.mix));
       }
       auto receipts = (*ledger)->AppendEvents(batch);
       if (!receipts.ok()) return Fail(receipts.status().ToString());
@@ -172,7 +100,7 @@ int main(int argc, char** argv) {
     std::mt19937_64 query_random(11);
     for (int q = 0; q < options.queries; ++q) {
       innsyn::storage::IndexQuery query;
-      query.id = PatientId(query_random() % static_cast<uint64_t>(options.patients));
+      query.id = innsyn::bench::PatientId(query_random() % static_cast<uint64_t>(options.mix.patients));
       auto start = Clock::now();
       auto page = (*ledger)->ListSubject(query);
       storage_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
@@ -182,7 +110,7 @@ int main(int argc, char** argv) {
     for (int q = 0; q < options.queries; ++q) {
       innsyn::v1::QueryRecord record;
       record.set_method("ListSubjectAccess");
-      record.set_subject_id(PatientId(static_cast<uint64_t>(q)));
+      record.set_subject_id(innsyn::bench::PatientId(static_cast<uint64_t>(q)));
       auto start = Clock::now();
       auto receipt = (*ledger)->AppendQuery(record);
       record_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
@@ -206,7 +134,7 @@ int main(int argc, char** argv) {
   uint64_t results = 0;
   for (int q = 0; q < options.queries; ++q) {
     innsyn::v1::ListSubjectAccessRequest request;
-    request.set_subject_id(PatientId(random() % static_cast<uint64_t>(options.patients)));
+    request.set_subject_id(innsyn::bench::PatientId(random() % static_cast<uint64_t>(options.mix.patients)));
     request.set_reason("benchmark");
     innsyn::v1::ListSubjectAccessResponse response;
     grpc::ClientContext context;
@@ -254,11 +182,11 @@ int main(int argc, char** argv) {
     }
   }
 
-  const double small_call_ms = Percentile(small_ms, 0.5);
-  double median_ms = Percentile(latencies_ms, 0.5);
-  double p99_ms = Percentile(latencies_ms, 0.99);
-  double verify_median = Percentile(verify_rates, 0.5);
-  double full_verify_median = Percentile(full_verify_rates, 0.5);
+  const double small_call_ms = innsyn::bench::Percentile(small_ms, 0.5);
+  double median_ms = innsyn::bench::Percentile(latencies_ms, 0.5);
+  double p99_ms = innsyn::bench::Percentile(latencies_ms, 0.99);
+  double verify_median = innsyn::bench::Percentile(verify_rates, 0.5);
+  double full_verify_median = innsyn::bench::Percentile(full_verify_rates, 0.5);
   fmt::print("innsyn-ledger-bench ({} cores)\n", std::thread::hardware_concurrency());
   fmt::print("  ledger entries                      {:>12}\n", size);
   if (filled_events > 0) {
@@ -266,12 +194,12 @@ int main(int argc, char** argv) {
                static_cast<double>(filled_events) / fill_seconds);
   }
   fmt::print("  ListSubject, storage layer only      median {:.3f} ms, p99 {:.3f} ms\n",
-             Percentile(storage_ms, 0.5), Percentile(storage_ms, 0.99));
+             innsyn::bench::Percentile(storage_ms, 0.5), innsyn::bench::Percentile(storage_ms, 0.99));
   fmt::print("  QueryRecord append, storage layer   median {:.3f} ms, p99 {:.3f} ms\n",
-             Percentile(record_ms, 0.5), Percentile(record_ms, 0.99));
+             innsyn::bench::Percentile(record_ms, 0.5), innsyn::bench::Percentile(record_ms, 0.99));
   fmt::print("  ListSubjectAccess over gRPC         median {:.3f} ms, p90 {:.3f} ms, p99 {:.3f} ms "
              "({} calls, {:.1f} entries per answer)\n",
-             median_ms, Percentile(latencies_ms, 0.9), p99_ms, options.queries,
+             median_ms, innsyn::bench::Percentile(latencies_ms, 0.9), p99_ms, options.queries,
              static_cast<double>(results) / options.queries);
   fmt::print("  small unary call (GetInclusionProof)  median {:.3f} ms\n", small_call_ms);
   fmt::print("  verify, hashes only (offline)       median {:.0f} entries/s over {} runs of {} entries\n",
@@ -287,9 +215,9 @@ int main(int argc, char** argv) {
         "\"small_unary_call_ms_median\": {:.4f}, "
         "\"entries_per_answer\": {:.2f}, \"verify_entries_per_second_median\": {:.0f}, "
         "\"verify_with_indexes_entries_per_second_median\": {:.0f}}}\n",
-        size, static_cast<double>(filled_events) / fill_seconds, median_ms, Percentile(latencies_ms, 0.9),
-        p99_ms, Percentile(storage_ms, 0.5), Percentile(storage_ms, 0.99),
-        Percentile(record_ms, 0.5), Percentile(record_ms, 0.99), small_call_ms,
+        size, static_cast<double>(filled_events) / fill_seconds, median_ms, innsyn::bench::Percentile(latencies_ms, 0.9),
+        p99_ms, innsyn::bench::Percentile(storage_ms, 0.5), innsyn::bench::Percentile(storage_ms, 0.99),
+        innsyn::bench::Percentile(record_ms, 0.5), innsyn::bench::Percentile(record_ms, 0.99), small_call_ms,
         static_cast<double>(results) / options.queries, verify_median, full_verify_median);
   }
   if (temporary && !options.keep) std::filesystem::remove_all(options.data_dir);

@@ -16,6 +16,13 @@
 #include "storage/ledger.h"
 
 namespace innsyn::daemon {
+namespace {
+
+constexpr int kMinPollingThreads = 2;
+constexpr int kMaxPollingThreads = 64;
+constexpr int kMaxServerThreads = 512;
+
+}  // namespace
 
 struct Server::State {
   DaemonOptions options;
@@ -80,6 +87,16 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& optio
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &state->grpc_port);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  // Each call blocks its thread until its group commit is durable. Keeping
+  // enough threads polling avoids creating and destroying a thread per call
+  // under concurrent load; the quota bounds them all.
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS,
+                              kMinPollingThreads);
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
+                              kMaxPollingThreads);
+  grpc::ResourceQuota quota("innsynd");
+  quota.SetMaxThreads(kMaxServerThreads);
+  builder.SetResourceQuota(quota);
   builder.RegisterService(state->ingest.get());
   builder.RegisterService(state->access_log.get());
   state->server = builder.BuildAndStart();

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Ingest figures for innsynd, side by side with RocksDB's own db_bench
+# fillseq (sync on, same batch size and a value the size of an innsyn
+# entry), which is the ceiling for durable batched writes on this disk.
+# Usage: scripts/bench-ingest.sh [EVENTS]   (default 500000)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+events=${1:-500000}
+batch=1000
+value_size=400  # bytes: about one serialised ledger entry of the clinic mix
+out=${BENCH_OUT:-build/bench-results}
+mkdir -p "$out"
+bench=build/bench/innsyn-bench
+
+run() {
+  local name=$1
+  shift
+  echo "== $name"
+  "$bench" "$@" --json "$out/$name.json"
+}
+
+run stream --mode stream --batch "$batch" --clients 2 --events "$events"
+run batch --mode batch --batch "$batch" --clients 4 --events "$events"
+run unary64 --mode unary --clients 64 --events $((events / 10))
+run storage --mode storage --batch "$batch" --clients 2 --events "$events"
+
+echo "== db_bench fillseq (sync, batch $batch, value $value_size bytes)"
+dbdir=$(mktemp -d)
+db_bench --benchmarks=fillseq --sync=1 --batch_size="$batch" --value_size="$value_size" \
+  --num="$events" --threads=1 --compression_type=lz4 --db="$dbdir" --disable_wal=0 2>/dev/null \
+  | tr '\r' '\n' | tee "$out/db_bench.txt" | grep -E '^fillseq'
+rm -rf "$dbdir"
+
+db_rate=$(awk '/^fillseq/ {for (i = 1; i <= NF; i++) if ($i ~ /^ops\/sec;?$/) print $(i - 1)}' "$out/db_bench.txt")
+for name in stream batch storage; do
+  rate=$(sed -n 's/.*"events_per_second": \([0-9]*\).*/\1/p' "$out/$name.json")
+  awk -v n="$name" -v r="$rate" -v d="$db_rate" \
+    'BEGIN { printf "%-8s %8d events/s = %.2f of db_bench fillseq (%d ops/s)\n", n, r, r / d, d }'
+done
