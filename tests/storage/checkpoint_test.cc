@@ -120,6 +120,36 @@ TEST_F(CheckpointTest, KeyIsNeverWrittenThroughASymlink) {
   EXPECT_EQ(info.st_mode & 0777, 0600u);
 }
 
+TEST(CheckpointKey, GoNoteVerifierKeyVectorParses) {
+  // The verifier key of golang.org/x/mod/sumdb/note's tests: its key id is
+  // SHA-256(name || 0x0A || 0x01 || key)[:4], computed by independent code.
+  absl::StatusOr<VerifierKey> key =
+      ParseVerifierKey("PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW");
+  ASSERT_TRUE(key.ok()) << key.status();
+  EXPECT_EQ(key->name, "PeterNeumann");
+  EXPECT_EQ(ToHex(key->key_id), "c74f20a3");
+  EXPECT_FALSE(
+      ParseVerifierKey("PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW").ok());
+}
+
+TEST(CheckpointKey, GoSignedNoteVectorSignatureVerifies) {
+  // The signed note of the same tests. Its text is no checkpoint, so the
+  // parse after the signature check fails; a bad signature would fail first.
+  const std::string note =
+      "If you think cryptography is the answer to your problem,\n"
+      "then you don't know what your problem is.\n"
+      "\n"
+      "\xe2\x80\x94 PeterNeumann "
+      "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
+  const std::string key = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
+  absl::Status status = VerifyCheckpointNote(note, key).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_NE(status.message().find("checkpoint needs"), std::string::npos) << status;
+  std::string altered = note;
+  altered[3] = 'X';
+  EXPECT_EQ(VerifyCheckpointNote(altered, key).status().code(), absl::StatusCode::kDataLoss);
+}
+
 TEST_F(CheckpointTest, MissingKeyWithoutCreateIsAnError) {
   EXPECT_FALSE(CheckpointSigner::Load(dir_.path() + "/none.pem", "x", false).ok());
 }
