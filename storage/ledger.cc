@@ -283,7 +283,6 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& option
   // otherwise it would go on to sign a history that contradicts it.
   if (!impl->checkpoint_problem.empty()) return absl::DataLossError(impl->checkpoint_problem);
   if (absl::Status s = impl->CheckAgainstLatestCheckpoint(); !s.ok()) return s;
-  if (options.read_only) return std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
 
   absl::StatusOr<CompactRange> range = CompactRange::FromNodes(size, impl->NodeFn());
   if (!range.ok()) return range.status();

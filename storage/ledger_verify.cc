@@ -17,6 +17,7 @@
 #include "google/protobuf/arena.h"
 #include "openssl/rand.h"
 
+#include "storage/internal/derived_keys.h"
 #include "storage/internal/ledger_impl.h"
 #include "storage/internal/schema.h"
 #include "storage/internal/siphash.h"
@@ -68,10 +69,8 @@ DigestKeys RandomDigestKeys() {
   return keys;
 }
 
-enum IndexKind { kSubjectKeys, kActorKeys, kTimeKeys, kQueryKeys, kDedupeKeys, kIndexKinds };
-using IndexDigests = std::array<KeySetDigest, kIndexKinds>;
-constexpr const char* kIndexNames[kIndexKinds] = {"subject index", "actor index", "time index",
-                                                  "query index", "event-id table"};
+using internal::DerivedKind;
+using IndexDigests = std::array<KeySetDigest, internal::kDerivedKinds>;
 
 // Pseudonyms of the ids seen so far: a clinic has few actors and each
 // patient appears many times, so most HMACs are looked up, not computed.
@@ -93,38 +92,25 @@ class PseudonymCache {
 };
 
 // The index and dedupe keys entry `seq` must have, added to `digests`.
-// `key` is scratch space, reused so that no key allocates.
+// `key` and `key_and_value` are scratch space, reused between entries.
 void AddExpectedKeys(const DigestKeys& keys, PseudonymCache& pseudonyms,
                      const v1::LedgerEntry& entry, uint64_t seq, IndexDigests& digests,
-                     std::string& key) {
-  auto add_index_key = [&](IndexKind kind, char prefix, std::string_view pseudonym,
-                           absl::Time time) {
-    key.assign(1, prefix);
-    key.append(pseudonym);
-    internal::AppendBigEndian64(key, internal::SortableTime(time));
-    internal::AppendBigEndian64(key, seq);
-    digests[kind].Add(keys, key);
-  };
-  if (entry.has_access_event()) {
-    const v1::AccessEvent& event = entry.access_event();
-    absl::Time occurred_at = internal::TimeFromProto(event.occurred_at());
-    add_index_key(kSubjectKeys, internal::kSubjectIndex,
-                  pseudonyms.Get(PseudonymDomain::kSubject, event.subject().id()), occurred_at);
-    add_index_key(kActorKeys, internal::kActorIndex,
-                  pseudonyms.Get(PseudonymDomain::kActor, event.actor().id()), occurred_at);
-    add_index_key(kTimeKeys, internal::kTimeIndex, "", occurred_at);
-    key.assign(event.source().system());
-    key.push_back('/');
-    key.append(event.source().instance());
-    key.push_back('\0');
-    key.append(event.event_id());
-    internal::AppendBigEndian64(key, seq);
-    digests[kDedupeKeys].Add(keys, key);
-  } else if (entry.has_query_record() && !entry.query_record().subject_id().empty()) {
-    add_index_key(kQueryKeys, internal::kSubjectQueryIndex,
-                  pseudonyms.Get(PseudonymDomain::kSubject, entry.query_record().subject_id()),
-                  internal::TimeFromProto(entry.committed_at()));
-  }
+                     std::string& key, std::string& key_and_value) {
+  internal::ForEachDerivedKey(
+      entry, seq,
+      [&](PseudonymDomain domain, const std::string& id) -> const std::string& {
+        return pseudonyms.Get(domain, id);
+      },
+      [&](DerivedKind kind, std::string_view derived, std::string_view value) {
+        if (value.empty()) {
+          digests[kind].Add(keys, derived);
+          return;
+        }
+        key_and_value.assign(derived);
+        key_and_value.append(value);
+        digests[kind].Add(keys, key_and_value);
+      },
+      key);
 }
 
 // The index and dedupe keys actually stored for entries below `size`.
@@ -138,12 +124,12 @@ absl::StatusOr<IndexDigests> StoredKeys(const Ledger::Impl& impl, const DigestKe
     if (internal::ReadBigEndian64(std::string_view(key.data() + key.size() - 8, 8)) >= size) {
       continue;  // written with a group not acknowledged
     }
-    IndexKind kind;
+    DerivedKind kind;
     switch (key[0]) {
-      case internal::kSubjectIndex: kind = kSubjectKeys; break;
-      case internal::kActorIndex: kind = kActorKeys; break;
-      case internal::kTimeIndex: kind = kTimeKeys; break;
-      case internal::kSubjectQueryIndex: kind = kQueryKeys; break;
+      case internal::kSubjectIndex: kind = internal::kSubjectKeys; break;
+      case internal::kActorIndex: kind = internal::kActorKeys; break;
+      case internal::kTimeIndex: kind = internal::kTimeKeys; break;
+      case internal::kSubjectQueryIndex: kind = internal::kQueryKeys; break;
       default: return absl::DataLossError("an index key has an unknown kind");
     }
     digests[kind].Add(keys, std::string_view(key.data(), key.size()));
@@ -157,7 +143,7 @@ absl::StatusOr<IndexDigests> StoredKeys(const Ledger::Impl& impl, const DigestKe
     if (internal::ReadBigEndian64(std::string_view(value.data(), 8)) >= size) continue;
     key_and_seq.assign(it->key().data(), it->key().size());
     key_and_seq.append(value.data(), value.size());
-    digests[kDedupeKeys].Add(keys, key_and_seq);
+    digests[internal::kDedupeKeys].Add(keys, key_and_seq);
   }
   if (!it->status().ok()) return FromRocks(it->status(), "event-id scan");
   return digests;
@@ -245,7 +231,8 @@ class LeafReader {
       }
       batch.leaves.push_back(LeafHash(std::string_view(bytes.data(), bytes.size())));
       if (digest_keys_) {
-        AddExpectedKeys(*digest_keys_, pseudonyms_, *entry, seq, expected_keys_, scratch_key_);
+        AddExpectedKeys(*digest_keys_, pseudonyms_, *entry, seq, expected_keys_, scratch_key_,
+                        scratch_key_and_value_);
       }
       arena.Reset();  // `entry` is gone from here on
       ++seq;
@@ -267,6 +254,7 @@ class LeafReader {
   const DigestKeys* const digest_keys_;
   PseudonymCache pseudonyms_;   // reader thread
   std::string scratch_key_;     // reader thread
+  std::string scratch_key_and_value_;
   IndexDigests expected_keys_;  // reader thread, until the last batch
   absl::Mutex mu_;
   std::deque<LeafBatch> queue_ ABSL_GUARDED_BY(mu_);
@@ -387,10 +375,10 @@ bool Verifier::CheckCheckpoint() {
 bool Verifier::CheckIndexes(const IndexDigests& expected,
                             const absl::StatusOr<IndexDigests>& stored) {
   if (!stored.ok()) return Fail(std::nullopt, std::string(stored.status().message()));
-  for (int kind = 0; kind < kIndexKinds; ++kind) {
+  for (int kind = 0; kind < internal::kDerivedKinds; ++kind) {
     if (expected[kind] == (*stored)[kind]) continue;
     return Fail(std::nullopt,
-                StrCat("the ", kIndexNames[kind], " does not match the entries (", expected[kind].count,
+                StrCat("the ", internal::kDerivedKindNames[kind], " does not match the entries (", expected[kind].count,
                        " keys expected, ", (*stored)[kind].count,
                        " found): keys were removed, added or changed"));
   }

@@ -7,6 +7,7 @@
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "rocksdb/write_batch.h"
+#include "storage/internal/derived_keys.h"
 #include "storage/internal/group_writer.h"
 #include "storage/internal/ledger_impl.h"
 #include "storage/internal/schema.h"
@@ -32,6 +33,12 @@ std::string Serialize(const v1::LedgerEntry& entry) {
     entry.SerializeToCodedStream(&coded);
   }
   return bytes;
+}
+
+absl::Status WriteFailedError() {
+  return absl::UnavailableError(
+      "an earlier ledger write failed; nothing more is recorded until innsynd is restarted on a "
+      "working disk");
 }
 
 }  // namespace
@@ -79,11 +86,7 @@ absl::StatusOr<v1::AppendReceipt> GroupWriter::AppendQuery(const v1::QueryRecord
 }
 
 absl::StatusOr<std::vector<v1::AppendReceipt>> GroupWriter::Submit(Request& request) {
-  if (impl_.write_failed.load()) {
-    return absl::UnavailableError(
-        "an earlier ledger write failed; nothing more is recorded until innsynd is restarted "
-        "on a working disk");
-  }
+  if (impl_.write_failed.load()) return WriteFailedError();
   absl::MutexLock lock(&mu_);
   if (stopping_) return absl::UnavailableError("ledger is shutting down");
   // Back-pressure: a full queue refuses events rather than grow memory.
@@ -135,9 +138,7 @@ void GroupWriter::Run() {
 
 void GroupWriter::WriteGroup(std::vector<Request*>& group) {
   if (impl_.write_failed.load()) {
-    for (Request* request : group) {
-      request->status = absl::UnavailableError("an earlier ledger write failed");
-    }
+    for (Request* request : group) request->status = WriteFailedError();
     return;
   }
   const CompactRange saved_range = range_;
@@ -152,6 +153,24 @@ void GroupWriter::WriteGroup(std::vector<Request*>& group) {
   std::vector<std::string> index_keys;
   std::vector<std::pair<std::string, std::string>> dedupe_puts;
   absl::Status failure;
+
+  std::string scratch;
+  // Index and event-id keys are collected, to be put in sorted order below.
+  auto put_derived_keys = [&](const v1::LedgerEntry& entry, uint64_t seq) {
+    ForEachDerivedKey(
+        entry, seq,
+        [&](PseudonymDomain domain, const std::string& id) {
+          return impl_.pseudonymizer->Pseudonym(domain, id);
+        },
+        [&](DerivedKind kind, std::string_view key, std::string_view value) {
+          if (kind == kDedupeKeys) {
+            dedupe_puts.emplace_back(key, value);
+          } else {
+            index_keys.emplace_back(key);
+          }
+        },
+        scratch);
+  };
 
   auto record = [&](v1::LedgerEntry& entry) {
     uint64_t seq = range_.size();
@@ -178,11 +197,7 @@ void GroupWriter::WriteGroup(std::vector<Request*>& group) {
       v1::LedgerEntry entry;
       *entry.mutable_query_record() = *request->query;
       v1::AppendReceipt receipt = record(entry);
-      if (!request->query->subject_id().empty()) {
-        std::string pseudonym = impl_.pseudonymizer->Pseudonym(PseudonymDomain::kSubject,
-                                                                request->query->subject_id());
-        index_keys.push_back(IndexKey(kSubjectQueryIndex, pseudonym, now, receipt.seq()));
-      }
+      put_derived_keys(entry, receipt.seq());
       request->receipts.push_back(std::move(receipt));
       continue;
     }
@@ -215,17 +230,9 @@ void GroupWriter::WriteGroup(std::vector<Request*>& group) {
       }
       v1::LedgerEntry entry;
       *entry.mutable_access_event() = event;
-      absl::Time occurred_at = TimeFromProto(event.occurred_at());
       v1::AppendReceipt receipt = record(entry);
       receipt.set_event_id(event.event_id());
-      uint64_t seq = receipt.seq();
-      dedupe_puts.emplace_back(key, SeqKey(seq));
-      std::string subject =
-          impl_.pseudonymizer->Pseudonym(PseudonymDomain::kSubject, event.subject().id());
-      std::string actor = impl_.pseudonymizer->Pseudonym(PseudonymDomain::kActor, event.actor().id());
-      index_keys.push_back(IndexKey(kSubjectIndex, subject, occurred_at, seq));
-      index_keys.push_back(IndexKey(kActorIndex, actor, occurred_at, seq));
-      index_keys.push_back(IndexKey(kTimeIndex, "", occurred_at, seq));
+      put_derived_keys(entry, receipt.seq());
       fresh.emplace(std::move(key), receipt);
       request->receipts.push_back(std::move(receipt));
     }

@@ -92,13 +92,19 @@ inline std::string IndexKey(char prefix, std::string_view pseudonym, absl::Time 
   return key;
 }
 
+inline void AppendDedupeKey(std::string& out, std::string_view system, std::string_view instance,
+                            std::string_view event_id) {
+  out.append(system);
+  out.push_back('/');
+  out.append(instance);
+  out.push_back('\0');
+  out.append(event_id);
+}
+
 inline std::string DedupeKey(std::string_view system, std::string_view instance,
                              std::string_view event_id) {
-  std::string key(system);
-  key.push_back('/');
-  key.append(instance);
-  key.push_back('\0');
-  key.append(event_id);
+  std::string key;
+  AppendDedupeKey(key, system, instance, event_id);
   return key;
 }
 
