@@ -4,6 +4,9 @@
 #include "daemon/grpc_status.h"
 #include "daemon/request_decoding.h"
 #include "daemon/validation.h"
+#include <tuple>
+
+#include "absl/container/flat_hash_map.h"
 #include "innsyn/v1/event.pb.h"
 
 namespace innsyn::daemon {
@@ -44,10 +47,8 @@ IngestService::IngestService(storage::Ledger& ledger, exporters::Metrics& metric
           this));
 }
 
-std::string IngestService::SourceLabel(const v1::Source& source) {
-  std::string label = source.instance().empty()
-                          ? source.system()
-                          : StrCat(source.system(), "/", source.instance());
+std::string IngestService::SourceLabel(const std::string& system, const std::string& instance) {
+  std::string label = instance.empty() ? system : StrCat(system, "/", instance);
   absl::MutexLock lock(&labels_mu_);
   if (source_labels_.contains(label)) return label;
   if (source_labels_.size() >= kMaxSourceLabels) return "other";
@@ -70,12 +71,19 @@ absl::Status IngestService::AppendBatch(const v1::AppendRequest& request,
         static_cast<uint64_t>(request.events_size()));
     return receipts.status();
   }
+  // Counted per (source, action) and added once each: a batch of a thousand
+  // events from one system touches the metrics a few times, not a thousand.
+  absl::flat_hash_map<std::tuple<std::string, std::string, v1::ActionSubtype>, uint64_t> appended;
   for (size_t i = 0; i < receipts->size(); ++i) {
     const v1::AccessEvent& event = request.events(static_cast<int>(i));
     if (!(*receipts)[i].duplicate()) {
-      metrics_.EventsAppended(SourceLabel(event.source()), ActionLabel(event.action_subtype()), 1);
+      ++appended[{event.source().system(), event.source().instance(), event.action_subtype()}];
     }
     *response.add_receipts() = std::move((*receipts)[i]);
+  }
+  for (const auto& [key, count] : appended) {
+    const auto& [system, instance, action] = key;
+    metrics_.EventsAppended(SourceLabel(system, instance), ActionLabel(action), count);
   }
   metrics_.SetLedgerSize(ledger_.Size());
   metrics_.ObserveAppendLatency(absl::Now() - start);

@@ -30,7 +30,7 @@ class IngestService final : public v1::IngestService::Service {
   // The metrics label for a source: its name for the first
   // kMaxSourceLabels sources seen, "other" after that, so that clients cannot
   // grow the number of time series without bound.
-  std::string SourceLabel(const v1::Source& source);
+  std::string SourceLabel(const std::string& system, const std::string& instance);
 
   storage::Ledger& ledger_;
   exporters::Metrics& metrics_;
