@@ -78,7 +78,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& optio
       exporters::Metrics::Start(options.metrics_listen);
   if (!metrics.ok()) return metrics.status();
   state->metrics = *std::move(metrics);
-  state->SignCheckpoint();
+  // Opening the ledger signed a checkpoint of what it holds.
+  state->metrics->SetLedgerSize(state->ledger->Size());
+  state->metrics->SetLastCheckpointTime(absl::Now());
 
   state->ingest = std::make_unique<IngestService>(*state->ledger, *state->metrics);
   state->access_log = std::make_unique<AccessLogService>(*state->ledger, *state->metrics);
@@ -126,8 +128,7 @@ void Server::Shutdown() {
   // or failed either way, so cancelling the rest loses nothing acknowledged.
   state_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   state_->checkpointer.join();
-  state_->SignCheckpoint();
-  state_->ledger.reset();
+  state_->ledger.reset();  // signs a last checkpoint as it closes
   state_->stopped.Notify();
 }
 
