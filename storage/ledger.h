@@ -17,6 +17,7 @@
 #define INNSYN_STORAGE_LEDGER_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -34,6 +35,17 @@ class Env;
 }  // namespace rocksdb
 
 namespace innsyn::storage {
+
+// What one group commit wrote, for metrics.
+struct GroupCommitStats {
+  size_t entries = 0;         // new entries in the group's batch
+  size_t requests = 0;        // append and query requests it answered
+  size_t batch_bytes = 0;     // size of the RocksDB write batch
+  absl::Duration write_time;  // the batch write with its WAL fsync
+  size_t queued_events = 0;   // events still waiting behind the group
+  size_t queued_bytes = 0;
+  bool ok = true;             // false: the write failed, nothing acknowledged
+};
 
 struct LedgerOptions {
   // Folder holding the RocksDB files and the keys. Required.
@@ -61,6 +73,9 @@ struct LedgerOptions {
   // The RocksDB environment; null for the default. Tests inject disk faults
   // through an Env over a wrapped rocksdb::FileSystem. Not owned.
   rocksdb::Env* env = nullptr;
+  // Called on the writer thread after each group commit; must be cheap and
+  // must not call back into the ledger. May be empty.
+  std::function<void(const GroupCommitStats&)> on_group_commit;
 };
 
 // One committed entry, as stored.

@@ -131,14 +131,25 @@ void GroupWriter::Run() {
       }
     }
     WriteGroup(group);
+    if (impl_.options.on_group_commit) {
+      {
+        absl::MutexLock lock(&mu_);
+        stats_.queued_events = queued_events_;
+        stats_.queued_bytes = queued_bytes_;
+      }
+      stats_.requests = group.size();
+      impl_.options.on_group_commit(stats_);
+    }
     absl::MutexLock lock(&mu_);
     for (Request* request : group) request->done = true;
   }
 }
 
 void GroupWriter::WriteGroup(std::vector<Request*>& group) {
+  stats_ = GroupCommitStats{};
   if (impl_.write_failed.load()) {
     for (Request* request : group) request->status = WriteFailedError();
+    stats_.ok = false;
     return;
   }
   const CompactRange saved_range = range_;
@@ -249,8 +260,13 @@ void GroupWriter::WriteGroup(std::vector<Request*>& group) {
     batch.Put(impl_.meta, kMetaSize, SeqKey(range_.size()));
     rocksdb::WriteOptions write_options;
     write_options.sync = true;
+    const absl::Time write_start = absl::Now();
     failure = FromRocks(impl_.db->Write(write_options, &batch), "ledger write");
+    stats_.write_time = absl::Now() - write_start;
   }
+  stats_.entries = range_.size() - saved_range.size();
+  stats_.batch_bytes = batch.GetDataSize();
+  stats_.ok = failure.ok();
   if (!failure.ok()) {
     // Nothing of this group is acknowledged, and nothing is written after
     // it: whether its batch reached the disk is unknown until a restart

@@ -57,6 +57,7 @@ class GroupWriter {
   CompactRange range_;
   Hash chain_head_;
   absl::Time last_commit_;
+  GroupCommitStats stats_;  // of the last group, for options.on_group_commit
 
   std::thread thread_;
 };

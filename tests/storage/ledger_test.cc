@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -443,6 +444,29 @@ TEST_F(LedgerTest, ReadOnlyLedgerRefusesAppends) {
   EXPECT_EQ(ledger_->AppendEvents({JournalRead(9, "p", "a")}).status().code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(ledger_->Verify().ok);
+}
+
+TEST_F(LedgerTest, GroupCommitObserverSeesEveryEntryOnce) {
+  ledger_.reset();
+  std::atomic<size_t> entries{0}, requests{0}, groups{0};
+  std::atomic<bool> all_ok{true};
+  LedgerOptions options;
+  options.data_dir = dir_.path();
+  options.on_group_commit = [&](const GroupCommitStats& stats) {
+    entries += stats.entries;
+    requests += stats.requests;
+    ++groups;
+    if (!stats.ok || stats.batch_bytes == 0) all_ok = false;
+  };
+  ledger_ = *Ledger::Open(options);
+  AppendMany(5);
+  Append({JournalRead(2, "patient-2", "dr-2")});  // a repeat: no new entry
+  ASSERT_TRUE(ledger_->AppendQuery(v1::QueryRecord()).ok());
+  ledger_.reset();
+  EXPECT_EQ(entries.load(), 6u);
+  EXPECT_EQ(requests.load(), 3u);
+  EXPECT_GE(groups.load(), 1u);
+  EXPECT_TRUE(all_ok.load());
 }
 
 }  // namespace
