@@ -8,6 +8,7 @@
 #include "storage/strings.h"
 #include "rocksdb/options.h"
 #include "rocksdb/slice.h"
+#include "rocksdb/slice_transform.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
@@ -30,12 +31,32 @@ constexpr char kPseudonymKeyFile[] = "pseudonym.key";
 constexpr char kDatabaseFolder[] = "ledger";
 
 constexpr double kDedupeBloomBitsPerKey = 10;
+constexpr size_t kMemtableBudgetBytes = 128 << 20;
+
+// Index keys of one subject or actor arrive mostly in time order, so the
+// memtable keeps the last insert position per subject or actor (prefix and
+// pseudonym) and starts the next insert there, instead of searching its skip
+// list from the top for every random pseudonym.
+class PseudonymPrefix final : public rocksdb::SliceTransform {
+ public:
+  static constexpr size_t kLength = 1 + Pseudonymizer::kPseudonymBytes;
+  const char* Name() const override { return "innsyn.PseudonymPrefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return rocksdb::Slice(key.data(), kLength);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return key.size() >= kLength;
+  }
+};
 
 // `point_lookups`: the family is mostly probed for keys that are absent (the
 // dedupe check of every new event), so a Bloom filter saves a disk read.
 rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>& cache,
-                                           bool point_lookups) {
+                                           bool point_lookups, bool pseudonym_keys) {
   rocksdb::ColumnFamilyOptions options;
+  if (pseudonym_keys) {
+    options.memtable_insert_with_hint_prefix_extractor = std::make_shared<PseudonymPrefix>();
+  }
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
   table.cache_index_and_filter_blocks = true;
@@ -233,13 +254,17 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& option
   db_options.max_background_jobs = 2;
   db_options.info_log_level = rocksdb::WARN_LEVEL;
   db_options.keep_log_file_num = 5;
+  // One memtable budget for all families, so that memory stays bounded
+  // however the writes spread over them; beyond it the largest is flushed.
+  db_options.db_write_buffer_size = kMemtableBudgetBytes;
   if (options.env != nullptr) db_options.env = options.env;
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), internal::kEntriesFamily,
                            internal::kChainFamily, internal::kTreeFamily, internal::kIndexFamily,
                            internal::kDedupeFamily, internal::kMetaFamily}) {
-    families.emplace_back(name, FamilyOptions(cache, name == std::string(internal::kDedupeFamily)));
+    families.emplace_back(name, FamilyOptions(cache, name == std::string(internal::kDedupeFamily),
+                                              name == std::string(internal::kIndexFamily)));
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::DB* db = nullptr;
@@ -328,6 +353,15 @@ absl::StatusOr<std::vector<v1::AppendReceipt>> Ledger::AppendEvents(
 absl::StatusOr<std::vector<v1::AppendReceipt>> Ledger::AppendEvents(
     const google::protobuf::RepeatedPtrField<v1::AccessEvent>& events) {
   return AppendAll(impl_->writer.get(), events);
+}
+
+absl::Status Ledger::AppendEventsAsync(
+    const google::protobuf::RepeatedPtrField<v1::AccessEvent>& events, AppendDone done) {
+  if (!impl_->writer) return absl::FailedPreconditionError("ledger is open read-only");
+  std::vector<const v1::AccessEvent*> pointers;
+  pointers.reserve(static_cast<size_t>(events.size()));
+  for (const v1::AccessEvent& event : events) pointers.push_back(&event);
+  return impl_->writer->AppendEventsAsync(std::move(pointers), std::move(done));
 }
 
 absl::StatusOr<v1::AppendReceipt> Ledger::AppendQuery(const v1::QueryRecord& query) {

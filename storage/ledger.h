@@ -123,6 +123,17 @@ class Ledger {
       absl::Span<const v1::AccessEvent> events);
   absl::StatusOr<std::vector<v1::AppendReceipt>> AppendEvents(
       const google::protobuf::RepeatedPtrField<v1::AccessEvent>& events);
+  // The same without waiting, so that one caller can have many requests in
+  // flight: queues the events and returns. `done` runs once they are durable
+  // (with the receipts) or have failed (with the status), on the writer
+  // thread, so it must be quick and must not call into the ledger. The
+  // events are borrowed until `done` has run. Requests queued one after
+  // another are committed, and `done` runs, in that order. A full queue
+  // (ResourceExhausted) or a failed or closing ledger is returned at once;
+  // then nothing is queued and `done` never runs.
+  using AppendDone = std::function<void(absl::StatusOr<std::vector<v1::AppendReceipt>>)>;
+  absl::Status AppendEventsAsync(const google::protobuf::RepeatedPtrField<v1::AccessEvent>& events,
+                                 AppendDone done);
   // Records a query of the ledger; returns once durable.
   absl::StatusOr<v1::AppendReceipt> AppendQuery(const v1::QueryRecord& query);
 

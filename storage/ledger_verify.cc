@@ -128,7 +128,6 @@ absl::StatusOr<IndexDigests> StoredKeys(const Ledger::Impl& impl, const DigestKe
     switch (key[0]) {
       case internal::kSubjectIndex: kind = internal::kSubjectKeys; break;
       case internal::kActorIndex: kind = internal::kActorKeys; break;
-      case internal::kTimeIndex: kind = internal::kTimeKeys; break;
       case internal::kSubjectQueryIndex: kind = internal::kQueryKeys; break;
       default: return absl::DataLossError("an index key has an unknown kind");
     }

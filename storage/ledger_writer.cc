@@ -47,6 +47,8 @@ struct GroupWriter::Request {
   std::vector<const v1::AccessEvent*> events;
   const v1::QueryRecord* query = nullptr;
   size_t bytes = 0;  // serialized size of the events
+  // Set for AppendEventsAsync: the writer runs it, then deletes the request.
+  Ledger::AppendDone done_callback;
   // Filled by the writer thread.
   absl::Status status;
   std::vector<v1::AppendReceipt> receipts;
@@ -85,9 +87,28 @@ absl::StatusOr<v1::AppendReceipt> GroupWriter::AppendQuery(const v1::QueryRecord
   return std::move(receipts->front());
 }
 
-absl::StatusOr<std::vector<v1::AppendReceipt>> GroupWriter::Submit(Request& request) {
-  if (impl_.write_failed.load()) return WriteFailedError();
+absl::Status GroupWriter::AppendEventsAsync(std::vector<const v1::AccessEvent*> events,
+                                            Ledger::AppendDone done) {
+  auto request = std::make_unique<Request>();
+  for (const v1::AccessEvent* event : events) request->bytes += event->ByteSizeLong();
+  request->events = std::move(events);
+  request->done_callback = std::move(done);
   absl::MutexLock lock(&mu_);
+  if (absl::Status s = Enqueue(*request); !s.ok()) return s;
+  request.release();  // the writer thread deletes it once answered
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<v1::AppendReceipt>> GroupWriter::Submit(Request& request) {
+  absl::MutexLock lock(&mu_);
+  if (absl::Status s = Enqueue(request); !s.ok()) return s;
+  mu_.Await(absl::Condition(&request.done));
+  if (!request.status.ok()) return request.status;
+  return std::move(request.receipts);
+}
+
+absl::Status GroupWriter::Enqueue(Request& request) {
+  if (impl_.write_failed.load()) return WriteFailedError();
   if (stopping_) return absl::UnavailableError("ledger is shutting down");
   // Back-pressure: a full queue refuses events rather than grow memory.
   // Query records are never refused; they are few and small.
@@ -103,9 +124,7 @@ absl::StatusOr<std::vector<v1::AppendReceipt>> GroupWriter::Submit(Request& requ
   queued_events_ += events;
   queued_bytes_ += request.bytes;
   queue_.push_back(&request);
-  mu_.Await(absl::Condition(&request.done));
-  if (!request.status.ok()) return request.status;
-  return std::move(request.receipts);
+  return absl::OkStatus();
 }
 
 void GroupWriter::Run() {
@@ -140,8 +159,26 @@ void GroupWriter::Run() {
       stats_.requests = group.size();
       impl_.options.on_group_commit(stats_);
     }
-    absl::MutexLock lock(&mu_);
-    for (Request* request : group) request->done = true;
+    // Waiting callers wake; callbacks run here, in queue order, outside the
+    // lock, and their requests are the writer's to delete.
+    std::vector<std::unique_ptr<Request>> answered;
+    {
+      absl::MutexLock lock(&mu_);
+      for (Request* request : group) {
+        if (request->done_callback) {
+          answered.emplace_back(request);
+        } else {
+          request->done = true;
+        }
+      }
+    }
+    for (std::unique_ptr<Request>& request : answered) {
+      if (request->status.ok()) {
+        request->done_callback(std::move(request->receipts));
+      } else {
+        request->done_callback(request->status);
+      }
+    }
   }
 }
 

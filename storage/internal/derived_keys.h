@@ -14,9 +14,9 @@
 
 namespace innsyn::storage::internal {
 
-enum DerivedKind { kSubjectKeys, kActorKeys, kTimeKeys, kQueryKeys, kDedupeKeys, kDerivedKinds };
+enum DerivedKind { kSubjectKeys, kActorKeys, kQueryKeys, kDedupeKeys, kDerivedKinds };
 inline constexpr const char* kDerivedKindNames[kDerivedKinds] = {
-    "subject index", "actor index", "time index", "query index", "event-id table"};
+    "subject index", "actor index", "query index", "event-id table"};
 
 // Calls `emit(kind, key, value)` for each key stored for entry `seq`: in the
 // index family (empty value) and the dedupe family (value: the seq).
@@ -39,7 +39,6 @@ void ForEachDerivedKey(const v1::LedgerEntry& entry, uint64_t seq, PseudonymFn&&
               occurred_at);
     index_key(kActorKeys, kActorIndex, pseudonym(PseudonymDomain::kActor, event.actor().id()),
               occurred_at);
-    index_key(kTimeKeys, kTimeIndex, "", occurred_at);
     key.clear();
     AppendDedupeKey(key, event.source().system(), event.source().instance(), event.event_id());
     const std::string value = SeqKey(seq);  // 8 bytes: no allocation

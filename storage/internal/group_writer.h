@@ -9,6 +9,7 @@
 #define INNSYN_STORAGE_INTERNAL_GROUP_WRITER_H_
 
 #include <deque>
+#include <memory>
 #include <thread>
 #include <vector>
 
@@ -39,9 +40,15 @@ class GroupWriter {
   absl::StatusOr<std::vector<v1::AppendReceipt>> AppendEvents(
       std::vector<const v1::AccessEvent*> events);
   absl::StatusOr<v1::AppendReceipt> AppendQuery(const v1::QueryRecord& query);
+  // Queues without waiting; `done` runs on the writer thread (see
+  // Ledger::AppendEventsAsync).
+  absl::Status AppendEventsAsync(std::vector<const v1::AccessEvent*> events,
+                                 Ledger::AppendDone done);
 
  private:
   struct Request;
+  // Puts the request in the queue, or says why not (then it is not queued).
+  absl::Status Enqueue(Request& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::vector<v1::AppendReceipt>> Submit(Request& request);
   void Run();
   void WriteGroup(std::vector<Request*>& group);

@@ -6,7 +6,6 @@
 //   tree     level(1) index(8)              -> hash of the perfect subtree
 //   index    'S' subject-pseudonym(16) time(8) seq(8) -> ""  (access events)
 //            'A' actor-pseudonym(16)   time(8) seq(8) -> ""
-//            'T' time(8) seq(8)                        -> ""
 //            'Q' subject-pseudonym(16) time(8) seq(8) -> ""  (queries about a subject)
 //   dedupe   system '/' instance '\0' event_id       -> seq(8)
 //   meta     "size" -> tree size(8); "checkpoint" -> the latest v1::Checkpoint;
@@ -34,7 +33,6 @@ inline constexpr char kMetaFamily[] = "meta";
 
 inline constexpr char kSubjectIndex = 'S';
 inline constexpr char kActorIndex = 'A';
-inline constexpr char kTimeIndex = 'T';
 inline constexpr char kSubjectQueryIndex = 'Q';
 
 inline constexpr std::string_view kMetaSize = "size";
