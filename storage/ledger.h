@@ -29,6 +29,7 @@
 #include "absl/types/span.h"
 #include "innsyn/v1/ledger.pb.h"
 #include "storage/hash.h"
+#include "storage/merkle.h"
 
 namespace rocksdb {
 class Env;
@@ -162,6 +163,60 @@ class Ledger {
   // entries and checks that exactly those keys are stored, so that no access
   // can be hidden from a subject's history by deleting its index key.
   VerifyReport Verify(bool check_indexes = true) const;
+
+  // ---- Operations: storage/ledger_ops.cc and storage/ledger_verify.cc ----
+
+  // Where incremental verification has got to: the leaves, tree border and
+  // chain head it has recomputed itself. Starts empty (verify from seq 0);
+  // owned and passed back by one caller at a time.
+  struct VerifyProgress {
+    CompactRange range;
+    Hash chain = kZeroHash;
+  };
+  // Verifies the entries committed since `progress` (hashes, chain, tree
+  // nodes, and any signed checkpoint in that span) and advances it on
+  // success. Entries before it are not re-read: a full Verify on a schedule
+  // covers those. On failure `progress` is unchanged.
+  VerifyReport VerifyIncremental(VerifyProgress& progress) const;
+  // A full Verify that, if it succeeds, leaves `progress` at its end.
+  VerifyReport Verify(bool check_indexes, VerifyProgress& progress) const;
+
+  // RocksDB's own health and the ledger's footprint, for metrics.
+  struct StorageStats {
+    uint64_t disk_bytes = 0;                 // the RocksDB folder, WAL included
+    uint64_t filesystem_bytes = 0;           // the data folder's filesystem: size
+    uint64_t filesystem_avail_bytes = 0;     // and what is left for innsynd
+    uint64_t pending_compaction_bytes = 0;   // estimate, all column families
+    uint64_t running_compactions = 0;
+    uint64_t memtable_bytes = 0;
+    uint64_t background_errors = 0;
+    uint64_t write_stall_stops = 0;          // writes stopped, since open
+    uint64_t write_stall_slowdowns = 0;      // writes slowed down, since open
+    bool write_stopped = false;              // writes are stopped right now
+    uint64_t delayed_write_rate = 0;         // bytes/s while slowed, else 0
+  };
+  StorageStats GetStorageStats() const;
+
+  // A consistent online backup with RocksDB's BackupEngine into
+  // `backup_dir` (created if missing; incremental: files already there are
+  // shared), with a copy of the keys. Appends go on meanwhile. It first
+  // signs a checkpoint of the current size, so the backup holds a signed
+  // tree head over every entry committed before it, perhaps a few more.
+  // Keeps the newest `keep` backups (0: all).
+  struct BackupInfo {
+    uint32_t backup_id = 0;
+    uint64_t entries = 0;        // committed entries when the backup started
+    uint64_t bytes = 0;          // size of this backup's files
+    int64_t unix_seconds = 0;    // when it was taken
+  };
+  absl::StatusOr<BackupInfo> Backup(const std::string& backup_dir, uint32_t keep = 0);
+  // Backups in `backup_dir`, oldest first.
+  static absl::StatusOr<std::vector<BackupInfo>> ListBackups(const std::string& backup_dir);
+  // Restores backup `backup_id` (0: the newest) from `backup_dir` into a new
+  // `data_dir`, which must not exist or be empty. Checks the backup's file
+  // checksums first. The ledger is not opened: verify it before use.
+  static absl::StatusOr<BackupInfo> Restore(const std::string& backup_dir, uint32_t backup_id,
+                                            const std::string& data_dir);
 
   // Defined in storage/internal/; named here only for storage's own files.
   struct Impl;

@@ -157,12 +157,15 @@ struct LeafBatch {
   bool last = false;
 };
 
-// Reads entries [0, size) on its own thread into a bounded queue of batches.
+// Reads entries [from, size) on its own thread into a bounded queue of
+// batches.
 class LeafReader {
  public:
   // With `digest_keys`, also derives the index keys the entries imply.
-  LeafReader(const Ledger::Impl& impl, uint64_t size, const DigestKeys* digest_keys)
+  LeafReader(const Ledger::Impl& impl, uint64_t from, uint64_t size,
+             const DigestKeys* digest_keys)
       : impl_(impl),
+        from_(from),
         size_(size),
         digest_keys_(digest_keys),
         pseudonyms_(*impl.pseudonymizer),
@@ -210,8 +213,9 @@ class LeafReader {
     arena_options.initial_block_size = arena_block.size();
     google::protobuf::Arena arena(arena_options);
     LeafBatch batch;
-    uint64_t seq = 0;
-    it->SeekToFirst();
+    batch.first_seq = from_;
+    uint64_t seq = from_;
+    it->Seek(internal::SeqKey(from_));
     while (seq < size_) {
       if (!it->Valid() || it->key() != internal::SeqKey(seq)) {
         batch.problem = Problem{seq, it->status().ok() ? StrCat("entry ", seq, " is missing")
@@ -249,6 +253,7 @@ class LeafReader {
   }
 
   const Ledger::Impl& impl_;
+  const uint64_t from_;
   const uint64_t size_;
   const DigestKeys* const digest_keys_;
   PseudonymCache pseudonyms_;   // reader thread
@@ -261,14 +266,23 @@ class LeafReader {
   std::thread thread_;
 };
 
+// Recomputes entries [start.range.size(), committed size) from `start`
+// (empty for a full pass).
 class Verifier {
  public:
-  Verifier(const Ledger::Impl& impl, bool check_indexes)
-      : impl_(impl), check_indexes_(check_indexes), read_options_(ScanOptions()) {
+  Verifier(const Ledger::Impl& impl, bool check_indexes, const Ledger::VerifyProgress& start)
+      : impl_(impl),
+        check_indexes_(check_indexes),
+        read_options_(ScanOptions()),
+        start_(start.range.size()),
+        range_(start.range),
+        chain_(start.chain) {
     levels_.resize(kMaxTreeLevels);
   }
 
   VerifyReport Run();
+  // Where the pass ended; meaningful if it succeeded.
+  Ledger::VerifyProgress progress() const { return {range_, chain_}; }
 
  private:
   bool Fail(std::optional<uint64_t> seq, std::string problem) {
@@ -283,14 +297,16 @@ class Verifier {
   bool CheckCheckpoint();
 
   bool CheckIndexes(const IndexDigests& expected, const absl::StatusOr<IndexDigests>& stored);
+  bool CheckEarlierCheckpoint();
 
   const Ledger::Impl& impl_;
   const bool check_indexes_;
   rocksdb::ReadOptions read_options_;
+  const uint64_t start_;
   std::unique_ptr<rocksdb::Iterator> chain_it_;
   std::vector<std::unique_ptr<rocksdb::Iterator>> levels_;
   CompactRange range_;
-  Hash chain_ = kZeroHash;
+  Hash chain_;
   std::optional<CheckpointBody> checkpoint_;
   VerifyReport report_;
 };
@@ -319,6 +335,22 @@ bool Verifier::LoadCheckpoint(const std::optional<v1::Checkpoint>& stored, uint6
   }
   checkpoint_ = *body;
   report_.checkpoint_size = body->tree_size;
+  if (start_ == 0) return true;
+  if (start_ > size) return Fail(std::nullopt, "the ledger is shorter than already verified");
+  return CheckCheckpoint() && CheckEarlierCheckpoint();
+}
+
+// An incremental pass starts past a checkpoint signed while the previous
+// pass read the size. Its root is then checked against the stored tree,
+// which the previous passes recomputed; the next full pass reads it all.
+bool Verifier::CheckEarlierCheckpoint() {
+  if (checkpoint_->tree_size >= start_) return true;
+  absl::StatusOr<Hash> root = TreeRoot(checkpoint_->tree_size, impl_.NodeFn());
+  if (!root.ok()) return Fail(std::nullopt, std::string(root.status().message()));
+  if (*root != checkpoint_->root_hash) {
+    return Fail(std::nullopt, StrCat("the stored tree at size ", checkpoint_->tree_size,
+                                     " differs from the signed checkpoint"));
+  }
   return true;
 }
 
@@ -397,7 +429,7 @@ VerifyReport Verifier::Run() {
   const uint64_t size = impl_.committed_size.load(std::memory_order_acquire);
   if (LoadCheckpoint(stored, size)) {
     chain_it_.reset(impl_.db->NewIterator(read_options_, impl_.chain));
-    chain_it_->SeekToFirst();
+    chain_it_->Seek(internal::SeqKey(start_));
     // The stored index keys are read on a thread of their own meanwhile.
     const DigestKeys digest_keys = RandomDigestKeys();
     absl::StatusOr<IndexDigests> stored_keys = IndexDigests{};
@@ -405,7 +437,7 @@ VerifyReport Verifier::Run() {
     if (check_indexes_) {
       index_scan = std::thread([&] { stored_keys = StoredKeys(impl_, digest_keys, size); });
     }
-    LeafReader reader(impl_, size, check_indexes_ ? &digest_keys : nullptr);
+    LeafReader reader(impl_, start_, size, check_indexes_ ? &digest_keys : nullptr);
     bool going = true;
     while (going) {
       LeafBatch batch = reader.Next();
@@ -415,7 +447,7 @@ VerifyReport Verifier::Run() {
       if (going && batch.problem) going = Fail(batch.problem->seq, batch.problem->text);
       if (batch.last) break;
     }
-    report_.entries_checked = range_.size();
+    report_.entries_checked = range_.size() - start_;
     if (index_scan.joinable()) index_scan.join();
     if (going && check_indexes_) CheckIndexes(reader.expected_keys(), stored_keys);
   }
@@ -426,7 +458,21 @@ VerifyReport Verifier::Run() {
 }  // namespace
 
 VerifyReport Ledger::Verify(bool check_indexes) const {
-  return Verifier(*impl_, check_indexes).Run();
+  return Verifier(*impl_, check_indexes, VerifyProgress{}).Run();
+}
+
+VerifyReport Ledger::Verify(bool check_indexes, VerifyProgress& progress) const {
+  Verifier verifier(*impl_, check_indexes, VerifyProgress{});
+  VerifyReport report = verifier.Run();
+  if (report.ok) progress = verifier.progress();
+  return report;
+}
+
+VerifyReport Ledger::VerifyIncremental(VerifyProgress& progress) const {
+  Verifier verifier(*impl_, /*check_indexes=*/false, progress);
+  VerifyReport report = verifier.Run();
+  if (report.ok) progress = verifier.progress();
+  return report;
 }
 
 }  // namespace innsyn::storage
