@@ -9,6 +9,9 @@
 
 #include <exception>
 
+#include "exporters/ledger_collector.h"
+#include "exporters/process_collector.h"
+
 #include "absl/strings/str_cat.h"
 
 namespace innsyn::exporters {
@@ -17,6 +20,20 @@ namespace {
 // Append latency is dominated by the WAL fsync: buckets from 100 us to 10 s.
 const prometheus::Histogram::BucketBoundaries kLatencyBucketsSeconds = {
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10};
+// Group sizes in entries, powers of four up to the largest default group.
+const prometheus::Histogram::BucketBoundaries kGroupEntriesBuckets = {1,   4,    16,   64,
+                                                                      256, 1024, 4096, 16384};
+
+double UnixSeconds(absl::Time time) { return absl::ToDoubleSeconds(time - absl::UnixEpoch()); }
+
+prometheus::Family<prometheus::Gauge>& Gauges(prometheus::Registry& registry, const char* name,
+                                              const char* help) {
+  return prometheus::BuildGauge().Name(name).Help(help).Register(registry);
+}
+prometheus::Family<prometheus::Counter>& Counters(prometheus::Registry& registry,
+                                                  const char* name, const char* help) {
+  return prometheus::BuildCounter().Name(name).Help(help).Register(registry);
+}
 
 }  // namespace
 
@@ -55,6 +72,73 @@ struct Metrics::State {
           .Help("Unix time at which the latest checkpoint was signed.")
           .Register(*registry)
           .Add({});
+
+  // Operations.
+  prometheus::Family<prometheus::Gauge>& source_last_event =
+      Gauges(*registry, "innsyn_source_last_event_timestamp_seconds",
+             "Unix time at which the latest event from each source was appended.");
+  prometheus::Histogram& group_entries =
+      prometheus::BuildHistogram()
+          .Name("innsyn_group_commit_entries")
+          .Help("Entries written per group commit (one RocksDB batch, one WAL fsync).")
+          .Register(*registry)
+          .Add({}, kGroupEntriesBuckets);
+  prometheus::Histogram& group_write =
+      prometheus::BuildHistogram()
+          .Name("innsyn_group_commit_write_duration_seconds")
+          .Help("Time to write one group commit's batch, WAL fsync included.")
+          .Register(*registry)
+          .Add({}, kLatencyBucketsSeconds);
+  prometheus::Counter& group_failures =
+      Counters(*registry, "innsyn_group_commit_failures_total",
+               "Group commits whose write failed; nothing of them was acknowledged.")
+          .Add({});
+  prometheus::Gauge& queued_events =
+      Gauges(*registry, "innsyn_ingest_queue_events",
+             "Events waiting for the group-commit writer after its latest group.")
+          .Add({});
+  prometheus::Gauge& queued_bytes =
+      Gauges(*registry, "innsyn_ingest_queue_bytes",
+             "Bytes of events waiting for the group-commit writer after its latest group.")
+          .Add({});
+  prometheus::Family<prometheus::Gauge>& verify_last_success =
+      Gauges(*registry, "innsyn_verification_last_success_timestamp_seconds",
+             "Unix time at which the latest successful self-verification ended, by mode.");
+  prometheus::Family<prometheus::Gauge>& verify_failing =
+      Gauges(*registry, "innsyn_verification_failing",
+             "1 if the latest self-verification of this mode found a problem, else 0.");
+  prometheus::Family<prometheus::Counter>& verify_runs =
+      Counters(*registry, "innsyn_verification_runs_total", "Self-verification passes, by mode.");
+  prometheus::Family<prometheus::Counter>& verify_failures =
+      Counters(*registry, "innsyn_verification_failures_total",
+               "Self-verification passes that found a problem, by mode.");
+  prometheus::Family<prometheus::Gauge>& verify_duration =
+      Gauges(*registry, "innsyn_verification_last_duration_seconds",
+             "How long the latest self-verification pass took, by mode.");
+  prometheus::Family<prometheus::Counter>& verify_entries =
+      Counters(*registry, "innsyn_verification_entries_total",
+               "Entries recomputed by self-verification, by mode.");
+  prometheus::Family<prometheus::Gauge>& verify_interval =
+      Gauges(*registry, "innsyn_verification_interval_seconds",
+             "Configured time between self-verification passes, by mode.");
+  prometheus::Family<prometheus::Counter>& reloads =
+      Counters(*registry, "innsyn_config_reloads_total",
+               "Configuration reloads on SIGHUP, by result.");
+  prometheus::Gauge& last_reload =
+      Gauges(*registry, "innsyn_config_last_reload_success_timestamp_seconds",
+             "Unix time of the latest successful configuration load (start or reload).")
+          .Add({});
+  prometheus::Family<prometheus::Counter>& backups =
+      Counters(*registry, "innsyn_backups_total", "Online backups taken, by result.");
+  prometheus::Gauge& last_backup =
+      Gauges(*registry, "innsyn_backup_last_success_timestamp_seconds",
+             "Unix time at which the latest successful backup finished.")
+          .Add({});
+  prometheus::Gauge& last_backup_bytes =
+      Gauges(*registry, "innsyn_backup_last_size_bytes", "Size of the latest successful backup.")
+          .Add({});
+  std::shared_ptr<LedgerCollector> ledger_collector = std::make_shared<LedgerCollector>();
+  std::shared_ptr<ProcessCollector> process_collector = std::make_shared<ProcessCollector>();
 };
 
 Metrics::Metrics(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -69,6 +153,8 @@ absl::StatusOr<std::unique_ptr<Metrics>> Metrics::Start(const std::string& liste
       return absl::UnavailableError(absl::StrCat("metrics listener ", listen, ": ", e.what()));
     }
     state->exposer->RegisterCollectable(state->registry);
+    state->exposer->RegisterCollectable(state->ledger_collector);
+    state->exposer->RegisterCollectable(state->process_collector);
   }
   return std::unique_ptr<Metrics>(new Metrics(std::move(state)));
 }
@@ -76,6 +162,7 @@ absl::StatusOr<std::unique_ptr<Metrics>> Metrics::Start(const std::string& liste
 void Metrics::EventsAppended(std::string_view source, std::string_view action, uint64_t count) {
   state_->appended.Add({{"source", std::string(source)}, {"action", std::string(action)}})
       .Increment(static_cast<double>(count));
+  state_->source_last_event.Add({{"source", std::string(source)}}).Set(UnixSeconds(absl::Now()));
 }
 
 void Metrics::EventsRejected(std::string_view reason, uint64_t count) {
@@ -105,8 +192,71 @@ int Metrics::port() const {
   return ports.empty() ? 0 : ports.front();
 }
 
+void Metrics::EventsRejected(std::string_view source, std::string_view action,
+                             std::string_view reason, uint64_t count) {
+  state_->rejected
+      .Add({{"source", std::string(source)},
+            {"action", std::string(action)},
+            {"reason", std::string(reason)}})
+      .Increment(static_cast<double>(count));
+}
+
+void Metrics::ObserveGroupCommit(const storage::GroupCommitStats& stats) {
+  state_->queued_events.Set(static_cast<double>(stats.queued_events));
+  state_->queued_bytes.Set(static_cast<double>(stats.queued_bytes));
+  if (!stats.ok) {
+    state_->group_failures.Increment();
+    return;
+  }
+  if (stats.entries > 0) state_->group_entries.Observe(static_cast<double>(stats.entries));
+  state_->group_write.Observe(absl::ToDoubleSeconds(stats.write_time));
+}
+
+void Metrics::VerificationFinished(std::string_view mode, bool ok, absl::Time finished,
+                                   absl::Duration took, uint64_t entries_checked) {
+  const prometheus::Labels labels = {{"mode", std::string(mode)}};
+  state_->verify_runs.Add(labels).Increment();
+  state_->verify_failures.Add(labels);  // present, at 0, from the first run
+  state_->verify_duration.Add(labels).Set(absl::ToDoubleSeconds(took));
+  state_->verify_entries.Add(labels).Increment(static_cast<double>(entries_checked));
+  state_->verify_failing.Add(labels).Set(ok ? 0 : 1);
+  if (ok) {
+    state_->verify_last_success.Add(labels).Set(UnixSeconds(finished));
+  } else {
+    state_->verify_failures.Add(labels).Increment();
+  }
+}
+
+void Metrics::SetVerificationInterval(std::string_view mode, absl::Duration interval) {
+  state_->verify_interval.Add({{"mode", std::string(mode)}})
+      .Set(absl::ToDoubleSeconds(interval));
+}
+
+void Metrics::ConfigReloaded(bool ok, absl::Time at) {
+  state_->reloads.Add({{"result", ok ? "ok" : "failed"}}).Increment();
+  if (ok) state_->last_reload.Set(UnixSeconds(at));
+}
+
+void Metrics::BackupFinished(bool ok, absl::Time at, uint64_t bytes) {
+  state_->backups.Add({{"result", ok ? "ok" : "failed"}}).Increment();
+  if (!ok) return;
+  state_->last_backup.Set(UnixSeconds(at));
+  state_->last_backup_bytes.Set(static_cast<double>(bytes));
+}
+
+void Metrics::WatchLedger(const storage::Ledger* ledger) {
+  state_->ledger_collector->Watch(ledger);
+}
+
 std::string Metrics::Scrape() const {
-  return prometheus::TextSerializer().Serialize(state_->registry->Collect());
+  std::vector<prometheus::MetricFamily> families = state_->registry->Collect();
+  for (const prometheus::Collectable* collector :
+       {static_cast<const prometheus::Collectable*>(state_->ledger_collector.get()),
+        static_cast<const prometheus::Collectable*>(state_->process_collector.get())}) {
+    std::vector<prometheus::MetricFamily> more = collector->Collect();
+    families.insert(families.end(), more.begin(), more.end());
+  }
+  return prometheus::TextSerializer().Serialize(families);
 }
 
 }  // namespace innsyn::exporters

@@ -12,6 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "storage/ledger.h"
 
 namespace innsyn::exporters {
 
@@ -28,6 +29,23 @@ class Metrics {
   void ObserveQueryLatency(std::string_view method, absl::Duration latency);
   void SetLedgerSize(uint64_t entries);
   void SetLastCheckpointTime(absl::Time time);
+
+  // Operations. Events refused, by the source and action they named ("" if
+  // the request could not say).
+  void EventsRejected(std::string_view source, std::string_view action, std::string_view reason,
+                      uint64_t count);
+  // From the ledger's group-commit observer (the writer thread).
+  void ObserveGroupCommit(const storage::GroupCommitStats& stats);
+  // A verification pass, `mode` "incremental" or "full", ended at `finished`.
+  void VerificationFinished(std::string_view mode, bool ok, absl::Time finished,
+                            absl::Duration took, uint64_t entries_checked);
+  // How often each mode runs, so that staleness alerts follow the config.
+  void SetVerificationInterval(std::string_view mode, absl::Duration interval);
+  void ConfigReloaded(bool ok, absl::Time at);
+  void BackupFinished(bool ok, absl::Time at, uint64_t bytes);
+  // Scrapes read disk use and RocksDB health from `ledger` (not owned) until
+  // WatchLedger(nullptr), which must come before the ledger closes.
+  void WatchLedger(const storage::Ledger* ledger);
   // The port /metrics listens on, or 0 without an endpoint.
   int port() const;
   // The exposition text, as a scrape would see it.
