@@ -3,6 +3,8 @@
 // event is refused with INVALID_ARGUMENT and nothing of it is written.
 // Requests arrive as raw bytes and are decoded here (request_decoding.h), so
 // that even bytes protobuf refuses get an answer naming the field.
+// AppendStream is pipelined: up to kStreamWindow batches of one stream are
+// queued for the ledger at once, and their answers go back in order.
 // Thread-safe; borrows the ledger and metrics, which must outlive it.
 #ifndef INNSYN_DAEMON_INGEST_SERVICE_H_
 #define INNSYN_DAEMON_INGEST_SERVICE_H_
@@ -26,6 +28,12 @@ class IngestService final : public v1::IngestService::Service {
   grpc::Status AppendStream(grpc::ServerReaderWriter<v1::AppendResponse, grpc::ByteBuffer>& stream);
 
   absl::Status AppendBatch(const v1::AppendRequest& request, v1::AppendResponse& response);
+  // The halves of AppendBatch around the ledger call: validation (counting
+  // what it refuses), and the answer with its metrics.
+  absl::Status CheckBatch(const v1::AppendRequest& request, absl::Time now);
+  void CountRefused(const absl::Status& status, const v1::AppendRequest& request);
+  void Answer(const v1::AppendRequest& request, std::vector<v1::AppendReceipt> receipts,
+              absl::Time start, v1::AppendResponse& response);
 
   // The metrics label for a source: its name for the first
   // kMaxSourceLabels sources seen, "other" after that, so that clients cannot

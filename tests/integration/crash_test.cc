@@ -1,5 +1,6 @@
 // Crash safety: innsynd is killed with SIGKILL at random moments while
-// several clients append, then restarted. Every acknowledged event must be
+// several clients append (half in unary calls, half on pipelined streams with
+// many batches in flight), then restarted. Every acknowledged event must be
 // present exactly once, and the ledger must verify.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
@@ -29,28 +30,62 @@ constexpr int kMaxRunMillis = 400;
 struct Acknowledged {
   std::mutex mu;
   std::map<std::string, uint64_t> seq_by_event;  // event_id -> seq
+  std::atomic<int> stream_batches{0};             // acknowledged on streams
 };
 
-// Appends batches until the daemon dies; records what was acknowledged.
+v1::AppendRequest Batch(int client, int round, int batch) {
+  v1::AppendRequest request;
+  request.set_batch_id(static_cast<uint64_t>(batch));
+  for (int i = 0; i < kEventsPerRequest; ++i) {
+    v1::AccessEvent event = testing::JournalRead(0, "patient-" + std::to_string(i), "dr-crash");
+    event.set_event_id("r" + std::to_string(round) + "-c" + std::to_string(client) + "-b" +
+                       std::to_string(batch) + "-" + std::to_string(i));
+    *request.add_events() = event;
+  }
+  return request;
+}
+
+void Record(const v1::AppendResponse& response, Acknowledged& acked) {
+  std::lock_guard<std::mutex> lock(acked.mu);
+  for (const v1::AppendReceipt& receipt : response.receipts()) {
+    acked.seq_by_event[receipt.event_id()] = receipt.seq();
+  }
+}
+
+// Streams batches without waiting for their receipts until the daemon dies;
+// records what was acknowledged.
+void StreamUntilFailure(const std::string& address, int client, int round, Acknowledged& acked) {
+  auto stub = v1::IngestService::NewStub(
+      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  auto stream = stub->AppendStream(&context);
+  std::thread writer([&] {
+    for (int batch = 0; stream->Write(Batch(client, round, batch)); ++batch) {
+    }
+  });
+  v1::AppendResponse response;
+  while (stream->Read(&response)) {
+    Record(response, acked);
+    ++acked.stream_batches;
+  }
+  context.TryCancel();
+  writer.join();
+  stream->Finish().IgnoreError();
+}
+
+// Appends batches in unary calls until the daemon dies; records what was
+// acknowledged.
 void AppendUntilFailure(const std::string& address, int client, int round, Acknowledged& acked) {
+  if (client % 2 == 1) return StreamUntilFailure(address, client, round, acked);
   auto stub = v1::IngestService::NewStub(
       grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
   for (int batch = 0;; ++batch) {
-    v1::AppendRequest request;
-    for (int i = 0; i < kEventsPerRequest; ++i) {
-      v1::AccessEvent event = testing::JournalRead(0, "patient-" + std::to_string(i), "dr-crash");
-      event.set_event_id("r" + std::to_string(round) + "-c" + std::to_string(client) + "-b" +
-                         std::to_string(batch) + "-" + std::to_string(i));
-      *request.add_events() = event;
-    }
+    v1::AppendRequest request = Batch(client, round, batch);
     v1::AppendResponse response;
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
     if (!stub->Append(&context, request, &response).ok()) return;
-    std::lock_guard<std::mutex> lock(acked.mu);
-    for (const v1::AppendReceipt& receipt : response.receipts()) {
-      acked.seq_by_event[receipt.event_id()] = receipt.seq();
-    }
+    Record(response, acked);
   }
 }
 
@@ -72,6 +107,7 @@ TEST(Crash, AcknowledgedEventsSurviveSigkillExactlyOnce) {
     for (auto& client : clients) client.join();
   }
   ASSERT_GT(acked.seq_by_event.size(), 0u);
+  ASSERT_GT(acked.stream_batches.load(), 0);
 
   testing::DaemonProcess daemon(INNSYND_PATH, data_dir);
   ASSERT_TRUE(daemon.running());
@@ -111,7 +147,7 @@ TEST(Crash, AcknowledgedEventsSurviveSigkillExactlyOnce) {
   ASSERT_TRUE(log->VerifyLedger(&context, v1::VerifyLedgerRequest(), &verified).ok());
   EXPECT_TRUE(verified.ok()) << verified.problem();
   std::cout << "crash test: " << kRounds << " SIGKILLs, " << acked.seq_by_event.size()
-            << " acknowledged events, " << found.size() << " events in the ledger\n";
+            << " acknowledged events (" << acked.stream_batches.load() << " batches on streams), " << found.size() << " events in the ledger\n";
 }
 
 }  // namespace

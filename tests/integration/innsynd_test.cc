@@ -202,6 +202,36 @@ TEST_F(InnsyndTest, StreamGivesOneReceiptPerBatchInOrder) {
   EXPECT_EQ(batches, kBatches);
 }
 
+TEST_F(InnsyndTest, BadBatchOnAStreamEndsItAfterTheBatchesBeforeItAreAnswered) {
+  grpc::ClientContext context;
+  auto stream = ingest_->AppendStream(&context);
+  constexpr int kBatches = 10;
+  constexpr int kBadBatch = 6;
+  constexpr int kBatchSize = 30;
+  for (int b = 0; b < kBatches; ++b) {
+    v1::AppendRequest request;
+    request.set_batch_id(static_cast<uint64_t>(b));
+    for (int i = 0; i < kBatchSize; ++i) *request.add_events() = JournalRead(b * kBatchSize + i, "p", "a");
+    if (b == kBadBatch) request.mutable_events(3)->mutable_subject()->clear_id();
+    ASSERT_TRUE(stream->Write(request));
+  }
+  stream->WritesDone();
+  v1::AppendResponse response;
+  int answered = 0;
+  while (stream->Read(&response)) {
+    EXPECT_EQ(response.batch_id(), static_cast<uint64_t>(answered));
+    ++answered;
+  }
+  grpc::Status status = stream->Finish();
+  EXPECT_EQ(answered, kBadBatch);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_NE(status.error_message().find("batch_id 6: events[3]"), std::string::npos)
+      << status.error_message();
+  // The batches after the bad one were never read, so nothing of them or of
+  // it is recorded.
+  EXPECT_EQ(Checkpoint().tree_size(), static_cast<uint64_t>(kBadBatch * kBatchSize));
+}
+
 TEST_F(InnsyndTest, ProofsVerifyAgainstTheSignedCheckpointWithThePinnedKey) {
   std::vector<v1::AccessEvent> events;
   for (int i = 0; i < 33; ++i) events.push_back(JournalRead(i, "p" + std::to_string(i % 4), "a"));
