@@ -55,20 +55,35 @@ struct GroupWriter::Request {
   bool done = false;
 };
 
+// One group between the two stages: prepared (numbered, hashed, its batch
+// built) by the preparing thread, then written and answered by the
+// committing thread.
+struct GroupWriter::Group {
+  std::vector<Request*> requests;
+  rocksdb::WriteBatch batch;
+  uint64_t first_seq = 0;  // entries [first_seq, end_seq) are new
+  uint64_t end_seq = 0;
+  absl::Status failure;    // a read failed while preparing
+  // Keys of the events first recorded here, in `pending_` until written.
+  std::vector<std::string> dedupe_keys;
+};
+
 GroupWriter::GroupWriter(Ledger::Impl& impl, CompactRange range, Hash chain_head,
                          absl::Time last_commit)
     : impl_(impl),
       range_(std::move(range)),
       chain_head_(chain_head),
       last_commit_(last_commit),
-      thread_([this] { Run(); }) {}
+      preparing_([this] { Prepare(); }),
+      committing_([this] { Commit(); }) {}
 
 GroupWriter::~GroupWriter() {
   {
     absl::MutexLock lock(&mu_);
     stopping_ = true;
   }
-  thread_.join();
+  preparing_.join();
+  committing_.join();
 }
 
 absl::StatusOr<std::vector<v1::AppendReceipt>> GroupWriter::AppendEvents(
@@ -127,44 +142,68 @@ absl::Status GroupWriter::Enqueue(Request& request) {
   return absl::OkStatus();
 }
 
-void GroupWriter::Run() {
+void GroupWriter::Prepare() {
   while (true) {
-    std::vector<Request*> group;
+    auto group = std::make_unique<Group>();
     {
       absl::MutexLock lock(&mu_);
+      // One group waits prepared while the one before it is written; more
+      // requests meanwhile make the next group larger.
       mu_.Await(absl::Condition(
           +[](GroupWriter* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(w->mu_) {
-            return !w->queue_.empty() || w->stopping_;
+            return (!w->queue_.empty() && w->prepared_ == nullptr) ||
+                   (w->stopping_ && w->queue_.empty());
           },
           this));
-      if (queue_.empty()) return;  // stopping, and nothing left to write
+      if (queue_.empty()) {
+        preparing_done_ = true;  // stopping, and nothing left to write
+        return;
+      }
       size_t events = 0;
       while (!queue_.empty() &&
-             (group.empty() || events < impl_.options.max_group_events)) {
+             (group->requests.empty() || events < impl_.options.max_group_events)) {
         Request* next = queue_.front();
         events += next->query ? 1 : next->events.size();
         queued_events_ -= next->events.size();
         queued_bytes_ -= next->bytes;
-        group.push_back(next);
+        group->requests.push_back(next);
         queue_.pop_front();
       }
     }
-    WriteGroup(group);
+    PrepareGroup(*group);
+    absl::MutexLock lock(&mu_);
+    prepared_ = std::move(group);
+  }
+}
+
+void GroupWriter::Commit() {
+  while (true) {
+    std::unique_ptr<Group> group;
+    {
+      absl::MutexLock lock(&mu_);
+      mu_.Await(absl::Condition(
+          +[](GroupWriter* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(w->mu_) {
+            return w->prepared_ != nullptr || w->preparing_done_;
+          },
+          this));
+      if (prepared_ == nullptr) return;
+      group = std::move(prepared_);
+    }
+    GroupCommitStats stats = CommitGroup(*group);
     if (impl_.options.on_group_commit) {
       {
         absl::MutexLock lock(&mu_);
-        stats_.queued_events = queued_events_;
-        stats_.queued_bytes = queued_bytes_;
+        stats.queued_events = queued_events_;
+        stats.queued_bytes = queued_bytes_;
       }
-      stats_.requests = group.size();
-      impl_.options.on_group_commit(stats_);
+      impl_.options.on_group_commit(stats);
     }
     // Waiting callers wake; callbacks run here, in queue order, outside the
     // lock, and their requests are the writer's to delete.
     std::vector<std::unique_ptr<Request>> answered;
     {
       absl::MutexLock lock(&mu_);
-      for (Request* request : group) {
+      for (Request* request : group->requests) {
         if (request->done_callback) {
           answered.emplace_back(request);
         } else {
@@ -182,20 +221,56 @@ void GroupWriter::Run() {
   }
 }
 
-void GroupWriter::WriteGroup(std::vector<Request*>& group) {
-  stats_ = GroupCommitStats{};
-  if (impl_.write_failed.load()) {
-    for (Request* request : group) request->status = WriteFailedError();
-    stats_.ok = false;
-    return;
+GroupCommitStats GroupWriter::CommitGroup(Group& group) {
+  GroupCommitStats stats;
+  stats.requests = group.requests.size();
+  stats.entries = group.end_seq - group.first_seq;
+  stats.batch_bytes = group.batch.GetDataSize();
+  absl::Status failure = group.failure;
+  // Groups are written in order, and none after a failed one: a group
+  // prepared on top of it may name its entries.
+  if (failure.ok() && impl_.write_failed.load()) failure = WriteFailedError();
+  if (failure.ok() && group.end_seq != group.first_seq) {
+    rocksdb::WriteOptions write_options;
+    write_options.sync = true;
+    const absl::Time write_start = absl::Now();
+    failure = FromRocks(impl_.db->Write(write_options, &group.batch), "ledger write");
+    stats.write_time = absl::Now() - write_start;
   }
+  if (!failure.ok()) {
+    // Nothing of this group is acknowledged, and nothing is written after
+    // it: whether its batch reached the disk is unknown until a restart
+    // recovers the WAL.
+    stats.ok = false;
+    const bool first_failure = !impl_.write_failed.exchange(true);
+    absl::Status unavailable =
+        first_failure ? absl::UnavailableError(
+                            StrCat("ledger write failed, nothing recorded: ", failure.message()))
+                      : WriteFailedError();
+    for (Request* request : group.requests) {
+      request->receipts.clear();
+      request->status = unavailable;
+    }
+    return stats;
+  }
+  impl_.committed_size.store(group.end_seq, std::memory_order_release);
+  if (!group.dedupe_keys.empty()) {
+    absl::MutexLock lock(&pending_mu_);
+    for (const std::string& key : group.dedupe_keys) pending_.erase(key);
+  }
+  return stats;
+}
+
+void GroupWriter::PrepareGroup(Group& group) {
+  group.first_seq = group.end_seq = range_.size();
+  if (impl_.write_failed.load()) return;  // the commit answers it
   const CompactRange saved_range = range_;
   const Hash saved_chain = chain_head_;
   // Whole microseconds, as committed_at stores it, so that the query index
   // key can be derived again from the entry.
   absl::Time now = absl::FromUnixMicros(absl::ToUnixMicros(std::max(absl::Now(), last_commit_)));
   google::protobuf::Timestamp committed_at = ToProto(now);
-  rocksdb::WriteBatch batch;
+  rocksdb::WriteBatch& batch = group.batch;
   // Events first recorded in this group, by dedupe key, for repeats within it.
   std::unordered_map<std::string, v1::AppendReceipt> fresh;
   std::vector<std::string> index_keys;
@@ -240,7 +315,7 @@ void GroupWriter::WriteGroup(std::vector<Request*>& group) {
     return receipt;
   };
 
-  for (Request* request : group) {
+  for (Request* request : group.requests) {
     if (request->query != nullptr) {
       v1::LedgerEntry entry;
       *entry.mutable_query_record() = *request->query;
@@ -258,6 +333,13 @@ void GroupWriter::WriteGroup(std::vector<Request*>& group) {
         receipt.set_event_id(event.event_id());
         receipt.set_duplicate(true);
         request->receipts.push_back(std::move(receipt));
+        continue;
+      }
+      // Recorded by an earlier group that is still being written.
+      if (std::optional<v1::AppendReceipt> receipt = PendingReceipt(key)) {
+        receipt->set_event_id(event.event_id());
+        receipt->set_duplicate(true);
+        request->receipts.push_back(*std::move(receipt));
         continue;
       }
       absl::StatusOr<std::string> existing = impl_.Get(impl_.dedupe, key);
@@ -295,32 +377,32 @@ void GroupWriter::WriteGroup(std::vector<Request*>& group) {
     std::sort(dedupe_puts.begin(), dedupe_puts.end());
     for (const auto& [key, value] : dedupe_puts) batch.Put(impl_.dedupe, key, value);
     batch.Put(impl_.meta, kMetaSize, SeqKey(range_.size()));
-    rocksdb::WriteOptions write_options;
-    write_options.sync = true;
-    const absl::Time write_start = absl::Now();
-    failure = FromRocks(impl_.db->Write(write_options, &batch), "ledger write");
-    stats_.write_time = absl::Now() - write_start;
   }
-  stats_.entries = range_.size() - saved_range.size();
-  stats_.batch_bytes = batch.GetDataSize();
-  stats_.ok = failure.ok();
   if (!failure.ok()) {
-    // Nothing of this group is acknowledged, and nothing is written after
-    // it: whether its batch reached the disk is unknown until a restart
-    // recovers the WAL.
-    impl_.write_failed.store(true);
+    // The commit answers every request of the group with the failure.
+    group.failure = failure;
     range_ = saved_range;
     chain_head_ = saved_chain;
-    absl::Status unavailable = absl::UnavailableError(
-        StrCat("ledger write failed, nothing recorded: ", failure.message()));
-    for (Request* request : group) {
-      request->receipts.clear();
-      request->status = unavailable;
-    }
     return;
   }
+  group.end_seq = range_.size();
   last_commit_ = now;
-  impl_.committed_size.store(range_.size(), std::memory_order_release);
+  if (!fresh.empty()) {
+    group.dedupe_keys.reserve(fresh.size());
+    absl::MutexLock lock(&pending_mu_);
+    for (auto& [key, receipt] : fresh) {
+      group.dedupe_keys.push_back(key);
+      pending_.emplace(key, std::move(receipt));
+    }
+  }
+}
+
+std::optional<v1::AppendReceipt> GroupWriter::PendingReceipt(const std::string& key) {
+  absl::MutexLock lock(&pending_mu_);
+  if (pending_.empty()) return std::nullopt;
+  auto it = pending_.find(key);
+  if (it == pending_.end()) return std::nullopt;
+  return it->second;
 }
 
 }  // namespace innsyn::storage::internal

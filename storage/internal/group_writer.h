@@ -1,15 +1,21 @@
-// The group-commit writer: the one thread that assigns sequence numbers,
-// hashes entries and writes them. Callers queue a request and block until
-// the group holding it is durable (one RocksDB batch, one WAL fsync for
-// all requests that arrived while the previous group was being written).
+// The group-commit writer, in two stages. The preparing thread assigns
+// sequence numbers, hashes entries and builds one RocksDB batch per group
+// (all requests that arrived while the previous group was prepared); the
+// committing thread writes the groups in order, each with one WAL fsync,
+// and only then answers their requests. So a group is numbered and hashed
+// while the one before it waits for the disk. Callers queue a request and
+// block (or are called back) until the group holding it is durable.
 //
 // Thread ownership: the compact range, chain head and commit clock belong
-// to the writer thread alone. Private to storage/.
+// to the preparing thread alone. Private to storage/.
 #ifndef INNSYN_STORAGE_INTERNAL_GROUP_WRITER_H_
 #define INNSYN_STORAGE_INTERNAL_GROUP_WRITER_H_
 
 #include <deque>
 #include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
 #include <thread>
 #include <vector>
 
@@ -47,11 +53,20 @@ class GroupWriter {
 
  private:
   struct Request;
+  struct Group;
   // Puts the request in the queue, or says why not (then it is not queued).
   absl::Status Enqueue(Request& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   absl::StatusOr<std::vector<v1::AppendReceipt>> Submit(Request& request);
-  void Run();
-  void WriteGroup(std::vector<Request*>& group);
+  // The preparing thread: takes queued requests as a group, numbers and
+  // hashes its entries and builds its batch, while the group before it is
+  // being written.
+  void Prepare();
+  void PrepareGroup(Group& group);
+  // The committing thread: writes prepared groups in order, one batch and
+  // one fsync each, then answers their requests.
+  void Commit();
+  GroupCommitStats CommitGroup(Group& group);
+  std::optional<v1::AppendReceipt> PendingReceipt(const std::string& key);
 
   Ledger::Impl& impl_;
   absl::Mutex mu_;
@@ -59,14 +74,23 @@ class GroupWriter {
   size_t queued_events_ ABSL_GUARDED_BY(mu_) = 0;
   size_t queued_bytes_ ABSL_GUARDED_BY(mu_) = 0;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  // The group prepared and waiting for the committing thread, if any.
+  std::unique_ptr<Group> prepared_ ABSL_GUARDED_BY(mu_);
+  bool preparing_done_ ABSL_GUARDED_BY(mu_) = false;
 
-  // Writer thread only.
+  // Event ids recorded by groups prepared but not yet written, with their
+  // receipts, so that a repeat in the next group is found before its first
+  // copy reaches RocksDB. A key leaves only after its group is durable.
+  absl::Mutex pending_mu_;
+  std::unordered_map<std::string, v1::AppendReceipt> pending_ ABSL_GUARDED_BY(pending_mu_);
+
+  // Preparing thread only.
   CompactRange range_;
   Hash chain_head_;
   absl::Time last_commit_;
-  GroupCommitStats stats_;  // of the last group, for options.on_group_commit
 
-  std::thread thread_;
+  std::thread preparing_;
+  std::thread committing_;
 };
 
 }  // namespace innsyn::storage::internal

@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "absl/synchronization/mutex.h"
 #include "rocksdb/env.h"
 #include "rocksdb/file_system.h"
 #include "storage/ledger.h"
@@ -19,7 +20,7 @@ namespace {
 
 using innsyn::testing::JournalRead;
 
-enum class Fault { kNone, kWrite, kSync, kSlowSync };
+enum class Fault { kNone, kWrite, kSync, kSlowSync, kSlowFailingSync };
 
 constexpr auto kSlowSyncDelay = std::chrono::milliseconds(50);
 
@@ -50,7 +51,9 @@ class FaultyFile : public rocksdb::FSWritableFileOwnerWrapper {
 
  private:
   bool SyncAllowed() const {
-    if (fault_ == Fault::kSlowSync) std::this_thread::sleep_for(kSlowSyncDelay);
+    if (fault_ == Fault::kSlowSync || fault_ == Fault::kSlowFailingSync) {
+      std::this_thread::sleep_for(kSlowSyncDelay);
+    }
     return fault_ == Fault::kNone || fault_ == Fault::kSlowSync;
   }
   const std::atomic<Fault>& fault_;
@@ -117,6 +120,105 @@ INSTANTIATE_TEST_SUITE_P(Faults, LedgerFaultTest, ::testing::Values(Fault::kWrit
                          [](const auto& info) {
                            return info.param == Fault::kWrite ? "Write" : "Sync";
                          });
+
+// Collects the answers of AppendEventsAsync.
+struct Answers {
+  absl::Mutex mu;
+  std::vector<absl::StatusOr<std::vector<v1::AppendReceipt>>> results ABSL_GUARDED_BY(mu);
+  Ledger::AppendDone Collect() {
+    return [this](absl::StatusOr<std::vector<v1::AppendReceipt>> result) {
+      absl::MutexLock lock(&mu);
+      results.push_back(std::move(result));
+    };
+  }
+  void AwaitCount(size_t n) {
+    std::pair<Answers*, size_t> want(this, n);
+    absl::MutexLock lock(&mu);
+    mu.Await(absl::Condition(
+        +[](std::pair<Answers*, size_t>* a) ABSL_EXCLUSIVE_LOCKS_REQUIRED(a->first->mu) {
+          return a->first->results.size() >= a->second;
+        },
+        &want));
+  }
+};
+
+google::protobuf::RepeatedPtrField<v1::AccessEvent> Events(std::initializer_list<int> ids) {
+  google::protobuf::RepeatedPtrField<v1::AccessEvent> events;
+  for (int id : ids) *events.Add() = JournalRead(id, "p", "a");
+  return events;
+}
+
+// A group is prepared while the one before it waits for its fsync; a repeat
+// of an event in that earlier group must still get the original receipt.
+TEST(LedgerPipeline, RepeatWhileTheFirstCopyIsBeingWrittenGetsTheOriginalReceipt) {
+  testing::TempDir dir;
+  auto disk = std::make_shared<FaultyDisk>();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(disk);
+  LedgerOptions options;
+  options.data_dir = dir.path();
+  options.env = env.get();
+  std::unique_ptr<Ledger> ledger = *Ledger::Open(options);
+  disk->fault = Fault::kSlowSync;
+
+  auto first = Events({1});
+  Answers answers;
+  ASSERT_TRUE(ledger->AppendEventsAsync(first, answers.Collect()).ok());
+  std::this_thread::sleep_for(kSlowSyncDelay / 5);  // the first group is in its fsync
+  absl::StatusOr<std::vector<v1::AppendReceipt>> second = ledger->AppendEvents(Events({1, 2}));
+  answers.AwaitCount(1);
+  ASSERT_TRUE(second.ok()) << second.status();
+  absl::MutexLock lock(&answers.mu);
+  ASSERT_TRUE(answers.results[0].ok());
+  const v1::AppendReceipt& original = answers.results[0]->front();
+  EXPECT_TRUE((*second)[0].duplicate());
+  EXPECT_EQ((*second)[0].seq(), original.seq());
+  EXPECT_EQ((*second)[0].chain_hash(), original.chain_hash());
+  EXPECT_FALSE((*second)[1].duplicate());
+  EXPECT_EQ(ledger->Size(), 2u);
+  disk->fault = Fault::kNone;
+  EXPECT_TRUE(ledger->Verify().ok);
+}
+
+// A group prepared on top of one whose fsync fails is not written either,
+// and neither is acknowledged.
+TEST(LedgerPipeline, GroupAfterAFailedOneFailsToo) {
+  testing::TempDir dir;
+  auto disk = std::make_shared<FaultyDisk>();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(disk);
+  LedgerOptions options;
+  options.data_dir = dir.path();
+  options.env = env.get();
+  std::unique_ptr<Ledger> ledger = *Ledger::Open(options);
+  ASSERT_TRUE(ledger->AppendEvents(Events({0})).ok());
+  disk->fault = Fault::kSlowFailingSync;
+
+  auto first = Events({1});
+  auto second = Events({2, 1});
+  Answers answers;
+  ASSERT_TRUE(ledger->AppendEventsAsync(first, answers.Collect()).ok());
+  std::this_thread::sleep_for(kSlowSyncDelay / 5);
+  absl::Status queued = ledger->AppendEventsAsync(second, answers.Collect());
+  answers.AwaitCount(queued.ok() ? 2 : 1);
+  {
+    absl::MutexLock lock(&answers.mu);
+    for (const auto& result : answers.results) {
+      EXPECT_EQ(result.status().code(), absl::StatusCode::kUnavailable) << result.status();
+    }
+  }
+  EXPECT_EQ(ledger->Size(), 1u);
+  ledger.reset();
+
+  disk->fault = Fault::kNone;
+  options.env = nullptr;
+  ledger = *Ledger::Open(options);
+  // Retried, each is recorded exactly once whatever reached the disk.
+  std::vector<v1::AppendReceipt> retried = *ledger->AppendEvents(Events({1, 2}));
+  std::set<uint64_t> seqs = {retried[0].seq(), retried[1].seq()};
+  EXPECT_EQ(seqs.size(), 2u);
+  EXPECT_EQ(ledger->Size(), 3u);
+  VerifyReport report = ledger->Verify();
+  EXPECT_TRUE(report.ok) << report.problem;
+}
 
 TEST(LedgerBackPressure, FullQueueRefusesAtOnceAndRecordsNothingOfTheRequest) {
   testing::TempDir dir;
