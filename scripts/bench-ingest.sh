@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Ingest figures for innsynd, side by side with RocksDB's own db_bench
+# Ingest figures for innsynd, side by side with RocksDB's own db_bench:
 # fillseq (sync on, same batch size and a value the size of an innsyn
-# entry), which is the ceiling for durable batched writes on this disk.
+# entry), the ceiling for durable batched writes on this disk; and
+# fillrandom with 64 threads each writing single values with sync on, the
+# ceiling for 64 clients that each wait for their own durable write.
 # Usage: scripts/bench-ingest.sh [EVENTS]   (default 500000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -31,9 +33,23 @@ db_bench --benchmarks=fillseq --sync=1 --batch_size="$batch" --value_size="$valu
   | tr '\r' '\n' | tee "$out/db_bench.txt" | grep -E '^fillseq'
 rm -rf "$dbdir"
 
-db_rate=$(awk '/^fillseq/ {for (i = 1; i <= NF; i++) if ($i ~ /^ops\/sec;?$/) print $(i - 1)}' "$out/db_bench.txt")
+echo "== db_bench fillrandom (sync, 64 threads, one $value_size-byte value per write)"
+dbdir=$(mktemp -d)
+db_bench --benchmarks=fillrandom --sync=1 --batch_size=1 --value_size="$value_size" \
+  --num=$((events / 640)) --threads=64 --compression_type=lz4 --db="$dbdir" --histogram=1 \
+  2>/dev/null | tr '\r' '\n' | tee "$out/db_bench_unary.txt" | grep -E '^fillrandom|^Percentiles'
+rm -rf "$dbdir"
+
+ops_per_second() {
+  awk -v b="$1" '$1 == b {for (i = 1; i <= NF; i++) if ($i ~ /^ops\/sec;?$/) print $(i - 1)}' "$2"
+}
+db_rate=$(ops_per_second fillseq "$out/db_bench.txt")
+db_unary_rate=$(ops_per_second fillrandom "$out/db_bench_unary.txt")
 for name in stream batch storage; do
   rate=$(sed -n 's/.*"events_per_second": \([0-9]*\).*/\1/p' "$out/$name.json")
   awk -v n="$name" -v r="$rate" -v d="$db_rate" \
     'BEGIN { printf "%-8s %8d events/s = %.2f of db_bench fillseq (%d ops/s)\n", n, r, r / d, d }'
 done
+rate=$(sed -n 's/.*"events_per_second": \([0-9]*\).*/\1/p' "$out/unary64.json")
+awk -v r="$rate" -v d="$db_unary_rate" \
+  'BEGIN { printf "%-8s %8d events/s = %.2f of db_bench fillrandom, 64 sync threads (%d ops/s)\n", "unary64", r, r / d, d }'

@@ -60,6 +60,7 @@ struct GroupWriter::Request {
 // committing thread.
 struct GroupWriter::Group {
   std::vector<Request*> requests;
+  size_t events = 0;  // in the requests, counting a query as one
   rocksdb::WriteBatch batch;
   uint64_t first_seq = 0;  // entries [first_seq, end_seq) are new
   uint64_t end_seq = 0;
@@ -144,14 +145,17 @@ absl::Status GroupWriter::Enqueue(Request& request) {
 
 void GroupWriter::Prepare() {
   while (true) {
-    auto group = std::make_unique<Group>();
+    std::unique_ptr<Group> group;
+    std::vector<Request*> requests;
     {
       absl::MutexLock lock(&mu_);
-      // One group waits prepared while the one before it is written; more
-      // requests meanwhile make the next group larger.
+      // One group waits prepared while the one before it is written, and
+      // grows with the requests that arrive meanwhile, up to the group size.
       mu_.Await(absl::Condition(
           +[](GroupWriter* w) ABSL_EXCLUSIVE_LOCKS_REQUIRED(w->mu_) {
-            return (!w->queue_.empty() && w->prepared_ == nullptr) ||
+            return (!w->queue_.empty() &&
+                    (w->prepared_ == nullptr ||
+                     w->prepared_->events < w->impl_.options.max_group_events)) ||
                    (w->stopping_ && w->queue_.empty());
           },
           this));
@@ -159,18 +163,19 @@ void GroupWriter::Prepare() {
         preparing_done_ = true;  // stopping, and nothing left to write
         return;
       }
-      size_t events = 0;
+      group = prepared_ ? std::move(prepared_) : std::make_unique<Group>();
       while (!queue_.empty() &&
-             (group->requests.empty() || events < impl_.options.max_group_events)) {
+             (group->requests.empty() || group->events < impl_.options.max_group_events)) {
         Request* next = queue_.front();
-        events += next->query ? 1 : next->events.size();
+        group->events += next->query ? 1 : next->events.size();
         queued_events_ -= next->events.size();
         queued_bytes_ -= next->bytes;
         group->requests.push_back(next);
+        requests.push_back(next);
         queue_.pop_front();
       }
     }
-    PrepareGroup(*group);
+    PrepareRequests(*group, requests);
     absl::MutexLock lock(&mu_);
     prepared_ = std::move(group);
   }
@@ -231,6 +236,7 @@ GroupCommitStats GroupWriter::CommitGroup(Group& group) {
   // prepared on top of it may name its entries.
   if (failure.ok() && impl_.write_failed.load()) failure = WriteFailedError();
   if (failure.ok() && group.end_seq != group.first_seq) {
+    group.batch.Put(impl_.meta, kMetaSize, SeqKey(group.end_seq));
     rocksdb::WriteOptions write_options;
     write_options.sync = true;
     const absl::Time write_start = absl::Now();
@@ -261,9 +267,10 @@ GroupCommitStats GroupWriter::CommitGroup(Group& group) {
   return stats;
 }
 
-void GroupWriter::PrepareGroup(Group& group) {
-  group.first_seq = group.end_seq = range_.size();
-  if (impl_.write_failed.load()) return;  // the commit answers it
+void GroupWriter::PrepareRequests(Group& group, const std::vector<Request*>& requests) {
+  if (group.requests.size() == requests.size()) group.first_seq = group.end_seq = range_.size();
+  // After a failure (here or in a group before) the commit answers it.
+  if (impl_.write_failed.load() || !group.failure.ok()) return;
   const CompactRange saved_range = range_;
   const Hash saved_chain = chain_head_;
   // Whole microseconds, as committed_at stores it, so that the query index
@@ -315,7 +322,7 @@ void GroupWriter::PrepareGroup(Group& group) {
     return receipt;
   };
 
-  for (Request* request : group.requests) {
+  for (Request* request : requests) {
     if (request->query != nullptr) {
       v1::LedgerEntry entry;
       *entry.mutable_query_record() = *request->query;
@@ -376,7 +383,6 @@ void GroupWriter::PrepareGroup(Group& group) {
     for (const std::string& key : index_keys) batch.Put(impl_.index, key, "");
     std::sort(dedupe_puts.begin(), dedupe_puts.end());
     for (const auto& [key, value] : dedupe_puts) batch.Put(impl_.dedupe, key, value);
-    batch.Put(impl_.meta, kMetaSize, SeqKey(range_.size()));
   }
   if (!failure.ok()) {
     // The commit answers every request of the group with the failure.

@@ -61,7 +61,8 @@ class GroupWriter {
   // hashes its entries and builds its batch, while the group before it is
   // being written.
   void Prepare();
-  void PrepareGroup(Group& group);
+  // Adds `requests` (the last ones in group.requests) to the group.
+  void PrepareRequests(Group& group, const std::vector<Request*>& requests);
   // The committing thread: writes prepared groups in order, one batch and
   // one fsync each, then answers their requests.
   void Commit();

@@ -26,8 +26,11 @@ constexpr auto kSlowSyncDelay = std::chrono::milliseconds(50);
 
 class FaultyFile : public rocksdb::FSWritableFileOwnerWrapper {
  public:
-  FaultyFile(std::unique_ptr<rocksdb::FSWritableFile> file, const std::atomic<Fault>& fault)
-      : FSWritableFileOwnerWrapper(std::move(file)), fault_(fault) {}
+  FaultyFile(std::unique_ptr<rocksdb::FSWritableFile> file, const std::atomic<Fault>& fault,
+             const std::atomic<int>& slow_sync_millis)
+      : FSWritableFileOwnerWrapper(std::move(file)),
+        fault_(fault),
+        slow_sync_millis_(slow_sync_millis) {}
 
   rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
                            rocksdb::IODebugContext* dbg) override {
@@ -52,11 +55,12 @@ class FaultyFile : public rocksdb::FSWritableFileOwnerWrapper {
  private:
   bool SyncAllowed() const {
     if (fault_ == Fault::kSlowSync || fault_ == Fault::kSlowFailingSync) {
-      std::this_thread::sleep_for(kSlowSyncDelay);
+      std::this_thread::sleep_for(std::chrono::milliseconds(slow_sync_millis_.load()));
     }
     return fault_ == Fault::kNone || fault_ == Fault::kSlowSync;
   }
   const std::atomic<Fault>& fault_;
+  const std::atomic<int>& slow_sync_millis_;
 };
 
 class FaultyDisk : public rocksdb::FileSystemWrapper {
@@ -68,11 +72,12 @@ class FaultyDisk : public rocksdb::FileSystemWrapper {
                                     std::unique_ptr<rocksdb::FSWritableFile>* file,
                                     rocksdb::IODebugContext* dbg) override {
     rocksdb::IOStatus s = target()->NewWritableFile(name, options, file, dbg);
-    if (s.ok()) *file = std::make_unique<FaultyFile>(std::move(*file), fault);
+    if (s.ok()) *file = std::make_unique<FaultyFile>(std::move(*file), fault, slow_sync_millis);
     return s;
   }
 
   std::atomic<Fault> fault{Fault::kNone};
+  std::atomic<int> slow_sync_millis{static_cast<int>(kSlowSyncDelay.count())};
 };
 
 class LedgerFaultTest : public ::testing::TestWithParam<Fault> {};
@@ -177,6 +182,37 @@ TEST(LedgerPipeline, RepeatWhileTheFirstCopyIsBeingWrittenGetsTheOriginalReceipt
   EXPECT_EQ(ledger->Size(), 2u);
   disk->fault = Fault::kNone;
   EXPECT_TRUE(ledger->Verify().ok);
+}
+
+// Requests that arrive while a group is written all go in the next group,
+// however they trickle in, so that a slow fsync is paid once for them.
+TEST(LedgerPipeline, RequestsArrivingDuringAWriteShareTheNextGroup) {
+  testing::TempDir dir;
+  auto disk = std::make_shared<FaultyDisk>();
+  disk->slow_sync_millis = 400;
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(disk);
+  std::atomic<int> groups{0};
+  LedgerOptions options;
+  options.data_dir = dir.path();
+  options.env = env.get();
+  options.on_group_commit = [&](const GroupCommitStats&) { ++groups; };
+  std::unique_ptr<Ledger> ledger = *Ledger::Open(options);
+  disk->fault = Fault::kSlowSync;
+
+  constexpr int kLater = 10;
+  std::vector<google::protobuf::RepeatedPtrField<v1::AccessEvent>> requests;
+  for (int i = 0; i <= kLater; ++i) requests.push_back(Events({i}));
+  Answers answers;
+  ASSERT_TRUE(ledger->AppendEventsAsync(requests[0], answers.Collect()).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the first is being written
+  for (int i = 1; i <= kLater; ++i) {
+    ASSERT_TRUE(ledger->AppendEventsAsync(requests[i], answers.Collect()).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  answers.AwaitCount(kLater + 1);
+  disk->fault = Fault::kNone;
+  EXPECT_EQ(groups.load(), 2);
+  EXPECT_EQ(ledger->Size(), static_cast<uint64_t>(kLater + 1));
 }
 
 // A group prepared on top of one whose fsync fails is not written either,
