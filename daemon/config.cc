@@ -1,7 +1,6 @@
 #include <CLI/CLI.hpp>
 #include <toml++/toml.h>
 
-#include "storage/strings.h"
 #include <limits>
 
 #include "daemon/options.h"
@@ -43,13 +42,16 @@ absl::Status LoadConfigFile(const std::string& path, DaemonOptions& options) {
   static const std::vector<std::string_view> kKnownKeys = {
       "listen", "metrics_listen", "data_dir", "origin", "max_group_events",
       "max_queued_events", "max_queued_bytes",
-      "checkpoint_interval_seconds", "max_message_bytes"};
+      "checkpoint_interval_seconds", "verify_interval_seconds", "full_verify_interval_seconds",
+      "backup_dir", "backup_keep", "max_message_bytes"};
   for (const auto& [key, value] : table) {
     if (std::find(kKnownKeys.begin(), kKnownKeys.end(), key.str()) == kKnownKeys.end()) {
       return absl::InvalidArgumentError(StrCat("config ", path, ": unknown setting ", key.str()));
     }
   }
   int64_t checkpoint_seconds = absl::ToInt64Seconds(options.checkpoint_interval);
+  int64_t verify_seconds = absl::ToInt64Seconds(options.verify_interval);
+  int64_t full_verify_seconds = absl::ToInt64Seconds(options.full_verify_interval);
   for (absl::Status s : {Read(table, "listen", options.listen),
                          Read(table, "metrics_listen", options.metrics_listen),
                          Read(table, "data_dir", options.data_dir),
@@ -58,10 +60,16 @@ absl::Status LoadConfigFile(const std::string& path, DaemonOptions& options) {
                          Read(table, "max_queued_events", options.max_queued_events),
                          Read(table, "max_queued_bytes", options.max_queued_bytes),
                          Read(table, "checkpoint_interval_seconds", checkpoint_seconds),
+                         Read(table, "verify_interval_seconds", verify_seconds),
+                         Read(table, "full_verify_interval_seconds", full_verify_seconds),
+                         Read(table, "backup_dir", options.backup_dir),
+                         Read(table, "backup_keep", options.backup_keep),
                          Read(table, "max_message_bytes", options.max_message_bytes)}) {
     if (!s.ok()) return s;
   }
   options.checkpoint_interval = absl::Seconds(checkpoint_seconds);
+  options.verify_interval = absl::Seconds(verify_seconds);
+  options.full_verify_interval = absl::Seconds(full_verify_seconds);
   return absl::OkStatus();
 }
 
@@ -94,6 +102,15 @@ absl::StatusOr<DaemonOptions> ParseDaemonOptions(int argc, char** argv, bool& he
   app.add_option("--data-dir", data_dir, StrCat("data folder (default ", options.data_dir, ")"));
   app.add_option("--origin", origin, "checkpoint origin and key name");
   app.add_option("--port-file", port_file, "write the gRPC and metrics ports here once serving");
+  int64_t verify_seconds = 0, full_verify_seconds = 0;
+  std::string backup_dir;
+  app.add_option("--verify-interval-seconds", verify_seconds,
+                 "how often to verify the entries added since the last pass")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--full-verify-interval-seconds", full_verify_seconds,
+                 "how often to verify the whole ledger and its indexes")
+      ->check(CLI::PositiveNumber);
+  app.add_option("--backup-dir", backup_dir, "where innsynctl backup has backups written");
   app.add_option("--max-group-events", max_group_events, "most events per group commit")
       ->check(CLI::PositiveNumber);
   app.add_option("--checkpoint-interval-seconds", checkpoint_seconds,
@@ -116,6 +133,11 @@ absl::StatusOr<DaemonOptions> ParseDaemonOptions(int argc, char** argv, bool& he
   if (app.count("--data-dir")) options.data_dir = data_dir;
   if (app.count("--origin")) options.origin = origin;
   if (app.count("--port-file")) options.port_file = port_file;
+  if (app.count("--verify-interval-seconds")) options.verify_interval = absl::Seconds(verify_seconds);
+  if (app.count("--full-verify-interval-seconds")) {
+    options.full_verify_interval = absl::Seconds(full_verify_seconds);
+  }
+  if (app.count("--backup-dir")) options.backup_dir = backup_dir;
   if (app.count("--max-group-events")) options.max_group_events = max_group_events;
   if (app.count("--checkpoint-interval-seconds")) {
     options.checkpoint_interval = absl::Seconds(checkpoint_seconds);

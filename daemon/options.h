@@ -32,6 +32,15 @@ struct DaemonOptions {
   size_t max_queued_bytes = 64 << 20;
   // How often a new checkpoint is signed and stored while entries arrive.
   absl::Duration checkpoint_interval = absl::Seconds(10);
+  // Self-verification: incremental passes (entries since the last pass) and
+  // full passes (everything, indexes too; also one at start).
+  absl::Duration verify_interval = absl::Seconds(60);
+  absl::Duration full_verify_interval = absl::Hours(24);
+  // Where `innsynctl backup` has innsynd write backups; empty: backups are
+  // refused. Keep it off the data folder's disk. backup_keep: how many of
+  // the newest to keep (0: all).
+  std::string backup_dir;
+  uint32_t backup_keep = 0;
   // Largest gRPC message accepted.
   int max_message_bytes = 16 << 20;
 };

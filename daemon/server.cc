@@ -8,12 +8,15 @@
 #include <iostream>
 #include <thread>
 
-#include "storage/strings.h"
 #include "absl/synchronization/notification.h"
 #include "daemon/access_log_service.h"
+#include "daemon/admin_service.h"
 #include "daemon/ingest_service.h"
+#include "daemon/log.h"
+#include "daemon/self_verifier.h"
 #include "exporters/metrics.h"
 #include "storage/ledger.h"
+#include "storage/strings.h"
 
 namespace innsyn::daemon {
 namespace {
@@ -37,11 +40,30 @@ struct Server::State {
   std::thread checkpointer;     // signs checkpoints until `stopping`
   absl::Mutex shutdown_mu;
   bool shut_down ABSL_GUARDED_BY(shutdown_mu) = false;
+  // Operations: backups, self-verification, and the settings a reload may
+  // change (`options` keeps those read at start).
+  std::unique_ptr<AdminService> admin;
+  std::unique_ptr<SelfVerifier> self_verifier;
+  absl::Mutex reload_mu;
+  absl::Duration checkpoint_interval ABSL_GUARDED_BY(reload_mu);
+
+  // Closes the ledger while the metrics it reports to still exist, also
+  // when Start fails halfway.
+  ~State() {
+    self_verifier.reset();
+    if (metrics) metrics->WatchLedger(nullptr);
+    ledger.reset();
+  }
+
+  absl::Duration CheckpointInterval() {
+    absl::MutexLock lock(&reload_mu);
+    return checkpoint_interval;
+  }
 
   void SignCheckpoint() {
     absl::StatusOr<v1::Checkpoint> checkpoint = ledger->Checkpoint();
     if (!checkpoint.ok()) {
-      std::cerr << "innsynd: cannot sign checkpoint: " << checkpoint.status() << "\n";
+      LogError("cannot sign checkpoint: ", checkpoint.status().ToString());
       return;
     }
     metrics->SetLastCheckpointTime(absl::Now());
@@ -50,7 +72,7 @@ struct Server::State {
 
   void CheckpointLoop() {
     uint64_t signed_size = ledger->Size();
-    while (!stopping.WaitForNotificationWithTimeout(options.checkpoint_interval)) {
+    while (!stopping.WaitForNotificationWithTimeout(CheckpointInterval())) {
       if (ledger->Size() == signed_size) continue;
       signed_size = ledger->Size();
       SignCheckpoint();
@@ -65,7 +87,17 @@ Server::~Server() { Shutdown(); }
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& options) {
   auto state = std::make_unique<State>();
   state->options = options;
+  state->checkpoint_interval = options.checkpoint_interval;
+  absl::StatusOr<std::unique_ptr<exporters::Metrics>> metrics =
+      exporters::Metrics::Start(options.metrics_listen);
+  if (!metrics.ok()) return metrics.status();
+  state->metrics = *std::move(metrics);
+  state->metrics->ConfigReloaded(true, absl::Now());
   storage::LedgerOptions ledger_options;
+  ledger_options.on_group_commit = [m = state->metrics.get()](
+                                       const storage::GroupCommitStats& stats) {
+    m->ObserveGroupCommit(stats);
+  };
   ledger_options.data_dir = options.data_dir;
   ledger_options.origin = options.origin;
   ledger_options.max_group_events = options.max_group_events;
@@ -74,10 +106,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& optio
   absl::StatusOr<std::unique_ptr<storage::Ledger>> ledger = storage::Ledger::Open(ledger_options);
   if (!ledger.ok()) return ledger.status();
   state->ledger = *std::move(ledger);
-  absl::StatusOr<std::unique_ptr<exporters::Metrics>> metrics =
-      exporters::Metrics::Start(options.metrics_listen);
-  if (!metrics.ok()) return metrics.status();
-  state->metrics = *std::move(metrics);
+  state->metrics->WatchLedger(state->ledger.get());
+  state->admin = std::make_unique<AdminService>(*state->ledger, *state->metrics,
+                                                options.backup_dir, options.backup_keep);
   // Opening the ledger signed a checkpoint of what it holds.
   state->metrics->SetLedgerSize(state->ledger->Size());
   state->metrics->SetLastCheckpointTime(absl::Now());
@@ -101,11 +132,14 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& optio
   builder.SetResourceQuota(quota);
   builder.RegisterService(state->ingest.get());
   builder.RegisterService(state->access_log.get());
+  builder.RegisterService(state->admin.get());
   state->server = builder.BuildAndStart();
   if (!state->server || state->grpc_port == 0) {
     return absl::UnavailableError(StrCat("cannot listen on ", options.listen));
   }
   state->checkpointer = std::thread([s = state.get()] { s->CheckpointLoop(); });
+  state->self_verifier = std::make_unique<SelfVerifier>(
+      *state->ledger, *state->metrics, options.verify_interval, options.full_verify_interval);
   if (!options.port_file.empty()) {
     std::string tmp = options.port_file + ".tmp";
     std::ofstream(tmp) << state->grpc_port << "\n" << state->metrics->port() << "\n";
@@ -115,6 +149,44 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& optio
 }
 
 int Server::grpc_port() const { return state_->grpc_port; }
+
+void Server::Reload(const DaemonOptions& options) {
+  const DaemonOptions& running = state_->options;
+  // What the listeners, the ledger and the TLS context were built with
+  // stays until a restart; say so rather than pretend.
+  for (auto [name, changed] : {std::pair{"listen", options.listen != running.listen},
+                               {"metrics_listen", options.metrics_listen != running.metrics_listen},
+                               {"data_dir", options.data_dir != running.data_dir},
+                               {"origin", options.origin != running.origin},
+                               {"max_group_events", options.max_group_events != running.max_group_events},
+                               {"max_queued_events", options.max_queued_events != running.max_queued_events},
+                               {"max_queued_bytes", options.max_queued_bytes != running.max_queued_bytes},
+                               {"max_message_bytes", options.max_message_bytes != running.max_message_bytes}}) {
+    if (changed) LogWarning("reload: ", name, " changed; it takes effect when innsynd restarts");
+  }
+  {
+    absl::MutexLock lock(&state_->reload_mu);
+    state_->checkpoint_interval = options.checkpoint_interval;
+  }
+  state_->self_verifier->SetIntervals(options.verify_interval, options.full_verify_interval);
+  state_->admin->SetBackupSettings(options.backup_dir, options.backup_keep);
+  state_->metrics->ConfigReloaded(true, absl::Now());
+  LogInfo("reload: checkpoint every ", absl::FormatDuration(options.checkpoint_interval),
+          ", verification every ", absl::FormatDuration(options.verify_interval), " (full every ",
+          absl::FormatDuration(options.full_verify_interval), "), backups into ",
+          options.backup_dir.empty() ? "(none)" : options.backup_dir);
+}
+
+void Server::ReloadFailed(const absl::Status& status) {
+  state_->metrics->ConfigReloaded(false, absl::Now());
+  LogWarning("reload refused, keeping the running configuration: ", status.message());
+}
+
+bool Server::Healthy() const {
+  // A read through RocksDB: a wedged database or disk fails or hangs here.
+  const uint64_t size = state_->ledger->Size();
+  return state_->ledger->RootAt(size).ok();
+}
 int Server::metrics_port() const { return state_->metrics->port(); }
 
 void Server::Wait() { state_->stopped.WaitForNotification(); }
@@ -128,6 +200,8 @@ void Server::Shutdown() {
   // or failed either way, so cancelling the rest loses nothing acknowledged.
   state_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   state_->checkpointer.join();
+  state_->self_verifier.reset();
+  state_->metrics->WatchLedger(nullptr);
   state_->ledger.reset();  // signs a last checkpoint as it closes
   state_->stopped.Notify();
 }

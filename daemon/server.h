@@ -19,6 +19,13 @@ class Server {
   ~Server();
 
   int grpc_port() const;
+  // Applies the settings that can change while serving (intervals, backup
+  // folder) without touching connections; logs those that need a restart.
+  void Reload(const DaemonOptions& options);
+  // A reload whose config could not be read: counted and logged.
+  void ReloadFailed(const absl::Status& status);
+  // For the systemd watchdog: the ledger still answers reads.
+  bool Healthy() const;
   int metrics_port() const;
   // Blocks until Shutdown has finished.
   void Wait();

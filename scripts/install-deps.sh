@@ -12,6 +12,7 @@ PACKAGES=(
   libabsl-dev
   libgtest-dev
   libtomlplusplus-dev libcli11-dev libfmt-dev
+  libsystemd-dev systemd
   prometheus python3
 )
 

@@ -27,7 +27,8 @@ Client::Client(const GlobalOptions& options)
       timeout_(absl::Seconds(options.timeout_seconds)),
       channel_(grpc::CreateChannel(options.server, grpc::InsecureChannelCredentials())),
       ingest_(v1::IngestService::NewStub(channel_)),
-      access_log_(v1::AccessLogService::NewStub(channel_)) {}
+      access_log_(v1::AccessLogService::NewStub(channel_)),
+      admin_(v1::AdminService::NewStub(channel_)) {}
 
 template <typename Stub, typename Request, typename Response>
 absl::StatusOr<Response> Client::Call(Stub& stub,
@@ -40,6 +41,10 @@ absl::StatusOr<Response> Client::Call(Stub& stub,
   grpc::Status status = (stub.*method)(&context, request, &response);
   if (!status.ok()) return FromGrpcStatus(status, server_);
   return response;
+}
+
+absl::StatusOr<v1::BackupResponse> Client::Backup(const v1::BackupRequest& request) {
+  return Call(*admin_, &v1::AdminService::Stub::Backup, request);
 }
 
 absl::StatusOr<v1::AppendResponse> Client::Append(const v1::AppendRequest& request) {

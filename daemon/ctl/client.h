@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "daemon/ctl/command.h"
+#include "innsyn/v1/admin.grpc.pb.h"
 #include "innsyn/v1/service.grpc.pb.h"
 
 namespace innsyn::ctl {
@@ -34,6 +35,7 @@ class Client {
   absl::StatusOr<v1::ConsistencyProof> GetConsistencyProof(
       const v1::GetConsistencyProofRequest& request);
   absl::StatusOr<v1::VerifyLedgerResponse> VerifyLedger(const v1::VerifyLedgerRequest& request);
+  absl::StatusOr<v1::BackupResponse> Backup(const v1::BackupRequest& request);
 
  private:
   // Runs one unary call on `stub` with a fresh context and deadline.
@@ -48,6 +50,7 @@ class Client {
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::IngestService::Stub> ingest_;
   std::unique_ptr<v1::AccessLogService::Stub> access_log_;
+  std::unique_ptr<v1::AdminService::Stub> admin_;
 };
 
 }  // namespace innsyn::ctl

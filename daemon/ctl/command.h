@@ -58,6 +58,8 @@ void AddActivityCommand(CLI::App& app, CommandContext& context);
 void AddCheckpointCommand(CLI::App& app, CommandContext& context);
 void AddProveCommand(CLI::App& app, CommandContext& context);
 void AddVerifyCommand(CLI::App& app, CommandContext& context);
+void AddBackupCommand(CLI::App& app, CommandContext& context);
+void AddRestoreCommand(CLI::App& app, CommandContext& context);
 
 }  // namespace innsyn::ctl
 

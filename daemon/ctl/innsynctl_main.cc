@@ -36,6 +36,8 @@ int main(int argc, char** argv) {
   innsyn::ctl::AddCheckpointCommand(app, context);
   innsyn::ctl::AddProveCommand(app, context);
   innsyn::ctl::AddVerifyCommand(app, context);
+  innsyn::ctl::AddBackupCommand(app, context);
+  innsyn::ctl::AddRestoreCommand(app, context);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

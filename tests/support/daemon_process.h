@@ -26,6 +26,8 @@ class DaemonProcess {
   std::string grpc_address() const { return "127.0.0.1:" + std::to_string(grpc_port_); }
   // Sends `signal` and waits; returns the exit status as from waitpid.
   int StopWith(int signal);
+  // For signals that do not stop it (SIGHUP).
+  pid_t pid() const { return pid_; }
 
  private:
   pid_t pid_ = -1;

@@ -1,0 +1,311 @@
+// Operations against the real innsynd: its /metrics as Prometheus's promtool
+// reads it, systemd's notify protocol on a real datagram socket, SIGHUP
+// reload with a stream open across it, self-verification finding a
+// tampered entry, and an online backup taken during ingest, restored and
+// proven a prefix of the live ledger.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <thread>
+
+#include "innsyn/v1/service.grpc.pb.h"
+#include "rocksdb/db.h"
+#include "storage/internal/schema.h"
+#include "tests/support/daemon_process.h"
+#include "tests/support/http_get.h"
+#include "tests/support/temp_dir.h"
+#include "tests/support/test_events.h"
+
+namespace innsyn {
+namespace {
+
+using testing::DaemonProcess;
+using testing::HttpGetBody;
+using testing::JournalRead;
+using testing::RunCommand;
+
+// Polls `condition` for up to `timeout`.
+bool Eventually(const std::function<bool()>& condition,
+                std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return condition();
+}
+
+bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+class OperationsTest : public ::testing::Test {
+ protected:
+  std::string data_dir() const { return dir_.path() + "/data"; }
+
+  void Start(const std::vector<std::string>& extra_args = {}) {
+    daemon_ = std::make_unique<DaemonProcess>(INNSYND_PATH, data_dir(), extra_args);
+    ASSERT_TRUE(daemon_->running());
+    channel_ = grpc::CreateChannel(daemon_->grpc_address(), grpc::InsecureChannelCredentials());
+    ingest_ = v1::IngestService::NewStub(channel_);
+  }
+
+  grpc::Status Append(int first, int count) {
+    v1::AppendRequest request;
+    for (int i = first; i < first + count; ++i) {
+      *request.add_events() = JournalRead(i, "patient-" + std::to_string(i % 11), "dr-2");
+    }
+    v1::AppendResponse response;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    return ingest_->Append(&context, request, &response);
+  }
+
+  std::string Metrics() { return HttpGetBody(daemon_->metrics_port(), "/metrics"); }
+
+  testing::CommandResult Ctl(std::vector<std::string> args) {
+    args.insert(args.begin(), {INNSYNCTL_PATH, "--server", daemon_->grpc_address()});
+    return RunCommand(args);
+  }
+
+  innsyn::testing::TempDir dir_;
+  std::unique_ptr<DaemonProcess> daemon_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::IngestService::Stub> ingest_;
+};
+
+TEST_F(OperationsTest, MetricsEndpointPassesPromtoolCheckMetrics) {
+  Start();
+  ASSERT_TRUE(Append(0, 20).ok());
+  // The full self-verification at start has run by the time it is exported.
+  std::string metrics;
+  ASSERT_TRUE(Eventually([&] {
+    metrics = Metrics();
+    return Contains(metrics, "innsyn_verification_last_success_timestamp_seconds{mode=\"full\"}");
+  })) << metrics;
+  for (const char* expected :
+       {"innsyn_events_appended_total{", "innsyn_group_commit_entries_count 1",
+        "innsyn_ingest_queue_events ", "innsyn_ledger_entries ", "innsyn_ledger_disk_bytes ",
+        "innsyn_source_last_event_timestamp_seconds{source=", "innsyn_rocksdb_write_stopped 0",
+        "innsyn_verification_failing{mode=\"full\"} 0", "process_resident_memory_bytes ",
+        "innsyn_config_reloads_total{result=\"ok\"} 1"}) {
+    EXPECT_TRUE(Contains(metrics, expected)) << "missing " << expected << "\n" << metrics;
+  }
+  testing::CommandResult check = RunCommand({PROMTOOL_PATH, "check", "metrics"}, metrics);
+  EXPECT_EQ(check.exit_code, 0) << check.output;
+  EXPECT_EQ(check.output, "");
+}
+
+TEST_F(OperationsTest, LogsOneLineWithALevelPerEvent) {
+  testing::CommandResult result =
+      RunCommand({INNSYND_PATH, "--data-dir", data_dir(), "--listen", "10.1.2.3:50051"});
+  EXPECT_EQ(result.exit_code, 2);
+  EXPECT_TRUE(Contains(result.output, " innsynd error: listen 10.1.2.3:50051")) << result.output;
+  EXPECT_EQ(std::count(result.output.begin(), result.output.end(), '\n'), 1) << result.output;
+}
+
+// The systemd side of Type=notify: a datagram socket named by NOTIFY_SOCKET.
+class NotifySocket {
+ public:
+  explicit NotifySocket(const std::string& path) : path_(path) {
+    fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    std::snprintf(address.sun_path, sizeof(address.sun_path), "%s", path.c_str());
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+    timeval timeout{.tv_sec = 0, .tv_usec = 100 * 1000};
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  }
+  ~NotifySocket() { close(fd_); }
+
+  // Messages received until one contains `wanted` (true) or the timeout.
+  bool WaitFor(const std::string& wanted, std::chrono::seconds timeout = std::chrono::seconds(20)) {
+    return Eventually(
+        [&] {
+          char buffer[4096];
+          ssize_t n = recv(fd_, buffer, sizeof(buffer), 0);
+          if (n <= 0) return false;
+          received_.emplace_back(buffer, static_cast<size_t>(n));
+          return Contains(received_.back(), wanted);
+        },
+        timeout);
+  }
+  std::string Received() const {
+    std::string all;
+    for (const std::string& message : received_) all += "[" + message + "] ";
+    return all;
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  std::vector<std::string> received_;
+};
+
+TEST_F(OperationsTest, TellsSystemdReadyReloadingStoppingAndPingsTheWatchdog) {
+  NotifySocket notify(dir_.path() + "/notify.sock");
+  setenv("NOTIFY_SOCKET", (dir_.path() + "/notify.sock").c_str(), 1);
+  setenv("WATCHDOG_USEC", "200000", 1);
+  Start();
+  unsetenv("NOTIFY_SOCKET");
+  unsetenv("WATCHDOG_USEC");
+  EXPECT_TRUE(notify.WaitFor("READY=1")) << notify.Received();
+  // Pinged at half the 200 ms interval: several within a second.
+  for (int i = 0; i < 3; ++i) EXPECT_TRUE(notify.WaitFor("WATCHDOG=1")) << notify.Received();
+  kill(daemon_->pid(), SIGHUP);
+  EXPECT_TRUE(notify.WaitFor("RELOADING=1")) << notify.Received();
+  EXPECT_TRUE(notify.WaitFor("READY=1")) << notify.Received();
+  const int pid = daemon_->pid();
+  kill(pid, SIGTERM);
+  EXPECT_TRUE(notify.WaitFor("STOPPING=1")) << notify.Received();
+  int status = daemon_->StopWith(0);  // already stopping: just wait
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+}
+
+TEST_F(OperationsTest, SighupReloadsTheConfigWithoutDroppingAStream) {
+  const std::string config = dir_.path() + "/innsynd.toml";
+  std::ofstream(config) << "verify_interval_seconds = 3600\n";
+  Start({"--config", config});
+  grpc::ClientContext stream_context;
+  auto stream = ingest_->AppendStream(&stream_context);
+  auto send_batch = [&](int first) {
+    v1::AppendRequest request;
+    request.set_batch_id(static_cast<uint64_t>(first));
+    *request.add_events() = JournalRead(first, "patient-1", "dr-1");
+    v1::AppendResponse response;
+    return stream->Write(request) && stream->Read(&response) && response.receipts_size() == 1;
+  };
+  ASSERT_TRUE(send_batch(0));
+
+  std::ofstream(config) << "verify_interval_seconds = 1\ncheckpoint_interval_seconds = 2\n";
+  kill(daemon_->pid(), SIGHUP);
+  std::string metrics;
+  ASSERT_TRUE(Eventually([&] {
+    metrics = Metrics();
+    return Contains(metrics, "innsyn_config_reloads_total{result=\"ok\"} 2");
+  })) << metrics;
+  EXPECT_TRUE(Contains(metrics, "innsyn_verification_interval_seconds{mode=\"incremental\"} 1\n"))
+      << metrics;
+  // The new interval is in force: incremental passes now run every second.
+  EXPECT_TRUE(Eventually([&] {
+    return Contains(Metrics(), "innsyn_verification_runs_total{mode=\"incremental\"} 2");
+  }));
+  EXPECT_TRUE(send_batch(1)) << "the stream opened before the reload broke";
+
+  // A config that does not parse is refused; the old settings stay.
+  std::ofstream(config) << "verify_interval_seconds = \"soon\"\n";
+  kill(daemon_->pid(), SIGHUP);
+  ASSERT_TRUE(Eventually([&] {
+    metrics = Metrics();
+    return Contains(metrics, "innsyn_config_reloads_total{result=\"failed\"} 1");
+  })) << metrics;
+  EXPECT_TRUE(Contains(metrics, "innsyn_verification_interval_seconds{mode=\"incremental\"} 1\n"));
+  EXPECT_TRUE(send_batch(2));
+  stream->WritesDone();
+  EXPECT_TRUE(stream->Finish().ok());
+}
+
+TEST_F(OperationsTest, SelfVerificationReportsATamperedEntry) {
+  Start();
+  ASSERT_TRUE(Append(0, 30).ok());
+  EXPECT_EQ(daemon_->StopWith(SIGTERM), 0);
+  {
+    // An insider edits one stored entry; the tree nodes still match the
+    // signed checkpoint, so innsynd starts.
+    std::vector<rocksdb::ColumnFamilyDescriptor> families;
+    for (const char* name : {"default", storage::internal::kEntriesFamily,
+                             storage::internal::kChainFamily, storage::internal::kTreeFamily,
+                             storage::internal::kIndexFamily, storage::internal::kDedupeFamily,
+                             storage::internal::kMetaFamily}) {
+      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    }
+    std::vector<rocksdb::ColumnFamilyHandle*> handles;
+    rocksdb::DB* raw = nullptr;
+    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), data_dir() + "/ledger", families,
+                                  &handles, &raw)
+                    .ok());
+    const std::string key = storage::internal::SeqKey(7);
+    std::string value;
+    ASSERT_TRUE(raw->Get(rocksdb::ReadOptions(), handles[1], key, &value).ok());
+    value.back() ^= 1;
+    ASSERT_TRUE(raw->Put(rocksdb::WriteOptions(), handles[1], key, value).ok());
+    for (auto* handle : handles) raw->DestroyColumnFamilyHandle(handle);
+    delete raw;
+  }
+  Start();
+  std::string metrics;
+  ASSERT_TRUE(Eventually([&] {
+    metrics = Metrics();
+    return Contains(metrics, "innsyn_verification_failing{mode=\"full\"} 1");
+  })) << metrics;
+  EXPECT_TRUE(Contains(metrics, "innsyn_verification_failures_total{mode=\"full\"} 1"));
+  EXPECT_FALSE(Contains(metrics, "innsyn_verification_last_success_timestamp_seconds{mode=\"full\"}"));
+}
+
+TEST_F(OperationsTest, BackupDuringIngestRestoresToAVerifiedPrefixOfTheLiveLedger) {
+  const std::string backup_dir = dir_.path() + "/backups";
+  Start({"--backup-dir", backup_dir});
+  ASSERT_TRUE(Append(0, 200).ok());
+  std::atomic<bool> stop{false};
+  std::atomic<int> failures{0};
+  std::thread ingest([&] {
+    for (int first = 1000; !stop.load(); first += 50) {
+      if (!Append(first, 50).ok()) ++failures;
+    }
+  });
+  testing::CommandResult backup = Ctl({"backup"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  stop = true;
+  ingest.join();
+  EXPECT_EQ(failures.load(), 0);
+  ASSERT_EQ(backup.exit_code, 0) << backup.output;
+  EXPECT_TRUE(Contains(backup.output, "backup 1 written to " + backup_dir)) << backup.output;
+  EXPECT_TRUE(Contains(Metrics(), "innsyn_backups_total{result=\"ok\"} 1"));
+
+  testing::CommandResult list = RunCommand({INNSYNCTL_PATH, "backup", "--list", backup_dir});
+  EXPECT_EQ(list.exit_code, 0) << list.output;
+  EXPECT_TRUE(Contains(list.output, "backup 1: ")) << list.output;
+
+  const std::string restored = dir_.path() + "/restored";
+  const std::string checkpoint = dir_.path() + "/restored-checkpoint.txt";
+  testing::CommandResult restore =
+      RunCommand({INNSYNCTL_PATH, "restore", "--backup-dir", backup_dir, "--data-dir", restored,
+                  "--checkpoint-out", checkpoint});
+  ASSERT_EQ(restore.exit_code, 0) << restore.output;
+  EXPECT_TRUE(Contains(restore.output, "OK: ")) << restore.output;
+  // Offline verification agrees, with the live ledger's key pinned.
+  const std::string key_file = data_dir() + "/checkpoint_key.pub";
+  testing::CommandResult verify = RunCommand(
+      {INNSYNCTL_PATH, "verify", "--data-dir", restored, "--key-file", key_file});
+  EXPECT_EQ(verify.exit_code, 0) << verify.output;
+  // The restored ledger's signed checkpoint is a prefix of the live tree:
+  // the live server proves it with a consistency proof.
+  testing::CommandResult prove = Ctl({"prove", "--since", checkpoint, "--key-file", key_file});
+  EXPECT_EQ(prove.exit_code, 0) << prove.output;
+
+  // Restoring over a folder in use is refused and changes nothing.
+  testing::CommandResult again = RunCommand(
+      {INNSYNCTL_PATH, "restore", "--backup-dir", backup_dir, "--data-dir", data_dir()});
+  EXPECT_EQ(again.exit_code, 2) << again.output;
+  EXPECT_TRUE(Contains(again.output, "is not empty")) << again.output;
+}
+
+TEST_F(OperationsTest, BackupWithoutABackupFolderIsRefused) {
+  Start();
+  testing::CommandResult backup = Ctl({"backup"});
+  EXPECT_EQ(backup.exit_code, 2);
+  EXPECT_TRUE(Contains(backup.output, "FAILED_PRECONDITION")) << backup.output;
+  EXPECT_TRUE(Contains(backup.output, "backup_dir")) << backup.output;
+}
+
+}  // namespace
+}  // namespace innsyn
