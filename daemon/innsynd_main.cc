@@ -40,7 +40,7 @@ void HandleSignals(const sigset_t& signals, int argc, char** argv,
     } else {
       server.ReloadFailed(options.status());
     }
-    innsyn::daemon::NotifyReady("serving");
+    innsyn::daemon::NotifyReady(innsyn::StrCat("serving gRPC on port ", server.grpc_port()));
   }
 }
 

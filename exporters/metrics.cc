@@ -123,7 +123,7 @@ struct Metrics::State {
              "Configured time between self-verification passes, by mode.");
   prometheus::Family<prometheus::Counter>& reloads =
       Counters(*registry, "innsyn_config_reloads_total",
-               "Configuration reloads on SIGHUP, by result.");
+               "Configuration loads, at start and on each SIGHUP, by result.");
   prometheus::Gauge& last_reload =
       Gauges(*registry, "innsyn_config_last_reload_success_timestamp_seconds",
              "Unix time of the latest successful configuration load (start or reload).")

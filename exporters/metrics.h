@@ -41,6 +41,7 @@ class Metrics {
                             absl::Duration took, uint64_t entries_checked);
   // How often each mode runs, so that staleness alerts follow the config.
   void SetVerificationInterval(std::string_view mode, absl::Duration interval);
+  // The config was loaded (at start, and on each SIGHUP) or refused.
   void ConfigReloaded(bool ok, absl::Time at);
   void BackupFinished(bool ok, absl::Time at, uint64_t bytes);
   // Scrapes read disk use and RocksDB health from `ledger` (not owned) until
