@@ -21,8 +21,7 @@ using innsyn::daemon::LogInfo;
 using innsyn::daemon::LogNotice;
 
 // Waits for signals until a stop signal; reloads on SIGHUP.
-void HandleSignals(const sigset_t& signals, int argc, char** argv,
-                   innsyn::daemon::Server& server) {
+void HandleSignals(const sigset_t& signals, int argc, char** argv, innsyn::daemon::Server& server) {
   for (;;) {
     int signal = 0;
     if (sigwait(&signals, &signal) != 0) continue;

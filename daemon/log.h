@@ -19,13 +19,21 @@ enum class LogLevel { kError = 3, kWarning = 4, kNotice = 5, kInfo = 6 };
 void Log(LogLevel level, std::string_view message);
 
 template <typename... Args>
-void LogError(const Args&... args) { Log(LogLevel::kError, StrCat(args...)); }
+void LogError(const Args&... args) {
+  Log(LogLevel::kError, StrCat(args...));
+}
 template <typename... Args>
-void LogWarning(const Args&... args) { Log(LogLevel::kWarning, StrCat(args...)); }
+void LogWarning(const Args&... args) {
+  Log(LogLevel::kWarning, StrCat(args...));
+}
 template <typename... Args>
-void LogNotice(const Args&... args) { Log(LogLevel::kNotice, StrCat(args...)); }
+void LogNotice(const Args&... args) {
+  Log(LogLevel::kNotice, StrCat(args...));
+}
 template <typename... Args>
-void LogInfo(const Args&... args) { Log(LogLevel::kInfo, StrCat(args...)); }
+void LogInfo(const Args&... args) {
+  Log(LogLevel::kInfo, StrCat(args...));
+}
 
 }  // namespace innsyn::daemon
 

@@ -92,7 +92,8 @@ void SelfVerifier::RunPass(bool full) {
   failing = false;
   progress_ = std::move(progress);
   if (full) {
-    LogInfo("self-verification (full): ", report.entries_checked, " entries and their indexes OK in ",
+    LogInfo("self-verification (full): ", report.entries_checked,
+            " entries and their indexes OK in ",
             absl::FormatDuration(absl::Seconds(report.seconds)));
   }
 }

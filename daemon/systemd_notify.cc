@@ -21,9 +21,7 @@ void Notify(const std::string& state) {
 
 void NotifyReady(std::string_view status) { Notify(StrCat("READY=1\nSTATUS=", status)); }
 
-void NotifyReloading() {
-  Notify("RELOADING=1\nSTATUS=reloading configuration");
-}
+void NotifyReloading() { Notify("RELOADING=1\nSTATUS=reloading configuration"); }
 
 void NotifyStopping() { Notify("STOPPING=1\nSTATUS=stopping"); }
 

@@ -17,8 +17,7 @@ prometheus::ClientMetric Sample(MetricType type, double value,
   return metric;
 }
 
-prometheus::MetricFamily Family(const char* name, const char* help, MetricType type,
-                                double value) {
+prometheus::MetricFamily Family(const char* name, const char* help, MetricType type, double value) {
   return prometheus::MetricFamily{name, help, type, {Sample(type, value)}};
 }
 
@@ -35,9 +34,10 @@ std::vector<prometheus::MetricFamily> LedgerCollector::Collect() const {
   const storage::Ledger::StorageStats stats = ledger_->GetStorageStats();
   auto value = [](uint64_t v) { return static_cast<double>(v); };
   std::vector<prometheus::MetricFamily> families;
-  families.push_back(Family("innsyn_ledger_disk_bytes",
-                            "Bytes the ledger's RocksDB files (tables, WAL, manifest) take on disk.",
-                            MetricType::Gauge, value(stats.disk_bytes)));
+  families.push_back(
+      Family("innsyn_ledger_disk_bytes",
+             "Bytes the ledger's RocksDB files (tables, WAL, manifest) take on disk.",
+             MetricType::Gauge, value(stats.disk_bytes)));
   families.push_back(Family("innsyn_data_filesystem_size_bytes",
                             "Size of the filesystem holding the data folder.", MetricType::Gauge,
                             value(stats.filesystem_bytes)));

@@ -69,10 +69,9 @@ std::vector<prometheus::MetricFamily> ProcessCollector::Collect() const {
     return i < fields.size() ? static_cast<double>(ParseDecimal(fields[i]).value_or(0)) : 0.0;
   };
   if (fields.size() > kResidentPages && ticks > 0) {
-    families.push_back(Family("process_cpu_seconds_total",
-                              "Total user and system CPU time spent in seconds.",
-                              MetricType::Counter,
-                              (field(kUserTicks) + field(kSystemTicks)) / ticks));
+    families.push_back(
+        Family("process_cpu_seconds_total", "Total user and system CPU time spent in seconds.",
+               MetricType::Counter, (field(kUserTicks) + field(kSystemTicks)) / ticks));
     families.push_back(Family("process_start_time_seconds",
                               "Start time of the process since unix epoch in seconds.",
                               MetricType::Gauge, BootTime() + field(kStartTicks) / ticks));
@@ -87,8 +86,8 @@ std::vector<prometheus::MetricFamily> ProcessCollector::Collect() const {
        !error && it != std::filesystem::directory_iterator(); it.increment(error)) {
     ++open_fds;
   }
-  families.push_back(Family("process_open_fds", "Number of open file descriptors.",
-                            MetricType::Gauge, open_fds));
+  families.push_back(
+      Family("process_open_fds", "Number of open file descriptors.", MetricType::Gauge, open_fds));
   rlimit limit{};
   if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {
     families.push_back(Family("process_max_fds", "Maximum number of open file descriptors.",

@@ -65,8 +65,7 @@ Ledger::BackupInfo FromRocksInfo(const rocksdb::BackupInfo& info) {
   out.backup_id = info.backup_id;
   out.bytes = info.size;
   out.unix_seconds = info.timestamp;
-  out.entries =
-      ParseDecimal(MetadataValue(info.app_metadata, kMetadataEntriesKey)).value_or(0);
+  out.entries = ParseDecimal(MetadataValue(info.app_metadata, kMetadataEntriesKey)).value_or(0);
   return out;
 }
 
@@ -98,7 +97,8 @@ absl::Status CopyKeyFiles(const std::string& from, const std::string& to) {
           StrCat("cannot copy ", entry.path().string(), " to ", target, ": ", error.message()));
     }
   }
-  if (error) return absl::PermissionDeniedError(StrCat("cannot read ", from, ": ", error.message()));
+  if (error)
+    return absl::PermissionDeniedError(StrCat("cannot read ", from, ": ", error.message()));
   return absl::OkStatus();
 }
 
@@ -132,8 +132,7 @@ Ledger::StorageStats Ledger::GetStorageStats() const {
     std::map<std::string, std::string> cf_stats;
     if (!db.GetMapProperty(handle.get(), rocksdb::DB::Properties::kCFStats, &cf_stats)) continue;
     stats.write_stall_stops += ParseDecimal(cf_stats["io_stalls.total_stop"]).value_or(0);
-    stats.write_stall_slowdowns +=
-        ParseDecimal(cf_stats["io_stalls.total_slowdown"]).value_or(0);
+    stats.write_stall_slowdowns += ParseDecimal(cf_stats["io_stalls.total_slowdown"]).value_or(0);
   }
   return stats;
 }
@@ -167,8 +166,8 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Backup(const std::string& backup_dir,
   rocksdb::BackupID id = 0;
   s = engine->CreateNewBackupWithMetadata(create, impl_->db.get(), Metadata(folder, entries), &id);
   if (!s.ok()) return FromIo(s, StrCat("backup into ", backup_dir));
-  if (absl::Status copied = CopyKeyFiles(impl_->options.data_dir,
-                                         StrCat(backup_dir, "/", kKeysFolder, "/", id));
+  if (absl::Status copied =
+          CopyKeyFiles(impl_->options.data_dir, StrCat(backup_dir, "/", kKeysFolder, "/", id));
       !copied.ok()) {
     engine->DeleteBackup(id);
     return copied;
@@ -193,8 +192,7 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Backup(const std::string& backup_dir,
   return FromRocksInfo(info);
 }
 
-absl::StatusOr<std::vector<Ledger::BackupInfo>> Ledger::ListBackups(
-    const std::string& backup_dir) {
+absl::StatusOr<std::vector<Ledger::BackupInfo>> Ledger::ListBackups(const std::string& backup_dir) {
   std::error_code error;
   if (!fs::is_directory(StrCat(backup_dir, "/rocksdb"), error)) {
     return absl::NotFoundError(StrCat(backup_dir, " holds no innsyn backups"));
@@ -230,23 +228,22 @@ absl::StatusOr<Ledger::BackupInfo> Ledger::Restore(const std::string& backup_dir
   if (!s.ok()) return FromIo(s, StrCat("open backup folder ", backup_dir));
   std::unique_ptr<rocksdb::BackupEngineReadOnly> engine(raw_engine);
   rocksdb::BackupInfo info;
-  rocksdb::Status got = backup_id == 0 ? engine->GetLatestBackupInfo(&info)
-                                       : engine->GetBackupInfo(backup_id, &info);
+  rocksdb::Status got =
+      backup_id == 0 ? engine->GetLatestBackupInfo(&info) : engine->GetBackupInfo(backup_id, &info);
   if (!got.ok()) {
     return absl::NotFoundError(backup_id == 0
                                    ? StrCat(backup_dir, " holds no backup")
                                    : StrCat("backup ", backup_id, " is not in ", backup_dir));
   }
   if (s = engine->VerifyBackup(info.backup_id, /*verify_with_checksum=*/true); !s.ok()) {
-    return absl::DataLossError(
-        StrCat("backup ", info.backup_id, " is damaged: ", s.ToString()));
+    return absl::DataLossError(StrCat("backup ", info.backup_id, " is damaged: ", s.ToString()));
   }
   const std::string folder = MetadataValue(info.app_metadata, kMetadataFolderKey);
   if (folder.empty() || folder.find('/') != std::string::npos || folder == "..") {
     return absl::DataLossError(StrCat("backup ", info.backup_id, " has no database folder name"));
   }
-  if (absl::Status copied = CopyKeyFiles(
-          StrCat(backup_dir, "/", kKeysFolder, "/", info.backup_id), data_dir);
+  if (absl::Status copied =
+          CopyKeyFiles(StrCat(backup_dir, "/", kKeysFolder, "/", info.backup_id), data_dir);
       !copied.ok()) {
     return copied;
   }

@@ -141,8 +141,7 @@ void AddRestoreCommand(CLI::App& app, CommandContext& context) {
   CLI::App* command = app.add_subcommand(
       "restore", "Restore a backup into a new data folder and verify it (innsynd not needed)");
   command->add_option("--backup-dir", flags->backup_dir, "The backup folder")->required();
-  command->add_option("--data-dir", flags->data_dir, "New data folder to restore into")
-      ->required();
+  command->add_option("--data-dir", flags->data_dir, "New data folder to restore into")->required();
   command->add_option("--backup-id", flags->backup_id, "Which backup (default: the newest)");
   command->add_option("--checkpoint-out", flags->checkpoint_out,
                       "Write the restored ledger's signed checkpoint here, for `prove --since`");

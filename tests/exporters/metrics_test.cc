@@ -80,7 +80,8 @@ TEST(Metrics, ExportsTheOperationsMetrics) {
   std::string text = metrics->Scrape();
   for (const char* expected : {
            "innsyn_events_appended_total{action=\"read\",source=\"opus-dental/clinic-1\"} 3",
-           "innsyn_events_rejected_total{action=\"execute\",reason=\"queue_full\",source=\"website\"} 2",
+           "innsyn_events_rejected_total{action=\"execute\",reason=\"queue_full\",source="
+           "\"website\"} 2",
            "innsyn_append_duration_seconds_bucket{le=\"0.005\"} 1",
            "innsyn_query_duration_seconds_count{method=\"ListSubjectAccess\"} 1",
            "innsyn_ledger_entries 42",

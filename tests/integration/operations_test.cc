@@ -222,17 +222,17 @@ TEST_F(OperationsTest, SelfVerificationReportsATamperedEntry) {
     // An insider edits one stored entry; the tree nodes still match the
     // signed checkpoint, so innsynd starts.
     std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const char* name : {"default", storage::internal::kEntriesFamily,
-                             storage::internal::kChainFamily, storage::internal::kTreeFamily,
-                             storage::internal::kIndexFamily, storage::internal::kDedupeFamily,
-                             storage::internal::kMetaFamily}) {
+    for (const char* name :
+         {"default", storage::internal::kEntriesFamily, storage::internal::kChainFamily,
+          storage::internal::kTreeFamily, storage::internal::kIndexFamily,
+          storage::internal::kDedupeFamily, storage::internal::kMetaFamily}) {
       families.emplace_back(name, rocksdb::ColumnFamilyOptions());
     }
     std::vector<rocksdb::ColumnFamilyHandle*> handles;
     rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(rocksdb::DB::Open(rocksdb::DBOptions(), data_dir() + "/ledger", families,
-                                  &handles, &raw)
-                    .ok());
+    ASSERT_TRUE(
+        rocksdb::DB::Open(rocksdb::DBOptions(), data_dir() + "/ledger", families, &handles, &raw)
+            .ok());
     const std::string key = storage::internal::SeqKey(7);
     std::string value;
     ASSERT_TRUE(raw->Get(rocksdb::ReadOptions(), handles[1], key, &value).ok());
@@ -248,7 +248,8 @@ TEST_F(OperationsTest, SelfVerificationReportsATamperedEntry) {
     return Contains(metrics, "innsyn_verification_failing{mode=\"full\"} 1");
   })) << metrics;
   EXPECT_TRUE(Contains(metrics, "innsyn_verification_failures_total{mode=\"full\"} 1"));
-  EXPECT_FALSE(Contains(metrics, "innsyn_verification_last_success_timestamp_seconds{mode=\"full\"}"));
+  EXPECT_FALSE(
+      Contains(metrics, "innsyn_verification_last_success_timestamp_seconds{mode=\"full\"}"));
 }
 
 TEST_F(OperationsTest, BackupDuringIngestRestoresToAVerifiedPrefixOfTheLiveLedger) {
@@ -284,8 +285,8 @@ TEST_F(OperationsTest, BackupDuringIngestRestoresToAVerifiedPrefixOfTheLiveLedge
   EXPECT_TRUE(Contains(restore.output, "OK: ")) << restore.output;
   // Offline verification agrees, with the live ledger's key pinned.
   const std::string key_file = data_dir() + "/checkpoint_key.pub";
-  testing::CommandResult verify = RunCommand(
-      {INNSYNCTL_PATH, "verify", "--data-dir", restored, "--key-file", key_file});
+  testing::CommandResult verify =
+      RunCommand({INNSYNCTL_PATH, "verify", "--data-dir", restored, "--key-file", key_file});
   EXPECT_EQ(verify.exit_code, 0) << verify.output;
   // The restored ledger's signed checkpoint is a prefix of the live tree:
   // the live server proves it with a consistency proof.
@@ -293,8 +294,8 @@ TEST_F(OperationsTest, BackupDuringIngestRestoresToAVerifiedPrefixOfTheLiveLedge
   EXPECT_EQ(prove.exit_code, 0) << prove.output;
 
   // Restoring over a folder in use is refused and changes nothing.
-  testing::CommandResult again = RunCommand(
-      {INNSYNCTL_PATH, "restore", "--backup-dir", backup_dir, "--data-dir", data_dir()});
+  testing::CommandResult again =
+      RunCommand({INNSYNCTL_PATH, "restore", "--backup-dir", backup_dir, "--data-dir", data_dir()});
   EXPECT_EQ(again.exit_code, 2) << again.output;
   EXPECT_TRUE(Contains(again.output, "is not empty")) << again.output;
 }

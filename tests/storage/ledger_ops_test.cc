@@ -43,9 +43,9 @@ void AppendMany(Ledger& ledger, int count, int first) {
 // Flips a byte of stored entry `seq` behind the ledger's back.
 void TamperWithEntry(const std::string& dir, uint64_t seq) {
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (const char* name : {"default", internal::kEntriesFamily, internal::kChainFamily,
-                           internal::kTreeFamily, internal::kIndexFamily,
-                           internal::kDedupeFamily, internal::kMetaFamily}) {
+  for (const char* name :
+       {"default", internal::kEntriesFamily, internal::kChainFamily, internal::kTreeFamily,
+        internal::kIndexFamily, internal::kDedupeFamily, internal::kMetaFamily}) {
     families.emplace_back(name, rocksdb::ColumnFamilyOptions());
   }
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -148,8 +148,7 @@ TEST(LedgerBackup, RestoredLedgerVerifiesAndIsAPrefixOfTheLiveOne) {
   ASSERT_TRUE(live->Checkpoint().ok());
 
   const std::string restored_dir = restore_parent.path() + "/restored";
-  absl::StatusOr<Ledger::BackupInfo> restored =
-      Ledger::Restore(backup_dir.path(), 0, restored_dir);
+  absl::StatusOr<Ledger::BackupInfo> restored = Ledger::Restore(backup_dir.path(), 0, restored_dir);
   ASSERT_TRUE(restored.ok()) << restored.status();
   EXPECT_EQ(restored->backup_id, backup->backup_id);
   EXPECT_EQ(std::filesystem::status(restored_dir + "/pseudonym.key").permissions() &
@@ -204,7 +203,8 @@ TEST(LedgerBackup, RestoreRefusesAFolderInUseAndAMissingBackup) {
   std::unique_ptr<Ledger> live = OpenLedger(live_dir.path());
   AppendMany(*live, 5, 0);
   ASSERT_TRUE(live->Backup(backup_dir.path()).ok());
-  absl::StatusOr<Ledger::BackupInfo> into_live = Ledger::Restore(backup_dir.path(), 0, live_dir.path());
+  absl::StatusOr<Ledger::BackupInfo> into_live =
+      Ledger::Restore(backup_dir.path(), 0, live_dir.path());
   EXPECT_EQ(into_live.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(Ledger::Restore(backup_dir.path(), 9, other.path() + "/x").status().code(),
             absl::StatusCode::kNotFound);
