@@ -1,6 +1,7 @@
 #include "exporters/process_collector.h"
 
 #include <sys/resource.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -38,16 +39,17 @@ std::vector<std::string> StatFields() {
   return {std::istream_iterator<std::string>(rest), std::istream_iterator<std::string>()};
 }
 
-// Seconds since the epoch at which the machine booted (btime in /proc/stat).
+// Seconds since the epoch at which the machine booted: the wall clock less
+// the time since boot. (/proc/stat's btime is hidden from a service with
+// systemd's ProcSubset=pid.)
 double BootTime() {
-  std::ifstream file("/proc/stat");
-  std::string line;
-  while (std::getline(file, line)) {
-    if (line.starts_with("btime ")) {
-      return static_cast<double>(ParseDecimal(line.substr(6)).value_or(0));
-    }
+  timespec realtime{}, since_boot{};
+  if (clock_gettime(CLOCK_REALTIME, &realtime) != 0 ||
+      clock_gettime(CLOCK_BOOTTIME, &since_boot) != 0) {
+    return 0;
   }
-  return 0;
+  return static_cast<double>(realtime.tv_sec - since_boot.tv_sec) +
+         static_cast<double>(realtime.tv_nsec - since_boot.tv_nsec) / 1e9;
 }
 
 // proc(5) field numbers, less 3 (see StatFields).

@@ -68,6 +68,19 @@ TEST(Metrics, PromtoolCheckMetricsCanFail) {
   EXPECT_NE(check.exit_code, 0) << check.output;
 }
 
+TEST(Metrics, ProcessStartTimeIsThisProcesssStart) {
+  std::unique_ptr<Metrics> metrics = StartMetrics();
+  std::string text = metrics->Scrape();
+  const std::string name = "\nprocess_start_time_seconds ";
+  size_t at = text.find(name);
+  ASSERT_NE(at, std::string::npos) << text;
+  double start = std::stod(text.substr(at + name.size()));
+  double now = absl::ToDoubleSeconds(absl::Now() - absl::UnixEpoch());
+  // This test process started moments ago (clock ticks are 10 ms).
+  EXPECT_LE(start, now + 1);
+  EXPECT_GT(start, now - 600);
+}
+
 TEST(Metrics, ExportsTheOperationsMetrics) {
   innsyn::testing::TempDir dir;
   storage::LedgerOptions options;
