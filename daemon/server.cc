@@ -24,6 +24,7 @@ namespace {
 constexpr int kMinPollingThreads = 2;
 constexpr int kMaxPollingThreads = 64;
 constexpr int kMaxServerThreads = 512;
+constexpr size_t kGrpcMemoryBytes = 256 << 20;
 
 }  // namespace
 
@@ -129,6 +130,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& optio
                               kMaxPollingThreads);
   grpc::ResourceQuota quota("innsynd");
   quota.SetMaxThreads(kMaxServerThreads);
+  // Bytes gRPC may hold in its own buffers (requests arriving, answers
+  // leaving), beside the ledger's bounded queue; under pressure it reads
+  // less from its connections, so memory stays bounded under any load.
+  quota.Resize(kGrpcMemoryBytes);
   builder.SetResourceQuota(quota);
   builder.RegisterService(state->ingest.get());
   builder.RegisterService(state->access_log.get());
