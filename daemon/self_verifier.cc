@@ -25,6 +25,7 @@ SelfVerifier::SelfVerifier(const storage::Ledger& ledger, exporters::Metrics& me
 }
 
 SelfVerifier::~SelfVerifier() {
+  cancel_ = true;
   {
     absl::MutexLock lock(&mu_);
     stop_ = true;
@@ -71,11 +72,12 @@ void SelfVerifier::RunPass(bool full) {
   storage::Ledger::VerifyProgress progress;
   storage::VerifyReport report;
   if (full) {
-    report = ledger_.Verify(/*check_indexes=*/true, progress);
+    report = ledger_.Verify(/*check_indexes=*/true, progress, &cancel_);
   } else {
     progress = progress_;
-    report = ledger_.VerifyIncremental(progress);
+    report = ledger_.VerifyIncremental(progress, &cancel_);
   }
+  if (report.cancelled) return;  // shutting down: no finding either way
   metrics_.VerificationFinished(mode, report.ok, absl::Now(), absl::Seconds(report.seconds),
                                 report.entries_checked);
   bool& failing = failing_[full ? 1 : 0];

@@ -6,10 +6,11 @@
 // level. Entries changed after an incremental pass has covered them are
 // caught by the next full pass.
 // Thread-safe. The ledger and metrics must outlive the verifier; the
-// destructor waits for a pass in progress.
+// destructor cancels a pass in progress and waits for it to stop.
 #ifndef INNSYN_DAEMON_SELF_VERIFIER_H_
 #define INNSYN_DAEMON_SELF_VERIFIER_H_
 
+#include <atomic>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -43,6 +44,7 @@ class SelfVerifier {
   absl::Duration full_interval_ ABSL_GUARDED_BY(mu_);
   bool rescheduled_ ABSL_GUARDED_BY(mu_) = false;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<bool> cancel_{false};  // set once, by the destructor
   // Verifier thread only.
   storage::Ledger::VerifyProgress progress_;
   bool failing_[2] = {false, false};  // incremental, full

@@ -16,6 +16,7 @@
 #ifndef INNSYN_STORAGE_LEDGER_H_
 #define INNSYN_STORAGE_LEDGER_H_
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -107,6 +108,7 @@ struct VerifyReport {
   uint64_t checkpoint_size = 0;  // the signed checkpoint checked against, if any
   bool indexes_checked = false;
   double seconds = 0;
+  bool cancelled = false;  // stopped on request: neither ok nor a finding
 };
 
 class Ledger {
@@ -176,10 +178,13 @@ class Ledger {
   // Verifies the entries committed since `progress` (hashes, chain, tree
   // nodes, and any signed checkpoint in that span) and advances it on
   // success. Entries before it are not re-read: a full Verify on a schedule
-  // covers those. On failure `progress` is unchanged.
-  VerifyReport VerifyIncremental(VerifyProgress& progress) const;
+  // covers those. On failure `progress` is unchanged. Both stop early,
+  // `cancelled`, once `*cancel` is true (checked every few thousand entries).
+  VerifyReport VerifyIncremental(VerifyProgress& progress,
+                                 const std::atomic<bool>* cancel = nullptr) const;
   // A full Verify that, if it succeeds, leaves `progress` at its end.
-  VerifyReport Verify(bool check_indexes, VerifyProgress& progress) const;
+  VerifyReport Verify(bool check_indexes, VerifyProgress& progress,
+                      const std::atomic<bool>* cancel = nullptr) const;
 
   // RocksDB's own health and the ledger's footprint, for metrics.
   struct StorageStats {

@@ -113,12 +113,18 @@ void AddExpectedKeys(const DigestKeys& keys, PseudonymCache& pseudonyms,
       key);
 }
 
+bool Cancelled(const std::atomic<bool>* cancel) {
+  return cancel != nullptr && cancel->load(std::memory_order_relaxed);
+}
+
 // The index and dedupe keys actually stored for entries below `size`.
 absl::StatusOr<IndexDigests> StoredKeys(const Ledger::Impl& impl, const DigestKeys& keys,
-                                        uint64_t size) {
+                                        uint64_t size, const std::atomic<bool>* cancel) {
   IndexDigests digests;
   std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(ScanOptions(), impl.index));
-  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+  uint64_t scanned = 0;
+  for (it->SeekToFirst(); it->Valid() && (++scanned % kLeavesPerBatch != 0 || !Cancelled(cancel));
+       it->Next()) {
     rocksdb::Slice key = it->key();
     if (key.size() < 1 + 16) return absl::DataLossError("an index key is too short");
     if (internal::ReadBigEndian64(std::string_view(key.data() + key.size() - 8, 8)) >= size) {
@@ -270,9 +276,11 @@ class LeafReader {
 // (empty for a full pass).
 class Verifier {
  public:
-  Verifier(const Ledger::Impl& impl, bool check_indexes, const Ledger::VerifyProgress& start)
+  Verifier(const Ledger::Impl& impl, bool check_indexes, const Ledger::VerifyProgress& start,
+           const std::atomic<bool>* cancel)
       : impl_(impl),
         check_indexes_(check_indexes),
+        cancel_(cancel),
         read_options_(ScanOptions()),
         start_(start.range.size()),
         range_(start.range),
@@ -301,6 +309,7 @@ class Verifier {
 
   const Ledger::Impl& impl_;
   const bool check_indexes_;
+  const std::atomic<bool>* const cancel_;  // may be null
   rocksdb::ReadOptions read_options_;
   const uint64_t start_;
   std::unique_ptr<rocksdb::Iterator> chain_it_;
@@ -435,7 +444,8 @@ VerifyReport Verifier::Run() {
     absl::StatusOr<IndexDigests> stored_keys = IndexDigests{};
     std::thread index_scan;
     if (check_indexes_) {
-      index_scan = std::thread([&] { stored_keys = StoredKeys(impl_, digest_keys, size); });
+      index_scan =
+          std::thread([&] { stored_keys = StoredKeys(impl_, digest_keys, size, cancel_); });
     }
     LeafReader reader(impl_, start_, size, check_indexes_ ? &digest_keys : nullptr);
     bool going = true;
@@ -446,9 +456,17 @@ VerifyReport Verifier::Run() {
       }
       if (going && batch.problem) going = Fail(batch.problem->seq, batch.problem->text);
       if (batch.last) break;
+      if (going && Cancelled(cancel_)) {
+        going = Fail(std::nullopt, "cancelled");
+        report_.cancelled = true;
+      }
     }
     report_.entries_checked = range_.size() - start_;
     if (index_scan.joinable()) index_scan.join();
+    if (going && check_indexes_ && Cancelled(cancel_)) {
+      going = Fail(std::nullopt, "cancelled");
+      report_.cancelled = true;
+    }
     if (going && check_indexes_) CheckIndexes(reader.expected_keys(), stored_keys);
   }
   report_.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -458,18 +476,20 @@ VerifyReport Verifier::Run() {
 }  // namespace
 
 VerifyReport Ledger::Verify(bool check_indexes) const {
-  return Verifier(*impl_, check_indexes, VerifyProgress{}).Run();
+  return Verifier(*impl_, check_indexes, VerifyProgress{}, nullptr).Run();
 }
 
-VerifyReport Ledger::Verify(bool check_indexes, VerifyProgress& progress) const {
-  Verifier verifier(*impl_, check_indexes, VerifyProgress{});
+VerifyReport Ledger::Verify(bool check_indexes, VerifyProgress& progress,
+                           const std::atomic<bool>* cancel) const {
+  Verifier verifier(*impl_, check_indexes, VerifyProgress{}, cancel);
   VerifyReport report = verifier.Run();
   if (report.ok) progress = verifier.progress();
   return report;
 }
 
-VerifyReport Ledger::VerifyIncremental(VerifyProgress& progress) const {
-  Verifier verifier(*impl_, /*check_indexes=*/false, progress);
+VerifyReport Ledger::VerifyIncremental(VerifyProgress& progress,
+                                       const std::atomic<bool>* cancel) const {
+  Verifier verifier(*impl_, /*check_indexes=*/false, progress, cancel);
   VerifyReport report = verifier.Run();
   if (report.ok) progress = verifier.progress();
   return report;

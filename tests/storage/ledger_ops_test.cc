@@ -116,6 +116,26 @@ TEST(LedgerIncrementalVerify, LeavesOlderEntriesToTheFullPass) {
   EXPECT_EQ(full.first_bad_seq, 3u);
 }
 
+TEST(LedgerIncrementalVerify, StopsWhenCancelledWithoutAFinding) {
+  TempDir dir;
+  std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
+  AppendMany(*ledger, 10000, 0);
+  std::atomic<bool> cancel{true};
+  Ledger::VerifyProgress progress;
+  VerifyReport full = ledger->Verify(/*check_indexes=*/true, progress, &cancel);
+  EXPECT_TRUE(full.cancelled);
+  EXPECT_FALSE(full.ok);
+  EXPECT_EQ(progress.range.size(), 0u);
+  VerifyReport incremental = ledger->VerifyIncremental(progress, &cancel);
+  EXPECT_TRUE(incremental.cancelled);
+  EXPECT_LT(incremental.entries_checked, 10000u);
+  cancel = false;
+  VerifyReport done = ledger->Verify(/*check_indexes=*/true, progress, &cancel);
+  EXPECT_TRUE(done.ok) << done.problem;
+  EXPECT_FALSE(done.cancelled);
+  EXPECT_EQ(progress.range.size(), 10000u);
+}
+
 TEST(LedgerStorageStats, CountsTheBytesOnDisk) {
   TempDir dir;
   std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
