@@ -21,7 +21,7 @@ constexpr size_t kMaxSourceLabels = 64;
 // fsync; beyond them the stream is not read, so gRPC flow control slows the
 // client down instead of the ledger's full queue refusing it.
 constexpr size_t kStreamWindow = 16;
-constexpr size_t kStreamWindowEvents = 16384;
+constexpr size_t kStreamWindowEvents = 4096;
 
 std::string ActionLabel(v1::ActionSubtype subtype) {
   std::string name = v1::ActionSubtype_Name(subtype);

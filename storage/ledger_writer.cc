@@ -349,7 +349,7 @@ void GroupWriter::PrepareRequests(Group& group, const std::vector<Request*>& req
         request->receipts.push_back(*std::move(receipt));
         continue;
       }
-      absl::StatusOr<std::string> existing = impl_.Get(impl_.dedupe, key);
+      absl::StatusOr<std::string> existing = ReadDedupe(key);
       if (existing.ok()) {
         absl::StatusOr<v1::AppendReceipt> receipt = impl_.ReceiptFor(ReadBigEndian64(*existing));
         if (!receipt.ok()) {
@@ -401,6 +401,18 @@ void GroupWriter::PrepareRequests(Group& group, const std::vector<Request*>& req
       pending_.emplace(key, std::move(receipt));
     }
   }
+}
+
+absl::StatusOr<std::string> GroupWriter::ReadDedupe(const std::string& key) const {
+  // Almost every lookup is of a new event id: the Bloom filter answers it,
+  // and the rare data block read is not kept, so that the block cache holds
+  // what queries read instead of random event-id blocks.
+  rocksdb::ReadOptions read_options;
+  read_options.fill_cache = false;
+  std::string value;
+  rocksdb::Status s = impl_.db->Get(read_options, impl_.dedupe, key, &value);
+  if (!s.ok()) return FromRocks(s, "event-id read");
+  return value;
 }
 
 std::optional<v1::AppendReceipt> GroupWriter::PendingReceipt(const std::string& key) {

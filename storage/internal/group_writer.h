@@ -68,6 +68,7 @@ class GroupWriter {
   void Commit();
   GroupCommitStats CommitGroup(Group& group);
   std::optional<v1::AppendReceipt> PendingReceipt(const std::string& key);
+  absl::StatusOr<std::string> ReadDedupe(const std::string& key) const;
 
   Ledger::Impl& impl_;
   absl::Mutex mu_;
