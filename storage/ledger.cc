@@ -31,7 +31,7 @@ constexpr char kPseudonymKeyFile[] = "pseudonym.key";
 constexpr char kDatabaseFolder[] = "ledger";
 
 constexpr double kDedupeBloomBitsPerKey = 10;
-constexpr size_t kMemtableBudgetBytes = 128 << 20;
+constexpr size_t kMemtableBudgetBytes = 64 << 20;
 
 // Index keys of one subject or actor arrive mostly in time order, so the
 // memtable keeps the last insert position per subject or actor (prefix and
