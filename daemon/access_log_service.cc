@@ -1,13 +1,16 @@
 #include "daemon/access_log_service.h"
 
-#include "storage/strings.h"
 #include "daemon/grpc_status.h"
+#include "daemon/portal_view.h"
+#include "storage/strings.h"
 
 namespace innsyn::daemon {
 namespace {
 
 constexpr uint32_t kDefaultPageSize = 100;
 constexpr uint32_t kMaxPageSize = 1000;
+constexpr uint32_t kDefaultLeafHashes = 1000;
+constexpr uint32_t kMaxLeafHashes = 65536;  // 2 MiB of hashes
 constexpr size_t kMaxQueryIdBytes = 256;
 constexpr size_t kMaxQueryReasonBytes = 1024;
 
@@ -50,18 +53,28 @@ void CopyRange(const Request& request, v1::QueryRecord& record) {
   if (request.has_to()) *record.mutable_range_to() = request.to();
 }
 
-// Who asked, and why. Until clients authenticate with certificates, the
-// caller is its address.
-void SetCaller(const grpc::ServerContext& context, std::string_view method,
-               const std::string& reason, v1::QueryRecord& record) {
-  record.set_method(std::string(method));
-  record.set_caller(context.peer());
-  record.set_caller_role("local");
+// What a call asked about and why, as recorded if it is denied.
+v1::QueryRecord Asked(const std::string& reason) {
+  v1::QueryRecord record;
+  record.set_reason(reason);
+  return record;
+}
+
+// Who asked (the caller the gate admitted), and why.
+void SetCaller(const Caller& caller, Method method, const std::string& reason,
+               v1::QueryRecord& record) {
+  record.set_method(std::string(MethodName(method)));
+  record.set_caller(caller.identity);
+  record.set_caller_role(caller.role);
   record.set_reason(reason);
 }
 
+// A portal's answer never carries the exact bytes, which hold the internal
+// fields its view leaves out.
 absl::Status FillEntries(const std::vector<storage::StoredEntry>& stored, bool include_bytes,
+                         const Caller& caller,
                          google::protobuf::RepeatedPtrField<v1::RecordedEntry>& out) {
+  const bool portal = caller.role == kPortalRole;
   for (const storage::StoredEntry& entry : stored) {
     v1::RecordedEntry* recorded = out.Add();
     recorded->set_seq(entry.seq);
@@ -69,38 +82,46 @@ absl::Status FillEntries(const std::vector<storage::StoredEntry>& stored, bool i
     if (!recorded->mutable_entry()->ParseFromString(entry.bytes)) {
       return absl::DataLossError(StrCat("entry ", entry.seq, " does not parse"));
     }
-    if (include_bytes) recorded->set_entry_bytes(entry.bytes);
+    if (portal) {
+      MinimiseForPortal(*recorded->mutable_entry());
+    } else if (include_bytes) {
+      recorded->set_entry_bytes(entry.bytes);
+    }
   }
   return absl::OkStatus();
 }
 
 }  // namespace
 
-// The shared body of ListSubjectAccess and ListActorActivity: scan the index,
-// record the query durably, then answer. `record` names whom was asked about.
+// The shared body of ListSubjectAccess and ListActorActivity: admit the
+// caller, scan the index, record the query durably, then answer. `record`
+// names whom was asked about.
 template <typename Request, typename Response>
 grpc::Status AccessLogService::ListIndexed(
-    const grpc::ServerContext& context, std::string_view method, const Request& request,
+    grpc::ServerContext& context, Method method, const Request& request,
     const absl::StatusOr<storage::IndexQuery>& query,
     absl::StatusOr<storage::IndexPage> (storage::Ledger::*list)(const storage::IndexQuery&) const,
     v1::QueryRecord record, Response& response) {
   absl::Time start = absl::Now();
+  record.set_reason(request.reason());
+  CopyRange(request, record);
+  absl::StatusOr<CallGate::Pass> pass = gate_.Admit(context, method, record);
+  if (!pass.ok()) return ToGrpcStatus(pass.status());
   if (!query.ok()) return ToGrpcStatus(query.status());
   absl::StatusOr<storage::IndexPage> page = (ledger_.*list)(*query);
   if (!page.ok()) return ToGrpcStatus(page.status());
-  SetCaller(context, method, request.reason(), record);
-  CopyRange(request, record);
+  SetCaller(pass->caller(), method, request.reason(), record);
   record.set_results(page->entries.size());
   absl::StatusOr<v1::AppendReceipt> receipt = ledger_.AppendQuery(record);
   if (!receipt.ok()) return ToGrpcStatus(receipt.status());
-  if (absl::Status s = FillEntries(page->entries, request.include_entry_bytes(),
+  if (absl::Status s = FillEntries(page->entries, request.include_entry_bytes(), pass->caller(),
                                    *response.mutable_entries());
       !s.ok()) {
     return ToGrpcStatus(s);
   }
   response.set_next_page_token(page->next_page_token);
   response.set_query_seq(receipt->seq());
-  metrics_.ObserveQueryLatency(method, absl::Now() - start);
+  metrics_.ObserveQueryLatency(MethodName(method), absl::Now() - start);
   return grpc::Status::OK;
 }
 
@@ -109,7 +130,7 @@ grpc::Status AccessLogService::ListSubjectAccess(grpc::ServerContext* context,
                                                  v1::ListSubjectAccessResponse* response) {
   v1::QueryRecord record;
   record.set_subject_id(request->subject_id());
-  return ListIndexed(*context, "ListSubjectAccess", *request,
+  return ListIndexed(*context, Method::kListSubjectAccess, *request,
                      MakeIndexQuery(*request, "subject_id", request->subject_id()),
                      &storage::Ledger::ListSubject, std::move(record), *response);
 }
@@ -119,7 +140,7 @@ grpc::Status AccessLogService::ListActorActivity(grpc::ServerContext* context,
                                                  v1::ListActorActivityResponse* response) {
   v1::QueryRecord record;
   record.set_actor_id(request->actor_id());
-  return ListIndexed(*context, "ListActorActivity", *request,
+  return ListIndexed(*context, Method::kListActorActivity, *request,
                      MakeIndexQuery(*request, "actor_id", request->actor_id()),
                      &storage::Ledger::ListActor, std::move(record), *response);
 }
@@ -127,6 +148,9 @@ grpc::Status AccessLogService::ListActorActivity(grpc::ServerContext* context,
 grpc::Status AccessLogService::GetEntries(grpc::ServerContext* context,
                                           const v1::GetEntriesRequest* request,
                                           v1::GetEntriesResponse* response) {
+  absl::StatusOr<CallGate::Pass> pass =
+      gate_.Admit(*context, Method::kGetEntries, Asked(request->reason()));
+  if (!pass.ok()) return ToGrpcStatus(pass.status());
   if (request->count() > kMaxPageSize) {
     return ToGrpcStatus(absl::InvalidArgumentError(StrCat("count is above ", kMaxPageSize)));
   }
@@ -143,27 +167,56 @@ grpc::Status AccessLogService::GetEntries(grpc::ServerContext* context,
       ledger_.GetEntries(request->from_seq(), count);
   if (!entries.ok()) return ToGrpcStatus(entries.status());
   v1::QueryRecord record;
-  SetCaller(*context, "GetEntries", request->reason(), record);
+  SetCaller(pass->caller(), Method::kGetEntries, request->reason(), record);
   record.set_results(entries->size());
   if (absl::StatusOr<v1::AppendReceipt> receipt = ledger_.AppendQuery(record); !receipt.ok()) {
     return ToGrpcStatus(receipt.status());
   }
   response->set_tree_size(size);
-  return ToGrpcStatus(FillEntries(*entries, /*include_bytes=*/true, *response->mutable_entries()));
+  return ToGrpcStatus(FillEntries(*entries, /*include_bytes=*/true, pass->caller(),
+                                  *response->mutable_entries()));
 }
 
-grpc::Status AccessLogService::GetCheckpoint(grpc::ServerContext*,
+grpc::Status AccessLogService::GetLeafHashes(grpc::ServerContext* context,
+                                             const v1::GetLeafHashesRequest* request,
+                                             v1::GetLeafHashesResponse* response) {
+  absl::StatusOr<CallGate::Pass> pass = gate_.Admit(*context, Method::kGetLeafHashes);
+  if (!pass.ok()) return ToGrpcStatus(pass.status());
+  if (request->count() > kMaxLeafHashes) {
+    return ToGrpcStatus(absl::InvalidArgumentError(StrCat("count is above ", kMaxLeafHashes)));
+  }
+  uint64_t size = ledger_.Size();
+  if (request->from_seq() >= size) {
+    return ToGrpcStatus(absl::OutOfRangeError(
+        StrCat("from_seq ", request->from_seq(), " is not below the ledger size ", size)));
+  }
+  absl::StatusOr<std::vector<storage::Hash>> hashes = ledger_.LeafHashes(
+      request->from_seq(), request->count() == 0 ? kDefaultLeafHashes : request->count());
+  if (!hashes.ok()) return ToGrpcStatus(hashes.status());
+  response->set_from_seq(request->from_seq());
+  response->set_tree_size(size);
+  for (const storage::Hash& hash : *hashes) {
+    response->add_leaf_hashes(std::string(storage::AsBytes(hash)));
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status AccessLogService::GetCheckpoint(grpc::ServerContext* context,
                                              const v1::GetCheckpointRequest* request,
                                              v1::Checkpoint* response) {
+  absl::StatusOr<CallGate::Pass> pass = gate_.Admit(*context, Method::kGetCheckpoint);
+  if (!pass.ok()) return ToGrpcStatus(pass.status());
   absl::StatusOr<v1::Checkpoint> checkpoint = ledger_.Checkpoint(request->tree_size());
   if (!checkpoint.ok()) return ToGrpcStatus(checkpoint.status());
   *response = *std::move(checkpoint);
   return grpc::Status::OK;
 }
 
-grpc::Status AccessLogService::GetInclusionProof(grpc::ServerContext*,
+grpc::Status AccessLogService::GetInclusionProof(grpc::ServerContext* context,
                                                  const v1::GetInclusionProofRequest* request,
                                                  v1::InclusionProof* response) {
+  absl::StatusOr<CallGate::Pass> pass = gate_.Admit(*context, Method::kGetInclusionProof);
+  if (!pass.ok()) return ToGrpcStatus(pass.status());
   uint64_t tree_size = request->tree_size() == 0 ? ledger_.Size() : request->tree_size();
   absl::StatusOr<std::vector<storage::Hash>> path =
       ledger_.InclusionProof(request->seq(), tree_size);
@@ -177,9 +230,11 @@ grpc::Status AccessLogService::GetInclusionProof(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status AccessLogService::GetConsistencyProof(grpc::ServerContext*,
+grpc::Status AccessLogService::GetConsistencyProof(grpc::ServerContext* context,
                                                    const v1::GetConsistencyProofRequest* request,
                                                    v1::ConsistencyProof* response) {
+  absl::StatusOr<CallGate::Pass> pass = gate_.Admit(*context, Method::kGetConsistencyProof);
+  if (!pass.ok()) return ToGrpcStatus(pass.status());
   uint64_t second = request->second_size() == 0 ? ledger_.Size() : request->second_size();
   absl::StatusOr<std::vector<storage::Hash>> path =
       ledger_.ConsistencyProof(request->first_size(), second);
@@ -190,9 +245,11 @@ grpc::Status AccessLogService::GetConsistencyProof(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
-grpc::Status AccessLogService::VerifyLedger(grpc::ServerContext*,
+grpc::Status AccessLogService::VerifyLedger(grpc::ServerContext* context,
                                             const v1::VerifyLedgerRequest* request,
                                             v1::VerifyLedgerResponse* response) {
+  absl::StatusOr<CallGate::Pass> pass = gate_.Admit(*context, Method::kVerifyLedger);
+  if (!pass.ok()) return ToGrpcStatus(pass.status());
   storage::VerifyReport report = ledger_.Verify(/*check_indexes=*/!request->skip_indexes());
   response->set_ok(report.ok);
   response->set_entries_checked(report.entries_checked);

@@ -2,11 +2,13 @@
 // did, raw entries, checkpoints, proofs and verification. Every call that
 // returns entry contents is first recorded in the ledger as a QueryRecord
 // (who asked about whom, and why); if that record cannot be made durable
-// the call fails and returns nothing.
-// Thread-safe; borrows the ledger and metrics, which must outlive it.
+// the call fails and returns nothing. Every call passes the CallGate first;
+// a portal's answers are minimised (portal_view.h) and carry no entry bytes.
+// Thread-safe; borrows the ledger, metrics and gate, which must outlive it.
 #ifndef INNSYN_DAEMON_ACCESS_LOG_SERVICE_H_
 #define INNSYN_DAEMON_ACCESS_LOG_SERVICE_H_
 
+#include "daemon/call_gate.h"
 #include "exporters/metrics.h"
 #include "innsyn/v1/service.grpc.pb.h"
 #include "storage/ledger.h"
@@ -15,8 +17,8 @@ namespace innsyn::daemon {
 
 class AccessLogService final : public v1::AccessLogService::Service {
  public:
-  AccessLogService(storage::Ledger& ledger, exporters::Metrics& metrics)
-      : ledger_(ledger), metrics_(metrics) {}
+  AccessLogService(storage::Ledger& ledger, exporters::Metrics& metrics, CallGate& gate)
+      : ledger_(ledger), metrics_(metrics), gate_(gate) {}
 
   grpc::Status ListSubjectAccess(grpc::ServerContext* context,
                                  const v1::ListSubjectAccessRequest* request,
@@ -26,6 +28,9 @@ class AccessLogService final : public v1::AccessLogService::Service {
                                  v1::ListActorActivityResponse* response) override;
   grpc::Status GetEntries(grpc::ServerContext* context, const v1::GetEntriesRequest* request,
                           v1::GetEntriesResponse* response) override;
+  grpc::Status GetLeafHashes(grpc::ServerContext* context,
+                             const v1::GetLeafHashesRequest* request,
+                             v1::GetLeafHashesResponse* response) override;
   grpc::Status GetCheckpoint(grpc::ServerContext* context,
                              const v1::GetCheckpointRequest* request,
                              v1::Checkpoint* response) override;
@@ -42,13 +47,14 @@ class AccessLogService final : public v1::AccessLogService::Service {
  private:
   template <typename Request, typename Response>
   grpc::Status ListIndexed(
-      const grpc::ServerContext& context, std::string_view method, const Request& request,
+      grpc::ServerContext& context, Method method, const Request& request,
       const absl::StatusOr<storage::IndexQuery>& query,
       absl::StatusOr<storage::IndexPage> (storage::Ledger::*list)(const storage::IndexQuery&) const,
       v1::QueryRecord record, Response& response);
 
   storage::Ledger& ledger_;
   exporters::Metrics& metrics_;
+  CallGate& gate_;
 };
 
 }  // namespace innsyn::daemon

@@ -6,9 +6,9 @@
 
 namespace innsyn::daemon {
 
-AdminService::AdminService(storage::Ledger& ledger, exporters::Metrics& metrics,
+AdminService::AdminService(storage::Ledger& ledger, exporters::Metrics& metrics, CallGate& gate,
                            std::string backup_dir, uint32_t backup_keep)
-    : ledger_(ledger), metrics_(metrics) {
+    : ledger_(ledger), metrics_(metrics), gate_(gate) {
   SetBackupSettings(std::move(backup_dir), backup_keep);
   // The age of the newest backup survives restarts, so that an alert on it
   // does not start from zero each time.
@@ -28,8 +28,10 @@ void AdminService::SetBackupSettings(std::string backup_dir, uint32_t backup_kee
   backup_keep_ = backup_keep;
 }
 
-grpc::Status AdminService::Backup(grpc::ServerContext*, const v1::BackupRequest*,
+grpc::Status AdminService::Backup(grpc::ServerContext* context, const v1::BackupRequest*,
                                   v1::BackupResponse* response) {
+  absl::StatusOr<CallGate::Pass> pass = gate_.Admit(*context, Method::kBackup);
+  if (!pass.ok()) return ToGrpcStatus(pass.status());
   std::string backup_dir;
   uint32_t keep = 0;
   {

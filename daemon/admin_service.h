@@ -1,12 +1,14 @@
 // AdminService: operations on the running daemon (online backup). Backups go
 // only into the configured folder, never to a path a caller names.
-// Thread-safe; the ledger and metrics must outlive the service.
+// Every call passes the CallGate first (the admin role).
+// Thread-safe; the ledger, metrics and gate must outlive the service.
 #ifndef INNSYN_DAEMON_ADMIN_SERVICE_H_
 #define INNSYN_DAEMON_ADMIN_SERVICE_H_
 
 #include <string>
 
 #include "absl/synchronization/mutex.h"
+#include "daemon/call_gate.h"
 #include "exporters/metrics.h"
 #include "innsyn/v1/admin.grpc.pb.h"
 #include "storage/ledger.h"
@@ -15,8 +17,8 @@ namespace innsyn::daemon {
 
 class AdminService final : public v1::AdminService::Service {
  public:
-  AdminService(storage::Ledger& ledger, exporters::Metrics& metrics, std::string backup_dir,
-               uint32_t backup_keep);
+  AdminService(storage::Ledger& ledger, exporters::Metrics& metrics, CallGate& gate,
+               std::string backup_dir, uint32_t backup_keep);
 
   // On reload.
   void SetBackupSettings(std::string backup_dir, uint32_t backup_keep);
@@ -27,6 +29,7 @@ class AdminService final : public v1::AdminService::Service {
  private:
   storage::Ledger& ledger_;
   exporters::Metrics& metrics_;
+  CallGate& gate_;
   absl::Mutex mu_;
   std::string backup_dir_ ABSL_GUARDED_BY(mu_);
   uint32_t backup_keep_ ABSL_GUARDED_BY(mu_);

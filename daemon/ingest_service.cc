@@ -1,16 +1,16 @@
 #include "daemon/ingest_service.h"
 
-#include "storage/strings.h"
-#include "daemon/grpc_status.h"
-#include "daemon/request_decoding.h"
-#include "daemon/validation.h"
 #include <deque>
 #include <memory>
 #include <thread>
 #include <tuple>
 
 #include "absl/container/flat_hash_map.h"
+#include "daemon/grpc_status.h"
+#include "daemon/request_decoding.h"
+#include "daemon/validation.h"
 #include "innsyn/v1/event.pb.h"
+#include "storage/strings.h"
 
 namespace innsyn::daemon {
 namespace {
@@ -37,21 +37,22 @@ std::string ActionLabel(v1::ActionSubtype subtype) {
 constexpr int kAppendMethod = 0;
 constexpr int kAppendStreamMethod = 1;
 
-IngestService::IngestService(storage::Ledger& ledger, exporters::Metrics& metrics)
-    : ledger_(ledger), metrics_(metrics) {
+IngestService::IngestService(storage::Ledger& ledger, exporters::Metrics& metrics,
+                             CallGate& gate)
+    : ledger_(ledger), metrics_(metrics), gate_(gate) {
   MarkMethodStreamed(
       kAppendMethod,
       new grpc::internal::StreamedUnaryHandler<grpc::ByteBuffer, v1::AppendResponse>(
-          [this](grpc::ServerContext*,
+          [this](grpc::ServerContext* context,
                  grpc::ServerUnaryStreamer<grpc::ByteBuffer, v1::AppendResponse>* call) {
-            return Append(*call);
+            return Append(*context, *call);
           }));
   MarkMethodStreamed(
       kAppendStreamMethod,
       new grpc::internal::BidiStreamingHandler<IngestService, grpc::ByteBuffer, v1::AppendResponse>(
-          [](IngestService* service, grpc::ServerContext*,
+          [](IngestService* service, grpc::ServerContext* context,
              grpc::ServerReaderWriter<v1::AppendResponse, grpc::ByteBuffer>* stream) {
-            return service->AppendStream(*stream);
+            return service->AppendStream(*context, *stream);
           },
           this));
 }
@@ -115,7 +116,10 @@ absl::Status IngestService::AppendBatch(const v1::AppendRequest& request,
 }
 
 grpc::Status IngestService::Append(
+    grpc::ServerContext& context,
     grpc::ServerUnaryStreamer<grpc::ByteBuffer, v1::AppendResponse>& call) {
+  absl::StatusOr<CallGate::Pass> pass = gate_.Admit(context, Method::kAppend);
+  if (!pass.ok()) return ToGrpcStatus(pass.status());
   grpc::ByteBuffer bytes;
   if (!call.Read(&bytes)) return grpc::Status(grpc::StatusCode::CANCELLED, "no request");
   v1::AppendRequest request;
@@ -162,7 +166,10 @@ absl::Status NameBatch(const v1::AppendRequest& request, const absl::Status& s) 
 }  // namespace
 
 grpc::Status IngestService::AppendStream(
+    grpc::ServerContext& context,
     grpc::ServerReaderWriter<v1::AppendResponse, grpc::ByteBuffer>& stream) {
+  absl::StatusOr<CallGate::Pass> pass = gate_.Admit(context, Method::kAppendStream);
+  if (!pass.ok()) return ToGrpcStatus(pass.status());
   auto state = std::make_shared<StreamState>();
   // Answers batches in the order they were read, as each becomes durable.
   std::thread answering([this, state, &stream] {
@@ -196,7 +203,7 @@ grpc::Status IngestService::AppendStream(
   });
 
   grpc::ByteBuffer bytes;
-  while (true) {
+  for (bool first = true;; first = false) {
     {
       absl::MutexLock lock(&state->mu);
       state->mu.Await(absl::Condition(
@@ -212,8 +219,13 @@ grpc::Status IngestService::AppendStream(
     if (!stream.Read(&bytes)) break;
     auto batch = std::make_unique<StreamBatch>();
     batch->start = absl::Now();
-    absl::Status s = DecodeAppendRequest(bytes, batch->request);
-    if (!s.ok()) metrics_.EventsRejected("undecodable", 1);
+    // Each batch counts against the caller's rate limit; the first was
+    // charged when the stream was admitted.
+    absl::Status s = first ? absl::OkStatus() : gate_.ChargeCall(*pass);
+    if (s.ok()) {
+      s = DecodeAppendRequest(bytes, batch->request);
+      if (!s.ok()) metrics_.EventsRejected("undecodable", 1);
+    }
     if (s.ok()) s = CheckBatch(batch->request, batch->start);
     StreamBatch* queued = batch.get();
     absl::MutexLock lock(&state->mu);

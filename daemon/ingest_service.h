@@ -5,7 +5,8 @@
 // that even bytes protobuf refuses get an answer naming the field.
 // AppendStream is pipelined: up to kStreamWindow batches of one stream are
 // queued for the ledger at once, and their answers go back in order.
-// Thread-safe; borrows the ledger and metrics, which must outlive it.
+// Every call, and every batch on a stream, passes the CallGate first.
+// Thread-safe; borrows the ledger, metrics and gate, which must outlive it.
 #ifndef INNSYN_DAEMON_INGEST_SERVICE_H_
 #define INNSYN_DAEMON_INGEST_SERVICE_H_
 
@@ -13,6 +14,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
+#include "daemon/call_gate.h"
 #include "exporters/metrics.h"
 #include "innsyn/v1/service.grpc.pb.h"
 #include "storage/ledger.h"
@@ -21,11 +23,13 @@ namespace innsyn::daemon {
 
 class IngestService final : public v1::IngestService::Service {
  public:
-  IngestService(storage::Ledger& ledger, exporters::Metrics& metrics);
+  IngestService(storage::Ledger& ledger, exporters::Metrics& metrics, CallGate& gate);
 
  private:
-  grpc::Status Append(grpc::ServerUnaryStreamer<grpc::ByteBuffer, v1::AppendResponse>& call);
-  grpc::Status AppendStream(grpc::ServerReaderWriter<v1::AppendResponse, grpc::ByteBuffer>& stream);
+  grpc::Status Append(grpc::ServerContext& context,
+                      grpc::ServerUnaryStreamer<grpc::ByteBuffer, v1::AppendResponse>& call);
+  grpc::Status AppendStream(grpc::ServerContext& context,
+                            grpc::ServerReaderWriter<v1::AppendResponse, grpc::ByteBuffer>& stream);
 
   absl::Status AppendBatch(const v1::AppendRequest& request, v1::AppendResponse& response);
   // The halves of AppendBatch around the ledger call: validation (counting
@@ -42,6 +46,7 @@ class IngestService final : public v1::IngestService::Service {
 
   storage::Ledger& ledger_;
   exporters::Metrics& metrics_;
+  CallGate& gate_;
   absl::Mutex labels_mu_;
   absl::flat_hash_set<std::string> source_labels_ ABSL_GUARDED_BY(labels_mu_);
 };

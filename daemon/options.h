@@ -8,6 +8,8 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "daemon/call_gate.h"
+#include "daemon/roles.h"
 
 namespace innsyn::daemon {
 
@@ -15,6 +17,20 @@ struct DaemonOptions {
   // gRPC listen address. Loopback by default: without TLS innsynd must not
   // be reachable from the network.
   std::string listen = "127.0.0.1:50051";
+  // mTLS. With the server's certificate, its key and the CA set, gRPC is
+  // served over TLS only, every client must present a certificate signed by
+  // that CA, and the listen address may be any. Without them innsynd is in
+  // development mode: plaintext, loopback only, every caller may call
+  // everything. `tls_crl_file`, if set, is a CRL of that CA: the client
+  // certificates it lists are refused.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  std::string tls_ca_file;
+  std::string tls_crl_file;
+  // Which methods each certificate role may call.
+  RolePermissions roles = DefaultRolePermissions();
+  // Rate limits, streams per client and the longest call.
+  CallLimits limits;
   // Prometheus /metrics address; empty disables the endpoint.
   std::string metrics_listen = "127.0.0.1:9464";
   // RocksDB files and keys.
@@ -41,8 +57,11 @@ struct DaemonOptions {
   // the newest to keep (0: all).
   std::string backup_dir;
   uint32_t backup_keep = 0;
-  // Largest gRPC message accepted.
+  // Largest gRPC message accepted, and largest request metadata.
   int max_message_bytes = 16 << 20;
+  int max_metadata_bytes = 16 << 10;
+
+  bool mtls() const { return !tls_cert_file.empty(); }
 };
 
 // Parses flags, applying the TOML file given by --config under them.

@@ -11,9 +11,11 @@
 #include "absl/synchronization/notification.h"
 #include "daemon/access_log_service.h"
 #include "daemon/admin_service.h"
+#include "daemon/call_gate.h"
 #include "daemon/ingest_service.h"
 #include "daemon/log.h"
 #include "daemon/self_verifier.h"
+#include "daemon/server_tls.h"
 #include "exporters/metrics.h"
 #include "storage/ledger.h"
 #include "storage/strings.h"
@@ -25,6 +27,8 @@ constexpr int kMinPollingThreads = 2;
 constexpr int kMaxPollingThreads = 64;
 constexpr int kMaxServerThreads = 512;
 constexpr size_t kGrpcMemoryBytes = 256 << 20;
+// HTTP/2 streams (calls) one connection may have open at once.
+constexpr int kMaxConcurrentStreamsPerConnection = 100;
 
 }  // namespace
 
@@ -32,6 +36,7 @@ struct Server::State {
   DaemonOptions options;
   std::unique_ptr<storage::Ledger> ledger;
   std::unique_ptr<exporters::Metrics> metrics;
+  std::unique_ptr<CallGate> gate;
   std::unique_ptr<IngestService> ingest;
   std::unique_ptr<AccessLogService> access_log;
   std::unique_ptr<grpc::Server> server;
@@ -108,19 +113,27 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& optio
   if (!ledger.ok()) return ledger.status();
   state->ledger = *std::move(ledger);
   state->metrics->WatchLedger(state->ledger.get());
-  state->admin = std::make_unique<AdminService>(*state->ledger, *state->metrics,
-                                                options.backup_dir, options.backup_keep);
   // Opening the ledger signed a checkpoint of what it holds.
   state->metrics->SetLedgerSize(state->ledger->Size());
   state->metrics->SetLastCheckpointTime(absl::Now());
 
-  state->ingest = std::make_unique<IngestService>(*state->ledger, *state->metrics);
-  state->access_log = std::make_unique<AccessLogService>(*state->ledger, *state->metrics);
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      MakeServerCredentials(options);
+  if (!credentials.ok()) return credentials.status();
+  state->gate = std::make_unique<CallGate>(options.mtls(), options.roles, options.limits,
+                                           *state->ledger, *state->metrics);
+  state->ingest = std::make_unique<IngestService>(*state->ledger, *state->metrics, *state->gate);
+  state->access_log =
+      std::make_unique<AccessLogService>(*state->ledger, *state->metrics, *state->gate);
+  state->admin = std::make_unique<AdminService>(*state->ledger, *state->metrics, *state->gate,
+                                                options.backup_dir, options.backup_keep);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials(), &state->grpc_port);
+  builder.AddListeningPort(options.listen, *credentials, &state->grpc_port);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, options.max_metadata_bytes);
+  builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, kMaxConcurrentStreamsPerConnection);
   // Each call blocks its thread until its group commit is durable. Keeping
   // enough threads polling avoids creating and destroying a thread per call
   // under concurrent load; the quota bounds them all.
@@ -166,7 +179,14 @@ void Server::Reload(const DaemonOptions& options) {
                                {"max_group_events", options.max_group_events != running.max_group_events},
                                {"max_queued_events", options.max_queued_events != running.max_queued_events},
                                {"max_queued_bytes", options.max_queued_bytes != running.max_queued_bytes},
-                               {"max_message_bytes", options.max_message_bytes != running.max_message_bytes}}) {
+                               {"max_message_bytes", options.max_message_bytes != running.max_message_bytes},
+                               {"max_metadata_bytes", options.max_metadata_bytes != running.max_metadata_bytes},
+                               {"tls_cert_file", options.tls_cert_file != running.tls_cert_file},
+                               {"tls_key_file", options.tls_key_file != running.tls_key_file},
+                               {"tls_ca_file", options.tls_ca_file != running.tls_ca_file},
+                               {"tls_crl_file", options.tls_crl_file != running.tls_crl_file},
+                               {"roles", options.roles != running.roles},
+                               {"limits", !(options.limits == running.limits)}}) {
     if (changed) LogWarning("reload: ", name, " changed; it takes effect when innsynd restarts");
   }
   {

@@ -50,6 +50,11 @@ struct Metrics::State {
           .Name("innsyn_events_rejected_total")
           .Help("Access events refused and not recorded, by reason.")
           .Register(*registry);
+  prometheus::Family<prometheus::Counter>& refused =
+      prometheus::BuildCounter()
+          .Name("innsyn_calls_refused_total")
+          .Help("Calls refused before doing anything, by reason.")
+          .Register(*registry);
   prometheus::Histogram& append_latency =
       prometheus::BuildHistogram()
           .Name("innsyn_append_duration_seconds")
@@ -167,6 +172,10 @@ void Metrics::EventsAppended(std::string_view source, std::string_view action, u
 
 void Metrics::EventsRejected(std::string_view reason, uint64_t count) {
   state_->rejected.Add({{"reason", std::string(reason)}}).Increment(static_cast<double>(count));
+}
+
+void Metrics::CallRefused(std::string_view reason) {
+  state_->refused.Add({{"reason", std::string(reason)}}).Increment();
 }
 
 void Metrics::ObserveAppendLatency(absl::Duration latency) {

@@ -25,6 +25,9 @@ class Metrics {
 
   void EventsAppended(std::string_view source, std::string_view action, uint64_t count);
   void EventsRejected(std::string_view reason, uint64_t count);
+  // A call refused before it did anything: permission_denied,
+  // unauthenticated, rate_limited or too_many_streams.
+  void CallRefused(std::string_view reason);
   void ObserveAppendLatency(absl::Duration latency);
   void ObserveQueryLatency(std::string_view method, absl::Duration latency);
   void SetLedgerSize(uint64_t entries);

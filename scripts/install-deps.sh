@@ -14,6 +14,7 @@ PACKAGES=(
   libtomlplusplus-dev libcli11-dev libfmt-dev
   libsystemd-dev systemd
   prometheus python3
+  clang libclang-rt-dev  # the sanitizer and libFuzzer build (scripts/test-sanitizers.sh)
 )
 
 missing=()

@@ -379,6 +379,29 @@ absl::StatusOr<std::vector<StoredEntry>> Ledger::GetEntries(uint64_t from_seq,
   return impl_->ReadEntries(seqs);
 }
 
+absl::StatusOr<std::vector<Hash>> Ledger::LeafHashes(uint64_t from_seq, size_t count) const {
+  const uint64_t size = Size();
+  std::vector<Hash> hashes;
+  if (from_seq >= size) return hashes;
+  const uint64_t end = from_seq + std::min<uint64_t>(count, size - from_seq);
+  const std::string last = TreeKey(0, end);
+  rocksdb::ReadOptions read_options;
+  rocksdb::Slice upper(last);
+  read_options.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read_options, impl_->tree));
+  uint64_t seq = from_seq;
+  for (it->Seek(TreeKey(0, from_seq)); it->Valid(); it->Next(), ++seq) {
+    std::optional<Hash> hash = HashFromBytes(std::string_view(it->value().data(), it->value().size()));
+    if (it->key().ToString() != TreeKey(0, seq) || !hash) {
+      return absl::DataLossError(StrCat("leaf ", seq, " is missing or not 32 bytes"));
+    }
+    hashes.push_back(*hash);
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "read");
+  if (seq != end) return absl::DataLossError(StrCat("leaf ", seq, " is missing"));
+  return hashes;
+}
+
 namespace {
 
 absl::StatusOr<IndexPage> ScanIndex(const Ledger::Impl& impl, char prefix,

@@ -143,6 +143,9 @@ class Ledger {
   // Number of committed entries (the tree size).
   uint64_t Size() const;
   absl::StatusOr<std::vector<StoredEntry>> GetEntries(uint64_t from_seq, size_t count) const;
+  // The stored leaf hashes of entries [from_seq, from_seq + count), cut at
+  // Size(): no entry is read.
+  absl::StatusOr<std::vector<Hash>> LeafHashes(uint64_t from_seq, size_t count) const;
   // Access events about a subject, and what an actor did.
   absl::StatusOr<IndexPage> ListSubject(const IndexQuery& query) const;
   absl::StatusOr<IndexPage> ListActor(const IndexQuery& query) const;

@@ -2,7 +2,6 @@
 // JSON lines on stdin. JSON input is parsed completely before anything is
 // sent, so a typo on line 9000 does not leave 8999 events half-recorded.
 #include <fmt/format.h>
-#include <google/protobuf/util/json_util.h>
 
 #include <iostream>
 #include <memory>
@@ -11,11 +10,11 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "absl/strings/strip.h"
 #include "daemon/ctl/client.h"
 #include "daemon/ctl/command.h"
 #include "daemon/ctl/event_flags.h"
 #include "daemon/ctl/format.h"
+#include "daemon/ctl/json_events.h"
 #include "storage/hash.h"
 
 namespace innsyn::ctl {
@@ -23,18 +22,11 @@ namespace {
 
 constexpr size_t kDefaultBatchEvents = 500;
 constexpr size_t kMaxBatchEvents = 10000;
-constexpr size_t kMaxReportedBadLines = 20;
 
 struct AppendFlags {
   EventFlags event;
   bool json = false;
   size_t batch = kDefaultBatchEvents;
-};
-
-// Events read from stdin with the line each came from, for error messages.
-struct JsonEvents {
-  std::vector<v1::AccessEvent> events;
-  std::vector<size_t> lines;
 };
 
 void PrintReceipt(const v1::AppendReceipt& receipt, bool json) {
@@ -72,39 +64,6 @@ int RunFlagAppend(const GlobalOptions& global, const EventFlags& flags) {
   Client client(global);
   if (absl::Status s = SendBatch(client, request, /*json=*/false); !s.ok()) return ReportError(s);
   return kExitOk;
-}
-
-// Parses every non-blank line; on any bad line reports up to
-// kMaxReportedBadLines of them and returns InvalidArgument.
-absl::StatusOr<JsonEvents> ReadJsonEvents(std::istream& in) {
-  JsonEvents result;
-  std::vector<std::string> errors;
-  size_t bad_lines = 0;
-  std::string line;
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = false;  // a misspelt field would be lost silently
-  for (size_t number = 1; std::getline(in, line); ++number) {
-    if (absl::StripAsciiWhitespace(line).empty()) continue;
-    v1::AccessEvent event;
-    auto status = google::protobuf::util::JsonStringToMessage(line, &event, options);
-    if (status.ok()) {
-      result.events.push_back(std::move(event));
-      result.lines.push_back(number);
-      continue;
-    }
-    if (++bad_lines <= kMaxReportedBadLines) {
-      // The parser's message continues with the line and a caret; its first
-      // line is the reason.
-      std::string message(status.message());
-      errors.push_back(absl::StrCat("line ", number, ": ", message.substr(0, message.find('\n'))));
-    }
-  }
-  if (bad_lines == 0) return result;
-  if (bad_lines > kMaxReportedBadLines) {
-    errors.push_back(absl::StrCat("... and ", bad_lines - kMaxReportedBadLines, " more bad lines"));
-  }
-  return absl::InvalidArgumentError(
-      absl::StrCat("nothing was sent; stdin has bad events:\n  ", absl::StrJoin(errors, "\n  ")));
 }
 
 // Says where a failed run stopped. Each batch is all-or-nothing, and

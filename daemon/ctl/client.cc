@@ -1,7 +1,10 @@
 #include "daemon/ctl/client.h"
 
 #include <chrono>
+#include <fstream>
+#include <sstream>
 #include <string>
+#include <tuple>
 
 #include "absl/strings/str_cat.h"
 
@@ -20,23 +23,64 @@ absl::Status FromGrpcStatus(const grpc::Status& status, const std::string& serve
   return absl::Status(code, message);
 }
 
+absl::Status ReadPem(const std::string& flag, const std::string& path, std::string& out) {
+  if (path.empty()) return absl::OkStatus();
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  if (!in || !(text << in.rdbuf())) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": cannot read ", path));
+  }
+  out = text.str();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeCredentials(
+    const GlobalOptions& options) {
+  if (options.tls_ca.empty()) {
+    if (!options.tls_cert.empty() || !options.tls_key.empty()) {
+      return absl::InvalidArgumentError("--tls-cert and --tls-key need --tls-ca");
+    }
+    return grpc::InsecureChannelCredentials();
+  }
+  if (options.tls_cert.empty() != options.tls_key.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
+  }
+  grpc::SslCredentialsOptions ssl;
+  for (auto [flag, path, out] :
+       {std::tuple{"--tls-ca", &options.tls_ca, &ssl.pem_root_certs},
+        {"--tls-cert", &options.tls_cert, &ssl.pem_cert_chain},
+        {"--tls-key", &options.tls_key, &ssl.pem_private_key}}) {
+    if (absl::Status s = ReadPem(flag, *path, *out); !s.ok()) return s;
+  }
+  return grpc::SslCredentials(ssl);
+}
+
 }  // namespace
 
 Client::Client(const GlobalOptions& options)
     : server_(options.server),
       timeout_(absl::Seconds(options.timeout_seconds)),
-      channel_(grpc::CreateChannel(options.server, grpc::InsecureChannelCredentials())),
-      ingest_(v1::IngestService::NewStub(channel_)),
-      access_log_(v1::AccessLogService::NewStub(channel_)),
-      admin_(v1::AdminService::NewStub(channel_)) {}
+      acting_for_(options.acting_for) {
+  absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> credentials = MakeCredentials(options);
+  if (!credentials.ok()) {
+    setup_ = credentials.status();
+    credentials = grpc::InsecureChannelCredentials();  // never used: every call fails first
+  }
+  channel_ = grpc::CreateChannel(options.server, *credentials);
+  ingest_ = v1::IngestService::NewStub(channel_);
+  access_log_ = v1::AccessLogService::NewStub(channel_);
+  admin_ = v1::AdminService::NewStub(channel_);
+}
 
 template <typename Stub, typename Request, typename Response>
 absl::StatusOr<Response> Client::Call(Stub& stub,
                                       grpc::Status (Stub::*method)(grpc::ClientContext*,
                                                                    const Request&, Response*),
                                       const Request& request) {
+  if (!setup_.ok()) return setup_;
   grpc::ClientContext context;
   context.set_deadline(std::chrono::system_clock::now() + absl::ToChronoNanoseconds(timeout_));
+  if (!acting_for_.empty()) context.AddMetadata("innsyn-acting-for", acting_for_);
   Response response;
   grpc::Status status = (stub.*method)(&context, request, &response);
   if (!status.ok()) return FromGrpcStatus(status, server_);
@@ -77,6 +121,11 @@ absl::StatusOr<v1::InclusionProof> Client::GetInclusionProof(
 absl::StatusOr<v1::ConsistencyProof> Client::GetConsistencyProof(
     const v1::GetConsistencyProofRequest& request) {
   return Call(*access_log_, &v1::AccessLogService::Stub::GetConsistencyProof, request);
+}
+
+absl::StatusOr<v1::GetLeafHashesResponse> Client::GetLeafHashes(
+    const v1::GetLeafHashesRequest& request) {
+  return Call(*access_log_, &v1::AccessLogService::Stub::GetLeafHashes, request);
 }
 
 absl::StatusOr<v1::VerifyLedgerResponse> Client::VerifyLedger(

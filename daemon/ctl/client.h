@@ -21,7 +21,9 @@ namespace innsyn::ctl {
 class Client {
  public:
   // Connects lazily: a server that is down shows up as UNAVAILABLE on the
-  // first call, not here. Plaintext until innsynd serves mTLS.
+  // first call, not here. TLS if options.tls_ca is set (with a client
+  // certificate if tls_cert and tls_key are); otherwise plaintext. Files that
+  // cannot be read make every call fail with that reason.
   explicit Client(const GlobalOptions& options);
 
   absl::StatusOr<v1::AppendResponse> Append(const v1::AppendRequest& request);
@@ -36,6 +38,7 @@ class Client {
       const v1::GetConsistencyProofRequest& request);
   absl::StatusOr<v1::VerifyLedgerResponse> VerifyLedger(const v1::VerifyLedgerRequest& request);
   absl::StatusOr<v1::BackupResponse> Backup(const v1::BackupRequest& request);
+  absl::StatusOr<v1::GetLeafHashesResponse> GetLeafHashes(const v1::GetLeafHashesRequest& request);
 
  private:
   // Runs one unary call on `stub` with a fresh context and deadline.
@@ -47,6 +50,8 @@ class Client {
 
   std::string server_;
   absl::Duration timeout_;
+  std::string acting_for_;
+  absl::Status setup_;  // why the channel could not be made, if it could not
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::IngestService::Stub> ingest_;
   std::unique_ptr<v1::AccessLogService::Stub> access_log_;

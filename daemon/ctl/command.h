@@ -27,6 +27,13 @@ struct GlobalOptions {
   std::string server = kDefaultServer;              // HOST:PORT
   std::string reason;                               // recorded in the ledger with queries
   double timeout_seconds = kDefaultTimeoutSeconds;  // deadline of each call
+  // mTLS: the CA that signed innsynd's certificate, and this client's
+  // certificate and key. All empty: plaintext (innsynd's development mode).
+  std::string tls_ca;
+  std::string tls_cert;
+  std::string tls_key;
+  // For a portal: the patient it acts for, sent as innsyn-acting-for.
+  std::string acting_for;
 };
 
 // Filled by CLI11 while parsing; read by the subcommand callbacks, which
@@ -60,6 +67,7 @@ void AddProveCommand(CLI::App& app, CommandContext& context);
 void AddVerifyCommand(CLI::App& app, CommandContext& context);
 void AddBackupCommand(CLI::App& app, CommandContext& context);
 void AddRestoreCommand(CLI::App& app, CommandContext& context);
+void AddPkiCommand(CLI::App& app, CommandContext& context);
 
 }  // namespace innsyn::ctl
 

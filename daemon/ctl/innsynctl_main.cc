@@ -16,6 +16,14 @@ void AddGlobalFlags(CLI::App& app, innsyn::ctl::GlobalOptions& global) {
   app.add_option("--timeout", global.timeout_seconds, "Deadline of each call, in seconds")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
+  app.add_option("--tls-ca", global.tls_ca, "CA certificate (PEM) to check innsynd's against")
+      ->envname("INNSYN_TLS_CA");
+  app.add_option("--tls-cert", global.tls_cert, "This client's certificate (PEM), for mTLS")
+      ->envname("INNSYN_TLS_CERT");
+  app.add_option("--tls-key", global.tls_key, "This client's private key (PEM)")
+      ->envname("INNSYN_TLS_KEY");
+  app.add_option("--acting-for", global.acting_for,
+                 "As a portal: the patient it acts for (must be the subject asked about)");
 }
 
 }  // namespace
@@ -38,6 +46,7 @@ int main(int argc, char** argv) {
   innsyn::ctl::AddVerifyCommand(app, context);
   innsyn::ctl::AddBackupCommand(app, context);
   innsyn::ctl::AddRestoreCommand(app, context);
+  innsyn::ctl::AddPkiCommand(app, context);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -25,6 +25,7 @@ struct ProveFlags {
   std::optional<uint64_t> from;
   std::optional<uint64_t> to;
   std::string since;
+  bool leaf_hash_only = false;
 };
 
 absl::StatusOr<std::vector<storage::Hash>> ProofHashes(
@@ -62,7 +63,26 @@ absl::StatusOr<storage::Hash> FetchLeafHash(Client& client, const GlobalOptions&
   return storage::LeafHash(bytes);
 }
 
-int ProveInclusion(const GlobalOptions& global, Trust& trust, uint64_t seq) {
+// The leaf hash the server stores for entry `seq`, without the entry: all an
+// auditor may read. It proves that this leaf is in the signed tree, not what
+// the entry says.
+absl::StatusOr<storage::Hash> FetchStoredLeafHash(Client& client, uint64_t seq) {
+  v1::GetLeafHashesRequest request;
+  request.set_from_seq(seq);
+  request.set_count(1);
+  absl::StatusOr<v1::GetLeafHashesResponse> response = client.GetLeafHashes(request);
+  if (!response.ok()) return response.status();
+  std::optional<storage::Hash> hash;
+  if (response->from_seq() == seq && response->leaf_hashes_size() == 1) {
+    hash = storage::HashFromBytes(response->leaf_hashes(0));
+  }
+  if (!hash) {
+    return absl::InternalError(absl::StrCat("GetLeafHashes(", seq, ", 1) did not return one hash"));
+  }
+  return *hash;
+}
+
+int ProveInclusion(const GlobalOptions& global, Trust& trust, uint64_t seq, bool leaf_hash_only) {
   Client client(global);
   absl::StatusOr<VerifiedCheckpoint> latest = trust.FetchCheckpoint(client, 0);
   if (!latest.ok()) return ReportError(latest.status());
@@ -81,7 +101,8 @@ int ProveInclusion(const GlobalOptions& global, Trust& trust, uint64_t seq) {
         absl::StrCat("asked for a proof of entry ", seq, " in size ", size, ", got entry ",
                      proof->leaf_index(), " in size ", proof->tree_size())));
   }
-  absl::StatusOr<storage::Hash> leaf = FetchLeafHash(client, global, seq);
+  absl::StatusOr<storage::Hash> leaf =
+      leaf_hash_only ? FetchStoredLeafHash(client, seq) : FetchLeafHash(client, global, seq);
   if (!leaf.ok()) return ReportError(leaf.status());
   if (proof->leaf_hash() != storage::AsBytes(*leaf)) {
     return ReportError(VerificationFailure(
@@ -178,7 +199,7 @@ int ProveSince(const GlobalOptions& global, Trust& trust, const std::string& pat
 int RunProve(const GlobalOptions& global, const ProveFlags& flags) {
   absl::StatusOr<Trust> trust = Trust::FromFlags(flags.trust);
   if (!trust.ok()) return ReportError(trust.status());
-  if (flags.seq) return ProveInclusion(global, *trust, *flags.seq);
+  if (flags.seq) return ProveInclusion(global, *trust, *flags.seq, flags.leaf_hash_only);
   if (flags.from) return ProveRange(global, *trust, *flags.from, flags.to);
   if (!flags.since.empty()) return ProveSince(global, *trust, flags.since);
   return ReportError(
@@ -200,6 +221,11 @@ void AddProveCommand(CLI::App& app, CommandContext& context) {
   CLI::Option* since =
       command->add_option("--since", flags->since,
                           "Prove the tree in this saved checkpoint note is a prefix of the latest");
+  command
+      ->add_flag("--leaf-hash-only", flags->leaf_hash_only,
+                 "With --seq: prove the stored leaf hash, without reading the entry (for "
+                 "auditors, who may not read entries)")
+      ->needs(seq);
   to->needs(from);
   seq->excludes(from)->excludes(since);
   from->excludes(since);

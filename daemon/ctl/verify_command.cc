@@ -14,6 +14,7 @@
 #include "daemon/ctl/command.h"
 #include "daemon/ctl/trust.h"
 #include "storage/ledger.h"
+#include "storage/merkle.h"
 
 namespace innsyn::ctl {
 namespace {
@@ -21,11 +22,15 @@ namespace {
 // Written by the ledger beside its database; its key name is the origin.
 constexpr char kVerifierKeyFile[] = "checkpoint_key.pub";
 
+// Leaf hashes fetched per GetLeafHashes call (2 MiB).
+constexpr uint32_t kLeafHashesPerCall = 65536;
+
 struct VerifyFlags {
   TrustFlags trust;
   std::string data_dir;
   std::string origin;
   bool skip_indexes = false;
+  bool leaves = false;
 };
 
 // One report format for both ways of verifying.
@@ -110,6 +115,58 @@ int VerifyOnline(const GlobalOptions& global, const VerifyFlags& flags) {
   return PrintReport(report);
 }
 
+// Recomputes the signed tree's root and chain head here from its leaf
+// hashes alone: what an auditor, who may not read entries, can check
+// without trusting the server's own verification.
+int VerifyLeaves(const GlobalOptions& global, const VerifyFlags& flags) {
+  absl::StatusOr<Trust> trust = Trust::FromFlags(flags.trust);
+  if (!trust.ok()) return ReportError(trust.status());
+  Client client(global);
+  absl::StatusOr<VerifiedCheckpoint> signed_tree = trust->FetchCheckpoint(client, 0);
+  if (!signed_tree.ok()) return ReportError(signed_tree.status());
+  const storage::CheckpointBody& body = signed_tree->body;
+  absl::Time start = absl::Now();
+  storage::CompactRange tree;
+  storage::Hash chain = storage::kZeroHash;
+  while (tree.size() < body.tree_size) {
+    v1::GetLeafHashesRequest request;
+    request.set_from_seq(tree.size());
+    request.set_count(
+        static_cast<uint32_t>(std::min<uint64_t>(kLeafHashesPerCall, body.tree_size - tree.size())));
+    absl::StatusOr<v1::GetLeafHashesResponse> page = client.GetLeafHashes(request);
+    if (!page.ok()) return ReportError(page.status());
+    if (page->from_seq() != tree.size() || page->leaf_hashes().empty()) {
+      return ReportError(absl::InternalError(
+          absl::StrCat("asked for leaf hashes from ", tree.size(), ", got none or others")));
+    }
+    for (const std::string& bytes : page->leaf_hashes()) {
+      if (tree.size() == body.tree_size) break;
+      std::optional<storage::Hash> leaf = storage::HashFromBytes(bytes);
+      if (!leaf) {
+        return ReportError(VerificationFailure(
+            absl::StrCat("leaf ", tree.size(), " is ", bytes.size(), " bytes, not 32")));
+      }
+      chain = storage::ChainHash(chain, *leaf);
+      tree.Append(*leaf);
+    }
+  }
+  const storage::Hash root = body.tree_size == 0 ? storage::EmptyTreeRoot() : tree.Root();
+  if (root != body.root_hash) {
+    return ReportError(VerificationFailure(absl::StrCat(
+        "the ", body.tree_size, " leaf hashes give root ", storage::ToHex(root),
+        ", but the signed checkpoint says ", storage::ToHex(body.root_hash))));
+  }
+  if (chain != body.chain_head) {
+    return ReportError(VerificationFailure(absl::StrCat(
+        "the ", body.tree_size, " leaf hashes give chain head ", storage::ToHex(chain),
+        ", but the signed checkpoint says ", storage::ToHex(body.chain_head))));
+  }
+  fmt::print("OK: {} leaf hashes give the root and chain head of the signed checkpoint of size {}"
+             " (no entry read) in {:.3f} s\n",
+             body.tree_size, body.tree_size, absl::ToDoubleSeconds(absl::Now() - start));
+  return kExitOk;
+}
+
 }  // namespace
 
 void AddVerifyCommand(CLI::App& app, CommandContext& context) {
@@ -122,6 +179,11 @@ void AddVerifyCommand(CLI::App& app, CommandContext& context) {
       ->add_option("--origin", flags->origin,
                    "With --data-dir: checkpoint origin (default: the name in checkpoint_key.pub)")
       ->needs(data_dir);
+  command
+      ->add_flag("--leaves", flags->leaves,
+                 "Recompute the signed root and chain head here from the leaf hashes alone "
+                 "(no entry is read: what an auditor may do)")
+      ->excludes(data_dir);
   command->add_flag("--skip-indexes", flags->skip_indexes,
                     "Check hashes, chain, tree and checkpoint only, not that the indexes are "
                     "complete");
@@ -132,8 +194,12 @@ void AddVerifyCommand(CLI::App& app, CommandContext& context) {
       "against. Online verification reads the whole ledger on the server: raise --timeout for a\n"
       "large one.");
   command->callback([flags, &context] {
-    context.exit_code =
-        flags->data_dir.empty() ? VerifyOnline(context.global, *flags) : VerifyOffline(*flags);
+    if (flags->leaves) {
+      context.exit_code = VerifyLeaves(context.global, *flags);
+    } else {
+      context.exit_code =
+          flags->data_dir.empty() ? VerifyOnline(context.global, *flags) : VerifyOffline(*flags);
+    }
   });
 }
 

@@ -97,3 +97,71 @@ TEST(Config, ShippedExampleConfigIsValid) {
 
 }  // namespace
 }  // namespace innsyn::daemon
+
+namespace innsyn::daemon {
+namespace {
+
+absl::StatusOr<DaemonOptions> ParseFile(const std::string& toml,
+                                        std::vector<std::string> extra = {}) {
+  testing::TempDir dir;
+  std::string path = dir.path() + "/innsynd.toml";
+  std::ofstream(path) << toml;
+  std::vector<std::string> args = {"--config", path};
+  args.insert(args.end(), extra.begin(), extra.end());
+  return Parse(args);
+}
+
+TEST(Config, TlsAllowsAnyListenAddressAndNeedsAllThreeFiles) {
+  absl::StatusOr<DaemonOptions> options =
+      ParseFile("listen = \"0.0.0.0:50051\"\ntls_cert_file = \"s.pem\"\n"
+                "tls_key_file = \"s.key\"\ntls_ca_file = \"ca.pem\"\n");
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_TRUE(options->mtls());
+  absl::StatusOr<DaemonOptions> partial =
+      ParseFile("listen = \"0.0.0.0:50051\"\ntls_cert_file = \"s.pem\"\n");
+  ASSERT_FALSE(partial.ok());
+  EXPECT_NE(partial.status().message().find("tls_key_file is required"), std::string::npos)
+      << partial.status();
+}
+
+TEST(Config, PlaintextOnTheNetworkIsRefused) {
+  absl::StatusOr<DaemonOptions> options = Parse({"--listen", "0.0.0.0:50051"});
+  ASSERT_FALSE(options.ok());
+  EXPECT_NE(options.status().message().find("not a loopback address"), std::string::npos);
+}
+
+TEST(Config, RolesTableReplacesARolesMethods) {
+  absl::StatusOr<DaemonOptions> options =
+      ParseFile("[roles]\nadmin = [\"GetCheckpoint\"]\nportal = []\n");
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->roles.at("admin"), MethodSet().set(static_cast<size_t>(Method::kGetCheckpoint)));
+  EXPECT_TRUE(options->roles.at("portal").none());
+  EXPECT_EQ(options->roles.at("controller"), DefaultRolePermissions().at("controller"));
+}
+
+TEST(Config, RolesMayNotBeGrantedWhatTheReadmePromisesAway) {
+  for (const char* bad : {"[roles]\nauditor = [\"GetEntries\"]\n",
+                          "[roles]\nportal = [\"ListActorActivity\"]\n",
+                          "[roles]\nnurse = [\"GetCheckpoint\"]\n",
+                          "[roles]\nadmin = [\"DropTables\"]\n"}) {
+    absl::StatusOr<DaemonOptions> options = ParseFile(bad);
+    EXPECT_FALSE(options.ok()) << bad;
+    EXPECT_NE(options.status().message().find("roles"), std::string::npos) << options.status();
+  }
+}
+
+TEST(Config, LimitsAreReadFromFileAndFlags) {
+  absl::StatusOr<DaemonOptions> options =
+      ParseFile("rate_limit_calls_per_second = 50\nrate_limit_burst = 10\n"
+                "max_streams_per_client = 3\nmax_call_seconds = 20\nmax_stream_seconds = 600\n",
+                {"--rate-limit-calls-per-second", "0"});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->limits.calls_per_second, 0);
+  EXPECT_EQ(options->limits.burst, 10);
+  EXPECT_EQ(options->limits.max_streams_per_client, 3u);
+  EXPECT_EQ(options->limits.max_call_duration, absl::Seconds(20));
+  EXPECT_EQ(options->limits.max_stream_duration, absl::Seconds(600));
+}
+
+}  // namespace
+}  // namespace innsyn::daemon

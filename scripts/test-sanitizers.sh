@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# Builds everything with clang under AddressSanitizer and
+# UndefinedBehaviorSanitizer (and libFuzzer's coverage, so that the same
+# build also gives the fuzz targets) in build-sanitize/, and runs the whole
+# test suite there: any sanitizer report fails the test that caused it.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/install-deps.sh
+cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  -DCMAKE_CXX_COMPILER=clang++ -DINNSYN_FUZZ=ON >/dev/null
+cmake --build build-sanitize -j"$(nproc)"
+cmake --build build-sanitize -j"$(nproc)" --target fuzzers
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+cd build-sanitize
+ctest --output-on-failure -j2 --timeout 900
