@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "daemon/pki.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "innsyn/v1/service.grpc.pb.h"
 #include "storage/hash.h"
 #include "tests/support/daemon_process.h"
@@ -168,20 +169,25 @@ class SecurityTest : public ::testing::Test {
     return grpc::Status::CANCELLED;
   }
 
-  // Every entry of the ledger, read as the controller.
+  // Every entry the ledger held before this call, read as the controller.
+  // (Each read is itself recorded, so the ledger grows as it is read.)
   std::vector<v1::LedgerEntry> AllEntries() {
     auto log = v1::AccessLogService::NewStub(Channel("controller"));
     std::vector<v1::LedgerEntry> all;
-    for (uint64_t from = 0;;) {
+    uint64_t size = 0;
+    do {
       v1::GetEntriesRequest request;
-      request.set_from_seq(from);
+      request.set_from_seq(all.size());
       request.set_count(1000);
       v1::GetEntriesResponse response;
       grpc::Status status = log->GetEntries(Context().get(), request, &response);
-      if (!status.ok()) break;  // OUT_OF_RANGE past the end
-      for (const auto& entry : response.entries()) all.push_back(entry.entry());
-      from += response.entries_size();
-    }
+      EXPECT_TRUE(status.ok()) << status.error_message();
+      if (!status.ok() || response.entries().empty()) break;
+      if (size == 0) size = response.tree_size();
+      for (const auto& entry : response.entries()) {
+        if (entry.seq() < size) all.push_back(entry.entry());
+      }
+    } while (all.size() < size);
     return all;
   }
 
@@ -275,6 +281,20 @@ TEST_F(SecurityTest, ClientsWithoutACertificateOfThisCaAreRefused) {
   auto channel =
       ChannelWith(ReadFile(PkiFile("ca.pem")), foreign->certificate_pem, foreign->key_pem);
   EXPECT_EQ(Call(channel, "GetCheckpoint").error_code(), grpc::StatusCode::UNAVAILABLE);
+}
+
+TEST_F(SecurityTest, HealthAnswersAnyClientOfTheCaButNoOneElse) {
+  for (const char* role : {"ingest", "portal", "auditor"}) {
+    grpc::health::v1::HealthCheckRequest request;
+    grpc::health::v1::HealthCheckResponse response;
+    auto health = grpc::health::v1::Health::NewStub(Channel(role));
+    ASSERT_TRUE(health->Check(Context().get(), request, &response).ok()) << role;
+    EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  }
+  grpc::health::v1::HealthCheckResponse response;
+  auto health = grpc::health::v1::Health::NewStub(Channel(""));
+  EXPECT_EQ(health->Check(Context().get(), {}, &response).error_code(),
+            grpc::StatusCode::UNAVAILABLE);
 }
 
 TEST_F(SecurityTest, ExpiredCertificateIsRefused) {
