@@ -57,10 +57,10 @@ absl::StatusOr<Caller> CallGate::Identify(const grpc::ServerContext& context) co
 std::string CallGate::Forbidden(const grpc::ServerContext& context, const Caller& caller,
                                 Method method, const v1::QueryRecord& asked) const {
   if (caller.role == kLocalRole) return "";
-  auto role = roles_.find(caller.role);
   if (caller.role.empty()) {
     return StrCat("the certificate of ", caller.identity, " names no role");
   }
+  auto role = roles_.find(caller.role);
   if (role == roles_.end() || !role->second.test(static_cast<size_t>(method))) {
     return StrCat("role ", caller.role, " may not call ", MethodName(method));
   }

@@ -19,6 +19,7 @@
 #include "absl/time/clock.h"
 #include "daemon/ctl/command.h"
 #include "daemon/pki.h"
+#include "daemon/roles.h"
 
 namespace innsyn::ctl {
 namespace {
@@ -28,9 +29,6 @@ constexpr char kServerFile[] = "server";
 constexpr char kCrlFile[] = "crl.pem";
 constexpr int kDefaultCaDays = 3650;
 constexpr int kDefaultDays = 825;
-// The roles innsynd knows (daemon/roles.h); innsynctl does not link the
-// daemon, so they are repeated here, and `init` issues one certificate each.
-const std::vector<std::string> kRoles = {"ingest", "controller", "portal", "auditor", "admin"};
 // Backdated a little, so that a client whose clock is slightly behind
 // does not see a certificate from the future.
 constexpr absl::Duration kBackdate = absl::Minutes(5);
@@ -121,8 +119,9 @@ absl::Status Init(const PkiFlags& flags) {
   fmt::print("server.pem, server.key: innsynd, for localhost, 127.0.0.1, ::1{}{}\n",
              flags.hosts.empty() ? "" : ", ", absl::StrJoin(flags.hosts, ", "));
 
-  for (const std::string& role : kRoles) {
-    if (absl::Status s = IssueClient(flags.dir, *ca, role, role, flags.days); !s.ok()) return s;
+  for (std::string_view role : daemon::kRoles) {
+    std::string name(role);
+    if (absl::Status s = IssueClient(flags.dir, *ca, name, name, flags.days); !s.ok()) return s;
   }
   absl::StatusOr<std::string> crl =
       pki::CreateCrl(*ca, {}, now - kBackdate, now + absl::Hours(24) * flags.ca_days);
@@ -135,10 +134,7 @@ absl::Status Init(const PkiFlags& flags) {
 }
 
 absl::Status Issue(const PkiFlags& flags) {
-  if (std::find(kRoles.begin(), kRoles.end(), flags.role) == kRoles.end()) {
-    return absl::InvalidArgumentError(StrCat("unknown role \"", flags.role,
-                                                   "\" (roles: ", absl::StrJoin(kRoles, ", "), ")"));
-  }
+  if (absl::Status s = daemon::CheckRole(flags.role); !s.ok()) return s;
   if (flags.name.empty() || flags.name.find_first_of("/ ") != std::string::npos) {
     return absl::InvalidArgumentError("--name must be a plain name, without '/' or spaces");
   }

@@ -14,7 +14,7 @@ namespace {
 uint64_t TakeUint64(const uint8_t*& data, size_t& size) {
   uint64_t value = 0;
   size_t n = size < 8 ? size : 8;
-  std::memcpy(&value, data, n);
+  if (n > 0) std::memcpy(&value, data, n);  // data may be null when size is 0
   data += n;
   size -= n;
   return value;
@@ -23,7 +23,7 @@ uint64_t TakeUint64(const uint8_t*& data, size_t& size) {
 innsyn::storage::Hash TakeHash(const uint8_t*& data, size_t& size) {
   innsyn::storage::Hash hash{};
   size_t n = size < hash.size() ? size : hash.size();
-  std::memcpy(hash.data(), data, n);
+  if (n > 0) std::memcpy(hash.data(), data, n);
   data += n;
   size -= n;
   return hash;
