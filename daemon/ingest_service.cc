@@ -104,7 +104,6 @@ void IngestService::Answer(const v1::AppendRequest& request,
 absl::Status IngestService::AppendBatch(const v1::AppendRequest& request,
                                         v1::AppendResponse& response) {
   const absl::Time start = absl::Now();
-  response.set_batch_id(request.batch_id());
   if (absl::Status s = CheckBatch(request, start); !s.ok()) return s;
   absl::StatusOr<std::vector<v1::AppendReceipt>> receipts = ledger_.AppendEvents(request.events());
   if (!receipts.ok()) {

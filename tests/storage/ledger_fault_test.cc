@@ -80,15 +80,24 @@ class FaultyDisk : public rocksdb::FileSystemWrapper {
   std::atomic<int> slow_sync_millis{static_cast<int>(kSlowSyncDelay.count())};
 };
 
+// A temporary ledger folder on a FaultyDisk, with options for it.
+struct OnFaultyDisk {
+  OnFaultyDisk() {
+    options.data_dir = dir.path();
+    options.env = env.get();
+  }
+  testing::TempDir dir;
+  std::shared_ptr<FaultyDisk> disk = std::make_shared<FaultyDisk>();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(disk);
+  LedgerOptions options;
+};
+
 class LedgerFaultTest : public ::testing::TestWithParam<Fault> {};
 
 TEST_P(LedgerFaultTest, FailingDiskAcknowledgesNothingAndLosesNothing) {
-  testing::TempDir dir;
-  auto disk = std::make_shared<FaultyDisk>();
-  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(disk);
-  LedgerOptions options;
-  options.data_dir = dir.path();
-  options.env = env.get();
+  OnFaultyDisk on_disk;
+  std::shared_ptr<FaultyDisk>& disk = on_disk.disk;
+  LedgerOptions& options = on_disk.options;
   std::unique_ptr<Ledger> ledger = *Ledger::Open(options);
 
   std::vector<v1::AccessEvent> before;
@@ -156,12 +165,9 @@ google::protobuf::RepeatedPtrField<v1::AccessEvent> Events(std::initializer_list
 // A group is prepared while the one before it waits for its fsync; a repeat
 // of an event in that earlier group must still get the original receipt.
 TEST(LedgerPipeline, RepeatWhileTheFirstCopyIsBeingWrittenGetsTheOriginalReceipt) {
-  testing::TempDir dir;
-  auto disk = std::make_shared<FaultyDisk>();
-  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(disk);
-  LedgerOptions options;
-  options.data_dir = dir.path();
-  options.env = env.get();
+  OnFaultyDisk on_disk;
+  std::shared_ptr<FaultyDisk>& disk = on_disk.disk;
+  LedgerOptions& options = on_disk.options;
   std::unique_ptr<Ledger> ledger = *Ledger::Open(options);
   disk->fault = Fault::kSlowSync;
 
@@ -187,14 +193,11 @@ TEST(LedgerPipeline, RepeatWhileTheFirstCopyIsBeingWrittenGetsTheOriginalReceipt
 // Requests that arrive while a group is written all go in the next group,
 // however they trickle in, so that a slow fsync is paid once for them.
 TEST(LedgerPipeline, RequestsArrivingDuringAWriteShareTheNextGroup) {
-  testing::TempDir dir;
-  auto disk = std::make_shared<FaultyDisk>();
+  OnFaultyDisk on_disk;
+  std::shared_ptr<FaultyDisk>& disk = on_disk.disk;
+  LedgerOptions& options = on_disk.options;
   disk->slow_sync_millis = 400;
-  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(disk);
   std::atomic<int> groups{0};
-  LedgerOptions options;
-  options.data_dir = dir.path();
-  options.env = env.get();
   options.on_group_commit = [&](const GroupCommitStats&) { ++groups; };
   std::unique_ptr<Ledger> ledger = *Ledger::Open(options);
   disk->fault = Fault::kSlowSync;
@@ -218,12 +221,9 @@ TEST(LedgerPipeline, RequestsArrivingDuringAWriteShareTheNextGroup) {
 // A group prepared on top of one whose fsync fails is not written either,
 // and neither is acknowledged.
 TEST(LedgerPipeline, GroupAfterAFailedOneFailsToo) {
-  testing::TempDir dir;
-  auto disk = std::make_shared<FaultyDisk>();
-  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(disk);
-  LedgerOptions options;
-  options.data_dir = dir.path();
-  options.env = env.get();
+  OnFaultyDisk on_disk;
+  std::shared_ptr<FaultyDisk>& disk = on_disk.disk;
+  LedgerOptions& options = on_disk.options;
   std::unique_ptr<Ledger> ledger = *Ledger::Open(options);
   ASSERT_TRUE(ledger->AppendEvents(Events({0})).ok());
   disk->fault = Fault::kSlowFailingSync;
@@ -257,13 +257,10 @@ TEST(LedgerPipeline, GroupAfterAFailedOneFailsToo) {
 }
 
 TEST(LedgerBackPressure, FullQueueRefusesAtOnceAndRecordsNothingOfTheRequest) {
-  testing::TempDir dir;
-  auto disk = std::make_shared<FaultyDisk>();
+  OnFaultyDisk on_disk;
+  std::shared_ptr<FaultyDisk>& disk = on_disk.disk;
+  LedgerOptions& options = on_disk.options;
   disk->fault = Fault::kSlowSync;
-  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(disk);
-  LedgerOptions options;
-  options.data_dir = dir.path();
-  options.env = env.get();
   options.max_queued_events = 50;
   std::unique_ptr<Ledger> ledger = *Ledger::Open(options);
 
