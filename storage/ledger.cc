@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
@@ -45,7 +46,7 @@ class PseudonymPrefix final : public rocksdb::SliceTransform {
     return rocksdb::Slice(key.data(), kLength);
   }
   bool InDomain(const rocksdb::Slice& key) const override {
-    return key.size() >= kLength;
+    return key.size() >= kLength && key[0] != internal::kAlertIndex;  // alert keys: no pseudonym
   }
 };
 
@@ -365,8 +366,26 @@ absl::Status Ledger::AppendEventsAsync(
 }
 
 absl::StatusOr<v1::AppendReceipt> Ledger::AppendQuery(const v1::QueryRecord& query) {
+  v1::LedgerEntry record;
+  *record.mutable_query_record() = query;
+  return AppendRecord(record);
+}
+
+absl::StatusOr<v1::AppendReceipt> Ledger::AppendAlert(const v1::Alert& alert) {
+  v1::LedgerEntry record;
+  *record.mutable_alert() = alert;
+  return AppendRecord(record);
+}
+
+absl::StatusOr<v1::AppendReceipt> Ledger::AppendAlertDecision(const v1::AlertDecision& decision) {
+  v1::LedgerEntry record;
+  *record.mutable_alert_decision() = decision;
+  return AppendRecord(record);
+}
+
+absl::StatusOr<v1::AppendReceipt> Ledger::AppendRecord(const v1::LedgerEntry& record) {
   if (!impl_->writer) return absl::FailedPreconditionError("ledger is open read-only");
-  return impl_->writer->AppendQuery(query);
+  return impl_->writer->AppendRecord(record);
 }
 
 uint64_t Ledger::Size() const { return impl_->committed_size.load(std::memory_order_acquire); }
@@ -448,6 +467,26 @@ absl::StatusOr<IndexPage> ScanIndex(const Ledger::Impl& impl, char prefix,
 absl::StatusOr<IndexPage> Ledger::ListSubject(const IndexQuery& query) const {
   std::string pseudonym = impl_->pseudonymizer->Pseudonym(PseudonymDomain::kSubject, query.id);
   return ScanIndex(*impl_, internal::kSubjectIndex, pseudonym, query, Size());
+}
+
+absl::StatusOr<std::vector<StoredEntry>> Ledger::ListAlertRecords(uint64_t from_seq) const {
+  const uint64_t size = Size();
+  const std::string start(1, internal::kAlertIndex);
+  const std::string end(1, internal::kAlertIndex + 1);
+  rocksdb::ReadOptions read_options;
+  rocksdb::Slice upper(end);
+  read_options.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read_options, impl_->index));
+  std::vector<uint64_t> seqs;
+  for (it->Seek(start); it->Valid(); it->Next()) {
+    rocksdb::Slice key = it->key();
+    if (key.size() != 1 + 16) return absl::DataLossError("alert index key has the wrong length");
+    uint64_t seq = ReadBigEndian64(std::string_view(key.data() + 9, 8));
+    if (seq >= from_seq && seq < size) seqs.push_back(seq);
+  }
+  if (absl::Status s = FromRocks(it->status(), "alert index scan"); !s.ok()) return s;
+  std::sort(seqs.begin(), seqs.end());
+  return impl_->ReadEntries(seqs);
 }
 
 absl::StatusOr<IndexPage> Ledger::ListActor(const IndexQuery& query) const {

@@ -139,6 +139,10 @@ class Ledger {
                                  AppendDone done);
   // Records a query of the ledger; returns once durable.
   absl::StatusOr<v1::AppendReceipt> AppendQuery(const v1::QueryRecord& query);
+  // Records an alert, or a triage decision on one; returns once durable.
+  // Like queries, these are never refused by back-pressure.
+  absl::StatusOr<v1::AppendReceipt> AppendAlert(const v1::Alert& alert);
+  absl::StatusOr<v1::AppendReceipt> AppendAlertDecision(const v1::AlertDecision& decision);
 
   // Number of committed entries (the tree size).
   uint64_t Size() const;
@@ -149,6 +153,8 @@ class Ledger {
   // Access events about a subject, and what an actor did.
   absl::StatusOr<IndexPage> ListSubject(const IndexQuery& query) const;
   absl::StatusOr<IndexPage> ListActor(const IndexQuery& query) const;
+  // Every alert and alert decision entry with seq >= from_seq, in seq order.
+  absl::StatusOr<std::vector<StoredEntry>> ListAlertRecords(uint64_t from_seq = 0) const;
 
   absl::StatusOr<Hash> RootAt(uint64_t tree_size) const;
   absl::StatusOr<Hash> ChainAt(uint64_t tree_size) const;  // chain_{tree_size-1}
@@ -230,6 +236,8 @@ class Ledger {
   struct Impl;
 
  private:
+  // Writes one entry whose body is not an access event.
+  absl::StatusOr<v1::AppendReceipt> AppendRecord(const v1::LedgerEntry& record);
   explicit Ledger(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

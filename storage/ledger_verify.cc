@@ -135,6 +135,7 @@ absl::StatusOr<IndexDigests> StoredKeys(const Ledger::Impl& impl, const DigestKe
       case internal::kSubjectIndex: kind = internal::kSubjectKeys; break;
       case internal::kActorIndex: kind = internal::kActorKeys; break;
       case internal::kSubjectQueryIndex: kind = internal::kQueryKeys; break;
+      case internal::kAlertIndex: kind = internal::kAlertKeys; break;
       default: return absl::DataLossError("an index key has an unknown kind");
     }
     digests[kind].Add(keys, std::string_view(key.data(), key.size()));

@@ -45,7 +45,9 @@ absl::Status WriteFailedError() {
 
 struct GroupWriter::Request {
   std::vector<const v1::AccessEvent*> events;
-  const v1::QueryRecord* query = nullptr;
+  // A record that is not an access event (a query, an alert, a decision):
+  // the body of the entry to write, whose seq and time the writer sets.
+  const v1::LedgerEntry* record = nullptr;
   size_t bytes = 0;  // serialized size of the events
   // Set for AppendEventsAsync: the writer runs it, then deletes the request.
   Ledger::AppendDone done_callback;
@@ -95,9 +97,9 @@ absl::StatusOr<std::vector<v1::AppendReceipt>> GroupWriter::AppendEvents(
   return Submit(request);
 }
 
-absl::StatusOr<v1::AppendReceipt> GroupWriter::AppendQuery(const v1::QueryRecord& query) {
+absl::StatusOr<v1::AppendReceipt> GroupWriter::AppendRecord(const v1::LedgerEntry& record) {
   Request request;
-  request.query = &query;
+  request.record = &record;
   absl::StatusOr<std::vector<v1::AppendReceipt>> receipts = Submit(request);
   if (!receipts.ok()) return receipts.status();
   return std::move(receipts->front());
@@ -127,9 +129,10 @@ absl::Status GroupWriter::Enqueue(Request& request) {
   if (impl_.write_failed.load()) return WriteFailedError();
   if (stopping_) return absl::UnavailableError("ledger is shutting down");
   // Back-pressure: a full queue refuses events rather than grow memory.
-  // Query records are never refused; they are few and small.
+  // Query, alert and decision records are never refused; they are few and
+  // small.
   const size_t events = request.events.size();
-  if (request.query == nullptr &&
+  if (request.record == nullptr &&
       (queued_events_ + events > impl_.options.max_queued_events ||
        queued_bytes_ + request.bytes > impl_.options.max_queued_bytes)) {
     return absl::ResourceExhaustedError(
@@ -167,7 +170,7 @@ void GroupWriter::Prepare() {
       while (!queue_.empty() &&
              (group->requests.empty() || group->events < impl_.options.max_group_events)) {
         Request* next = queue_.front();
-        group->events += next->query ? 1 : next->events.size();
+        group->events += next->record ? 1 : next->events.size();
         queued_events_ -= next->events.size();
         queued_bytes_ -= next->bytes;
         group->requests.push_back(next);
@@ -323,9 +326,8 @@ void GroupWriter::PrepareRequests(Group& group, const std::vector<Request*>& req
   };
 
   for (Request* request : requests) {
-    if (request->query != nullptr) {
-      v1::LedgerEntry entry;
-      *entry.mutable_query_record() = *request->query;
+    if (request->record != nullptr) {
+      v1::LedgerEntry entry = *request->record;
       v1::AppendReceipt receipt = record(entry);
       put_derived_keys(entry, receipt.seq());
       request->receipts.push_back(std::move(receipt));

@@ -14,9 +14,9 @@
 
 namespace innsyn::storage::internal {
 
-enum DerivedKind { kSubjectKeys, kActorKeys, kQueryKeys, kDedupeKeys, kDerivedKinds };
+enum DerivedKind { kSubjectKeys, kActorKeys, kQueryKeys, kAlertKeys, kDedupeKeys, kDerivedKinds };
 inline constexpr const char* kDerivedKindNames[kDerivedKinds] = {
-    "subject index", "actor index", "query index", "event-id table"};
+    "subject index", "actor index", "query index", "alert index", "event-id table"};
 
 // Calls `emit(kind, key, value)` for each key stored for entry `seq`: in the
 // index family (empty value) and the dedupe family (value: the seq).
@@ -47,6 +47,8 @@ void ForEachDerivedKey(const v1::LedgerEntry& entry, uint64_t seq, PseudonymFn&&
     index_key(kQueryKeys, kSubjectQueryIndex,
               pseudonym(PseudonymDomain::kSubject, entry.query_record().subject_id()),
               TimeFromProto(entry.committed_at()));
+  } else if (entry.has_alert() || entry.has_alert_decision()) {
+    index_key(kAlertKeys, kAlertIndex, std::string_view(), TimeFromProto(entry.committed_at()));
   }
 }
 

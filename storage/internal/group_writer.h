@@ -45,7 +45,8 @@ class GroupWriter {
   // The events are borrowed until the call returns.
   absl::StatusOr<std::vector<v1::AppendReceipt>> AppendEvents(
       std::vector<const v1::AccessEvent*> events);
-  absl::StatusOr<v1::AppendReceipt> AppendQuery(const v1::QueryRecord& query);
+  // `record` has a body other than an access event; borrowed until return.
+  absl::StatusOr<v1::AppendReceipt> AppendRecord(const v1::LedgerEntry& record);
   // Queues without waiting; `done` runs on the writer thread (see
   // Ledger::AppendEventsAsync).
   absl::Status AppendEventsAsync(std::vector<const v1::AccessEvent*> events,

@@ -7,6 +7,7 @@
 //   index    'S' subject-pseudonym(16) time(8) seq(8) -> ""  (access events)
 //            'A' actor-pseudonym(16)   time(8) seq(8) -> ""
 //            'Q' subject-pseudonym(16) time(8) seq(8) -> ""  (queries about a subject)
+//            'L' time(8) seq(8) -> ""  (alerts and their decisions; time: committed_at)
 //   dedupe   system '/' instance '\0' event_id       -> seq(8)
 //   meta     "size" -> tree size(8); "checkpoint" -> the latest v1::Checkpoint;
 //            "checkpoint/" size(8) -> every checkpoint stored, by tree size
@@ -34,6 +35,7 @@ inline constexpr char kMetaFamily[] = "meta";
 inline constexpr char kSubjectIndex = 'S';
 inline constexpr char kActorIndex = 'A';
 inline constexpr char kSubjectQueryIndex = 'Q';
+inline constexpr char kAlertIndex = 'L';
 
 inline constexpr std::string_view kMetaSize = "size";
 inline constexpr std::string_view kMetaCheckpoint = "checkpoint";

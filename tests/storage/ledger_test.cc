@@ -399,6 +399,46 @@ TEST_F(LedgerTest, QueriesAreRecordedAsEntries) {
   EXPECT_TRUE(ledger_->Verify().ok);
 }
 
+TEST_F(LedgerTest, AlertsAndDecisionsAreEntriesListedInSeqOrder) {
+  AppendMany(2);
+  v1::Alert alert;
+  alert.set_alert_id("break_glass/7");
+  alert.set_rule("break_glass");
+  v1::AppendReceipt raised = *ledger_->AppendAlert(alert);
+  AppendMany(1, /*first=*/10);
+  v1::AlertDecision decision;
+  decision.set_alert_id("break_glass/7");
+  decision.set_state(v1::ALERT_STATE_RESOLVED_JUSTIFIED);
+  v1::AppendReceipt decided = *ledger_->AppendAlertDecision(decision);
+  std::vector<StoredEntry> records = *ledger_->ListAlertRecords();
+  ASSERT_EQ(records.size(), 2u);
+  EXPECT_EQ(records[0].seq, raised.seq());
+  EXPECT_EQ(records[1].seq, decided.seq());
+  v1::LedgerEntry entry;
+  ASSERT_TRUE(entry.ParseFromString(records[1].bytes));
+  EXPECT_EQ(entry.alert_decision().state(), v1::ALERT_STATE_RESOLVED_JUSTIFIED);
+  EXPECT_EQ(ledger_->ListAlertRecords(decided.seq())->size(), 1u);
+  EXPECT_TRUE(ledger_->Verify().ok);
+}
+
+TEST_F(LedgerTest, DeletedAlertIndexKeyIsCaughtSoNoAlertCanBeHidden) {
+  v1::Alert alert;
+  alert.set_alert_id("off_hours/dr-late/2026-11-20");
+  v1::AppendReceipt raised = *ledger_->AppendAlert(alert);
+  ASSERT_TRUE(ledger_->Verify().ok);
+  v1::LedgerEntry entry;
+  ASSERT_TRUE(entry.ParseFromString(ledger_->GetEntries(raised.seq(), 1)->front().bytes));
+  ledger_.reset();
+  std::string key = internal::IndexKey(internal::kAlertIndex, "",
+                                       internal::TimeFromProto(entry.committed_at()), raised.seq());
+  TamperWithStoredValue(internal::kIndexFamily, key, [](std::string&) { return false; });
+  EXPECT_TRUE(ledger_->ListAlertRecords()->empty());
+  VerifyReport report = ledger_->Verify();
+  EXPECT_FALSE(report.ok);
+  EXPECT_NE(report.problem.find("alert index does not match"), std::string::npos)
+      << report.problem;
+}
+
 TEST_F(LedgerTest, ConcurrentAppendsAreAllDurableAndDistinct) {
   constexpr int kThreads = 8;
   constexpr int kPerThread = 200;

@@ -1,0 +1,1 @@
+#include "anomaly/detection_options.h"

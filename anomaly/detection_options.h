@@ -1,0 +1,160 @@
+// The anomaly detectors' settings: one plain struct per rule with the
+// defaults a small Norwegian clinic starts from, filled from the
+// [detection] table of innsynd's TOML config by ReadDetectionOptions, in
+// one place. Times of day are local times in `time_zone`.
+#ifndef INNSYN_ANOMALY_DETECTION_OPTIONS_H_
+#define INNSYN_ANOMALY_DETECTION_OPTIONS_H_
+
+#include <array>
+#include <map>
+#include <string>
+#include <vector>
+
+#include <toml++/toml.h>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "innsyn/v1/ledger.pb.h"
+
+namespace innsyn::anomaly {
+
+// Opening hours in local time: for each weekday (0 = Monday ... 6 = Sunday)
+// the intervals [open, close) in minutes after local midnight. An empty day
+// is closed.
+struct OpeningHours {
+  std::array<std::vector<std::pair<int, int>>, 7> days;
+  // Mon-Fri 07:00-20:00, Sat 10:00-15:00, Sun closed.
+  static OpeningHours Default();
+};
+
+// Settings every rule has.
+struct RuleOptions {
+  bool enabled = true;
+  v1::AlertSeverity severity = v1::ALERT_SEVERITY_MEDIUM;
+};
+
+struct DetectionOptions {
+  // Off: no detector runs and no alert is raised.
+  bool enabled = true;
+  // The staff roster (TOML, see roster.h). Empty: no roster; the rules that
+  // need one (unknown_or_dormant_actor, self_or_related) see only what the
+  // events themselves say.
+  std::string roster_file;
+  // The clinic's time zone, for opening hours and day boundaries.
+  std::string time_zone = "Europe/Oslo";
+  OpeningHours opening_hours = OpeningHours::Default();
+  // Local dates ("YYYY-MM-DD") the clinic is closed, such as public holidays.
+  std::vector<std::string> closed_dates;
+  // Actor roles (roster role, else the event's actor.role) that are
+  // clinicians: their reads and changes of health data need a care link.
+  std::vector<std::string> clinical_roles = {"dentist", "hygienist", "dental_nurse", "doctor",
+                                             "nurse", "physiotherapist", "psychologist"};
+  // Actor roles that are not staff: patients using the portal or website,
+  // and system accounts. Staff rules (off_hours, volume_spike,
+  // unknown_or_dormant_actor, no_care_relationship) skip them.
+  std::vector<std::string> non_staff_roles = {"patient", "visitor", "system"};
+  // How far back the ledger is replayed at start to rebuild the detectors'
+  // state; at least the longest window of any rule.
+  absl::Duration replay_window = absl::Hours(24 * 400);
+
+  // A clinician reads or changes a patient's health data (journal notes,
+  // images, treatment plans, referrals) with neither an appointment with
+  // that clinician starting from `days_before` days before to `days_after`
+  // days after the access, nor a treatment by them in the last
+  // `treatment_days` days.
+  struct NoCareRelationship : RuleOptions {
+    int days_before = 30;
+    int days_after = 7;
+    int treatment_days = 365;
+  } no_care_relationship{{true, v1::ALERT_SEVERITY_HIGH}};
+
+  // Staff access outside opening hours or on a closed date.
+  struct OffHours : RuleOptions {
+  } off_hours{{true, v1::ALERT_SEVERITY_MEDIUM}};
+
+  // Distinct patients an actor accessed in one clock hour: alert above
+  // max(`floor`, `multiplier` x the actor's own average over their active
+  // hours in the last `baseline_days`). With fewer than
+  // `min_baseline_hours` active hours of history, `floor` alone applies.
+  struct VolumeSpike : RuleOptions {
+    int floor = 30;
+    double multiplier = 3.0;
+    int baseline_days = 28;
+    int min_baseline_hours = 20;
+  } volume_spike{{true, v1::ALERT_SEVERITY_HIGH}};
+
+  // An employee opens their own record, a co-worker's, or a relative's
+  // (same surname and address, or a relation listed in the roster).
+  struct SelfOrRelated : RuleOptions {
+  } self_or_related{{true, v1::ALERT_SEVERITY_HIGH}};
+
+  // Print or export of more than `max_subjects` distinct patients by one
+  // actor within `window`.
+  struct BulkExport : RuleOptions {
+    int max_subjects = 20;
+    absl::Duration window = absl::Minutes(10);
+  } bulk_export{{true, v1::ALERT_SEVERITY_HIGH}};
+
+  // A disclosure to a recipient with no active consent from the patient for
+  // that recipient, and no legal basis recorded on the event.
+  struct DisclosureWithoutConsent : RuleOptions {
+  } disclosure_without_consent{{true, v1::ALERT_SEVERITY_HIGH}};
+
+  // More than `max_failures` failed logins within `window`, per account or
+  // per network address.
+  struct LoginFailures : RuleOptions {
+    int max_failures = 10;
+    absl::Duration window = absl::Minutes(5);
+  } login_failures{{true, v1::ALERT_SEVERITY_MEDIUM}};
+
+  // Every emergency ("break the glass") access.
+  struct BreakGlass : RuleOptions {
+  } break_glass{{true, v1::ALERT_SEVERITY_MEDIUM}};
+
+  // An actor not in the roster, outside their start and end dates, or
+  // unseen for `dormant_days`. Without a roster, only dormancy.
+  struct UnknownOrDormantActor : RuleOptions {
+    int dormant_days = 90;
+  } unknown_or_dormant_actor{{true, v1::ALERT_SEVERITY_HIGH}};
+
+  // Access from outside the networks (CIDR) configured for its source
+  // system. Sources without networks are not checked.
+  struct DisallowedNetwork : RuleOptions {
+    std::map<std::string, std::vector<std::string>> networks_by_source;
+  } disallowed_network{{true, v1::ALERT_SEVERITY_HIGH}};
+
+  // A source that has sent events in the last `known_days` sends nothing
+  // for `max_silence` of opening hours.
+  struct SourceSilent : RuleOptions {
+    absl::Duration max_silence = absl::Hours(2);
+    int known_days = 14;
+  } source_silent{{true, v1::ALERT_SEVERITY_HIGH}};
+
+  // A source's own sequence numbers (source_seq) skip, and the missing
+  // numbers have not arrived within `grace`.
+  struct SourceSequenceGap : RuleOptions {
+    absl::Duration grace = absl::Minutes(5);
+  } source_sequence_gap{{true, v1::ALERT_SEVERITY_HIGH}};
+
+  // innsynd's self-verification of the ledger failed.
+  struct VerificationFailed : RuleOptions {
+  } verification_failed{{true, v1::ALERT_SEVERITY_CRITICAL}};
+};
+
+// Every rule's name, as alerts and the config use it.
+inline constexpr std::array<std::string_view, 13> kRuleNames = {
+    "no_care_relationship", "off_hours",        "volume_spike",
+    "self_or_related",      "bulk_export",      "disclosure_without_consent",
+    "login_failures",       "break_glass",      "unknown_or_dormant_actor",
+    "disallowed_network",   "source_silent",    "source_sequence_gap",
+    "verification_failed"};
+
+// Reads the [detection] table (`detection` is that table) into `options`,
+// over its defaults. InvalidArgument names the setting ("config:
+// detection.bulk_export.max_subjects must be ...") on an unknown key, a
+// wrong type or a value out of range; then `options` is unchanged.
+absl::Status ReadDetectionOptions(const toml::table& detection, DetectionOptions& options);
+
+}  // namespace innsyn::anomaly
+
+#endif  // INNSYN_ANOMALY_DETECTION_OPTIONS_H_

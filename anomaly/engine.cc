@@ -1,0 +1,1 @@
+#include "anomaly/engine.h"

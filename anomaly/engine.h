@@ -1,0 +1,78 @@
+// The anomaly detectors: deterministic functions over committed ledger
+// entries. The engine is fed every entry in seq order, keeps only what the
+// rules' windows need, and returns the alerts to raise. Fed the same
+// entries, it returns the same alerts with the same ids, so after a restart
+// innsynd replays a window of the ledger, marks the alert ids the ledger
+// already holds as raised, and nothing is raised twice.
+//
+// Alert ids are "<rule>/<what it saw>", for example
+// "no_care_relationship/<actor>/<subject>/<local date>": one alert per
+// actor, patient and day, not one per read, so that a session of snooping
+// is one thing to review. Time in the rules is the events' occurred_at,
+// never the wall clock, except in Tick.
+//
+// Thread safety: none; one owner (innsynd's alert monitor thread, or a
+// benchmark) calls it.
+#ifndef INNSYN_ANOMALY_ENGINE_H_
+#define INNSYN_ANOMALY_ENGINE_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "absl/types/span.h"
+#include "anomaly/detection_options.h"
+#include "anomaly/roster.h"
+#include "innsyn/v1/ledger.pb.h"
+
+namespace innsyn::anomaly {
+
+class Engine {
+ public:
+  // Fails (InvalidArgument, naming the setting) on a time zone that cannot
+  // be loaded, a bad closed date or a bad network.
+  static absl::StatusOr<std::unique_ptr<Engine>> Create(DetectionOptions options, Roster roster);
+  ~Engine();
+
+  // An alert with this id is already in the ledger: never raise it again.
+  void MarkRaised(std::string_view alert_id);
+  // Feeds committed entry `seq`. Access events update the rules' state and
+  // may raise alerts; alert entries mark their id raised; other entries are
+  // ignored. Returns the alerts to append, each already marked raised.
+  std::vector<v1::Alert> Observe(uint64_t seq, const v1::LedgerEntry& entry);
+  // Rules that fire on the passing of time (source_silent, a sequence gap
+  // past its grace): `now` is the wall clock in innsynd, simulated time in
+  // the benchmark. Deterministic in the entries seen and `now`.
+  std::vector<v1::Alert> Tick(absl::Time now);
+  // innsynd's self-verification failed; empty if already raised for this
+  // finding or the rule is off.
+  std::vector<v1::Alert> VerificationFailed(std::string_view mode, uint64_t first_bad_seq,
+                                            std::string_view problem, absl::Time now);
+  // A new roster (on reload); the state built from entries is kept.
+  void SetRoster(Roster roster);
+
+  const DetectionOptions& options() const;
+
+  struct State;
+
+ private:
+  explicit Engine(std::unique_ptr<State> state);
+  std::unique_ptr<State> state_;
+};
+
+// Why an access was expected, in words a patient understands ("appointment
+// 2026-11-20 10:00 with this clinician", "disclosed with your consent given
+// 2026-01-05", "emergency access, reviewed by the clinic"), or "" when no
+// rule explains it. `history` is the subject's access events, any order,
+// including the access itself. Uses the same care-link and consent logic
+// as the detectors, so an access they explain raises no alert for it.
+std::string Explain(const v1::AccessEvent& access, absl::Span<const v1::AccessEvent> history,
+                    const DetectionOptions& options);
+
+}  // namespace innsyn::anomaly
+
+#endif  // INNSYN_ANOMALY_ENGINE_H_

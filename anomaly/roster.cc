@@ -1,0 +1,1 @@
+#include "anomaly/roster.h"
