@@ -121,7 +121,7 @@ struct DetectionOptions {
   // system. Sources without networks are not checked.
   struct DisallowedNetwork : RuleOptions {
     std::map<std::string, std::vector<std::string>> networks_by_source;
-  } disallowed_network{{true, v1::ALERT_SEVERITY_HIGH}};
+  } disallowed_network{{true, v1::ALERT_SEVERITY_HIGH}, {}};
 
   // A source that has sent events in the last `known_days` sends nothing
   // for `max_silence` of opening hours.

@@ -1,1 +1,274 @@
 #include "anomaly/engine.h"
+
+#include <algorithm>
+#include <cctype>
+
+#include "anomaly/internal/engine_state.h"
+#include "storage/strings.h"
+
+namespace innsyn::anomaly {
+namespace {
+
+using internal::ActorState;
+using internal::EventContext;
+
+// How often (in event time) state no rule can use any more is dropped.
+constexpr absl::Duration kSweepInterval = absl::Hours(1);
+
+// Lower case, no white space: "Storgata 1, 0155 Oslo" and
+// "storgata 1 ,0155 OSLO" compare equal.
+std::string Normalise(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (std::isspace(static_cast<unsigned char>(c))) continue;
+    out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+  }
+  return out;
+}
+
+bool IsFailedLogin(const v1::AccessEvent& event) {
+  if (event.action_subtype() == v1::ACTION_SUBTYPE_LOGIN_FAILED) return true;
+  return event.action_subtype() == v1::ACTION_SUBTYPE_LOGIN &&
+         event.outcome() != v1::OUTCOME_SUCCESS && event.outcome() != v1::OUTCOME_UNSPECIFIED;
+}
+
+}  // namespace
+
+namespace internal {
+
+void BurstWindow::ExpireBefore(absl::Time cutoff) {
+  while (!items_.empty() && items_.front().time < cutoff) {
+    auto it = distinct_.find(items_.front().key);
+    if (it != distinct_.end() && --it->second == 0) distinct_.erase(it);
+    items_.pop_front();
+  }
+}
+
+void BurstWindow::Add(absl::Time time, uint64_t seq, const std::string& key) {
+  items_.push_back({time, seq, key});
+  ++distinct_[key];
+}
+
+std::vector<uint64_t> BurstWindow::Evidence() const {
+  std::vector<uint64_t> seqs;
+  for (const Item& item : items_) {
+    if (seqs.size() == kMaxEvidence) break;
+    seqs.push_back(item.seq);
+  }
+  return seqs;
+}
+
+std::string ContactKey(std::string_view surname, std::string_view address) {
+  if (surname.empty() || address.empty()) return std::string();
+  return StrCat(Normalise(surname), "|", Normalise(address));
+}
+
+std::string_view DescribeData(v1::DataObjectType type) {
+  switch (type) {
+    case v1::DATA_OBJECT_TYPE_JOURNAL_NOTE:
+      return "journal";
+    case v1::DATA_OBJECT_TYPE_IMAGE:
+      return "images";
+    case v1::DATA_OBJECT_TYPE_CONTACT_DETAILS:
+      return "contact details";
+    case v1::DATA_OBJECT_TYPE_INVOICE:
+      return "invoices";
+    case v1::DATA_OBJECT_TYPE_REFERRAL:
+      return "referrals";
+    case v1::DATA_OBJECT_TYPE_APPOINTMENT:
+      return "appointments";
+    case v1::DATA_OBJECT_TYPE_TREATMENT_PLAN:
+      return "treatment plan";
+    case v1::DATA_OBJECT_TYPE_CONSENT:
+      return "consents";
+    case v1::DATA_OBJECT_TYPE_WEB_FORM:
+      return "web form messages";
+    case v1::DATA_OBJECT_TYPE_ACCOUNT:
+      return "account";
+    default:
+      return "data";
+  }
+}
+
+void SetTimestamp(absl::Time time, google::protobuf::Timestamp& out) {
+  int64_t seconds = absl::ToUnixSeconds(time);
+  out.set_seconds(seconds);
+  out.set_nanos(
+      static_cast<int32_t>(absl::ToInt64Nanoseconds(time - absl::FromUnixSeconds(seconds))));
+}
+
+}  // namespace internal
+
+Engine::State::State(DetectionOptions options_in, Roster roster_in, internal::LocalClock clock_in)
+    : options(std::move(options_in)),
+      roster(std::move(roster_in)),
+      clock(std::move(clock_in)),
+      clinical_roles(options.clinical_roles.begin(), options.clinical_roles.end()),
+      non_staff_roles(options.non_staff_roles.begin(), options.non_staff_roles.end()),
+      care(options) {
+  IndexRoster();
+}
+
+void Engine::State::IndexRoster() {
+  staff_contact_key.clear();
+  related_by_actor.clear();
+  for (const StaffMember& member : roster.staff()) {
+    std::string key = internal::ContactKey(member.surname, member.address);
+    if (!key.empty()) staff_contact_key[member.id] = std::move(key);
+    if (!member.related_subject_ids.empty()) {
+      related_by_actor[member.id].insert(member.related_subject_ids.begin(),
+                                         member.related_subject_ids.end());
+    }
+  }
+}
+
+v1::Alert* Engine::State::Raise(std::string id, std::string_view rule,
+                                const RuleOptions& rule_options) {
+  if (raised.contains(id)) return nullptr;
+  raised.insert(id);
+  v1::Alert& alert = out.emplace_back();
+  alert.set_alert_id(std::move(id));
+  alert.set_rule(std::string(rule));
+  alert.set_severity(rule_options.severity);
+  return &alert;
+}
+
+v1::Alert* Engine::State::RaiseFor(const EventContext& context, std::string id,
+                                   std::string_view rule, const RuleOptions& rule_options) {
+  v1::Alert* alert = Raise(std::move(id), rule, rule_options);
+  if (alert == nullptr) return nullptr;
+  const v1::AccessEvent& event = context.event;
+  alert->set_actor_id(event.actor().id());
+  alert->set_subject_id(event.subject().id());
+  alert->set_source_system(event.source().system());
+  *alert->mutable_occurred_at() = event.occurred_at();
+  alert->add_evidence_seqs(context.seq);
+  return alert;
+}
+
+void Engine::State::Sweep(absl::Time now) {
+  next_sweep = now + kSweepInterval;
+  care.Prune(now);
+  absl::Time export_cutoff = now - options.bulk_export.window;
+  absl::erase_if(exports_by_actor,
+                 [&](const auto& item) { return item.second.last_time() < export_cutoff; });
+  absl::Time login_cutoff = now - options.login_failures.window;
+  for (auto* windows : {&login_failures_by_account, &login_failures_by_address}) {
+    absl::erase_if(*windows,
+                   [&](const auto& item) { return item.second.last_time() < login_cutoff; });
+  }
+  absl::Time source_cutoff = now - absl::Hours(24 * options.source_silent.known_days);
+  absl::erase_if(sources, [&](const auto& item) {
+    return item.second.last_seen < source_cutoff && item.second.gaps.empty();
+  });
+  absl::Time actor_cutoff = now - options.replay_window;
+  absl::erase_if(actors, [&](const auto& item) { return item.second.last_seen < actor_cutoff; });
+}
+
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(DetectionOptions options, Roster roster) {
+  absl::StatusOr<internal::LocalClock> clock = internal::LocalClock::Create(options);
+  if (!clock.ok()) return clock.status();
+  absl::flat_hash_map<std::string, internal::NetworkList> networks;
+  for (const auto& [source, list] : options.disallowed_network.networks_by_source) {
+    absl::StatusOr<internal::NetworkList> parsed = internal::NetworkList::Parse(list);
+    if (!parsed.ok()) {
+      return absl::InvalidArgumentError(StrCat("config: detection.disallowed_network.networks.",
+                                               source, ": ", parsed.status().message()));
+    }
+    networks.emplace(source, std::move(*parsed));
+  }
+  auto state = std::make_unique<State>(std::move(options), std::move(roster), std::move(*clock));
+  state->networks_by_source = std::move(networks);
+  return std::unique_ptr<Engine>(new Engine(std::move(state)));
+}
+
+Engine::Engine(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Engine::~Engine() = default;
+
+void Engine::MarkRaised(std::string_view alert_id) { state_->raised.emplace(alert_id); }
+
+const DetectionOptions& Engine::options() const { return state_->options; }
+
+void Engine::SetRoster(Roster roster) {
+  state_->roster = std::move(roster);
+  state_->IndexRoster();
+}
+
+std::vector<v1::Alert> Engine::Observe(uint64_t seq, const v1::LedgerEntry& entry) {
+  State& s = *state_;
+  if (entry.has_alert()) {
+    s.raised.insert(entry.alert().alert_id());
+    return {};
+  }
+  if (!entry.has_access_event() || !s.options.enabled) return {};
+  const v1::AccessEvent& event = entry.access_event();
+  absl::Time time = internal::EventTime(event);
+  const StaffMember* member = s.roster.empty() ? nullptr : s.roster.Find(event.actor().id());
+  const std::string& role =
+      member != nullptr && !member->role.empty() ? member->role : event.actor().role();
+  bool staff = !s.non_staff_roles.contains(role) && event.actor().id() != event.subject().id();
+  EventContext context{
+      seq,  event, time, s.clock.At(time), member, staff, staff && s.clinical_roles.contains(role),
+      false};
+  s.latest = std::max(s.latest, time);
+
+  s.care.Observe(event, time);
+  if (event.data_object().type() == v1::DATA_OBJECT_TYPE_CONTACT_DETAILS) {
+    s.ObserveContactDetails(event);
+  }
+  s.ObserveSource(context);
+  s.CheckNetwork(context);
+  s.CheckDisclosure(context);
+  s.CheckBulkExport(context);
+  s.CheckBreakGlass(context);
+  if (IsFailedLogin(event)) {
+    s.CheckLoginFailure(context);
+  } else if (staff) {
+    ActorState& actor = s.actors[event.actor().id()];
+    s.CheckUnknownOrDormant(context, actor);
+    s.CheckOffHours(context, actor);
+    s.CheckVolume(context, actor);
+    s.CheckSelfOrRelated(context);
+    s.CheckCareRelationship(context);
+    actor.last_seen = std::max(actor.last_seen, time);
+  }
+  s.ResolvePending(s.latest);
+  if (s.latest >= s.next_sweep) s.Sweep(s.latest);
+  std::vector<v1::Alert> alerts;
+  alerts.swap(s.out);
+  return alerts;
+}
+
+std::vector<v1::Alert> Engine::Tick(absl::Time now) {
+  State& s = *state_;
+  if (!s.options.enabled) return {};
+  s.ResolvePending(now);
+  for (auto& [key, source] : s.sources) s.ExpireGaps(source, now);
+  s.CheckSilence(now);
+  std::vector<v1::Alert> alerts;
+  alerts.swap(s.out);
+  // Sources are visited in hash order; the alerts go out in id order.
+  std::sort(alerts.begin(), alerts.end(),
+            [](const v1::Alert& a, const v1::Alert& b) { return a.alert_id() < b.alert_id(); });
+  return alerts;
+}
+
+std::vector<v1::Alert> Engine::VerificationFailed(std::string_view mode, uint64_t first_bad_seq,
+                                                  std::string_view problem, absl::Time now) {
+  State& s = *state_;
+  const RuleOptions& rule = s.options.verification_failed;
+  if (!s.options.enabled || !rule.enabled) return {};
+  v1::Alert* alert = s.Raise(StrCat("verification_failed/", mode, "/", first_bad_seq),
+                             "verification_failed", rule);
+  if (alert == nullptr) return {};
+  alert->set_summary(StrCat("innsynd's ", mode,
+                            " verification found the ledger damaged from entry ", first_bad_seq,
+                            ": ", problem));
+  alert->add_evidence_seqs(first_bad_seq);
+  internal::SetTimestamp(now, *alert->mutable_occurred_at());
+  std::vector<v1::Alert> alerts;
+  alerts.swap(s.out);
+  return alerts;
+}
+
+}  // namespace innsyn::anomaly

@@ -1,0 +1,106 @@
+// What makes a patient's data expected reading for a clinician, and what
+// lets the clinic disclose it: appointments, treatments and consents, per
+// patient, learnt from access events (see event_conventions.h). The
+// detectors (no_care_relationship, disclosure_without_consent) and Explain
+// ask the same questions of this one class, so an access Explain can account
+// for never raises an alert.
+//
+// Memory: per patient, the appointments that can still cover an access, the
+// latest treatment by each clinician within treatment_days, and live
+// consents; Prune drops the rest.
+#ifndef INNSYN_ANOMALY_INTERNAL_CARE_LINKS_H_
+#define INNSYN_ANOMALY_INTERNAL_CARE_LINKS_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/time/time.h"
+#include "anomaly/detection_options.h"
+#include "innsyn/v1/event.pb.h"
+
+namespace innsyn::anomaly::internal {
+
+// An appointment booked up to this long after an access (in event time)
+// still explains it: reception often books the visit after the clinician
+// has looked at the journal with the patient on the phone.
+inline constexpr absl::Duration kLateBookingGrace = absl::Minutes(60);
+
+absl::Time EventTime(const v1::AccessEvent& event);
+bool IsHealthData(v1::DataObjectType type);
+// Read, create, update, print or export of a journal note, image,
+// treatment plan or referral: what needs a care link.
+bool NeedsCareLink(const v1::AccessEvent& event);
+// Emergency access: subtype BREAK_GLASS or purpose EMERGENCY.
+bool IsBreakGlass(const v1::AccessEvent& event);
+// A create or update of health data for treatment (or emergency treatment).
+bool IsTreatment(const v1::AccessEvent& event);
+bool IsDisclosure(const v1::AccessEvent& event);
+
+struct CareLink {
+  enum class Kind { kAppointment, kTreatment };
+  Kind kind;
+  absl::Time when;  // the appointment's start, or the treatment
+};
+
+class CareLinks {
+ public:
+  explicit CareLinks(const DetectionOptions& options);
+
+  // Learns from appointment and consent events; ignores the rest.
+  void Observe(const v1::AccessEvent& event, absl::Time at);
+  void RecordTreatment(const std::string& subject, const std::string& clinician, absl::Time at);
+
+  // The care link between `clinician` and `subject` covering an access at
+  // `access`, counting only appointments booked by `booked_by`; the
+  // appointment nearest the access first, else the latest treatment.
+  std::optional<CareLink> Find(const std::string& subject, const std::string& clinician,
+                               absl::Time access, absl::Time booked_by) const;
+  // When the consent to disclose `subject`'s data to `recipient` that is in
+  // force at `at` was given, if there is one.
+  std::optional<absl::Time> ActiveConsent(const std::string& subject, const std::string& recipient,
+                                          absl::Time at) const;
+
+  // Forgets what can no longer explain an access at or after `now` minus
+  // the late-booking grace.
+  void Prune(absl::Time now);
+  size_t subject_count() const { return subjects_.size(); }
+
+ private:
+  struct Appointment {
+    std::string id;
+    std::string clinician;
+    absl::Time start;
+    absl::Time booked_at;
+  };
+  struct Treatment {
+    std::string clinician;
+    absl::Time last;
+  };
+  struct Consent {
+    std::string recipient;
+    absl::Time given_at;
+    absl::Time valid_until;
+    absl::Time withdrawn_at;
+  };
+  struct Subject {
+    std::vector<Appointment> appointments;
+    std::vector<Treatment> treatments;
+    std::vector<Consent> consents;
+    bool empty() const { return appointments.empty() && treatments.empty() && consents.empty(); }
+  };
+
+  void ObserveAppointment(const v1::AccessEvent& event, absl::Time at);
+  void ObserveConsent(const v1::AccessEvent& event, absl::Time at);
+
+  absl::Duration before_;
+  absl::Duration after_;
+  absl::Duration treatment_;
+  absl::flat_hash_map<std::string, Subject> subjects_;
+};
+
+}  // namespace innsyn::anomaly::internal
+
+#endif  // INNSYN_ANOMALY_INTERNAL_CARE_LINKS_H_

@@ -1,0 +1,194 @@
+// The detectors' state behind Engine, and the rule functions that read and
+// update it, split by kind over staff_rules.cc, care_rules.cc and
+// source_rules.cc. Everything here is keyed by the ids in the events and
+// bounded by the rules' windows: the hourly Sweep drops what no rule can
+// still use.
+//
+// Thread safety: none; owned by one Engine.
+#ifndef INNSYN_ANOMALY_INTERNAL_ENGINE_STATE_H_
+#define INNSYN_ANOMALY_INTERNAL_ENGINE_STATE_H_
+
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
+#include "absl/time/time.h"
+#include "anomaly/engine.h"
+#include "anomaly/internal/care_links.h"
+#include "anomaly/internal/local_clock.h"
+#include "anomaly/internal/networks.h"
+
+namespace innsyn::anomaly {
+namespace internal {
+
+// Evidence kept for one alert at most; the ledger holds the rest.
+inline constexpr size_t kMaxEvidence = 50;
+
+// Events of one kind in a sliding time window (failed logins, exports),
+// with how many distinct keys (patients) they touch.
+class BurstWindow {
+ public:
+  void ExpireBefore(absl::Time cutoff);
+  void Add(absl::Time time, uint64_t seq, const std::string& key);
+  size_t size() const { return items_.size(); }
+  size_t distinct() const { return distinct_.size(); }
+  bool empty() const { return items_.empty(); }
+  uint64_t first_seq() const { return items_.front().seq; }
+  absl::Time first_time() const { return items_.front().time; }
+  absl::Time last_time() const { return items_.back().time; }
+  std::vector<uint64_t> Evidence() const;
+
+  // Raised for the burst now in the window; cleared once the window no
+  // longer exceeds the limit, so one burst is one alert.
+  bool in_burst = false;
+
+ private:
+  struct Item {
+    absl::Time time;
+    uint64_t seq;
+    std::string key;
+  };
+  std::deque<Item> items_;
+  absl::flat_hash_map<std::string, int> distinct_;
+};
+
+// One staff actor's history, for off_hours, volume_spike and
+// unknown_or_dormant_actor.
+struct ActorState {
+  absl::Time last_seen = absl::InfinitePast();
+  int64_t off_hours_day = INT64_MIN;  // local day already checked for an alert
+  int64_t unknown_day = INT64_MIN;
+  // The current local clock hour: distinct patients and their first seqs.
+  int64_t hour = INT64_MIN;
+  absl::flat_hash_set<std::string> hour_subjects;
+  std::vector<uint64_t> hour_evidence;
+  absl::Time hour_first_time;
+  double hour_threshold = 0;
+  bool hour_alerted = false;
+  // Completed active hours within baseline_days: (hour, distinct patients).
+  std::deque<std::pair<int64_t, int>> past_hours;
+  int64_t past_sum = 0;
+};
+
+// One source (system, instance): its last event, for source_silent, and its
+// own sequence numbers, for source_sequence_gap.
+struct SourceState {
+  std::string system;
+  std::string instance;
+  absl::Time last_seen = absl::InfinitePast();
+  uint64_t last_ledger_seq = 0;
+  uint64_t next_source_seq = 0;  // 0: no source_seq seen yet
+  struct Gap {
+    absl::Time noticed;                                  // occurred_at of the event after the gap
+    uint64_t revealed_by;                                // ledger seq of that event
+    std::vector<std::pair<uint64_t, uint64_t>> missing;  // [first, last] ranges
+  };
+  std::vector<Gap> gaps;
+};
+
+// A clinician's access with no care link yet, waiting kLateBookingGrace for
+// an appointment booked after it. One per actor, patient and local day.
+struct PendingAccess {
+  std::string key;
+  std::string actor;
+  std::string subject;
+  std::string source_system;
+  std::string what;  // "read the journal"
+  int64_t day;
+  absl::Time first_time;
+  std::vector<uint64_t> evidence;
+  // The latest treatment among these accesses, recorded if an appointment
+  // booked late turns out to cover them.
+  absl::Time treatment = absl::InfinitePast();
+};
+
+// "surname|address", normalised (lower case, no white space); "" if
+// either is missing.
+std::string ContactKey(std::string_view surname, std::string_view address);
+// What the data object is, in words: "journal note", "image", ...
+std::string_view DescribeData(v1::DataObjectType type);
+void SetTimestamp(absl::Time time, google::protobuf::Timestamp& out);
+
+// What Observe works out once per access event.
+struct EventContext {
+  uint64_t seq;
+  const v1::AccessEvent& event;
+  absl::Time time;
+  LocalTime local;
+  const StaffMember* member;
+  bool staff;
+  bool clinician;
+  bool self_or_related;  // self_or_related found it: no_care leaves it alone
+};
+
+}  // namespace internal
+
+struct Engine::State {
+  State(DetectionOptions options, Roster roster, internal::LocalClock clock);
+
+  DetectionOptions options;
+  Roster roster;
+  internal::LocalClock clock;
+  absl::flat_hash_set<std::string> clinical_roles;
+  absl::flat_hash_set<std::string> non_staff_roles;
+  absl::flat_hash_map<std::string, internal::NetworkList> networks_by_source;
+  // "surname|address", normalised, of staff in the roster, and of patients
+  // from their contact details: equal keys are relatives.
+  absl::flat_hash_map<std::string, std::string> staff_contact_key;
+  absl::flat_hash_map<std::string, std::string> subject_contact_key;
+  absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> related_by_actor;
+
+  absl::flat_hash_set<std::string> raised;
+  internal::CareLinks care;
+  absl::flat_hash_map<std::string, internal::ActorState> actors;
+  absl::flat_hash_map<std::string, internal::BurstWindow> exports_by_actor;
+  absl::flat_hash_map<std::string, internal::BurstWindow> login_failures_by_account;
+  absl::flat_hash_map<std::string, internal::BurstWindow> login_failures_by_address;
+  absl::flat_hash_map<std::string, internal::SourceState> sources;
+  std::deque<internal::PendingAccess> pending;  // in order of first access
+  absl::flat_hash_map<std::string, internal::PendingAccess*> pending_by_key;
+
+  absl::Time latest = absl::InfinitePast();  // latest occurred_at seen
+  absl::Time next_sweep = absl::InfinitePast();
+  std::string key_buffer;  // reused to build map keys
+  std::vector<v1::Alert> out;
+
+  // The roster's relatives and contact keys, again after SetRoster.
+  void IndexRoster();
+  // Starts an alert unless `id` is already raised; nullptr if it is.
+  v1::Alert* Raise(std::string id, std::string_view rule, const RuleOptions& rule_options);
+  // An alert about one event: actor, subject, source, time and evidence.
+  v1::Alert* RaiseFor(const internal::EventContext& context, std::string id, std::string_view rule,
+                      const RuleOptions& rule_options);
+  std::string LocalDate(int64_t day) const { return internal::FormatLocalDate(day); }
+  void Sweep(absl::Time now);
+
+  // staff_rules.cc
+  void CheckOffHours(internal::EventContext& context, internal::ActorState& actor);
+  void CheckVolume(internal::EventContext& context, internal::ActorState& actor);
+  void CheckUnknownOrDormant(internal::EventContext& context, internal::ActorState& actor);
+  void CheckSelfOrRelated(internal::EventContext& context);
+  void CheckBulkExport(internal::EventContext& context);
+  void CheckBreakGlass(internal::EventContext& context);
+  void CheckNetwork(internal::EventContext& context);
+  void ObserveContactDetails(const v1::AccessEvent& event);
+
+  // care_rules.cc
+  void CheckCareRelationship(internal::EventContext& context);
+  void ResolvePending(absl::Time now);
+  void CheckDisclosure(internal::EventContext& context);
+
+  // source_rules.cc
+  void CheckLoginFailure(internal::EventContext& context);
+  void ObserveSource(internal::EventContext& context);
+  void ExpireGaps(internal::SourceState& source, absl::Time now);
+  void CheckSilence(absl::Time now);
+};
+
+}  // namespace innsyn::anomaly
+
+#endif  // INNSYN_ANOMALY_INTERNAL_ENGINE_STATE_H_
