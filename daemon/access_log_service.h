@@ -4,10 +4,14 @@
 // (who asked about whom, and why); if that record cannot be made durable
 // the call fails and returns nothing. Every call passes the CallGate first;
 // a portal's answers are minimised (portal_view.h) and carry no entry bytes.
+// With anomaly detection on, each access in a subject's list carries the
+// detectors' explanation of why it was expected, from the subject's own
+// history (appointments, treatment, consents).
 // Thread-safe; borrows the ledger, metrics and gate, which must outlive it.
 #ifndef INNSYN_DAEMON_ACCESS_LOG_SERVICE_H_
 #define INNSYN_DAEMON_ACCESS_LOG_SERVICE_H_
 
+#include "daemon/alert_monitor.h"
 #include "daemon/call_gate.h"
 #include "exporters/metrics.h"
 #include "innsyn/v1/service.grpc.pb.h"
@@ -17,8 +21,10 @@ namespace innsyn::daemon {
 
 class AccessLogService final : public v1::AccessLogService::Service {
  public:
-  AccessLogService(storage::Ledger& ledger, exporters::Metrics& metrics, CallGate& gate)
-      : ledger_(ledger), metrics_(metrics), gate_(gate) {}
+  // `monitor` (may be null: no explanations) gives the detection settings.
+  AccessLogService(storage::Ledger& ledger, exporters::Metrics& metrics, CallGate& gate,
+                   const AlertMonitor* monitor = nullptr)
+      : ledger_(ledger), metrics_(metrics), gate_(gate), monitor_(monitor) {}
 
   grpc::Status ListSubjectAccess(grpc::ServerContext* context,
                                  const v1::ListSubjectAccessRequest* request,
@@ -52,9 +58,14 @@ class AccessLogService final : public v1::AccessLogService::Service {
       absl::StatusOr<storage::IndexPage> (storage::Ledger::*list)(const storage::IndexQuery&) const,
       v1::QueryRecord record, Response& response);
 
+  // Sets RecordedEntry.explanation on the access events in `entries`.
+  absl::Status Explain(const std::string& subject_id,
+                       google::protobuf::RepeatedPtrField<v1::RecordedEntry>& entries) const;
+
   storage::Ledger& ledger_;
   exporters::Metrics& metrics_;
   CallGate& gate_;
+  const AlertMonitor* monitor_;
 };
 
 }  // namespace innsyn::daemon

@@ -104,7 +104,7 @@ absl::StatusOr<CallGate::Pass> CallGate::Admit(grpc::ServerContext& context, Met
   if (std::string why = Forbidden(context, *caller, method, asked); !why.empty()) {
     return Deny(*caller, method, asked, why);
   }
-  const bool stream = method == Method::kAppendStream;
+  const bool stream = method == Method::kAppendStream || method == Method::kWatchAlerts;
   if (stream) {
     absl::MutexLock lock(&streams_mu_);
     size_t& open = open_streams_[caller->identity];

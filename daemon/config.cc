@@ -83,6 +83,17 @@ absl::Status ReadRoles(const toml::table& table, RolePermissions& roles) {
   return absl::OkStatus();
 }
 
+// The [detection] table: the anomaly detectors' settings.
+absl::Status ReadDetection(const toml::table& table, anomaly::DetectionOptions& detection) {
+  const toml::node* node = table.get("detection");
+  if (node == nullptr) return absl::OkStatus();
+  const toml::table* detection_table = node->as_table();
+  if (detection_table == nullptr) {
+    return absl::InvalidArgumentError("config: detection must be a table");
+  }
+  return anomaly::ReadDetectionOptions(*detection_table, detection);
+}
+
 absl::Status LoadConfigFile(const std::string& path, DaemonOptions& options) {
   toml::table table;
   try {
@@ -98,7 +109,7 @@ absl::Status LoadConfigFile(const std::string& path, DaemonOptions& options) {
       "backup_dir", "backup_keep", "max_message_bytes", "max_metadata_bytes",
       "tls_cert_file", "tls_key_file", "tls_ca_file", "tls_crl_file", "roles",
       "rate_limit_calls_per_second", "rate_limit_burst", "max_streams_per_client",
-      "max_call_seconds", "max_stream_seconds"};
+      "max_call_seconds", "max_stream_seconds", "detection"};
   for (const auto& [key, value] : table) {
     if (std::find(kKnownKeys.begin(), kKnownKeys.end(), key.str()) == kKnownKeys.end()) {
       return absl::InvalidArgumentError(StrCat("config ", path, ": unknown setting ", key.str()));
@@ -115,6 +126,7 @@ absl::Status LoadConfigFile(const std::string& path, DaemonOptions& options) {
                          Read(table, "tls_ca_file", options.tls_ca_file),
                          Read(table, "tls_crl_file", options.tls_crl_file),
                          ReadRoles(table, options.roles),
+                         ReadDetection(table, options.detection),
                          Read(table, "rate_limit_calls_per_second", options.limits.calls_per_second),
                          Read(table, "rate_limit_burst", options.limits.burst),
                          Read(table, "max_streams_per_client", options.limits.max_streams_per_client),
@@ -222,6 +234,11 @@ absl::StatusOr<DaemonOptions> ParseDaemonOptions(int argc, char** argv, bool& he
       ->check(CLI::PositiveNumber);
   app.add_option("--max-stream-seconds", stream_seconds, "longest a stream may stay open")
       ->check(CLI::PositiveNumber);
+  bool detection = true;
+  std::string roster_file;
+  app.add_option("--detection", detection,
+                 "run the anomaly detectors (true or false; config: detection.enabled)");
+  app.add_option("--roster", roster_file, "staff roster file (config: detection.roster_file)");
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {
@@ -258,6 +275,8 @@ absl::StatusOr<DaemonOptions> ParseDaemonOptions(int argc, char** argv, bool& he
   if (app.count("--max-stream-seconds")) {
     options.limits.max_stream_duration = absl::Seconds(stream_seconds);
   }
+  if (app.count("--detection")) options.detection.enabled = detection;
+  if (app.count("--roster")) options.detection.roster_file = roster_file;
   if (options.listen.empty()) return absl::InvalidArgumentError("listen must not be empty");
   if (absl::Status s = CheckTransport(options); !s.ok()) return s;
   if (!options.metrics_listen.empty() && !IsLoopbackAddress(options.metrics_listen)) {

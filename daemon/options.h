@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "anomaly/detection_options.h"
 #include "daemon/call_gate.h"
 #include "daemon/roles.h"
 
@@ -60,6 +61,9 @@ struct DaemonOptions {
   // Largest gRPC message accepted, and largest request metadata.
   int max_message_bytes = 16 << 20;
   int max_metadata_bytes = 16 << 10;
+  // The anomaly detectors: rules, opening hours, roster (the [detection]
+  // table). A reload applies them, replaying the ledger's recent window.
+  anomaly::DetectionOptions detection;
 
   bool mtls() const { return !tls_cert_file.empty(); }
 };

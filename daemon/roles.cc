@@ -11,7 +11,7 @@ namespace {
 constexpr std::array<std::string_view, kMethodCount> kMethodNames = {
     "Append",     "AppendStream",  "ListSubjectAccess", "ListActorActivity",   "GetEntries",
     "GetLeafHashes", "GetCheckpoint", "GetInclusionProof", "GetConsistencyProof", "VerifyLedger",
-    "Backup"};
+    "Backup", "ListAlerts", "WatchAlerts", "UpdateAlert"};
 
 MethodSet Methods(std::initializer_list<Method> methods) {
   MethodSet set;
@@ -31,7 +31,8 @@ std::optional<Method> MethodFromName(std::string_view name) {
 
 bool RevealsEntryContents(Method method) {
   return method == Method::kListSubjectAccess || method == Method::kListActorActivity ||
-         method == Method::kGetEntries;
+         method == Method::kGetEntries || method == Method::kListAlerts ||
+         method == Method::kWatchAlerts || method == Method::kUpdateAlert;
 }
 
 RolePermissions DefaultRolePermissions() {
@@ -41,7 +42,7 @@ RolePermissions DefaultRolePermissions() {
   roles[std::string(kIngestRole)] = Methods({kAppend, kAppendStream});
   roles[std::string(kControllerRole)] =
       proofs | Methods({kListSubjectAccess, kListActorActivity, kGetEntries, kGetLeafHashes,
-                        kVerifyLedger});
+                        kVerifyLedger, kListAlerts, kWatchAlerts, kUpdateAlert});
   roles[std::string(kPortalRole)] = proofs | Methods({kListSubjectAccess});
   roles[std::string(kAuditorRole)] = proofs | Methods({kGetLeafHashes, kVerifyLedger});
   roles[std::string(kAdminRole)] = Methods({kGetCheckpoint, kVerifyLedger, kBackup});

@@ -31,13 +31,17 @@ enum class Method {
   kGetConsistencyProof,
   kVerifyLedger,
   kBackup,  // innsyn.v1.AdminService
+  kListAlerts,  // innsyn.v1.AlertService
+  kWatchAlerts,
+  kUpdateAlert,
 };
-inline constexpr size_t kMethodCount = 11;
+inline constexpr size_t kMethodCount = 14;
 
 // The gRPC method name, for example "ListSubjectAccess".
 std::string_view MethodName(Method method);
 std::optional<Method> MethodFromName(std::string_view name);
-// True for the methods whose answers carry entry contents.
+// True for the methods whose answers carry entry contents (alerts name
+// actors and subjects, so the alert methods count).
 bool RevealsEntryContents(Method method);
 
 inline constexpr std::string_view kIngestRole = "ingest";

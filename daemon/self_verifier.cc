@@ -17,8 +17,13 @@ std::string Describe(const storage::VerifyReport& report) {
 }  // namespace
 
 SelfVerifier::SelfVerifier(const storage::Ledger& ledger, exporters::Metrics& metrics,
-                           absl::Duration interval, absl::Duration full_interval)
-    : ledger_(ledger), metrics_(metrics), interval_(interval), full_interval_(full_interval) {
+                           absl::Duration interval, absl::Duration full_interval,
+                           FailureHandler on_failure)
+    : ledger_(ledger),
+      metrics_(metrics),
+      on_failure_(std::move(on_failure)),
+      interval_(interval),
+      full_interval_(full_interval) {
   metrics_.SetVerificationInterval(kIncremental, interval);
   metrics_.SetVerificationInterval(kFull, full_interval);
   thread_ = std::thread([this] { Run(); });
@@ -86,6 +91,7 @@ void SelfVerifier::RunPass(bool full) {
     if (!failing) {
       LogError("self-verification (", mode, ") FAILED ", Describe(report),
                "; run innsynctl verify, and treat this as a possible breach");
+      if (on_failure_) on_failure_(mode, report);
     }
     failing = true;
     return;

@@ -11,6 +11,8 @@
 #define INNSYN_DAEMON_SELF_VERIFIER_H_
 
 #include <atomic>
+#include <functional>
+#include <string_view>
 #include <thread>
 
 #include "absl/base/thread_annotations.h"
@@ -23,8 +25,12 @@ namespace innsyn::daemon {
 
 class SelfVerifier {
  public:
+  // Called on the verifier's thread when a pass first finds a problem
+  // (once per failure, like the log line), with the mode and the report.
+  using FailureHandler =
+      std::function<void(std::string_view mode, const storage::VerifyReport& report)>;
   SelfVerifier(const storage::Ledger& ledger, exporters::Metrics& metrics, absl::Duration interval,
-               absl::Duration full_interval);
+               absl::Duration full_interval, FailureHandler on_failure = nullptr);
   ~SelfVerifier();
   SelfVerifier(const SelfVerifier&) = delete;
   SelfVerifier& operator=(const SelfVerifier&) = delete;
@@ -39,6 +45,7 @@ class SelfVerifier {
 
   const storage::Ledger& ledger_;
   exporters::Metrics& metrics_;
+  const FailureHandler on_failure_;
   absl::Mutex mu_;
   absl::Duration interval_ ABSL_GUARDED_BY(mu_);
   absl::Duration full_interval_ ABSL_GUARDED_BY(mu_);

@@ -11,6 +11,8 @@
 #include "absl/synchronization/notification.h"
 #include "daemon/access_log_service.h"
 #include "daemon/admin_service.h"
+#include "daemon/alert_monitor.h"
+#include "daemon/alert_service.h"
 #include "daemon/call_gate.h"
 #include "daemon/ingest_service.h"
 #include "daemon/log.h"
@@ -39,6 +41,23 @@ struct Server::State {
   std::unique_ptr<CallGate> gate;
   std::unique_ptr<IngestService> ingest;
   std::unique_ptr<AccessLogService> access_log;
+  // Anomaly detection. The ledger's group-commit observer wakes the monitor
+  // through `commit_signal`, which is cleared before the monitor goes.
+  struct CommitSignal {
+    absl::Mutex mu;
+    AlertMonitor* monitor ABSL_GUARDED_BY(mu) = nullptr;
+    void Notify() {
+      absl::MutexLock lock(&mu);
+      if (monitor != nullptr) monitor->Notify();
+    }
+    void Set(AlertMonitor* m) {
+      absl::MutexLock lock(&mu);
+      monitor = m;
+    }
+  };
+  std::shared_ptr<CommitSignal> commit_signal = std::make_shared<CommitSignal>();
+  std::unique_ptr<AlertMonitor> alert_monitor;
+  std::unique_ptr<AlertService> alerts;
   std::unique_ptr<grpc::Server> server;
   int grpc_port = 0;
   absl::Notification stopping;  // Shutdown was called
@@ -57,8 +76,15 @@ struct Server::State {
   // when Start fails halfway.
   ~State() {
     self_verifier.reset();
+    StopAlertMonitor();
     if (metrics) metrics->WatchLedger(nullptr);
     ledger.reset();
+  }
+
+  // Judges what is left, then stops; before the ledger closes.
+  void StopAlertMonitor() {
+    commit_signal->Set(nullptr);
+    alert_monitor.reset();
   }
 
   absl::Duration CheckpointInterval() {
@@ -100,9 +126,10 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& optio
   state->metrics = *std::move(metrics);
   state->metrics->ConfigReloaded(true, absl::Now());
   storage::LedgerOptions ledger_options;
-  ledger_options.on_group_commit = [m = state->metrics.get()](
+  ledger_options.on_group_commit = [m = state->metrics.get(), signal = state->commit_signal](
                                        const storage::GroupCommitStats& stats) {
     m->ObserveGroupCommit(stats);
+    if (stats.ok && stats.entries > 0) signal->Notify();
   };
   ledger_options.data_dir = options.data_dir;
   ledger_options.origin = options.origin;
@@ -123,8 +150,15 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& optio
   state->gate = std::make_unique<CallGate>(options.mtls(), options.roles, options.limits,
                                            *state->ledger, *state->metrics);
   state->ingest = std::make_unique<IngestService>(*state->ledger, *state->metrics, *state->gate);
-  state->access_log =
-      std::make_unique<AccessLogService>(*state->ledger, *state->metrics, *state->gate);
+  absl::StatusOr<std::unique_ptr<AlertMonitor>> monitor =
+      AlertMonitor::Start(*state->ledger, *state->metrics, options.detection);
+  if (!monitor.ok()) return monitor.status();
+  state->alert_monitor = *std::move(monitor);
+  state->commit_signal->Set(state->alert_monitor.get());
+  state->alerts = std::make_unique<AlertService>(*state->ledger, *state->metrics, *state->gate,
+                                                 state->alert_monitor->book());
+  state->access_log = std::make_unique<AccessLogService>(*state->ledger, *state->metrics,
+                                                         *state->gate, state->alert_monitor.get());
   state->admin = std::make_unique<AdminService>(*state->ledger, *state->metrics, *state->gate,
                                                 options.backup_dir, options.backup_keep);
   grpc::EnableDefaultHealthCheckService(true);
@@ -151,13 +185,19 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& optio
   builder.RegisterService(state->ingest.get());
   builder.RegisterService(state->access_log.get());
   builder.RegisterService(state->admin.get());
+  builder.RegisterService(state->alerts.get());
   state->server = builder.BuildAndStart();
   if (!state->server || state->grpc_port == 0) {
     return absl::UnavailableError(StrCat("cannot listen on ", options.listen));
   }
   state->checkpointer = std::thread([s = state.get()] { s->CheckpointLoop(); });
   state->self_verifier = std::make_unique<SelfVerifier>(
-      *state->ledger, *state->metrics, options.verify_interval, options.full_verify_interval);
+      *state->ledger, *state->metrics, options.verify_interval, options.full_verify_interval,
+      [monitor = state->alert_monitor.get()](std::string_view mode,
+                                             const storage::VerifyReport& report) {
+        monitor->VerificationFailed(std::string(mode), report.first_bad_seq.value_or(0),
+                                    report.problem);
+      });
   if (!options.port_file.empty()) {
     std::string tmp = options.port_file + ".tmp";
     std::ofstream(tmp) << state->grpc_port << "\n" << state->metrics->port() << "\n";
@@ -188,6 +228,12 @@ void Server::Reload(const DaemonOptions& options) {
                                {"roles", options.roles != running.roles},
                                {"limits", !(options.limits == running.limits)}}) {
     if (changed) LogWarning("reload: ", name, " changed; it takes effect when innsynd restarts");
+  }
+  // The one part that can still refuse (a bad roster file): first, so that
+  // a refused reload changes nothing.
+  if (absl::Status s = state_->alert_monitor->Reload(options.detection); !s.ok()) {
+    ReloadFailed(s);
+    return;
   }
   {
     absl::MutexLock lock(&state_->reload_mu);
@@ -221,11 +267,13 @@ void Server::Shutdown() {
   if (state_->shut_down) return;
   state_->shut_down = true;
   state_->stopping.Notify();
+  state_->alerts->Stop();  // open watches end now rather than at the deadline
   // Calls in flight get a few seconds to finish; their appends are durable
   // or failed either way, so cancelling the rest loses nothing acknowledged.
   state_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
   state_->checkpointer.join();
   state_->self_verifier.reset();
+  state_->StopAlertMonitor();
   state_->metrics->WatchLedger(nullptr);
   state_->ledger.reset();  // signs a last checkpoint as it closes
   state_->stopped.Notify();

@@ -142,6 +142,23 @@ struct Metrics::State {
   prometheus::Gauge& last_backup_bytes =
       Gauges(*registry, "innsyn_backup_last_size_bytes", "Size of the latest successful backup.")
           .Add({});
+  prometheus::Family<prometheus::Gauge>& alerts_open =
+      Gauges(*registry, "innsyn_alerts_open",
+             "Alerts raised by the anomaly detectors and not yet resolved, by rule and severity.");
+  prometheus::Family<prometheus::Counter>& alerts_raised =
+      Counters(*registry, "innsyn_alerts_raised_total",
+               "Alerts raised by the anomaly detectors, by rule and severity.");
+  prometheus::Family<prometheus::Counter>& alert_decisions =
+      Counters(*registry, "innsyn_alert_decisions_total",
+               "Triage decisions recorded on alerts, by the state they set.");
+  prometheus::Counter& detection_entries =
+      Counters(*registry, "innsyn_detection_entries_total",
+               "Committed ledger entries read by the anomaly detectors.")
+          .Add({});
+  prometheus::Gauge& detection_lag =
+      Gauges(*registry, "innsyn_detection_lag_entries",
+             "Committed ledger entries the anomaly detectors have not read yet.")
+          .Add({});
   std::shared_ptr<LedgerCollector> ledger_collector = std::make_shared<LedgerCollector>();
   std::shared_ptr<ProcessCollector> process_collector = std::make_shared<ProcessCollector>();
 };
@@ -251,6 +268,25 @@ void Metrics::BackupFinished(bool ok, absl::Time at, uint64_t bytes) {
   if (!ok) return;
   state_->last_backup.Set(UnixSeconds(at));
   state_->last_backup_bytes.Set(static_cast<double>(bytes));
+}
+
+void Metrics::SetAlertsOpen(std::string_view rule, std::string_view severity, uint64_t count) {
+  state_->alerts_open.Add({{"rule", std::string(rule)}, {"severity", std::string(severity)}})
+      .Set(static_cast<double>(count));
+}
+
+void Metrics::AlertRaised(std::string_view rule, std::string_view severity) {
+  state_->alerts_raised.Add({{"rule", std::string(rule)}, {"severity", std::string(severity)}})
+      .Increment();
+}
+
+void Metrics::AlertDecided(std::string_view state) {
+  state_->alert_decisions.Add({{"state", std::string(state)}}).Increment();
+}
+
+void Metrics::DetectionProgress(uint64_t observed, uint64_t lag_entries) {
+  state_->detection_entries.Increment(static_cast<double>(observed));
+  state_->detection_lag.Set(static_cast<double>(lag_entries));
 }
 
 void Metrics::WatchLedger(const storage::Ledger* ledger) {

@@ -47,6 +47,16 @@ class Metrics {
   // The config was loaded (at start, and on each SIGHUP) or refused.
   void ConfigReloaded(bool ok, absl::Time at);
   void BackupFinished(bool ok, absl::Time at, uint64_t bytes);
+
+  // Anomaly detection. Alerts not yet resolved (open or acknowledged), by
+  // rule and severity ("low" ... "critical"); a count that falls to 0 stays
+  // exported at 0.
+  void SetAlertsOpen(std::string_view rule, std::string_view severity, uint64_t count);
+  void AlertRaised(std::string_view rule, std::string_view severity);
+  // A triage decision, by the state it set ("acknowledged", "violation", ...).
+  void AlertDecided(std::string_view state);
+  // Committed entries the detectors have read, and those still to read.
+  void DetectionProgress(uint64_t observed, uint64_t lag_entries);
   // Scrapes read disk use and RocksDB health from `ledger` (not owned) until
   // WatchLedger(nullptr), which must come before the ledger closes.
   void WatchLedger(const storage::Ledger* ledger);

@@ -70,6 +70,7 @@ Client::Client(const GlobalOptions& options)
   ingest_ = v1::IngestService::NewStub(channel_);
   access_log_ = v1::AccessLogService::NewStub(channel_);
   admin_ = v1::AdminService::NewStub(channel_);
+  alerts_ = v1::AlertService::NewStub(channel_);
 }
 
 template <typename Stub, typename Request, typename Response>
@@ -126,6 +127,35 @@ absl::StatusOr<v1::ConsistencyProof> Client::GetConsistencyProof(
 absl::StatusOr<v1::GetLeafHashesResponse> Client::GetLeafHashes(
     const v1::GetLeafHashesRequest& request) {
   return Call(*access_log_, &v1::AccessLogService::Stub::GetLeafHashes, request);
+}
+
+absl::StatusOr<v1::ListAlertsResponse> Client::ListAlerts(const v1::ListAlertsRequest& request) {
+  return Call(*alerts_, &v1::AlertService::Stub::ListAlerts, request);
+}
+
+absl::StatusOr<v1::UpdateAlertResponse> Client::UpdateAlert(
+    const v1::UpdateAlertRequest& request) {
+  return Call(*alerts_, &v1::AlertService::Stub::UpdateAlert, request);
+}
+
+absl::Status Client::WatchAlerts(const v1::WatchAlertsRequest& request,
+                                 const std::function<bool(const v1::AlertUpdate&)>& on_update) {
+  if (!setup_.ok()) return setup_;
+  grpc::ClientContext context;
+  std::unique_ptr<grpc::ClientReader<v1::AlertUpdate>> reader =
+      alerts_->WatchAlerts(&context, request);
+  v1::AlertUpdate update;
+  while (reader->Read(&update)) {
+    if (!on_update(update)) {
+      context.TryCancel();
+      break;
+    }
+  }
+  grpc::Status status = reader->Finish();
+  if (!status.ok() && status.error_code() != grpc::StatusCode::CANCELLED) {
+    return FromGrpcStatus(status, server_);
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<v1::VerifyLedgerResponse> Client::VerifyLedger(

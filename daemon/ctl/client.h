@@ -39,6 +39,12 @@ class Client {
   absl::StatusOr<v1::VerifyLedgerResponse> VerifyLedger(const v1::VerifyLedgerRequest& request);
   absl::StatusOr<v1::BackupResponse> Backup(const v1::BackupRequest& request);
   absl::StatusOr<v1::GetLeafHashesResponse> GetLeafHashes(const v1::GetLeafHashesRequest& request);
+  absl::StatusOr<v1::ListAlertsResponse> ListAlerts(const v1::ListAlertsRequest& request);
+  absl::StatusOr<v1::UpdateAlertResponse> UpdateAlert(const v1::UpdateAlertRequest& request);
+  // Streams alert changes to `on_update` until the server ends the stream
+  // or `on_update` returns false; no deadline (a watch runs until stopped).
+  absl::Status WatchAlerts(const v1::WatchAlertsRequest& request,
+                           const std::function<bool(const v1::AlertUpdate&)>& on_update);
 
  private:
   // Runs one unary call on `stub` with a fresh context and deadline.
@@ -56,6 +62,7 @@ class Client {
   std::unique_ptr<v1::IngestService::Stub> ingest_;
   std::unique_ptr<v1::AccessLogService::Stub> access_log_;
   std::unique_ptr<v1::AdminService::Stub> admin_;
+  std::unique_ptr<v1::AlertService::Stub> alerts_;
 };
 
 }  // namespace innsyn::ctl

@@ -68,6 +68,7 @@ void AddVerifyCommand(CLI::App& app, CommandContext& context);
 void AddBackupCommand(CLI::App& app, CommandContext& context);
 void AddRestoreCommand(CLI::App& app, CommandContext& context);
 void AddPkiCommand(CLI::App& app, CommandContext& context);
+void AddAlertsCommand(CLI::App& app, CommandContext& context);
 
 }  // namespace innsyn::ctl
 

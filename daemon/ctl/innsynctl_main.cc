@@ -47,6 +47,7 @@ int main(int argc, char** argv) {
   innsyn::ctl::AddBackupCommand(app, context);
   innsyn::ctl::AddRestoreCommand(app, context);
   innsyn::ctl::AddPkiCommand(app, context);
+  innsyn::ctl::AddAlertsCommand(app, context);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

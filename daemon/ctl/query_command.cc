@@ -94,30 +94,29 @@ std::string Source(const v1::Source& source) {
 }
 
 // The index holds access events only; anything else is shown, not hidden.
-std::vector<std::string> OtherEntryRow(const v1::RecordedEntry& recorded) {
-  return {LocalMinute(recorded.entry().committed_at()),
-          "-",
-          "-",
-          "(not an access event)",
-          "-",
-          "-",
-          absl::StrCat(recorded.seq())};
+std::vector<std::string> OtherEntryRow(const v1::RecordedEntry& recorded, size_t columns) {
+  std::vector<std::string> row(columns, "-");
+  row.front() = LocalMinute(recorded.entry().committed_at());
+  row[3] = "(not an access event)";
+  row.back() = absl::StrCat(recorded.seq());
+  return row;
 }
 
 std::vector<std::string> HistoryRow(const v1::RecordedEntry& recorded) {
-  if (!recorded.entry().has_access_event()) return OtherEntryRow(recorded);
+  if (!recorded.entry().has_access_event()) return OtherEntryRow(recorded, 8);
   const v1::AccessEvent& event = recorded.entry().access_event();
   return {LocalMinute(event.occurred_at()),
           Who(event.actor()),
           Action(event),
           What(event),
           Why(event),
+          recorded.explanation().empty() ? "-" : recorded.explanation(),
           Source(event.source()),
           absl::StrCat(recorded.seq())};
 }
 
 std::vector<std::string> ActivityRow(const v1::RecordedEntry& recorded) {
-  if (!recorded.entry().has_access_event()) return OtherEntryRow(recorded);
+  if (!recorded.entry().has_access_event()) return OtherEntryRow(recorded, 7);
   const v1::AccessEvent& event = recorded.entry().access_event();
   return {LocalMinute(event.occurred_at()),
           event.subject().id(),
@@ -244,7 +243,8 @@ void AddHistoryCommand(CLI::App& app, CommandContext& context) {
   command->callback([flags, &context] {
     static const QueryKind kind{"access",
                                 "accesses",
-                                {"time", "who", "action", "what", "why", "source", "seq"},
+                                {"time", "who", "action", "what", "why", "expected because",
+                                 "source", "seq"},
                                 HistoryRow};
     v1::ListSubjectAccessRequest request;
     request.set_subject_id(flags->id);

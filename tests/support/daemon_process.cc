@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -32,6 +33,9 @@ DaemonProcess::DaemonProcess(const std::string& binary, const std::string& data_
   std::vector<std::string> args = {binary,           "--data-dir",       data_dir,
                                    "--listen",       "127.0.0.1:0",      "--metrics-listen",
                                    "127.0.0.1:0",    "--port-file",      port_file};
+  if (std::find(extra_args.begin(), extra_args.end(), "--detection") == extra_args.end()) {
+    args.insert(args.end(), {"--detection", "false"});
+  }
   args.insert(args.end(), extra_args.begin(), extra_args.end());
   std::vector<char*> argv = ToArgv(args);
   pid_ = fork();

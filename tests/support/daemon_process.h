@@ -14,7 +14,9 @@ class DaemonProcess {
  public:
   // Starts `binary` with a data folder and port 0 for gRPC and metrics, plus
   // `extra_args`; returns once it has written its port file (or aborts the
-  // test after a timeout).
+  // test after a timeout). Anomaly detection is off unless `extra_args`
+  // name --detection: other tests count entries exactly, and alerts would
+  // be appended among them.
   DaemonProcess(const std::string& binary, const std::string& data_dir,
                 const std::vector<std::string>& extra_args = {});
   // Kills the process if it still runs.

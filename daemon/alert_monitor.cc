@@ -1,0 +1,278 @@
+#include "daemon/alert_monitor.h"
+
+#include <algorithm>
+
+#include "daemon/log.h"
+#include "storage/strings.h"
+
+namespace innsyn::daemon {
+namespace {
+
+// Entries read and judged at a time.
+constexpr size_t kReadBatchEntries = 1024;
+// Time-driven rules (a silent source) are checked this often.
+constexpr absl::Duration kTickInterval = absl::Seconds(5);
+// Without a wake-up the thread still looks this often for new entries.
+constexpr absl::Duration kIdleWait = absl::Seconds(1);
+// After a restart, entries committed this long before the ledger's last
+// one are judged again (alerts they raised already are not repeated), so
+// that what a crash left unread is not missed.
+constexpr absl::Duration kRejudgeWindow = absl::Minutes(10);
+
+absl::Time FromProto(const google::protobuf::Timestamp& ts) {
+  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
+}
+
+absl::StatusOr<v1::LedgerEntry> ReadEntry(const storage::Ledger& ledger, uint64_t seq) {
+  absl::StatusOr<std::vector<storage::StoredEntry>> stored = ledger.GetEntries(seq, 1);
+  if (!stored.ok()) return stored.status();
+  v1::LedgerEntry entry;
+  if (stored->empty() || !entry.ParseFromString(stored->front().bytes)) {
+    return absl::DataLossError(StrCat("entry ", seq, " cannot be read"));
+  }
+  return entry;
+}
+
+}  // namespace
+
+AlertMonitor::AlertMonitor(storage::Ledger& ledger, exporters::Metrics& metrics)
+    : ledger_(ledger), metrics_(metrics) {}
+
+absl::StatusOr<std::unique_ptr<anomaly::Engine>> AlertMonitor::NewEngine(
+    const anomaly::DetectionOptions& options) const {
+  if (!options.enabled) return nullptr;
+  anomaly::Roster roster;
+  if (!options.roster_file.empty()) {
+    absl::StatusOr<anomaly::Roster> loaded = anomaly::LoadRoster(options.roster_file);
+    if (!loaded.ok()) return loaded.status();
+    roster = *std::move(loaded);
+  }
+  absl::StatusOr<std::unique_ptr<anomaly::Engine>> engine =
+      anomaly::Engine::Create(options, std::move(roster));
+  if (!engine.ok()) return engine.status();
+  for (const v1::AlertView& view : [&] {
+         bool more = false;
+         return book_.List({}, 0, book_.size(), more);
+       }()) {
+    (*engine)->MarkRaised(view.alert().alert_id());
+  }
+  return engine;
+}
+
+absl::StatusOr<uint64_t> AlertMonitor::FirstSeqCommittedSince(absl::Time time) const {
+  uint64_t low = 0;
+  uint64_t high = ledger_.Size();
+  while (low < high) {
+    const uint64_t middle = low + (high - low) / 2;
+    absl::StatusOr<v1::LedgerEntry> entry = ReadEntry(ledger_, middle);
+    if (!entry.ok()) return entry.status();
+    if (FromProto(entry->committed_at()) < time) {
+      low = middle + 1;
+    } else {
+      high = middle;
+    }
+  }
+  return low;
+}
+
+absl::StatusOr<std::unique_ptr<AlertMonitor>> AlertMonitor::Start(
+    storage::Ledger& ledger, exporters::Metrics& metrics,
+    const anomaly::DetectionOptions& options) {
+  std::unique_ptr<AlertMonitor> monitor(new AlertMonitor(ledger, metrics));
+  const uint64_t size = ledger.Size();
+  absl::StatusOr<std::vector<storage::StoredEntry>> records = ledger.ListAlertRecords();
+  if (!records.ok()) return records.status();
+  for (const storage::StoredEntry& stored : *records) {
+    if (stored.seq >= size) break;
+    v1::LedgerEntry entry;
+    if (!entry.ParseFromString(stored.bytes)) {
+      return absl::DataLossError(StrCat("alert entry ", stored.seq, " does not parse"));
+    }
+    monitor->book_.Apply(stored.seq, entry);
+  }
+  monitor->book_.AppliedThrough(size);
+  monitor->book_loaded_size_ = size;
+  absl::StatusOr<std::unique_ptr<anomaly::Engine>> engine = monitor->NewEngine(options);
+  if (!engine.ok()) return engine.status();
+  monitor->engine_ = *std::move(engine);
+  monitor->next_seq_ = size;
+  monitor->raise_from_seq_ = size;
+  if (monitor->engine_ && size > 0) {
+    absl::StatusOr<v1::LedgerEntry> last = ReadEntry(ledger, size - 1);
+    if (!last.ok()) return last.status();
+    const absl::Time last_commit = FromProto(last->committed_at());
+    absl::StatusOr<uint64_t> replay_from =
+        monitor->FirstSeqCommittedSince(last_commit - options.replay_window);
+    absl::StatusOr<uint64_t> rejudge_from =
+        monitor->FirstSeqCommittedSince(last_commit - kRejudgeWindow);
+    if (!replay_from.ok()) return replay_from.status();
+    if (!rejudge_from.ok()) return rejudge_from.status();
+    monitor->next_seq_ = *replay_from;
+    monitor->raise_from_seq_ = *rejudge_from;
+    LogInfo("anomaly detection: replaying entries ", *replay_from, " to ", size,
+            " to rebuild the detectors' state; ", monitor->book_.size(), " alerts on record");
+  }
+  {
+    absl::MutexLock lock(&monitor->mu_);
+    monitor->options_ = options;
+  }
+  monitor->PublishOpenCounts();
+  monitor->thread_ = std::thread([m = monitor.get()] { m->Run(); });
+  return monitor;
+}
+
+AlertMonitor::~AlertMonitor() {
+  {
+    absl::MutexLock lock(&mu_);
+    stop_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void AlertMonitor::Notify() {
+  absl::MutexLock lock(&mu_);
+  woken_ = true;
+}
+
+void AlertMonitor::VerificationFailed(const std::string& mode, uint64_t first_bad_seq,
+                                      const std::string& problem) {
+  absl::MutexLock lock(&mu_);
+  verification_failures_.push_back({mode, first_bad_seq, problem});
+  woken_ = true;
+}
+
+absl::Status AlertMonitor::Reload(const anomaly::DetectionOptions& options) {
+  absl::StatusOr<std::unique_ptr<anomaly::Engine>> engine = NewEngine(options);
+  if (!engine.ok()) return engine.status();
+  uint64_t replay_from = 0;
+  const uint64_t size = ledger_.Size();
+  if (*engine && size > 0) {
+    absl::StatusOr<v1::LedgerEntry> last = ReadEntry(ledger_, size - 1);
+    if (!last.ok()) return last.status();
+    absl::StatusOr<uint64_t> from =
+        FirstSeqCommittedSince(FromProto(last->committed_at()) - options.replay_window);
+    if (!from.ok()) return from.status();
+    replay_from = *from;
+  }
+  absl::MutexLock lock(&mu_);
+  next_engine_ = *std::move(engine);
+  next_replay_from_ = replay_from;
+  options_ = options;
+  woken_ = true;
+  return absl::OkStatus();
+}
+
+anomaly::DetectionOptions AlertMonitor::options() const {
+  absl::MutexLock lock(&mu_);
+  return options_;
+}
+
+void AlertMonitor::Run() {
+  while (true) {
+    std::vector<Pending> failures;
+    bool swap_engine = false;
+    std::unique_ptr<anomaly::Engine> next_engine;
+    uint64_t replay_from = 0;
+    bool stopping = false;
+    {
+      absl::MutexLock lock(&mu_);
+      auto wake = [this]() ABSL_SHARED_LOCKS_REQUIRED(mu_) { return stop_ || woken_; };
+      mu_.AwaitWithTimeout(absl::Condition(&wake), kIdleWait);
+      woken_ = false;
+      stopping = stop_;
+      failures.swap(verification_failures_);
+      if (next_engine_ || options_.enabled != (engine_ != nullptr)) {
+        swap_engine = true;
+        next_engine = std::move(next_engine_);
+        replay_from = next_replay_from_;
+      }
+    }
+    if (stopping) {
+      // Appends have stopped: judge what is left, then end.
+      CatchUp();
+      return;
+    }
+    if (swap_engine) {
+      // The new rules judge entries from here on; the replay only rebuilds
+      // their state.
+      raise_from_seq_ = next_seq_;
+      engine_ = std::move(next_engine);
+      if (engine_) next_seq_ = std::min(next_seq_, replay_from);
+      LogInfo("anomaly detection: settings reloaded; ", engine_ ? "on" : "off");
+    }
+    CatchUp();
+    const absl::Time now = absl::Now();
+    if (!engine_) continue;
+    for (const Pending& failure : failures) {
+      Raise(engine_->VerificationFailed(failure.mode, failure.first_bad_seq, failure.problem, now));
+    }
+    if (now - last_tick_ >= kTickInterval) {
+      last_tick_ = now;
+      Raise(engine_->Tick(now));
+    }
+  }
+}
+
+bool AlertMonitor::CatchUp() {
+  uint64_t observed = 0;
+  while (next_seq_ < ledger_.Size()) {
+    absl::StatusOr<std::vector<storage::StoredEntry>> stored =
+        ledger_.GetEntries(next_seq_, kReadBatchEntries);
+    if (!stored.ok()) {
+      LogError("anomaly detection cannot read entry ", next_seq_, ": ", stored.status().message());
+      return false;
+    }
+    v1::LedgerEntry entry;
+    bool book_changed = false;
+    for (const storage::StoredEntry& record : *stored) {
+      if (!entry.ParseFromString(record.bytes)) {
+        LogError("anomaly detection: entry ", record.seq, " does not parse; skipped");
+        continue;
+      }
+      const bool is_alert_record = entry.has_alert() || entry.has_alert_decision();
+      if (is_alert_record && record.seq >= book_loaded_size_) {
+        book_.Apply(record.seq, entry);
+        book_changed = true;
+        if (entry.has_alert_decision()) {
+          metrics_.AlertDecided(AlertStateName(entry.alert_decision().state()));
+        }
+      }
+      if (engine_) {
+        std::vector<v1::Alert> alerts = engine_->Observe(record.seq, entry);
+        if (record.seq >= raise_from_seq_) Raise(alerts);
+      }
+      next_seq_ = record.seq + 1;
+      ++observed;
+    }
+    book_.AppliedThrough(next_seq_);
+    if (book_changed) PublishOpenCounts();
+  }
+  metrics_.DetectionProgress(observed, ledger_.Size() - std::min(ledger_.Size(), next_seq_));
+  return true;
+}
+
+void AlertMonitor::Raise(const std::vector<v1::Alert>& alerts) {
+  for (const v1::Alert& alert : alerts) {
+    absl::StatusOr<v1::AppendReceipt> receipt = ledger_.AppendAlert(alert);
+    if (!receipt.ok()) {
+      // The engine has it marked raised; a restart replays and raises it.
+      LogError("cannot record alert ", alert.alert_id(), ": ", receipt.status().message());
+      continue;
+    }
+    metrics_.AlertRaised(alert.rule(), SeverityName(alert.severity()));
+    LogNotice("alert ", alert.alert_id(), " (", SeverityName(alert.severity()), "): ",
+              alert.summary());
+  }
+}
+
+void AlertMonitor::PublishOpenCounts() {
+  // A (rule, severity) once exported stays, at 0 when all are resolved.
+  std::map<std::pair<std::string, std::string>, uint64_t> counts = book_.UnresolvedCounts();
+  for (const auto& [key, count] : counts) exported_.insert(key);
+  for (const auto& key : exported_) {
+    auto found = counts.find(key);
+    metrics_.SetAlertsOpen(key.first, key.second, found == counts.end() ? 0 : found->second);
+  }
+}
+
+}  // namespace innsyn::daemon

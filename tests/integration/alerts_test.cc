@@ -1,0 +1,399 @@
+// Anomaly detection end to end, against the real innsynd: alerts raised as
+// ledger entries from ingested events, listed, watched and triaged over
+// gRPC and with innsynctl; a patient's access list explaining the expected
+// accesses; a restart that replays the ledger and raises nothing twice.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+
+#include <chrono>
+#include <fstream>
+#include <functional>
+#include <thread>
+
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "innsyn/v1/service.grpc.pb.h"
+#include "tests/support/daemon_process.h"
+#include "tests/support/http_get.h"
+#include "tests/support/temp_dir.h"
+
+namespace innsyn {
+namespace {
+
+using testing::DaemonProcess;
+using testing::RunCommand;
+
+bool Eventually(const std::function<bool()>& condition,
+                std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (condition()) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return condition();
+}
+
+bool Contains(const std::string& text, const std::string& part) {
+  return text.find(part) != std::string::npos;
+}
+
+google::protobuf::Timestamp Oslo(int day, int hour, int minute = 0) {
+  static const absl::TimeZone* const kOslo = [] {
+    auto* zone = new absl::TimeZone;
+    absl::LoadTimeZone("Europe/Oslo", zone);
+    return zone;
+  }();
+  const absl::Time time = absl::FromCivil(absl::CivilMinute(2026, 11, day, hour, minute), *kOslo);
+  google::protobuf::Timestamp ts;
+  ts.set_seconds(absl::ToUnixSeconds(time));
+  return ts;
+}
+
+// Events of a small clinic's journal system, all in November 2026.
+class Events {
+ public:
+  v1::AccessEvent Base(const std::string& actor, const std::string& role,
+                       const std::string& subject, int day, int hour, int minute = 0) {
+    v1::AccessEvent event;
+    event.set_event_id("ev-" + std::to_string(++n_));
+    event.mutable_source()->set_system("journal");
+    event.mutable_source()->set_instance("clinic-1");
+    *event.mutable_occurred_at() = Oslo(day, hour, minute);
+    event.mutable_actor()->set_id(actor);
+    event.mutable_actor()->set_role(role);
+    event.mutable_subject()->set_id(subject);
+    event.mutable_subject()->set_kind(v1::SUBJECT_KIND_PATIENT);
+    event.set_outcome(v1::OUTCOME_SUCCESS);
+    event.set_network_address("10.20.0.5");
+    return event;
+  }
+  v1::AccessEvent Booking(const std::string& patient, const std::string& clinician, int day,
+                          int hour) {
+    v1::AccessEvent event = Base("ann", "receptionist", patient, day - 7, 9);
+    event.set_action(v1::ACTION_CODE_CREATE);
+    event.set_action_subtype(v1::ACTION_SUBTYPE_CREATE);
+    event.mutable_data_object()->set_type(v1::DATA_OBJECT_TYPE_APPOINTMENT);
+    event.mutable_data_object()->set_id("appt-" + patient);
+    event.set_purpose_of_use(v1::PURPOSE_OF_USE_ADMINISTRATION);
+    (*event.mutable_attributes())["appointment.clinician"] = clinician;
+    (*event.mutable_attributes())["appointment.start"] =
+        absl::FormatTime(absl::RFC3339_sec, absl::FromUnixSeconds(Oslo(day, hour).seconds()),
+                         absl::UTCTimeZone());
+    return event;
+  }
+  v1::AccessEvent JournalRead(const std::string& actor, const std::string& patient, int day,
+                              int hour, int minute = 0) {
+    v1::AccessEvent event = Base(actor, "dentist", patient, day, hour, minute);
+    event.set_action(v1::ACTION_CODE_READ);
+    event.set_action_subtype(v1::ACTION_SUBTYPE_VIEW);
+    event.mutable_data_object()->set_type(v1::DATA_OBJECT_TYPE_JOURNAL_NOTE);
+    event.set_purpose_of_use(v1::PURPOSE_OF_USE_TREATMENT);
+    return event;
+  }
+  v1::AccessEvent BreakGlass(const std::string& actor, const std::string& patient, int day,
+                             int hour) {
+    v1::AccessEvent event = JournalRead(actor, patient, day, hour);
+    event.set_action_subtype(v1::ACTION_SUBTYPE_BREAK_GLASS);
+    event.set_purpose_of_use(v1::PURPOSE_OF_USE_EMERGENCY);
+    event.set_reason("patient unconscious in the waiting room");
+    return event;
+  }
+
+ private:
+  int n_ = 0;
+};
+
+class AlertsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::ofstream(dir_.path() + "/roster.toml") << R"(
+[[staff]]
+id = "dr.lie"
+name = "Kari Lie"
+role = "dentist"
+
+[[staff]]
+id = "ann"
+name = "Ann Berg"
+role = "receptionist"
+)";
+    // A silent source is judged against the wall clock; these events are
+    // from a fixed week, so that rule is off here (its tests are unit tests).
+    std::ofstream(dir_.path() + "/innsynd.toml") << "[detection]\nroster_file = \"" << dir_.path()
+                                                 << "/roster.toml\"\n"
+                                                 << "[detection.source_silent]\nenabled = false\n";
+  }
+
+  void Start() {
+    daemon_ = std::make_unique<DaemonProcess>(
+        INNSYND_PATH, dir_.path() + "/data",
+        std::vector<std::string>{"--detection", "true", "--config", dir_.path() + "/innsynd.toml"});
+    ASSERT_TRUE(daemon_->running());
+    channel_ = grpc::CreateChannel(daemon_->grpc_address(), grpc::InsecureChannelCredentials());
+    ingest_ = v1::IngestService::NewStub(channel_);
+    log_ = v1::AccessLogService::NewStub(channel_);
+    alerts_ = v1::AlertService::NewStub(channel_);
+  }
+
+  std::unique_ptr<grpc::ClientContext> Context() {
+    auto context = std::make_unique<grpc::ClientContext>();
+    context->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    return context;
+  }
+
+  std::vector<v1::AppendReceipt> Append(std::vector<v1::AccessEvent> events) {
+    v1::AppendRequest request;
+    for (auto& event : events) *request.add_events() = std::move(event);
+    v1::AppendResponse response;
+    grpc::Status status = ingest_->Append(Context().get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return {response.receipts().begin(), response.receipts().end()};
+  }
+
+  std::vector<v1::AlertView> ListAlerts(v1::ListAlertsRequest request = {}) {
+    v1::ListAlertsResponse response;
+    grpc::Status status = alerts_->ListAlerts(Context().get(), request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message();
+    return {response.alerts().begin(), response.alerts().end()};
+  }
+
+  uint64_t TreeSize() {
+    v1::Checkpoint checkpoint;
+    EXPECT_TRUE(log_->GetCheckpoint(Context().get(), {}, &checkpoint).ok());
+    return checkpoint.tree_size();
+  }
+
+  // Every Alert entry in the ledger.
+  std::vector<v1::Alert> AlertEntries() {
+    std::vector<v1::Alert> alerts;
+    const uint64_t size = TreeSize();
+    for (uint64_t from = 0; from < size; from += 1000) {
+      v1::GetEntriesRequest request;
+      request.set_from_seq(from);
+      request.set_count(1000);
+      v1::GetEntriesResponse response;
+      EXPECT_TRUE(log_->GetEntries(Context().get(), request, &response).ok());
+      for (const auto& recorded : response.entries()) {
+        if (recorded.seq() < size && recorded.entry().has_alert()) {
+          alerts.push_back(recorded.entry().alert());
+        }
+      }
+    }
+    return alerts;
+  }
+
+  // A booked patient read as expected, a patient with no appointment, and
+  // an emergency access: two alerts.
+  void AppendIncidents() {
+    Append({events_.Booking("p-booked", "dr.lie", 18, 10),
+            events_.JournalRead("dr.lie", "p-booked", 18, 10, 5),
+            events_.JournalRead("dr.lie", "p-stranger", 18, 11),
+            events_.BreakGlass("dr.lie", "p-emergency", 18, 12)});
+  }
+
+  testing::TempDir dir_;
+  Events events_;
+  std::unique_ptr<DaemonProcess> daemon_;
+  std::shared_ptr<grpc::Channel> channel_;
+  std::unique_ptr<v1::IngestService::Stub> ingest_;
+  std::unique_ptr<v1::AccessLogService::Stub> log_;
+  std::unique_ptr<v1::AlertService::Stub> alerts_;
+};
+
+TEST_F(AlertsTest, SnoopingAndBreakGlassAreRaisedAsLedgerEntriesNamingTheEvidence) {
+  Start();
+  AppendIncidents();
+  ASSERT_TRUE(Eventually([&] { return ListAlerts().size() == 2; })) << ListAlerts().size();
+  std::vector<v1::AlertView> alerts = ListAlerts();
+  std::map<std::string, v1::AlertView> by_rule;
+  for (const auto& view : alerts) by_rule[view.alert().rule()] = view;
+  ASSERT_TRUE(by_rule.contains("no_care_relationship"));
+  ASSERT_TRUE(by_rule.contains("break_glass"));
+  const v1::Alert& snooping = by_rule["no_care_relationship"].alert();
+  EXPECT_EQ(snooping.actor_id(), "dr.lie");
+  EXPECT_EQ(snooping.subject_id(), "p-stranger");
+  EXPECT_EQ(by_rule["no_care_relationship"].state(), v1::ALERT_STATE_OPEN);
+  ASSERT_FALSE(snooping.evidence_seqs().empty());
+  // The evidence is the read itself (seq 2: booking 0, expected read 1).
+  EXPECT_EQ(snooping.evidence_seqs(0), 2u);
+  EXPECT_EQ(by_rule["break_glass"].alert().subject_id(), "p-emergency");
+  // Both are entries of the ledger, and the ledger still verifies.
+  EXPECT_EQ(AlertEntries().size(), 2u);
+  v1::VerifyLedgerResponse verified;
+  ASSERT_TRUE(log_->VerifyLedger(Context().get(), {}, &verified).ok());
+  EXPECT_TRUE(verified.ok()) << verified.problem();
+  // Filters.
+  v1::ListAlertsRequest by_subject;
+  by_subject.set_subject_id("p-emergency");
+  ASSERT_EQ(ListAlerts(by_subject).size(), 1u);
+  v1::ListAlertsRequest other_rule;
+  other_rule.set_rule("off_hours");
+  EXPECT_TRUE(ListAlerts(other_rule).empty());
+  // The metric the InnsynOpenCriticalAlerts family of rules reads.
+  EXPECT_TRUE(Eventually([&] {
+    return Contains(testing::HttpGetBody(daemon_->metrics_port(), "/metrics"),
+                    "innsyn_alerts_open{rule=\"break_glass\",severity=\"medium\"} 1");
+  }));
+}
+
+TEST_F(AlertsTest, PatientSeesWhyTheExpectedAccessHappened) {
+  Start();
+  AppendIncidents();
+  v1::ListSubjectAccessRequest request;
+  request.set_subject_id("p-booked");
+  v1::ListSubjectAccessResponse response;
+  ASSERT_TRUE(log_->ListSubjectAccess(Context().get(), request, &response).ok());
+  ASSERT_EQ(response.entries_size(), 2);  // the booking and the read
+  const v1::RecordedEntry& read = response.entries(1);
+  ASSERT_EQ(read.entry().access_event().actor().id(), "dr.lie");
+  EXPECT_TRUE(Contains(read.explanation(), "appointment")) << read.explanation();
+  EXPECT_TRUE(Contains(read.explanation(), "2026-11-18")) << read.explanation();
+  request.set_subject_id("p-stranger");
+  ASSERT_TRUE(log_->ListSubjectAccess(Context().get(), request, &response).ok());
+  ASSERT_EQ(response.entries_size(), 1);
+  EXPECT_EQ(response.entries(0).explanation(), "");
+}
+
+TEST_F(AlertsTest, TriageIsRecordedWithWhoDecidedAndAViolationGetsItsDeadline) {
+  Start();
+  AppendIncidents();
+  ASSERT_TRUE(Eventually([&] { return ListAlerts().size() == 2; }));
+  v1::ListAlertsRequest snooping;
+  snooping.set_rule("no_care_relationship");
+  const std::string id = ListAlerts(snooping).at(0).alert().alert_id();
+
+  // Bad requests name the field and record nothing.
+  const uint64_t size = TreeSize();
+  struct Bad {
+    std::string alert_id;
+    v1::AlertState state;
+    std::string note;
+    grpc::StatusCode code;
+    std::string names;
+  };
+  for (const Bad& bad : std::vector<Bad>{
+           {id, v1::ALERT_STATE_RESOLVED_VIOLATION, "", grpc::StatusCode::INVALID_ARGUMENT, "note"},
+           {id, v1::ALERT_STATE_OPEN, "x", grpc::StatusCode::INVALID_ARGUMENT, "state"},
+           {"", v1::ALERT_STATE_ACKNOWLEDGED, "", grpc::StatusCode::INVALID_ARGUMENT, "alert_id"},
+           {"no/such", v1::ALERT_STATE_ACKNOWLEDGED, "", grpc::StatusCode::NOT_FOUND, "alert_id"}}) {
+    v1::UpdateAlertRequest request;
+    request.set_alert_id(bad.alert_id);
+    request.set_state(bad.state);
+    request.set_note(bad.note);
+    v1::UpdateAlertResponse response;
+    grpc::Status status = alerts_->UpdateAlert(Context().get(), request, &response);
+    EXPECT_EQ(status.error_code(), bad.code) << status.error_message();
+    EXPECT_TRUE(Contains(status.error_message(), bad.names)) << status.error_message();
+  }
+  EXPECT_EQ(TreeSize(), size);
+
+  v1::UpdateAlertRequest request;
+  request.set_alert_id(id);
+  request.set_state(v1::ALERT_STATE_RESOLVED_VIOLATION);
+  request.set_note("no care relationship; confirmed with dr.lie");
+  v1::UpdateAlertResponse response;
+  const absl::Time before = absl::Now();
+  ASSERT_TRUE(alerts_->UpdateAlert(Context().get(), request, &response).ok());
+  EXPECT_EQ(response.alert().state(), v1::ALERT_STATE_RESOLVED_VIOLATION);
+  const absl::Time deadline = absl::FromUnixSeconds(response.alert().notify_authority_by().seconds());
+  EXPECT_GE(deadline, before + absl::Hours(72) - absl::Seconds(1));
+  EXPECT_LE(deadline, absl::Now() + absl::Hours(72));
+  ASSERT_EQ(response.alert().decisions_size(), 1);
+  EXPECT_EQ(response.alert().decisions(0).seq(), response.receipt().seq());
+  // The decision is an entry, naming who decided.
+  v1::GetEntriesRequest get;
+  get.set_from_seq(response.receipt().seq());
+  get.set_count(1);
+  v1::GetEntriesResponse entries;
+  ASSERT_TRUE(log_->GetEntries(Context().get(), get, &entries).ok());
+  const v1::AlertDecision& decision = entries.entries(0).entry().alert_decision();
+  EXPECT_EQ(decision.alert_id(), id);
+  EXPECT_EQ(decision.note(), request.note());
+  EXPECT_FALSE(decision.decided_by().empty());
+
+  v1::ListAlertsRequest open;
+  open.add_states(v1::ALERT_STATE_OPEN);
+  std::vector<v1::AlertView> still_open = ListAlerts(open);
+  ASSERT_EQ(still_open.size(), 1u);
+  EXPECT_EQ(still_open[0].alert().rule(), "break_glass");
+
+  // The same through innsynctl.
+  testing::CommandResult resolved =
+      RunCommand({INNSYNCTL_PATH, "--server", daemon_->grpc_address(), "alerts", "resolve",
+                  still_open[0].alert().alert_id(), "--as", "justified", "--note",
+                  "emergency confirmed by the duty log"});
+  EXPECT_EQ(resolved.exit_code, 0) << resolved.output;
+  EXPECT_TRUE(Contains(resolved.output, "is now justified")) << resolved.output;
+  testing::CommandResult listed = RunCommand(
+      {INNSYNCTL_PATH, "--server", daemon_->grpc_address(), "alerts", "list", "--state", "open"});
+  EXPECT_EQ(listed.exit_code, 0) << listed.output;
+  EXPECT_TRUE(Contains(listed.output, "0 alerts")) << listed.output;
+  testing::CommandResult all = RunCommand(
+      {INNSYNCTL_PATH, "--server", daemon_->grpc_address(), "alerts", "list"});
+  EXPECT_TRUE(Contains(all.output, "notify the supervisory authority by")) << all.output;
+}
+
+TEST_F(AlertsTest, WatchResumesAfterAnAlertAndThenFollowsNewOnes) {
+  Start();
+  AppendIncidents();
+  ASSERT_TRUE(Eventually([&] { return ListAlerts().size() == 2; }));
+  const std::vector<v1::AlertView> raised = ListAlerts();
+  grpc::ClientContext context;
+  v1::WatchAlertsRequest request;
+  request.set_after_alert_id(raised[0].alert().alert_id());
+  auto reader = alerts_->WatchAlerts(&context, request);
+  v1::AlertUpdate update;
+  ASSERT_TRUE(reader->Read(&update));
+  EXPECT_EQ(update.alert().alert().alert_id(), raised[1].alert().alert_id());
+  // A new incident arrives while watching.
+  Append({events_.BreakGlass("dr.lie", "p-second-emergency", 19, 9)});
+  ASSERT_TRUE(reader->Read(&update));
+  EXPECT_EQ(update.alert().alert().subject_id(), "p-second-emergency");
+  EXPECT_EQ(update.seq(), update.alert().seq());
+  context.TryCancel();
+  reader->Finish();
+
+  grpc::ClientContext unknown;
+  request.set_after_alert_id("no/such/alert");
+  auto refused = alerts_->WatchAlerts(&unknown, request);
+  EXPECT_FALSE(refused->Read(&update));
+  grpc::Status status = refused->Finish();
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_TRUE(Contains(status.error_message(), "after_alert_id")) << status.error_message();
+}
+
+TEST_F(AlertsTest, RestartReplaysTheLedgerAndRaisesNothingTwice) {
+  Start();
+  AppendIncidents();
+  ASSERT_TRUE(Eventually([&] { return ListAlerts().size() == 2; }));
+  ASSERT_EQ(daemon_->StopWith(SIGTERM), 0);
+  Start();
+  // The replay runs on innsynd's monitor thread; give it time to finish.
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  EXPECT_EQ(ListAlerts().size(), 2u);
+  EXPECT_EQ(AlertEntries().size(), 2u);
+  // The rebuilt detectors still work: the booked patient's read raises
+  // nothing, a new stranger does.
+  Append({events_.JournalRead("dr.lie", "p-booked", 18, 15),
+          events_.JournalRead("dr.lie", "p-other-stranger", 19, 10)});
+  ASSERT_TRUE(Eventually([&] { return ListAlerts().size() == 3; }));
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  EXPECT_EQ(AlertEntries().size(), 3u);
+  EXPECT_EQ(ListAlerts().back().alert().subject_id(), "p-other-stranger");
+}
+
+TEST_F(AlertsTest, ABadRosterOnReloadIsRefusedAndDetectionGoesOn) {
+  Start();
+  std::ofstream(dir_.path() + "/roster.toml") << "[[staff]]\nname = \"no id\"\n";
+  ASSERT_EQ(kill(daemon_->pid(), SIGHUP), 0);
+  EXPECT_TRUE(Eventually([&] {
+    return Contains(testing::HttpGetBody(daemon_->metrics_port(), "/metrics"),
+                    "innsyn_config_reloads_total{result=\"failed\"} 1");
+  }));
+  AppendIncidents();
+  EXPECT_TRUE(Eventually([&] { return ListAlerts().size() == 2; }));
+}
+
+}  // namespace
+}  // namespace innsyn
