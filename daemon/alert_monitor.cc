@@ -224,6 +224,7 @@ bool AlertMonitor::CatchUp() {
     }
     v1::LedgerEntry entry;
     bool book_changed = false;
+    std::vector<v1::Alert> raised;  // appended together, one group commit
     for (const storage::StoredEntry& record : *stored) {
       if (!entry.ParseFromString(record.bytes)) {
         LogError("anomaly detection: entry ", record.seq, " does not parse; skipped");
@@ -239,26 +240,32 @@ bool AlertMonitor::CatchUp() {
       }
       if (engine_) {
         std::vector<v1::Alert> alerts = engine_->Observe(record.seq, entry);
-        if (record.seq >= raise_from_seq_) Raise(alerts);
+        if (record.seq >= raise_from_seq_) {
+          raised.insert(raised.end(), std::make_move_iterator(alerts.begin()),
+                        std::make_move_iterator(alerts.end()));
+        }
       }
       next_seq_ = record.seq + 1;
       ++observed;
     }
     book_.AppliedThrough(next_seq_);
     if (book_changed) PublishOpenCounts();
+    Raise(raised);
   }
   metrics_.DetectionProgress(observed, ledger_.Size() - std::min(ledger_.Size(), next_seq_));
   return true;
 }
 
 void AlertMonitor::Raise(const std::vector<v1::Alert>& alerts) {
+  if (alerts.empty()) return;
+  absl::StatusOr<std::vector<v1::AppendReceipt>> receipts = ledger_.AppendAlerts(alerts);
+  if (!receipts.ok()) {
+    // The engine has them marked raised; a restart replays and raises them.
+    LogError("cannot record ", alerts.size(), " alerts, the first ", alerts.front().alert_id(),
+             ": ", receipts.status().message());
+    return;
+  }
   for (const v1::Alert& alert : alerts) {
-    absl::StatusOr<v1::AppendReceipt> receipt = ledger_.AppendAlert(alert);
-    if (!receipt.ok()) {
-      // The engine has it marked raised; a restart replays and raises it.
-      LogError("cannot record alert ", alert.alert_id(), ": ", receipt.status().message());
-      continue;
-    }
     metrics_.AlertRaised(alert.rule(), SeverityName(alert.severity()));
     LogNotice("alert ", alert.alert_id(), " (", SeverityName(alert.severity()), "): ",
               alert.summary());

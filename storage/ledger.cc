@@ -377,6 +377,19 @@ absl::StatusOr<v1::AppendReceipt> Ledger::AppendAlert(const v1::Alert& alert) {
   return AppendRecord(record);
 }
 
+absl::StatusOr<std::vector<v1::AppendReceipt>> Ledger::AppendAlerts(
+    absl::Span<const v1::Alert> alerts) {
+  if (!impl_->writer) return absl::FailedPreconditionError("ledger is open read-only");
+  std::vector<v1::LedgerEntry> records(alerts.size());
+  std::vector<const v1::LedgerEntry*> pointers;
+  for (size_t i = 0; i < alerts.size(); ++i) {
+    *records[i].mutable_alert() = alerts[i];
+    pointers.push_back(&records[i]);
+  }
+  if (pointers.empty()) return std::vector<v1::AppendReceipt>();
+  return impl_->writer->AppendRecords(std::move(pointers));
+}
+
 absl::StatusOr<v1::AppendReceipt> Ledger::AppendAlertDecision(const v1::AlertDecision& decision) {
   v1::LedgerEntry record;
   *record.mutable_alert_decision() = decision;

@@ -142,6 +142,8 @@ class Ledger {
   // Records an alert, or a triage decision on one; returns once durable.
   // Like queries, these are never refused by back-pressure.
   absl::StatusOr<v1::AppendReceipt> AppendAlert(const v1::Alert& alert);
+  // Several alerts in one group commit, all or none, in order.
+  absl::StatusOr<std::vector<v1::AppendReceipt>> AppendAlerts(absl::Span<const v1::Alert> alerts);
   absl::StatusOr<v1::AppendReceipt> AppendAlertDecision(const v1::AlertDecision& decision);
 
   // Number of committed entries (the tree size).

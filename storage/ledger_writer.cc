@@ -45,9 +45,9 @@ absl::Status WriteFailedError() {
 
 struct GroupWriter::Request {
   std::vector<const v1::AccessEvent*> events;
-  // A record that is not an access event (a query, an alert, a decision):
-  // the body of the entry to write, whose seq and time the writer sets.
-  const v1::LedgerEntry* record = nullptr;
+  // Records that are not access events (queries, alerts, decisions): the
+  // bodies of the entries to write, whose seq and time the writer sets.
+  std::vector<const v1::LedgerEntry*> records;
   size_t bytes = 0;  // serialized size of the events
   // Set for AppendEventsAsync: the writer runs it, then deletes the request.
   Ledger::AppendDone done_callback;
@@ -97,9 +97,16 @@ absl::StatusOr<std::vector<v1::AppendReceipt>> GroupWriter::AppendEvents(
   return Submit(request);
 }
 
+absl::StatusOr<std::vector<v1::AppendReceipt>> GroupWriter::AppendRecords(
+    std::vector<const v1::LedgerEntry*> records) {
+  Request request;
+  request.records = std::move(records);
+  return Submit(request);
+}
+
 absl::StatusOr<v1::AppendReceipt> GroupWriter::AppendRecord(const v1::LedgerEntry& record) {
   Request request;
-  request.record = &record;
+  request.records = {&record};
   absl::StatusOr<std::vector<v1::AppendReceipt>> receipts = Submit(request);
   if (!receipts.ok()) return receipts.status();
   return std::move(receipts->front());
@@ -132,7 +139,7 @@ absl::Status GroupWriter::Enqueue(Request& request) {
   // Query, alert and decision records are never refused; they are few and
   // small.
   const size_t events = request.events.size();
-  if (request.record == nullptr &&
+  if (request.records.empty() &&
       (queued_events_ + events > impl_.options.max_queued_events ||
        queued_bytes_ + request.bytes > impl_.options.max_queued_bytes)) {
     return absl::ResourceExhaustedError(
@@ -170,7 +177,7 @@ void GroupWriter::Prepare() {
       while (!queue_.empty() &&
              (group->requests.empty() || group->events < impl_.options.max_group_events)) {
         Request* next = queue_.front();
-        group->events += next->record ? 1 : next->events.size();
+        group->events += next->records.size() + next->events.size();
         queued_events_ -= next->events.size();
         queued_bytes_ -= next->bytes;
         group->requests.push_back(next);
@@ -326,11 +333,13 @@ void GroupWriter::PrepareRequests(Group& group, const std::vector<Request*>& req
   };
 
   for (Request* request : requests) {
-    if (request->record != nullptr) {
-      v1::LedgerEntry entry = *request->record;
-      v1::AppendReceipt receipt = record(entry);
-      put_derived_keys(entry, receipt.seq());
-      request->receipts.push_back(std::move(receipt));
+    if (!request->records.empty()) {
+      for (const v1::LedgerEntry* body : request->records) {
+        v1::LedgerEntry entry = *body;
+        v1::AppendReceipt receipt = record(entry);
+        put_derived_keys(entry, receipt.seq());
+        request->receipts.push_back(std::move(receipt));
+      }
       continue;
     }
     for (const v1::AccessEvent* event_pointer : request->events) {

@@ -47,6 +47,9 @@ class GroupWriter {
       std::vector<const v1::AccessEvent*> events);
   // `record` has a body other than an access event; borrowed until return.
   absl::StatusOr<v1::AppendReceipt> AppendRecord(const v1::LedgerEntry& record);
+  // Several such records in one group, all or none; borrowed until return.
+  absl::StatusOr<std::vector<v1::AppendReceipt>> AppendRecords(
+      std::vector<const v1::LedgerEntry*> records);
   // Queues without waiting; `done` runs on the writer thread (see
   // Ledger::AppendEventsAsync).
   absl::Status AppendEventsAsync(std::vector<const v1::AccessEvent*> events,

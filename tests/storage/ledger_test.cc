@@ -421,6 +421,22 @@ TEST_F(LedgerTest, AlertsAndDecisionsAreEntriesListedInSeqOrder) {
   EXPECT_TRUE(ledger_->Verify().ok);
 }
 
+TEST_F(LedgerTest, SeveralAlertsAreRecordedTogetherInOrder) {
+  AppendMany(1);
+  std::vector<v1::Alert> alerts(3);
+  for (int i = 0; i < 3; ++i) alerts[i].set_alert_id("bulk_export/dr-" + std::to_string(i) + "/1");
+  std::vector<v1::AppendReceipt> receipts = *ledger_->AppendAlerts(alerts);
+  ASSERT_EQ(receipts.size(), 3u);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(receipts[i].seq(), 1u + i);
+  std::vector<StoredEntry> records = *ledger_->ListAlertRecords();
+  ASSERT_EQ(records.size(), 3u);
+  v1::LedgerEntry entry;
+  ASSERT_TRUE(entry.ParseFromString(records[2].bytes));
+  EXPECT_EQ(entry.alert().alert_id(), "bulk_export/dr-2/1");
+  EXPECT_TRUE(ledger_->AppendAlerts({})->empty());
+  EXPECT_TRUE(ledger_->Verify().ok);
+}
+
 TEST_F(LedgerTest, DeletedAlertIndexKeyIsCaughtSoNoAlertCanBeHidden) {
   v1::Alert alert;
   alert.set_alert_id("off_hours/dr-late/2026-11-20");
