@@ -76,6 +76,17 @@ TEST(Engine, ReplayAfterMarkRaisedRaisesNothing) {
   EXPECT_THAT(after_restart.ids(), IsEmpty());
 }
 
+TEST(Engine, MarkedIdsOutlastALongReplay) {
+  Harness clinic;
+  clinic.engine().MarkRaised("off_hours/night.owl/2026-01-12");
+  for (int day = 0; day < 60; ++day) {  // two months of replay before the incident
+    clinic.Feed(
+        Access("dr.lie", "system", "p1", At("2025-11-13T09:00:00Z") + absl::Hours(24 * day)));
+  }
+  clinic.Feed(Access("night.owl", "dentist", "p3", At("2026-01-12T04:00:00Z")));
+  EXPECT_THAT(clinic.Of("off_hours"), IsEmpty());
+}
+
 TEST(Engine, AlertEntryInTheLedgerCountsAsRaised) {
   Harness clinic;
   v1::LedgerEntry entry;
