@@ -172,12 +172,14 @@ void Engine::State::Sweep(absl::Time now) {
   absl::Time raised_cutoff = now - RaisedRetention(options);
   absl::erase_if(raised, [&](const auto& item) { return item.second < raised_cutoff; });
   absl::Time export_cutoff = now - options.bulk_export.window;
-  absl::erase_if(exports_by_actor,
-                 [&](const auto& item) { return item.second.last_time() < export_cutoff; });
+  absl::erase_if(exports_by_actor, [&](const auto& item) {
+    return item.second.empty() || item.second.last_time() < export_cutoff;
+  });
   absl::Time login_cutoff = now - options.login_failures.window;
   for (auto* windows : {&login_failures_by_account, &login_failures_by_address}) {
-    absl::erase_if(*windows,
-                   [&](const auto& item) { return item.second.last_time() < login_cutoff; });
+    absl::erase_if(*windows, [&](const auto& item) {
+      return item.second.empty() || item.second.last_time() < login_cutoff;
+    });
   }
   absl::Time source_cutoff = now - absl::Hours(24 * options.source_silent.known_days);
   absl::erase_if(sources, [&](const auto& item) {
