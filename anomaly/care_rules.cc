@@ -74,11 +74,10 @@ void Engine::State::ResolvePending(absl::Time now) {
       }
     } else if (v1::Alert* alert = Raise(StrCat("no_care_relationship/", access.actor, "/",
                                                access.subject, "/", LocalDate(access.day)),
-                                        "no_care_relationship", rule)) {
+                                        "no_care_relationship", rule, access.first_time)) {
       alert->set_actor_id(access.actor);
       alert->set_subject_id(access.subject);
       alert->set_source_system(access.source_system);
-      internal::SetTimestamp(access.first_time, *alert->mutable_occurred_at());
       for (uint64_t seq : access.evidence) alert->add_evidence_seqs(seq);
       alert->set_summary(fmt::format(
           "{} {} of a patient with no appointment with them from {} days before to {} days "

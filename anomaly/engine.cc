@@ -12,8 +12,25 @@ namespace {
 using internal::ActorState;
 using internal::EventContext;
 
-// How often (in event time) state no rule can use any more is dropped.
+// How often (in event time) state no rule can use any more is dropped;
+// care links, whose windows are days, less often.
 constexpr absl::Duration kSweepInterval = absl::Hours(1);
+constexpr absl::Duration kCarePruneInterval = absl::Hours(24);
+// Events arriving this late (in occurred_at, behind the latest seen) may
+// still find their incident's alert id remembered.
+constexpr absl::Duration kLateEventAllowance = absl::Hours(48);
+
+// How long after the activity an alert id is remembered: no rule sees the
+// same incident again later than a local day, or source_silent's known_days.
+absl::Duration RaisedRetention(const DetectionOptions& options) {
+  return absl::Hours(24 * std::max(options.source_silent.known_days, 1)) + kLateEventAllowance;
+}
+
+// A failed verification is reported again on every run until repaired: its
+// id is never forgotten.
+absl::Time KeepRaisedFrom(std::string_view rule, absl::Time occurred_at) {
+  return rule == "verification_failed" ? absl::InfiniteFuture() : occurred_at;
+}
 
 // Lower case, no white space: "Storgata 1, 0155 Oslo" and
 // "storgata 1 ,0155 OSLO" compare equal.
@@ -123,39 +140,46 @@ void Engine::State::IndexRoster() {
 }
 
 v1::Alert* Engine::State::Raise(std::string id, std::string_view rule,
-                                const RuleOptions& rule_options) {
+                                const RuleOptions& rule_options, absl::Time occurred_at) {
   if (raised.contains(id)) return nullptr;
-  raised.insert(id);
+  raised.emplace(id, KeepRaisedFrom(rule, occurred_at));
   v1::Alert& alert = out.emplace_back();
   alert.set_alert_id(std::move(id));
   alert.set_rule(std::string(rule));
   alert.set_severity(rule_options.severity);
+  internal::SetTimestamp(occurred_at, *alert.mutable_occurred_at());
   return &alert;
 }
 
 v1::Alert* Engine::State::RaiseFor(const EventContext& context, std::string id,
                                    std::string_view rule, const RuleOptions& rule_options) {
-  v1::Alert* alert = Raise(std::move(id), rule, rule_options);
+  v1::Alert* alert = Raise(std::move(id), rule, rule_options, context.time);
   if (alert == nullptr) return nullptr;
   const v1::AccessEvent& event = context.event;
   alert->set_actor_id(event.actor().id());
   alert->set_subject_id(event.subject().id());
   alert->set_source_system(event.source().system());
-  *alert->mutable_occurred_at() = event.occurred_at();
   alert->add_evidence_seqs(context.seq);
   return alert;
 }
 
 void Engine::State::Sweep(absl::Time now) {
   next_sweep = now + kSweepInterval;
-  care.Prune(now);
+  if (now >= next_care_prune) {
+    next_care_prune = now + kCarePruneInterval;
+    care.Prune(now);
+  }
+  absl::Time raised_cutoff = now - RaisedRetention(options);
+  absl::erase_if(raised, [&](const auto& item) { return item.second < raised_cutoff; });
   absl::Time export_cutoff = now - options.bulk_export.window;
-  absl::erase_if(exports_by_actor,
-                 [&](const auto& item) { return item.second.last_time() < export_cutoff; });
+  absl::erase_if(exports_by_actor, [&](const auto& item) {
+    return item.second.empty() || item.second.last_time() < export_cutoff;
+  });
   absl::Time login_cutoff = now - options.login_failures.window;
   for (auto* windows : {&login_failures_by_account, &login_failures_by_address}) {
-    absl::erase_if(*windows,
-                   [&](const auto& item) { return item.second.last_time() < login_cutoff; });
+    absl::erase_if(*windows, [&](const auto& item) {
+      return item.second.empty() || item.second.last_time() < login_cutoff;
+    });
   }
   absl::Time source_cutoff = now - absl::Hours(24 * options.source_silent.known_days);
   absl::erase_if(sources, [&](const auto& item) {
@@ -185,7 +209,9 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(DetectionOptions options,
 Engine::Engine(std::unique_ptr<State> state) : state_(std::move(state)) {}
 Engine::~Engine() = default;
 
-void Engine::MarkRaised(std::string_view alert_id) { state_->raised.emplace(alert_id); }
+void Engine::MarkRaised(std::string_view alert_id) {
+  state_->raised.try_emplace(std::string(alert_id), absl::InfiniteFuture());
+}
 
 const DetectionOptions& Engine::options() const { return state_->options; }
 
@@ -197,7 +223,12 @@ void Engine::SetRoster(Roster roster) {
 std::vector<v1::Alert> Engine::Observe(uint64_t seq, const v1::LedgerEntry& entry) {
   State& s = *state_;
   if (entry.has_alert()) {
-    s.raised.insert(entry.alert().alert_id());
+    // From now on the ledger holds it: forget it once no rule can see the
+    // incident again.
+    const v1::Alert& alert = entry.alert();
+    absl::Time occurred_at = absl::FromUnixSeconds(alert.occurred_at().seconds());
+    s.raised[alert.alert_id()] = alert.has_occurred_at() ? KeepRaisedFrom(alert.rule(), occurred_at)
+                                                         : absl::InfiniteFuture();
     return {};
   }
   if (!entry.has_access_event() || !s.options.enabled) return {};
@@ -259,13 +290,12 @@ std::vector<v1::Alert> Engine::VerificationFailed(std::string_view mode, uint64_
   const RuleOptions& rule = s.options.verification_failed;
   if (!s.options.enabled || !rule.enabled) return {};
   v1::Alert* alert = s.Raise(StrCat("verification_failed/", mode, "/", first_bad_seq),
-                             "verification_failed", rule);
+                             "verification_failed", rule, now);
   if (alert == nullptr) return {};
   alert->set_summary(StrCat("innsynd's ", mode,
                             " verification found the ledger damaged from entry ", first_bad_seq,
                             ": ", problem));
   alert->add_evidence_seqs(first_bad_seq);
-  internal::SetTimestamp(now, *alert->mutable_occurred_at());
   std::vector<v1::Alert> alerts;
   alerts.swap(s.out);
   return alerts;

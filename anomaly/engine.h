@@ -11,6 +11,11 @@
 // is one thing to review. Time in the rules is the events' occurred_at,
 // never the wall clock, except in Tick.
 //
+// Some alerts wait: an access with no care link is raised only once an
+// hour of later events (or Tick) has passed without an appointment being
+// booked for it, and a sequence gap only once its grace has passed. So an
+// alert may come out of an Observe call for a later entry, or out of Tick.
+//
 // Thread safety: none; one owner (innsynd's alert monitor thread, or a
 // benchmark) calls it.
 #ifndef INNSYN_ANOMALY_ENGINE_H_

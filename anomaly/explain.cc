@@ -30,7 +30,11 @@ CareLinks LinksAt(const v1::AccessEvent& access, absl::Span<const v1::AccessEven
     absl::Time time = EventTime(*event);
     if (time > at + internal::kLateBookingGrace) break;
     links.Observe(*event, time);
-    if (time < at && internal::IsTreatment(*event) &&
+    // As the detector does: a clinician's treatment that was itself
+    // expected links them to the patient.
+    bool clinician = std::find(options.clinical_roles.begin(), options.clinical_roles.end(),
+                               event->actor().role()) != options.clinical_roles.end();
+    if (time < at && clinician && internal::IsTreatment(*event) &&
         links.Find(event->subject().id(), event->actor().id(), time, time)) {
       links.RecordTreatment(event->subject().id(), event->actor().id(), time);
     }

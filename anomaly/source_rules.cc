@@ -79,11 +79,10 @@ void Engine::State::CheckLoginFailure(EventContext& context) {
     window.in_burst = true;
     v1::Alert* alert =
         Raise(StrCat("login_failures/", by.kind, "/", by.key, "/", window.first_seq()),
-              "login_failures", rule);
+              "login_failures", rule, window.first_time());
     if (alert == nullptr) continue;
     if (by.kind == "account") alert->set_actor_id(account);
     alert->set_source_system(event.source().system());
-    internal::SetTimestamp(window.first_time(), *alert->mutable_occurred_at());
     for (uint64_t seq : window.Evidence()) alert->add_evidence_seqs(seq);
     alert->set_summary(StrCat(window.size(), " failed logins ",
                               by.kind == "account" ? "to the account " : "from the address ",
@@ -121,9 +120,8 @@ void Engine::State::ExpireGaps(SourceState& source, absl::Time now) {
     for (auto [lo, hi] : gap.missing) count += hi - lo + 1;
     if (v1::Alert* alert =
             Raise(StrCat("source_sequence_gap/", source.system, "/", source.instance, "/", first),
-                  "source_sequence_gap", rule)) {
+                  "source_sequence_gap", rule, gap.noticed)) {
       alert->set_source_system(source.system);
-      internal::SetTimestamp(gap.noticed, *alert->mutable_occurred_at());
       alert->add_evidence_seqs(gap.revealed_by);
       alert->set_summary(StrCat(source.system, " (", source.instance, ") skipped ", count,
                                 " of its own sequence numbers from ", first,
@@ -145,10 +143,9 @@ void Engine::State::CheckSilence(absl::Time now) {
     if (open_minutes < max_silence_minutes) continue;
     v1::Alert* alert = Raise(StrCat("source_silent/", source.system, "/", source.instance, "/",
                                     absl::ToUnixSeconds(source.last_seen)),
-                             "source_silent", rule);
+                             "source_silent", rule, source.last_seen);
     if (alert == nullptr) continue;
     alert->set_source_system(source.system);
-    internal::SetTimestamp(source.last_seen, *alert->mutable_occurred_at());
     alert->add_evidence_seqs(source.last_ledger_seq);
     alert->set_summary(StrCat(source.system, " (", source.instance, ") has sent nothing since ",
                               clock.FormatMinute(source.last_seen), ", for ", open_minutes,

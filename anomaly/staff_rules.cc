@@ -83,11 +83,10 @@ void Engine::State::CheckVolume(EventContext& context, ActorState& actor) {
   int hour_of_day = static_cast<int>(actor.hour - day * kHoursPerDay);
   std::string id =
       fmt::format("volume_spike/{}/{}T{:02d}", event.actor().id(), LocalDate(day), hour_of_day);
-  v1::Alert* alert = Raise(std::move(id), "volume_spike", rule);
+  v1::Alert* alert = Raise(std::move(id), "volume_spike", rule, actor.hour_first_time);
   if (alert == nullptr) return;
   alert->set_actor_id(event.actor().id());
   alert->set_source_system(event.source().system());
-  internal::SetTimestamp(actor.hour_first_time, *alert->mutable_occurred_at());
   for (uint64_t seq : actor.hour_evidence) alert->add_evidence_seqs(seq);
   alert->set_summary(fmt::format(
       "{} opened the records of {} different patients in the hour from {:02d}:00 on {}, more "
@@ -191,11 +190,10 @@ void Engine::State::CheckBulkExport(EventContext& context) {
   if (window.in_burst) return;
   window.in_burst = true;
   v1::Alert* alert = Raise(StrCat("bulk_export/", event.actor().id(), "/", window.first_seq()),
-                           "bulk_export", rule);
+                           "bulk_export", rule, window.first_time());
   if (alert == nullptr) return;
   alert->set_actor_id(event.actor().id());
   alert->set_source_system(event.source().system());
-  internal::SetTimestamp(window.first_time(), *alert->mutable_occurred_at());
   for (uint64_t seq : window.Evidence()) alert->add_evidence_seqs(seq);
   alert->set_summary(StrCat(event.actor().id(), " printed or exported the data of ",
                             window.distinct(), " different patients within ",

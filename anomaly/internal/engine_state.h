@@ -142,7 +142,10 @@ struct Engine::State {
   absl::flat_hash_map<std::string, std::string> subject_contact_key;
   absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> related_by_actor;
 
-  absl::flat_hash_set<std::string> raised;
+  // Alert ids raised, with the time of the activity they are about; kept
+  // while a rule could still see the same incident (see kRaisedRetention).
+  // Ids marked by MarkRaised alone are kept for good.
+  absl::flat_hash_map<std::string, absl::Time> raised;
   internal::CareLinks care;
   absl::flat_hash_map<std::string, internal::ActorState> actors;
   absl::flat_hash_map<std::string, internal::BurstWindow> exports_by_actor;
@@ -154,13 +157,16 @@ struct Engine::State {
 
   absl::Time latest = absl::InfinitePast();  // latest occurred_at seen
   absl::Time next_sweep = absl::InfinitePast();
+  absl::Time next_care_prune = absl::InfinitePast();
   std::string key_buffer;  // reused to build map keys
   std::vector<v1::Alert> out;
 
   // The roster's relatives and contact keys, again after SetRoster.
   void IndexRoster();
-  // Starts an alert unless `id` is already raised; nullptr if it is.
-  v1::Alert* Raise(std::string id, std::string_view rule, const RuleOptions& rule_options);
+  // Starts an alert about activity at `occurred_at` unless `id` is already
+  // raised; nullptr if it is.
+  v1::Alert* Raise(std::string id, std::string_view rule, const RuleOptions& rule_options,
+                   absl::Time occurred_at);
   // An alert about one event: actor, subject, source, time and evidence.
   v1::Alert* RaiseFor(const internal::EventContext& context, std::string id, std::string_view rule,
                       const RuleOptions& rule_options);

@@ -1,0 +1,348 @@
+// innsyn-detection-report: how well the anomaly detectors find what they
+// are for. Generates a simulated clinic (bench/clinic_sim.h) with labelled
+// incidents, appends every event in time order to a real ledger in batches
+// of one simulated hour, feeds the committed entries in seq order to the
+// engine as innsynd does (Tick every simulated five minutes from the start
+// of the period, raised alerts appended to the ledger and fed back), and
+// scores the alerts against the labels: recall and precision per rule, and
+// false alerts per 100 staff-days, from the same clinic run again with no
+// incidents (the routine alone) and from the unmatched alerts of the run
+// with incidents. Exits 1 if recall < 0.95 or either false-alert figure is
+// above 1 per 100 staff-days, 2 on an error.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include "anomaly/detection_options.h"
+#include "anomaly/engine.h"
+#include "anomaly/roster.h"
+#include "bench/clinic_sim.h"
+#include "bench/detection_scoring.h"
+#include "daemon/validation.h"
+#include "storage/ledger.h"
+#include "storage/strings.h"
+
+namespace {
+
+using innsyn::bench::Clinic;
+using innsyn::bench::IncidentLabel;
+using innsyn::bench::RunResult;
+using Clock = std::chrono::steady_clock;
+
+constexpr absl::Duration kTickInterval = absl::Minutes(5);
+constexpr double kRecallTarget = 0.95;
+constexpr double kFalseAlertTarget = 1.0;  // per 100 staff-days
+constexpr size_t kReadChunk = 4096;
+
+struct Options {
+  innsyn::bench::ClinicOptions clinic;
+  std::string data_dir;
+  std::string json_path;
+  std::string roster_out;
+  bool dump = false;
+  bool normal_run = true;
+  bool keep = false;
+};
+
+int Fail(const std::string& what) {
+  fmt::print(stderr, "innsyn-detection-report: {}\n", what);
+  return 2;
+}
+
+absl::Time TimeOf(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+double ResidentMiB() {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.starts_with("VmRSS:")) return std::stod(line.substr(6)) / 1024.0;
+  }
+  return 0;
+}
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Appends the clinic's events to a new ledger in `dir` hour by hour and runs
+// the engine over the committed entries as innsynd's alert monitor does.
+absl::StatusOr<RunResult> RunLive(const Clinic& clinic, const std::string& dir,
+                                  const innsyn::anomaly::DetectionOptions& options,
+                                  const innsyn::anomaly::Roster& roster) {
+  innsyn::storage::LedgerOptions ledger_options;
+  ledger_options.data_dir = dir;
+  auto opened = innsyn::storage::Ledger::Open(ledger_options);
+  if (!opened.ok()) return opened.status();
+  std::unique_ptr<innsyn::storage::Ledger> ledger = *std::move(opened);
+  auto created = innsyn::anomaly::Engine::Create(options, roster);
+  if (!created.ok()) return created.status();
+  std::unique_ptr<innsyn::anomaly::Engine> engine = *std::move(created);
+
+  RunResult result;
+  absl::Time next_tick = clinic.period_start;
+  uint64_t next_seq = 0;
+  double detect_seconds = 0;
+  absl::Status failure;
+  auto raise = [&](std::vector<innsyn::v1::Alert> alerts) {
+    for (innsyn::v1::Alert& alert : alerts) {
+      auto receipt = ledger->AppendAlert(alert);
+      if (!receipt.ok()) {
+        failure = receipt.status();
+        return;
+      }
+      result.alerts.push_back(std::move(alert));
+    }
+  };
+  auto tick_until = [&](absl::Time t) {
+    while (next_tick <= t) {
+      auto start = Clock::now();
+      auto alerts = engine->Tick(next_tick);
+      detect_seconds += SecondsSince(start);
+      raise(std::move(alerts));
+      next_tick += kTickInterval;
+    }
+  };
+  // Feeds every committed entry not yet seen, including alerts just raised.
+  auto drain = [&]() -> absl::Status {
+    while (next_seq < ledger->Size() && failure.ok()) {
+      auto entries = ledger->GetEntries(next_seq, kReadChunk);
+      if (!entries.ok()) return entries.status();
+      for (const innsyn::storage::StoredEntry& stored : *entries) {
+        innsyn::v1::LedgerEntry entry;
+        if (!entry.ParseFromString(stored.bytes)) {
+          return absl::DataLossError(innsyn::StrCat("entry ", stored.seq, " does not parse"));
+        }
+        if (result.event_ids.size() <= stored.seq) result.event_ids.resize(stored.seq + 1);
+        if (entry.has_access_event()) {
+          if (clinic.period_start <= TimeOf(entry.access_event().occurred_at())) {
+            tick_until(TimeOf(entry.access_event().occurred_at()));
+          }
+          result.event_ids[stored.seq] = entry.access_event().event_id();
+          ++result.access_entries;
+        }
+        auto start = Clock::now();
+        auto alerts = engine->Observe(stored.seq, entry);
+        detect_seconds += SecondsSince(start);
+        raise(std::move(alerts));
+        next_seq = stored.seq + 1;
+      }
+    }
+    return failure;
+  };
+
+  auto start = Clock::now();
+  const auto& events = clinic.events;
+  for (size_t i = 0; i < events.size();) {
+    absl::Time at = TimeOf(events[i].occurred_at());
+    absl::Time hour_end =
+        absl::FromUnixSeconds((absl::ToUnixSeconds(at) / 3600 + 1) * 3600);
+    size_t end = i;
+    while (end < events.size() && TimeOf(events[end].occurred_at()) < hour_end) ++end;
+    auto receipts = ledger->AppendEvents(absl::MakeConstSpan(&events[i], end - i));
+    if (!receipts.ok()) return receipts.status();
+    i = end;
+    if (absl::Status s = drain(); !s.ok()) return s;
+    if (hour_end > clinic.period_start) tick_until(hour_end);
+    if (absl::Status s = drain(); !s.ok()) return s;
+  }
+  tick_until(clinic.period_end);
+  if (absl::Status s = drain(); !s.ok()) return s;
+  result.live_seconds = SecondsSince(start);
+  result.live_detect_seconds = detect_seconds;
+  return result;
+}
+
+// Detection alone: the access entries of `dir` read back and replayed into a
+// new engine with the same ticks, timed, with the engine's memory. The
+// alerts must be the live run's, since the engine is deterministic.
+absl::Status Replay(const Clinic& clinic, const std::string& dir,
+                    const innsyn::anomaly::DetectionOptions& options,
+                    const innsyn::anomaly::Roster& roster, RunResult& result) {
+  std::vector<std::pair<uint64_t, innsyn::v1::LedgerEntry>> entries;
+  {
+    innsyn::storage::LedgerOptions ledger_options;
+    ledger_options.data_dir = dir;
+    ledger_options.read_only = true;
+    ledger_options.create_if_missing = false;
+    auto ledger = innsyn::storage::Ledger::Open(ledger_options);
+    if (!ledger.ok()) return ledger.status();
+    for (uint64_t seq = 0; seq < (*ledger)->Size(); seq += kReadChunk) {
+      auto chunk = (*ledger)->GetEntries(seq, kReadChunk);
+      if (!chunk.ok()) return chunk.status();
+      for (const auto& stored : *chunk) {
+        innsyn::v1::LedgerEntry entry;
+        entry.ParseFromString(stored.bytes);
+        if (entry.has_access_event()) entries.emplace_back(stored.seq, std::move(entry));
+      }
+    }
+  }
+  const double rss_before = ResidentMiB();
+  auto created = innsyn::anomaly::Engine::Create(options, roster);
+  if (!created.ok()) return created.status();
+  std::unique_ptr<innsyn::anomaly::Engine> engine = *std::move(created);
+  std::set<std::string> ids;
+  absl::Time next_tick = clinic.period_start;
+  auto start = Clock::now();
+  for (const auto& [seq, entry] : entries) {
+    absl::Time at = TimeOf(entry.access_event().occurred_at());
+    while (clinic.period_start <= at && next_tick <= at) {
+      for (const auto& alert : engine->Tick(next_tick)) ids.insert(alert.alert_id());
+      next_tick += kTickInterval;
+    }
+    for (const auto& alert : engine->Observe(seq, entry)) ids.insert(alert.alert_id());
+  }
+  for (; next_tick <= clinic.period_end; next_tick += kTickInterval) {
+    for (const auto& alert : engine->Tick(next_tick)) ids.insert(alert.alert_id());
+  }
+  result.replay_seconds = SecondsSince(start);
+  result.replay_events = entries.size();
+  result.engine_mib = ResidentMiB() - rss_before;
+  std::set<std::string> live;
+  for (const auto& alert : result.alerts) live.insert(alert.alert_id());
+  result.deterministic = live == ids;
+  return absl::OkStatus();
+}
+
+// FNV-1a over the events' deterministic serialisation (map fields sorted),
+// so that two runs with the same seed can be compared.
+uint64_t Digest(const Clinic& clinic) {
+  uint64_t hash = 0xcbf29ce484222325ull;
+  std::string bytes;
+  for (const auto& e : clinic.events) {
+    bytes.clear();
+    {
+      google::protobuf::io::StringOutputStream stream(&bytes);
+      google::protobuf::io::CodedOutputStream out(&stream);
+      out.SetSerializationDeterministic(true);
+      e.SerializeToCodedStream(&out);
+    }
+    for (char c : bytes) hash = (hash ^ static_cast<uint8_t>(c)) * 0x100000001b3ull;
+  }
+  for (const IncidentLabel& label : clinic.incidents) {
+    for (const std::string& id : label.event_ids) {
+      for (char c : label.id + id) hash = (hash ^ static_cast<uint8_t>(c)) * 0x100000001b3ull;
+    }
+  }
+  return hash;
+}
+
+void Dump(const Clinic& clinic) {
+  std::map<std::string, size_t> by_kind;
+  std::map<std::string, size_t> by_day;
+  for (const auto& e : clinic.events) {
+    by_kind[innsyn::StrCat(e.source().system(), " ",
+                           innsyn::v1::DataObjectType_Name(e.data_object().type()), " ",
+                           innsyn::v1::ActionSubtype_Name(e.action_subtype()))]++;
+    absl::Time at = TimeOf(e.occurred_at());
+    by_day[absl::FormatTime("%Y-%m-%d %a", at, absl::UTCTimeZone())]++;
+  }
+  fmt::print("{} events, {} working staff, {} roster entries, {} incident labels, digest {:016x}\n",
+             clinic.events.size(), clinic.working_staff, clinic.roster.size(),
+             clinic.incidents.size(), Digest(clinic));
+  for (const auto& [kind, n] : by_kind) fmt::print("  {:>8}  {}\n", n, kind);
+  for (const auto& [day, n] : by_day) fmt::print("  {}  {}\n", day, n);
+  for (const IncidentLabel& label : clinic.incidents) {
+    fmt::print("  {:<34} {:<14} {:<12} {} events  {}\n", label.id, label.actor_id,
+               label.subject_id, label.event_ids.size(), label.scenario);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  CLI::App app{"innsyn-detection-report: recall, precision and false alerts of the anomaly "
+               "detectors on a simulated clinic"};
+  app.add_option("--seed", options.clinic.seed, "the simulation's seed");
+  app.add_option("--staff", options.clinic.staff, "working staff")->check(CLI::Range(6, 200));
+  app.add_option("--patients", options.clinic.patients, "patients")
+      ->check(CLI::Range(100, 1'000'000));
+  app.add_option("--days", options.clinic.days, "days simulated")->check(CLI::Range(14, 730));
+  app.add_option("--data-dir", options.data_dir,
+                 "folder for the ledgers (default: a new temporary one, removed after)");
+  app.add_option("--json", options.json_path, "also write the figures here as JSON");
+  app.add_option("--roster-out", options.roster_out, "also write the roster TOML file here");
+  app.add_flag("--dump", options.dump, "print the generated clinic's event counts and incidents");
+  app.add_flag("!--no-normal-run", options.normal_run,
+               "skip the run without incidents (false alerts then come from the unmatched "
+               "alerts alone)");
+  app.add_flag("--keep", options.keep, "keep the ledgers");
+  CLI11_PARSE(app, argc, argv);
+
+  auto clinic = innsyn::bench::GenerateClinic(options.clinic);
+  if (!clinic.ok()) return Fail(clinic.status().ToString());
+  for (const auto& event : clinic->events) {
+    absl::Status valid = innsyn::daemon::ValidateEvent(event, clinic->period_end + absl::Hours(1));
+    if (!valid.ok()) return Fail(innsyn::StrCat("generated an invalid event: ", valid.ToString()));
+  }
+  if (options.dump) {
+    Dump(*clinic);
+    return 0;
+  }
+  const bool temporary = options.data_dir.empty();
+  if (temporary) {
+    options.data_dir = (std::filesystem::temp_directory_path() /
+                        fmt::format("innsyn-detection-{}", getpid()))
+                           .string();
+  }
+  std::filesystem::remove_all(options.data_dir);
+  std::filesystem::create_directories(options.data_dir);
+  std::string roster_path =
+      options.roster_out.empty() ? options.data_dir + "/roster.toml" : options.roster_out;
+  std::ofstream(roster_path) << innsyn::bench::RosterToml(clinic->roster);
+  auto roster = innsyn::anomaly::LoadRoster(roster_path);
+  if (!roster.ok()) return Fail(roster.status().ToString());
+
+  innsyn::anomaly::DetectionOptions detection;
+  detection.time_zone = clinic->options.time_zone;
+  detection.closed_dates = clinic->closed_dates;
+  detection.disallowed_network.networks_by_source = clinic->networks_by_source;
+
+  innsyn::bench::Report report;
+  report.staff_days = static_cast<double>(clinic->working_staff) * clinic->options.days;
+  report.events = clinic->events.size();
+  report.normal_run = options.normal_run;
+  if (options.normal_run) {
+    innsyn::bench::ClinicOptions routine = options.clinic;
+    routine.incidents = false;
+    auto normal = innsyn::bench::GenerateClinic(routine);
+    if (!normal.ok()) return Fail(normal.status().ToString());
+    auto run = RunLive(*normal, options.data_dir + "/routine", detection, *roster);
+    if (!run.ok()) return Fail(innsyn::StrCat("routine run: ", run.status().ToString()));
+    report.normal = *std::move(run);
+    report.normal_events = normal->events.size();
+  }
+  auto run = RunLive(*clinic, options.data_dir + "/incidents", detection, *roster);
+  if (!run.ok()) return Fail(innsyn::StrCat("incident run: ", run.status().ToString()));
+  report.with_incidents = *std::move(run);
+  if (absl::Status s = Replay(*clinic, options.data_dir + "/incidents", detection, *roster,
+                              report.with_incidents);
+      !s.ok()) {
+    return Fail(innsyn::StrCat("replay: ", s.ToString()));
+  }
+  innsyn::bench::Score(*clinic, report);
+  innsyn::bench::PrintReport(*clinic, report, stdout);
+  if (!options.json_path.empty()) {
+    std::ofstream(options.json_path) << innsyn::bench::ReportJson(*clinic, report);
+  }
+  if (temporary && !options.keep) std::filesystem::remove_all(options.data_dir);
+  const bool met = report.recall >= kRecallTarget &&
+                   report.false_per_100_staff_days <= kFalseAlertTarget &&
+                   (!options.normal_run || report.normal_false_per_100_staff_days <= kFalseAlertTarget);
+  if (!met) {
+    fmt::print("targets missed: recall >= {:.2f} and false alerts <= {:.1f} per 100 staff-days\n",
+               kRecallTarget, kFalseAlertTarget);
+  }
+  return met ? 0 : 1;
+}

@@ -1,0 +1,221 @@
+#include "bench/detection_scoring.h"
+
+#include <fmt/format.h>
+
+#include <set>
+
+#include "anomaly/detection_options.h"
+#include "storage/strings.h"
+
+namespace innsyn::bench {
+namespace {
+
+// How long after an incident's window an alert about it may say it happened.
+constexpr absl::Duration kMatchSlack = absl::Hours(1);
+// How many false alerts and missed incidents the report lists.
+constexpr size_t kExamples = 12;
+
+absl::Time TimeOf(const google::protobuf::Timestamp& t) {
+  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
+}
+
+bool SameSource(const std::string& alert_source, const std::string& label_source) {
+  return alert_source == label_source || alert_source.starts_with(label_source + "/");
+}
+
+bool Matches(const v1::Alert& alert, const IncidentLabel& label,
+             const std::set<std::string>& label_events, const RunResult& run) {
+  if (alert.rule() != label.rule) return false;
+  for (uint64_t seq : alert.evidence_seqs()) {
+    if (seq < run.event_ids.size() && label_events.count(run.event_ids[seq])) return true;
+  }
+  if (!label.actor_id.empty() && alert.actor_id() != label.actor_id) return false;
+  if (!label.subject_id.empty() && alert.subject_id() != label.subject_id) return false;
+  if (!label.source_system.empty() && !SameSource(alert.source_system(), label.source_system)) {
+    return false;
+  }
+  absl::Time at = TimeOf(alert.occurred_at());
+  return at >= label.from - absl::Minutes(1) && at <= label.to + kMatchSlack;
+}
+
+double Ratio(double a, double b) { return b > 0 ? a / b : 1.0; }
+
+std::string Escape(std::string_view text) {
+  std::string out;
+  for (char c : text) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  return out;
+}
+
+std::string FormatLocal(absl::Time t, const Clinic& clinic) {
+  absl::TimeZone tz;
+  absl::LoadTimeZone(clinic.options.time_zone, &tz);
+  return absl::FormatTime("%Y-%m-%d %H:%M %Ez", t, tz);
+}
+
+}  // namespace
+
+void Score(const Clinic& clinic, Report& report) {
+  for (std::string_view rule : anomaly::kRuleNames) report.rules[std::string(rule)];
+  const RunResult& run = report.with_incidents;
+  std::vector<bool> detected(clinic.incidents.size(), false);
+  std::vector<std::set<std::string>> label_events;
+  for (const IncidentLabel& label : clinic.incidents) {
+    label_events.emplace_back(label.event_ids.begin(), label.event_ids.end());
+    report.rules[label.rule].incidents++;
+  }
+  for (size_t a = 0; a < run.alerts.size(); ++a) {
+    const v1::Alert& alert = run.alerts[a];
+    RuleScore& score = report.rules[alert.rule()];
+    score.alerts++;
+    bool matched = false;
+    for (size_t i = 0; i < clinic.incidents.size(); ++i) {
+      if (!Matches(alert, clinic.incidents[i], label_events[i], run)) continue;
+      matched = true;
+      if (!detected[i]) {
+        detected[i] = true;
+        report.rules[clinic.incidents[i].rule].detected++;
+      }
+    }
+    if (matched) {
+      score.true_alerts++;
+    } else {
+      report.false_alerts.push_back(a);
+    }
+  }
+  for (const v1::Alert& alert : report.normal.alerts) report.rules[alert.rule()].normal_alerts++;
+  int found = 0;
+  for (size_t i = 0; i < detected.size(); ++i) {
+    if (detected[i]) {
+      ++found;
+    } else {
+      report.missed.push_back(static_cast<int>(i));
+    }
+  }
+  report.recall = Ratio(found, static_cast<double>(clinic.incidents.size()));
+  report.precision = Ratio(static_cast<double>(run.alerts.size() - report.false_alerts.size()),
+                           static_cast<double>(run.alerts.size()));
+  report.false_per_100_staff_days =
+      100.0 * static_cast<double>(report.false_alerts.size()) / report.staff_days;
+  report.normal_false_per_100_staff_days =
+      100.0 * static_cast<double>(report.normal.alerts.size()) / report.staff_days;
+}
+
+void PrintReport(const Clinic& clinic, const Report& report, std::FILE* out) {
+  const ClinicOptions& o = clinic.options;
+  const RunResult& run = report.with_incidents;
+  fmt::print(out,
+             "innsyn-detection-report seed={} staff={} patients={} days={} from {} ({}): "
+             "{} events, {} incidents\n\n",
+             o.seed, clinic.working_staff, o.patients, o.days, absl::FormatCivilTime(o.first_day),
+             o.time_zone, report.events, clinic.incidents.size());
+  fmt::print(out, "{:<28} {:>9} {:>8} {:>7} {:>7} {:>6} {:>9} {:>8}\n", "rule", "incidents",
+             "detected", "recall", "alerts", "true", "precision", "routine");
+  for (const auto& [rule, s] : report.rules) {
+    std::string recall = s.incidents ? fmt::format("{:.2f}", Ratio(s.detected, s.incidents)) : "-";
+    std::string precision = s.alerts ? fmt::format("{:.2f}", Ratio(s.true_alerts, s.alerts)) : "-";
+    fmt::print(out, "{:<28} {:>9} {:>8} {:>7} {:>7} {:>6} {:>9} {:>8}\n", rule, s.incidents,
+               s.detected, recall, s.alerts, s.true_alerts, precision, s.normal_alerts);
+  }
+  fmt::print(out,
+             "{:<28} {:>9} {:>8} {:>7.2f} {:>7} {:>6} {:>9.2f} {:>8}\n\n", "all",
+             clinic.incidents.size(), clinic.incidents.size() - report.missed.size(),
+             report.recall, run.alerts.size(), run.alerts.size() - report.false_alerts.size(),
+             report.precision, report.normal.alerts.size());
+  fmt::print(out, "verification_failed has no incidents: it comes from self-verification of the "
+                  "ledger, not from events.\n");
+  fmt::print(out, "false alerts per 100 staff-days ({:.0f} staff-days):\n", report.staff_days);
+  if (report.normal_run) {
+    fmt::print(out, "  routine alone (same clinic, no incidents; column 'routine'): {} = {:.2f}\n",
+               report.normal.alerts.size(), report.normal_false_per_100_staff_days);
+  } else {
+    fmt::print(out, "  routine alone: not run (--no-normal-run)\n");
+  }
+  fmt::print(out, "  run with incidents, alerts about no incident:                 {} = {:.2f}\n",
+             report.false_alerts.size(), report.false_per_100_staff_days);
+  fmt::print(out,
+             "detection alone (replay of {} access entries into a new engine, Observe and Tick): "
+             "{:.3f} s, {:.0f} events/s, engine memory +{:.1f} MiB RSS; same alerts as the live "
+             "run: {}\n",
+             run.replay_events, run.replay_seconds,
+             Ratio(static_cast<double>(run.replay_events), run.replay_seconds), run.engine_mib,
+             run.deterministic ? "yes" : "NO");
+  fmt::print(out, "live run (ledger appends per simulated hour, read back, detect): {:.2f} s, of "
+                  "which Observe and Tick {:.3f} s\n",
+             run.live_seconds, run.live_detect_seconds);
+  size_t shown = 0;
+  for (int i : report.missed) {
+    if (shown++ == kExamples) break;
+    const IncidentLabel& l = clinic.incidents[static_cast<size_t>(i)];
+    fmt::print(out, "missed {} actor={} subject={} {}: {}\n", l.id, l.actor_id, l.subject_id,
+               FormatLocal(l.from, clinic), l.scenario);
+  }
+  shown = 0;
+  for (size_t a : report.false_alerts) {
+    if (shown++ == kExamples) break;
+    const v1::Alert& alert = run.alerts[a];
+    fmt::print(out, "false alert {} ({}): {}\n", alert.alert_id(),
+               FormatLocal(TimeOf(alert.occurred_at()), clinic), alert.summary());
+  }
+  shown = 0;
+  for (const v1::Alert& alert : report.normal.alerts) {
+    if (shown++ == kExamples) break;
+    fmt::print(out, "routine alert {} ({}): {}\n", alert.alert_id(),
+               FormatLocal(TimeOf(alert.occurred_at()), clinic), alert.summary());
+  }
+}
+
+std::string ReportJson(const Clinic& clinic, const Report& report) {
+  const RunResult& run = report.with_incidents;
+  std::string out = fmt::format(
+      "{{\n  \"seed\": {}, \"staff\": {}, \"patients\": {}, \"days\": {}, \"events\": {},\n"
+      "  \"staff_days\": {:.0f}, \"incidents\": {}, \"detected\": {}, \"recall\": {:.4f},\n"
+      "  \"alerts\": {}, \"true_alerts\": {}, \"precision\": {:.4f},\n"
+      "  \"false_alerts\": {}, \"false_alerts_per_100_staff_days\": {:.3f},\n"
+      "  \"routine_alerts\": {}, \"routine_alerts_per_100_staff_days\": {:.3f},\n"
+      "  \"detect_seconds\": {:.4f}, \"detect_events_per_second\": {:.0f}, \"engine_mib\": {:.1f},\n"
+      "  \"deterministic\": {},\n  \"rules\": {{",
+      clinic.options.seed, clinic.working_staff, clinic.options.patients, clinic.options.days,
+      report.events, report.staff_days, clinic.incidents.size(),
+      clinic.incidents.size() - report.missed.size(), report.recall, run.alerts.size(),
+      run.alerts.size() - report.false_alerts.size(), report.precision,
+      report.false_alerts.size(), report.false_per_100_staff_days, report.normal.alerts.size(),
+      report.normal_false_per_100_staff_days, run.replay_seconds,
+      Ratio(static_cast<double>(run.replay_events), run.replay_seconds), run.engine_mib,
+      run.deterministic ? "true" : "false");
+  bool first = true;
+  for (const auto& [rule, s] : report.rules) {
+    out += fmt::format(
+        "{}\n    \"{}\": {{\"incidents\": {}, \"detected\": {}, \"alerts\": {}, \"true_alerts\": "
+        "{}, \"routine_alerts\": {}}}",
+        first ? "" : ",", rule, s.incidents, s.detected, s.alerts, s.true_alerts, s.normal_alerts);
+    first = false;
+  }
+  out += "\n  },\n  \"missed\": [";
+  first = true;
+  for (int i : report.missed) {
+    const IncidentLabel& l = clinic.incidents[static_cast<size_t>(i)];
+    out += fmt::format("{}\n    {{\"id\": \"{}\", \"actor\": \"{}\", \"subject\": \"{}\", "
+                       "\"scenario\": \"{}\"}}",
+                       first ? "" : ",", Escape(l.id), Escape(l.actor_id), Escape(l.subject_id),
+                       Escape(l.scenario));
+    first = false;
+  }
+  out += "\n  ],\n  \"false_alerts\": [";
+  first = true;
+  for (size_t a : report.false_alerts) {
+    out += fmt::format("{}\n    \"{}\"", first ? "" : ",", Escape(run.alerts[a].alert_id()));
+    first = false;
+  }
+  out += "\n  ],\n  \"routine_alerts\": [";
+  first = true;
+  for (const v1::Alert& alert : report.normal.alerts) {
+    out += fmt::format("{}\n    \"{}\"", first ? "" : ",", Escape(alert.alert_id()));
+    first = false;
+  }
+  return out + "\n  ]\n}\n";
+}
+
+}  // namespace innsyn::bench

@@ -1,0 +1,67 @@
+// Scoring the anomaly engine's alerts against a simulated clinic's labelled
+// incidents, and printing the result, for innsyn-detection-report.
+//
+// An alert is about an incident when it has the incident's rule and either
+// its evidence includes one of the incident's events, or it names the same
+// actor (and subject and source, where the incident has them) and happened
+// within the incident's window (plus an hour). An alert about no incident is
+// a false alert.
+#ifndef INNSYN_BENCH_DETECTION_SCORING_H_
+#define INNSYN_BENCH_DETECTION_SCORING_H_
+
+#include <cstdio>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "bench/clinic_sim.h"
+#include "innsyn/v1/ledger.pb.h"
+
+namespace innsyn::bench {
+
+// One run of the engine over a clinic's ledger.
+struct RunResult {
+  std::vector<v1::Alert> alerts;
+  std::vector<std::string> event_ids;  // by ledger seq; empty for other entries
+  uint64_t access_entries = 0;
+  double live_seconds = 0;         // append, read back and detect
+  double live_detect_seconds = 0;  // Observe and Tick within it
+  // Detection alone, replayed from the ledger into a new engine.
+  double replay_seconds = 0;
+  uint64_t replay_events = 0;
+  double engine_mib = 0;  // resident memory the replaying engine added
+  bool deterministic = false;
+};
+
+struct RuleScore {
+  int incidents = 0;
+  int detected = 0;
+  int alerts = 0;
+  int true_alerts = 0;
+  int normal_alerts = 0;  // in the run without incidents
+};
+
+struct Report {
+  double staff_days = 0;
+  uint64_t events = 0;
+  uint64_t normal_events = 0;
+  bool normal_run = false;
+  RunResult normal;  // empty without the routine run
+  RunResult with_incidents;
+  // Filled by Score.
+  std::map<std::string, RuleScore> rules;
+  std::vector<int> missed;               // indexes into the clinic's incidents
+  std::vector<size_t> false_alerts;      // indexes into with_incidents.alerts
+  double recall = 0;
+  double precision = 0;
+  double false_per_100_staff_days = 0;         // unmatched alerts, run with incidents
+  double normal_false_per_100_staff_days = 0;  // every alert of the run without
+};
+
+void Score(const Clinic& clinic, Report& report);
+void PrintReport(const Clinic& clinic, const Report& report, std::FILE* out);
+std::string ReportJson(const Clinic& clinic, const Report& report);
+
+}  // namespace innsyn::bench
+
+#endif  // INNSYN_BENCH_DETECTION_SCORING_H_

@@ -1,0 +1,171 @@
+// login_failures, source_sequence_gap, source_silent and
+// verification_failed.
+#include <gtest/gtest.h>
+
+#include "tests/anomaly/anomaly_test_util.h"
+
+namespace innsyn::anomaly::testing {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+// Monday 2026-01-12, 10:00 in Oslo (UTC+1).
+const absl::Time kMonday = At("2026-01-12T09:00:00Z");
+
+v1::AccessEvent Numbered(uint64_t source_seq, absl::Time time) {
+  v1::AccessEvent event = Access("resepsjon", "receptionist", "p1", time);
+  event.set_source_seq(source_seq);
+  return event;
+}
+
+TEST(LoginFailures, BurstOnOneAccountIsOneAlert) {
+  Harness clinic;
+  std::vector<uint64_t> seqs;
+  for (int i = 0; i < 15; ++i) {
+    seqs.push_back(clinic.Feed(FailedLogin("ola@example.no", "203.0.113." + std::to_string(i),
+                                           kMonday + absl::Seconds(10 * i))));
+  }
+  std::vector<v1::Alert> alerts = clinic.Of("login_failures");
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].alert_id(),
+            "login_failures/account/ola@example.no/" + std::to_string(seqs[0]));
+  EXPECT_EQ(alerts[0].actor_id(), "ola@example.no");
+  EXPECT_EQ(alerts[0].source_system(), "website");
+  EXPECT_EQ(Evidence(alerts[0]), std::vector<uint64_t>(seqs.begin(), seqs.begin() + 11));
+  EXPECT_EQ(alerts[0].summary(), "11 failed logins to the account ola@example.no within 5 minutes");
+}
+
+TEST(LoginFailures, BurstFromOneAddressIsOneAlert) {
+  Harness clinic;
+  uint64_t first = 0;
+  for (int i = 0; i < 12; ++i) {
+    uint64_t seq = clinic.Feed(
+        FailedLogin("user" + std::to_string(i), "2001:db8::66", kMonday + absl::Seconds(i)));
+    if (i == 0) first = seq;
+  }
+  EXPECT_THAT(Ids(clinic.Of("login_failures")),
+              ElementsAre("login_failures/address/2001:db8::66/" + std::to_string(first)));
+}
+
+TEST(LoginFailures, SlowFailuresAndSuccessfulLoginsAreQuiet) {
+  Harness clinic;
+  for (int i = 0; i < 10; ++i) clinic.Feed(FailedLogin("ola", "203.0.113.1", kMonday));
+  for (int i = 0; i < 20; ++i) {  // one a minute: at most 6 within 5 minutes
+    clinic.Feed(FailedLogin("kari", "203.0.113.2", kMonday + absl::Minutes(10 + i)));
+  }
+  for (int i = 0; i < 20; ++i) {
+    v1::AccessEvent login = FailedLogin("ola", "203.0.113.1", kMonday + absl::Hours(1));
+    login.set_action_subtype(v1::ACTION_SUBTYPE_LOGIN);
+    login.set_outcome(v1::OUTCOME_SUCCESS);
+    clinic.Feed(login);
+  }
+  EXPECT_THAT(clinic.Of("login_failures"), IsEmpty());
+}
+
+TEST(SourceSequenceGap, MissingNumberNotArrivedWithinGraceRaises) {
+  Harness clinic;
+  clinic.Feed(Numbered(1, kMonday));
+  clinic.Feed(Numbered(2, kMonday));
+  uint64_t revealed = clinic.Feed(Numbered(4, kMonday + absl::Minutes(1)));
+  clinic.Feed(Numbered(5, kMonday + absl::Minutes(5)));
+  EXPECT_THAT(clinic.Of("source_sequence_gap"), IsEmpty()) << "still within grace";
+  clinic.Feed(Numbered(6, kMonday + absl::Minutes(6)));
+  std::vector<v1::Alert> alerts = clinic.Of("source_sequence_gap");
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].alert_id(), "source_sequence_gap/opus-dental/clinic-1/3");
+  EXPECT_THAT(Evidence(alerts[0]), ElementsAre(revealed));
+  EXPECT_EQ(alerts[0].severity(), v1::ALERT_SEVERITY_HIGH);
+  EXPECT_EQ(alerts[0].summary(),
+            "opus-dental (clinic-1) skipped 1 of its own sequence numbers from 3, and they have "
+            "not arrived within 5 minutes");
+}
+
+TEST(SourceSequenceGap, OutOfOrderArrivalWithinGraceIsQuiet) {
+  Harness clinic;
+  for (uint64_t n : {1, 2, 5, 3, 4, 6}) clinic.Feed(Numbered(n, kMonday));
+  clinic.Feed(Numbered(7, kMonday + absl::Minutes(30)));
+  clinic.Tick(kMonday + absl::Hours(1));
+  // Sources without their own numbers are not checked.
+  clinic.Feed(Numbered(0, kMonday + absl::Hours(1)));
+  EXPECT_THAT(clinic.Of("source_sequence_gap"), IsEmpty());
+}
+
+TEST(SourceSequenceGap, TickRaisesGapPastGraceOncePartlyFilled) {
+  Harness clinic;
+  clinic.Feed(Numbered(1, kMonday));
+  clinic.Feed(Numbered(6, kMonday));  // 2..5 missing
+  clinic.Feed(Numbered(2, kMonday + absl::Minutes(1)));
+  clinic.Tick(kMonday + absl::Minutes(4));
+  EXPECT_THAT(clinic.Of("source_sequence_gap"), IsEmpty());
+  clinic.Tick(kMonday + absl::Minutes(5));
+  std::vector<v1::Alert> alerts = clinic.Of("source_sequence_gap");
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].alert_id(), "source_sequence_gap/opus-dental/clinic-1/3");
+  EXPECT_EQ(alerts[0].summary(),
+            "opus-dental (clinic-1) skipped 3 of its own sequence numbers from 3, and they have "
+            "not arrived within 5 minutes");
+  clinic.Feed(Numbered(3, kMonday + absl::Minutes(6)));
+  clinic.Tick(kMonday + absl::Hours(1));
+  EXPECT_EQ(clinic.Of("source_sequence_gap").size(), 1u);
+}
+
+TEST(SourceSilent, SilenceForMaxSilenceOfOpeningHoursRaisesOnce) {
+  Harness clinic;
+  uint64_t last = clinic.Feed(Access("resepsjon", "receptionist", "p1", kMonday));
+  clinic.Tick(kMonday + absl::Minutes(119));
+  EXPECT_THAT(clinic.Of("source_silent"), IsEmpty());
+  clinic.Tick(kMonday + absl::Minutes(120));
+  clinic.Tick(kMonday + absl::Minutes(180));
+  std::vector<v1::Alert> alerts = clinic.Of("source_silent");
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].alert_id(),
+            "source_silent/opus-dental/clinic-1/" + std::to_string(absl::ToUnixSeconds(kMonday)));
+  EXPECT_THAT(Evidence(alerts[0]), ElementsAre(last));
+  EXPECT_EQ(alerts[0].summary(),
+            "opus-dental (clinic-1) has sent nothing since 2026-01-12 10:00, for 120 minutes "
+            "while the clinic was open");
+}
+
+TEST(SourceSilent, ClosedHoursDoNotCountAndLongGoneSourcesAreForgotten) {
+  Harness clinic;
+  // Monday 19:00 local; Tuesday opens at 07:00: 60 + 59 open minutes by 07:59.
+  absl::Time evening = At("2026-01-12T18:00:00Z");
+  clinic.Feed(Access("resepsjon", "receptionist", "p1", evening));
+  clinic.Tick(At("2026-01-13T06:59:00Z"));
+  EXPECT_THAT(clinic.Of("source_silent"), IsEmpty());
+  clinic.Tick(At("2026-01-13T07:00:00Z"));
+  EXPECT_EQ(clinic.Of("source_silent").size(), 1u);
+
+  Harness old;
+  old.Feed(Access("resepsjon", "receptionist", "p1", kMonday));
+  old.Tick(kMonday + absl::Hours(24 * 15));  // beyond known_days
+  EXPECT_THAT(old.Of("source_silent"), IsEmpty());
+}
+
+TEST(VerificationFailed, RaisesOncePerFinding) {
+  Harness clinic;
+  std::vector<v1::Alert> alerts =
+      clinic.engine().VerificationFailed("full", 42, "chain hash mismatch", kMonday);
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].alert_id(), "verification_failed/full/42");
+  EXPECT_EQ(alerts[0].rule(), "verification_failed");
+  EXPECT_EQ(alerts[0].severity(), v1::ALERT_SEVERITY_CRITICAL);
+  EXPECT_THAT(Evidence(alerts[0]), ElementsAre(42u));
+  EXPECT_EQ(alerts[0].occurred_at().seconds(), absl::ToUnixSeconds(kMonday));
+  EXPECT_EQ(alerts[0].summary(),
+            "innsynd's full verification found the ledger damaged from entry 42: chain hash "
+            "mismatch");
+  EXPECT_THAT(clinic.engine().VerificationFailed("full", 42, "again", kMonday), IsEmpty());
+  EXPECT_EQ(clinic.engine().VerificationFailed("incremental", 42, "x", kMonday).size(), 1u);
+}
+
+TEST(VerificationFailed, DisabledRuleRaisesNothing) {
+  DetectionOptions options = TestOptions();
+  options.verification_failed.enabled = false;
+  Harness clinic(options);
+  EXPECT_THAT(clinic.engine().VerificationFailed("full", 1, "bad", kMonday), IsEmpty());
+}
+
+}  // namespace
+}  // namespace innsyn::anomaly::testing
