@@ -6,6 +6,13 @@
 // Modes: unary (one event a call), batch (K events a call), stream (one
 // AppendStream per client, up to --window batches in flight), and storage
 // (the ledger library in this process, no gRPC) to separate the two costs.
+//
+// Traffic: `mix` (default), independent random events of the clinic mix; or
+// `clinic`, the simulated clinic of the detection report (bench/clinic_sim.h)
+// in time order, with its roster and networks given to innsynd, so that
+// running it with --detection true and false shows what the anomaly
+// detectors cost on realistic traffic. With clinic traffic, batch k goes to
+// client k mod clients, so the ledger stays nearly in time order.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
@@ -23,6 +30,7 @@
 #include <thread>
 
 #include "bench/clinic_events.h"
+#include "bench/clinic_sim.h"
 #include "innsyn/v1/service.grpc.pb.h"
 #include "storage/ledger.h"
 
@@ -40,6 +48,11 @@ struct Options {
   std::string data_dir;
   std::string json_path;
   innsyn::bench::ClinicMix mix;
+  std::string traffic = "mix";
+  bool detection = true;
+  // Clinic traffic: the batches to send, in order, and innsynd's config.
+  std::vector<innsyn::v1::AppendRequest> clinic_batches;
+  std::string config_path;
 };
 
 struct Results {
@@ -104,8 +117,18 @@ void UnaryClient(const std::string& address, uint64_t first, uint64_t count, siz
   results.Add(latencies, acknowledged, failures);
 }
 
+// Clinic traffic: this client's share of the batches, every clients-th.
+std::vector<const innsyn::v1::AppendRequest*> ClinicShare(const Options& options, int client) {
+  std::vector<const innsyn::v1::AppendRequest*> share;
+  for (size_t k = static_cast<size_t>(client); k < options.clinic_batches.size();
+       k += static_cast<size_t>(options.clients)) {
+    share.push_back(&options.clinic_batches[k]);
+  }
+  return share;
+}
+
 void StreamClient(const std::string& address, uint64_t first, uint64_t count,
-                  const Options& options, Results& results) {
+                  const Options& options, Results& results, int client) {
   auto stub = innsyn::v1::IngestService::NewStub(NewChannel(address));
   grpc::ClientContext context;
   auto stream = stub->AppendStream(&context);
@@ -130,9 +153,15 @@ void StreamClient(const std::string& address, uint64_t first, uint64_t count,
   });
   std::mt19937_64 random(first);
   uint64_t batch_id = 0;
-  for (uint64_t n = first; n < first + count; n += options.batch) {
+  const std::vector<const innsyn::v1::AppendRequest*> share = ClinicShare(options, client);
+  const bool clinic = !options.clinic_batches.empty();
+  const uint64_t batches = clinic ? share.size() : (count + options.batch - 1) / options.batch;
+  for (uint64_t k = 0; k < batches; ++k) {
+    const uint64_t n = first + k * options.batch;
     innsyn::v1::AppendRequest request =
-        MakeRequest(n, std::min<uint64_t>(options.batch, first + count - n), random, options);
+        clinic ? *share[k]
+               : MakeRequest(n, std::min<uint64_t>(options.batch, first + count - n), random,
+                             options);
     request.set_batch_id(batch_id++);
     while (in_flight.load() >= options.window) std::this_thread::yield();
     {
@@ -181,10 +210,24 @@ struct Daemon {
     if (daemon.pid == 0) {
       // All clients share one identity here; the benchmark measures the
       // ledger, not the per-client rate limit.
-      execl(options.innsynd.c_str(), options.innsynd.c_str(), "--data-dir",
-            options.data_dir.c_str(), "--listen", "127.0.0.1:0", "--metrics-listen", "",
-            "--port-file", port_file.c_str(), "--rate-limit-calls-per-second", "0",
-            static_cast<char*>(nullptr));
+      std::vector<std::string> args = {options.innsynd,
+                                       "--data-dir",
+                                       options.data_dir,
+                                       "--listen",
+                                       "127.0.0.1:0",
+                                       "--metrics-listen",
+                                       "",
+                                       "--port-file",
+                                       port_file,
+                                       "--rate-limit-calls-per-second",
+                                       "0",
+                                       "--detection",
+                                       options.detection ? "true" : "false"};
+      if (!options.config_path.empty()) args.insert(args.end(), {"--config", options.config_path});
+      std::vector<char*> argv;
+      for (std::string& arg : args) argv.push_back(arg.data());
+      argv.push_back(nullptr);
+      execv(options.innsynd.c_str(), argv.data());
       _exit(127);
     }
     for (int i = 0; i < 300; ++i) {
@@ -221,12 +264,51 @@ struct Daemon {
     return 0;
   }
 
-  void Stop() {
+  // Returns how long innsynd took to stop: with detection on, that
+  // includes judging the entries its detectors had not read yet.
+  double Stop() {
+    const auto start = Clock::now();
     kill(pid, SIGTERM);
     int status = 0;
     waitpid(pid, &status, 0);
+    return std::chrono::duration<double>(Clock::now() - start).count();
   }
 };
+
+// Generates the simulated clinic (enough days for `options.events`), cuts
+// it into batches, and writes innsynd's config with its roster, closed
+// dates and networks beside the data folder.
+absl::Status PrepareClinicTraffic(Options& options) {
+  innsyn::bench::ClinicOptions clinic_options;
+  clinic_options.staff = 40;
+  clinic_options.patients = 20'000;
+  clinic_options.days = 180;
+  absl::StatusOr<innsyn::bench::Clinic> clinic = innsyn::bench::GenerateClinic(clinic_options);
+  if (!clinic.ok()) return clinic.status();
+  const size_t events = std::min<size_t>(clinic->events.size(), options.events);
+  for (size_t i = 0; i < events; i += options.batch) {
+    innsyn::v1::AppendRequest& request = options.clinic_batches.emplace_back();
+    for (size_t j = i; j < std::min(events, i + options.batch); ++j) {
+      *request.add_events() = clinic->events[j];
+    }
+  }
+  options.events = events;
+  const std::string roster_path = options.data_dir + ".roster.toml";
+  std::ofstream(roster_path) << innsyn::bench::RosterToml(clinic->roster);
+  options.config_path = options.data_dir + ".innsynd.toml";
+  std::ofstream config(options.config_path);
+  config << "[detection]\nroster_file = \"" << roster_path << "\"\nclosed_dates = [";
+  for (size_t i = 0; i < clinic->closed_dates.size(); ++i) {
+    config << (i ? ", " : "") << '"' << clinic->closed_dates[i] << '"';
+  }
+  config << "]\n[detection.disallowed_network.networks]\n";
+  for (const auto& [source, networks] : clinic->networks_by_source) {
+    config << '"' << source << "\" = [";
+    for (size_t i = 0; i < networks.size(); ++i) config << (i ? ", " : "") << '"' << networks[i] << '"';
+    config << "]\n";
+  }
+  return absl::OkStatus();
+}
 
 uint64_t FolderBytes(const std::string& path) {
   uint64_t total = 0;
@@ -251,7 +333,17 @@ int main(int argc, char** argv) {
   app.add_option("--innsynd", options.innsynd, "innsynd binary (default: beside this one)");
   app.add_option("--data-dir", options.data_dir, "ledger folder (default: a new temporary one)");
   app.add_option("--json", options.json_path, "also write the figures here as JSON");
+  app.add_option("--traffic", options.traffic,
+                 "mix (random clinic events) or clinic (the simulated clinic, in time order; "
+                 "stream mode)")
+      ->check(CLI::IsMember({"mix", "clinic"}));
+  app.add_option("--detection", options.detection,
+                 "run innsynd's anomaly detectors (true or false)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  if (options.traffic == "clinic" && options.mode != "stream") {
+    return Fail("--traffic clinic needs --mode stream");
+  }
   if (options.mode == "unary") options.batch = 1;
   if (options.innsynd.empty()) {
     options.innsynd =
@@ -265,6 +357,9 @@ int main(int argc, char** argv) {
                            .string();
   }
   std::filesystem::remove_all(options.data_dir);
+  if (options.traffic == "clinic") {
+    if (absl::Status s = PrepareClinicTraffic(options); !s.ok()) return Fail(s.ToString());
+  }
 
   Results results;
   std::optional<Daemon> daemon;
@@ -296,11 +391,11 @@ int main(int argc, char** argv) {
   std::vector<std::thread> clients;
   for (int c = 0; c < options.clients; ++c) {
     uint64_t first = static_cast<uint64_t>(c) * per_client;
-    clients.emplace_back([&, first] {
+    clients.emplace_back([&, first, c] {
       if (options.mode == "storage") {
         StorageClient(*ledger, first, per_client, options, results);
       } else if (options.mode == "stream") {
-        StreamClient(daemon->address, first, per_client, options, results);
+        StreamClient(daemon->address, first, per_client, options, results, c);
       } else {
         UnaryClient(daemon->address, first, per_client, options.batch, options, results);
       }
@@ -310,15 +405,16 @@ int main(int argc, char** argv) {
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
   const double cpu = daemon ? daemon->CpuSeconds() - cpu_before : 0;
   const double peak_rss = daemon ? daemon->PeakRssMiB() : 0;
-  if (daemon) daemon->Stop();
+  const double stop_seconds = daemon ? daemon->Stop() : 0;
   ledger.reset();
   const uint64_t disk_bytes = FolderBytes(options.data_dir);
 
   using innsyn::bench::Percentile;
   const double rate = static_cast<double>(results.events) / seconds;
   const double per_event_disk = static_cast<double>(disk_bytes) / static_cast<double>(results.events);
-  fmt::print("innsyn-bench mode={} batch={} clients={} ({} cores)\n", options.mode, options.batch,
-             options.clients, std::thread::hardware_concurrency());
+  fmt::print("innsyn-bench mode={} batch={} clients={} traffic={} detection={} ({} cores)\n",
+             options.mode, options.batch, options.clients, options.traffic,
+             options.detection ? "on" : "off", std::thread::hardware_concurrency());
   fmt::print("  acknowledged events   {} ({} failed calls) in {:.2f} s\n", results.events,
              results.failed_calls, seconds);
   fmt::print("  throughput            {:.0f} events/s\n", rate);
@@ -328,6 +424,9 @@ int main(int argc, char** argv) {
   if (daemon) {
     fmt::print("  innsynd CPU           {:.2f} s ({:.0f}% of one core), peak RSS {:.0f} MiB\n", cpu,
                100 * cpu / seconds, peak_rss);
+    fmt::print("  innsynd stop          {:.2f} s after the last acknowledgement (detection, if on,\n"
+               "                        judges what it has not read yet before it stops)\n",
+               stop_seconds);
   }
   if (group_totals.groups > 0) {
     const double groups = static_cast<double>(group_totals.groups.load());
@@ -348,11 +447,17 @@ int main(int argc, char** argv) {
         "{{\"mode\": \"{}\", \"batch\": {}, \"clients\": {}, \"events\": {}, \"seconds\": {:.3f}, "
         "\"events_per_second\": {:.0f}, \"ack_ms\": {{\"p50\": {:.4f}, \"p99\": {:.4f}, "
         "\"p999\": {:.4f}}}, \"daemon_cpu_seconds\": {:.3f}, \"daemon_peak_rss_mib\": {:.1f}, "
-        "\"disk_bytes_per_event\": {:.1f}}}\n",
+        "\"disk_bytes_per_event\": {:.1f}, \"traffic\": \"{}\", \"detection\": {}, "
+        "\"stop_seconds\": {:.3f}}}\n",
         options.mode, options.batch, options.clients, results.events, seconds, rate,
         Percentile(results.ack_ms, 0.5), Percentile(results.ack_ms, 0.99),
-        Percentile(results.ack_ms, 0.999), cpu, peak_rss, per_event_disk);
+        Percentile(results.ack_ms, 0.999), cpu, peak_rss, per_event_disk, options.traffic,
+        options.detection, stop_seconds);
   }
   std::filesystem::remove_all(options.data_dir);
+  if (!options.config_path.empty()) {
+    std::filesystem::remove(options.config_path);
+    std::filesystem::remove(options.data_dir + ".roster.toml");
+  }
   return results.failed_calls == 0 ? 0 : 1;
 }
