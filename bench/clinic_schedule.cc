@@ -156,14 +156,18 @@ void Builder::Book(Appointment& a) {
   a.original_start = a.start;
   auto reception_time = [&](absl::Time around,
                             absl::Time latest) -> std::optional<std::pair<int, absl::Time>> {
+    // The phone is answered on weekdays, by one of those on duty.
     int day = DayOf(around);
     for (int back = 0; back < 7; ++back, --day) {
+      if (absl::GetWeekday(Day(day)) == absl::Weekday::saturday) continue;
+      std::vector<std::pair<int, Shift>> on_duty;
       for (int r : StaffWithRole("receptionist")) {
-        auto shift = ShiftOf(r, day);
-        if (!shift) continue;
-        absl::Time t = Between(random_, shift->start, shift->end);
-        if (t < latest) return std::make_pair(r, t);
+        if (auto shift = ShiftOf(r, day)) on_duty.emplace_back(r, *shift);
       }
+      if (on_duty.empty()) continue;
+      auto [r, shift] = on_duty[random_() % on_duty.size()];
+      absl::Time t = Between(random_, shift.start, shift.end);
+      if (t < latest) return std::make_pair(r, t);
     }
     return std::nullopt;
   };

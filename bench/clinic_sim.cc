@@ -199,13 +199,17 @@ std::vector<int> Builder::StaffWithRole(const std::string& role, bool working_on
   return found;
 }
 
+// The desk's work is shared: whoever of those on duty is free, which the
+// minute decides.
 int Builder::ReceptionistAt(absl::Time t) const {
   int day = DayOf(t);
+  std::vector<int> on_duty;
   for (int r : StaffWithRole("receptionist")) {
     auto shift = ShiftOf(r, day);
-    if (shift && shift->Contains(t)) return r;
+    if (shift && shift->Contains(t)) on_duty.push_back(r);
   }
-  return -1;
+  if (on_duty.empty()) return -1;
+  return on_duty[static_cast<size_t>(absl::ToUnixSeconds(t) / 60) % on_duty.size()];
 }
 
 void Builder::MakeStaff() {

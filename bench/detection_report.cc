@@ -268,7 +268,8 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(100, 1'000'000));
   app.add_option("--days", options.clinic.days, "days simulated")->check(CLI::Range(14, 730));
   app.add_option("--data-dir", options.data_dir,
-                 "folder for the ledgers (default: a new temporary one, removed after)");
+                 "folder for the two ledgers, routine/ and incidents/ (default: a new temporary "
+                 "folder, removed after)");
   app.add_option("--json", options.json_path, "also write the figures here as JSON");
   app.add_option("--roster-out", options.roster_out, "also write the roster TOML file here");
   app.add_flag("--dump", options.dump, "print the generated clinic's event counts and incidents");
@@ -294,8 +295,11 @@ int main(int argc, char** argv) {
         (std::filesystem::temp_directory_path() / fmt::format("innsyn-detection-{}", getpid()))
             .string();
   }
-  std::filesystem::remove_all(options.data_dir);
+  // Only the report's own folders are replaced, never the rest of a given
+  // folder.
   std::filesystem::create_directories(options.data_dir);
+  std::filesystem::remove_all(options.data_dir + "/routine");
+  std::filesystem::remove_all(options.data_dir + "/incidents");
   std::string roster_path =
       options.roster_out.empty() ? options.data_dir + "/roster.toml" : options.roster_out;
   std::ofstream(roster_path) << innsyn::bench::RosterToml(clinic->roster);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <map>
 #include <set>
 
 #include "anomaly/detection_options.h"
@@ -135,6 +136,11 @@ void PrintReport(const Clinic& clinic, const Report& report, std::FILE* out) {
   }
   fmt::print(out, "  run with incidents, alerts about no incident:                 {} = {:.2f}\n",
              report.false_alerts.size(), report.false_per_100_staff_days);
+  std::map<std::string, int> false_by_rule;
+  for (size_t a : report.false_alerts) false_by_rule[run.alerts[a].rule()]++;
+  std::string by_rule;
+  for (const auto& [rule, n] : false_by_rule) by_rule += fmt::format(" {} {}", rule, n);
+  if (!by_rule.empty()) fmt::print(out, "  of which, by rule:{}\n", by_rule);
   fmt::print(out,
              "detection alone (replay of {} access entries into a new engine, Observe and Tick): "
              "{:.3f} s, {:.0f} events/s, engine heap +{:.1f} MiB; same alerts as the live "
