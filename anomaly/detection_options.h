@@ -150,7 +150,16 @@ inline constexpr std::array<std::string_view, 13> kRuleNames = {
     "verification_failed"};
 
 // Reads the [detection] table (`detection` is that table) into `options`,
-// over its defaults. InvalidArgument names the setting ("config:
+// over its defaults. Keys: enabled, roster_file, time_zone, closed_dates,
+// clinical_roles, non_staff_roles, replay_window_days, [opening_hours]
+// (monday .. sunday, each a list of "HH:MM-HH:MM"; a day given replaces its
+// default, [] closes it), and a sub-table per rule (kRuleNames) with
+// enabled, severity ("low" .. "critical") and the rule's fields in
+// snake_case, durations in whole units: days_before, days_after,
+// treatment_days, floor, multiplier, baseline_days, min_baseline_hours,
+// max_subjects, window_minutes, max_failures, dormant_days, [networks]
+// (source system = list of CIDRs), max_silence_minutes, known_days,
+// grace_minutes. InvalidArgument names the setting ("config:
 // detection.bulk_export.max_subjects must be ...") on an unknown key, a
 // wrong type or a value out of range; then `options` is unchanged.
 absl::Status ReadDetectionOptions(const toml::table& detection, DetectionOptions& options);

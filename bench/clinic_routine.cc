@@ -57,8 +57,8 @@ v1::AccessEvent& Builder::Add(absl::Time at, Source source, int actor, int patie
                               v1::ActionCode action, v1::ActionSubtype subtype,
                               v1::DataObjectType type, v1::PurposeOfUse purpose, bool normal) {
   const StaffInfo& info = staff_[static_cast<size_t>(actor)];
-  AccessEvent& e = AddFor(at, source, info.member.id, info.member.role, action, subtype, type,
-                          purpose, normal);
+  AccessEvent& e =
+      AddFor(at, source, info.member.id, info.member.role, action, subtype, type, purpose, normal);
   e.mutable_actor()->set_display_name(info.member.name);
   e.mutable_actor()->set_hpr_number(info.hpr);
   e.mutable_actor()->set_organisation("Tannhelse Sentrum AS");
@@ -114,9 +114,8 @@ void Builder::EmitAppointment(const Appointment& a) {
       SetSubject(*e, a.patient);
     } else if (by == kWebsite) {
       AccessEvent& login = AddFor(at - absl::Seconds(40 + random_() % 200), Source::kWebsite,
-                                  patient.id, "patient", ACTION_CODE_EXECUTE,
-                                  ACTION_SUBTYPE_LOGIN, DATA_OBJECT_TYPE_ACCOUNT,
-                                  PURPOSE_OF_USE_PATIENT_REQUEST);
+                                  patient.id, "patient", ACTION_CODE_EXECUTE, ACTION_SUBTYPE_LOGIN,
+                                  DATA_OBJECT_TYPE_ACCOUNT, PURPOSE_OF_USE_PATIENT_REQUEST);
       SetSubject(login, a.patient);
       login.mutable_data_object()->set_id(StrCat("web-", patient.id));
       login.set_network_address(patient.website_address);
@@ -152,8 +151,8 @@ void Builder::EmitAppointment(const Appointment& a) {
   auto read = [&](absl::Time at, Source source, DataObjectType type) {
     AccessEvent& e = Add(at, source, c, a.patient, ACTION_CODE_READ, ACTION_SUBTYPE_VIEW, type,
                          PURPOSE_OF_USE_TREATMENT);
-    e.mutable_data_object()->set_id(StrCat(type == DATA_OBJECT_TYPE_IMAGE ? "img-" : "journal-",
-                                           patient.id));
+    e.mutable_data_object()->set_id(
+        StrCat(type == DATA_OBJECT_TYPE_IMAGE ? "img-" : "journal-", patient.id));
   };
   // A time in the clinician's shift on `d`, after `after`, or none.
   auto in_shift = [&](int d, absl::Time after) -> std::optional<absl::Time> {
@@ -171,14 +170,14 @@ void Builder::EmitAppointment(const Appointment& a) {
     }
   }
   if (int r = ReceptionistAt(a.start - absl::Minutes(5)); r >= 0) {
-    AccessEvent& e = Add(a.start - absl::Minutes(5), Source::kJournal, r, a.patient,
-                         ACTION_CODE_READ, ACTION_SUBTYPE_VIEW, DATA_OBJECT_TYPE_APPOINTMENT,
-                         PURPOSE_OF_USE_ADMINISTRATION);
+    AccessEvent& e =
+        Add(a.start - absl::Minutes(5), Source::kJournal, r, a.patient, ACTION_CODE_READ,
+            ACTION_SUBTYPE_VIEW, DATA_OBJECT_TYPE_APPOINTMENT, PURPOSE_OF_USE_ADMINISTRATION);
     e.mutable_data_object()->set_id(a.id);
     if (random_() % 5 == 0) {
-      AccessEvent& contact = Add(a.start - absl::Minutes(4), Source::kJournal, r, a.patient,
-                                 ACTION_CODE_READ, ACTION_SUBTYPE_VIEW,
-                                 DATA_OBJECT_TYPE_CONTACT_DETAILS, PURPOSE_OF_USE_ADMINISTRATION);
+      AccessEvent& contact =
+          Add(a.start - absl::Minutes(4), Source::kJournal, r, a.patient, ACTION_CODE_READ,
+              ACTION_SUBTYPE_VIEW, DATA_OBJECT_TYPE_CONTACT_DETAILS, PURPOSE_OF_USE_ADMINISTRATION);
       contact.mutable_data_object()->set_id(StrCat("contact-", patient.id));
     }
   }
@@ -186,33 +185,33 @@ void Builder::EmitAppointment(const Appointment& a) {
   if (chair) {
     read(a.start + absl::Minutes(3), Source::kXray, DATA_OBJECT_TYPE_IMAGE);
     if (random_() % 100 < 30) {
-      AccessEvent& e = Add(a.start + absl::Minutes(9), Source::kXray, c, a.patient,
-                           ACTION_CODE_CREATE, ACTION_SUBTYPE_CREATE, DATA_OBJECT_TYPE_IMAGE,
-                           PURPOSE_OF_USE_TREATMENT);
+      AccessEvent& e =
+          Add(a.start + absl::Minutes(9), Source::kXray, c, a.patient, ACTION_CODE_CREATE,
+              ACTION_SUBTYPE_CREATE, DATA_OBJECT_TYPE_IMAGE, PURPOSE_OF_USE_TREATMENT);
       e.mutable_data_object()->set_id(fmt::format("img-{}-{}", patient.id, a.id));
       e.mutable_data_object()->set_description("bitewing");
     }
   }
   const absl::Time end = a.End();
   if (clinician.member.role == "dentist" && random_() % 10 == 0) {
-    AccessEvent& e = Add(end - absl::Minutes(8), Source::kJournal, c, a.patient,
-                         ACTION_CODE_CREATE, ACTION_SUBTYPE_CREATE,
-                         DATA_OBJECT_TYPE_TREATMENT_PLAN, PURPOSE_OF_USE_TREATMENT);
+    AccessEvent& e =
+        Add(end - absl::Minutes(8), Source::kJournal, c, a.patient, ACTION_CODE_CREATE,
+            ACTION_SUBTYPE_CREATE, DATA_OBJECT_TYPE_TREATMENT_PLAN, PURPOSE_OF_USE_TREATMENT);
     e.mutable_data_object()->set_id(StrCat("plan-", a.id));
   }
-  AccessEvent& note = Add(end - absl::Minutes(6), Source::kJournal, c, a.patient,
-                          ACTION_CODE_CREATE, ACTION_SUBTYPE_CREATE,
-                          DATA_OBJECT_TYPE_JOURNAL_NOTE, PURPOSE_OF_USE_TREATMENT);
+  AccessEvent& note =
+      Add(end - absl::Minutes(6), Source::kJournal, c, a.patient, ACTION_CODE_CREATE,
+          ACTION_SUBTYPE_CREATE, DATA_OBJECT_TYPE_JOURNAL_NOTE, PURPOSE_OF_USE_TREATMENT);
   note.mutable_data_object()->set_id(StrCat("note-", a.id));
   note.set_legal_basis("helsepersonelloven § 39");
   if (clinician.member.role == "dentist" && random_() % 25 == 0) {
-    AccessEvent& referral = Add(end - absl::Minutes(4), Source::kJournal, c, a.patient,
-                                ACTION_CODE_CREATE, ACTION_SUBTYPE_CREATE,
-                                DATA_OBJECT_TYPE_REFERRAL, PURPOSE_OF_USE_TREATMENT);
+    AccessEvent& referral =
+        Add(end - absl::Minutes(4), Source::kJournal, c, a.patient, ACTION_CODE_CREATE,
+            ACTION_SUBTYPE_CREATE, DATA_OBJECT_TYPE_REFERRAL, PURPOSE_OF_USE_TREATMENT);
     referral.mutable_data_object()->set_id(StrCat("ref-", a.id));
-    AccessEvent& sent = Add(end - absl::Minutes(3), Source::kJournal, c, a.patient,
-                            ACTION_CODE_EXECUTE, ACTION_SUBTYPE_DISCLOSE,
-                            DATA_OBJECT_TYPE_REFERRAL, PURPOSE_OF_USE_TREATMENT);
+    AccessEvent& sent =
+        Add(end - absl::Minutes(3), Source::kJournal, c, a.patient, ACTION_CODE_EXECUTE,
+            ACTION_SUBTYPE_DISCLOSE, DATA_OBJECT_TYPE_REFERRAL, PURPOSE_OF_USE_TREATMENT);
     sent.mutable_data_object()->set_id(StrCat("ref-", a.id));
     SetRecipient(sent, kHospital);
     sent.set_legal_basis("helsepersonelloven § 45");
@@ -233,9 +232,9 @@ void Builder::EmitAppointment(const Appointment& a) {
     SetRecipient(consent, to);
     (*consent.mutable_attributes())[std::string(anomaly::kConsentValidUntil)] =
         Rfc3339(given + absl::Hours(24 * 365));
-    AccessEvent& sent = Add(end - absl::Minutes(2), Source::kJournal, c, a.patient,
-                            ACTION_CODE_EXECUTE, ACTION_SUBTYPE_DISCLOSE,
-                            DATA_OBJECT_TYPE_JOURNAL_NOTE, PURPOSE_OF_USE_PATIENT_REQUEST);
+    AccessEvent& sent =
+        Add(end - absl::Minutes(2), Source::kJournal, c, a.patient, ACTION_CODE_EXECUTE,
+            ACTION_SUBTYPE_DISCLOSE, DATA_OBJECT_TYPE_JOURNAL_NOTE, PURPOSE_OF_USE_PATIENT_REQUEST);
     sent.mutable_data_object()->set_id(StrCat("note-", a.id));
     SetRecipient(sent, to);
     if (random_() % 4 == 0) {
@@ -262,8 +261,8 @@ void Builder::EmitAppointment(const Appointment& a) {
     int after = day + 1 + static_cast<int>(random_() % 4);
     if (auto t = in_shift(after, end)) {
       read(*t, Source::kJournal, DATA_OBJECT_TYPE_JOURNAL_NOTE);
-      if (chair && random_() % 2 == 0) read(*t + absl::Minutes(1), Source::kXray,
-                                            DATA_OBJECT_TYPE_IMAGE);
+      if (chair && random_() % 2 == 0)
+        read(*t + absl::Minutes(1), Source::kXray, DATA_OBJECT_TYPE_IMAGE);
     }
   }
 }
@@ -288,9 +287,9 @@ void Builder::EmitBillingClerk() {
     if (draw < 25) {
       auto t = next_shift_time(invoice_times_[i] + absl::Hours(12));
       if (!t) continue;
-      AccessEvent& e = Add(*t, Source::kBilling, clerk, p, ACTION_CODE_EXECUTE,
-                           ACTION_SUBTYPE_DISCLOSE, DATA_OBJECT_TYPE_INVOICE,
-                           PURPOSE_OF_USE_BILLING);
+      AccessEvent& e =
+          Add(*t, Source::kBilling, clerk, p, ACTION_CODE_EXECUTE, ACTION_SUBTYPE_DISCLOSE,
+              DATA_OBJECT_TYPE_INVOICE, PURPOSE_OF_USE_BILLING);
       e.mutable_data_object()->set_id(fmt::format("inv-{}", i + 1));
       SetRecipient(e, kHelfo);
       e.set_legal_basis("folketrygdloven § 22-2 (direkte oppgjør)");
@@ -298,8 +297,7 @@ void Builder::EmitBillingClerk() {
       auto t = next_shift_time(invoice_times_[i] + absl::Hours(24 * 14));
       if (!t) continue;
       AccessEvent& e = Add(*t, Source::kBilling, clerk, p, ACTION_CODE_UPDATE,
-                           ACTION_SUBTYPE_UPDATE, DATA_OBJECT_TYPE_INVOICE,
-                           PURPOSE_OF_USE_BILLING);
+                           ACTION_SUBTYPE_UPDATE, DATA_OBJECT_TYPE_INVOICE, PURPOSE_OF_USE_BILLING);
       e.mutable_data_object()->set_id(fmt::format("inv-{}", i + 1));
       e.mutable_data_object()->set_description("purring");
     }
@@ -320,8 +318,8 @@ void Builder::EmitManager() {
       if (first == last) continue;
       int reads = Uniform(random_, 1, 6);
       for (int i = 0; i < reads; ++i) {
-        const Appointment& a = first[static_cast<std::ptrdiff_t>(
-            random_() % static_cast<uint64_t>(last - first))];
+        const Appointment& a =
+            first[static_cast<std::ptrdiff_t>(random_() % static_cast<uint64_t>(last - first))];
         if (a.cancelled_at != absl::InfiniteFuture()) continue;
         AccessEvent& e = Add(Between(random_, shift->start, shift->end), Source::kBilling, manager,
                              a.patient, ACTION_CODE_READ, ACTION_SUBTYPE_VIEW,
@@ -343,11 +341,11 @@ void Builder::EmitWebsite() {
     for (int i = 0; i < logins; ++i) {
       int day = static_cast<int>(random_() % static_cast<uint64_t>(options_.days));
       int hour = static_cast<int>(random_() % 100 < 90 ? 7 + random_() % 16 : random_() % 24);
-      absl::Time at = Local(day, hour, static_cast<int>(random_() % 60),
-                            static_cast<int>(random_() % 60));
+      absl::Time at =
+          Local(day, hour, static_cast<int>(random_() % 60), static_cast<int>(random_() % 60));
       if (at < start) continue;
-      auto web = [&](absl::Time t, ActionCode action, ActionSubtype subtype, DataObjectType type)
-          -> AccessEvent& {
+      auto web = [&](absl::Time t, ActionCode action, ActionSubtype subtype,
+                     DataObjectType type) -> AccessEvent& {
         AccessEvent& e = AddFor(t, Source::kWebsite, patient.id, "patient", action, subtype, type,
                                 PURPOSE_OF_USE_PATIENT_REQUEST);
         SetSubject(e, p);
@@ -381,11 +379,10 @@ void Builder::EmitWebsite() {
     int forms = Uniform(random_, 0, 4);
     for (int i = 0; i < forms; ++i) {
       std::string id = fmt::format("visitor-{}", visitor++);
-      AccessEvent& e = AddFor(Local(day, 8 + static_cast<int>(random_() % 14),
-                                    static_cast<int>(random_() % 60)),
-                              Source::kWebsite, id, "visitor", ACTION_CODE_CREATE,
-                              ACTION_SUBTYPE_CREATE, DATA_OBJECT_TYPE_WEB_FORM,
-                              PURPOSE_OF_USE_PATIENT_REQUEST);
+      AccessEvent& e =
+          AddFor(Local(day, 8 + static_cast<int>(random_() % 14), static_cast<int>(random_() % 60)),
+                 Source::kWebsite, id, "visitor", ACTION_CODE_CREATE, ACTION_SUBTYPE_CREATE,
+                 DATA_OBJECT_TYPE_WEB_FORM, PURPOSE_OF_USE_PATIENT_REQUEST);
       e.mutable_subject()->set_id(id);
       e.mutable_subject()->set_kind(SUBJECT_KIND_WEBSITE_VISITOR);
       e.mutable_data_object()->set_id(StrCat("form-", id));
@@ -427,8 +424,8 @@ Clinic Builder::Finish() {
     }
     uint64_t seq = next_seq[source]++;
     d.event.set_source_seq(seq);
-    d.event.set_event_id(fmt::format("{}-{}-{:07d}", SystemName(d.source), InstanceName(d.source),
-                                     seq));
+    d.event.set_event_id(
+        fmt::format("{}-{}-{:07d}", SystemName(d.source), InstanceName(d.source), seq));
     for (int label : labels) {
       labels_[static_cast<size_t>(label)].event_ids.push_back(d.event.event_id());
     }

@@ -1,5 +1,6 @@
-// The clinic's people, its week and its appointments; the events they cause
-// are in clinic_routine.cc, the injected incidents in clinic_incidents.cc.
+// The clinic's people and calendar; their week and appointments are in
+// clinic_schedule.cc, the events they cause in clinic_routine.cc, the
+// injected incidents in clinic_incidents*.cc.
 #include "bench/clinic_sim.h"
 
 #include <fmt/format.h>
@@ -16,36 +17,37 @@ namespace sim {
 namespace {
 
 constexpr std::array kFirstNames = {
-    "Kari",  "Ola",   "Ingrid", "Lars",   "Anne",  "Per",    "Marit", "Jon",   "Sofie",
-    "Emil",  "Nora",  "Jakob",  "Emma",   "Henrik", "Ida",   "Magnus", "Sara", "Sindre",
-    "Hilde", "Tor",   "Astrid", "Bjørn",  "Liv",   "Eirik",  "Solveig", "Knut", "Maja",
-    "Odd",   "Tone",  "Håkon",  "Silje",  "Geir",  "Randi",  "Even",  "Thea",  "Arne"};
+    "Kari",  "Ola",  "Ingrid", "Lars",  "Anne",   "Per",   "Marit",   "Jon",  "Sofie",
+    "Emil",  "Nora", "Jakob",  "Emma",  "Henrik", "Ida",   "Magnus",  "Sara", "Sindre",
+    "Hilde", "Tor",  "Astrid", "Bjørn", "Liv",    "Eirik", "Solveig", "Knut", "Maja",
+    "Odd",   "Tone", "Håkon",  "Silje", "Geir",   "Randi", "Even",    "Thea", "Arne"};
 constexpr std::array kSurnames = {
-    "Hansen", "Johansen", "Olsen",     "Larsen",  "Andersen", "Pedersen", "Nilsen",
-    "Kristiansen", "Jensen", "Karlsen", "Johnsen", "Pettersen", "Eriksen", "Berg",
-    "Haugen", "Hagen",   "Johannessen", "Andreassen", "Jacobsen", "Dahl", "Jørgensen",
-    "Halvorsen", "Henriksen", "Lund", "Sørensen", "Jakobsen", "Moen",  "Gundersen",
-    "Iversen", "Strand", "Solberg", "Svendsen", "Eide", "Knutsen", "Martinsen", "Paulsen",
-    "Bakken", "Kristoffersen", "Mathisen", "Lie", "Amundsen", "Nguyen", "Rasmussen",
-    "Ali", "Lunde", "Solheim", "Berge", "Moe", "Nygård", "Bakke"};
+    "Hansen",      "Johansen",  "Olsen",         "Larsen",     "Andersen",  "Pedersen", "Nilsen",
+    "Kristiansen", "Jensen",    "Karlsen",       "Johnsen",    "Pettersen", "Eriksen",  "Berg",
+    "Haugen",      "Hagen",     "Johannessen",   "Andreassen", "Jacobsen",  "Dahl",     "Jørgensen",
+    "Halvorsen",   "Henriksen", "Lund",          "Sørensen",   "Jakobsen",  "Moen",     "Gundersen",
+    "Iversen",     "Strand",    "Solberg",       "Svendsen",   "Eide",      "Knutsen",  "Martinsen",
+    "Paulsen",     "Bakken",    "Kristoffersen", "Mathisen",   "Lie",       "Amundsen", "Nguyen",
+    "Rasmussen",   "Ali",       "Lunde",         "Solheim",    "Berge",     "Moe",      "Nygård",
+    "Bakke"};
 // Staff surnames are their own, so that no patient shares one by chance.
-constexpr std::array kStaffSurnames = {
-    "Lie-Aas", "Brekke", "Vik", "Fossum", "Røed", "Aune", "Tveit", "Sæther", "Holm",
-    "Rønning", "Stene", "Myhre", "Bjerke", "Nystuen", "Grønli", "Kvam", "Løken",
-    "Engen", "Rustad", "Skaug", "Aasen", "Vold", "Tangen", "Wold"};
+constexpr std::array kStaffSurnames = {"Lie-Aas", "Brekke",  "Vik",    "Fossum",  "Røed",   "Aune",
+                                       "Tveit",   "Sæther",  "Holm",   "Rønning", "Stene",  "Myhre",
+                                       "Bjerke",  "Nystuen", "Grønli", "Kvam",    "Løken",  "Engen",
+                                       "Rustad",  "Skaug",   "Aasen",  "Vold",    "Tangen", "Wold"};
 constexpr std::array kStreets = {
-    "Storgata", "Kirkeveien", "Thereses gate", "Ullevålsveien", "Bogstadveien",
-    "Trondheimsveien", "Helgesens gate", "Sognsveien", "Pilestredet", "Markveien",
-    "Tåsenveien", "Grefsenveien", "Hoffsveien", "Maridalsveien", "Vogts gate",
-    "Jernbanegata", "Skogveien", "Bekkeveien", "Granstubben", "Solveien"};
-constexpr std::array kPostplaces = {"0155 Oslo",  "0350 Oslo",  "0454 Oslo",  "0557 Oslo",
-                                    "0661 Oslo",  "0768 Oslo",  "0873 Oslo",  "0979 Oslo",
+    "Storgata",        "Kirkeveien",     "Thereses gate", "Ullevålsveien", "Bogstadveien",
+    "Trondheimsveien", "Helgesens gate", "Sognsveien",    "Pilestredet",   "Markveien",
+    "Tåsenveien",      "Grefsenveien",   "Hoffsveien",    "Maridalsveien", "Vogts gate",
+    "Jernbanegata",    "Skogveien",      "Bekkeveien",    "Granstubben",   "Solveien"};
+constexpr std::array kPostplaces = {"0155 Oslo",    "0350 Oslo",    "0454 Oslo",      "0557 Oslo",
+                                    "0661 Oslo",    "0768 Oslo",    "0873 Oslo",      "0979 Oslo",
                                     "1360 Fornebu", "1410 Kolbotn", "2000 Lillestrøm"};
 
 // Roles of the first six working staff, then of the rest in turn.
-constexpr std::array<const char*, 6> kCoreRoles = {"dentist", "hygienist", "dental_nurse",
+constexpr std::array<const char*, 6> kCoreRoles = {"dentist",      "hygienist",     "dental_nurse",
                                                    "receptionist", "billing_clerk", "manager"};
-constexpr std::array<const char*, 6> kExtraRoles = {"dentist", "dental_nurse", "dentist",
+constexpr std::array<const char*, 6> kExtraRoles = {"dentist",   "dental_nurse", "dentist",
                                                     "hygienist", "receptionist", "dental_nurse"};
 
 std::string AsciiId(std::string_view text) {
@@ -70,20 +72,28 @@ std::string AsciiId(std::string_view text) {
 
 const char* SystemName(Source source) {
   switch (source) {
-    case Source::kJournal: return "journal";
-    case Source::kXray: return "xray";
-    case Source::kBilling: return "billing";
-    case Source::kWebsite: return "website";
+    case Source::kJournal:
+      return "journal";
+    case Source::kXray:
+      return "xray";
+    case Source::kBilling:
+      return "billing";
+    case Source::kWebsite:
+      return "website";
   }
   return "";
 }
 
 const char* InstanceName(Source source) {
   switch (source) {
-    case Source::kJournal: return "clinic-1";
-    case Source::kXray: return "sensor-1";
-    case Source::kBilling: return "clinic-1";
-    case Source::kWebsite: return "www";
+    case Source::kJournal:
+      return "clinic-1";
+    case Source::kXray:
+      return "sensor-1";
+    case Source::kBilling:
+      return "clinic-1";
+    case Source::kWebsite:
+      return "www";
   }
   return "";
 }
@@ -105,10 +115,16 @@ Builder::Builder(const ClinicOptions& options, absl::TimeZone tz)
     int i = c / 4, k = c % 4, l = (32 + 2 * e + 2 * i - h - k) % 7, m = (a + 11 * h + 22 * l) / 451;
     int month = (h + l - 7 * m + 114) / 31, day = (h + l - 7 * m + 114) % 31 + 1;
     absl::CivilDay easter(year, month, day);
-    std::vector<absl::CivilDay> holidays = {
-        absl::CivilDay(year, 1, 1), easter - 3, easter - 2, easter + 1, absl::CivilDay(year, 5, 1),
-        absl::CivilDay(year, 5, 17), easter + 39, easter + 50, absl::CivilDay(year, 12, 25),
-        absl::CivilDay(year, 12, 26)};
+    std::vector<absl::CivilDay> holidays = {absl::CivilDay(year, 1, 1),
+                                            easter - 3,
+                                            easter - 2,
+                                            easter + 1,
+                                            absl::CivilDay(year, 5, 1),
+                                            absl::CivilDay(year, 5, 17),
+                                            easter + 39,
+                                            easter + 50,
+                                            absl::CivilDay(year, 12, 25),
+                                            absl::CivilDay(year, 12, 26)};
     for (absl::CivilDay holiday : holidays) {
       int index = static_cast<int>(holiday - options_.first_day);
       if (index < 0 || index >= options_.days) continue;
@@ -135,8 +151,7 @@ int Builder::DayOf(absl::Time t) const {
 
 bool Builder::IsClosedDay(int day) const {
   if (day < 0 || day >= options_.days) return true;
-  return closed_[static_cast<size_t>(day)] ||
-         absl::GetWeekday(Day(day)) == absl::Weekday::sunday;
+  return closed_[static_cast<size_t>(day)] || absl::GetWeekday(Day(day)) == absl::Weekday::sunday;
 }
 
 std::optional<Shift> Builder::ShiftOf(int staff, int day) const {
@@ -164,9 +179,9 @@ std::string Builder::Rfc3339(absl::Time t) const {
 
 std::string Builder::NewAddress() {
   while (true) {
-    std::string address = fmt::format(
-        "{} {}, {}", kStreets[random_() % kStreets.size()], 1 + random_() % 180,
-        kPostplaces[random_() % kPostplaces.size()]);
+    std::string address =
+        fmt::format("{} {}, {}", kStreets[random_() % kStreets.size()], 1 + random_() % 180,
+                    kPostplaces[random_() % kPostplaces.size()]);
     auto at = std::lower_bound(used_addresses_.begin(), used_addresses_.end(), address);
     if (at != used_addresses_.end() && *at == address) continue;
     used_addresses_.insert(at, address);
@@ -184,13 +199,17 @@ std::vector<int> Builder::StaffWithRole(const std::string& role, bool working_on
   return found;
 }
 
+// The desk's work is shared: whoever of those on duty is free, which the
+// minute decides.
 int Builder::ReceptionistAt(absl::Time t) const {
   int day = DayOf(t);
+  std::vector<int> on_duty;
   for (int r : StaffWithRole("receptionist")) {
     auto shift = ShiftOf(r, day);
-    if (shift && shift->Contains(t)) return r;
+    if (shift && shift->Contains(t)) on_duty.push_back(r);
   }
-  return -1;
+  if (on_duty.empty()) return -1;
+  return on_duty[static_cast<size_t>(absl::ToUnixSeconds(t) / 60) % on_duty.size()];
 }
 
 void Builder::MakeStaff() {
@@ -269,8 +288,9 @@ void Builder::MakePatients() {
   };
   std::vector<int> dentists = StaffWithRole("dentist");
   while (static_cast<int>(patients_.size()) < options_.patients) {
-    int size = 1 + (random_() % 100 < 45 ? 0 : random_() % 100 < 45 ? 1 : static_cast<int>(
-                                                                             2 + random_() % 2));
+    int size = 1 + (random_() % 100 < 45   ? 0
+                    : random_() % 100 < 45 ? 1
+                                           : static_cast<int>(2 + random_() % 2));
     std::string surname = kSurnames[random_() % kSurnames.size()];
     std::string address = NewAddress();
     int dentist = dentists[random_() % dentists.size()];
@@ -299,226 +319,6 @@ void Builder::MakePatients() {
   for (size_t p = static_cast<size_t>(options_.patients); p < patients_.size(); ++p) {
     patients_[p].off_limits = true;
   }
-}
-
-// Weekdays: clinicians and receptionists on an early or a late shift,
-// alternating by week, so that the clinic is staffed from 07:15 to 19:45;
-// the billing clerk and the manager in office hours. Every Saturday one
-// dentist or hygienist and one receptionist. One week of holiday each when
-// there are enough colleagues to cover.
-void Builder::MakeShifts() {
-  std::vector<int> chair = StaffWithRole("dentist");
-  for (int h : StaffWithRole("hygienist")) chair.push_back(h);
-  std::vector<int> nurses = StaffWithRole("dental_nurse");
-  std::vector<int> desk = StaffWithRole("receptionist");
-  const int weeks = (options_.days + 6) / 7;
-  auto rank_in = [](const std::vector<int>& group, size_t s) {
-    return static_cast<int>(std::find(group.begin(), group.end(), static_cast<int>(s)) -
-                            group.begin());
-  };
-  // Holidays in different weeks within each group, so that both shifts
-  // keep someone at the chair.
-  std::vector<int> holiday_week(staff_.size(), -1);
-  for (size_t s = 0; s < staff_.size(); ++s) {
-    const std::string& role = staff_[s].member.role;
-    if (weeks < 6 || !staff_[s].working) continue;
-    if ((role == "dentist" || role == "hygienist") && chair.size() >= 4) {
-      holiday_week[s] = 1 + (rank_in(chair, s) * 2) % (weeks - 2);
-    } else if (role == "dental_nurse" && nurses.size() >= 2) {
-      holiday_week[s] = 1 + (rank_in(nurses, s) * 2 + 1) % (weeks - 2);
-    }
-  }
-  auto available = [&](int s, int day) {
-    const StaffInfo& info = staff_[static_cast<size_t>(s)];
-    absl::CivilDay civil = Day(day);
-    if (!info.working || IsClosedDay(day)) return false;
-    if (info.member.start && civil < *info.member.start) return false;
-    if (info.member.end && civil > *info.member.end) return false;
-    return day / 7 != holiday_week[static_cast<size_t>(s)];
-  };
-  // Saturdays: the next available in turn from each group.
-  auto saturday_pick = [&](const std::vector<int>& group, int day) {
-    for (size_t i = 0; i < group.size(); ++i) {
-      int s = group[(static_cast<size_t>(day / 7) + i) % group.size()];
-      if (available(s, day)) return s;
-    }
-    return -1;
-  };
-  for (int day = 0; day < options_.days; ++day) {
-    if (absl::GetWeekday(Day(day)) != absl::Weekday::saturday || IsClosedDay(day)) continue;
-    for (int s : {saturday_pick(chair, day), saturday_pick(desk, day)}) {
-      if (s >= 0) staff_[static_cast<size_t>(s)].shifts[static_cast<size_t>(day)] =
-                      Shift{Local(day, 10, 0), Local(day, 14, 30)};
-    }
-  }
-  for (size_t s = 0; s < staff_.size(); ++s) {
-    StaffInfo& info = staff_[s];
-    const std::string& role = info.member.role;
-    for (int day = 0; day < options_.days; ++day) {
-      if (!available(static_cast<int>(s), day)) continue;
-      if (absl::GetWeekday(Day(day)) == absl::Weekday::saturday) continue;
-      const int week = day / 7;
-      auto& shift = info.shifts[static_cast<size_t>(day)];
-      if (info.IsClinician()) {
-        int rank = rank_in(role == "dental_nurse" ? nurses : chair, s);
-        bool early = (rank + week) % 2 == 0;
-        shift = early ? Shift{Local(day, 7, 30), Local(day, 15, 30)}
-                      : Shift{Local(day, 11, 30), Local(day, 19, 30)};
-      } else if (role == "receptionist") {
-        bool early = (rank_in(desk, s) + week) % 2 == 0;
-        if (desk.size() == 1) {
-          shift = Shift{Local(day, 8, 0), Local(day, 16, 0)};
-        } else {
-          shift = early ? Shift{Local(day, 7, 15), Local(day, 15, 15)}
-                        : Shift{Local(day, 11, 45), Local(day, 19, 45)};
-        }
-      } else if (role == "billing_clerk") {
-        shift = Shift{Local(day, 8, 0), Local(day, 16, 0)};
-      } else {
-        shift = Shift{Local(day, 8, 30), Local(day, 15, 30)};
-      }
-    }
-  }
-}
-
-int Builder::PickPatient(int clinician, absl::Time start) {
-  const StaffInfo& info = staff_[static_cast<size_t>(clinician)];
-  auto& queue = follow_up_queue_[static_cast<size_t>(clinician)];
-  auto free = [&](int p) {
-    const Patient& patient = patients_[static_cast<size_t>(p)];
-    return !patient.off_limits && patient.last_booked < start - absl::Hours(24 * 14);
-  };
-  if (info.member.role == "dentist" && !queue.empty() && random_() % 4 == 0) {
-    size_t at = random_() % queue.size();
-    int p = queue[at];
-    queue.erase(queue.begin() + static_cast<std::ptrdiff_t>(at));
-    if (free(p)) return p;
-  }
-  for (int attempt = 0; attempt < 12; ++attempt) {
-    int p = static_cast<int>(random_() % static_cast<uint64_t>(options_.patients));
-    if (info.member.role == "dentist" &&
-        patients_[static_cast<size_t>(p)].home_dentist != clinician && attempt < 10) {
-      continue;
-    }
-    if (free(p)) return p;
-  }
-  return -1;
-}
-
-void Builder::FillSlots(int clinician, int day, absl::Duration slot, absl::Time from,
-                        absl::Time to) {
-  for (absl::Time start = from; start + slot <= to; start += slot) {
-    if (random_() % 100 >= 82) {
-      // An empty slot; now and then one a patient booked and cancelled.
-      if (random_() % 10 == 0) {
-        Appointment cancelled;
-        cancelled.clinician = clinician;
-        cancelled.patient = PickPatient(clinician, start);
-        if (cancelled.patient < 0) continue;
-        cancelled.start = start;
-        cancelled.length = slot;
-        Book(cancelled);
-        absl::Time latest = start - absl::Hours(24);
-        if (cancelled.Known() + absl::Hours(1) >= latest) continue;
-        cancelled.cancelled_at = Between(random_, cancelled.Known() + absl::Hours(1), latest);
-        appointments_.push_back(cancelled);
-      }
-      continue;
-    }
-    Appointment a;
-    a.clinician = clinician;
-    a.patient = PickPatient(clinician, start);
-    if (a.patient < 0) continue;
-    a.start = start;
-    a.length = slot;
-    patients_[static_cast<size_t>(a.patient)].last_booked = start;
-    Book(a);
-    appointments_.push_back(a);
-    if (staff_[static_cast<size_t>(clinician)].member.role == "dentist" && random_() % 5 == 0) {
-      follow_up_queue_[static_cast<size_t>(clinician)].push_back(a.patient);
-    }
-  }
-  (void)day;
-}
-
-// Booked by phone at the reception on a day it is staffed, or by the
-// patient on the website at any hour; bookings before the period came with
-// the go-live import.
-void Builder::Book(Appointment& a) {
-  a.id = fmt::format("appt-{}", next_appointment_++);
-  a.original_start = a.start;
-  auto reception_time = [&](absl::Time around, absl::Time latest) -> std::optional<
-                                                                         std::pair<int, absl::Time>> {
-    int day = DayOf(around);
-    for (int back = 0; back < 7; ++back, --day) {
-      for (int r : StaffWithRole("receptionist")) {
-        auto shift = ShiftOf(r, day);
-        if (!shift) continue;
-        absl::Time t = Between(random_, shift->start, shift->end);
-        if (t < latest) return std::make_pair(r, t);
-      }
-    }
-    return std::nullopt;
-  };
-  auto website_time = [&](absl::Time around) {
-    int day = DayOf(around);
-    return Local(day, 7 + static_cast<int>(random_() % 15), static_cast<int>(random_() % 60),
-                 static_cast<int>(random_() % 60));
-  };
-  bool acute = random_() % 100 < 5;
-  int lead_days = acute ? 0 : 1 + static_cast<int>(random_() % 40);
-  absl::Time around = acute ? a.start - absl::Hours(2) : a.start - absl::Hours(24 * lead_days);
-  absl::Time latest = a.start - absl::Minutes(acute ? 30 : 120);
-  a.booked_by = kWebsite;
-  a.booked_at = website_time(around);
-  if (random_() % 100 < 60) {
-    if (auto found = reception_time(around, latest)) {
-      a.booked_by = found->first;
-      a.booked_at = found->second;
-    }
-  }
-  if (a.booked_at >= latest) a.booked_at = latest - absl::Minutes(random_() % 60);
-  if (a.booked_at < import_at_ + absl::Hours(1)) {
-    a.booked_by = kImport;
-    a.booked_at = import_at_;
-  }
-  // Some appointments were first booked for a later day and moved here.
-  if (random_() % 100 < 5 && a.booked_at + absl::Hours(24 * 5) < a.start) {
-    a.original_start = a.start + absl::Hours(24 * (1 + static_cast<int>(random_() % 10)));
-    absl::Time moved = Between(random_, a.booked_at + absl::Hours(1), a.start - absl::Hours(24 * 3));
-    a.moved_by = kWebsite;
-    a.moved_at = Local(DayOf(moved), 7 + static_cast<int>(random_() % 15),
-                       static_cast<int>(random_() % 60));
-    if (a.moved_at <= a.booked_at) a.moved_at = a.booked_at + absl::Hours(1);
-    int r = ReceptionistAt(moved);
-    if (r >= 0 && moved > a.booked_at) {
-      a.moved_by = r;
-      a.moved_at = moved;
-    }
-  }
-}
-
-void Builder::MakeAppointments() {
-  follow_up_queue_.assign(staff_.size(), {});
-  for (int day = 0; day < options_.days; ++day) {
-    for (size_t s = 0; s < staff_.size(); ++s) {
-      const StaffInfo& info = staff_[s];
-      auto shift = info.shifts[static_cast<size_t>(day)];
-      if (!shift || !info.IsClinician()) continue;
-      int c = static_cast<int>(s);
-      if (info.member.role == "dentist") {
-        FillSlots(c, day, absl::Minutes(45), shift->start, shift->end);
-      } else if (info.member.role == "hygienist") {
-        FillSlots(c, day, absl::Minutes(60), shift->start, shift->end);
-      } else {
-        // Dental nurses assist at the chair; their own short appointments
-        // (fluoride, polishing) fill the second half of the shift.
-        FillSlots(c, day, absl::Minutes(30), shift->start + absl::Hours(4), shift->end);
-      }
-    }
-  }
-  std::stable_sort(appointments_.begin(), appointments_.end(),
-                   [](const Appointment& a, const Appointment& b) { return a.start < b.start; });
 }
 
 }  // namespace sim
@@ -572,7 +372,8 @@ std::string RosterToml(const std::vector<anomaly::StaffMember>& roster) {
     if (m.start) out += StrCat("start = ", absl::FormatCivilTime(*m.start), "\n");
     if (m.end) out += StrCat("end = ", absl::FormatCivilTime(*m.end), "\n");
     out += StrCat("surname = ", quote(m.surname), "\naddress = ", quote(m.address), "\n");
-    if (!m.own_subject_ids.empty()) out += StrCat("own_subject_ids = ", list(m.own_subject_ids), "\n");
+    if (!m.own_subject_ids.empty())
+      out += StrCat("own_subject_ids = ", list(m.own_subject_ids), "\n");
     if (!m.related_subject_ids.empty()) {
       out += StrCat("related_subject_ids = ", list(m.related_subject_ids), "\n");
     }

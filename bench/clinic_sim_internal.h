@@ -47,7 +47,7 @@ struct Patient {
   std::string first_name;
   std::string surname;
   std::string address;
-  int home_dentist = -1;   // index into staff
+  int home_dentist = -1;    // index into staff
   bool off_limits = false;  // a staff member's or relative's record
   std::string website_address;
   absl::Time last_booked = absl::InfinitePast();
@@ -128,14 +128,13 @@ class Builder {
   int Uniform(std::mt19937_64& random, int low, int high) const;  // [low, high]
   bool Chance(std::mt19937_64& random, double p) const;
   // A new event from `actor` about `patient` (subject kind PATIENT).
-  v1::AccessEvent& Add(absl::Time at, Source source, int actor, int patient,
-                       v1::ActionCode action, v1::ActionSubtype subtype,
-                       v1::DataObjectType type, v1::PurposeOfUse purpose, bool normal = true);
+  v1::AccessEvent& Add(absl::Time at, Source source, int actor, int patient, v1::ActionCode action,
+                       v1::ActionSubtype subtype, v1::DataObjectType type, v1::PurposeOfUse purpose,
+                       bool normal = true);
   // The same for a non-staff actor (patient on the website, visitor, system).
   v1::AccessEvent& AddFor(absl::Time at, Source source, const std::string& actor_id,
-                          const std::string& role, v1::ActionCode action,
-                          v1::ActionSubtype subtype, v1::DataObjectType type,
-                          v1::PurposeOfUse purpose, bool normal = true);
+                          const std::string& role, v1::ActionCode action, v1::ActionSubtype subtype,
+                          v1::DataObjectType type, v1::PurposeOfUse purpose, bool normal = true);
   void SetSubject(v1::AccessEvent& event, int patient) const;
   int Label(IncidentLabel label);  // returns its index
   void Tag(int label) { drafts_.back().labels.push_back(label); }

@@ -9,18 +9,18 @@
 // incidents (the routine alone) and from the unmatched alerts of the run
 // with incidents. Exits 1 if recall < 0.95 or either false-alert figure is
 // above 1 per 100 staff-days, 2 on an error.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
+#include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <malloc.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <map>
 #include <set>
-
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include "anomaly/detection_options.h"
 #include "anomaly/engine.h"
@@ -62,13 +62,11 @@ absl::Time TimeOf(const google::protobuf::Timestamp& t) {
   return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
 }
 
-double ResidentMiB() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.starts_with("VmRSS:")) return std::stod(line.substr(6)) / 1024.0;
-  }
-  return 0;
+// Heap bytes in use (glibc), in MiB: finer than the resident set, which
+// does not grow while the allocator reuses memory the ledger freed.
+double HeapInUseMiB() {
+  struct mallinfo2 info = mallinfo2();
+  return static_cast<double>(info.uordblks + info.hblkhd) / (1024.0 * 1024.0);
 }
 
 double SecondsSince(Clock::time_point start) {
@@ -145,8 +143,7 @@ absl::StatusOr<RunResult> RunLive(const Clinic& clinic, const std::string& dir,
   const auto& events = clinic.events;
   for (size_t i = 0; i < events.size();) {
     absl::Time at = TimeOf(events[i].occurred_at());
-    absl::Time hour_end =
-        absl::FromUnixSeconds((absl::ToUnixSeconds(at) / 3600 + 1) * 3600);
+    absl::Time hour_end = absl::FromUnixSeconds((absl::ToUnixSeconds(at) / 3600 + 1) * 3600);
     size_t end = i;
     while (end < events.size() && TimeOf(events[end].occurred_at()) < hour_end) ++end;
     auto receipts = ledger->AppendEvents(absl::MakeConstSpan(&events[i], end - i));
@@ -187,7 +184,7 @@ absl::Status Replay(const Clinic& clinic, const std::string& dir,
       }
     }
   }
-  const double rss_before = ResidentMiB();
+  const double rss_before = HeapInUseMiB();
   auto created = innsyn::anomaly::Engine::Create(options, roster);
   if (!created.ok()) return created.status();
   std::unique_ptr<innsyn::anomaly::Engine> engine = *std::move(created);
@@ -207,7 +204,7 @@ absl::Status Replay(const Clinic& clinic, const std::string& dir,
   }
   result.replay_seconds = SecondsSince(start);
   result.replay_events = entries.size();
-  result.engine_mib = ResidentMiB() - rss_before;
+  result.engine_mib = HeapInUseMiB() - rss_before;
   std::set<std::string> live;
   for (const auto& alert : result.alerts) live.insert(alert.alert_id());
   result.deterministic = live == ids;
@@ -253,8 +250,8 @@ void Dump(const Clinic& clinic) {
   for (const auto& [kind, n] : by_kind) fmt::print("  {:>8}  {}\n", n, kind);
   for (const auto& [day, n] : by_day) fmt::print("  {}  {}\n", day, n);
   for (const IncidentLabel& label : clinic.incidents) {
-    fmt::print("  {:<34} {:<14} {:<12} {} events  {}\n", label.id, label.actor_id,
-               label.subject_id, label.event_ids.size(), label.scenario);
+    fmt::print("  {:<34} {:<14} {:<12} {} events  {}\n", label.id, label.actor_id, label.subject_id,
+               label.event_ids.size(), label.scenario);
   }
 }
 
@@ -262,15 +259,17 @@ void Dump(const Clinic& clinic) {
 
 int main(int argc, char** argv) {
   Options options;
-  CLI::App app{"innsyn-detection-report: recall, precision and false alerts of the anomaly "
-               "detectors on a simulated clinic"};
+  CLI::App app{
+      "innsyn-detection-report: recall, precision and false alerts of the anomaly "
+      "detectors on a simulated clinic"};
   app.add_option("--seed", options.clinic.seed, "the simulation's seed");
   app.add_option("--staff", options.clinic.staff, "working staff")->check(CLI::Range(6, 200));
   app.add_option("--patients", options.clinic.patients, "patients")
       ->check(CLI::Range(100, 1'000'000));
   app.add_option("--days", options.clinic.days, "days simulated")->check(CLI::Range(14, 730));
   app.add_option("--data-dir", options.data_dir,
-                 "folder for the ledgers (default: a new temporary one, removed after)");
+                 "folder for the two ledgers, routine/ and incidents/ (default: a new temporary "
+                 "folder, removed after)");
   app.add_option("--json", options.json_path, "also write the figures here as JSON");
   app.add_option("--roster-out", options.roster_out, "also write the roster TOML file here");
   app.add_flag("--dump", options.dump, "print the generated clinic's event counts and incidents");
@@ -292,12 +291,15 @@ int main(int argc, char** argv) {
   }
   const bool temporary = options.data_dir.empty();
   if (temporary) {
-    options.data_dir = (std::filesystem::temp_directory_path() /
-                        fmt::format("innsyn-detection-{}", getpid()))
-                           .string();
+    options.data_dir =
+        (std::filesystem::temp_directory_path() / fmt::format("innsyn-detection-{}", getpid()))
+            .string();
   }
-  std::filesystem::remove_all(options.data_dir);
+  // Only the report's own folders are replaced, never the rest of a given
+  // folder.
   std::filesystem::create_directories(options.data_dir);
+  std::filesystem::remove_all(options.data_dir + "/routine");
+  std::filesystem::remove_all(options.data_dir + "/incidents");
   std::string roster_path =
       options.roster_out.empty() ? options.data_dir + "/roster.toml" : options.roster_out;
   std::ofstream(roster_path) << innsyn::bench::RosterToml(clinic->roster);
@@ -337,9 +339,9 @@ int main(int argc, char** argv) {
     std::ofstream(options.json_path) << innsyn::bench::ReportJson(*clinic, report);
   }
   if (temporary && !options.keep) std::filesystem::remove_all(options.data_dir);
-  const bool met = report.recall >= kRecallTarget &&
-                   report.false_per_100_staff_days <= kFalseAlertTarget &&
-                   (!options.normal_run || report.normal_false_per_100_staff_days <= kFalseAlertTarget);
+  const bool met =
+      report.recall >= kRecallTarget && report.false_per_100_staff_days <= kFalseAlertTarget &&
+      (!options.normal_run || report.normal_false_per_100_staff_days <= kFalseAlertTarget);
   if (!met) {
     fmt::print("targets missed: recall >= {:.2f} and false alerts <= {:.1f} per 100 staff-days\n",
                kRecallTarget, kFalseAlertTarget);

@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <map>
 #include <set>
 
 #include "anomaly/detection_options.h"
@@ -119,13 +120,13 @@ void PrintReport(const Clinic& clinic, const Report& report, std::FILE* out) {
     fmt::print(out, "{:<28} {:>9} {:>8} {:>7} {:>7} {:>6} {:>9} {:>8}\n", rule, s.incidents,
                s.detected, recall, s.alerts, s.true_alerts, precision, s.normal_alerts);
   }
+  fmt::print(out, "{:<28} {:>9} {:>8} {:>7.2f} {:>7} {:>6} {:>9.2f} {:>8}\n\n", "all",
+             clinic.incidents.size(), clinic.incidents.size() - report.missed.size(), report.recall,
+             run.alerts.size(), run.alerts.size() - report.false_alerts.size(), report.precision,
+             report.normal.alerts.size());
   fmt::print(out,
-             "{:<28} {:>9} {:>8} {:>7.2f} {:>7} {:>6} {:>9.2f} {:>8}\n\n", "all",
-             clinic.incidents.size(), clinic.incidents.size() - report.missed.size(),
-             report.recall, run.alerts.size(), run.alerts.size() - report.false_alerts.size(),
-             report.precision, report.normal.alerts.size());
-  fmt::print(out, "verification_failed has no incidents: it comes from self-verification of the "
-                  "ledger, not from events.\n");
+             "verification_failed has no incidents: it comes from self-verification of the "
+             "ledger, not from events.\n");
   fmt::print(out, "false alerts per 100 staff-days ({:.0f} staff-days):\n", report.staff_days);
   if (report.normal_run) {
     fmt::print(out, "  routine alone (same clinic, no incidents; column 'routine'): {} = {:.2f}\n",
@@ -135,15 +136,21 @@ void PrintReport(const Clinic& clinic, const Report& report, std::FILE* out) {
   }
   fmt::print(out, "  run with incidents, alerts about no incident:                 {} = {:.2f}\n",
              report.false_alerts.size(), report.false_per_100_staff_days);
+  std::map<std::string, int> false_by_rule;
+  for (size_t a : report.false_alerts) false_by_rule[run.alerts[a].rule()]++;
+  std::string by_rule;
+  for (const auto& [rule, n] : false_by_rule) by_rule += fmt::format(" {} {}", rule, n);
+  if (!by_rule.empty()) fmt::print(out, "  of which, by rule:{}\n", by_rule);
   fmt::print(out,
              "detection alone (replay of {} access entries into a new engine, Observe and Tick): "
-             "{:.3f} s, {:.0f} events/s, engine memory +{:.1f} MiB RSS; same alerts as the live "
+             "{:.3f} s, {:.0f} events/s, engine heap +{:.1f} MiB; same alerts as the live "
              "run: {}\n",
              run.replay_events, run.replay_seconds,
              Ratio(static_cast<double>(run.replay_events), run.replay_seconds), run.engine_mib,
              run.deterministic ? "yes" : "NO");
-  fmt::print(out, "live run (ledger appends per simulated hour, read back, detect): {:.2f} s, of "
-                  "which Observe and Tick {:.3f} s\n",
+  fmt::print(out,
+             "live run (ledger appends per simulated hour, read back, detect): {:.2f} s, of "
+             "which Observe and Tick {:.3f} s\n",
              run.live_seconds, run.live_detect_seconds);
   size_t shown = 0;
   for (int i : report.missed) {
@@ -175,13 +182,14 @@ std::string ReportJson(const Clinic& clinic, const Report& report) {
       "  \"alerts\": {}, \"true_alerts\": {}, \"precision\": {:.4f},\n"
       "  \"false_alerts\": {}, \"false_alerts_per_100_staff_days\": {:.3f},\n"
       "  \"routine_alerts\": {}, \"routine_alerts_per_100_staff_days\": {:.3f},\n"
-      "  \"detect_seconds\": {:.4f}, \"detect_events_per_second\": {:.0f}, \"engine_mib\": {:.1f},\n"
+      "  \"detect_seconds\": {:.4f}, \"detect_events_per_second\": {:.0f}, \"engine_mib\": "
+      "{:.1f},\n"
       "  \"deterministic\": {},\n  \"rules\": {{",
       clinic.options.seed, clinic.working_staff, clinic.options.patients, clinic.options.days,
       report.events, report.staff_days, clinic.incidents.size(),
       clinic.incidents.size() - report.missed.size(), report.recall, run.alerts.size(),
-      run.alerts.size() - report.false_alerts.size(), report.precision,
-      report.false_alerts.size(), report.false_per_100_staff_days, report.normal.alerts.size(),
+      run.alerts.size() - report.false_alerts.size(), report.precision, report.false_alerts.size(),
+      report.false_per_100_staff_days, report.normal.alerts.size(),
       report.normal_false_per_100_staff_days, run.replay_seconds,
       Ratio(static_cast<double>(run.replay_events), run.replay_seconds), run.engine_mib,
       run.deterministic ? "true" : "false");
@@ -197,10 +205,11 @@ std::string ReportJson(const Clinic& clinic, const Report& report) {
   first = true;
   for (int i : report.missed) {
     const IncidentLabel& l = clinic.incidents[static_cast<size_t>(i)];
-    out += fmt::format("{}\n    {{\"id\": \"{}\", \"actor\": \"{}\", \"subject\": \"{}\", "
-                       "\"scenario\": \"{}\"}}",
-                       first ? "" : ",", Escape(l.id), Escape(l.actor_id), Escape(l.subject_id),
-                       Escape(l.scenario));
+    out += fmt::format(
+        "{}\n    {{\"id\": \"{}\", \"actor\": \"{}\", \"subject\": \"{}\", "
+        "\"scenario\": \"{}\"}}",
+        first ? "" : ",", Escape(l.id), Escape(l.actor_id), Escape(l.subject_id),
+        Escape(l.scenario));
     first = false;
   }
   out += "\n  ],\n  \"false_alerts\": [";

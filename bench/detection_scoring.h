@@ -29,7 +29,7 @@ struct RunResult {
   // Detection alone, replayed from the ledger into a new engine.
   double replay_seconds = 0;
   uint64_t replay_events = 0;
-  double engine_mib = 0;  // resident memory the replaying engine added
+  double engine_mib = 0;  // heap the replaying engine holds at the end
   bool deterministic = false;
 };
 
@@ -50,8 +50,8 @@ struct Report {
   RunResult with_incidents;
   // Filled by Score.
   std::map<std::string, RuleScore> rules;
-  std::vector<int> missed;               // indexes into the clinic's incidents
-  std::vector<size_t> false_alerts;      // indexes into with_incidents.alerts
+  std::vector<int> missed;           // indexes into the clinic's incidents
+  std::vector<size_t> false_alerts;  // indexes into with_incidents.alerts
   double recall = 0;
   double precision = 0;
   double false_per_100_staff_days = 0;         // unmatched alerts, run with incidents

@@ -18,43 +18,13 @@
 #include "absl/container/flat_hash_set.h"
 #include "absl/time/time.h"
 #include "anomaly/engine.h"
+#include "anomaly/internal/burst_window.h"
 #include "anomaly/internal/care_links.h"
 #include "anomaly/internal/local_clock.h"
 #include "anomaly/internal/networks.h"
 
 namespace innsyn::anomaly {
 namespace internal {
-
-// Evidence kept for one alert at most; the ledger holds the rest.
-inline constexpr size_t kMaxEvidence = 50;
-
-// Events of one kind in a sliding time window (failed logins, exports),
-// with how many distinct keys (patients) they touch.
-class BurstWindow {
- public:
-  void ExpireBefore(absl::Time cutoff);
-  void Add(absl::Time time, uint64_t seq, const std::string& key);
-  size_t size() const { return items_.size(); }
-  size_t distinct() const { return distinct_.size(); }
-  bool empty() const { return items_.empty(); }
-  uint64_t first_seq() const { return items_.front().seq; }
-  absl::Time first_time() const { return items_.front().time; }
-  absl::Time last_time() const { return items_.back().time; }
-  std::vector<uint64_t> Evidence() const;
-
-  // Raised for the burst now in the window; cleared once the window no
-  // longer exceeds the limit, so one burst is one alert.
-  bool in_burst = false;
-
- private:
-  struct Item {
-    absl::Time time;
-    uint64_t seq;
-    std::string key;
-  };
-  std::deque<Item> items_;
-  absl::flat_hash_map<std::string, int> distinct_;
-};
 
 // One staff actor's history, for off_hours, volume_spike and
 // unknown_or_dormant_actor.

@@ -118,6 +118,26 @@ TEST(NoCareRelationship, TreatmentLinksLaterAccessWithoutAppointment) {
               ElementsAre("no_care_relationship/dr.berg/p1/2026-04-20"));
 }
 
+TEST(NoCareRelationship, LinksSurviveMonthsOfPruning) {
+  Harness clinic;
+  absl::Time visit = At("2025-06-02T08:00:00Z");
+  clinic.Feed(
+      Appointment("a1", "p1", "dr.lie", "2025-06-02T10:00:00+02:00", visit - absl::Hours(24)));
+  clinic.Feed(Access("dr.lie", "dentist", "p1", visit, v1::DATA_OBJECT_TYPE_TREATMENT_PLAN,
+                     v1::ACTION_CODE_UPDATE));
+  // A visit booked almost two months ahead.
+  clinic.Feed(
+      Appointment("a2", "p2", "dr.lie", "2026-02-25T10:00:00+01:00", At("2026-01-02T09:00:00Z")));
+  // Every day until then, someone works: the engine sweeps its state.
+  for (absl::Time day = visit; day < At("2026-02-20T09:00:00Z"); day += absl::Hours(24)) {
+    clinic.Feed(Access("resepsjon", "receptionist", "p3", day));
+  }
+  clinic.Feed(JournalRead("dr.lie", "p1", At("2026-02-20T09:00:00Z")));  // 263 days on
+  clinic.Feed(JournalRead("dr.lie", "p2", At("2026-02-20T09:00:00Z")));  // 5 days before
+  clinic.Tick(At("2026-02-20T12:00:00Z"));
+  EXPECT_THAT(clinic.Of("no_care_relationship"), IsEmpty());
+}
+
 TEST(NoCareRelationship, OnlyClinicianReadsOfHealthDataAreChecked) {
   Harness clinic;
   clinic.Feed(Access("resepsjon", "receptionist", "p1", kMonday));
