@@ -140,7 +140,7 @@ void Builder::EmitAppointment(const Appointment& a) {
     booking(a.moved_at, a.moved_by, ACTION_CODE_UPDATE, ACTION_SUBTYPE_UPDATE, a.start);
   }
   if (a.cancelled_at != absl::InfiniteFuture()) {
-    int by = ReceptionistAt(a.cancelled_at);
+    int by = ReceptionistAt(a.cancelled_at, a.patient);
     booking(a.cancelled_at, by >= 0 ? by : kWebsite, ACTION_CODE_DELETE, ACTION_SUBTYPE_DELETE,
             a.start);
     return;
@@ -169,7 +169,7 @@ void Builder::EmitAppointment(const Appointment& a) {
       read(*t, Source::kJournal, DATA_OBJECT_TYPE_JOURNAL_NOTE);
     }
   }
-  if (int r = ReceptionistAt(a.start - absl::Minutes(5)); r >= 0) {
+  if (int r = ReceptionistAt(a.start - absl::Minutes(5), a.patient); r >= 0) {
     AccessEvent& e =
         Add(a.start - absl::Minutes(5), Source::kJournal, r, a.patient, ACTION_CODE_READ,
             ACTION_SUBTYPE_VIEW, DATA_OBJECT_TYPE_APPOINTMENT, PURPOSE_OF_USE_ADMINISTRATION);
@@ -249,7 +249,7 @@ void Builder::EmitAppointment(const Appointment& a) {
     }
   }
   // The invoice at checkout, by the reception if staffed, else at the chair.
-  int cashier = ReceptionistAt(end);
+  int cashier = ReceptionistAt(end, a.patient);
   AccessEvent& invoice = Add(end + absl::Minutes(1), Source::kBilling, cashier >= 0 ? cashier : c,
                              a.patient, ACTION_CODE_CREATE, ACTION_SUBTYPE_CREATE,
                              DATA_OBJECT_TYPE_INVOICE, PURPOSE_OF_USE_BILLING);

@@ -156,19 +156,18 @@ void Builder::Book(Appointment& a) {
   a.original_start = a.start;
   auto reception_time = [&](absl::Time around,
                             absl::Time latest) -> std::optional<std::pair<int, absl::Time>> {
-    // The phone is answered on weekdays, by one of those on duty.
+    // The phone is answered on weekdays, by one of those on duty; on other
+    // days the patient books on the website instead.
     int day = DayOf(around);
-    for (int back = 0; back < 7; ++back, --day) {
-      if (absl::GetWeekday(Day(day)) == absl::Weekday::saturday) continue;
-      std::vector<std::pair<int, Shift>> on_duty;
-      for (int r : StaffWithRole("receptionist")) {
-        if (auto shift = ShiftOf(r, day)) on_duty.emplace_back(r, *shift);
-      }
-      if (on_duty.empty()) continue;
-      auto [r, shift] = on_duty[random_() % on_duty.size()];
-      absl::Time t = Between(random_, shift.start, shift.end);
-      if (t < latest) return std::make_pair(r, t);
+    if (absl::GetWeekday(Day(day)) == absl::Weekday::saturday) return std::nullopt;
+    std::vector<std::pair<int, Shift>> on_duty;
+    for (int r : StaffWithRole("receptionist")) {
+      if (auto shift = ShiftOf(r, day)) on_duty.emplace_back(r, *shift);
     }
+    if (on_duty.empty()) return std::nullopt;
+    auto [r, shift] = on_duty[random_() % on_duty.size()];
+    absl::Time t = Between(random_, shift.start, shift.end);
+    if (t < latest) return std::make_pair(r, t);
     return std::nullopt;
   };
   auto website_time = [&](absl::Time around) {
@@ -202,7 +201,7 @@ void Builder::Book(Appointment& a) {
     a.moved_at =
         Local(DayOf(moved), 7 + static_cast<int>(random_() % 15), static_cast<int>(random_() % 60));
     if (a.moved_at <= a.booked_at) a.moved_at = a.booked_at + absl::Hours(1);
-    int r = ReceptionistAt(moved);
+    int r = ReceptionistAt(moved, a.patient);
     if (r >= 0 && moved > a.booked_at) {
       a.moved_by = r;
       a.moved_at = moved;

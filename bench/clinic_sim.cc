@@ -200,8 +200,8 @@ std::vector<int> Builder::StaffWithRole(const std::string& role, bool working_on
 }
 
 // The desk's work is shared: whoever of those on duty is free, which the
-// minute decides.
-int Builder::ReceptionistAt(absl::Time t) const {
+// minute and the patient decide (patients of one slot arrive together).
+int Builder::ReceptionistAt(absl::Time t, int patient) const {
   int day = DayOf(t);
   std::vector<int> on_duty;
   for (int r : StaffWithRole("receptionist")) {
@@ -209,7 +209,9 @@ int Builder::ReceptionistAt(absl::Time t) const {
     if (shift && shift->Contains(t)) on_duty.push_back(r);
   }
   if (on_duty.empty()) return -1;
-  return on_duty[static_cast<size_t>(absl::ToUnixSeconds(t) / 60) % on_duty.size()];
+  uint64_t turn =
+      static_cast<uint64_t>(absl::ToUnixSeconds(t) / 60) + static_cast<uint64_t>(patient);
+  return on_duty[turn % on_duty.size()];
 }
 
 void Builder::MakeStaff() {

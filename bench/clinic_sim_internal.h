@@ -139,8 +139,8 @@ class Builder {
   int Label(IncidentLabel label);  // returns its index
   void Tag(int label) { drafts_.back().labels.push_back(label); }
   std::string Rfc3339(absl::Time t) const;
-  // A receptionist on duty at `t`, or -1.
-  int ReceptionistAt(absl::Time t) const;
+  // A receptionist on duty at `t` to see to `patient`, or -1.
+  int ReceptionistAt(absl::Time t, int patient) const;
   std::vector<int> StaffWithRole(const std::string& role, bool working_only = true) const;
 
  private:
