@@ -163,6 +163,10 @@ void Engine::State::Sweep(absl::Time now) {
   absl::erase_if(sources, [&](const auto& item) {
     return item.second.last_seen < source_cutoff && item.second.gaps.empty();
   });
+  const int64_t hour_cutoff = clock.At(source_cutoff).hour;
+  for (auto& [key, source] : sources) {
+    absl::erase_if(source.active_hours, [&](int64_t hour) { return hour < hour_cutoff; });
+  }
   absl::Time actor_cutoff = now - options.replay_window;
   absl::erase_if(actors, [&](const auto& item) { return item.second.last_seen < actor_cutoff; });
 }

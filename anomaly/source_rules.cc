@@ -8,7 +8,64 @@ namespace {
 
 using internal::BurstWindow;
 using internal::EventContext;
+using internal::LocalTime;
 using internal::SourceState;
+
+// A source's usual working hours: for each kind of day (weekday, Saturday,
+// Sunday) and local hour of the day, whether it sent events in that hour on
+// at least kUsualShare of the days of that kind in the last known_days on
+// which the clinic was open then, seen on at least kMinUsualDays of them.
+constexpr int kDayKinds = 3;
+constexpr int kHoursPerDay = 24;
+constexpr int kMinutesPerHour = 60;
+constexpr int kMinUsualDays = 2;
+constexpr double kUsualShare = 0.75;
+constexpr int kWeekdayOfDayZero = 3;  // 1970-01-01 was a Thursday
+using UsualHours = std::array<std::array<bool, kHoursPerDay>, kDayKinds>;
+
+int Weekday(int64_t day) { return static_cast<int>(((day + kWeekdayOfDayZero) % 7 + 7) % 7); }
+
+int DayKind(int weekday) { return weekday < 5 ? 0 : weekday == 5 ? 1 : 2; }
+
+UsualHours LearnUsualHours(const SourceState& source, const internal::LocalClock& clock,
+                           int64_t today, int known_days) {
+  std::array<std::array<int, kHoursPerDay>, kDayKinds> open{};
+  std::array<std::array<int, kHoursPerDay>, kDayKinds> active{};
+  for (int64_t day = today - known_days; day < today; ++day) {
+    const int weekday = Weekday(day);
+    const int kind = DayKind(weekday);
+    for (int hour = 0; hour < kHoursPerDay; ++hour) {
+      const LocalTime middle{day, day * kHoursPerDay + hour,
+                             hour * kMinutesPerHour + kMinutesPerHour / 2, weekday};
+      if (!clock.IsOpen(middle)) continue;
+      ++open[kind][hour];
+      if (source.active_hours.contains(middle.hour)) ++active[kind][hour];
+    }
+  }
+  UsualHours usual{};
+  for (int kind = 0; kind < kDayKinds; ++kind) {
+    for (int hour = 0; hour < kHoursPerDay; ++hour) {
+      usual[kind][hour] = open[kind][hour] >= kMinUsualDays &&
+                          active[kind][hour] >= kUsualShare * open[kind][hour];
+    }
+  }
+  return usual;
+}
+
+// Minutes in [from, to) when the clinic was open and the source usually
+// works; counting stops at `enough`.
+int64_t QuietUsualMinutes(const internal::LocalClock& clock, const UsualHours& usual,
+                          absl::Time from, absl::Time to, int64_t enough) {
+  int64_t minutes = 0;
+  for (absl::Time t = from; t < to && minutes < enough; t += absl::Minutes(1)) {
+    const LocalTime local = clock.At(t);
+    if (usual[DayKind(local.weekday)][local.minute_of_day / kMinutesPerHour] &&
+        clock.IsOpen(local)) {
+      ++minutes;
+    }
+  }
+  return minutes;
+}
 
 // Marks source sequence number `n` as arrived; false if no gap held it.
 bool FillGap(SourceState& source, uint64_t n) {
@@ -105,6 +162,7 @@ void Engine::State::ObserveSource(EventContext& context) {
   SourceState& source = found->second;
   source.last_seen = std::max(source.last_seen, context.time);
   source.last_ledger_seq = context.seq;
+  if (options.source_silent.enabled) source.active_hours.insert(context.local.hour);
   if (options.source_sequence_gap.enabled && event.source_seq() > 0) {
     TrackSequence(source, event.source_seq(), context);
   }
@@ -137,9 +195,14 @@ void Engine::State::CheckSilence(absl::Time now) {
   if (!rule.enabled) return;
   absl::Time known_since = now - absl::Hours(24 * rule.known_days);
   int64_t max_silence_minutes = absl::ToInt64Minutes(rule.max_silence);
+  const int64_t today = clock.At(now).day;
   for (const auto& [key, source] : sources) {
     if (source.last_seen < known_since || source.last_seen >= now) continue;
-    int64_t open_minutes = clock.OpenMinutesBetween(source.last_seen, now);
+    // Cheap first: not even the open minutes add up to the limit.
+    if (clock.OpenMinutesBetween(source.last_seen, now) < max_silence_minutes) continue;
+    const UsualHours usual = LearnUsualHours(source, clock, today, rule.known_days);
+    const int64_t open_minutes =
+        QuietUsualMinutes(clock, usual, source.last_seen, now, max_silence_minutes);
     if (open_minutes < max_silence_minutes) continue;
     v1::Alert* alert = Raise(StrCat("source_silent/", source.system, "/", source.instance, "/",
                                     absl::ToUnixSeconds(source.last_seen)),
@@ -149,7 +212,7 @@ void Engine::State::CheckSilence(absl::Time now) {
     alert->add_evidence_seqs(source.last_ledger_seq);
     alert->set_summary(StrCat(source.system, " (", source.instance, ") has sent nothing since ",
                               clock.FormatMinute(source.last_seen), ", for ", open_minutes,
-                              " minutes while the clinic was open"));
+                              " minutes of the hours it usually works while the clinic was open"));
   }
 }
 

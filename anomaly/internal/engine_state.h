@@ -52,6 +52,10 @@ struct SourceState {
   absl::Time last_seen = absl::InfinitePast();
   uint64_t last_ledger_seq = 0;
   uint64_t next_source_seq = 0;  // 0: no source_seq seen yet
+  // Local clock hours (LocalTime::hour) in which the source sent events,
+  // within known_days: when it usually works, learned from itself, so that
+  // an X-ray sensor idle after its last patient is not "silent".
+  absl::flat_hash_set<int64_t> active_hours;
   struct Gap {
     absl::Time noticed;                                  // occurred_at of the event after the gap
     uint64_t revealed_by;                                // ledger seq of that event

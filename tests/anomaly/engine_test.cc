@@ -56,10 +56,7 @@ TEST(Engine, SameEntriesGiveSameAlerts) {
                           "login_failures/address/203.0.113.7/6", "bulk_export/resepsjon/18",
                           "no_care_relationship/dr.lie/p2/2026-01-12",
                           "no_care_relationship/night.owl/p3/2026-01-12",
-                          "source_sequence_gap/opus-dental/clinic-2/3",
-                          "source_silent/opus-dental/clinic-1/1768215600",
-                          "source_silent/opus-dental/clinic-2/1768208760",
-                          "source_silent/website/clinic-1/1768208651"));
+                          "source_sequence_gap/opus-dental/clinic-2/3"));
   ASSERT_EQ(first.alerts().size(), second.alerts().size());
   for (size_t i = 0; i < first.alerts().size(); ++i) {
     EXPECT_EQ(first.alerts()[i].SerializeAsString(), second.alerts()[i].SerializeAsString()) << i;

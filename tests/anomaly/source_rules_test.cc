@@ -13,6 +13,22 @@ using ::testing::IsEmpty;
 // Monday 2026-01-12, 10:00 in Oslo (UTC+1).
 const absl::Time kMonday = At("2026-01-12T09:00:00Z");
 
+// Two working weeks before kMonday: the source sends something every hour
+// from 07:00 to 19:59 local on weekdays (the clinic's default hours), never
+// on weekends. That is what it learns as its usual working hours.
+void FeedUsualWeeks(Harness& clinic, const std::string& source_system = "opus-dental") {
+  const absl::Time first_monday = At("2025-12-29T06:30:00Z");  // 07:30 local
+  for (int day = 0; day < 14; ++day) {
+    if (day % 7 >= 5) continue;
+    for (int hour = 0; hour < 13; ++hour) {
+      v1::AccessEvent event = Access("resepsjon", "receptionist", "p1",
+                                     first_monday + absl::Hours(24 * day + hour));
+      event.mutable_source()->set_system(source_system);
+      clinic.Feed(event);
+    }
+  }
+}
+
 v1::AccessEvent Numbered(uint64_t source_seq, absl::Time time) {
   v1::AccessEvent event = Access("resepsjon", "receptionist", "p1", time);
   event.set_source_seq(source_seq);
@@ -112,6 +128,7 @@ TEST(SourceSequenceGap, TickRaisesGapPastGraceOncePartlyFilled) {
 
 TEST(SourceSilent, SilenceForMaxSilenceOfOpeningHoursRaisesOnce) {
   Harness clinic;
+  FeedUsualWeeks(clinic);
   uint64_t last = clinic.Feed(Access("resepsjon", "receptionist", "p1", kMonday));
   clinic.Tick(kMonday + absl::Minutes(119));
   EXPECT_THAT(clinic.Of("source_silent"), IsEmpty());
@@ -123,12 +140,13 @@ TEST(SourceSilent, SilenceForMaxSilenceOfOpeningHoursRaisesOnce) {
             "source_silent/opus-dental/clinic-1/" + std::to_string(absl::ToUnixSeconds(kMonday)));
   EXPECT_THAT(Evidence(alerts[0]), ElementsAre(last));
   EXPECT_EQ(alerts[0].summary(),
-            "opus-dental (clinic-1) has sent nothing since 2026-01-12 10:00, for 120 minutes "
-            "while the clinic was open");
+            "opus-dental (clinic-1) has sent nothing since 2026-01-12 10:00, for 120 minutes of "
+            "the hours it usually works while the clinic was open");
 }
 
 TEST(SourceSilent, ClosedHoursDoNotCountAndLongGoneSourcesAreForgotten) {
   Harness clinic;
+  FeedUsualWeeks(clinic);
   // Monday 19:00 local; Tuesday opens at 07:00: 60 + 59 open minutes by 07:59.
   absl::Time evening = At("2026-01-12T18:00:00Z");
   clinic.Feed(Access("resepsjon", "receptionist", "p1", evening));
@@ -138,9 +156,43 @@ TEST(SourceSilent, ClosedHoursDoNotCountAndLongGoneSourcesAreForgotten) {
   EXPECT_EQ(clinic.Of("source_silent").size(), 1u);
 
   Harness old;
+  FeedUsualWeeks(old);
   old.Feed(Access("resepsjon", "receptionist", "p1", kMonday));
   old.Tick(kMonday + absl::Hours(24 * 15));  // beyond known_days
   EXPECT_THAT(old.Of("source_silent"), IsEmpty());
+}
+
+TEST(SourceSilent, HoursTheSourceDoesNotUsuallyWorkDoNotCount) {
+  Harness clinic;
+  // An X-ray sensor: used 09:00 to 14:59 local on weekdays.
+  const absl::Time first_monday = At("2025-12-29T08:10:00Z");
+  for (int day = 0; day < 14; ++day) {
+    if (day % 7 >= 5) continue;
+    for (int hour = 0; hour < 6; ++hour) {
+      v1::AccessEvent event = Access("dr.lie", "dentist", "p1",
+                                     first_monday + absl::Hours(24 * day + hour));
+      event.mutable_source()->set_system("xray");
+      clinic.Feed(event);
+    }
+  }
+  // Its last image on Friday at 14:10; the clinic is open until 20:00 and on
+  // Saturday, but the sensor is never used then. Its own working time:
+  // Friday 14:10-14:59 (50 minutes), then Monday from 09:00.
+  v1::AccessEvent friday = Access("dr.lie", "dentist", "p1", At("2026-01-09T13:10:00Z"));
+  friday.mutable_source()->set_system("xray");
+  clinic.Feed(friday);
+  clinic.Tick(At("2026-01-12T09:09:00Z"));  // Monday 10:09: 50 + 69 minutes
+  EXPECT_THAT(clinic.Of("source_silent"), IsEmpty());
+  clinic.Tick(At("2026-01-12T09:10:00Z"));  // 10:10: 120 minutes
+  ASSERT_EQ(clinic.Of("source_silent").size(), 1u);
+  EXPECT_EQ(clinic.Of("source_silent")[0].source_system(), "xray");
+}
+
+TEST(SourceSilent, ANewSourceIsNotJudgedBeforeItHasAUsualDay) {
+  Harness clinic;
+  clinic.Feed(Access("resepsjon", "receptionist", "p1", kMonday));
+  clinic.Tick(kMonday + absl::Hours(6));
+  EXPECT_THAT(clinic.Of("source_silent"), IsEmpty());
 }
 
 TEST(VerificationFailed, RaisesOncePerFinding) {
