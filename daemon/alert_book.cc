@@ -53,11 +53,12 @@ std::string_view SeverityName(v1::AlertSeverity severity) {
   }
 }
 
-void AlertBook::Apply(uint64_t seq, const v1::LedgerEntry& entry) {
+bool AlertBook::Apply(uint64_t seq, const v1::LedgerEntry& entry) {
   absl::MutexLock lock(&mu_);
-  applied_size_ = std::max(applied_size_, seq + 1);
+  if (seq < applied_size_) return false;  // read again by a replay
+  applied_size_ = seq + 1;
   if (entry.has_alert()) {
-    if (by_id_.contains(entry.alert().alert_id())) return;  // raised once; a repeat changes nothing
+    if (by_id_.contains(entry.alert().alert_id())) return false;  // a repeat changes nothing
     Record record;
     *record.view.mutable_alert() = entry.alert();
     record.view.set_seq(seq);
@@ -66,22 +67,26 @@ void AlertBook::Apply(uint64_t seq, const v1::LedgerEntry& entry) {
     by_id_[entry.alert().alert_id()] = alerts_.size();
     updates_.emplace_back(seq, alerts_.size());
     alerts_.push_back(std::move(record));
-    return;
+    return true;
   }
-  if (!entry.has_alert_decision()) return;
+  if (!entry.has_alert_decision()) return false;
   const v1::AlertDecision& decision = entry.alert_decision();
   auto found = by_id_.find(decision.alert_id());
-  if (found == by_id_.end()) return;
+  if (found == by_id_.end()) return false;
   v1::AlertView& view = alerts_[found->second].view;
   v1::AlertDecisionRecord* record = view.add_decisions();
   record->set_seq(seq);
   *record->mutable_committed_at() = entry.committed_at();
   *record->mutable_decision() = decision;
-  view.set_state(decision.state());
-  if (decision.has_notify_authority_by()) {
-    *view.mutable_notify_authority_by() = decision.notify_authority_by();
+  const bool reopens = IsResolved(view.state()) && !IsResolved(decision.state());
+  if (!reopens) {
+    view.set_state(decision.state());
+    if (decision.has_notify_authority_by()) {
+      *view.mutable_notify_authority_by() = decision.notify_authority_by();
+    }
   }
   updates_.emplace_back(seq, found->second);
+  return true;
 }
 
 void AlertBook::AppliedThrough(uint64_t size) {

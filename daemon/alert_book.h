@@ -33,9 +33,11 @@ struct AlertFilter {
 class AlertBook {
  public:
   // Applies committed entry `seq` if it is an alert or a decision (others
-  // are ignored), and remembers `seq` as applied. A decision on an unknown
-  // alert is kept in the ledger but changes nothing here.
-  void Apply(uint64_t seq, const v1::LedgerEntry& entry);
+  // are ignored) and was not applied before, and remembers `seq` as
+  // applied; true if it changed the book. The ledger's order decides: a
+  // decision on an unknown alert changes nothing here, and an
+  // acknowledgement after a resolution is listed but does not reopen it.
+  bool Apply(uint64_t seq, const v1::LedgerEntry& entry);
   // Every entry below `size` has been applied (entries that are not alerts
   // or decisions included).
   void AppliedThrough(uint64_t size);

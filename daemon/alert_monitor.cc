@@ -91,7 +91,6 @@ absl::StatusOr<std::unique_ptr<AlertMonitor>> AlertMonitor::Start(
     monitor->book_.Apply(stored.seq, entry);
   }
   monitor->book_.AppliedThrough(size);
-  monitor->book_loaded_size_ = size;
   absl::StatusOr<std::unique_ptr<anomaly::Engine>> engine = monitor->NewEngine(options);
   if (!engine.ok()) return engine.status();
   monitor->engine_ = *std::move(engine);
@@ -105,12 +104,18 @@ absl::StatusOr<std::unique_ptr<AlertMonitor>> AlertMonitor::Start(
         monitor->FirstSeqCommittedSince(last_commit - options.replay_window);
     absl::StatusOr<uint64_t> rejudge_from =
         monitor->FirstSeqCommittedSince(last_commit - kRejudgeWindow);
-    if (!replay_from.ok()) return replay_from.status();
-    if (!rejudge_from.ok()) return rejudge_from.status();
-    monitor->next_seq_ = *replay_from;
-    monitor->raise_from_seq_ = *rejudge_from;
-    LogInfo("anomaly detection: replaying entries ", *replay_from, " to ", size,
-            " to rebuild the detectors' state; ", monitor->book_.size(), " alerts on record");
+    if (replay_from.ok() && rejudge_from.ok()) {
+      monitor->next_seq_ = *replay_from;
+      monitor->raise_from_seq_ = *rejudge_from;
+      LogInfo("anomaly detection: replaying entries ", *replay_from, " to ", size,
+              " to rebuild the detectors' state; ", monitor->book_.size(), " alerts on record");
+    } else {
+      // A damaged ledger: judge what comes from now on; self-verification
+      // reports the damage (and raises verification_failed).
+      LogError("anomaly detection cannot replay the ledger (",
+               (replay_from.ok() ? rejudge_from : replay_from).status().message(),
+               "); it judges new entries only");
+    }
   }
   {
     absl::MutexLock lock(&monitor->mu_);
@@ -126,6 +131,7 @@ AlertMonitor::~AlertMonitor() {
     absl::MutexLock lock(&mu_);
     stop_ = true;
   }
+  stopping_ = true;
   if (thread_.joinable()) thread_.join();
 }
 
@@ -144,15 +150,19 @@ void AlertMonitor::VerificationFailed(const std::string& mode, uint64_t first_ba
 absl::Status AlertMonitor::Reload(const anomaly::DetectionOptions& options) {
   absl::StatusOr<std::unique_ptr<anomaly::Engine>> engine = NewEngine(options);
   if (!engine.ok()) return engine.status();
-  uint64_t replay_from = 0;
   const uint64_t size = ledger_.Size();
+  uint64_t replay_from = size;
   if (*engine && size > 0) {
     absl::StatusOr<v1::LedgerEntry> last = ReadEntry(ledger_, size - 1);
-    if (!last.ok()) return last.status();
     absl::StatusOr<uint64_t> from =
-        FirstSeqCommittedSince(FromProto(last->committed_at()) - options.replay_window);
-    if (!from.ok()) return from.status();
-    replay_from = *from;
+        last.ok() ? FirstSeqCommittedSince(FromProto(last->committed_at()) - options.replay_window)
+                  : last.status();
+    if (from.ok()) {
+      replay_from = *from;
+    } else {
+      LogError("anomaly detection cannot replay the ledger on reload (", from.status().message(),
+               "); the new settings judge new entries only");
+    }
   }
   absl::MutexLock lock(&mu_);
   next_engine_ = *std::move(engine);
@@ -216,6 +226,9 @@ void AlertMonitor::Run() {
 bool AlertMonitor::CatchUp() {
   uint64_t observed = 0;
   while (next_seq_ < ledger_.Size()) {
+    // Stopping in the middle of a replay loses nothing: those entries were
+    // judged before, and the next start replays them again.
+    if (stopping_ && next_seq_ < raise_from_seq_) break;
     absl::StatusOr<std::vector<storage::StoredEntry>> stored =
         ledger_.GetEntries(next_seq_, kReadBatchEntries);
     if (!stored.ok()) {
@@ -226,13 +239,14 @@ bool AlertMonitor::CatchUp() {
     bool book_changed = false;
     std::vector<v1::Alert> raised;  // appended together, one group commit
     for (const storage::StoredEntry& record : *stored) {
+      next_seq_ = record.seq + 1;
+      ++observed;
       if (!entry.ParseFromString(record.bytes)) {
+        // Self-verification reports it, and raises verification_failed.
         LogError("anomaly detection: entry ", record.seq, " does not parse; skipped");
         continue;
       }
-      const bool is_alert_record = entry.has_alert() || entry.has_alert_decision();
-      if (is_alert_record && record.seq >= book_loaded_size_) {
-        book_.Apply(record.seq, entry);
+      if ((entry.has_alert() || entry.has_alert_decision()) && book_.Apply(record.seq, entry)) {
         book_changed = true;
         if (entry.has_alert_decision()) {
           metrics_.AlertDecided(AlertStateName(entry.alert_decision().state()));
@@ -245,8 +259,6 @@ bool AlertMonitor::CatchUp() {
                         std::make_move_iterator(alerts.end()));
         }
       }
-      next_seq_ = record.seq + 1;
-      ++observed;
     }
     book_.AppliedThrough(next_seq_);
     if (book_changed) PublishOpenCounts();
@@ -261,14 +273,16 @@ void AlertMonitor::Raise(const std::vector<v1::Alert>& alerts) {
   absl::StatusOr<std::vector<v1::AppendReceipt>> receipts = ledger_.AppendAlerts(alerts);
   if (!receipts.ok()) {
     // The engine has them marked raised; a restart replays and raises them.
-    LogError("cannot record ", alerts.size(), " alerts, the first ", alerts.front().alert_id(),
-             ": ", receipts.status().message());
+    LogError("cannot record ", alerts.size(), " alerts (the first: ", alerts.front().rule(),
+             "): ", receipts.status().message());
     return;
   }
-  for (const v1::Alert& alert : alerts) {
+  for (size_t i = 0; i < alerts.size(); ++i) {
+    const v1::Alert& alert = alerts[i];
     metrics_.AlertRaised(alert.rule(), SeverityName(alert.severity()));
-    LogNotice("alert ", alert.alert_id(), " (", SeverityName(alert.severity()), "): ",
-              alert.summary());
+    // No names or ids: the log is not the place for who looked at whom.
+    LogNotice("alert raised: ", alert.rule(), " (", SeverityName(alert.severity()),
+              "), recorded as seq ", (*receipts)[i].seq(), "; see innsynctl alerts list");
   }
 }
 

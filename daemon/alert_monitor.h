@@ -16,6 +16,7 @@
 #ifndef INNSYN_DAEMON_ALERT_MONITOR_H_
 #define INNSYN_DAEMON_ALERT_MONITOR_H_
 
+#include <atomic>
 #include <memory>
 #include <set>
 #include <string>
@@ -82,6 +83,7 @@ class AlertMonitor {
   AlertBook book_;
   mutable absl::Mutex mu_;
   bool stop_ ABSL_GUARDED_BY(mu_) = false;
+  std::atomic<bool> stopping_{false};  // read by a replay, which then stops early
   bool woken_ ABSL_GUARDED_BY(mu_) = false;
   std::vector<Pending> verification_failures_ ABSL_GUARDED_BY(mu_);
   // A reload hands the thread a new engine and where to replay from.
@@ -92,7 +94,6 @@ class AlertMonitor {
   std::unique_ptr<anomaly::Engine> engine_;  // null: detection is off
   uint64_t next_seq_ = 0;       // the next entry to read
   uint64_t raise_from_seq_ = 0; // entries below were judged before a restart or reload
-  uint64_t book_loaded_size_ = 0;  // the book already holds alert entries below this
   absl::Time last_tick_ = absl::InfinitePast();
   std::set<std::pair<std::string, std::string>> exported_;  // innsyn_alerts_open series
   std::thread thread_;

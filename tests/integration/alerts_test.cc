@@ -340,6 +340,7 @@ TEST_F(AlertsTest, WatchResumesAfterAnAlertAndThenFollowsNewOnes) {
   ASSERT_TRUE(Eventually([&] { return ListAlerts().size() == 2; }));
   const std::vector<v1::AlertView> raised = ListAlerts();
   grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   v1::WatchAlertsRequest request;
   request.set_after_alert_id(raised[0].alert().alert_id());
   auto reader = alerts_->WatchAlerts(&context, request);
@@ -355,6 +356,7 @@ TEST_F(AlertsTest, WatchResumesAfterAnAlertAndThenFollowsNewOnes) {
   reader->Finish();
 
   grpc::ClientContext unknown;
+  unknown.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
   request.set_after_alert_id("no/such/alert");
   auto refused = alerts_->WatchAlerts(&unknown, request);
   EXPECT_FALSE(refused->Read(&update));
@@ -381,6 +383,30 @@ TEST_F(AlertsTest, RestartReplaysTheLedgerAndRaisesNothingTwice) {
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_EQ(AlertEntries().size(), 3u);
   EXPECT_EQ(ListAlerts().back().alert().subject_id(), "p-other-stranger");
+}
+
+TEST_F(AlertsTest, AReloadReplaysWithoutRaisingOrDecidingAnythingTwice) {
+  Start();
+  AppendIncidents();
+  ASSERT_TRUE(Eventually([&] { return ListAlerts().size() == 2; }));
+  v1::UpdateAlertRequest request;
+  request.set_alert_id(ListAlerts()[0].alert().alert_id());
+  request.set_state(v1::ALERT_STATE_ACKNOWLEDGED);
+  v1::UpdateAlertResponse response;
+  ASSERT_TRUE(alerts_->UpdateAlert(Context().get(), request, &response).ok());
+  ASSERT_EQ(kill(daemon_->pid(), SIGHUP), 0);
+  ASSERT_TRUE(Eventually([&] {
+    return Contains(testing::HttpGetBody(daemon_->metrics_port(), "/metrics"),
+                    "innsyn_config_reloads_total{result=\"ok\"} 2");
+  }));
+  // After the reload the engine replays the ledger; a new incident shows
+  // that it has caught up.
+  Append({events_.BreakGlass("dr.lie", "p-after-reload", 19, 9)});
+  ASSERT_TRUE(Eventually([&] { return ListAlerts().size() == 3; }));
+  std::vector<v1::AlertView> alerts = ListAlerts();
+  EXPECT_EQ(alerts[0].decisions_size(), 1);
+  EXPECT_EQ(alerts[0].state(), v1::ALERT_STATE_ACKNOWLEDGED);
+  EXPECT_EQ(AlertEntries().size(), 3u);
 }
 
 TEST_F(AlertsTest, ABadRosterOnReloadIsRefusedAndDetectionGoesOn) {

@@ -241,7 +241,9 @@ TEST_F(OperationsTest, SelfVerificationReportsATamperedEntry) {
     for (auto* handle : handles) raw->DestroyColumnFamilyHandle(handle);
     delete raw;
   }
-  Start();
+  // With the anomaly detectors on, as innsynd runs by default: it starts
+  // on the damaged ledger, and the finding is also an alert to triage.
+  Start({"--detection", "true"});
   std::string metrics;
   ASSERT_TRUE(Eventually([&] {
     metrics = Metrics();
@@ -250,6 +252,12 @@ TEST_F(OperationsTest, SelfVerificationReportsATamperedEntry) {
   EXPECT_TRUE(Contains(metrics, "innsyn_verification_failures_total{mode=\"full\"} 1"));
   EXPECT_FALSE(
       Contains(metrics, "innsyn_verification_last_success_timestamp_seconds{mode=\"full\"}"));
+  testing::CommandResult alerts;
+  EXPECT_TRUE(Eventually([&] {
+    alerts = Ctl({"alerts", "list", "--rule", "verification_failed"});
+    return Contains(alerts.output, "1 alert;");
+  })) << alerts.output;
+  EXPECT_TRUE(Contains(alerts.output, "critical")) << alerts.output;
 }
 
 TEST_F(OperationsTest, BackupDuringIngestRestoresToAVerifiedPrefixOfTheLiveLedger) {
