@@ -32,6 +32,7 @@ struct BenchOptions {
   size_t fill_batch = 1000;
   std::string json_path;
   bool keep = false;
+  bool detection = false;
 };
 
 int Fail(const std::string& what) {
@@ -51,6 +52,10 @@ int main(int argc, char** argv) {
   app.add_option("--verify-runs", options.verify_runs, "full verifications to time");
   app.add_option("--json", options.json_path, "write the figures here as JSON");
   app.add_flag("--keep", options.keep, "keep the data folder");
+  app.add_option("--detection", options.detection,
+                 "run the anomaly detectors in the server, so that answers carry explanations "
+                 "(the benchmark's random events have no appointments: expect many alerts)")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   bool temporary = options.data_dir.empty();
   if (temporary) {
@@ -124,6 +129,7 @@ int main(int argc, char** argv) {
   daemon_options.data_dir = options.data_dir;
   daemon_options.listen = "127.0.0.1:0";
   daemon_options.metrics_listen = "";
+  daemon_options.detection.enabled = options.detection;
   auto server = innsyn::daemon::Server::Start(daemon_options);
   if (!server.ok()) return Fail(server.status().ToString());
   auto channel = grpc::CreateChannel(fmt::format("127.0.0.1:{}", (*server)->grpc_port()),
