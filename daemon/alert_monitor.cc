@@ -203,9 +203,10 @@ void AlertMonitor::Run() {
       return;
     }
     if (swap_engine) {
-      // The new rules judge entries from here on; the replay only rebuilds
-      // their state.
-      raise_from_seq_ = next_seq_;
+      // The new rules judge entries from here on (or from where a replay
+      // still under way would have started judging); the replay only
+      // rebuilds their state.
+      raise_from_seq_ = std::max(raise_from_seq_, next_seq_);
       engine_ = std::move(next_engine);
       if (engine_) next_seq_ = std::min(next_seq_, replay_from);
       LogInfo("anomaly detection: settings reloaded; ", engine_ ? "on" : "off");
