@@ -15,28 +15,17 @@
 #include "absl/time/time.h"
 #include "innsyn/v1/service.grpc.pb.h"
 #include "tests/support/daemon_process.h"
+#include "tests/support/eventually.h"
 #include "tests/support/http_get.h"
 #include "tests/support/temp_dir.h"
 
 namespace innsyn {
 namespace {
 
+using testing::Contains;
 using testing::DaemonProcess;
+using testing::Eventually;
 using testing::RunCommand;
-
-bool Eventually(const std::function<bool()>& condition,
-                std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return condition();
-}
-
-bool Contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 google::protobuf::Timestamp Oslo(int day, int hour, int minute = 0) {
   static const absl::TimeZone* const kOslo = [] {

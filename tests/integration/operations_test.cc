@@ -21,6 +21,7 @@
 #include "rocksdb/db.h"
 #include "storage/internal/schema.h"
 #include "tests/support/daemon_process.h"
+#include "tests/support/eventually.h"
 #include "tests/support/http_get.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_events.h"
@@ -28,25 +29,12 @@
 namespace innsyn {
 namespace {
 
+using testing::Contains;
 using testing::DaemonProcess;
+using testing::Eventually;
 using testing::HttpGetBody;
 using testing::JournalRead;
 using testing::RunCommand;
-
-// Polls `condition` for up to `timeout`.
-bool Eventually(const std::function<bool()>& condition,
-                std::chrono::milliseconds timeout = std::chrono::seconds(20)) {
-  auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (condition()) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  return condition();
-}
-
-bool Contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 class OperationsTest : public ::testing::Test {
  protected:
