@@ -5,6 +5,7 @@
 #include "anomaly/engine.h"
 #include "daemon/grpc_status.h"
 #include "daemon/portal_view.h"
+#include "daemon/proto_time.h"
 #include "storage/strings.h"
 
 namespace innsyn::daemon {
@@ -18,10 +19,6 @@ constexpr size_t kMaxQueryIdBytes = 256;
 constexpr size_t kMaxQueryReasonBytes = 1024;
 // Most events of a subject's history read to explain one page of accesses.
 constexpr size_t kMaxExplainedHistory = 50'000;
-
-absl::Time FromProto(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
 
 // Builds the index query from a request's common fields, naming the field
 // that is wrong.

@@ -2,12 +2,10 @@
 
 #include <algorithm>
 
+#include "daemon/proto_time.h"
+
 namespace innsyn::daemon {
 namespace {
-
-absl::Time FromProto(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
 
 bool Matches(const AlertFilter& filter, const v1::AlertView& view) {
   const v1::Alert& alert = view.alert();
@@ -110,6 +108,14 @@ std::optional<v1::AlertView> AlertBook::Find(const std::string& alert_id) const 
   const Record* record = FindLocked(alert_id);
   if (record == nullptr) return std::nullopt;
   return record->view;
+}
+
+std::vector<std::string> AlertBook::AlertIds() const {
+  absl::ReaderMutexLock lock(&mu_);
+  std::vector<std::string> ids;
+  ids.reserve(alerts_.size());
+  for (const Record& record : alerts_) ids.push_back(record.view.alert().alert_id());
+  return ids;
 }
 
 std::optional<uint64_t> AlertBook::SeqOf(const std::string& alert_id) const {

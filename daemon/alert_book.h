@@ -55,6 +55,8 @@ class AlertBook {
   std::vector<v1::AlertUpdate> UpdatesAfter(uint64_t after_seq, size_t limit) const;
   // Waits until a change after `after_seq` exists, or `timeout`.
   bool WaitForUpdatesAfter(uint64_t after_seq, absl::Duration timeout) const;
+  // The ids of every alert raised, in the order raised.
+  std::vector<std::string> AlertIds() const;
   // The seq at which the alert was raised.
   std::optional<uint64_t> SeqOf(const std::string& alert_id) const;
   // The seq of the latest change, 0 if none.

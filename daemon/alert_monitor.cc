@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "daemon/log.h"
+#include "daemon/proto_time.h"
 #include "storage/strings.h"
 
 namespace innsyn::daemon {
@@ -18,10 +19,6 @@ constexpr absl::Duration kIdleWait = absl::Seconds(1);
 // one are judged again (alerts they raised already are not repeated), so
 // that what a crash left unread is not missed.
 constexpr absl::Duration kRejudgeWindow = absl::Minutes(10);
-
-absl::Time FromProto(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
 
 absl::StatusOr<v1::LedgerEntry> ReadEntry(const storage::Ledger& ledger, uint64_t seq) {
   absl::StatusOr<std::vector<storage::StoredEntry>> stored = ledger.GetEntries(seq, 1);
@@ -50,18 +47,17 @@ absl::StatusOr<std::unique_ptr<anomaly::Engine>> AlertMonitor::NewEngine(
   absl::StatusOr<std::unique_ptr<anomaly::Engine>> engine =
       anomaly::Engine::Create(options, std::move(roster));
   if (!engine.ok()) return engine.status();
-  for (const v1::AlertView& view : [&] {
-         bool more = false;
-         return book_.List({}, 0, book_.size(), more);
-       }()) {
-    (*engine)->MarkRaised(view.alert().alert_id());
-  }
+  for (const std::string& id : book_.AlertIds()) (*engine)->MarkRaised(id);
   return engine;
 }
 
-absl::StatusOr<uint64_t> AlertMonitor::FirstSeqCommittedSince(absl::Time time) const {
+absl::StatusOr<uint64_t> AlertMonitor::FirstSeqWithin(absl::Duration window) const {
   uint64_t low = 0;
   uint64_t high = ledger_.Size();
+  if (high == 0) return 0;
+  absl::StatusOr<v1::LedgerEntry> last = ReadEntry(ledger_, high - 1);
+  if (!last.ok()) return last.status();
+  const absl::Time time = FromProto(last->committed_at()) - window;
   while (low < high) {
     const uint64_t middle = low + (high - low) / 2;
     absl::StatusOr<v1::LedgerEntry> entry = ReadEntry(ledger_, middle);
@@ -97,13 +93,8 @@ absl::StatusOr<std::unique_ptr<AlertMonitor>> AlertMonitor::Start(
   monitor->next_seq_ = size;
   monitor->raise_from_seq_ = size;
   if (monitor->engine_ && size > 0) {
-    absl::StatusOr<v1::LedgerEntry> last = ReadEntry(ledger, size - 1);
-    if (!last.ok()) return last.status();
-    const absl::Time last_commit = FromProto(last->committed_at());
-    absl::StatusOr<uint64_t> replay_from =
-        monitor->FirstSeqCommittedSince(last_commit - options.replay_window);
-    absl::StatusOr<uint64_t> rejudge_from =
-        monitor->FirstSeqCommittedSince(last_commit - kRejudgeWindow);
+    absl::StatusOr<uint64_t> replay_from = monitor->FirstSeqWithin(options.replay_window);
+    absl::StatusOr<uint64_t> rejudge_from = monitor->FirstSeqWithin(kRejudgeWindow);
     if (replay_from.ok() && rejudge_from.ok()) {
       monitor->next_seq_ = *replay_from;
       monitor->raise_from_seq_ = *rejudge_from;
@@ -153,10 +144,7 @@ absl::Status AlertMonitor::Reload(const anomaly::DetectionOptions& options) {
   const uint64_t size = ledger_.Size();
   uint64_t replay_from = size;
   if (*engine && size > 0) {
-    absl::StatusOr<v1::LedgerEntry> last = ReadEntry(ledger_, size - 1);
-    absl::StatusOr<uint64_t> from =
-        last.ok() ? FirstSeqCommittedSince(FromProto(last->committed_at()) - options.replay_window)
-                  : last.status();
+    absl::StatusOr<uint64_t> from = FirstSeqWithin(options.replay_window);
     if (from.ok()) {
       replay_from = *from;
     } else {

@@ -69,9 +69,9 @@ class AlertMonitor {
   AlertMonitor(storage::Ledger& ledger, exporters::Metrics& metrics);
   absl::StatusOr<std::unique_ptr<anomaly::Engine>> NewEngine(
       const anomaly::DetectionOptions& options) const;
-  // The first entry committed at or after `time` (binary search: commit
-  // times never decrease).
-  absl::StatusOr<uint64_t> FirstSeqCommittedSince(absl::Time time) const;
+  // The first entry committed at most `window` before the ledger's last one
+  // (binary search: commit times never decrease); 0 for an empty ledger.
+  absl::StatusOr<uint64_t> FirstSeqWithin(absl::Duration window) const;
   void Run();
   // Reads and judges entries [next_seq_, Size()); false if a read failed.
   bool CatchUp();

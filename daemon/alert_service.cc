@@ -1,6 +1,7 @@
 #include "daemon/alert_service.h"
 
 #include "daemon/grpc_status.h"
+#include "daemon/proto_time.h"
 #include "storage/strings.h"
 
 namespace innsyn::daemon {
@@ -19,18 +20,6 @@ constexpr absl::Duration kApplyWait = absl::Seconds(5);
 // Changes sent per write burst, and how often a quiet watch looks again.
 constexpr size_t kUpdatesPerBurst = 100;
 constexpr absl::Duration kWatchPoll = absl::Milliseconds(500);
-
-absl::Time FromProto(const google::protobuf::Timestamp& ts) {
-  return absl::FromUnixSeconds(ts.seconds()) + absl::Nanoseconds(ts.nanos());
-}
-
-google::protobuf::Timestamp ToProto(absl::Time time) {
-  google::protobuf::Timestamp ts;
-  const int64_t micros = absl::ToUnixMicros(time);
-  ts.set_seconds(micros / 1'000'000);
-  ts.set_nanos(static_cast<int32_t>(micros % 1'000'000) * 1000);
-  return ts;
-}
 
 absl::Status CheckLength(std::string_view field, const std::string& value, size_t most) {
   if (value.size() <= most) return absl::OkStatus();
