@@ -4,7 +4,7 @@
 #include <fmt/format.h>
 
 #include "anomaly/internal/engine_state.h"
-#include "storage/strings.h"
+#include "base/strings.h"
 
 namespace innsyn::anomaly {
 namespace {

@@ -8,7 +8,7 @@
 
 #include "anomaly/internal/local_clock.h"
 #include "anomaly/internal/networks.h"
-#include "storage/strings.h"
+#include "base/strings.h"
 
 namespace innsyn::anomaly {
 namespace {

@@ -1,10 +1,11 @@
+#include "base/proto_time.h"
 #include "anomaly/engine.h"
 
 #include <algorithm>
 #include <cctype>
 
 #include "anomaly/internal/engine_state.h"
-#include "storage/strings.h"
+#include "base/strings.h"
 
 namespace innsyn::anomaly {
 namespace {
@@ -85,13 +86,6 @@ std::string_view DescribeData(v1::DataObjectType type) {
   }
 }
 
-void SetTimestamp(absl::Time time, google::protobuf::Timestamp& out) {
-  int64_t seconds = absl::ToUnixSeconds(time);
-  out.set_seconds(seconds);
-  out.set_nanos(
-      static_cast<int32_t>(absl::ToInt64Nanoseconds(time - absl::FromUnixSeconds(seconds))));
-}
-
 }  // namespace internal
 
 Engine::State::State(DetectionOptions options_in, Roster roster_in, internal::LocalClock clock_in)
@@ -125,7 +119,7 @@ v1::Alert* Engine::State::Raise(std::string id, std::string_view rule,
   alert.set_alert_id(std::move(id));
   alert.set_rule(std::string(rule));
   alert.set_severity(rule_options.severity);
-  internal::SetTimestamp(occurred_at, *alert.mutable_occurred_at());
+  *alert.mutable_occurred_at() = ToProto(occurred_at);
   return &alert;
 }
 

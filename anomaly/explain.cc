@@ -4,7 +4,7 @@
 
 #include "anomaly/engine.h"
 #include "anomaly/internal/care_links.h"
-#include "storage/strings.h"
+#include "base/strings.h"
 
 namespace innsyn::anomaly {
 namespace {

@@ -6,7 +6,7 @@
 #include <array>
 #include <initializer_list>
 
-#include "storage/strings.h"
+#include "base/strings.h"
 
 namespace innsyn::anomaly {
 namespace {

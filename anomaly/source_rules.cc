@@ -1,7 +1,7 @@
 // The rules about the log's own health and the website's front door:
 // login_failures, source_sequence_gap and source_silent.
 #include "anomaly/internal/engine_state.h"
-#include "storage/strings.h"
+#include "base/strings.h"
 
 namespace innsyn::anomaly {
 namespace {

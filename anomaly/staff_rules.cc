@@ -5,7 +5,7 @@
 
 #include "anomaly/event_conventions.h"
 #include "anomaly/internal/engine_state.h"
-#include "storage/strings.h"
+#include "base/strings.h"
 
 namespace innsyn::anomaly {
 namespace {

@@ -16,7 +16,7 @@
 #include <algorithm>
 #include <set>
 
-#include "storage/strings.h"
+#include "base/strings.h"
 
 namespace innsyn::bench::sim {
 

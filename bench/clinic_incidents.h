@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "bench/clinic_sim_internal.h"
-#include "storage/strings.h"
+#include "base/strings.h"
 
 namespace innsyn::bench::sim {
 

@@ -6,7 +6,7 @@
 
 #include "anomaly/event_conventions.h"
 #include "bench/clinic_incidents.h"
-#include "storage/strings.h"
+#include "base/strings.h"
 
 namespace innsyn::bench::sim {
 

@@ -6,7 +6,7 @@
 
 #include "anomaly/event_conventions.h"
 #include "bench/clinic_sim_internal.h"
-#include "storage/strings.h"
+#include "base/strings.h"
 
 namespace innsyn::bench::sim {
 namespace {

@@ -10,7 +10,7 @@
 #include <set>
 
 #include "bench/clinic_sim_internal.h"
-#include "storage/strings.h"
+#include "base/strings.h"
 
 namespace innsyn::bench {
 namespace sim {

@@ -22,17 +22,19 @@
 #include <map>
 #include <set>
 
+#include "base/proto_time.h"
 #include "anomaly/detection_options.h"
 #include "anomaly/engine.h"
 #include "anomaly/roster.h"
 #include "bench/clinic_sim.h"
 #include "bench/detection_scoring.h"
-#include "daemon/validation.h"
+#include "daemon/services/validation.h"
 #include "storage/ledger.h"
-#include "storage/strings.h"
+#include "base/strings.h"
 
 namespace {
 
+using innsyn::FromProto;
 using innsyn::bench::Clinic;
 using innsyn::bench::IncidentLabel;
 using innsyn::bench::RunResult;
@@ -56,10 +58,6 @@ struct Options {
 int Fail(const std::string& what) {
   fmt::print(stderr, "innsyn-detection-report: {}\n", what);
   return 2;
-}
-
-absl::Time TimeOf(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
 }
 
 // Heap bytes in use (glibc), in MiB: finer than the resident set, which
@@ -123,8 +121,8 @@ absl::StatusOr<RunResult> RunLive(const Clinic& clinic, const std::string& dir,
         }
         if (result.event_ids.size() <= stored.seq) result.event_ids.resize(stored.seq + 1);
         if (entry.has_access_event()) {
-          if (clinic.period_start <= TimeOf(entry.access_event().occurred_at())) {
-            tick_until(TimeOf(entry.access_event().occurred_at()));
+          if (clinic.period_start <= FromProto(entry.access_event().occurred_at())) {
+            tick_until(FromProto(entry.access_event().occurred_at()));
           }
           result.event_ids[stored.seq] = entry.access_event().event_id();
           ++result.access_entries;
@@ -142,10 +140,10 @@ absl::StatusOr<RunResult> RunLive(const Clinic& clinic, const std::string& dir,
   auto start = Clock::now();
   const auto& events = clinic.events;
   for (size_t i = 0; i < events.size();) {
-    absl::Time at = TimeOf(events[i].occurred_at());
+    absl::Time at = FromProto(events[i].occurred_at());
     absl::Time hour_end = absl::FromUnixSeconds((absl::ToUnixSeconds(at) / 3600 + 1) * 3600);
     size_t end = i;
-    while (end < events.size() && TimeOf(events[end].occurred_at()) < hour_end) ++end;
+    while (end < events.size() && FromProto(events[end].occurred_at()) < hour_end) ++end;
     auto receipts = ledger->AppendEvents(absl::MakeConstSpan(&events[i], end - i));
     if (!receipts.ok()) return receipts.status();
     i = end;
@@ -192,7 +190,7 @@ absl::Status Replay(const Clinic& clinic, const std::string& dir,
   absl::Time next_tick = clinic.period_start;
   auto start = Clock::now();
   for (const auto& [seq, entry] : entries) {
-    absl::Time at = TimeOf(entry.access_event().occurred_at());
+    absl::Time at = FromProto(entry.access_event().occurred_at());
     while (clinic.period_start <= at && next_tick <= at) {
       for (const auto& alert : engine->Tick(next_tick)) ids.insert(alert.alert_id());
       next_tick += kTickInterval;
@@ -241,7 +239,7 @@ void Dump(const Clinic& clinic) {
     by_kind[innsyn::StrCat(e.source().system(), " ",
                            innsyn::v1::DataObjectType_Name(e.data_object().type()), " ",
                            innsyn::v1::ActionSubtype_Name(e.action_subtype()))]++;
-    absl::Time at = TimeOf(e.occurred_at());
+    absl::Time at = FromProto(e.occurred_at());
     by_day[absl::FormatTime("%Y-%m-%d %a", at, absl::UTCTimeZone())]++;
   }
   fmt::print("{} events, {} working staff, {} roster entries, {} incident labels, digest {:016x}\n",

@@ -1,3 +1,4 @@
+#include "base/proto_time.h"
 #include "bench/detection_scoring.h"
 
 #include <fmt/format.h>
@@ -6,7 +7,7 @@
 #include <set>
 
 #include "anomaly/detection_options.h"
-#include "storage/strings.h"
+#include "base/strings.h"
 
 namespace innsyn::bench {
 namespace {
@@ -15,10 +16,6 @@ namespace {
 constexpr absl::Duration kMatchSlack = absl::Hours(1);
 // How many false alerts and missed incidents the report lists.
 constexpr size_t kExamples = 12;
-
-absl::Time TimeOf(const google::protobuf::Timestamp& t) {
-  return absl::FromUnixSeconds(t.seconds()) + absl::Nanoseconds(t.nanos());
-}
 
 bool SameSource(const std::string& alert_source, const std::string& label_source) {
   return alert_source == label_source || alert_source.starts_with(label_source + "/");
@@ -35,7 +32,7 @@ bool Matches(const v1::Alert& alert, const IncidentLabel& label,
   if (!label.source_system.empty() && !SameSource(alert.source_system(), label.source_system)) {
     return false;
   }
-  absl::Time at = TimeOf(alert.occurred_at());
+  absl::Time at = FromProto(alert.occurred_at());
   return at >= label.from - absl::Minutes(1) && at <= label.to + kMatchSlack;
 }
 
@@ -164,13 +161,13 @@ void PrintReport(const Clinic& clinic, const Report& report, std::FILE* out) {
     if (shown++ == kExamples) break;
     const v1::Alert& alert = run.alerts[a];
     fmt::print(out, "false alert {} ({}): {}\n", alert.alert_id(),
-               FormatLocal(TimeOf(alert.occurred_at()), clinic), alert.summary());
+               FormatLocal(FromProto(alert.occurred_at()), clinic), alert.summary());
   }
   shown = 0;
   for (const v1::Alert& alert : report.normal.alerts) {
     if (shown++ == kExamples) break;
     fmt::print(out, "routine alert {} ({}): {}\n", alert.alert_id(),
-               FormatLocal(TimeOf(alert.occurred_at()), clinic), alert.summary());
+               FormatLocal(FromProto(alert.occurred_at()), clinic), alert.summary());
   }
 }
 

@@ -10,10 +10,10 @@
 #include <cstring>
 #include <thread>
 
-#include "daemon/log.h"
+#include "daemon/ops/log.h"
 #include "daemon/options.h"
 #include "daemon/server.h"
-#include "daemon/systemd_notify.h"
+#include "daemon/ops/systemd_notify.h"
 
 namespace {
 

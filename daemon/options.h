@@ -9,8 +9,8 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "anomaly/detection_options.h"
-#include "daemon/call_gate.h"
-#include "daemon/roles.h"
+#include "daemon/auth/call_gate.h"
+#include "daemon/auth/roles.h"
 
 namespace innsyn::daemon {
 

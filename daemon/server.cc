@@ -9,18 +9,18 @@
 #include <thread>
 
 #include "absl/synchronization/notification.h"
-#include "daemon/access_log_service.h"
-#include "daemon/admin_service.h"
-#include "daemon/alert_monitor.h"
-#include "daemon/alert_service.h"
-#include "daemon/call_gate.h"
-#include "daemon/ingest_service.h"
-#include "daemon/log.h"
-#include "daemon/self_verifier.h"
-#include "daemon/server_tls.h"
+#include "daemon/services/access_log_service.h"
+#include "daemon/services/admin_service.h"
+#include "daemon/alerts/alert_monitor.h"
+#include "daemon/services/alert_service.h"
+#include "daemon/auth/call_gate.h"
+#include "daemon/services/ingest_service.h"
+#include "daemon/ops/log.h"
+#include "daemon/ops/self_verifier.h"
+#include "daemon/auth/server_tls.h"
 #include "exporters/metrics.h"
 #include "storage/ledger.h"
-#include "storage/strings.h"
+#include "base/strings.h"
 
 namespace innsyn::daemon {
 namespace {
@@ -145,7 +145,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& optio
   state->metrics->SetLastCheckpointTime(absl::Now());
 
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
-      MakeServerCredentials(options);
+      MakeServerCredentials({.cert_file = options.tls_cert_file,
+                             .key_file = options.tls_key_file,
+                             .ca_file = options.tls_ca_file,
+                             .crl_file = options.tls_crl_file,
+                             .data_dir = options.data_dir});
   if (!credentials.ok()) return credentials.status();
   state->gate = std::make_unique<CallGate>(options.mtls(), options.roles, options.limits,
                                            *state->ledger, *state->metrics);

@@ -10,7 +10,7 @@
 #include <sstream>
 #include <string>
 
-#include "storage/strings.h"
+#include "base/strings.h"
 
 namespace innsyn::exporters {
 namespace {

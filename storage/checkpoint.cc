@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "storage/internal/secret_file.h"
-#include "storage/strings.h"
+#include "base/strings.h"
 
 namespace innsyn::storage {
 namespace {

@@ -1,3 +1,4 @@
+#include "base/proto_time.h"
 #include "storage/ledger.h"
 
 #include <sys/stat.h>
@@ -6,7 +7,7 @@
 #include <filesystem>
 #include <fstream>
 
-#include "storage/strings.h"
+#include "base/strings.h"
 #include "rocksdb/options.h"
 #include "rocksdb/slice.h"
 #include "rocksdb/slice_transform.h"
@@ -318,7 +319,7 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& option
     absl::StatusOr<v1::AppendReceipt> last = impl->ReceiptFor(size - 1);
     if (!last.ok()) return last.status();
     chain_head = *HashFromBytes(last->chain_hash());
-    last_commit = internal::TimeFromProto(last->committed_at());
+    last_commit = FromProto(last->committed_at());
   }
   impl->writer = std::make_unique<internal::GroupWriter>(*impl, *std::move(range), chain_head,
                                                          last_commit);

@@ -15,7 +15,7 @@
 #include "absl/synchronization/mutex.h"
 #include "rocksdb/utilities/backup_engine.h"
 #include "storage/internal/ledger_impl.h"
-#include "storage/strings.h"
+#include "base/strings.h"
 
 namespace innsyn::storage {
 namespace {

@@ -21,7 +21,7 @@
 #include "storage/internal/ledger_impl.h"
 #include "storage/internal/schema.h"
 #include "storage/internal/siphash.h"
-#include "storage/strings.h"
+#include "base/strings.h"
 
 namespace innsyn::storage {
 namespace {

@@ -3,7 +3,8 @@
 #include <unordered_map>
 #include <utility>
 
-#include "storage/strings.h"
+#include "base/proto_time.h"
+#include "base/strings.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "rocksdb/write_batch.h"
@@ -14,14 +15,6 @@
 
 namespace innsyn::storage::internal {
 namespace {
-
-google::protobuf::Timestamp ToProto(absl::Time time) {
-  google::protobuf::Timestamp out;
-  int64_t micros = absl::ToUnixMicros(time);
-  out.set_seconds(micros / 1000000);
-  out.set_nanos(static_cast<int32_t>(micros % 1000000) * 1000);
-  return out;
-}
 
 // Deterministic serialisation: the same entry always gives the same bytes.
 std::string Serialize(const v1::LedgerEntry& entry) {
@@ -286,7 +279,7 @@ void GroupWriter::PrepareRequests(Group& group, const std::vector<Request*>& req
   // Whole microseconds, as committed_at stores it, so that the query index
   // key can be derived again from the entry.
   absl::Time now = absl::FromUnixMicros(absl::ToUnixMicros(std::max(absl::Now(), last_commit_)));
-  google::protobuf::Timestamp committed_at = ToProto(now);
+  google::protobuf::Timestamp committed_at = ToProtoMicros(now);
   rocksdb::WriteBatch& batch = group.batch;
   // Events first recorded in this group, by dedupe key, for repeats within it.
   std::unordered_map<std::string, v1::AppendReceipt> fresh;

@@ -2,7 +2,7 @@
 
 #include <bit>
 
-#include "storage/strings.h"
+#include "base/strings.h"
 
 namespace innsyn::storage {
 namespace {

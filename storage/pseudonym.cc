@@ -8,7 +8,7 @@
 #include <cstring>
 
 #include "storage/internal/secret_file.h"
-#include "storage/strings.h"
+#include "base/strings.h"
 
 namespace innsyn::storage {
 

@@ -8,7 +8,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "storage/strings.h"
+#include "base/strings.h"
 
 namespace innsyn::storage::internal {
 namespace {

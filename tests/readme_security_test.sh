@@ -13,7 +13,7 @@ cleanup() {
 }
 trap cleanup EXIT
 cd "$work"
-export PATH="$build_dir/daemon:$PATH"
+export PATH="$build_dir/daemon:$build_dir/ctl:$PATH"
 unset INNSYN_SERVER INNSYN_TLS_CA INNSYN_TLS_CERT INNSYN_TLS_KEY
 
 sed -n '/<!-- security-tour:begin -->/,/<!-- security-tour:end -->/p' "$readme" \

@@ -14,7 +14,7 @@ cd "$work"
 daemon=$!
 for _ in $(seq 100); do [ -s ports ] && break; sleep 0.1; done
 export INNSYN_SERVER="127.0.0.1:$(head -n1 ports)"
-export PATH="$build_dir/daemon:$PATH"
+export PATH="$build_dir/daemon:$build_dir/ctl:$PATH"
 
 sed -n '/<!-- tour:begin -->/,/<!-- tour:end -->/p' "$readme" \
   | awk '/^```sh$/ {inside=1; next} /^```$/ {inside=0; next} inside' > tour.sh

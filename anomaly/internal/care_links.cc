@@ -1,3 +1,4 @@
+#include "base/proto_time.h"
 #include "anomaly/internal/care_links.h"
 
 #include <algorithm>
@@ -28,8 +29,7 @@ std::string Attribute(const v1::AccessEvent& event, std::string_view name) {
 }  // namespace
 
 absl::Time EventTime(const v1::AccessEvent& event) {
-  return absl::FromUnixSeconds(event.occurred_at().seconds()) +
-         absl::Nanoseconds(event.occurred_at().nanos());
+  return FromProto(event.occurred_at());
 }
 
 bool IsHealthData(v1::DataObjectType type) {

@@ -85,7 +85,6 @@ struct PendingAccess {
 std::string ContactKey(std::string_view surname, std::string_view address);
 // What the data object is, in words: "journal note", "image", ...
 std::string_view DescribeData(v1::DataObjectType type);
-void SetTimestamp(absl::Time time, google::protobuf::Timestamp& out);
 
 // What Observe works out once per access event.
 struct EventContext {

@@ -5,7 +5,7 @@
 #include <charconv>
 #include <cstring>
 
-#include "storage/strings.h"
+#include "base/strings.h"
 
 namespace innsyn::anomaly::internal {
 namespace {

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "base/proto_time.h"
 #include "innsyn/v1/ledger.pb.h"
 #include "storage/internal/schema.h"
 #include "storage/pseudonym.h"
@@ -34,7 +35,7 @@ void ForEachDerivedKey(const v1::LedgerEntry& entry, uint64_t seq, PseudonymFn&&
   };
   if (entry.has_access_event()) {
     const v1::AccessEvent& event = entry.access_event();
-    const absl::Time occurred_at = TimeFromProto(event.occurred_at());
+    const absl::Time occurred_at = FromProto(event.occurred_at());
     index_key(kSubjectKeys, kSubjectIndex, pseudonym(PseudonymDomain::kSubject, event.subject().id()),
               occurred_at);
     index_key(kActorKeys, kActorIndex, pseudonym(PseudonymDomain::kActor, event.actor().id()),
@@ -46,9 +47,9 @@ void ForEachDerivedKey(const v1::LedgerEntry& entry, uint64_t seq, PseudonymFn&&
   } else if (entry.has_query_record() && !entry.query_record().subject_id().empty()) {
     index_key(kQueryKeys, kSubjectQueryIndex,
               pseudonym(PseudonymDomain::kSubject, entry.query_record().subject_id()),
-              TimeFromProto(entry.committed_at()));
+              FromProto(entry.committed_at()));
   } else if (entry.has_alert() || entry.has_alert_decision()) {
-    index_key(kAlertKeys, kAlertIndex, std::string_view(), TimeFromProto(entry.committed_at()));
+    index_key(kAlertKeys, kAlertIndex, std::string_view(), FromProto(entry.committed_at()));
   }
 }
 

@@ -71,13 +71,6 @@ inline std::string TreeKey(int level, uint64_t index) {
   return key;
 }
 
-// Nanoseconds, as occurred_at carries them, so that time ranges are exact.
-// absl saturates times beyond int64 nanoseconds (years 1677..2262) at the
-// ends of the range, which keeps their order.
-inline absl::Time TimeFromProto(const google::protobuf::Timestamp& timestamp) {
-  return absl::FromUnixSeconds(timestamp.seconds()) + absl::Nanoseconds(timestamp.nanos());
-}
-
 inline uint64_t SortableTime(absl::Time time) {
   return static_cast<uint64_t>(absl::ToUnixNanos(time)) ^ (uint64_t{1} << 63);
 }

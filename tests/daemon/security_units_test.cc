@@ -2,10 +2,10 @@
 // grants, the rate limiter and the portal's view.
 #include <gtest/gtest.h>
 
-#include "daemon/pki.h"
-#include "daemon/portal_view.h"
-#include "daemon/rate_limiter.h"
-#include "daemon/roles.h"
+#include "daemon/auth/pki.h"
+#include "daemon/services/portal_view.h"
+#include "daemon/auth/rate_limiter.h"
+#include "daemon/auth/roles.h"
 #include "tests/support/test_events.h"
 
 namespace innsyn::daemon {

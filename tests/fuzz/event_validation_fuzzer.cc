@@ -9,8 +9,8 @@
 #include <cstdint>
 
 #include "absl/time/time.h"
-#include "daemon/request_decoding.h"
-#include "daemon/validation.h"
+#include "daemon/services/request_decoding.h"
+#include "daemon/services/validation.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   grpc::Slice slice(data, size);

@@ -6,8 +6,8 @@
 #include <string>
 
 #include "absl/time/time.h"
-#include "daemon/ctl/json_events.h"
-#include "daemon/validation.h"
+#include "ctl/json_events.h"
+#include "daemon/services/validation.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   std::istringstream in(std::string(reinterpret_cast<const char*>(data), size));

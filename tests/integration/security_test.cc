@@ -11,7 +11,7 @@
 #include <set>
 #include <sstream>
 
-#include "daemon/pki.h"
+#include "daemon/auth/pki.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "innsyn/v1/admin.grpc.pb.h"
 #include "innsyn/v1/service.grpc.pb.h"

@@ -8,6 +8,7 @@
 #include <set>
 #include <thread>
 
+#include "base/proto_time.h"
 #include "absl/synchronization/mutex.h"
 #include "rocksdb/db.h"
 #include "storage/checkpoint.h"
@@ -270,7 +271,7 @@ TEST_F(LedgerTest, DeletedIndexKeyIsCaughtSoNoAccessCanBeHidden) {
   auto pseudonymizer = *Pseudonymizer::Load(dir_.path() + "/pseudonym.key", false);
   std::string key = internal::IndexKey(
       internal::kSubjectIndex, pseudonymizer->Pseudonym(PseudonymDomain::kSubject, "01017012345"),
-      internal::TimeFromProto(entry.access_event().occurred_at()), snooped.seq);
+      FromProto(entry.access_event().occurred_at()), snooped.seq);
   TamperWithStoredValue(internal::kIndexFamily, key, [](std::string&) { return false; });
   EXPECT_EQ(ledger_->ListSubject(history)->entries.size(), 1u);  // hidden from the patient
   VerifyReport report = ledger_->Verify();
@@ -446,7 +447,7 @@ TEST_F(LedgerTest, DeletedAlertIndexKeyIsCaughtSoNoAlertCanBeHidden) {
   ASSERT_TRUE(entry.ParseFromString(ledger_->GetEntries(raised.seq(), 1)->front().bytes));
   ledger_.reset();
   std::string key = internal::IndexKey(internal::kAlertIndex, "",
-                                       internal::TimeFromProto(entry.committed_at()), raised.seq());
+                                       FromProto(entry.committed_at()), raised.seq());
   TamperWithStoredValue(internal::kIndexFamily, key, [](std::string&) { return false; });
   EXPECT_TRUE(ledger_->ListAlertRecords()->empty());
   VerifyReport report = ledger_->Verify();

@@ -1,3 +1,4 @@
+#include "base/proto_time.h"
 #include "tests/support/test_events.h"
 
 namespace innsyn::testing {
@@ -9,9 +10,7 @@ v1::AccessEvent JournalRead(int n, const std::string& subject_id, const std::str
   event.mutable_source()->set_system("opus-dental");
   event.mutable_source()->set_instance("clinic-1");
   event.set_source_seq(static_cast<uint64_t>(n) + 1);
-  int64_t micros = absl::ToUnixMicros(occurred_at);
-  event.mutable_occurred_at()->set_seconds(micros / 1000000);
-  event.mutable_occurred_at()->set_nanos(static_cast<int>(micros % 1000000) * 1000);
+  *event.mutable_occurred_at() = ToProtoMicros(occurred_at);
   event.mutable_actor()->set_id(actor_id);
   event.mutable_actor()->set_display_name("Dr. " + actor_id);
   event.mutable_actor()->set_role("dentist");

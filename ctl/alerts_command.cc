@@ -1,0 +1,259 @@
+// `innsynctl alerts`: the anomaly detectors' alerts and their triage.
+//   alerts list     ListAlerts, with filters; follows pages up to --limit
+//   alerts watch    WatchAlerts: prints changes as they happen (--after ID resumes)
+//   alerts ack      UpdateAlert to ACKNOWLEDGED
+//   alerts resolve  UpdateAlert to a resolution, with a note
+// Every decision is a ledger entry naming who decided; list and watch are
+// recorded as queries, like any look at personal data.
+#include <fmt/format.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "base/proto_time.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "ctl/client.h"
+#include "ctl/command.h"
+#include "ctl/format.h"
+
+namespace innsyn::ctl {
+namespace {
+
+constexpr uint32_t kMaxPageSize = 1000;  // the server's limit
+
+struct ListFlags {
+  std::vector<std::string> states;
+  std::string rule;
+  std::string actor;
+  std::string subject;
+  std::string from;
+  std::string to;
+  size_t limit = 1000;
+  bool json = false;
+};
+
+struct WatchFlags {
+  std::string after;
+  size_t count = 0;  // 0: until interrupted
+  bool json = false;
+};
+
+struct DecisionFlags {
+  std::string alert_id;
+  std::string resolution;
+  std::string note;
+  bool json = false;
+};
+
+// "violation" -> RESOLVED_VIOLATION; the labels users type are the state
+// labels without "resolved_", with "-" or "_".
+absl::StatusOr<v1::AlertState> ParseState(const char* flag, std::string text) {
+  for (char& c : text) c = c == '-' ? '_' : c;
+  if (auto state = ParseLabel<v1::AlertState>(text)) return *state;
+  if (auto state = ParseLabel<v1::AlertState>(absl::StrCat("resolved_", text))) return *state;
+  return absl::InvalidArgumentError(
+      absl::StrCat(flag, ": \"", text,
+                   "\" is not an alert state (open, acknowledged, justified, violation, "
+                   "false-positive)"));
+}
+
+std::string StateText(const v1::AlertView& view) {
+  std::string state = Label(view.state());
+  if (state.starts_with("resolved_")) state = state.substr(9);
+  if (view.has_notify_authority_by()) {
+    absl::StrAppend(&state, " (notify the supervisory authority by ",
+                    LocalMinute(view.notify_authority_by()), ")");
+  }
+  return state;
+}
+
+std::vector<std::string> AlertRow(const v1::AlertView& view) {
+  const v1::Alert& alert = view.alert();
+  return {LocalMinute(alert.occurred_at()),
+          alert.rule(),
+          Label(alert.severity()),
+          StateText(view),
+          alert.actor_id().empty() ? "-" : alert.actor_id(),
+          alert.subject_id().empty() ? "-" : alert.subject_id(),
+          alert.summary(),
+          alert.alert_id()};
+}
+
+const std::vector<std::string>& AlertHeader() {
+  static const auto* const kHeader = new std::vector<std::string>{
+      "occurred", "rule", "severity", "state", "actor", "subject", "summary", "id"};
+  return *kHeader;
+}
+
+absl::Status FillListRequest(const GlobalOptions& global, const ListFlags& flags,
+                             v1::ListAlertsRequest& request) {
+  request.set_reason(global.reason);
+  request.set_rule(flags.rule);
+  request.set_actor_id(flags.actor);
+  request.set_subject_id(flags.subject);
+  for (const std::string& text : flags.states) {
+    absl::StatusOr<v1::AlertState> state = ParseState("--state", text);
+    if (!state.ok()) return state.status();
+    request.add_states(*state);
+  }
+  for (auto [flag, text, field] :
+       {std::tuple{"--from", &flags.from, request.mutable_from()},
+        std::tuple{"--to", &flags.to, request.mutable_to()}}) {
+    if (text->empty()) continue;
+    absl::StatusOr<absl::Time> time = ParseUserTime(*text);
+    if (!time.ok()) return absl::InvalidArgumentError(absl::StrCat(flag, ": ", time.status().message()));
+    *field = ToProto(*time);
+  }
+  if (flags.from.empty()) request.clear_from();
+  if (flags.to.empty()) request.clear_to();
+  return absl::OkStatus();
+}
+
+int RunList(const GlobalOptions& global, const ListFlags& flags) {
+  v1::ListAlertsRequest request;
+  if (absl::Status s = FillListRequest(global, flags, request); !s.ok()) return ReportError(s);
+  Client client(global);
+  std::vector<v1::AlertView> alerts;
+  std::vector<uint64_t> query_seqs;
+  bool more = false;
+  while (alerts.size() < flags.limit) {
+    request.set_page_size(
+        static_cast<uint32_t>(std::min<size_t>(kMaxPageSize, flags.limit - alerts.size())));
+    absl::StatusOr<v1::ListAlertsResponse> page = client.ListAlerts(request);
+    if (!page.ok()) return ReportError(page.status());
+    query_seqs.push_back(page->query_seq());
+    for (v1::AlertView& view : *page->mutable_alerts()) alerts.push_back(std::move(view));
+    if (page->next_page_token().empty()) break;
+    request.set_page_token(page->next_page_token());
+    more = alerts.size() >= flags.limit;
+  }
+  std::string summary = fmt::format("{} alert{}", alerts.size(), alerts.size() == 1 ? "" : "s");
+  if (more) absl::StrAppend(&summary, " (stopped at --limit ", flags.limit, "; there are more)");
+  absl::StrAppend(&summary, "; this query was recorded as seq",
+                  query_seqs.size() == 1 ? " " : "s ", absl::StrJoin(query_seqs, ", "));
+  if (flags.json) {
+    for (const v1::AlertView& view : alerts) fmt::print("{}\n", ToJsonLine(view));
+    fmt::print(stderr, "{}\n", summary);
+    return kExitOk;
+  }
+  if (!alerts.empty()) {
+    Table table(AlertHeader());
+    for (const v1::AlertView& view : alerts) table.AddRow(AlertRow(view));
+    table.Print(stdout);
+  }
+  fmt::print("{}\n", summary);
+  return kExitOk;
+}
+
+int RunWatch(const GlobalOptions& global, const WatchFlags& flags) {
+  v1::WatchAlertsRequest request;
+  request.set_after_alert_id(flags.after);
+  request.set_reason(global.reason);
+  Client client(global);
+  size_t seen = 0;
+  absl::Status status = client.WatchAlerts(request, [&](const v1::AlertUpdate& update) {
+    if (flags.json) {
+      fmt::print("{}\n", ToJsonLine(update));
+    } else {
+      const v1::AlertView& view = update.alert();
+      const bool raised = update.seq() == view.seq();
+      fmt::print("seq {} {} {} [{}] {}: {}\n", update.seq(), raised ? "raised" : "decided",
+                 view.alert().alert_id(), StateText(view), view.alert().rule(),
+                 view.alert().summary());
+    }
+    std::fflush(stdout);
+    return flags.count == 0 || ++seen < flags.count;
+  });
+  if (!status.ok()) return ReportError(status);
+  return kExitOk;
+}
+
+int RunDecision(const GlobalOptions& global, const DecisionFlags& flags, v1::AlertState state) {
+  v1::UpdateAlertRequest request;
+  request.set_alert_id(flags.alert_id);
+  request.set_state(state);
+  request.set_note(flags.note);
+  Client client(global);
+  absl::StatusOr<v1::UpdateAlertResponse> response = client.UpdateAlert(request);
+  if (!response.ok()) return ReportError(response.status());
+  if (flags.json) {
+    fmt::print("{}\n", ToJsonLine(*response));
+    return kExitOk;
+  }
+  fmt::print("alert {} is now {}; the decision was recorded as seq {}\n", flags.alert_id,
+             StateText(response->alert()), response->receipt().seq());
+  return kExitOk;
+}
+
+void AddListCommand(CLI::App& alerts, CommandContext& context) {
+  auto flags = std::make_shared<ListFlags>();
+  CLI::App* command = alerts.add_subcommand("list", "Alerts, oldest first (ListAlerts)");
+  command->add_option("--state", flags->states,
+                      "Only alerts in these states: open, acknowledged, justified, violation, "
+                      "false-positive (repeatable)");
+  command->add_option("--rule", flags->rule, "Only this rule, e.g. no_care_relationship");
+  command->add_option("--actor", flags->actor, "Only alerts about this actor");
+  command->add_option("--subject", flags->subject, "Only alerts about this subject");
+  command->add_option("--from", flags->from, "Only activity at or after this time");
+  command->add_option("--to", flags->to, "Only activity before this time");
+  command->add_option("--limit", flags->limit, "Most alerts to fetch")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  command->add_flag("--json", flags->json, "Print each AlertView as a JSON line");
+  command->callback([flags, &context] { context.exit_code = RunList(context.global, *flags); });
+}
+
+void AddWatchCommand(CLI::App& alerts, CommandContext& context) {
+  auto flags = std::make_shared<WatchFlags>();
+  CLI::App* command =
+      alerts.add_subcommand("watch", "Print alerts and decisions as they happen (WatchAlerts)");
+  command->add_option("--after", flags->after,
+                      "Resume after this alert id: first everything since it");
+  command->add_option("--count", flags->count, "Stop after this many changes (0: never)")
+      ->capture_default_str();
+  command->add_flag("--json", flags->json, "Print each AlertUpdate as a JSON line");
+  command->callback([flags, &context] { context.exit_code = RunWatch(context.global, *flags); });
+}
+
+void AddDecisionCommands(CLI::App& alerts, CommandContext& context) {
+  auto ack = std::make_shared<DecisionFlags>();
+  CLI::App* command = alerts.add_subcommand("ack", "Acknowledge an alert: someone is on it");
+  command->add_option("alert_id", ack->alert_id, "The alert's id")->required();
+  command->add_option("--note", ack->note, "A note for the record");
+  command->add_flag("--json", ack->json, "Print the UpdateAlertResponse as JSON");
+  command->callback([ack, &context] {
+    context.exit_code = RunDecision(context.global, *ack, v1::ALERT_STATE_ACKNOWLEDGED);
+  });
+
+  auto resolve = std::make_shared<DecisionFlags>();
+  command = alerts.add_subcommand("resolve", "Resolve an alert, saying why");
+  command->add_option("alert_id", resolve->alert_id, "The alert's id")->required();
+  command->add_option("--as", resolve->resolution,
+                      "justified (a lawful reason), violation (a confirmed breach: starts the "
+                      "72-hour GDPR Art. 33 clock), or false-positive")
+      ->required();
+  command->add_option("--note", resolve->note, "Why; recorded in the ledger")->required();
+  command->add_flag("--json", resolve->json, "Print the UpdateAlertResponse as JSON");
+  command->callback([resolve, &context] {
+    absl::StatusOr<v1::AlertState> state = ParseState("--as", resolve->resolution);
+    if (state.ok() && (*state == v1::ALERT_STATE_OPEN || *state == v1::ALERT_STATE_ACKNOWLEDGED)) {
+      state = absl::InvalidArgumentError("--as: must be justified, violation or false-positive");
+    }
+    context.exit_code =
+        state.ok() ? RunDecision(context.global, *resolve, *state) : ReportError(state.status());
+  });
+}
+
+}  // namespace
+
+void AddAlertsCommand(CLI::App& app, CommandContext& context) {
+  CLI::App* alerts = app.add_subcommand("alerts", "Anomaly alerts and their triage");
+  alerts->require_subcommand(1);
+  AddListCommand(*alerts, context);
+  AddWatchCommand(*alerts, context);
+  AddDecisionCommands(*alerts, context);
+}
+
+}  // namespace innsyn::ctl

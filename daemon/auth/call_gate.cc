@@ -1,0 +1,139 @@
+#include "daemon/auth/call_gate.h"
+
+#include <grpc/grpc_security_constants.h>
+
+#include <iostream>
+
+#include "daemon/auth/pki.h"
+#include "base/strings.h"
+
+namespace innsyn::daemon {
+namespace {
+
+std::string PropertyValue(const grpc::AuthContext& auth, const char* name) {
+  std::vector<grpc::string_ref> values = auth.FindPropertyValues(name);
+  if (values.empty()) return "";
+  return std::string(values.front().data(), values.front().size());
+}
+
+// The bucket a caller's calls are counted in: the certificate name with
+// TLS, the peer's address without its port otherwise.
+std::string RateLimitKey(const Caller& caller, bool mtls) {
+  if (mtls) return caller.identity;
+  return caller.identity.substr(0, caller.identity.rfind(':'));
+}
+
+}  // namespace
+
+CallGate::CallGate(bool mtls, RolePermissions roles, CallLimits limits, storage::Ledger& ledger,
+                   exporters::Metrics& metrics)
+    : mtls_(mtls),
+      roles_(std::move(roles)),
+      limits_(limits),
+      ledger_(ledger),
+      metrics_(metrics),
+      rate_limiter_(limits.calls_per_second, limits.burst) {}
+
+CallGate::Pass::~Pass() {
+  if (holds_stream_) gate_->ReleaseStream(caller_.identity);
+}
+
+absl::StatusOr<Caller> CallGate::Identify(const grpc::ServerContext& context) const {
+  if (!mtls_) return Caller{context.peer(), std::string(kLocalRole)};
+  // The handshake already refused anyone without a certificate of our CA;
+  // this only guards against a server built without that requirement.
+  std::shared_ptr<const grpc::AuthContext> auth = context.auth_context();
+  std::string name = auth ? PropertyValue(*auth, GRPC_X509_CN_PROPERTY_NAME) : "";
+  if (name.empty()) return absl::UnauthenticatedError("a client certificate is required");
+  std::vector<std::string> uris;
+  for (const grpc::string_ref& uri : auth->FindPropertyValues(GRPC_PEER_URI_PROPERTY_NAME)) {
+    uris.emplace_back(uri.data(), uri.size());
+  }
+  // A certificate without exactly one role URI has no role, and so may
+  // call nothing; it is still identified, so that its calls are recorded.
+  return Caller{std::move(name), pki::RoleFromUris(uris).value_or("")};
+}
+
+std::string CallGate::Forbidden(const grpc::ServerContext& context, const Caller& caller,
+                                Method method, const v1::QueryRecord& asked) const {
+  if (caller.role == kLocalRole) return "";
+  if (caller.role.empty()) {
+    return StrCat("the certificate of ", caller.identity, " names no role");
+  }
+  auto role = roles_.find(caller.role);
+  if (role == roles_.end() || !role->second.test(static_cast<size_t>(method))) {
+    return StrCat("role ", caller.role, " may not call ", MethodName(method));
+  }
+  if (caller.role == kPortalRole && method == Method::kListSubjectAccess) {
+    auto acting_for = context.client_metadata().find(kActingForMetadata);
+    if (acting_for == context.client_metadata().end() ||
+        std::string_view(acting_for->second.data(), acting_for->second.size()) !=
+            asked.subject_id()) {
+      return StrCat("a portal may ask only about the patient it acts for (metadata ",
+                    kActingForMetadata, " must equal subject_id)");
+    }
+  }
+  return "";
+}
+
+absl::Status CallGate::Deny(const Caller& caller, Method method, v1::QueryRecord asked,
+                            const std::string& why) {
+  metrics_.CallRefused("permission_denied");
+  asked.set_method(std::string(MethodName(method)));
+  asked.set_caller(caller.identity);
+  asked.set_caller_role(caller.role);
+  asked.set_denied(true);
+  if (absl::StatusOr<v1::AppendReceipt> receipt = ledger_.AppendQuery(asked); !receipt.ok()) {
+    // Refused either way; say that the record is missing, where it is seen.
+    std::cerr << "innsynd: cannot record a denied " << MethodName(method) << " by "
+              << caller.identity << ": " << receipt.status() << "\n";
+  }
+  return absl::PermissionDeniedError(why);
+}
+
+absl::StatusOr<CallGate::Pass> CallGate::Admit(grpc::ServerContext& context, Method method,
+                                               const v1::QueryRecord& asked) {
+  absl::StatusOr<Caller> caller = Identify(context);
+  if (!caller.ok()) {
+    metrics_.CallRefused("unauthenticated");
+    return caller.status();
+  }
+  // Before the role check, so that a caller cannot flood the ledger with
+  // records of its denied calls.
+  if (absl::Status s = TakeToken(*caller); !s.ok()) return s;
+  if (std::string why = Forbidden(context, *caller, method, asked); !why.empty()) {
+    return Deny(*caller, method, asked, why);
+  }
+  const bool stream = method == Method::kAppendStream || method == Method::kWatchAlerts;
+  if (stream) {
+    absl::MutexLock lock(&streams_mu_);
+    size_t& open = open_streams_[caller->identity];
+    if (open >= limits_.max_streams_per_client) {
+      metrics_.CallRefused("too_many_streams");
+      return absl::ResourceExhaustedError(StrCat(caller->identity, " has ", open,
+                                                 " streams open, the most allowed"));
+    }
+    ++open;
+  }
+  CallDeadlines::Ticket ticket = deadlines_.Watch(
+      context, stream ? limits_.max_stream_duration : limits_.max_call_duration);
+  return Pass(this, *std::move(caller), stream, std::move(ticket));
+}
+
+absl::Status CallGate::ChargeCall(const Pass& pass) { return TakeToken(pass.caller()); }
+
+absl::Status CallGate::TakeToken(const Caller& caller) {
+  if (rate_limiter_.TryAcquire(RateLimitKey(caller, mtls_), absl::Now())) return absl::OkStatus();
+  metrics_.CallRefused("rate_limited");
+  return absl::ResourceExhaustedError(StrCat("rate limit: ", caller.identity, " may make ",
+                                             limits_.calls_per_second, " calls a second (bursts of ",
+                                             limits_.burst, "); retry later"));
+}
+
+void CallGate::ReleaseStream(const std::string& identity) {
+  absl::MutexLock lock(&streams_mu_);
+  auto it = open_streams_.find(identity);
+  if (it != open_streams_.end() && --it->second == 0) open_streams_.erase(it);
+}
+
+}  // namespace innsyn::daemon

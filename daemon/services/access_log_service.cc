@@ -1,0 +1,323 @@
+#include "daemon/services/access_log_service.h"
+
+#include <algorithm>
+
+#include "anomaly/engine.h"
+#include "daemon/services/grpc_status.h"
+#include "daemon/services/portal_view.h"
+#include "base/proto_time.h"
+#include "base/strings.h"
+
+namespace innsyn::daemon {
+namespace {
+
+constexpr uint32_t kDefaultPageSize = 100;
+constexpr uint32_t kMaxPageSize = 1000;
+constexpr uint32_t kDefaultLeafHashes = 1000;
+constexpr uint32_t kMaxLeafHashes = 65536;  // 2 MiB of hashes
+constexpr size_t kMaxQueryIdBytes = 256;
+constexpr size_t kMaxQueryReasonBytes = 1024;
+// Most events of a subject's history read to explain one page of accesses.
+constexpr size_t kMaxExplainedHistory = 50'000;
+
+// Builds the index query from a request's common fields, naming the field
+// that is wrong.
+template <typename Request>
+absl::StatusOr<storage::IndexQuery> MakeIndexQuery(const Request& request,
+                                                   std::string_view id_field,
+                                                   const std::string& id) {
+  if (id.empty()) return absl::InvalidArgumentError(StrCat(id_field, " is required"));
+  if (id.size() > kMaxQueryIdBytes) {
+    return absl::InvalidArgumentError(StrCat(id_field, " is longer than ", kMaxQueryIdBytes, " bytes"));
+  }
+  if (request.reason().size() > kMaxQueryReasonBytes) {
+    return absl::InvalidArgumentError(StrCat("reason is longer than ", kMaxQueryReasonBytes, " bytes"));
+  }
+  if (request.page_size() > kMaxPageSize) {
+    return absl::InvalidArgumentError(StrCat("page_size is above ", kMaxPageSize));
+  }
+  storage::IndexQuery query;
+  query.id = id;
+  query.limit = request.page_size() == 0 ? kDefaultPageSize : request.page_size();
+  query.page_token = request.page_token();
+  if (request.has_from()) query.from = FromProto(request.from());
+  if (request.has_to()) query.to = FromProto(request.to());
+  if (query.from && query.to && *query.from >= *query.to) {
+    return absl::InvalidArgumentError("from must be before to");
+  }
+  return query;
+}
+
+// Only a bound the caller gave is recorded: an unset one means unbounded.
+template <typename Request>
+void CopyRange(const Request& request, v1::QueryRecord& record) {
+  if (request.has_from()) *record.mutable_range_from() = request.from();
+  if (request.has_to()) *record.mutable_range_to() = request.to();
+}
+
+// What a call asked about and why, as recorded if it is denied.
+v1::QueryRecord Asked(const std::string& reason) {
+  v1::QueryRecord record;
+  record.set_reason(reason);
+  return record;
+}
+
+// Who asked (the caller the gate admitted), and why.
+void SetCaller(const Caller& caller, Method method, const std::string& reason,
+               v1::QueryRecord& record) {
+  record.set_method(std::string(MethodName(method)));
+  record.set_caller(caller.identity);
+  record.set_caller_role(caller.role);
+  record.set_reason(reason);
+}
+
+// A portal's answer never carries the exact bytes, which hold the internal
+// fields its view leaves out.
+absl::Status FillEntries(const std::vector<storage::StoredEntry>& stored, bool include_bytes,
+                         const Caller& caller,
+                         google::protobuf::RepeatedPtrField<v1::RecordedEntry>& out) {
+  const bool portal = caller.role == kPortalRole;
+  for (const storage::StoredEntry& entry : stored) {
+    v1::RecordedEntry* recorded = out.Add();
+    recorded->set_seq(entry.seq);
+    recorded->set_leaf_hash(std::string(storage::AsBytes(entry.leaf_hash)));
+    if (!recorded->mutable_entry()->ParseFromString(entry.bytes)) {
+      return absl::DataLossError(StrCat("entry ", entry.seq, " does not parse"));
+    }
+    if (portal) {
+      MinimiseForPortal(*recorded->mutable_entry());
+    } else if (include_bytes) {
+      recorded->set_entry_bytes(entry.bytes);
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+// The shared body of ListSubjectAccess and ListActorActivity: admit the
+// caller, scan the index, record the query durably, then answer. `record`
+// names whom was asked about.
+template <typename Request, typename Response>
+grpc::Status AccessLogService::ListIndexed(
+    grpc::ServerContext& context, Method method, const Request& request,
+    const absl::StatusOr<storage::IndexQuery>& query,
+    absl::StatusOr<storage::IndexPage> (storage::Ledger::*list)(const storage::IndexQuery&) const,
+    v1::QueryRecord record, Response& response) {
+  absl::Time start = absl::Now();
+  record.set_reason(request.reason());
+  CopyRange(request, record);
+  absl::StatusOr<CallGate::Pass> pass = gate_.Admit(context, method, record);
+  if (!pass.ok()) return ToGrpcStatus(pass.status());
+  if (!query.ok()) return ToGrpcStatus(query.status());
+  absl::StatusOr<storage::IndexPage> page = (ledger_.*list)(*query);
+  if (!page.ok()) return ToGrpcStatus(page.status());
+  SetCaller(pass->caller(), method, request.reason(), record);
+  record.set_results(page->entries.size());
+  absl::StatusOr<v1::AppendReceipt> receipt = ledger_.AppendQuery(record);
+  if (!receipt.ok()) return ToGrpcStatus(receipt.status());
+  if (absl::Status s = FillEntries(page->entries, request.include_entry_bytes(), pass->caller(),
+                                   *response.mutable_entries());
+      !s.ok()) {
+    return ToGrpcStatus(s);
+  }
+  response.set_next_page_token(page->next_page_token);
+  response.set_query_seq(receipt->seq());
+  metrics_.ObserveQueryLatency(MethodName(method), absl::Now() - start);
+  return grpc::Status::OK;
+}
+
+grpc::Status AccessLogService::ListSubjectAccess(grpc::ServerContext* context,
+                                                 const v1::ListSubjectAccessRequest* request,
+                                                 v1::ListSubjectAccessResponse* response) {
+  v1::QueryRecord record;
+  record.set_subject_id(request->subject_id());
+  grpc::Status status = ListIndexed(*context, Method::kListSubjectAccess, *request,
+                                    MakeIndexQuery(*request, "subject_id", request->subject_id()),
+                                    &storage::Ledger::ListSubject, std::move(record), *response);
+  if (!status.ok()) return status;
+  return ToGrpcStatus(Explain(request->subject_id(), *response->mutable_entries()));
+}
+
+absl::Status AccessLogService::Explain(
+    const std::string& subject_id,
+    google::protobuf::RepeatedPtrField<v1::RecordedEntry>& entries) const {
+  if (monitor_ == nullptr || entries.empty()) return absl::OkStatus();
+  const anomaly::DetectionOptions options = monitor_->options();
+  if (!options.enabled) return absl::OkStatus();
+  // The history that can explain these accesses: from the longest look
+  // back (earlier treatment) before the first to the longest look ahead
+  // (a coming appointment) after the last.
+  absl::Time first = absl::InfiniteFuture();
+  absl::Time last = absl::InfinitePast();
+  for (const v1::RecordedEntry& recorded : entries) {
+    if (!recorded.entry().has_access_event()) continue;
+    const absl::Time at = FromProto(recorded.entry().access_event().occurred_at());
+    first = std::min(first, at);
+    last = std::max(last, at);
+  }
+  if (first > last) return absl::OkStatus();
+  const auto& care = options.no_care_relationship;
+  storage::IndexQuery query;
+  query.id = subject_id;
+  query.from = first - absl::Hours(24) * std::max(care.treatment_days, care.days_before);
+  query.to = last + absl::Hours(24) * (care.days_after + 1);
+  query.limit = kMaxPageSize;
+  std::vector<v1::AccessEvent> history;
+  while (history.size() < kMaxExplainedHistory) {
+    absl::StatusOr<storage::IndexPage> page = ledger_.ListSubject(query);
+    if (!page.ok()) return page.status();
+    for (const storage::StoredEntry& stored : page->entries) {
+      v1::LedgerEntry entry;
+      if (entry.ParseFromString(stored.bytes) && entry.has_access_event()) {
+        history.push_back(std::move(*entry.mutable_access_event()));
+      }
+    }
+    if (page->next_page_token.empty()) break;
+    query.page_token = page->next_page_token;
+  }
+  for (v1::RecordedEntry& recorded : entries) {
+    if (!recorded.entry().has_access_event()) continue;
+    recorded.set_explanation(anomaly::Explain(recorded.entry().access_event(), history, options));
+  }
+  return absl::OkStatus();
+}
+
+grpc::Status AccessLogService::ListActorActivity(grpc::ServerContext* context,
+                                                 const v1::ListActorActivityRequest* request,
+                                                 v1::ListActorActivityResponse* response) {
+  v1::QueryRecord record;
+  record.set_actor_id(request->actor_id());
+  return ListIndexed(*context, Method::kListActorActivity, *request,
+                     MakeIndexQuery(*request, "actor_id", request->actor_id()),
+                     &storage::Ledger::ListActor, std::move(record), *response);
+}
+
+grpc::Status AccessLogService::GetEntries(grpc::ServerContext* context,
+                                          const v1::GetEntriesRequest* request,
+                                          v1::GetEntriesResponse* response) {
+  absl::StatusOr<CallGate::Pass> pass =
+      gate_.Admit(*context, Method::kGetEntries, Asked(request->reason()));
+  if (!pass.ok()) return ToGrpcStatus(pass.status());
+  if (request->count() > kMaxPageSize) {
+    return ToGrpcStatus(absl::InvalidArgumentError(StrCat("count is above ", kMaxPageSize)));
+  }
+  if (request->reason().size() > kMaxQueryReasonBytes) {
+    return ToGrpcStatus(absl::InvalidArgumentError("reason is too long"));
+  }
+  uint64_t size = ledger_.Size();
+  if (request->from_seq() >= size) {
+    return ToGrpcStatus(absl::OutOfRangeError(
+        StrCat("from_seq ", request->from_seq(), " is not below the ledger size ", size)));
+  }
+  size_t count = request->count() == 0 ? kDefaultPageSize : request->count();
+  absl::StatusOr<std::vector<storage::StoredEntry>> entries =
+      ledger_.GetEntries(request->from_seq(), count);
+  if (!entries.ok()) return ToGrpcStatus(entries.status());
+  v1::QueryRecord record;
+  SetCaller(pass->caller(), Method::kGetEntries, request->reason(), record);
+  record.set_results(entries->size());
+  if (absl::StatusOr<v1::AppendReceipt> receipt = ledger_.AppendQuery(record); !receipt.ok()) {
+    return ToGrpcStatus(receipt.status());
+  }
+  response->set_tree_size(size);
+  return ToGrpcStatus(FillEntries(*entries, /*include_bytes=*/true, pass->caller(),
+                                  *response->mutable_entries()));
+}
+
+grpc::Status AccessLogService::GetLeafHashes(grpc::ServerContext* context,
+                                             const v1::GetLeafHashesRequest* request,
+                                             v1::GetLeafHashesResponse* response) {
+  absl::StatusOr<CallGate::Pass> pass = gate_.Admit(*context, Method::kGetLeafHashes);
+  if (!pass.ok()) return ToGrpcStatus(pass.status());
+  if (request->count() > kMaxLeafHashes) {
+    return ToGrpcStatus(absl::InvalidArgumentError(StrCat("count is above ", kMaxLeafHashes)));
+  }
+  uint64_t size = ledger_.Size();
+  if (request->from_seq() >= size) {
+    return ToGrpcStatus(absl::OutOfRangeError(
+        StrCat("from_seq ", request->from_seq(), " is not below the ledger size ", size)));
+  }
+  absl::StatusOr<std::vector<storage::Hash>> hashes = ledger_.LeafHashes(
+      request->from_seq(), request->count() == 0 ? kDefaultLeafHashes : request->count());
+  if (!hashes.ok()) return ToGrpcStatus(hashes.status());
+  response->set_from_seq(request->from_seq());
+  response->set_tree_size(size);
+  for (const storage::Hash& hash : *hashes) {
+    response->add_leaf_hashes(std::string(storage::AsBytes(hash)));
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status AccessLogService::GetCheckpoint(grpc::ServerContext* context,
+                                             const v1::GetCheckpointRequest* request,
+                                             v1::Checkpoint* response) {
+  absl::StatusOr<CallGate::Pass> pass = gate_.Admit(*context, Method::kGetCheckpoint);
+  if (!pass.ok()) return ToGrpcStatus(pass.status());
+  absl::StatusOr<v1::Checkpoint> checkpoint = ledger_.Checkpoint(request->tree_size());
+  if (!checkpoint.ok()) return ToGrpcStatus(checkpoint.status());
+  *response = *std::move(checkpoint);
+  return grpc::Status::OK;
+}
+
+grpc::Status AccessLogService::GetInclusionProof(grpc::ServerContext* context,
+                                                 const v1::GetInclusionProofRequest* request,
+                                                 v1::InclusionProof* response) {
+  absl::StatusOr<CallGate::Pass> pass = gate_.Admit(*context, Method::kGetInclusionProof);
+  if (!pass.ok()) return ToGrpcStatus(pass.status());
+  uint64_t tree_size = request->tree_size() == 0 ? ledger_.Size() : request->tree_size();
+  absl::StatusOr<std::vector<storage::Hash>> path =
+      ledger_.InclusionProof(request->seq(), tree_size);
+  if (!path.ok()) return ToGrpcStatus(path.status());
+  absl::StatusOr<std::vector<storage::StoredEntry>> entry = ledger_.GetEntries(request->seq(), 1);
+  if (!entry.ok()) return ToGrpcStatus(entry.status());
+  response->set_leaf_index(request->seq());
+  response->set_tree_size(tree_size);
+  response->set_leaf_hash(std::string(storage::AsBytes(entry->front().leaf_hash)));
+  for (const storage::Hash& hash : *path) response->add_hashes(std::string(storage::AsBytes(hash)));
+  return grpc::Status::OK;
+}
+
+grpc::Status AccessLogService::GetConsistencyProof(grpc::ServerContext* context,
+                                                   const v1::GetConsistencyProofRequest* request,
+                                                   v1::ConsistencyProof* response) {
+  absl::StatusOr<CallGate::Pass> pass = gate_.Admit(*context, Method::kGetConsistencyProof);
+  if (!pass.ok()) return ToGrpcStatus(pass.status());
+  uint64_t second = request->second_size() == 0 ? ledger_.Size() : request->second_size();
+  absl::StatusOr<std::vector<storage::Hash>> path =
+      ledger_.ConsistencyProof(request->first_size(), second);
+  if (!path.ok()) return ToGrpcStatus(path.status());
+  response->set_first_size(request->first_size());
+  response->set_second_size(second);
+  for (const storage::Hash& hash : *path) response->add_hashes(std::string(storage::AsBytes(hash)));
+  return grpc::Status::OK;
+}
+
+grpc::Status AccessLogService::VerifyLedger(grpc::ServerContext* context,
+                                            const v1::VerifyLedgerRequest* request,
+                                            v1::VerifyLedgerResponse* response) {
+  absl::StatusOr<CallGate::Pass> pass = gate_.Admit(*context, Method::kVerifyLedger);
+  if (!pass.ok()) return ToGrpcStatus(pass.status());
+  storage::VerifyReport report = ledger_.Verify(/*check_indexes=*/!request->skip_indexes());
+  response->set_ok(report.ok);
+  response->set_entries_checked(report.entries_checked);
+  response->set_has_bad_seq(report.first_bad_seq.has_value());
+  response->set_first_bad_seq(report.first_bad_seq.value_or(0));
+  response->set_problem(report.problem);
+  response->set_seconds(report.seconds);
+  response->set_indexes_checked(report.indexes_checked);
+  // Only a ledger that verified is signed anew; otherwise the answer shows
+  // the last checkpoint signed before the problem.
+  std::optional<v1::Checkpoint> checkpoint;
+  if (report.ok) {
+    absl::StatusOr<v1::Checkpoint> signed_now = ledger_.Checkpoint();
+    if (!signed_now.ok()) return ToGrpcStatus(signed_now.status());
+    checkpoint = *std::move(signed_now);
+  } else {
+    checkpoint = ledger_.LatestStoredCheckpoint();
+  }
+  if (checkpoint) *response->mutable_checkpoint() = *std::move(checkpoint);
+  return grpc::Status::OK;
+}
+
+}  // namespace innsyn::daemon

@@ -1,0 +1,68 @@
+#include "daemon/services/admin_service.h"
+
+#include "absl/time/clock.h"
+#include "daemon/services/grpc_status.h"
+#include "daemon/ops/log.h"
+
+namespace innsyn::daemon {
+
+AdminService::AdminService(storage::Ledger& ledger, exporters::Metrics& metrics, CallGate& gate,
+                           std::string backup_dir, uint32_t backup_keep)
+    : ledger_(ledger), metrics_(metrics), gate_(gate) {
+  SetBackupSettings(std::move(backup_dir), backup_keep);
+  // The age of the newest backup survives restarts, so that an alert on it
+  // does not start from zero each time.
+  absl::MutexLock lock(&mu_);
+  if (backup_dir_.empty()) return;
+  absl::StatusOr<std::vector<storage::Ledger::BackupInfo>> backups =
+      storage::Ledger::ListBackups(backup_dir_);
+  if (backups.ok() && !backups->empty()) {
+    metrics_.BackupFinished(true, absl::FromUnixSeconds(backups->back().unix_seconds),
+                            backups->back().bytes);
+  }
+}
+
+void AdminService::SetBackupSettings(std::string backup_dir, uint32_t backup_keep) {
+  absl::MutexLock lock(&mu_);
+  backup_dir_ = std::move(backup_dir);
+  backup_keep_ = backup_keep;
+}
+
+grpc::Status AdminService::Backup(grpc::ServerContext* context, const v1::BackupRequest*,
+                                  v1::BackupResponse* response) {
+  absl::StatusOr<CallGate::Pass> pass = gate_.Admit(*context, Method::kBackup);
+  if (!pass.ok()) return ToGrpcStatus(pass.status());
+  std::string backup_dir;
+  uint32_t keep = 0;
+  {
+    absl::MutexLock lock(&mu_);
+    backup_dir = backup_dir_;
+    keep = backup_keep_;
+  }
+  if (backup_dir.empty()) {
+    return ToGrpcStatus(absl::FailedPreconditionError(
+        "no backup_dir is configured; set backup_dir in innsynd.toml"));
+  }
+  const absl::Time start = absl::Now();
+  absl::StatusOr<storage::Ledger::BackupInfo> info = ledger_.Backup(backup_dir, keep);
+  const absl::Time end = absl::Now();
+  metrics_.BackupFinished(info.ok(), end, info.ok() ? info->bytes : 0);
+  if (!info.ok()) {
+    LogError("backup into ", backup_dir, " failed: ", info.status().ToString());
+    return ToGrpcStatus(info.status());
+  }
+  LogInfo("backup ", info->backup_id, " into ", backup_dir, ": ", info->entries, " entries, ",
+          info->bytes, " bytes in ", absl::FormatDuration(end - start));
+  response->set_backup_id(info->backup_id);
+  response->set_backup_dir(backup_dir);
+  response->set_entries(info->entries);
+  response->set_bytes(info->bytes);
+  response->mutable_taken_at()->set_seconds(info->unix_seconds);
+  response->set_seconds(absl::ToDoubleSeconds(end - start));
+  if (std::optional<v1::Checkpoint> checkpoint = ledger_.LatestStoredCheckpoint()) {
+    *response->mutable_checkpoint() = *checkpoint;
+  }
+  return grpc::Status::OK;
+}
+
+}  // namespace innsyn::daemon

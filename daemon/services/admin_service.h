@@ -1,0 +1,40 @@
+// AdminService: operations on the running daemon (online backup). Backups go
+// only into the configured folder, never to a path a caller names.
+// Every call passes the CallGate first (the admin role).
+// Thread-safe; the ledger, metrics and gate must outlive the service.
+#ifndef INNSYN_DAEMON_SERVICES_ADMIN_SERVICE_H_
+#define INNSYN_DAEMON_SERVICES_ADMIN_SERVICE_H_
+
+#include <string>
+
+#include "absl/synchronization/mutex.h"
+#include "daemon/auth/call_gate.h"
+#include "exporters/metrics.h"
+#include "innsyn/v1/admin.grpc.pb.h"
+#include "storage/ledger.h"
+
+namespace innsyn::daemon {
+
+class AdminService final : public v1::AdminService::Service {
+ public:
+  AdminService(storage::Ledger& ledger, exporters::Metrics& metrics, CallGate& gate,
+               std::string backup_dir, uint32_t backup_keep);
+
+  // On reload.
+  void SetBackupSettings(std::string backup_dir, uint32_t backup_keep);
+
+  grpc::Status Backup(grpc::ServerContext* context, const v1::BackupRequest* request,
+                      v1::BackupResponse* response) override;
+
+ private:
+  storage::Ledger& ledger_;
+  exporters::Metrics& metrics_;
+  CallGate& gate_;
+  absl::Mutex mu_;
+  std::string backup_dir_ ABSL_GUARDED_BY(mu_);
+  uint32_t backup_keep_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace innsyn::daemon
+
+#endif  // INNSYN_DAEMON_SERVICES_ADMIN_SERVICE_H_

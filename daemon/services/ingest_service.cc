@@ -1,0 +1,263 @@
+#include "daemon/services/ingest_service.h"
+
+#include <deque>
+#include <memory>
+#include <thread>
+#include <tuple>
+
+#include "absl/container/flat_hash_map.h"
+#include "daemon/services/grpc_status.h"
+#include "daemon/services/request_decoding.h"
+#include "daemon/services/validation.h"
+#include "innsyn/v1/event.pb.h"
+#include "base/strings.h"
+
+namespace innsyn::daemon {
+namespace {
+
+constexpr size_t kMaxSourceLabels = 64;
+// Batches, and events, of one stream queued for the ledger at once (at least
+// one batch). More keep the writer busy while earlier batches wait for their
+// fsync; beyond them the stream is not read, so gRPC flow control slows the
+// client down instead of the ledger's full queue refusing it.
+constexpr size_t kStreamWindow = 16;
+constexpr size_t kStreamWindowEvents = 4096;
+
+std::string ActionLabel(v1::ActionSubtype subtype) {
+  std::string name = v1::ActionSubtype_Name(subtype);
+  constexpr std::string_view kPrefix = "ACTION_SUBTYPE_";
+  if (name.starts_with(kPrefix)) name.erase(0, kPrefix.size());
+  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return name;
+}
+
+}  // namespace
+
+// Method indexes in innsyn.v1.IngestService, in the order of service.proto.
+constexpr int kAppendMethod = 0;
+constexpr int kAppendStreamMethod = 1;
+
+IngestService::IngestService(storage::Ledger& ledger, exporters::Metrics& metrics,
+                             CallGate& gate)
+    : ledger_(ledger), metrics_(metrics), gate_(gate) {
+  MarkMethodStreamed(
+      kAppendMethod,
+      new grpc::internal::StreamedUnaryHandler<grpc::ByteBuffer, v1::AppendResponse>(
+          [this](grpc::ServerContext* context,
+                 grpc::ServerUnaryStreamer<grpc::ByteBuffer, v1::AppendResponse>* call) {
+            return Append(*context, *call);
+          }));
+  MarkMethodStreamed(
+      kAppendStreamMethod,
+      new grpc::internal::BidiStreamingHandler<IngestService, grpc::ByteBuffer, v1::AppendResponse>(
+          [](IngestService* service, grpc::ServerContext* context,
+             grpc::ServerReaderWriter<v1::AppendResponse, grpc::ByteBuffer>* stream) {
+            return service->AppendStream(*context, *stream);
+          },
+          this));
+}
+
+std::string IngestService::SourceLabel(const std::string& system, const std::string& instance) {
+  std::string label = instance.empty() ? system : StrCat(system, "/", instance);
+  absl::MutexLock lock(&labels_mu_);
+  if (source_labels_.contains(label)) return label;
+  if (source_labels_.size() >= kMaxSourceLabels) return "other";
+  source_labels_.insert(label);
+  return label;
+}
+
+absl::Status IngestService::CheckBatch(const v1::AppendRequest& request, absl::Time now) {
+  absl::Status s = ValidateAppendRequest(request, now);
+  if (!s.ok()) {
+    metrics_.EventsRejected("invalid_argument", static_cast<uint64_t>(request.events_size()));
+  }
+  return s;
+}
+
+void IngestService::CountRefused(const absl::Status& status, const v1::AppendRequest& request) {
+  metrics_.EventsRejected(absl::IsResourceExhausted(status) ? "queue_full" : "storage_unavailable",
+                          static_cast<uint64_t>(request.events_size()));
+}
+
+void IngestService::Answer(const v1::AppendRequest& request,
+                           std::vector<v1::AppendReceipt> receipts, absl::Time start,
+                           v1::AppendResponse& response) {
+  response.set_batch_id(request.batch_id());
+  // Counted per (source, action) and added once each: a batch of a thousand
+  // events from one system touches the metrics a few times, not a thousand.
+  absl::flat_hash_map<std::tuple<std::string, std::string, v1::ActionSubtype>, uint64_t> appended;
+  for (size_t i = 0; i < receipts.size(); ++i) {
+    const v1::AccessEvent& event = request.events(static_cast<int>(i));
+    if (!receipts[i].duplicate()) {
+      ++appended[{event.source().system(), event.source().instance(), event.action_subtype()}];
+    }
+    *response.add_receipts() = std::move(receipts[i]);
+  }
+  for (const auto& [key, count] : appended) {
+    const auto& [system, instance, action] = key;
+    metrics_.EventsAppended(SourceLabel(system, instance), ActionLabel(action), count);
+  }
+  metrics_.SetLedgerSize(ledger_.Size());
+  metrics_.ObserveAppendLatency(absl::Now() - start);
+}
+
+absl::Status IngestService::AppendBatch(const v1::AppendRequest& request,
+                                        v1::AppendResponse& response) {
+  const absl::Time start = absl::Now();
+  if (absl::Status s = CheckBatch(request, start); !s.ok()) return s;
+  absl::StatusOr<std::vector<v1::AppendReceipt>> receipts = ledger_.AppendEvents(request.events());
+  if (!receipts.ok()) {
+    CountRefused(receipts.status(), request);
+    return receipts.status();
+  }
+  Answer(request, *std::move(receipts), start, response);
+  return absl::OkStatus();
+}
+
+grpc::Status IngestService::Append(
+    grpc::ServerContext& context,
+    grpc::ServerUnaryStreamer<grpc::ByteBuffer, v1::AppendResponse>& call) {
+  absl::StatusOr<CallGate::Pass> pass = gate_.Admit(context, Method::kAppend);
+  if (!pass.ok()) return ToGrpcStatus(pass.status());
+  grpc::ByteBuffer bytes;
+  if (!call.Read(&bytes)) return grpc::Status(grpc::StatusCode::CANCELLED, "no request");
+  v1::AppendRequest request;
+  if (absl::Status s = DecodeAppendRequest(bytes, request); !s.ok()) {
+    metrics_.EventsRejected("undecodable", 1);
+    return ToGrpcStatus(s);
+  }
+  v1::AppendResponse response;
+  if (absl::Status s = AppendBatch(request, response); !s.ok()) return ToGrpcStatus(s);
+  call.Write(response);
+  return grpc::Status::OK;
+}
+
+namespace {
+
+// One batch of a stream, from its read until its answer is written. The
+// ledger borrows `request.events()` until `done`.
+struct StreamBatch {
+  v1::AppendRequest request;
+  absl::Time start;
+  absl::StatusOr<std::vector<v1::AppendReceipt>> result;
+  bool done = false;
+};
+
+// Shared by the stream's reading thread, its answering thread and the
+// ledger's callbacks, which may outlive the call by a moment.
+struct StreamState {
+  absl::Mutex mu;
+  std::deque<std::unique_ptr<StreamBatch>> in_flight ABSL_GUARDED_BY(mu);
+  size_t in_flight_events ABSL_GUARDED_BY(mu) = 0;
+  bool reading_done ABSL_GUARDED_BY(mu) = false;
+  // A batch the ledger failed: the batches before it are answered, those
+  // after it are not, and the stream ends with its status.
+  absl::Status write_failure ABSL_GUARDED_BY(mu);
+  // A batch refused when read (undecodable, invalid, queue full): it was
+  // never queued, so every batch before it is answered first.
+  absl::Status read_failure ABSL_GUARDED_BY(mu);
+};
+
+absl::Status NameBatch(const v1::AppendRequest& request, const absl::Status& s) {
+  return absl::Status(s.code(), StrCat("batch_id ", request.batch_id(), ": ", s.message()));
+}
+
+}  // namespace
+
+grpc::Status IngestService::AppendStream(
+    grpc::ServerContext& context,
+    grpc::ServerReaderWriter<v1::AppendResponse, grpc::ByteBuffer>& stream) {
+  absl::StatusOr<CallGate::Pass> pass = gate_.Admit(context, Method::kAppendStream);
+  if (!pass.ok()) return ToGrpcStatus(pass.status());
+  auto state = std::make_shared<StreamState>();
+  // Answers batches in the order they were read, as each becomes durable.
+  std::thread answering([this, state, &stream] {
+    bool client_gone = false;
+    while (true) {
+      std::unique_ptr<StreamBatch> batch;
+      {
+        absl::MutexLock lock(&state->mu);
+        state->mu.Await(absl::Condition(
+            +[](StreamState* st) ABSL_EXCLUSIVE_LOCKS_REQUIRED(st->mu) {
+              return st->in_flight.empty() ? st->reading_done : st->in_flight.front()->done;
+            },
+            state.get()));
+        if (state->in_flight.empty()) return;
+        batch = std::move(state->in_flight.front());
+        state->in_flight.pop_front();
+        state->in_flight_events -= static_cast<size_t>(batch->request.events_size());
+        if (!batch->result.ok()) {
+          CountRefused(batch->result.status(), batch->request);
+          if (state->write_failure.ok()) {
+            state->write_failure = NameBatch(batch->request, batch->result.status());
+          }
+        }
+        // After a failure the rest are drained but not answered.
+        if (!state->write_failure.ok() || client_gone) continue;
+      }
+      v1::AppendResponse response;
+      Answer(batch->request, *std::move(batch->result), batch->start, response);
+      if (!stream.Write(response)) client_gone = true;
+    }
+  });
+
+  grpc::ByteBuffer bytes;
+  for (bool first = true;; first = false) {
+    {
+      absl::MutexLock lock(&state->mu);
+      state->mu.Await(absl::Condition(
+          +[](StreamState* st) ABSL_EXCLUSIVE_LOCKS_REQUIRED(st->mu) {
+            return st->in_flight.empty() ||
+                   (st->in_flight.size() < kStreamWindow &&
+                    st->in_flight_events < kStreamWindowEvents) ||
+                   !st->write_failure.ok();
+          },
+          state.get()));
+      if (!state->write_failure.ok()) break;
+    }
+    if (!stream.Read(&bytes)) break;
+    auto batch = std::make_unique<StreamBatch>();
+    batch->start = absl::Now();
+    // Each batch counts against the caller's rate limit; the first was
+    // charged when the stream was admitted.
+    absl::Status s = first ? absl::OkStatus() : gate_.ChargeCall(*pass);
+    if (s.ok()) {
+      s = DecodeAppendRequest(bytes, batch->request);
+      if (!s.ok()) metrics_.EventsRejected("undecodable", 1);
+    }
+    if (s.ok()) s = CheckBatch(batch->request, batch->start);
+    StreamBatch* queued = batch.get();
+    absl::MutexLock lock(&state->mu);
+    if (s.ok()) {
+      state->in_flight_events += static_cast<size_t>(queued->request.events_size());
+      state->in_flight.push_back(std::move(batch));
+      s = ledger_.AppendEventsAsync(
+          queued->request.events(),
+          [state, queued](absl::StatusOr<std::vector<v1::AppendReceipt>> result) {
+            absl::MutexLock lock(&state->mu);
+            queued->result = std::move(result);
+            queued->done = true;
+          });
+      if (!s.ok()) {
+        // Never queued, so no callback will come for it.
+        CountRefused(s, queued->request);
+        batch = std::move(state->in_flight.back());
+        state->in_flight.pop_back();
+        state->in_flight_events -= static_cast<size_t>(queued->request.events_size());
+      }
+    }
+    if (!s.ok()) {
+      state->read_failure = NameBatch(queued->request, s);
+      break;
+    }
+  }
+  {
+    absl::MutexLock lock(&state->mu);
+    state->reading_done = true;
+  }
+  answering.join();
+  absl::MutexLock lock(&state->mu);
+  return ToGrpcStatus(state->write_failure.ok() ? state->read_failure : state->write_failure);
+}
+
+}  // namespace innsyn::daemon
