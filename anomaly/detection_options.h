@@ -5,12 +5,12 @@
 #ifndef INNSYN_ANOMALY_DETECTION_OPTIONS_H_
 #define INNSYN_ANOMALY_DETECTION_OPTIONS_H_
 
+#include <toml++/toml.h>
+
 #include <array>
 #include <map>
 #include <string>
 #include <vector>
-
-#include <toml++/toml.h>
 
 #include "absl/status/status.h"
 #include "absl/time/time.h"
@@ -47,8 +47,8 @@ struct DetectionOptions {
   std::vector<std::string> closed_dates;
   // Actor roles (roster role, else the event's actor.role) that are
   // clinicians: their reads and changes of health data need a care link.
-  std::vector<std::string> clinical_roles = {"dentist", "hygienist", "dental_nurse", "doctor",
-                                             "nurse", "physiotherapist", "psychologist"};
+  std::vector<std::string> clinical_roles = {"dentist", "hygienist",       "dental_nurse", "doctor",
+                                             "nurse",   "physiotherapist", "psychologist"};
   // Actor roles that are not staff: patients using the portal or website,
   // and system accounts. Staff rules (off_hours, volume_spike,
   // unknown_or_dormant_actor, no_care_relationship) skip them.
@@ -143,10 +143,10 @@ struct DetectionOptions {
 
 // Every rule's name, as alerts and the config use it.
 inline constexpr std::array<std::string_view, 13> kRuleNames = {
-    "no_care_relationship", "off_hours",        "volume_spike",
-    "self_or_related",      "bulk_export",      "disclosure_without_consent",
-    "login_failures",       "break_glass",      "unknown_or_dormant_actor",
-    "disallowed_network",   "source_silent",    "source_sequence_gap",
+    "no_care_relationship", "off_hours",     "volume_spike",
+    "self_or_related",      "bulk_export",   "disclosure_without_consent",
+    "login_failures",       "break_glass",   "unknown_or_dormant_actor",
+    "disallowed_network",   "source_silent", "source_sequence_gap",
     "verification_failed"};
 
 // Reads the [detection] table (`detection` is that table) into `options`,

@@ -1,10 +1,10 @@
-#include "base/proto_time.h"
 #include "anomaly/engine.h"
 
 #include <algorithm>
 #include <cctype>
 
 #include "anomaly/internal/engine_state.h"
+#include "base/proto_time.h"
 #include "base/strings.h"
 
 namespace innsyn::anomaly {

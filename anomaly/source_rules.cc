@@ -45,8 +45,8 @@ UsualHours LearnUsualHours(const SourceState& source, const internal::LocalClock
   UsualHours usual{};
   for (int kind = 0; kind < kDayKinds; ++kind) {
     for (int hour = 0; hour < kHoursPerDay; ++hour) {
-      usual[kind][hour] = open[kind][hour] >= kMinUsualDays &&
-                          active[kind][hour] >= kUsualShare * open[kind][hour];
+      usual[kind][hour] =
+          open[kind][hour] >= kMinUsualDays && active[kind][hour] >= kUsualShare * open[kind][hour];
     }
   }
   return usual;

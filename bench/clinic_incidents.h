@@ -12,8 +12,8 @@
 #include <utility>
 #include <vector>
 
-#include "bench/clinic_sim_internal.h"
 #include "base/strings.h"
+#include "bench/clinic_sim_internal.h"
 
 namespace innsyn::bench::sim {
 

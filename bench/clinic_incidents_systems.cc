@@ -5,8 +5,8 @@
 #include <algorithm>
 
 #include "anomaly/event_conventions.h"
-#include "bench/clinic_incidents.h"
 #include "base/strings.h"
+#include "bench/clinic_incidents.h"
 
 namespace innsyn::bench::sim {
 

@@ -5,8 +5,8 @@
 #include <algorithm>
 
 #include "anomaly/event_conventions.h"
-#include "bench/clinic_sim_internal.h"
 #include "base/strings.h"
+#include "bench/clinic_sim_internal.h"
 
 namespace innsyn::bench::sim {
 namespace {

@@ -9,8 +9,8 @@
 #include <array>
 #include <set>
 
-#include "bench/clinic_sim_internal.h"
 #include "base/strings.h"
+#include "bench/clinic_sim_internal.h"
 
 namespace innsyn::bench {
 namespace sim {

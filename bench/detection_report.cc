@@ -22,15 +22,15 @@
 #include <map>
 #include <set>
 
-#include "base/proto_time.h"
 #include "anomaly/detection_options.h"
 #include "anomaly/engine.h"
 #include "anomaly/roster.h"
+#include "base/proto_time.h"
+#include "base/strings.h"
 #include "bench/clinic_sim.h"
 #include "bench/detection_scoring.h"
 #include "daemon/services/validation.h"
 #include "storage/ledger.h"
-#include "base/strings.h"
 
 namespace {
 

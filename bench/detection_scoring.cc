@@ -1,4 +1,3 @@
-#include "base/proto_time.h"
 #include "bench/detection_scoring.h"
 
 #include <fmt/format.h>
@@ -7,6 +6,7 @@
 #include <set>
 
 #include "anomaly/detection_options.h"
+#include "base/proto_time.h"
 #include "base/strings.h"
 
 namespace innsyn::bench {

@@ -13,7 +13,6 @@
 // running it with --detection true and false shows what the anomaly
 // detectors cost on realistic traffic. With clinic traffic, batch k goes to
 // client k mod clients, so the ledger stays nearly in time order.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
@@ -21,6 +20,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <CLI/CLI.hpp>
 #include <atomic>
 #include <chrono>
 #include <deque>
@@ -159,9 +159,9 @@ void StreamClient(const std::string& address, uint64_t first, uint64_t count,
   for (uint64_t k = 0; k < batches; ++k) {
     const uint64_t n = first + k * options.batch;
     innsyn::v1::AppendRequest request =
-        clinic ? *share[k]
-               : MakeRequest(n, std::min<uint64_t>(options.batch, first + count - n), random,
-                             options);
+        clinic
+            ? *share[k]
+            : MakeRequest(n, std::min<uint64_t>(options.batch, first + count - n), random, options);
     request.set_batch_id(batch_id++);
     while (in_flight.load() >= options.window) std::this_thread::yield();
     {
@@ -304,7 +304,8 @@ absl::Status PrepareClinicTraffic(Options& options) {
   config << "]\n[detection.disallowed_network.networks]\n";
   for (const auto& [source, networks] : clinic->networks_by_source) {
     config << '"' << source << "\" = [";
-    for (size_t i = 0; i < networks.size(); ++i) config << (i ? ", " : "") << '"' << networks[i] << '"';
+    for (size_t i = 0; i < networks.size(); ++i)
+      config << (i ? ", " : "") << '"' << networks[i] << '"';
     config << "]\n";
   }
   return absl::OkStatus();
@@ -346,15 +347,14 @@ int main(int argc, char** argv) {
   }
   if (options.mode == "unary") options.batch = 1;
   if (options.innsynd.empty()) {
-    options.innsynd =
-        (std::filesystem::canonical("/proc/self/exe").parent_path().parent_path() / "daemon" /
-         "innsynd")
-            .string();
+    options.innsynd = (std::filesystem::canonical("/proc/self/exe").parent_path().parent_path() /
+                       "daemon" / "innsynd")
+                          .string();
   }
   if (options.data_dir.empty()) {
-    options.data_dir = (std::filesystem::temp_directory_path() /
-                        fmt::format("innsyn-bench-{}", getpid()))
-                           .string();
+    options.data_dir =
+        (std::filesystem::temp_directory_path() / fmt::format("innsyn-bench-{}", getpid()))
+            .string();
   }
   std::filesystem::remove_all(options.data_dir);
   if (options.traffic == "clinic") {
@@ -411,7 +411,8 @@ int main(int argc, char** argv) {
 
   using innsyn::bench::Percentile;
   const double rate = static_cast<double>(results.events) / seconds;
-  const double per_event_disk = static_cast<double>(disk_bytes) / static_cast<double>(results.events);
+  const double per_event_disk =
+      static_cast<double>(disk_bytes) / static_cast<double>(results.events);
   fmt::print("innsyn-bench mode={} batch={} clients={} traffic={} detection={} ({} cores)\n",
              options.mode, options.batch, options.clients, options.traffic,
              options.detection ? "on" : "off", std::thread::hardware_concurrency());
@@ -424,17 +425,19 @@ int main(int argc, char** argv) {
   if (daemon) {
     fmt::print("  innsynd CPU           {:.2f} s ({:.0f}% of one core), peak RSS {:.0f} MiB\n", cpu,
                100 * cpu / seconds, peak_rss);
-    fmt::print("  innsynd stop          {:.2f} s after the last acknowledgement (detection, if on,\n"
-               "                        judges what it has not read yet before it stops)\n",
-               stop_seconds);
+    fmt::print(
+        "  innsynd stop          {:.2f} s after the last acknowledgement (detection, if on,\n"
+        "                        judges what it has not read yet before it stops)\n",
+        stop_seconds);
   }
   if (group_totals.groups > 0) {
     const double groups = static_cast<double>(group_totals.groups.load());
     const double write_seconds = static_cast<double>(group_totals.write_micros.load()) / 1e6;
-    fmt::print("  group commits         {:.0f}, {:.0f} entries each on average; the RocksDB write\n"
-               "                        (WAL, fsync, memtables) took {:.2f} ms each, {:.0f}% of the run\n",
-               groups, static_cast<double>(group_totals.entries.load()) / groups,
-               1000 * write_seconds / groups, 100 * write_seconds / seconds);
+    fmt::print(
+        "  group commits         {:.0f}, {:.0f} entries each on average; the RocksDB write\n"
+        "                        (WAL, fsync, memtables) took {:.2f} ms each, {:.0f}% of the run\n",
+        groups, static_cast<double>(group_totals.entries.load()) / groups,
+        1000 * write_seconds / groups, 100 * write_seconds / seconds);
     rusage usage{};
     getrusage(RUSAGE_SELF, &usage);
     fmt::print("  peak RSS              {:.0f} MiB (this process, ledger included)\n",

@@ -2,10 +2,10 @@
 // measures "who accessed patient X" (ListSubjectAccess over real gRPC on
 // loopback, each answer also recorded durably as a query entry) and the
 // rate of full verification. Prints a table; --json writes the figures.
-#include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 
+#include <CLI/CLI.hpp>
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
@@ -13,10 +13,10 @@
 #include <random>
 #include <thread>
 
+#include "bench/clinic_events.h"
 #include "daemon/options.h"
 #include "daemon/server.h"
 #include "innsyn/v1/service.grpc.pb.h"
-#include "bench/clinic_events.h"
 #include "storage/ledger.h"
 
 namespace {
@@ -105,7 +105,8 @@ int main(int argc, char** argv) {
     std::mt19937_64 query_random(11);
     for (int q = 0; q < options.queries; ++q) {
       innsyn::storage::IndexQuery query;
-      query.id = innsyn::bench::PatientId(query_random() % static_cast<uint64_t>(options.mix.patients));
+      query.id =
+          innsyn::bench::PatientId(query_random() % static_cast<uint64_t>(options.mix.patients));
       auto start = Clock::now();
       auto page = (*ledger)->ListSubject(query);
       storage_ms.push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
@@ -140,7 +141,8 @@ int main(int argc, char** argv) {
   uint64_t results = 0;
   for (int q = 0; q < options.queries; ++q) {
     innsyn::v1::ListSubjectAccessRequest request;
-    request.set_subject_id(innsyn::bench::PatientId(random() % static_cast<uint64_t>(options.mix.patients)));
+    request.set_subject_id(
+        innsyn::bench::PatientId(random() % static_cast<uint64_t>(options.mix.patients)));
     request.set_reason("benchmark");
     innsyn::v1::ListSubjectAccessResponse response;
     grpc::ClientContext context;
@@ -200,16 +202,19 @@ int main(int argc, char** argv) {
                static_cast<double>(filled_events) / fill_seconds);
   }
   fmt::print("  ListSubject, storage layer only      median {:.3f} ms, p99 {:.3f} ms\n",
-             innsyn::bench::Percentile(storage_ms, 0.5), innsyn::bench::Percentile(storage_ms, 0.99));
+             innsyn::bench::Percentile(storage_ms, 0.5),
+             innsyn::bench::Percentile(storage_ms, 0.99));
   fmt::print("  QueryRecord append, storage layer   median {:.3f} ms, p99 {:.3f} ms\n",
              innsyn::bench::Percentile(record_ms, 0.5), innsyn::bench::Percentile(record_ms, 0.99));
-  fmt::print("  ListSubjectAccess over gRPC         median {:.3f} ms, p90 {:.3f} ms, p99 {:.3f} ms "
-             "({} calls, {:.1f} entries per answer)\n",
-             median_ms, innsyn::bench::Percentile(latencies_ms, 0.9), p99_ms, options.queries,
-             static_cast<double>(results) / options.queries);
+  fmt::print(
+      "  ListSubjectAccess over gRPC         median {:.3f} ms, p90 {:.3f} ms, p99 {:.3f} ms "
+      "({} calls, {:.1f} entries per answer)\n",
+      median_ms, innsyn::bench::Percentile(latencies_ms, 0.9), p99_ms, options.queries,
+      static_cast<double>(results) / options.queries);
   fmt::print("  small unary call (GetInclusionProof)  median {:.3f} ms\n", small_call_ms);
-  fmt::print("  verify, hashes only (offline)       median {:.0f} entries/s over {} runs of {} entries\n",
-             verify_median, options.verify_runs, verified);
+  fmt::print(
+      "  verify, hashes only (offline)       median {:.0f} entries/s over {} runs of {} entries\n",
+      verify_median, options.verify_runs, verified);
   fmt::print("  verify, hashes and indexes          median {:.0f} entries/s over {} runs\n",
              full_verify_median, options.verify_runs);
   if (!options.json_path.empty()) {
@@ -221,10 +226,12 @@ int main(int argc, char** argv) {
         "\"small_unary_call_ms_median\": {:.4f}, "
         "\"entries_per_answer\": {:.2f}, \"verify_entries_per_second_median\": {:.0f}, "
         "\"verify_with_indexes_entries_per_second_median\": {:.0f}}}\n",
-        size, static_cast<double>(filled_events) / fill_seconds, median_ms, innsyn::bench::Percentile(latencies_ms, 0.9),
-        p99_ms, innsyn::bench::Percentile(storage_ms, 0.5), innsyn::bench::Percentile(storage_ms, 0.99),
-        innsyn::bench::Percentile(record_ms, 0.5), innsyn::bench::Percentile(record_ms, 0.99), small_call_ms,
-        static_cast<double>(results) / options.queries, verify_median, full_verify_median);
+        size, static_cast<double>(filled_events) / fill_seconds, median_ms,
+        innsyn::bench::Percentile(latencies_ms, 0.9), p99_ms,
+        innsyn::bench::Percentile(storage_ms, 0.5), innsyn::bench::Percentile(storage_ms, 0.99),
+        innsyn::bench::Percentile(record_ms, 0.5), innsyn::bench::Percentile(record_ms, 0.99),
+        small_call_ms, static_cast<double>(results) / options.queries, verify_median,
+        full_verify_median);
   }
   if (temporary && !options.keep) std::filesystem::remove_all(options.data_dir);
   return 0;

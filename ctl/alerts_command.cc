@@ -11,9 +11,9 @@
 #include <string>
 #include <vector>
 
-#include "base/proto_time.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/proto_time.h"
 #include "ctl/client.h"
 #include "ctl/command.h"
 #include "ctl/format.h"
@@ -98,12 +98,12 @@ absl::Status FillListRequest(const GlobalOptions& global, const ListFlags& flags
     if (!state.ok()) return state.status();
     request.add_states(*state);
   }
-  for (auto [flag, text, field] :
-       {std::tuple{"--from", &flags.from, request.mutable_from()},
-        std::tuple{"--to", &flags.to, request.mutable_to()}}) {
+  for (auto [flag, text, field] : {std::tuple{"--from", &flags.from, request.mutable_from()},
+                                   std::tuple{"--to", &flags.to, request.mutable_to()}}) {
     if (text->empty()) continue;
     absl::StatusOr<absl::Time> time = ParseUserTime(*text);
-    if (!time.ok()) return absl::InvalidArgumentError(absl::StrCat(flag, ": ", time.status().message()));
+    if (!time.ok())
+      return absl::InvalidArgumentError(absl::StrCat(flag, ": ", time.status().message()));
     *field = ToProto(*time);
   }
   if (flags.from.empty()) request.clear_from();
@@ -131,8 +131,8 @@ int RunList(const GlobalOptions& global, const ListFlags& flags) {
   }
   std::string summary = fmt::format("{} alert{}", alerts.size(), alerts.size() == 1 ? "" : "s");
   if (more) absl::StrAppend(&summary, " (stopped at --limit ", flags.limit, "; there are more)");
-  absl::StrAppend(&summary, "; this query was recorded as seq",
-                  query_seqs.size() == 1 ? " " : "s ", absl::StrJoin(query_seqs, ", "));
+  absl::StrAppend(&summary, "; this query was recorded as seq", query_seqs.size() == 1 ? " " : "s ",
+                  absl::StrJoin(query_seqs, ", "));
   if (flags.json) {
     for (const v1::AlertView& view : alerts) fmt::print("{}\n", ToJsonLine(view));
     fmt::print(stderr, "{}\n", summary);
@@ -230,9 +230,10 @@ void AddDecisionCommands(CLI::App& alerts, CommandContext& context) {
   auto resolve = std::make_shared<DecisionFlags>();
   command = alerts.add_subcommand("resolve", "Resolve an alert, saying why");
   command->add_option("alert_id", resolve->alert_id, "The alert's id")->required();
-  command->add_option("--as", resolve->resolution,
-                      "justified (a lawful reason), violation (a confirmed breach: starts the "
-                      "72-hour GDPR Art. 33 clock), or false-positive")
+  command
+      ->add_option("--as", resolve->resolution,
+                   "justified (a lawful reason), violation (a confirmed breach: starts the "
+                   "72-hour GDPR Art. 33 clock), or false-positive")
       ->required();
   command->add_option("--note", resolve->note, "Why; recorded in the ledger")->required();
   command->add_flag("--json", resolve->json, "Print the UpdateAlertResponse as JSON");

@@ -46,10 +46,9 @@ absl::StatusOr<std::shared_ptr<grpc::ChannelCredentials>> MakeCredentials(
     return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
   }
   grpc::SslCredentialsOptions ssl;
-  for (auto [flag, path, out] :
-       {std::tuple{"--tls-ca", &options.tls_ca, &ssl.pem_root_certs},
-        {"--tls-cert", &options.tls_cert, &ssl.pem_cert_chain},
-        {"--tls-key", &options.tls_key, &ssl.pem_private_key}}) {
+  for (auto [flag, path, out] : {std::tuple{"--tls-ca", &options.tls_ca, &ssl.pem_root_certs},
+                                 {"--tls-cert", &options.tls_cert, &ssl.pem_cert_chain},
+                                 {"--tls-key", &options.tls_key, &ssl.pem_private_key}}) {
     if (absl::Status s = ReadPem(flag, *path, *out); !s.ok()) return s;
   }
   return grpc::SslCredentials(ssl);
@@ -133,8 +132,7 @@ absl::StatusOr<v1::ListAlertsResponse> Client::ListAlerts(const v1::ListAlertsRe
   return Call(*alerts_, &v1::AlertService::Stub::ListAlerts, request);
 }
 
-absl::StatusOr<v1::UpdateAlertResponse> Client::UpdateAlert(
-    const v1::UpdateAlertRequest& request) {
+absl::StatusOr<v1::UpdateAlertResponse> Client::UpdateAlert(const v1::UpdateAlertRequest& request) {
   return Call(*alerts_, &v1::AlertService::Stub::UpdateAlert, request);
 }
 

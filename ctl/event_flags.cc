@@ -1,4 +1,3 @@
-#include "base/proto_time.h"
 #include "ctl/event_flags.h"
 
 #include <fmt/format.h>
@@ -10,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/proto_time.h"
 #include "ctl/format.h"
 
 namespace innsyn::ctl {

@@ -1,4 +1,3 @@
-#include "base/proto_time.h"
 #include "ctl/format.h"
 
 #include <fmt/format.h>
@@ -11,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "base/proto_time.h"
 
 namespace innsyn::ctl {
 namespace {

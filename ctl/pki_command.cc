@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "base/strings.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "base/strings.h"
 #include "ctl/command.h"
 #include "daemon/auth/pki.h"
 #include "daemon/auth/roles.h"
@@ -200,8 +200,10 @@ void AddPkiCommand(CLI::App& app, CommandContext& context) {
   issue->add_option("--dir", flags->dir, "The folder `pki init` made")->required();
   issue->add_option("--role", flags->role, "ingest, controller, portal, auditor or admin")
       ->required();
-  issue->add_option("--name", flags->name, "The client's name (its certificate's CN, and the "
-                                           "caller recorded in the ledger)")
+  issue
+      ->add_option("--name", flags->name,
+                   "The client's name (its certificate's CN, and the "
+                   "caller recorded in the ledger)")
       ->required();
   issue->add_option("--days", flags->days, "How long it is valid")
       ->capture_default_str()

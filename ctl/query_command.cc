@@ -10,9 +10,9 @@
 #include <string>
 #include <vector>
 
-#include "base/proto_time.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/proto_time.h"
 #include "ctl/client.h"
 #include "ctl/command.h"
 #include "ctl/format.h"
@@ -242,11 +242,11 @@ void AddHistoryCommand(CLI::App& app, CommandContext& context) {
       AddQueryFlags(app, "history", "Who accessed a subject's data (ListSubjectAccess)",
                     "--subject", "Subject id, e.g. a national identity number", *flags);
   command->callback([flags, &context] {
-    static const QueryKind kind{"access",
-                                "accesses",
-                                {"time", "who", "action", "what", "why", "expected because",
-                                 "source", "seq"},
-                                HistoryRow};
+    static const QueryKind kind{
+        "access",
+        "accesses",
+        {"time", "who", "action", "what", "why", "expected because", "source", "seq"},
+        HistoryRow};
     v1::ListSubjectAccessRequest request;
     request.set_subject_id(flags->id);
     context.exit_code = RunQuery(context.global, *flags, kind, request, &Client::ListSubjectAccess);

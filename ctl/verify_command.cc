@@ -131,8 +131,8 @@ int VerifyLeaves(const GlobalOptions& global, const VerifyFlags& flags) {
   while (tree.size() < body.tree_size) {
     v1::GetLeafHashesRequest request;
     request.set_from_seq(tree.size());
-    request.set_count(
-        static_cast<uint32_t>(std::min<uint64_t>(kLeafHashesPerCall, body.tree_size - tree.size())));
+    request.set_count(static_cast<uint32_t>(
+        std::min<uint64_t>(kLeafHashesPerCall, body.tree_size - tree.size())));
     absl::StatusOr<v1::GetLeafHashesResponse> page = client.GetLeafHashes(request);
     if (!page.ok()) return ReportError(page.status());
     if (page->from_seq() != tree.size() || page->leaf_hashes().empty()) {
@@ -152,18 +152,19 @@ int VerifyLeaves(const GlobalOptions& global, const VerifyFlags& flags) {
   }
   const storage::Hash root = body.tree_size == 0 ? storage::EmptyTreeRoot() : tree.Root();
   if (root != body.root_hash) {
-    return ReportError(VerificationFailure(absl::StrCat(
-        "the ", body.tree_size, " leaf hashes give root ", storage::ToHex(root),
-        ", but the signed checkpoint says ", storage::ToHex(body.root_hash))));
+    return ReportError(VerificationFailure(
+        absl::StrCat("the ", body.tree_size, " leaf hashes give root ", storage::ToHex(root),
+                     ", but the signed checkpoint says ", storage::ToHex(body.root_hash))));
   }
   if (chain != body.chain_head) {
-    return ReportError(VerificationFailure(absl::StrCat(
-        "the ", body.tree_size, " leaf hashes give chain head ", storage::ToHex(chain),
-        ", but the signed checkpoint says ", storage::ToHex(body.chain_head))));
+    return ReportError(VerificationFailure(
+        absl::StrCat("the ", body.tree_size, " leaf hashes give chain head ", storage::ToHex(chain),
+                     ", but the signed checkpoint says ", storage::ToHex(body.chain_head))));
   }
-  fmt::print("OK: {} leaf hashes give the root and chain head of the signed checkpoint of size {}"
-             " (no entry read) in {:.3f} s\n",
-             body.tree_size, body.tree_size, absl::ToDoubleSeconds(absl::Now() - start));
+  fmt::print(
+      "OK: {} leaf hashes give the root and chain head of the signed checkpoint of size {}"
+      " (no entry read) in {:.3f} s\n",
+      body.tree_size, body.tree_size, absl::ToDoubleSeconds(absl::Now() - start));
   return kExitOk;
 }
 
@@ -172,9 +173,8 @@ int VerifyLeaves(const GlobalOptions& global, const VerifyFlags& flags) {
 void AddVerifyCommand(CLI::App& app, CommandContext& context) {
   auto flags = std::make_shared<VerifyFlags>();
   CLI::App* command = app.add_subcommand("verify", "Recompute and check every hash of the ledger");
-  CLI::Option* data_dir =
-      command->add_option("--data-dir", flags->data_dir,
-                          "Verify offline, reading this data folder");
+  CLI::Option* data_dir = command->add_option("--data-dir", flags->data_dir,
+                                              "Verify offline, reading this data folder");
   command
       ->add_option("--origin", flags->origin,
                    "With --data-dir: checkpoint origin (default: the name in checkpoint_key.pub)")

@@ -11,9 +11,9 @@
 #include <thread>
 
 #include "daemon/ops/log.h"
+#include "daemon/ops/systemd_notify.h"
 #include "daemon/options.h"
 #include "daemon/server.h"
-#include "daemon/ops/systemd_notify.h"
 
 namespace {
 

@@ -1,9 +1,10 @@
-#include <CLI/CLI.hpp>
+#include "daemon/options.h"
+
 #include <toml++/toml.h>
 
+#include <CLI/CLI.hpp>
 #include <limits>
 
-#include "daemon/options.h"
 #include "base/strings.h"
 
 namespace innsyn::daemon {
@@ -69,9 +70,9 @@ absl::Status ReadRoles(const toml::table& table, RolePermissions& roles) {
       std::optional<std::string> name = item.value<std::string>();
       std::optional<Method> method = name ? MethodFromName(*name) : std::nullopt;
       if (!method) {
-        return absl::InvalidArgumentError(
-            StrCat("config: roles.", role, ": ", name ? "\"" + *name + "\"" : "an entry",
-                   " is not a method name"));
+        return absl::InvalidArgumentError(StrCat("config: roles.", role, ": ",
+                                                 name ? "\"" + *name + "\"" : "an entry",
+                                                 " is not a method name"));
       }
       if (absl::Status s = CheckGrant(role, *method); !s.ok()) {
         return absl::InvalidArgumentError(StrCat("config: roles.", role, ": ", s.message()));
@@ -99,17 +100,34 @@ absl::Status LoadConfigFile(const std::string& path, DaemonOptions& options) {
   try {
     table = toml::parse_file(path);
   } catch (const toml::parse_error& e) {
-    return absl::InvalidArgumentError(StrCat("config ", path, ": ", e.description(),
-                                                   " at line ", e.source().begin.line));
+    return absl::InvalidArgumentError(
+        StrCat("config ", path, ": ", e.description(), " at line ", e.source().begin.line));
   }
-  static const std::vector<std::string_view> kKnownKeys = {
-      "listen", "metrics_listen", "data_dir", "origin", "max_group_events",
-      "max_queued_events", "max_queued_bytes",
-      "checkpoint_interval_seconds", "verify_interval_seconds", "full_verify_interval_seconds",
-      "backup_dir", "backup_keep", "max_message_bytes", "max_metadata_bytes",
-      "tls_cert_file", "tls_key_file", "tls_ca_file", "tls_crl_file", "roles",
-      "rate_limit_calls_per_second", "rate_limit_burst", "max_streams_per_client",
-      "max_call_seconds", "max_stream_seconds", "detection"};
+  static const std::vector<std::string_view> kKnownKeys = {"listen",
+                                                           "metrics_listen",
+                                                           "data_dir",
+                                                           "origin",
+                                                           "max_group_events",
+                                                           "max_queued_events",
+                                                           "max_queued_bytes",
+                                                           "checkpoint_interval_seconds",
+                                                           "verify_interval_seconds",
+                                                           "full_verify_interval_seconds",
+                                                           "backup_dir",
+                                                           "backup_keep",
+                                                           "max_message_bytes",
+                                                           "max_metadata_bytes",
+                                                           "tls_cert_file",
+                                                           "tls_key_file",
+                                                           "tls_ca_file",
+                                                           "tls_crl_file",
+                                                           "roles",
+                                                           "rate_limit_calls_per_second",
+                                                           "rate_limit_burst",
+                                                           "max_streams_per_client",
+                                                           "max_call_seconds",
+                                                           "max_stream_seconds",
+                                                           "detection"};
   for (const auto& [key, value] : table) {
     if (std::find(kKnownKeys.begin(), kKnownKeys.end(), key.str()) == kKnownKeys.end()) {
       return absl::InvalidArgumentError(StrCat("config ", path, ": unknown setting ", key.str()));
@@ -120,31 +138,32 @@ absl::Status LoadConfigFile(const std::string& path, DaemonOptions& options) {
   int64_t full_verify_seconds = absl::ToInt64Seconds(options.full_verify_interval);
   int64_t call_seconds = absl::ToInt64Seconds(options.limits.max_call_duration);
   int64_t stream_seconds = absl::ToInt64Seconds(options.limits.max_stream_duration);
-  for (absl::Status s : {Read(table, "listen", options.listen),
-                         Read(table, "tls_cert_file", options.tls_cert_file),
-                         Read(table, "tls_key_file", options.tls_key_file),
-                         Read(table, "tls_ca_file", options.tls_ca_file),
-                         Read(table, "tls_crl_file", options.tls_crl_file),
-                         ReadRoles(table, options.roles),
-                         ReadDetection(table, options.detection),
-                         Read(table, "rate_limit_calls_per_second", options.limits.calls_per_second),
-                         Read(table, "rate_limit_burst", options.limits.burst),
-                         Read(table, "max_streams_per_client", options.limits.max_streams_per_client),
-                         Read(table, "max_call_seconds", call_seconds),
-                         Read(table, "max_stream_seconds", stream_seconds),
-                         Read(table, "max_metadata_bytes", options.max_metadata_bytes),
-                         Read(table, "metrics_listen", options.metrics_listen),
-                         Read(table, "data_dir", options.data_dir),
-                         Read(table, "origin", options.origin),
-                         Read(table, "max_group_events", options.max_group_events),
-                         Read(table, "max_queued_events", options.max_queued_events),
-                         Read(table, "max_queued_bytes", options.max_queued_bytes),
-                         Read(table, "checkpoint_interval_seconds", checkpoint_seconds),
-                         Read(table, "verify_interval_seconds", verify_seconds),
-                         Read(table, "full_verify_interval_seconds", full_verify_seconds),
-                         Read(table, "backup_dir", options.backup_dir),
-                         Read(table, "backup_keep", options.backup_keep),
-                         Read(table, "max_message_bytes", options.max_message_bytes)}) {
+  for (absl::Status s :
+       {Read(table, "listen", options.listen),
+        Read(table, "tls_cert_file", options.tls_cert_file),
+        Read(table, "tls_key_file", options.tls_key_file),
+        Read(table, "tls_ca_file", options.tls_ca_file),
+        Read(table, "tls_crl_file", options.tls_crl_file),
+        ReadRoles(table, options.roles),
+        ReadDetection(table, options.detection),
+        Read(table, "rate_limit_calls_per_second", options.limits.calls_per_second),
+        Read(table, "rate_limit_burst", options.limits.burst),
+        Read(table, "max_streams_per_client", options.limits.max_streams_per_client),
+        Read(table, "max_call_seconds", call_seconds),
+        Read(table, "max_stream_seconds", stream_seconds),
+        Read(table, "max_metadata_bytes", options.max_metadata_bytes),
+        Read(table, "metrics_listen", options.metrics_listen),
+        Read(table, "data_dir", options.data_dir),
+        Read(table, "origin", options.origin),
+        Read(table, "max_group_events", options.max_group_events),
+        Read(table, "max_queued_events", options.max_queued_events),
+        Read(table, "max_queued_bytes", options.max_queued_bytes),
+        Read(table, "checkpoint_interval_seconds", checkpoint_seconds),
+        Read(table, "verify_interval_seconds", verify_seconds),
+        Read(table, "full_verify_interval_seconds", full_verify_seconds),
+        Read(table, "backup_dir", options.backup_dir),
+        Read(table, "backup_keep", options.backup_keep),
+        Read(table, "max_message_bytes", options.max_message_bytes)}) {
     if (!s.ok()) return s;
   }
   options.checkpoint_interval = absl::Seconds(checkpoint_seconds);
@@ -166,8 +185,9 @@ absl::Status CheckTransport(const DaemonOptions& options) {
                               {"tls_ca_file", &options.tls_ca_file}}) {
       if (value->empty()) {
         return absl::InvalidArgumentError(
-            StrCat(key, " is required with TLS (tls_cert_file, tls_key_file and tls_ca_file "
-                        "go together)"));
+            StrCat(key,
+                   " is required with TLS (tls_cert_file, tls_key_file and tls_ca_file "
+                   "go together)"));
       }
     }
     return absl::OkStatus();
@@ -184,7 +204,6 @@ absl::Status CheckTransport(const DaemonOptions& options) {
   return absl::OkStatus();
 }
 
-
 }  // namespace
 
 absl::StatusOr<DaemonOptions> ParseDaemonOptions(int argc, char** argv, bool& help_shown) {
@@ -192,7 +211,8 @@ absl::StatusOr<DaemonOptions> ParseDaemonOptions(int argc, char** argv, bool& he
   DaemonOptions options;
   CLI::App app{"innsynd: the innsyn audit-log daemon"};
   std::string config_path;
-  app.add_option("--config", config_path, "TOML config file (for example /etc/innsyn/innsynd.toml)");
+  app.add_option("--config", config_path,
+                 "TOML config file (for example /etc/innsyn/innsynd.toml)");
   // Flags are stored aside, the config file applied, and then the flags
   // given on the command line applied over it.
   std::string listen, metrics_listen, data_dir, origin, port_file;
@@ -203,7 +223,7 @@ absl::StatusOr<DaemonOptions> ParseDaemonOptions(int argc, char** argv, bool& he
   app.add_option("--listen", listen, StrCat("gRPC address (default ", options.listen, ")"));
   app.add_option("--metrics-listen", metrics_listen,
                  StrCat("Prometheus /metrics address, \"\" to disable (default ",
-                              options.metrics_listen, ")"));
+                        options.metrics_listen, ")"));
   app.add_option("--data-dir", data_dir, StrCat("data folder (default ", options.data_dir, ")"));
   app.add_option("--origin", origin, "checkpoint origin and key name");
   app.add_option("--port-file", port_file, "write the gRPC and metrics ports here once serving");
@@ -256,7 +276,8 @@ absl::StatusOr<DaemonOptions> ParseDaemonOptions(int argc, char** argv, bool& he
   if (app.count("--data-dir")) options.data_dir = data_dir;
   if (app.count("--origin")) options.origin = origin;
   if (app.count("--port-file")) options.port_file = port_file;
-  if (app.count("--verify-interval-seconds")) options.verify_interval = absl::Seconds(verify_seconds);
+  if (app.count("--verify-interval-seconds"))
+    options.verify_interval = absl::Seconds(verify_seconds);
   if (app.count("--full-verify-interval-seconds")) {
     options.full_verify_interval = absl::Seconds(full_verify_seconds);
   }
@@ -269,9 +290,11 @@ absl::StatusOr<DaemonOptions> ParseDaemonOptions(int argc, char** argv, bool& he
   if (app.count("--tls-key")) options.tls_key_file = tls_key;
   if (app.count("--tls-ca")) options.tls_ca_file = tls_ca;
   if (app.count("--tls-crl")) options.tls_crl_file = tls_crl;
-  if (app.count("--rate-limit-calls-per-second")) options.limits.calls_per_second = calls_per_second;
+  if (app.count("--rate-limit-calls-per-second"))
+    options.limits.calls_per_second = calls_per_second;
   if (app.count("--rate-limit-burst")) options.limits.burst = burst;
-  if (app.count("--max-call-seconds")) options.limits.max_call_duration = absl::Seconds(call_seconds);
+  if (app.count("--max-call-seconds"))
+    options.limits.max_call_duration = absl::Seconds(call_seconds);
   if (app.count("--max-stream-seconds")) {
     options.limits.max_stream_duration = absl::Seconds(stream_seconds);
   }

@@ -9,18 +9,18 @@
 #include <thread>
 
 #include "absl/synchronization/notification.h"
-#include "daemon/services/access_log_service.h"
-#include "daemon/services/admin_service.h"
+#include "base/strings.h"
 #include "daemon/alerts/alert_monitor.h"
-#include "daemon/services/alert_service.h"
 #include "daemon/auth/call_gate.h"
-#include "daemon/services/ingest_service.h"
+#include "daemon/auth/server_tls.h"
 #include "daemon/ops/log.h"
 #include "daemon/ops/self_verifier.h"
-#include "daemon/auth/server_tls.h"
+#include "daemon/services/access_log_service.h"
+#include "daemon/services/admin_service.h"
+#include "daemon/services/alert_service.h"
+#include "daemon/services/ingest_service.h"
 #include "exporters/metrics.h"
 #include "storage/ledger.h"
-#include "base/strings.h"
 
 namespace innsyn::daemon {
 namespace {
@@ -216,21 +216,22 @@ void Server::Reload(const DaemonOptions& options) {
   const DaemonOptions& running = state_->options;
   // What the listeners, the ledger and the TLS context were built with
   // stays until a restart; say so rather than pretend.
-  for (auto [name, changed] : {std::pair{"listen", options.listen != running.listen},
-                               {"metrics_listen", options.metrics_listen != running.metrics_listen},
-                               {"data_dir", options.data_dir != running.data_dir},
-                               {"origin", options.origin != running.origin},
-                               {"max_group_events", options.max_group_events != running.max_group_events},
-                               {"max_queued_events", options.max_queued_events != running.max_queued_events},
-                               {"max_queued_bytes", options.max_queued_bytes != running.max_queued_bytes},
-                               {"max_message_bytes", options.max_message_bytes != running.max_message_bytes},
-                               {"max_metadata_bytes", options.max_metadata_bytes != running.max_metadata_bytes},
-                               {"tls_cert_file", options.tls_cert_file != running.tls_cert_file},
-                               {"tls_key_file", options.tls_key_file != running.tls_key_file},
-                               {"tls_ca_file", options.tls_ca_file != running.tls_ca_file},
-                               {"tls_crl_file", options.tls_crl_file != running.tls_crl_file},
-                               {"roles", options.roles != running.roles},
-                               {"limits", !(options.limits == running.limits)}}) {
+  for (auto [name, changed] :
+       {std::pair{"listen", options.listen != running.listen},
+        {"metrics_listen", options.metrics_listen != running.metrics_listen},
+        {"data_dir", options.data_dir != running.data_dir},
+        {"origin", options.origin != running.origin},
+        {"max_group_events", options.max_group_events != running.max_group_events},
+        {"max_queued_events", options.max_queued_events != running.max_queued_events},
+        {"max_queued_bytes", options.max_queued_bytes != running.max_queued_bytes},
+        {"max_message_bytes", options.max_message_bytes != running.max_message_bytes},
+        {"max_metadata_bytes", options.max_metadata_bytes != running.max_metadata_bytes},
+        {"tls_cert_file", options.tls_cert_file != running.tls_cert_file},
+        {"tls_key_file", options.tls_key_file != running.tls_key_file},
+        {"tls_ca_file", options.tls_ca_file != running.tls_ca_file},
+        {"tls_crl_file", options.tls_crl_file != running.tls_crl_file},
+        {"roles", options.roles != running.roles},
+        {"limits", !(options.limits == running.limits)}}) {
     if (changed) LogWarning("reload: ", name, " changed; it takes effect when innsynd restarts");
   }
   // The one part that can still refuse (a bad roster file): first, so that

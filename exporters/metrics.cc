@@ -9,10 +9,9 @@
 
 #include <exception>
 
+#include "absl/strings/str_cat.h"
 #include "exporters/ledger_collector.h"
 #include "exporters/process_collector.h"
-
-#include "absl/strings/str_cat.h"
 
 namespace innsyn::exporters {
 namespace {
@@ -30,8 +29,8 @@ prometheus::Family<prometheus::Gauge>& Gauges(prometheus::Registry& registry, co
                                               const char* help) {
   return prometheus::BuildGauge().Name(name).Help(help).Register(registry);
 }
-prometheus::Family<prometheus::Counter>& Counters(prometheus::Registry& registry,
-                                                  const char* name, const char* help) {
+prometheus::Family<prometheus::Counter>& Counters(prometheus::Registry& registry, const char* name,
+                                                  const char* help) {
   return prometheus::BuildCounter().Name(name).Help(help).Register(registry);
 }
 
@@ -254,8 +253,7 @@ void Metrics::VerificationFinished(std::string_view mode, bool ok, absl::Time fi
 }
 
 void Metrics::SetVerificationInterval(std::string_view mode, absl::Duration interval) {
-  state_->verify_interval.Add({{"mode", std::string(mode)}})
-      .Set(absl::ToDoubleSeconds(interval));
+  state_->verify_interval.Add({{"mode", std::string(mode)}}).Set(absl::ToDoubleSeconds(interval));
 }
 
 void Metrics::ConfigReloaded(bool ok, absl::Time at) {

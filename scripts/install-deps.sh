@@ -15,6 +15,7 @@ PACKAGES=(
   libsystemd-dev systemd
   prometheus python3
   clang libclang-rt-dev  # the sanitizer and libFuzzer build (scripts/test-sanitizers.sh)
+  clang-format git        # scripts/check-format.sh
 )
 
 missing=()

@@ -8,8 +8,8 @@
 #include <cstdio>
 #include <vector>
 
-#include "storage/internal/secret_file.h"
 #include "base/strings.h"
+#include "storage/internal/secret_file.h"
 
 namespace innsyn::storage {
 namespace {
@@ -52,8 +52,8 @@ absl::StatusOr<PkeyPtr> ReadOrCreateKey(const std::string& path, bool create) {
   PkeyPtr key(EVP_PKEY_Q_keygen(nullptr, nullptr, "ED25519"));
   if (!key) return absl::InternalError("Ed25519 key generation failed");
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new(BIO_s_mem()), BIO_free);
-  if (!bio || PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr,
-                                       nullptr) != 1) {
+  if (!bio ||
+      PEM_write_bio_PrivateKey(bio.get(), key.get(), nullptr, nullptr, 0, nullptr, nullptr) != 1) {
     return absl::InternalError("cannot encode the Ed25519 key");
   }
   char* data = nullptr;
@@ -68,8 +68,8 @@ absl::StatusOr<PkeyPtr> ReadOrCreateKey(const std::string& path, bool create) {
 absl::StatusOr<std::string> RawPublicKey(EVP_PKEY* key) {
   std::string out(kEd25519PublicKeyBytes, '\0');
   size_t length = out.size();
-  if (EVP_PKEY_get_raw_public_key(key, reinterpret_cast<unsigned char*>(out.data()),
-                                  &length) != 1 ||
+  if (EVP_PKEY_get_raw_public_key(key, reinterpret_cast<unsigned char*>(out.data()), &length) !=
+          1 ||
       length != kEd25519PublicKeyBytes) {
     return absl::InternalError("cannot read the Ed25519 public key");
   }
@@ -79,7 +79,8 @@ absl::StatusOr<std::string> RawPublicKey(EVP_PKEY* key) {
 absl::StatusOr<Hash> DecodeHashLine(std::string_view line, std::string_view what) {
   std::optional<std::string> bytes = Base64Decode(line);
   std::optional<Hash> hash = bytes ? HashFromBytes(*bytes) : std::nullopt;
-  if (!hash) return absl::InvalidArgumentError(StrCat("checkpoint ", what, " is not base64 of 32 bytes"));
+  if (!hash)
+    return absl::InvalidArgumentError(StrCat("checkpoint ", what, " is not base64 of 32 bytes"));
   return *hash;
 }
 
@@ -99,9 +100,11 @@ absl::StatusOr<CheckpointBody> ParseBody(std::string_view text) {
   if (!root.ok()) return root.status();
   body.root_hash = *root;
   for (size_t i = 3; i + 1 < lines.size(); ++i) {
-    if (lines[i].empty()) return absl::InvalidArgumentError("checkpoint has an empty extension line");
+    if (lines[i].empty())
+      return absl::InvalidArgumentError("checkpoint has an empty extension line");
     if (lines[i].starts_with(kChainExtension)) {
-      absl::StatusOr<Hash> chain = DecodeHashLine(lines[i].substr(kChainExtension.size()), "chain head");
+      absl::StatusOr<Hash> chain =
+          DecodeHashLine(lines[i].substr(kChainExtension.size()), "chain head");
       if (!chain.ok()) return chain.status();
       body.chain_head = *chain;
     }
@@ -112,9 +115,8 @@ absl::StatusOr<CheckpointBody> ParseBody(std::string_view text) {
 }  // namespace
 
 std::string FormatCheckpointBody(const CheckpointBody& body) {
-  return StrCat(body.origin, "\n", body.tree_size, "\n",
-                      Base64Encode(AsBytes(body.root_hash)), "\n", kChainExtension,
-                      Base64Encode(AsBytes(body.chain_head)), "\n");
+  return StrCat(body.origin, "\n", body.tree_size, "\n", Base64Encode(AsBytes(body.root_hash)),
+                "\n", kChainExtension, Base64Encode(AsBytes(body.chain_head)), "\n");
 }
 
 void CheckpointSigner::KeyDeleter::operator()(void* key) const {
@@ -126,7 +128,8 @@ CheckpointSigner::~CheckpointSigner() = default;
 absl::StatusOr<std::unique_ptr<CheckpointSigner>> CheckpointSigner::Load(
     const std::string& key_path, std::string key_name, bool create) {
   if (key_name.empty() || key_name.find_first_of(" +\n") != std::string::npos) {
-    return absl::InvalidArgumentError("checkpoint key name must be non-empty without spaces or '+'");
+    return absl::InvalidArgumentError(
+        "checkpoint key name must be non-empty without spaces or '+'");
   }
   absl::StatusOr<PkeyPtr> key = ReadOrCreateKey(key_path, create);
   if (!key.ok()) return key.status();
@@ -138,8 +141,8 @@ absl::StatusOr<std::unique_ptr<CheckpointSigner>> CheckpointSigner::Load(
   signer->key_id_ = KeyId(signer->key_name_, *public_key);
   std::string encoded_key(1, static_cast<char>(kEd25519Algorithm));
   encoded_key += *public_key;
-  signer->verifier_key_ = StrCat(signer->key_name_, "+", ToHex(signer->key_id_), "+",
-                                       Base64Encode(encoded_key));
+  signer->verifier_key_ =
+      StrCat(signer->key_name_, "+", ToHex(signer->key_id_), "+", Base64Encode(encoded_key));
   return signer;
 }
 
@@ -155,8 +158,8 @@ absl::StatusOr<std::string> CheckpointSigner::Sign(const CheckpointBody& body) c
                      reinterpret_cast<const unsigned char*>(text.data()), text.size()) != 1) {
     return absl::InternalError("Ed25519 signing failed");
   }
-  return StrCat(text, "\n", kSignatureDash, key_name_, " ",
-                      Base64Encode(key_id_ + signature), "\n");
+  return StrCat(text, "\n", kSignatureDash, key_name_, " ", Base64Encode(key_id_ + signature),
+                "\n");
 }
 
 absl::StatusOr<VerifierKey> ParseVerifierKey(std::string_view text) {
@@ -188,7 +191,8 @@ absl::StatusOr<CheckpointBody> VerifyCheckpointNote(std::string_view note,
   if (!key.ok()) return key.status();
   // The signature block follows the last blank line (C2SP signed-note).
   size_t split = note.rfind("\n\n");
-  if (split == std::string_view::npos) return absl::InvalidArgumentError("note has no signature block");
+  if (split == std::string_view::npos)
+    return absl::InvalidArgumentError("note has no signature block");
   std::string_view text = note.substr(0, split + 1);
   std::string_view signatures = note.substr(split + 2);
   std::string wanted_prefix = StrCat(kSignatureDash, key->name, " ");

@@ -36,8 +36,8 @@ class CheckpointSigner {
  public:
   // Loads the Ed25519 private key from `key_path` (PEM), creating it with
   // mode 0600 if it does not exist and `create` is set.
-  static absl::StatusOr<std::unique_ptr<CheckpointSigner>> Load(
-      const std::string& key_path, std::string key_name, bool create);
+  static absl::StatusOr<std::unique_ptr<CheckpointSigner>> Load(const std::string& key_path,
+                                                                std::string key_name, bool create);
   ~CheckpointSigner();
 
   // A signed note for `body`.

@@ -38,17 +38,13 @@ Hash Digest(std::initializer_list<std::string_view> parts) {
   return out;
 }
 
-std::string_view Byte(const uint8_t& b) {
-  return {reinterpret_cast<const char*>(&b), 1};
-}
+std::string_view Byte(const uint8_t& b) { return {reinterpret_cast<const char*>(&b), 1}; }
 
 }  // namespace
 
 Hash Sha256(std::string_view data) { return Digest({data}); }
 
-Hash LeafHash(std::string_view entry_bytes) {
-  return Digest({Byte(kLeafPrefix), entry_bytes});
-}
+Hash LeafHash(std::string_view entry_bytes) { return Digest({Byte(kLeafPrefix), entry_bytes}); }
 
 Hash NodeHash(const Hash& left, const Hash& right) {
   return Digest({Byte(kNodePrefix), AsBytes(left), AsBytes(right)});
@@ -113,8 +109,8 @@ std::string Base64Encode(std::string_view bytes) {
 std::optional<std::string> Base64Decode(std::string_view text) {
   if (text.size() % 4 != 0) return std::nullopt;
   for (char c : text) {
-    bool valid = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
-                 (c >= '0' && c <= '9') || c == '+' || c == '/' || c == '=';
+    bool valid = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+                 c == '+' || c == '/' || c == '=';
     if (!valid) return std::nullopt;
   }
   std::string out(3 * text.size() / 4, '\0');

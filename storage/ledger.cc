@@ -1,4 +1,3 @@
-#include "base/proto_time.h"
 #include "storage/ledger.h"
 
 #include <sys/stat.h>
@@ -7,11 +6,12 @@
 #include <filesystem>
 #include <fstream>
 
+#include "base/proto_time.h"
 #include "base/strings.h"
+#include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
 #include "rocksdb/slice.h"
 #include "rocksdb/slice_transform.h"
-#include "rocksdb/filter_policy.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 #include "storage/internal/ledger_impl.h"
@@ -98,8 +98,8 @@ absl::Status LoadCheckpointKeys(const LedgerOptions& options, Ledger::Impl& impl
     }
     return ParseVerifierKey(impl.verifier_key).status();
   }
-  absl::StatusOr<std::unique_ptr<CheckpointSigner>> signer = CheckpointSigner::Load(
-      dir + kCheckpointKeyFile, options.origin, options.create_if_missing);
+  absl::StatusOr<std::unique_ptr<CheckpointSigner>> signer =
+      CheckpointSigner::Load(dir + kCheckpointKeyFile, options.origin, options.create_if_missing);
   if (!signer.ok()) return signer.status();
   impl.signer = *std::move(signer);
   impl.verifier_key = impl.signer->verifier_key();
@@ -121,7 +121,8 @@ absl::Status Ledger::Impl::CheckAgainstLatestCheckpoint() const {
   if (!latest) return absl::OkStatus();
   const uint64_t size = committed_size.load(std::memory_order_acquire);
   if (latest->tree_size() > size) {
-    return absl::DataLossError(StrCat("the ledger has ", size, " entries but its signed checkpoint says ",
+    return absl::DataLossError(StrCat("the ledger has ", size,
+                                      " entries but its signed checkpoint says ",
                                       latest->tree_size(), ": entries were removed"));
   }
   absl::StatusOr<Hash> root = TreeRoot(latest->tree_size(), NodeFn());
@@ -155,11 +156,12 @@ absl::StatusOr<std::string> Ledger::Impl::Get(rocksdb::ColumnFamilyHandle* famil
 absl::StatusOr<Hash> Ledger::Impl::Node(int level, uint64_t index) const {
   absl::StatusOr<std::string> value = Get(tree, TreeKey(level, index));
   if (!value.ok()) {
-    return absl::DataLossError(StrCat("tree node (", level, ", ", index,
-                                            ") unreadable: ", value.status().message()));
+    return absl::DataLossError(
+        StrCat("tree node (", level, ", ", index, ") unreadable: ", value.status().message()));
   }
   std::optional<Hash> hash = HashFromBytes(*value);
-  if (!hash) return absl::DataLossError(StrCat("tree node (", level, ", ", index, ") is not 32 bytes"));
+  if (!hash)
+    return absl::DataLossError(StrCat("tree node (", level, ", ", index, ") is not 32 bytes"));
   return *hash;
 }
 
@@ -272,9 +274,8 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& option
   rocksdb::DB* db = nullptr;
   const std::string db_path = dir + kDatabaseFolder;
   rocksdb::Status s =
-      options.read_only
-          ? rocksdb::DB::OpenForReadOnly(db_options, db_path, families, &handles, &db)
-          : rocksdb::DB::Open(db_options, db_path, families, &handles, &db);
+      options.read_only ? rocksdb::DB::OpenForReadOnly(db_options, db_path, families, &handles, &db)
+                        : rocksdb::DB::Open(db_options, db_path, families, &handles, &db);
   if (!s.ok()) return FromRocks(s, StrCat("open ", db_path));
   impl->db.reset(db);
   for (rocksdb::ColumnFamilyHandle* handle : handles) impl->handles.emplace_back(handle);
@@ -286,7 +287,8 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& option
   impl->meta = handles[6];
 
   uint64_t size = 0;
-  if (absl::StatusOr<std::string> stored = impl->Get(impl->meta, internal::kMetaSize); stored.ok()) {
+  if (absl::StatusOr<std::string> stored = impl->Get(impl->meta, internal::kMetaSize);
+      stored.ok()) {
     if (stored->size() != 8) return absl::DataLossError("stored ledger size is corrupt");
     size = ReadBigEndian64(*stored);
   } else if (!absl::IsNotFound(stored.status())) {
@@ -321,8 +323,8 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& option
     chain_head = *HashFromBytes(last->chain_hash());
     last_commit = FromProto(last->committed_at());
   }
-  impl->writer = std::make_unique<internal::GroupWriter>(*impl, *std::move(range), chain_head,
-                                                         last_commit);
+  impl->writer =
+      std::make_unique<internal::GroupWriter>(*impl, *std::move(range), chain_head, last_commit);
   // Every writable ledger has a signed checkpoint from its first start on,
   // so that a missing one means it was removed.
   auto ledger = std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
@@ -336,7 +338,7 @@ namespace {
 
 template <typename Events>
 absl::StatusOr<std::vector<v1::AppendReceipt>> AppendAll(internal::GroupWriter* writer,
-                                                        const Events& events) {
+                                                         const Events& events) {
   if (writer == nullptr) return absl::FailedPreconditionError("ledger is open read-only");
   if (events.empty()) return std::vector<v1::AppendReceipt>{};
   std::vector<const v1::AccessEvent*> pointers;
@@ -404,8 +406,7 @@ absl::StatusOr<v1::AppendReceipt> Ledger::AppendRecord(const v1::LedgerEntry& re
 
 uint64_t Ledger::Size() const { return impl_->committed_size.load(std::memory_order_acquire); }
 
-absl::StatusOr<std::vector<StoredEntry>> Ledger::GetEntries(uint64_t from_seq,
-                                                            size_t count) const {
+absl::StatusOr<std::vector<StoredEntry>> Ledger::GetEntries(uint64_t from_seq, size_t count) const {
   uint64_t size = Size();
   std::vector<uint64_t> seqs;
   for (uint64_t seq = from_seq; seq < size && seqs.size() < count; ++seq) seqs.push_back(seq);
@@ -424,7 +425,8 @@ absl::StatusOr<std::vector<Hash>> Ledger::LeafHashes(uint64_t from_seq, size_t c
   std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read_options, impl_->tree));
   uint64_t seq = from_seq;
   for (it->Seek(TreeKey(0, from_seq)); it->Valid(); it->Next(), ++seq) {
-    std::optional<Hash> hash = HashFromBytes(std::string_view(it->value().data(), it->value().size()));
+    std::optional<Hash> hash =
+        HashFromBytes(std::string_view(it->value().data(), it->value().size()));
     if (it->key().ToString() != TreeKey(0, seq) || !hash) {
       return absl::DataLossError(StrCat("leaf ", seq, " is missing or not 32 bytes"));
     }
@@ -463,8 +465,8 @@ absl::StatusOr<IndexPage> ScanIndex(const Ledger::Impl& impl, char prefix,
     uint64_t seq = ReadBigEndian64(std::string_view(key.data() + key.size() - 8, 8));
     if (seq >= size) continue;  // written with a group not yet acknowledged
     if (seqs.size() == query.limit) {
-      page.next_page_token = Base64Encode(
-          std::string_view(key.data() + 1 + pseudonym.size(), kPageTokenBytes));
+      page.next_page_token =
+          Base64Encode(std::string_view(key.data() + 1 + pseudonym.size(), kPageTokenBytes));
       break;
     }
     seqs.push_back(seq);
@@ -535,8 +537,7 @@ absl::StatusOr<Hash> Ledger::ChainAt(uint64_t tree_size) const {
   return *hash;
 }
 
-absl::StatusOr<std::vector<Hash>> Ledger::InclusionProof(uint64_t seq,
-                                                         uint64_t tree_size) const {
+absl::StatusOr<std::vector<Hash>> Ledger::InclusionProof(uint64_t seq, uint64_t tree_size) const {
   if (absl::Status s = CheckSize(tree_size, Size()); !s.ok()) return s;
   return InclusionPath(seq, tree_size, impl_->NodeFn());
 }

@@ -46,7 +46,7 @@ struct GroupCommitStats {
   absl::Duration write_time;  // the batch write with its WAL fsync
   size_t queued_events = 0;   // events still waiting behind the group
   size_t queued_bytes = 0;
-  bool ok = true;             // false: the write failed, nothing acknowledged
+  bool ok = true;  // false: the write failed, nothing acknowledged
 };
 
 struct LedgerOptions {
@@ -88,7 +88,7 @@ struct StoredEntry {
 };
 
 struct IndexQuery {
-  std::string id;  // subject or actor id, as the clients send it
+  std::string id;                  // subject or actor id, as the clients send it
   std::optional<absl::Time> from;  // occurred_at >= from
   std::optional<absl::Time> to;    // occurred_at < to
   size_t limit = 100;
@@ -199,17 +199,17 @@ class Ledger {
 
   // RocksDB's own health and the ledger's footprint, for metrics.
   struct StorageStats {
-    uint64_t disk_bytes = 0;                 // the RocksDB folder, WAL included
-    uint64_t filesystem_bytes = 0;           // the data folder's filesystem: size
-    uint64_t filesystem_avail_bytes = 0;     // and what is left for innsynd
-    uint64_t pending_compaction_bytes = 0;   // estimate, all column families
+    uint64_t disk_bytes = 0;                // the RocksDB folder, WAL included
+    uint64_t filesystem_bytes = 0;          // the data folder's filesystem: size
+    uint64_t filesystem_avail_bytes = 0;    // and what is left for innsynd
+    uint64_t pending_compaction_bytes = 0;  // estimate, all column families
     uint64_t running_compactions = 0;
     uint64_t memtable_bytes = 0;
     uint64_t background_errors = 0;
-    uint64_t write_stall_stops = 0;          // writes stopped, since open
-    uint64_t write_stall_slowdowns = 0;      // writes slowed down, since open
-    bool write_stopped = false;              // writes are stopped right now
-    uint64_t delayed_write_rate = 0;         // bytes/s while slowed, else 0
+    uint64_t write_stall_stops = 0;      // writes stopped, since open
+    uint64_t write_stall_slowdowns = 0;  // writes slowed down, since open
+    bool write_stopped = false;          // writes are stopped right now
+    uint64_t delayed_write_rate = 0;     // bytes/s while slowed, else 0
   };
   StorageStats GetStorageStats() const;
 
@@ -221,9 +221,9 @@ class Ledger {
   // Keeps the newest `keep` backups (0: all).
   struct BackupInfo {
     uint32_t backup_id = 0;
-    uint64_t entries = 0;        // committed entries when the backup started
-    uint64_t bytes = 0;          // size of this backup's files
-    int64_t unix_seconds = 0;    // when it was taken
+    uint64_t entries = 0;      // committed entries when the backup started
+    uint64_t bytes = 0;        // size of this backup's files
+    int64_t unix_seconds = 0;  // when it was taken
   };
   absl::StatusOr<BackupInfo> Backup(const std::string& backup_dir, uint32_t keep = 0);
   // Backups in `backup_dir`, oldest first.

@@ -13,9 +13,9 @@
 #include <map>
 
 #include "absl/synchronization/mutex.h"
+#include "base/strings.h"
 #include "rocksdb/utilities/backup_engine.h"
 #include "storage/internal/ledger_impl.h"
-#include "base/strings.h"
 
 namespace innsyn::storage {
 namespace {

@@ -14,14 +14,13 @@
 #include <thread>
 
 #include "absl/container/flat_hash_map.h"
+#include "base/strings.h"
 #include "google/protobuf/arena.h"
 #include "openssl/rand.h"
-
 #include "storage/internal/derived_keys.h"
 #include "storage/internal/ledger_impl.h"
 #include "storage/internal/schema.h"
 #include "storage/internal/siphash.h"
-#include "base/strings.h"
 
 namespace innsyn::storage {
 namespace {
@@ -132,11 +131,20 @@ absl::StatusOr<IndexDigests> StoredKeys(const Ledger::Impl& impl, const DigestKe
     }
     DerivedKind kind;
     switch (key[0]) {
-      case internal::kSubjectIndex: kind = internal::kSubjectKeys; break;
-      case internal::kActorIndex: kind = internal::kActorKeys; break;
-      case internal::kSubjectQueryIndex: kind = internal::kQueryKeys; break;
-      case internal::kAlertIndex: kind = internal::kAlertKeys; break;
-      default: return absl::DataLossError("an index key has an unknown kind");
+      case internal::kSubjectIndex:
+        kind = internal::kSubjectKeys;
+        break;
+      case internal::kActorIndex:
+        kind = internal::kActorKeys;
+        break;
+      case internal::kSubjectQueryIndex:
+        kind = internal::kQueryKeys;
+        break;
+      case internal::kAlertIndex:
+        kind = internal::kAlertKeys;
+        break;
+      default:
+        return absl::DataLossError("an index key has an unknown kind");
     }
     digests[kind].Add(keys, std::string_view(key.data(), key.size()));
   }
@@ -169,8 +177,7 @@ struct LeafBatch {
 class LeafReader {
  public:
   // With `digest_keys`, also derives the index keys the entries imply.
-  LeafReader(const Ledger::Impl& impl, uint64_t from, uint64_t size,
-             const DigestKeys* digest_keys)
+  LeafReader(const Ledger::Impl& impl, uint64_t from, uint64_t size, const DigestKeys* digest_keys)
       : impl_(impl),
         from_(from),
         size_(size),
@@ -263,8 +270,8 @@ class LeafReader {
   const uint64_t from_;
   const uint64_t size_;
   const DigestKeys* const digest_keys_;
-  PseudonymCache pseudonyms_;   // reader thread
-  std::string scratch_key_;     // reader thread
+  PseudonymCache pseudonyms_;  // reader thread
+  std::string scratch_key_;    // reader thread
   std::string scratch_key_and_value_;
   IndexDigests expected_keys_;  // reader thread, until the last batch
   absl::Mutex mu_;
@@ -419,8 +426,8 @@ bool Verifier::CheckIndexes(const IndexDigests& expected,
   for (int kind = 0; kind < internal::kDerivedKinds; ++kind) {
     if (expected[kind] == (*stored)[kind]) continue;
     return Fail(std::nullopt,
-                StrCat("the ", internal::kDerivedKindNames[kind], " does not match the entries (", expected[kind].count,
-                       " keys expected, ", (*stored)[kind].count,
+                StrCat("the ", internal::kDerivedKindNames[kind], " does not match the entries (",
+                       expected[kind].count, " keys expected, ", (*stored)[kind].count,
                        " found): keys were removed, added or changed"));
   }
   report_.indexes_checked = true;
@@ -481,7 +488,7 @@ VerifyReport Ledger::Verify(bool check_indexes) const {
 }
 
 VerifyReport Ledger::Verify(bool check_indexes, VerifyProgress& progress,
-                           const std::atomic<bool>* cancel) const {
+                            const std::atomic<bool>* cancel) const {
   Verifier verifier(*impl_, check_indexes, VerifyProgress{}, cancel);
   VerifyReport report = verifier.Run();
   if (report.ok) progress = verifier.progress();

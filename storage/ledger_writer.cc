@@ -59,7 +59,7 @@ struct GroupWriter::Group {
   rocksdb::WriteBatch batch;
   uint64_t first_seq = 0;  // entries [first_seq, end_seq) are new
   uint64_t end_seq = 0;
-  absl::Status failure;    // a read failed while preparing
+  absl::Status failure;  // a read failed while preparing
   // Keys of the events first recorded here, in `pending_` until written.
   std::vector<std::string> dedupe_keys;
 };
@@ -132,9 +132,8 @@ absl::Status GroupWriter::Enqueue(Request& request) {
   // Query, alert and decision records are never refused; they are few and
   // small.
   const size_t events = request.events.size();
-  if (request.records.empty() &&
-      (queued_events_ + events > impl_.options.max_queued_events ||
-       queued_bytes_ + request.bytes > impl_.options.max_queued_bytes)) {
+  if (request.records.empty() && (queued_events_ + events > impl_.options.max_queued_events ||
+                                  queued_bytes_ + request.bytes > impl_.options.max_queued_bytes)) {
     return absl::ResourceExhaustedError(
         StrCat("ingest queue full (", queued_events_, " events, ", queued_bytes_,
                " bytes waiting to be written); nothing of this request was recorded, retry in ",
@@ -337,8 +336,8 @@ void GroupWriter::PrepareRequests(Group& group, const std::vector<Request*>& req
     }
     for (const v1::AccessEvent* event_pointer : request->events) {
       const v1::AccessEvent& event = *event_pointer;
-      std::string key = DedupeKey(event.source().system(), event.source().instance(),
-                                  event.event_id());
+      std::string key =
+          DedupeKey(event.source().system(), event.source().instance(), event.event_id());
       if (auto it = fresh.find(key); it != fresh.end()) {
         v1::AppendReceipt receipt = it->second;
         receipt.set_event_id(event.event_id());

@@ -12,8 +12,7 @@ uint64_t SplitPoint(uint64_t n) { return std::bit_floor(n - 1); }
 
 // MTH(D[begin:end]). In RFC 6962's recursion every range starts at a
 // multiple of its largest power-of-two part, so each step is one stored node.
-absl::StatusOr<Hash> RangeHash(uint64_t begin, uint64_t end,
-                               const SubtreeHashFn& node) {
+absl::StatusOr<Hash> RangeHash(uint64_t begin, uint64_t end, const SubtreeHashFn& node) {
   uint64_t n = end - begin;
   if (n == 0) return EmptyTreeRoot();
   if (std::has_single_bit(n)) {
@@ -30,8 +29,8 @@ absl::StatusOr<Hash> RangeHash(uint64_t begin, uint64_t end,
   return NodeHash(*left, *right);
 }
 
-absl::Status Path(uint64_t m, uint64_t begin, uint64_t end,
-                  const SubtreeHashFn& node, std::vector<Hash>& out) {
+absl::Status Path(uint64_t m, uint64_t begin, uint64_t end, const SubtreeHashFn& node,
+                  std::vector<Hash>& out) {
   uint64_t n = end - begin;
   if (n == 1) return absl::OkStatus();
   uint64_t k = SplitPoint(n);
@@ -80,8 +79,7 @@ absl::StatusOr<Hash> TreeRoot(uint64_t tree_size, const SubtreeHashFn& node) {
   return RangeHash(0, tree_size, node);
 }
 
-absl::StatusOr<std::vector<Hash>> InclusionPath(uint64_t leaf_index,
-                                                uint64_t tree_size,
+absl::StatusOr<std::vector<Hash>> InclusionPath(uint64_t leaf_index, uint64_t tree_size,
                                                 const SubtreeHashFn& node) {
   if (leaf_index >= tree_size) {
     return absl::InvalidArgumentError(
@@ -92,12 +90,11 @@ absl::StatusOr<std::vector<Hash>> InclusionPath(uint64_t leaf_index,
   return out;
 }
 
-absl::StatusOr<std::vector<Hash>> ConsistencyPath(uint64_t first_size,
-                                                  uint64_t second_size,
+absl::StatusOr<std::vector<Hash>> ConsistencyPath(uint64_t first_size, uint64_t second_size,
                                                   const SubtreeHashFn& node) {
   if (first_size == 0 || first_size > second_size) {
-    return absl::InvalidArgumentError(StrCat(
-        "first_size must be in 1..second_size (", second_size, "), got ", first_size));
+    return absl::InvalidArgumentError(
+        StrCat("first_size must be in 1..second_size (", second_size, "), got ", first_size));
   }
   std::vector<Hash> out;
   if (first_size == second_size) return out;
@@ -107,9 +104,8 @@ absl::StatusOr<std::vector<Hash>> ConsistencyPath(uint64_t first_size,
   return out;
 }
 
-absl::Status VerifyInclusion(uint64_t leaf_index, uint64_t tree_size,
-                             const Hash& leaf_hash, absl::Span<const Hash> path,
-                             const Hash& root) {
+absl::Status VerifyInclusion(uint64_t leaf_index, uint64_t tree_size, const Hash& leaf_hash,
+                             absl::Span<const Hash> path, const Hash& root) {
   if (leaf_index >= tree_size) {
     return absl::InvalidArgumentError("leaf index is not below the tree size");
   }
@@ -135,9 +131,8 @@ absl::Status VerifyInclusion(uint64_t leaf_index, uint64_t tree_size,
   return absl::OkStatus();
 }
 
-absl::Status VerifyConsistency(uint64_t first_size, uint64_t second_size,
-                               const Hash& first_root, const Hash& second_root,
-                               absl::Span<const Hash> path) {
+absl::Status VerifyConsistency(uint64_t first_size, uint64_t second_size, const Hash& first_root,
+                               const Hash& second_root, absl::Span<const Hash> path) {
   if (first_size == 0 || first_size > second_size) {
     return absl::InvalidArgumentError("first size must be in 1..second size");
   }
@@ -175,13 +170,14 @@ absl::Status VerifyConsistency(uint64_t first_size, uint64_t second_size,
     sn >>= 1;
   }
   if (sn != 0) return absl::DataLossError("consistency proof is too short");
-  if (fr != first_root) return absl::DataLossError("consistency proof does not lead to the first root");
-  if (sr != second_root) return absl::DataLossError("consistency proof does not lead to the second root");
+  if (fr != first_root)
+    return absl::DataLossError("consistency proof does not lead to the first root");
+  if (sr != second_root)
+    return absl::DataLossError("consistency proof does not lead to the second root");
   return absl::OkStatus();
 }
 
-absl::StatusOr<CompactRange> CompactRange::FromNodes(uint64_t size,
-                                                     const SubtreeHashFn& node) {
+absl::StatusOr<CompactRange> CompactRange::FromNodes(uint64_t size, const SubtreeHashFn& node) {
   CompactRange range;
   range.size_ = size;
   range.waiting_.resize(64);

@@ -20,30 +20,25 @@
 
 namespace innsyn::storage {
 
-using SubtreeHashFn =
-    std::function<absl::StatusOr<Hash>(int level, uint64_t index)>;
+using SubtreeHashFn = std::function<absl::StatusOr<Hash>(int level, uint64_t index)>;
 
 // MTH(D[0:tree_size]).
 absl::StatusOr<Hash> TreeRoot(uint64_t tree_size, const SubtreeHashFn& node);
 // PATH(leaf_index, D[0:tree_size]).
-absl::StatusOr<std::vector<Hash>> InclusionPath(uint64_t leaf_index,
-                                                uint64_t tree_size,
+absl::StatusOr<std::vector<Hash>> InclusionPath(uint64_t leaf_index, uint64_t tree_size,
                                                 const SubtreeHashFn& node);
 // PROOF(first_size, D[0:second_size]); 0 < first_size <= second_size.
-absl::StatusOr<std::vector<Hash>> ConsistencyPath(uint64_t first_size,
-                                                  uint64_t second_size,
+absl::StatusOr<std::vector<Hash>> ConsistencyPath(uint64_t first_size, uint64_t second_size,
                                                   const SubtreeHashFn& node);
 
 // OK if `path` proves that `leaf_hash` is leaf `leaf_index` of the tree of
 // `tree_size` leaves with root `root`.
-absl::Status VerifyInclusion(uint64_t leaf_index, uint64_t tree_size,
-                             const Hash& leaf_hash,
+absl::Status VerifyInclusion(uint64_t leaf_index, uint64_t tree_size, const Hash& leaf_hash,
                              absl::Span<const Hash> path, const Hash& root);
 // OK if `path` proves that the tree (first_size, first_root) is a prefix of
 // the tree (second_size, second_root).
-absl::Status VerifyConsistency(uint64_t first_size, uint64_t second_size,
-                               const Hash& first_root, const Hash& second_root,
-                               absl::Span<const Hash> path);
+absl::Status VerifyConsistency(uint64_t first_size, uint64_t second_size, const Hash& first_root,
+                               const Hash& second_root, absl::Span<const Hash> path);
 
 // The right edge of a growing tree: the roots of its perfect subtrees, one
 // per set bit of its size. Appending a leaf yields the nodes it completes.
@@ -51,8 +46,7 @@ class CompactRange {
  public:
   CompactRange() = default;
   // `roots[level]` for each set bit of `size`, highest level first.
-  static absl::StatusOr<CompactRange> FromNodes(uint64_t size,
-                                                const SubtreeHashFn& node);
+  static absl::StatusOr<CompactRange> FromNodes(uint64_t size, const SubtreeHashFn& node);
 
   struct Node {
     int level;

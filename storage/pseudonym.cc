@@ -7,13 +7,13 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "storage/internal/secret_file.h"
 #include "base/strings.h"
+#include "storage/internal/secret_file.h"
 
 namespace innsyn::storage {
 
-absl::StatusOr<std::unique_ptr<Pseudonymizer>> Pseudonymizer::Load(
-    const std::string& key_path, bool create) {
+absl::StatusOr<std::unique_ptr<Pseudonymizer>> Pseudonymizer::Load(const std::string& key_path,
+                                                                   bool create) {
   absl::StatusOr<std::string> key = internal::ReadSecretFile(key_path);
   if (key.ok()) {
     if (key->size() != kKeyBytes) {

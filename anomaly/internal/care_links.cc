@@ -1,9 +1,9 @@
-#include "base/proto_time.h"
 #include "anomaly/internal/care_links.h"
 
 #include <algorithm>
 
 #include "anomaly/event_conventions.h"
+#include "base/proto_time.h"
 
 namespace innsyn::anomaly::internal {
 namespace {
@@ -28,9 +28,7 @@ std::string Attribute(const v1::AccessEvent& event, std::string_view name) {
 
 }  // namespace
 
-absl::Time EventTime(const v1::AccessEvent& event) {
-  return FromProto(event.occurred_at());
-}
+absl::Time EventTime(const v1::AccessEvent& event) { return FromProto(event.occurred_at()); }
 
 bool IsHealthData(v1::DataObjectType type) {
   return type == v1::DATA_OBJECT_TYPE_JOURNAL_NOTE || type == v1::DATA_OBJECT_TYPE_IMAGE ||

@@ -2,9 +2,9 @@
 
 #include <algorithm>
 
-#include "daemon/ops/log.h"
 #include "base/proto_time.h"
 #include "base/strings.h"
+#include "daemon/ops/log.h"
 
 namespace innsyn::daemon {
 namespace {

@@ -92,8 +92,8 @@ class AlertMonitor {
   anomaly::DetectionOptions options_ ABSL_GUARDED_BY(mu_);
   // Monitor thread only.
   std::unique_ptr<anomaly::Engine> engine_;  // null: detection is off
-  uint64_t next_seq_ = 0;       // the next entry to read
-  uint64_t raise_from_seq_ = 0; // entries below were judged before a restart or reload
+  uint64_t next_seq_ = 0;                    // the next entry to read
+  uint64_t raise_from_seq_ = 0;              // entries below were judged before a restart or reload
   absl::Time last_tick_ = absl::InfinitePast();
   std::set<std::pair<std::string, std::string>> exported_;  // innsyn_alerts_open series
   std::thread thread_;

@@ -4,8 +4,8 @@
 
 #include <iostream>
 
-#include "daemon/auth/pki.h"
 #include "base/strings.h"
+#include "daemon/auth/pki.h"
 
 namespace innsyn::daemon {
 namespace {
@@ -110,13 +110,13 @@ absl::StatusOr<CallGate::Pass> CallGate::Admit(grpc::ServerContext& context, Met
     size_t& open = open_streams_[caller->identity];
     if (open >= limits_.max_streams_per_client) {
       metrics_.CallRefused("too_many_streams");
-      return absl::ResourceExhaustedError(StrCat(caller->identity, " has ", open,
-                                                 " streams open, the most allowed"));
+      return absl::ResourceExhaustedError(
+          StrCat(caller->identity, " has ", open, " streams open, the most allowed"));
     }
     ++open;
   }
-  CallDeadlines::Ticket ticket = deadlines_.Watch(
-      context, stream ? limits_.max_stream_duration : limits_.max_call_duration);
+  CallDeadlines::Ticket ticket =
+      deadlines_.Watch(context, stream ? limits_.max_stream_duration : limits_.max_call_duration);
   return Pass(this, *std::move(caller), stream, std::move(ticket));
 }
 
@@ -125,9 +125,9 @@ absl::Status CallGate::ChargeCall(const Pass& pass) { return TakeToken(pass.call
 absl::Status CallGate::TakeToken(const Caller& caller) {
   if (rate_limiter_.TryAcquire(RateLimitKey(caller, mtls_), absl::Now())) return absl::OkStatus();
   metrics_.CallRefused("rate_limited");
-  return absl::ResourceExhaustedError(StrCat("rate limit: ", caller.identity, " may make ",
-                                             limits_.calls_per_second, " calls a second (bursts of ",
-                                             limits_.burst, "); retry later"));
+  return absl::ResourceExhaustedError(
+      StrCat("rate limit: ", caller.identity, " may make ", limits_.calls_per_second,
+             " calls a second (bursts of ", limits_.burst, "); retry later"));
 }
 
 void CallGate::ReleaseStream(const std::string& identity) {

@@ -59,7 +59,8 @@ class CallGate {
   class Pass {
    public:
     Pass(Pass&& other) noexcept
-        : gate_(other.gate_), caller_(std::move(other.caller_)),
+        : gate_(other.gate_),
+          caller_(std::move(other.caller_)),
           holds_stream_(std::exchange(other.holds_stream_, false)),
           ticket_(std::move(other.ticket_)) {}
     Pass& operator=(Pass&&) = delete;
@@ -69,7 +70,9 @@ class CallGate {
    private:
     friend class CallGate;
     Pass(CallGate* gate, Caller caller, bool holds_stream, CallDeadlines::Ticket ticket)
-        : gate_(gate), caller_(std::move(caller)), holds_stream_(holds_stream),
+        : gate_(gate),
+          caller_(std::move(caller)),
+          holds_stream_(holds_stream),
           ticket_(std::move(ticket)) {}
     CallGate* gate_;
     Caller caller_;

@@ -200,11 +200,11 @@ absl::Status AddSubjectAltNames(X509* cert, const CertificateRequest& request) {
 }
 
 // The fields every certificate shares; `issuer` is null for a self-signed one.
-absl::StatusOr<OwnedCert> NewCertificate(std::string_view common_name, EVP_PKEY* key,
-                                         X509* issuer, absl::Time not_before,
-                                         absl::Time not_after) {
+absl::StatusOr<OwnedCert> NewCertificate(std::string_view common_name, EVP_PKEY* key, X509* issuer,
+                                         absl::Time not_before, absl::Time not_after) {
   if (common_name.empty()) return absl::InvalidArgumentError("a certificate needs a common name");
-  if (not_after <= not_before) return absl::InvalidArgumentError("not_after must be after not_before");
+  if (not_after <= not_before)
+    return absl::InvalidArgumentError("not_after must be after not_before");
   OwnedCert cert(X509_new());
   absl::StatusOr<OwnedInteger> serial = RandomSerial();
   if (!serial.ok()) return serial.status();

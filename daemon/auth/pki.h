@@ -31,7 +31,7 @@ struct CertificateRequest {
   std::vector<std::string> dns_names;     // SAN DNS entries
   std::vector<std::string> ip_addresses;  // SAN IP entries, IPv4 or IPv6 text
   std::vector<std::string> uris;          // SAN URI entries
-  bool server = false;  // extended key usage serverAuth; otherwise clientAuth
+  bool server = false;                    // extended key usage serverAuth; otherwise clientAuth
   absl::Time not_before;
   absl::Time not_after;
 };

@@ -9,9 +9,9 @@ namespace innsyn::daemon {
 namespace {
 
 constexpr std::array<std::string_view, kMethodCount> kMethodNames = {
-    "Append",     "AppendStream",  "ListSubjectAccess", "ListActorActivity",   "GetEntries",
+    "Append",        "AppendStream",  "ListSubjectAccess", "ListActorActivity",   "GetEntries",
     "GetLeafHashes", "GetCheckpoint", "GetInclusionProof", "GetConsistencyProof", "VerifyLedger",
-    "Backup", "ListAlerts", "WatchAlerts", "UpdateAlert"};
+    "Backup",        "ListAlerts",    "WatchAlerts",       "UpdateAlert"};
 
 MethodSet Methods(std::initializer_list<Method> methods) {
   MethodSet set;
@@ -58,14 +58,14 @@ absl::Status CheckRole(std::string_view role) {
 absl::Status CheckGrant(std::string_view role, Method method) {
   if (absl::Status s = CheckRole(role); !s.ok()) return s;
   if (role == kAuditorRole && RevealsEntryContents(method)) {
-    return absl::InvalidArgumentError(
-        StrCat("the auditor role may not be granted ", MethodName(method),
-               ": auditors never read entry contents"));
+    return absl::InvalidArgumentError(StrCat("the auditor role may not be granted ",
+                                             MethodName(method),
+                                             ": auditors never read entry contents"));
   }
   if (role == kPortalRole && RevealsEntryContents(method) && method != Method::kListSubjectAccess) {
-    return absl::InvalidArgumentError(
-        StrCat("the portal role may not be granted ", MethodName(method),
-               ": a portal reads only its patient's access list"));
+    return absl::InvalidArgumentError(StrCat("the portal role may not be granted ",
+                                             MethodName(method),
+                                             ": a portal reads only its patient's access list"));
   }
   return absl::OkStatus();
 }

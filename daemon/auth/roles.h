@@ -30,7 +30,7 @@ enum class Method {
   kGetInclusionProof,
   kGetConsistencyProof,
   kVerifyLedger,
-  kBackup,  // innsyn.v1.AdminService
+  kBackup,      // innsyn.v1.AdminService
   kListAlerts,  // innsyn.v1.AlertService
   kWatchAlerts,
   kUpdateAlert,
@@ -49,8 +49,8 @@ inline constexpr std::string_view kControllerRole = "controller";
 inline constexpr std::string_view kPortalRole = "portal";
 inline constexpr std::string_view kAuditorRole = "auditor";
 inline constexpr std::string_view kAdminRole = "admin";
-inline constexpr std::array<std::string_view, 5> kRoles = {
-    kIngestRole, kControllerRole, kPortalRole, kAuditorRole, kAdminRole};
+inline constexpr std::array<std::string_view, 5> kRoles = {kIngestRole, kControllerRole,
+                                                           kPortalRole, kAuditorRole, kAdminRole};
 // Without TLS (loopback development mode) every caller has this role, which
 // may call everything.
 inline constexpr std::string_view kLocalRole = "local";

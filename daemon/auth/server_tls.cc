@@ -8,8 +8,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "daemon/auth/pki.h"
 #include "base/strings.h"
+#include "daemon/auth/pki.h"
 
 namespace innsyn::daemon {
 namespace {
@@ -56,7 +56,8 @@ absl::StatusOr<std::string> PrepareCrlFolder(const ServerTlsFiles& files,
   std::error_code error;
   std::filesystem::remove_all(folder, error);
   std::filesystem::create_directories(folder, error);
-  if (error) return absl::InternalError(StrCat("cannot create ", folder.string(), ": ", error.message()));
+  if (error)
+    return absl::InternalError(StrCat("cannot create ", folder.string(), ": ", error.message()));
   std::filesystem::permissions(folder, std::filesystem::perms::owner_all, error);
   if (absl::Status s = pki::WriteNewPrivateFile((folder / *name).string(), *crl); !s.ok()) return s;
   return folder.string();
@@ -89,7 +90,8 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> MakeServerCredentials(
     if (!folder.ok()) return folder.status();
     tls.set_crl_directory(*folder);
   }
-  std::shared_ptr<grpc::ServerCredentials> credentials = grpc::experimental::TlsServerCredentials(tls);
+  std::shared_ptr<grpc::ServerCredentials> credentials =
+      grpc::experimental::TlsServerCredentials(tls);
   if (!credentials) return absl::InvalidArgumentError("cannot make TLS server credentials");
   return credentials;
 }

@@ -10,7 +10,6 @@
 #include <grpcpp/security/server_credentials.h>
 
 #include <memory>
-
 #include <string>
 
 #include "absl/status/statusor.h"

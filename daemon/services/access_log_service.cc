@@ -3,10 +3,10 @@
 #include <algorithm>
 
 #include "anomaly/engine.h"
-#include "daemon/services/grpc_status.h"
-#include "daemon/services/portal_view.h"
 #include "base/proto_time.h"
 #include "base/strings.h"
+#include "daemon/services/grpc_status.h"
+#include "daemon/services/portal_view.h"
 
 namespace innsyn::daemon {
 namespace {
@@ -28,10 +28,12 @@ absl::StatusOr<storage::IndexQuery> MakeIndexQuery(const Request& request,
                                                    const std::string& id) {
   if (id.empty()) return absl::InvalidArgumentError(StrCat(id_field, " is required"));
   if (id.size() > kMaxQueryIdBytes) {
-    return absl::InvalidArgumentError(StrCat(id_field, " is longer than ", kMaxQueryIdBytes, " bytes"));
+    return absl::InvalidArgumentError(
+        StrCat(id_field, " is longer than ", kMaxQueryIdBytes, " bytes"));
   }
   if (request.reason().size() > kMaxQueryReasonBytes) {
-    return absl::InvalidArgumentError(StrCat("reason is longer than ", kMaxQueryReasonBytes, " bytes"));
+    return absl::InvalidArgumentError(
+        StrCat("reason is longer than ", kMaxQueryReasonBytes, " bytes"));
   }
   if (request.page_size() > kMaxPageSize) {
     return absl::InvalidArgumentError(StrCat("page_size is above ", kMaxPageSize));
@@ -221,8 +223,8 @@ grpc::Status AccessLogService::GetEntries(grpc::ServerContext* context,
     return ToGrpcStatus(receipt.status());
   }
   response->set_tree_size(size);
-  return ToGrpcStatus(FillEntries(*entries, /*include_bytes=*/true, pass->caller(),
-                                  *response->mutable_entries()));
+  return ToGrpcStatus(
+      FillEntries(*entries, /*include_bytes=*/true, pass->caller(), *response->mutable_entries()));
 }
 
 grpc::Status AccessLogService::GetLeafHashes(grpc::ServerContext* context,

@@ -34,11 +34,9 @@ class AccessLogService final : public v1::AccessLogService::Service {
                                  v1::ListActorActivityResponse* response) override;
   grpc::Status GetEntries(grpc::ServerContext* context, const v1::GetEntriesRequest* request,
                           v1::GetEntriesResponse* response) override;
-  grpc::Status GetLeafHashes(grpc::ServerContext* context,
-                             const v1::GetLeafHashesRequest* request,
+  grpc::Status GetLeafHashes(grpc::ServerContext* context, const v1::GetLeafHashesRequest* request,
                              v1::GetLeafHashesResponse* response) override;
-  grpc::Status GetCheckpoint(grpc::ServerContext* context,
-                             const v1::GetCheckpointRequest* request,
+  grpc::Status GetCheckpoint(grpc::ServerContext* context, const v1::GetCheckpointRequest* request,
                              v1::Checkpoint* response) override;
   grpc::Status GetInclusionProof(grpc::ServerContext* context,
                                  const v1::GetInclusionProofRequest* request,
@@ -46,8 +44,7 @@ class AccessLogService final : public v1::AccessLogService::Service {
   grpc::Status GetConsistencyProof(grpc::ServerContext* context,
                                    const v1::GetConsistencyProofRequest* request,
                                    v1::ConsistencyProof* response) override;
-  grpc::Status VerifyLedger(grpc::ServerContext* context,
-                            const v1::VerifyLedgerRequest* request,
+  grpc::Status VerifyLedger(grpc::ServerContext* context, const v1::VerifyLedgerRequest* request,
                             v1::VerifyLedgerResponse* response) override;
 
  private:

@@ -1,8 +1,8 @@
 #include "daemon/services/admin_service.h"
 
 #include "absl/time/clock.h"
-#include "daemon/services/grpc_status.h"
 #include "daemon/ops/log.h"
+#include "daemon/services/grpc_status.h"
 
 namespace innsyn::daemon {
 

@@ -1,8 +1,8 @@
 #include "daemon/services/alert_service.h"
 
-#include "daemon/services/grpc_status.h"
 #include "base/proto_time.h"
 #include "base/strings.h"
+#include "daemon/services/grpc_status.h"
 
 namespace innsyn::daemon {
 namespace {
@@ -163,8 +163,8 @@ grpc::Status AlertService::WatchAlerts(grpc::ServerContext* context,
 grpc::Status AlertService::UpdateAlert(grpc::ServerContext* context,
                                        const v1::UpdateAlertRequest* request,
                                        v1::UpdateAlertResponse* response) {
-  absl::StatusOr<CallGate::Pass> pass = gate_.Admit(
-      *context, Method::kUpdateAlert, Asked("UpdateAlert", "", "", request->note()));
+  absl::StatusOr<CallGate::Pass> pass =
+      gate_.Admit(*context, Method::kUpdateAlert, Asked("UpdateAlert", "", "", request->note()));
   if (!pass.ok()) return ToGrpcStatus(pass.status());
   if (absl::Status s = CheckDecision(*request); !s.ok()) return ToGrpcStatus(s);
   std::optional<v1::AlertView> current = book_.Find(request->alert_id());
@@ -173,9 +173,9 @@ grpc::Status AlertService::UpdateAlert(grpc::ServerContext* context,
         StrCat("alert_id: no alert \"", request->alert_id(), "\" has been raised")));
   }
   if (IsResolved(current->state()) && request->state() == v1::ALERT_STATE_ACKNOWLEDGED) {
-    return ToGrpcStatus(absl::FailedPreconditionError(
-        StrCat("alert ", request->alert_id(), " is already resolved (",
-               AlertStateName(current->state()), "); a new resolution with a note may replace it")));
+    return ToGrpcStatus(absl::FailedPreconditionError(StrCat(
+        "alert ", request->alert_id(), " is already resolved (", AlertStateName(current->state()),
+        "); a new resolution with a note may replace it")));
   }
   v1::AlertDecision decision;
   decision.set_alert_id(request->alert_id());
@@ -184,7 +184,8 @@ grpc::Status AlertService::UpdateAlert(grpc::ServerContext* context,
   decision.set_decided_by(pass->caller().identity);
   decision.set_decided_by_role(pass->caller().role);
   if (request->state() == v1::ALERT_STATE_RESOLVED_VIOLATION) {
-    *decision.mutable_notify_authority_by() = ToProtoMicros(absl::Now() + kBreachNotificationDeadline);
+    *decision.mutable_notify_authority_by() =
+        ToProtoMicros(absl::Now() + kBreachNotificationDeadline);
   }
   absl::StatusOr<v1::AppendReceipt> receipt = ledger_.AppendAlertDecision(decision);
   if (!receipt.ok()) return ToGrpcStatus(receipt.status());

@@ -6,11 +6,11 @@
 #include <tuple>
 
 #include "absl/container/flat_hash_map.h"
+#include "base/strings.h"
 #include "daemon/services/grpc_status.h"
 #include "daemon/services/request_decoding.h"
 #include "daemon/services/validation.h"
 #include "innsyn/v1/event.pb.h"
-#include "base/strings.h"
 
 namespace innsyn::daemon {
 namespace {
@@ -37,8 +37,7 @@ std::string ActionLabel(v1::ActionSubtype subtype) {
 constexpr int kAppendMethod = 0;
 constexpr int kAppendStreamMethod = 1;
 
-IngestService::IngestService(storage::Ledger& ledger, exporters::Metrics& metrics,
-                             CallGate& gate)
+IngestService::IngestService(storage::Ledger& ledger, exporters::Metrics& metrics, CallGate& gate)
     : ledger_(ledger), metrics_(metrics), gate_(gate) {
   MarkMethodStreamed(
       kAppendMethod,

@@ -3,10 +3,10 @@
 #include <map>
 #include <vector>
 
+#include "base/strings.h"
 #include "daemon/services/validation.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/wire_format_lite.h"
-#include "base/strings.h"
 
 namespace innsyn::daemon {
 namespace {

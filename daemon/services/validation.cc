@@ -1,4 +1,3 @@
-#include "base/proto_time.h"
 #include "daemon/services/validation.h"
 
 #include <arpa/inet.h>
@@ -16,6 +15,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "base/proto_time.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/unknown_field_set.h"

@@ -36,8 +36,8 @@ void ForEachDerivedKey(const v1::LedgerEntry& entry, uint64_t seq, PseudonymFn&&
   if (entry.has_access_event()) {
     const v1::AccessEvent& event = entry.access_event();
     const absl::Time occurred_at = FromProto(event.occurred_at());
-    index_key(kSubjectKeys, kSubjectIndex, pseudonym(PseudonymDomain::kSubject, event.subject().id()),
-              occurred_at);
+    index_key(kSubjectKeys, kSubjectIndex,
+              pseudonym(PseudonymDomain::kSubject, event.subject().id()), occurred_at);
     index_key(kActorKeys, kActorIndex, pseudonym(PseudonymDomain::kActor, event.actor().id()),
               occurred_at);
     key.clear();

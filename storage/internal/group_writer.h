@@ -15,8 +15,8 @@
 #include <memory>
 #include <optional>
 #include <string>
-#include <unordered_map>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -37,8 +37,7 @@ inline constexpr int kRetryHintMillis = 20;
 class GroupWriter {
  public:
   // `impl` must outlive the writer.
-  GroupWriter(Ledger::Impl& impl, CompactRange range, Hash chain_head,
-              absl::Time last_commit);
+  GroupWriter(Ledger::Impl& impl, CompactRange range, Hash chain_head, absl::Time last_commit);
   // Writes what is queued, then stops the thread.
   ~GroupWriter();
 

@@ -51,8 +51,7 @@ struct Ledger::Impl {
   SubtreeHashFn NodeFn() const {
     return [this](int level, uint64_t index) { return Node(level, index); };
   }
-  absl::StatusOr<std::string> Get(rocksdb::ColumnFamilyHandle* family,
-                                  std::string_view key) const;
+  absl::StatusOr<std::string> Get(rocksdb::ColumnFamilyHandle* family, std::string_view key) const;
   absl::StatusOr<v1::AppendReceipt> ReceiptFor(uint64_t seq) const;
   // DataLoss unless the committed entries still extend the latest signed
   // checkpoint: at least as many, and the same root at its size.

@@ -21,8 +21,8 @@ void FeedUsualWeeks(Harness& clinic, const std::string& source_system = "opus-de
   for (int day = 0; day < 14; ++day) {
     if (day % 7 >= 5) continue;
     for (int hour = 0; hour < 13; ++hour) {
-      v1::AccessEvent event = Access("resepsjon", "receptionist", "p1",
-                                     first_monday + absl::Hours(24 * day + hour));
+      v1::AccessEvent event =
+          Access("resepsjon", "receptionist", "p1", first_monday + absl::Hours(24 * day + hour));
       event.mutable_source()->set_system(source_system);
       clinic.Feed(event);
     }
@@ -169,8 +169,8 @@ TEST(SourceSilent, HoursTheSourceDoesNotUsuallyWorkDoNotCount) {
   for (int day = 0; day < 14; ++day) {
     if (day % 7 >= 5) continue;
     for (int hour = 0; hour < 6; ++hour) {
-      v1::AccessEvent event = Access("dr.lie", "dentist", "p1",
-                                     first_monday + absl::Hours(24 * day + hour));
+      v1::AccessEvent event =
+          Access("dr.lie", "dentist", "p1", first_monday + absl::Hours(24 * day + hour));
       event.mutable_source()->set_system("xray");
       clinic.Feed(event);
     }

@@ -1,8 +1,9 @@
+#include "daemon/options.h"
+
 #include <gtest/gtest.h>
 
 #include <fstream>
 
-#include "daemon/options.h"
 #include "tests/support/temp_dir.h"
 
 namespace innsyn::daemon {
@@ -112,9 +113,9 @@ absl::StatusOr<DaemonOptions> ParseFile(const std::string& toml,
 }
 
 TEST(Config, TlsAllowsAnyListenAddressAndNeedsAllThreeFiles) {
-  absl::StatusOr<DaemonOptions> options =
-      ParseFile("listen = \"0.0.0.0:50051\"\ntls_cert_file = \"s.pem\"\n"
-                "tls_key_file = \"s.key\"\ntls_ca_file = \"ca.pem\"\n");
+  absl::StatusOr<DaemonOptions> options = ParseFile(
+      "listen = \"0.0.0.0:50051\"\ntls_cert_file = \"s.pem\"\n"
+      "tls_key_file = \"s.key\"\ntls_ca_file = \"ca.pem\"\n");
   ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_TRUE(options->mtls());
   absl::StatusOr<DaemonOptions> partial =
@@ -134,16 +135,16 @@ TEST(Config, RolesTableReplacesARolesMethods) {
   absl::StatusOr<DaemonOptions> options =
       ParseFile("[roles]\nadmin = [\"GetCheckpoint\"]\nportal = []\n");
   ASSERT_TRUE(options.ok()) << options.status();
-  EXPECT_EQ(options->roles.at("admin"), MethodSet().set(static_cast<size_t>(Method::kGetCheckpoint)));
+  EXPECT_EQ(options->roles.at("admin"),
+            MethodSet().set(static_cast<size_t>(Method::kGetCheckpoint)));
   EXPECT_TRUE(options->roles.at("portal").none());
   EXPECT_EQ(options->roles.at("controller"), DefaultRolePermissions().at("controller"));
 }
 
 TEST(Config, RolesMayNotBeGrantedWhatTheReadmePromisesAway) {
-  for (const char* bad : {"[roles]\nauditor = [\"GetEntries\"]\n",
-                          "[roles]\nportal = [\"ListActorActivity\"]\n",
-                          "[roles]\nnurse = [\"GetCheckpoint\"]\n",
-                          "[roles]\nadmin = [\"DropTables\"]\n"}) {
+  for (const char* bad :
+       {"[roles]\nauditor = [\"GetEntries\"]\n", "[roles]\nportal = [\"ListActorActivity\"]\n",
+        "[roles]\nnurse = [\"GetCheckpoint\"]\n", "[roles]\nadmin = [\"DropTables\"]\n"}) {
     absl::StatusOr<DaemonOptions> options = ParseFile(bad);
     EXPECT_FALSE(options.ok()) << bad;
     EXPECT_NE(options.status().message().find("roles"), std::string::npos) << options.status();
@@ -151,10 +152,10 @@ TEST(Config, RolesMayNotBeGrantedWhatTheReadmePromisesAway) {
 }
 
 TEST(Config, LimitsAreReadFromFileAndFlags) {
-  absl::StatusOr<DaemonOptions> options =
-      ParseFile("rate_limit_calls_per_second = 50\nrate_limit_burst = 10\n"
-                "max_streams_per_client = 3\nmax_call_seconds = 20\nmax_stream_seconds = 600\n",
-                {"--rate-limit-calls-per-second", "0"});
+  absl::StatusOr<DaemonOptions> options = ParseFile(
+      "rate_limit_calls_per_second = 50\nrate_limit_burst = 10\n"
+      "max_streams_per_client = 3\nmax_call_seconds = 20\nmax_stream_seconds = 600\n",
+      {"--rate-limit-calls-per-second", "0"});
   ASSERT_TRUE(options.ok()) << options.status();
   EXPECT_EQ(options->limits.calls_per_second, 0);
   EXPECT_EQ(options->limits.burst, 10);

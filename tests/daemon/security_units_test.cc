@@ -3,9 +3,9 @@
 #include <gtest/gtest.h>
 
 #include "daemon/auth/pki.h"
-#include "daemon/services/portal_view.h"
 #include "daemon/auth/rate_limiter.h"
 #include "daemon/auth/roles.h"
+#include "daemon/services/portal_view.h"
 #include "tests/support/test_events.h"
 
 namespace innsyn::daemon {
@@ -59,8 +59,7 @@ TEST(Pki, BadInputIsRefused) {
   request.ip_addresses = {"not-an-ip"};
   request.not_before = absl::Now();
   request.not_after = absl::Now() + absl::Hours(1);
-  EXPECT_EQ(pki::IssueCertificate(ca, request).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(pki::IssueCertificate(ca, request).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_FALSE(pki::ReadCertificate("-----BEGIN CERTIFICATE-----\nAAAA\n").ok());
   EXPECT_FALSE(pki::CreateCrl(ca, {"xyz"}, absl::Now(), absl::Now() + absl::Hours(1)).ok());
 }

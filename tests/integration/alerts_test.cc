@@ -66,9 +66,8 @@ class Events {
     event.mutable_data_object()->set_id("appt-" + patient);
     event.set_purpose_of_use(v1::PURPOSE_OF_USE_ADMINISTRATION);
     (*event.mutable_attributes())["appointment.clinician"] = clinician;
-    (*event.mutable_attributes())["appointment.start"] =
-        absl::FormatTime(absl::RFC3339_sec, absl::FromUnixSeconds(Oslo(day, hour).seconds()),
-                         absl::UTCTimeZone());
+    (*event.mutable_attributes())["appointment.start"] = absl::FormatTime(
+        absl::RFC3339_sec, absl::FromUnixSeconds(Oslo(day, hour).seconds()), absl::UTCTimeZone());
     return event;
   }
   v1::AccessEvent JournalRead(const std::string& actor, const std::string& patient, int day,
@@ -109,9 +108,9 @@ role = "receptionist"
 )";
     // A silent source is judged against the wall clock; these events are
     // from a fixed week, so that rule is off here (its tests are unit tests).
-    std::ofstream(dir_.path() + "/innsynd.toml") << "[detection]\nroster_file = \"" << dir_.path()
-                                                 << "/roster.toml\"\n"
-                                                 << "[detection.source_silent]\nenabled = false\n";
+    std::ofstream(dir_.path() + "/innsynd.toml")
+        << "[detection]\nroster_file = \"" << dir_.path() << "/roster.toml\"\n"
+        << "[detection.source_silent]\nenabled = false\n";
   }
 
   void Start() {
@@ -265,7 +264,8 @@ TEST_F(AlertsTest, TriageIsRecordedWithWhoDecidedAndAViolationGetsItsDeadline) {
            {id, v1::ALERT_STATE_RESOLVED_VIOLATION, "", grpc::StatusCode::INVALID_ARGUMENT, "note"},
            {id, v1::ALERT_STATE_OPEN, "x", grpc::StatusCode::INVALID_ARGUMENT, "state"},
            {"", v1::ALERT_STATE_ACKNOWLEDGED, "", grpc::StatusCode::INVALID_ARGUMENT, "alert_id"},
-           {"no/such", v1::ALERT_STATE_ACKNOWLEDGED, "", grpc::StatusCode::NOT_FOUND, "alert_id"}}) {
+           {"no/such", v1::ALERT_STATE_ACKNOWLEDGED, "", grpc::StatusCode::NOT_FOUND,
+            "alert_id"}}) {
     v1::UpdateAlertRequest request;
     request.set_alert_id(bad.alert_id);
     request.set_state(bad.state);
@@ -285,7 +285,8 @@ TEST_F(AlertsTest, TriageIsRecordedWithWhoDecidedAndAViolationGetsItsDeadline) {
   const absl::Time before = absl::Now();
   ASSERT_TRUE(alerts_->UpdateAlert(Context().get(), request, &response).ok());
   EXPECT_EQ(response.alert().state(), v1::ALERT_STATE_RESOLVED_VIOLATION);
-  const absl::Time deadline = absl::FromUnixSeconds(response.alert().notify_authority_by().seconds());
+  const absl::Time deadline =
+      absl::FromUnixSeconds(response.alert().notify_authority_by().seconds());
   EXPECT_GE(deadline, before + absl::Hours(72) - absl::Seconds(1));
   EXPECT_LE(deadline, absl::Now() + absl::Hours(72));
   ASSERT_EQ(response.alert().decisions_size(), 1);
@@ -318,8 +319,8 @@ TEST_F(AlertsTest, TriageIsRecordedWithWhoDecidedAndAViolationGetsItsDeadline) {
       {INNSYNCTL_PATH, "--server", daemon_->grpc_address(), "alerts", "list", "--state", "open"});
   EXPECT_EQ(listed.exit_code, 0) << listed.output;
   EXPECT_TRUE(Contains(listed.output, "0 alerts")) << listed.output;
-  testing::CommandResult all = RunCommand(
-      {INNSYNCTL_PATH, "--server", daemon_->grpc_address(), "alerts", "list"});
+  testing::CommandResult all =
+      RunCommand({INNSYNCTL_PATH, "--server", daemon_->grpc_address(), "alerts", "list"});
   EXPECT_TRUE(Contains(all.output, "notify the supervisory authority by")) << all.output;
 }
 

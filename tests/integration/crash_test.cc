@@ -30,7 +30,7 @@ constexpr int kMaxRunMillis = 400;
 struct Acknowledged {
   std::mutex mu;
   std::map<std::string, uint64_t> seq_by_event;  // event_id -> seq
-  std::atomic<int> stream_batches{0};             // acknowledged on streams
+  std::atomic<int> stream_batches{0};            // acknowledged on streams
 };
 
 v1::AppendRequest Batch(int client, int round, int batch) {
@@ -55,8 +55,8 @@ void Record(const v1::AppendResponse& response, Acknowledged& acked) {
 // Streams batches without waiting for their receipts until the daemon dies;
 // records what was acknowledged.
 void StreamUntilFailure(const std::string& address, int client, int round, Acknowledged& acked) {
-  auto stub = v1::IngestService::NewStub(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  auto stub =
+      v1::IngestService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
   grpc::ClientContext context;
   auto stream = stub->AppendStream(&context);
   std::thread writer([&] {
@@ -77,8 +77,8 @@ void StreamUntilFailure(const std::string& address, int client, int round, Ackno
 // acknowledged.
 void AppendUntilFailure(const std::string& address, int client, int round, Acknowledged& acked) {
   if (client % 2 == 1) return StreamUntilFailure(address, client, round, acked);
-  auto stub = v1::IngestService::NewStub(
-      grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
+  auto stub =
+      v1::IngestService::NewStub(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()));
   for (int batch = 0;; ++batch) {
     v1::AppendRequest request = Batch(client, round, batch);
     v1::AppendResponse response;
@@ -147,7 +147,8 @@ TEST(Crash, AcknowledgedEventsSurviveSigkillExactlyOnce) {
   ASSERT_TRUE(log->VerifyLedger(&context, v1::VerifyLedgerRequest(), &verified).ok());
   EXPECT_TRUE(verified.ok()) << verified.problem();
   std::cout << "crash test: " << kRounds << " SIGKILLs, " << acked.seq_by_event.size()
-            << " acknowledged events (" << acked.stream_batches.load() << " batches on streams), " << found.size() << " events in the ledger\n";
+            << " acknowledged events (" << acked.stream_batches.load() << " batches on streams), "
+            << found.size() << " events in the ledger\n";
 }
 
 }  // namespace

@@ -152,7 +152,8 @@ TEST_F(InnsyndTest, UnknownEnumAndFutureTimestampAreRejected) {
   v1::AccessEvent future = JournalRead(2, "p", "a", absl::Now() + absl::Hours(3));
   status = Append({future}, response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_NE(status.error_message().find("occurred_at"), std::string::npos) << status.error_message();
+  EXPECT_NE(status.error_message().find("occurred_at"), std::string::npos)
+      << status.error_message();
   EXPECT_EQ(Checkpoint().tree_size(), 0u);
 }
 
@@ -185,7 +186,8 @@ TEST_F(InnsyndTest, StreamGivesOneReceiptPerBatchInOrder) {
   for (int b = 0; b < kBatches; ++b) {
     v1::AppendRequest request;
     request.set_batch_id(static_cast<uint64_t>(b) + 100);
-    for (int i = 0; i < kBatchSize; ++i) *request.add_events() = JournalRead(b * kBatchSize + i, "p", "a");
+    for (int i = 0; i < kBatchSize; ++i)
+      *request.add_events() = JournalRead(b * kBatchSize + i, "p", "a");
     ASSERT_TRUE(stream->Write(request));
   }
   stream->WritesDone();
@@ -211,7 +213,8 @@ TEST_F(InnsyndTest, BadBatchOnAStreamEndsItAfterTheBatchesBeforeItAreAnswered) {
   for (int b = 0; b < kBatches; ++b) {
     v1::AppendRequest request;
     request.set_batch_id(static_cast<uint64_t>(b));
-    for (int i = 0; i < kBatchSize; ++i) *request.add_events() = JournalRead(b * kBatchSize + i, "p", "a");
+    for (int i = 0; i < kBatchSize; ++i)
+      *request.add_events() = JournalRead(b * kBatchSize + i, "p", "a");
     if (b == kBadBatch) request.mutable_events(3)->mutable_subject()->clear_id();
     ASSERT_TRUE(stream->Write(request));
   }
@@ -281,7 +284,8 @@ TEST_F(InnsyndTest, RestartKeepsEverythingAndTheNewTreeExtendsTheOld) {
   ASSERT_TRUE(log_->GetConsistencyProof(&context, request, &proof).ok());
   std::vector<Hash> path;
   for (const std::string& h : proof.hashes()) path.push_back(*storage::HashFromBytes(h));
-  EXPECT_TRUE(storage::VerifyConsistency(10, after.tree_size(), *storage::HashFromBytes(before.root_hash()),
+  EXPECT_TRUE(storage::VerifyConsistency(10, after.tree_size(),
+                                         *storage::HashFromBytes(before.root_hash()),
                                          *storage::HashFromBytes(after.root_hash()), path)
                   .ok());
 
@@ -307,10 +311,12 @@ TEST_F(InnsyndTest, MetricsEndpointCountsAppendsAndRejections) {
   bad.clear_event_id();
   EXPECT_FALSE(Append({bad}, appended).ok());
   std::string page = HttpGet(daemon_->metrics_port(), "/metrics");
-  EXPECT_NE(page.find("innsyn_events_appended_total{action=\"view\",source=\"opus-dental/clinic-1\"} 2"),
-            std::string::npos)
+  EXPECT_NE(
+      page.find("innsyn_events_appended_total{action=\"view\",source=\"opus-dental/clinic-1\"} 2"),
+      std::string::npos)
       << page;
-  EXPECT_NE(page.find("innsyn_events_rejected_total{reason=\"invalid_argument\"} 1"), std::string::npos);
+  EXPECT_NE(page.find("innsyn_events_rejected_total{reason=\"invalid_argument\"} 1"),
+            std::string::npos);
   EXPECT_NE(page.find("innsyn_append_duration_seconds_bucket"), std::string::npos);
   EXPECT_NE(page.find("innsyn_ledger_entries 2"), std::string::npos);
   EXPECT_NE(page.find("innsyn_last_checkpoint_timestamp_seconds"), std::string::npos);
@@ -330,16 +336,18 @@ TEST_F(InnsyndTest, OfflineVerifyNamesTheTamperedSeq) {
   // Flip one byte of entry 23's stored bytes with RocksDB's own ldb tool,
   // as someone with the files could.
   std::string key = "0x0000000000000017";
-  testing::CommandResult got = testing::RunCommand(
-      {"/usr/bin/ldb", "--db=" + data_dir() + "/ledger", "--column_family=entries", "--hex", "get", key});
+  testing::CommandResult got =
+      testing::RunCommand({"/usr/bin/ldb", "--db=" + data_dir() + "/ledger",
+                           "--column_family=entries", "--hex", "get", key});
   ASSERT_EQ(got.exit_code, 0) << got.output;
   std::string value = got.output.substr(0, got.output.find('\n'));
   ASSERT_TRUE(value.starts_with("0x"));
   size_t at = value.find("70617469656E742D78");  // "patient-x"
   ASSERT_NE(at, std::string::npos) << value;
   value.replace(at + 16, 2, "79");  // patient-x -> patient-y
-  testing::CommandResult put = testing::RunCommand(
-      {"/usr/bin/ldb", "--db=" + data_dir() + "/ledger", "--column_family=entries", "--hex", "put", key, value});
+  testing::CommandResult put =
+      testing::RunCommand({"/usr/bin/ldb", "--db=" + data_dir() + "/ledger",
+                           "--column_family=entries", "--hex", "put", key, value});
   ASSERT_EQ(put.exit_code, 0) << put.output;
 
   testing::CommandResult tampered =

@@ -61,9 +61,9 @@ class SecurityTest : public ::testing::Test {
 
   void Start(const std::vector<std::string>& extra = {}, std::string crl = "") {
     if (crl.empty()) crl = PkiFile("crl.pem");
-    std::vector<std::string> args = {"--tls-cert", PkiFile("server.pem"), "--tls-key",
-                                     PkiFile("server.key"), "--tls-ca", PkiFile("ca.pem"),
-                                     "--tls-crl", crl};
+    std::vector<std::string> args = {
+        "--tls-cert", PkiFile("server.pem"), "--tls-key", PkiFile("server.key"),
+        "--tls-ca",   PkiFile("ca.pem"),     "--tls-crl", crl};
     args.insert(args.end(), extra.begin(), extra.end());
     daemon_.reset();
     daemon_ = std::make_unique<DaemonProcess>(INNSYND_PATH, dir_.path() + "/data", args);
@@ -188,8 +188,7 @@ class SecurityTest : public ::testing::Test {
       while (reader->Read(&update)) {
       }
       grpc::Status status = reader->Finish();
-      return status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ? grpc::Status::OK
-                                                                          : status;
+      return status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED ? grpc::Status::OK : status;
     }
     if (method == "VerifyLedger") {
       v1::VerifyLedgerRequest request;
@@ -249,15 +248,15 @@ const std::map<std::string, std::set<std::string>> kAllowed = {
 };
 
 TEST_F(SecurityTest, PkiInitWritesEveryFileReadableByItsOwnerOnly) {
-  for (const char* name :
-       {"ca.pem", "ca.key", "crl.pem", "server.pem", "server.key", "ingest.pem", "ingest.key",
-        "controller.pem", "controller.key", "portal.pem", "portal.key", "auditor.pem",
-        "auditor.key", "admin.pem", "admin.key"}) {
+  for (const char* name : {"ca.pem", "ca.key", "crl.pem", "server.pem", "server.key", "ingest.pem",
+                           "ingest.key", "controller.pem", "controller.key", "portal.pem",
+                           "portal.key", "auditor.pem", "auditor.key", "admin.pem", "admin.key"}) {
     struct stat info {};
     ASSERT_EQ(stat(PkiFile(name).c_str(), &info), 0) << name;
     EXPECT_EQ(info.st_mode & 0777, 0600u) << name;
   }
-  absl::StatusOr<pki::CertificateInfo> portal = pki::ReadCertificate(ReadFile(PkiFile("portal.pem")));
+  absl::StatusOr<pki::CertificateInfo> portal =
+      pki::ReadCertificate(ReadFile(PkiFile("portal.pem")));
   ASSERT_TRUE(portal.ok());
   EXPECT_EQ(portal->common_name, "portal");
   EXPECT_EQ(pki::RoleFromUris(portal->uris), "portal");
@@ -282,7 +281,8 @@ TEST_F(SecurityTest, EachRoleMayCallItsMethodsAndEveryOtherCallIsDeniedAndRecord
       } else if (allowed.contains(method)) {
         EXPECT_TRUE(status.ok()) << role << " " << method << ": " << status.error_message();
       } else {
-        EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << role << " " << method;
+        EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+            << role << " " << method;
         ++denials[role + " " + method];
       }
     }
@@ -306,8 +306,8 @@ TEST_F(SecurityTest, ClientsWithoutACertificateOfThisCaAreRefused) {
   EXPECT_EQ(Call(Channel(""), "GetCheckpoint").error_code(), grpc::StatusCode::UNAVAILABLE);
 
   absl::Time now = absl::Now();
-  absl::StatusOr<pki::KeyAndCertificate> foreign_ca =
-      pki::CreateCertificateAuthority("someone else's CA", now - absl::Hours(1), now + absl::Hours(24));
+  absl::StatusOr<pki::KeyAndCertificate> foreign_ca = pki::CreateCertificateAuthority(
+      "someone else's CA", now - absl::Hours(1), now + absl::Hours(24));
   ASSERT_TRUE(foreign_ca.ok());
   pki::CertificateRequest request;
   request.common_name = "controller";
@@ -427,8 +427,9 @@ TEST_F(SecurityTest, PortalMayAskOnlyAboutThePatientItActsFor) {
   v1::ListSubjectAccessResponse response;
   EXPECT_EQ(portal->ListSubjectAccess(Context().get(), request, &response).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(portal->ListSubjectAccess(Context("02028054321").get(), request, &response).error_code(),
-            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(
+      portal->ListSubjectAccess(Context("02028054321").get(), request, &response).error_code(),
+      grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_TRUE(portal->ListSubjectAccess(Context(kPatient).get(), request, &response).ok());
 }
 
@@ -439,8 +440,8 @@ TEST_F(SecurityTest, AuditorVerifiesTheWholeLedgerWithoutReadingAnEntry) {
   ASSERT_TRUE(Call(Channel("controller"), "ListSubjectAccess").ok());  // a query record too
 
   std::vector<std::string> as_auditor = {
-      INNSYNCTL_PATH,          "--server",  daemon_->grpc_address(), "--tls-ca",
-      PkiFile("ca.pem"),       "--tls-cert", PkiFile("auditor.pem"), "--tls-key",
+      INNSYNCTL_PATH,        "--server",   daemon_->grpc_address(), "--tls-ca",
+      PkiFile("ca.pem"),     "--tls-cert", PkiFile("auditor.pem"),  "--tls-key",
       PkiFile("auditor.key")};
   auto run = [&](std::vector<std::string> args) {
     std::vector<std::string> command = as_auditor;

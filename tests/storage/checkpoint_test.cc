@@ -27,9 +27,9 @@ class CheckpointTest : public ::testing::Test {
 };
 
 TEST_F(CheckpointTest, BodyIsTlogCheckpointText) {
-  EXPECT_EQ(FormatCheckpointBody(body_),
-            "clinic.example/innsyn\n42\n" + Base64Encode(AsBytes(body_.root_hash)) + "\nchain " +
-                Base64Encode(AsBytes(body_.chain_head)) + "\n");
+  EXPECT_EQ(FormatCheckpointBody(body_), "clinic.example/innsyn\n42\n" +
+                                             Base64Encode(AsBytes(body_.root_hash)) + "\nchain " +
+                                             Base64Encode(AsBytes(body_.chain_head)) + "\n");
 }
 
 TEST_F(CheckpointTest, SignedNoteVerifiesAndRoundTrips) {
@@ -140,7 +140,8 @@ TEST(CheckpointKey, GoSignedNoteVectorSignatureVerifies) {
       "then you don't know what your problem is.\n"
       "\n"
       "\xe2\x80\x94 PeterNeumann "
-      "x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
+      "x08go/ZJkuBS9UG/"
+      "SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n";
   const std::string key = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW";
   absl::Status status = VerifyCheckpointNote(note, key).status();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;

@@ -13,9 +13,14 @@ std::string Unhex(std::string_view hex) { return *FromHex(hex); }
 
 // The leaves and roots of the RFC 6962 reference test vectors (as used by
 // the certificate-transparency and Trillian test suites).
-const std::vector<std::string> kLeafInputs = {
-    "", "00", "10", "2021", "3031", "40414243", "5051525354555657",
-    "606162636465666768696a6b6c6d6e6f"};
+const std::vector<std::string> kLeafInputs = {"",
+                                              "00",
+                                              "10",
+                                              "2021",
+                                              "3031",
+                                              "40414243",
+                                              "5051525354555657",
+                                              "606162636465666768696a6b6c6d6e6f"};
 const std::vector<std::string> kRoots = {
     "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
     "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
@@ -31,9 +36,7 @@ TEST(Hash, EmptyTreeRootIsSha256OfNothing) {
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
 }
 
-TEST(Hash, LeafHashOfEmptyInputMatchesRfc6962) {
-  EXPECT_EQ(ToHex(LeafHash("")), kRoots[0]);
-}
+TEST(Hash, LeafHashOfEmptyInputMatchesRfc6962) { EXPECT_EQ(ToHex(LeafHash("")), kRoots[0]); }
 
 TEST(Hash, RootsMatchRfc6962VectorsForEveryPrefix) {
   CompactRange range;

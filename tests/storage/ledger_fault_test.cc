@@ -47,7 +47,8 @@ class FaultyFile : public rocksdb::FSWritableFileOwnerWrapper {
     if (!SyncAllowed()) return rocksdb::IOStatus::IOError("injected sync failure");
     return FSWritableFileOwnerWrapper::Sync(options, dbg);
   }
-  rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
+  rocksdb::IOStatus Fsync(const rocksdb::IOOptions& options,
+                          rocksdb::IODebugContext* dbg) override {
     if (!SyncAllowed()) return rocksdb::IOStatus::IOError("injected sync failure");
     return FSWritableFileOwnerWrapper::Fsync(options, dbg);
   }
@@ -277,7 +278,8 @@ TEST(LedgerBackPressure, FullQueueRefusesAtOnceAndRecordsNothingOfTheRequest) {
       for (int r = 0; r < kRequestsPerThread; ++r) {
         std::vector<v1::AccessEvent> events;
         for (int i = 0; i < kEventsPerRequest; ++i) {
-          events.push_back(JournalRead((t * kRequestsPerThread + r) * kEventsPerRequest + i, "p", "a"));
+          events.push_back(
+              JournalRead((t * kRequestsPerThread + r) * kEventsPerRequest + i, "p", "a"));
         }
         absl::StatusOr<std::vector<v1::AppendReceipt>> receipts = ledger->AppendEvents(events);
         if (absl::IsResourceExhausted(receipts.status())) {

@@ -8,8 +8,8 @@
 #include <set>
 #include <thread>
 
-#include "base/proto_time.h"
 #include "absl/synchronization/mutex.h"
+#include "base/proto_time.h"
 #include "rocksdb/db.h"
 #include "storage/checkpoint.h"
 #include "storage/internal/schema.h"
@@ -47,7 +47,8 @@ class LedgerTest : public ::testing::Test {
   void AppendMany(int count, int first = 0) {
     std::vector<v1::AccessEvent> events;
     for (int i = first; i < first + count; ++i) {
-      events.push_back(JournalRead(i, "patient-" + std::to_string(i % 7), "dr-" + std::to_string(i % 3)));
+      events.push_back(
+          JournalRead(i, "patient-" + std::to_string(i % 7), "dr-" + std::to_string(i % 3)));
     }
     Append(events);
   }
@@ -80,16 +81,17 @@ class LedgerTest : public ::testing::Test {
   // The ledger's RocksDB itself, with every column family, in `handles`.
   rocksdb::DB* OpenRaw(bool read_only, std::vector<rocksdb::ColumnFamilyHandle*>& handles) {
     std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const char* name : {"default", internal::kEntriesFamily, internal::kChainFamily,
-                             internal::kTreeFamily, internal::kIndexFamily,
-                             internal::kDedupeFamily, internal::kMetaFamily}) {
+    for (const char* name :
+         {"default", internal::kEntriesFamily, internal::kChainFamily, internal::kTreeFamily,
+          internal::kIndexFamily, internal::kDedupeFamily, internal::kMetaFamily}) {
       families.emplace_back(name, rocksdb::ColumnFamilyOptions());
     }
     rocksdb::DB* raw = nullptr;
     const std::string path = dir_.path() + "/ledger";
     rocksdb::Status s =
-        read_only ? rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path, families, &handles, &raw)
-                  : rocksdb::DB::Open(rocksdb::DBOptions(), path, families, &handles, &raw);
+        read_only
+            ? rocksdb::DB::OpenForReadOnly(rocksdb::DBOptions(), path, families, &handles, &raw)
+            : rocksdb::DB::Open(rocksdb::DBOptions(), path, families, &handles, &raw);
     return s.ok() ? raw : nullptr;
   }
 
@@ -446,14 +448,13 @@ TEST_F(LedgerTest, DeletedAlertIndexKeyIsCaughtSoNoAlertCanBeHidden) {
   v1::LedgerEntry entry;
   ASSERT_TRUE(entry.ParseFromString(ledger_->GetEntries(raised.seq(), 1)->front().bytes));
   ledger_.reset();
-  std::string key = internal::IndexKey(internal::kAlertIndex, "",
-                                       FromProto(entry.committed_at()), raised.seq());
+  std::string key =
+      internal::IndexKey(internal::kAlertIndex, "", FromProto(entry.committed_at()), raised.seq());
   TamperWithStoredValue(internal::kIndexFamily, key, [](std::string&) { return false; });
   EXPECT_TRUE(ledger_->ListAlertRecords()->empty());
   VerifyReport report = ledger_->Verify();
   EXPECT_FALSE(report.ok);
-  EXPECT_NE(report.problem.find("alert index does not match"), std::string::npos)
-      << report.problem;
+  EXPECT_NE(report.problem.find("alert index does not match"), std::string::npos) << report.problem;
 }
 
 TEST_F(LedgerTest, ConcurrentAppendsAreAllDurableAndDistinct) {
@@ -550,7 +551,8 @@ TEST_F(LedgerTest, AsyncAppendsAreAnsweredInOrderOnceDurable) {
   }
   {
     absl::MutexLock lock(&mu);
-    mu.Await(absl::Condition(+[](int* n) { return *n == kRequests; }, &answered));
+    mu.Await(absl::Condition(
+        +[](int* n) { return *n == kRequests; }, &answered));
   }
   ASSERT_EQ(first_seqs.size(), static_cast<size_t>(kRequests));
   for (int i = 0; i < kRequests; ++i) EXPECT_EQ(first_seqs[i], static_cast<uint64_t>(i * 3));

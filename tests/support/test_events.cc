@@ -1,5 +1,6 @@
-#include "base/proto_time.h"
 #include "tests/support/test_events.h"
+
+#include "base/proto_time.h"
 
 namespace innsyn::testing {
 
