@@ -3,6 +3,35 @@
 // checkpoint periodically. Start, then Wait from one thread; Shutdown from
 // another (a signal handler thread): it stops taking calls, lets calls in
 // flight finish, signs a final checkpoint and closes the ledger.
+//
+// Threads. Every long-lived thread innsynd runs, who owns it and how it stops,
+// in the order they stop:
+//  - main (innsynd_main.cc): parses options, starts the Server, then joins
+//    the signal thread and calls Shutdown.
+//  - signal thread (innsynd_main.cc): sigwait()s for SIGTERM/SIGINT (returns,
+//    so main shuts down) and SIGHUP (reload); owned by main.
+//  - watchdog thread (ops/systemd_notify.h, Watchdog): pings systemd while
+//    Server::Healthy(); owned by main, joined when main leaves its scope.
+//  - gRPC's polling and handler threads: gRPC's own, at most
+//    kMaxServerThreads; grpc::Server::Shutdown lets calls in flight finish
+//    for 5 s, then cancels them. An AppendStream call also runs one
+//    answering thread (services/ingest_service.cc), joined before the call
+//    returns.
+//  - checkpointer (State::CheckpointLoop): signs a checkpoint every
+//    checkpoint_interval; stops on `stopping`, joined in Shutdown.
+//  - self-verifier (ops/self_verifier.h): incremental and full verification
+//    on their intervals (a full run scans the indexes on one more thread of
+//    its own); cancelled and joined when the SelfVerifier is destroyed.
+//  - alert monitor (alerts/alert_monitor.h): runs the detectors over every
+//    committed entry, woken by each group commit; judges what is left, then
+//    stops when the AlertMonitor is destroyed.
+//  - metrics endpoint (exporters/metrics.h): prometheus-cpp's HTTP server
+//    threads; stop when Metrics is destroyed, after the ledger closes.
+//  - group writer (storage/internal/group_writer.h): the preparing and the
+//    committing thread of the group commit; they write what is queued and
+//    stop when the Ledger is destroyed, the last step of Shutdown.
+//  - RocksDB's flush and compaction threads: RocksDB's own, closed with the
+//    Ledger.
 #ifndef INNSYN_DAEMON_SERVER_H_
 #define INNSYN_DAEMON_SERVER_H_
 
