@@ -14,7 +14,8 @@ std::string PatientId(uint64_t patient) {
 // Events spread over the 89 days before now, never in the future.
 constexpr uint64_t kSpreadSeconds = 89ULL * 24 * 3600;
 
-v1::AccessEvent MakeEvent(uint64_t n, std::mt19937_64& random, const ClinicMix& options) {
+v1::AccessEvent MakeEvent(uint64_t n, std::mt19937_64& random, const ClinicMix& options,
+                          MixSources& sources) {
   using namespace v1;
   AccessEvent event;
   event.set_event_id(fmt::format("bench-{}", n));
@@ -29,10 +30,10 @@ v1::AccessEvent MakeEvent(uint64_t n, std::mt19937_64& random, const ClinicMix& 
   event.mutable_occurred_at()->set_seconds(
       std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count());
   event.set_outcome(OUTCOME_SUCCESS);
-  event.set_source_seq(n + 1);
+  event.mutable_source()->set_instance(sources.instance);
   if (kind < 80) {
     event.mutable_source()->set_system("opus-dental");
-    event.mutable_source()->set_instance("clinic-1");
+    event.set_source_seq(++sources.journal_seq);
     event.mutable_actor()->set_id(fmt::format("staff-{}", staff));
     event.mutable_actor()->set_display_name(fmt::format("Tannlege {}", staff));
     event.mutable_actor()->set_role(staff % 3 == 0 ? "hygienist" : "dentist");
@@ -49,6 +50,7 @@ v1::AccessEvent MakeEvent(uint64_t n, std::mt19937_64& random, const ClinicMix& 
     event.set_workstation(fmt::format("surgery-{}", staff % 6));
   } else if (kind < 90) {
     event.mutable_source()->set_system("billing");
+    event.set_source_seq(++sources.billing_seq);
     event.mutable_actor()->set_id("billing-1");
     event.mutable_actor()->set_role("receptionist");
     event.set_action(ACTION_CODE_CREATE);
@@ -58,6 +60,7 @@ v1::AccessEvent MakeEvent(uint64_t n, std::mt19937_64& random, const ClinicMix& 
     event.set_purpose_of_use(PURPOSE_OF_USE_BILLING);
   } else {
     event.mutable_source()->set_system("website");
+    event.set_source_seq(++sources.website_seq);
     event.mutable_actor()->set_id(event.subject().id());
     event.mutable_actor()->set_role("patient");
     bool login = kind < 95;

@@ -7,12 +7,19 @@
 // AppendStream per client, up to --window batches in flight), and storage
 // (the ledger library in this process, no gRPC) to separate the two costs.
 //
-// Traffic: `mix` (default), independent random events of the clinic mix; or
-// `clinic`, the simulated clinic of the detection report (bench/clinic_sim.h)
-// in time order, with its roster and networks given to innsynd, so that
-// running it with --detection true and false shows what the anomaly
-// detectors cost on realistic traffic. With clinic traffic, batch k goes to
-// client k mod clients, so the ledger stays nearly in time order.
+// Traffic: `clinic` (default), the simulated clinic of the detection report
+// (bench/clinic_sim.h) in time order, with its roster, closed dates and
+// networks given to innsynd: every source numbers its events without gaps
+// and clinicians read the records of their own patients, so with detection
+// on innsynd raises the alerts of the incidents the traffic holds and few
+// others, as at a real clinic. Each client plays a clinic of its own and
+// sends its events in time order. Or `mix`, independent random events of
+// a clinic's mix, each client playing its own journal, billing and website
+// instances (consecutive numbers per source): no appointments lie behind
+// them, so with detection on nearly every clinician's read is an alert.
+//
+// After the run innsynd is stopped and its ledger opened read-only to count
+// the alerts it recorded.
 #include <fmt/format.h>
 #include <grpcpp/grpcpp.h>
 #include <signal.h>
@@ -26,9 +33,15 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
+#include <optional>
+#include <set>
 #include <thread>
 
+#include "absl/container/flat_hash_set.h"
+#include "anomaly/event_conventions.h"
+#include "base/proto_time.h"
 #include "bench/clinic_events.h"
 #include "bench/clinic_sim.h"
 #include "innsyn/v1/service.grpc.pb.h"
@@ -48,10 +61,11 @@ struct Options {
   std::string data_dir;
   std::string json_path;
   innsyn::bench::ClinicMix mix;
-  std::string traffic = "mix";
+  std::string traffic = "clinic";
   bool detection = true;
   // Clinic traffic: the batches to send, in order, and innsynd's config.
-  std::vector<innsyn::v1::AppendRequest> clinic_batches;
+  std::vector<std::vector<innsyn::v1::AppendRequest>> clinic_batches;  // per client
+  size_t clinic_incidents = 0;  // labelled incidents among the events sent
   std::string config_path;
 };
 
@@ -77,14 +91,44 @@ double MillisSince(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
-innsyn::v1::AppendRequest MakeRequest(uint64_t first, size_t count, std::mt19937_64& random,
-                                      const Options& options) {
-  innsyn::v1::AppendRequest request;
-  for (size_t i = 0; i < count; ++i) {
-    *request.add_events() = innsyn::bench::MakeEvent(first + i, random, options.mix);
+// One client's requests, in the order it sends them: its own clinic's
+// batches, or `count` events of the random mix from its own sources.
+class ClientTraffic {
+ public:
+  ClientTraffic(const Options& options, int client, uint64_t first, uint64_t count)
+      : options_(options),
+        client_(client),
+        next_(first),
+        end_(first + count),
+        random_(first),
+        sources_(client) {}
+
+  // The next request, or nullopt when this client has sent its share.
+  std::optional<innsyn::v1::AppendRequest> Next() {
+    if (!options_.clinic_batches.empty()) {
+      const std::vector<innsyn::v1::AppendRequest>& mine =
+          options_.clinic_batches[static_cast<size_t>(client_)];
+      if (clinic_sent_ >= mine.size()) return std::nullopt;
+      return mine[clinic_sent_++];
+    }
+    if (next_ >= end_) return std::nullopt;
+    innsyn::v1::AppendRequest request;
+    const uint64_t count = std::min<uint64_t>(options_.batch, end_ - next_);
+    for (uint64_t i = 0; i < count; ++i) {
+      *request.add_events() = innsyn::bench::MakeEvent(next_++, random_, options_.mix, sources_);
+    }
+    return request;
   }
-  return request;
-}
+
+ private:
+  const Options& options_;
+  const int client_;
+  uint64_t next_;
+  const uint64_t end_;
+  std::mt19937_64 random_;
+  innsyn::bench::MixSources sources_;
+  size_t clinic_sent_ = 0;
+};
 
 // A channel of its own per client, so that clients do not share one
 // HTTP/2 connection.
@@ -94,19 +138,15 @@ std::shared_ptr<grpc::Channel> NewChannel(const std::string& address) {
   return grpc::CreateCustomChannel(address, grpc::InsecureChannelCredentials(), args);
 }
 
-void UnaryClient(const std::string& address, uint64_t first, uint64_t count, size_t batch,
-                 const Options& options, Results& results) {
+void UnaryClient(const std::string& address, ClientTraffic traffic, Results& results) {
   auto stub = innsyn::v1::IngestService::NewStub(NewChannel(address));
-  std::mt19937_64 random(first);
   std::vector<double> latencies;
   uint64_t acknowledged = 0, failures = 0;
-  for (uint64_t n = first; n < first + count; n += batch) {
-    innsyn::v1::AppendRequest request =
-        MakeRequest(n, std::min<uint64_t>(batch, first + count - n), random, options);
+  while (std::optional<innsyn::v1::AppendRequest> request = traffic.Next()) {
     innsyn::v1::AppendResponse response;
     grpc::ClientContext context;
     auto start = Clock::now();
-    grpc::Status status = stub->Append(&context, request, &response);
+    grpc::Status status = stub->Append(&context, *request, &response);
     if (!status.ok()) {
       ++failures;
       continue;
@@ -117,18 +157,8 @@ void UnaryClient(const std::string& address, uint64_t first, uint64_t count, siz
   results.Add(latencies, acknowledged, failures);
 }
 
-// Clinic traffic: this client's share of the batches, every clients-th.
-std::vector<const innsyn::v1::AppendRequest*> ClinicShare(const Options& options, int client) {
-  std::vector<const innsyn::v1::AppendRequest*> share;
-  for (size_t k = static_cast<size_t>(client); k < options.clinic_batches.size();
-       k += static_cast<size_t>(options.clients)) {
-    share.push_back(&options.clinic_batches[k]);
-  }
-  return share;
-}
-
-void StreamClient(const std::string& address, uint64_t first, uint64_t count,
-                  const Options& options, Results& results, int client) {
+void StreamClient(const std::string& address, ClientTraffic traffic, const Options& options,
+                  Results& results) {
   auto stub = innsyn::v1::IngestService::NewStub(NewChannel(address));
   grpc::ClientContext context;
   auto stream = stub->AppendStream(&context);
@@ -151,17 +181,9 @@ void StreamClient(const std::string& address, uint64_t first, uint64_t count,
       --in_flight;
     }
   });
-  std::mt19937_64 random(first);
   uint64_t batch_id = 0;
-  const std::vector<const innsyn::v1::AppendRequest*> share = ClinicShare(options, client);
-  const bool clinic = !options.clinic_batches.empty();
-  const uint64_t batches = clinic ? share.size() : (count + options.batch - 1) / options.batch;
-  for (uint64_t k = 0; k < batches; ++k) {
-    const uint64_t n = first + k * options.batch;
-    innsyn::v1::AppendRequest request =
-        clinic
-            ? *share[k]
-            : MakeRequest(n, std::min<uint64_t>(options.batch, first + count - n), random, options);
+  while (std::optional<innsyn::v1::AppendRequest> next = traffic.Next()) {
+    innsyn::v1::AppendRequest& request = *next;
     request.set_batch_id(batch_id++);
     while (in_flight.load() >= options.window) std::this_thread::yield();
     {
@@ -177,16 +199,12 @@ void StreamClient(const std::string& address, uint64_t first, uint64_t count,
   results.Add(latencies, acknowledged, status.ok() ? 0 : 1);
 }
 
-void StorageClient(innsyn::storage::Ledger& ledger, uint64_t first, uint64_t count,
-                   const Options& options, Results& results) {
-  std::mt19937_64 random(first);
+void StorageClient(innsyn::storage::Ledger& ledger, ClientTraffic traffic, Results& results) {
   std::vector<double> latencies;
   uint64_t acknowledged = 0, failures = 0;
-  for (uint64_t n = first; n < first + count; n += options.batch) {
-    innsyn::v1::AppendRequest request =
-        MakeRequest(n, std::min<uint64_t>(options.batch, first + count - n), random, options);
+  while (std::optional<innsyn::v1::AppendRequest> request = traffic.Next()) {
     auto start = Clock::now();
-    auto receipts = ledger.AppendEvents(request.events());
+    auto receipts = ledger.AppendEvents(request->events());
     if (!receipts.ok()) {
       ++failures;
       continue;
@@ -275,40 +293,146 @@ struct Daemon {
   }
 };
 
-// Generates the simulated clinic (enough days for `options.events`), cuts
-// it into batches, and writes innsynd's config with its roster, closed
-// dates and networks beside the data folder.
+// Clinic traffic: one simulated clinic per client, so that every source
+// sends its events in order on one connection and what a clinician reads
+// follows the bookings behind it, as at a real clinic. Clinic k has its own
+// seed and its own ids: staff ids and source instances end in "@c<k>", and
+// patients' identity numbers are shifted, so no two clinics share a person.
+constexpr double kClinicEventsPerStaffDay = 40;  // the simulated routine's rate
+constexpr int kClinicMaxDays = 700;
+
+void RenameClinic(innsyn::bench::Clinic& clinic, int k) {
+  const std::string suffix = fmt::format("@c{}", k);
+  absl::flat_hash_set<std::string> staff;
+  for (innsyn::anomaly::StaffMember& member : clinic.roster) {
+    staff.insert(member.id);
+    member.id += suffix;
+  }
+  // An 11-digit identity number: shift its last five digits (the person
+  // number) by the clinic's share of 100,000.
+  auto patient = [k](std::string& id) {
+    if (id.size() != 11 || id.find_first_not_of("0123456789") != std::string::npos) return;
+    const int person = (std::stoi(id.substr(6)) + k * 20'011) % 100'000;
+    id = id.substr(0, 6) + fmt::format("{:05d}", person);
+  };
+  auto actor = [&](std::string& id) {
+    if (staff.contains(id)) {
+      id += suffix;
+    } else {
+      patient(id);
+    }
+  };
+  for (innsyn::anomaly::StaffMember& member : clinic.roster) {
+    for (std::string& id : member.own_subject_ids) patient(id);
+    for (std::string& id : member.related_subject_ids) patient(id);
+  }
+  for (innsyn::v1::AccessEvent& event : clinic.events) {
+    event.set_event_id(event.event_id() + suffix);
+    event.mutable_source()->set_instance(event.source().instance() + suffix);
+    actor(*event.mutable_actor()->mutable_id());
+    patient(*event.mutable_subject()->mutable_id());
+    auto& attributes = *event.mutable_attributes();
+    if (auto it = attributes.find(std::string(innsyn::anomaly::kAppointmentClinician));
+        it != attributes.end()) {
+      actor(it->second);
+    }
+  }
+  for (innsyn::bench::IncidentLabel& label : clinic.incidents) {
+    actor(label.actor_id);
+    patient(label.subject_id);
+    for (std::string& id : label.event_ids) id += suffix;
+  }
+}
+
+// Generates each client's clinic, big enough for its share of
+// `options.events` and ending before today, cuts it into batches, and
+// writes innsynd's config with the merged roster, closed dates and networks
+// beside the data folder.
 absl::Status PrepareClinicTraffic(Options& options) {
+  const uint64_t share = options.events / static_cast<uint64_t>(options.clients);
   innsyn::bench::ClinicOptions clinic_options;
   clinic_options.staff = 40;
   clinic_options.patients = 20'000;
-  clinic_options.days = 180;
-  absl::StatusOr<innsyn::bench::Clinic> clinic = innsyn::bench::GenerateClinic(clinic_options);
-  if (!clinic.ok()) return clinic.status();
-  const size_t events = std::min<size_t>(clinic->events.size(), options.events);
-  for (size_t i = 0; i < events; i += options.batch) {
-    innsyn::v1::AppendRequest& request = options.clinic_batches.emplace_back();
-    for (size_t j = i; j < std::min(events, i + options.batch); ++j) {
-      *request.add_events() = clinic->events[j];
+  auto days_for = [share](int staff) {
+    return static_cast<int>(static_cast<double>(share) / (kClinicEventsPerStaffDay * staff)) + 14;
+  };
+  while (days_for(clinic_options.staff) > kClinicMaxDays && clinic_options.staff < 200) {
+    clinic_options.staff = std::min(200, clinic_options.staff * 2);
+  }
+  clinic_options.days = std::min(kClinicMaxDays, days_for(clinic_options.staff));
+  // The Monday at least a week before the period must start to end today.
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
+  absl::CivilDay first = today - clinic_options.days - 7;
+  while (absl::GetWeekday(first) != absl::Weekday::monday) first -= 1;
+  clinic_options.first_day = first;
+
+  std::vector<innsyn::anomaly::StaffMember> roster;
+  std::set<std::string> closed_dates;
+  std::map<std::string, std::vector<std::string>> networks;
+  options.events = 0;
+  for (int k = 0; k < options.clients; ++k) {
+    clinic_options.seed = static_cast<uint64_t>(k) + 1;
+    absl::StatusOr<innsyn::bench::Clinic> clinic = innsyn::bench::GenerateClinic(clinic_options);
+    if (!clinic.ok()) return clinic.status();
+    RenameClinic(*clinic, k);
+    const size_t events = std::min<size_t>(clinic->events.size(), share);
+    std::vector<innsyn::v1::AppendRequest>& batches = options.clinic_batches.emplace_back();
+    for (size_t i = 0; i < events; i += options.batch) {
+      innsyn::v1::AppendRequest& request = batches.emplace_back();
+      for (size_t j = i; j < std::min(events, i + options.batch); ++j) {
+        *request.add_events() = std::move(clinic->events[j]);
+      }
+    }
+    options.events += events;
+    if (events > 0) {
+      const absl::Time last =
+          innsyn::FromProto(batches.back().events(batches.back().events_size() - 1).occurred_at());
+      for (const innsyn::bench::IncidentLabel& label : clinic->incidents) {
+        if (label.from <= last) ++options.clinic_incidents;
+      }
+    }
+    roster.insert(roster.end(), clinic->roster.begin(), clinic->roster.end());
+    closed_dates.insert(clinic->closed_dates.begin(), clinic->closed_dates.end());
+    for (const auto& [source, cidrs] : clinic->networks_by_source) {
+      std::vector<std::string>& merged = networks[source];
+      for (const std::string& cidr : cidrs) {
+        if (std::find(merged.begin(), merged.end(), cidr) == merged.end()) merged.push_back(cidr);
+      }
     }
   }
-  options.events = events;
   const std::string roster_path = options.data_dir + ".roster.toml";
-  std::ofstream(roster_path) << innsyn::bench::RosterToml(clinic->roster);
+  std::ofstream(roster_path) << innsyn::bench::RosterToml(roster);
   options.config_path = options.data_dir + ".innsynd.toml";
   std::ofstream config(options.config_path);
   config << "[detection]\nroster_file = \"" << roster_path << "\"\nclosed_dates = [";
-  for (size_t i = 0; i < clinic->closed_dates.size(); ++i) {
-    config << (i ? ", " : "") << '"' << clinic->closed_dates[i] << '"';
-  }
+  size_t i = 0;
+  for (const std::string& date : closed_dates) config << (i++ ? ", " : "") << '"' << date << '"';
   config << "]\n[detection.disallowed_network.networks]\n";
-  for (const auto& [source, networks] : clinic->networks_by_source) {
+  for (const auto& [source, cidrs] : networks) {
     config << '"' << source << "\" = [";
-    for (size_t i = 0; i < networks.size(); ++i)
-      config << (i ? ", " : "") << '"' << networks[i] << '"';
+    for (size_t j = 0; j < cidrs.size(); ++j) config << (j ? ", " : "") << '"' << cidrs[j] << '"';
     config << "]\n";
   }
   return absl::OkStatus();
+}
+
+// The alerts innsynd recorded, by rule, read from its stopped ledger.
+absl::StatusOr<std::map<std::string, uint64_t>> CountAlerts(const std::string& data_dir) {
+  innsyn::storage::LedgerOptions ledger_options;
+  ledger_options.data_dir = data_dir;
+  ledger_options.create_if_missing = false;
+  ledger_options.read_only = true;
+  absl::StatusOr<std::unique_ptr<innsyn::storage::Ledger>> ledger =
+      innsyn::storage::Ledger::Open(ledger_options);
+  if (!ledger.ok()) return ledger.status();
+  absl::StatusOr<std::vector<innsyn::storage::StoredEntry>> records = (*ledger)->ListAlertRecords();
+  if (!records.ok()) return records.status();
+  std::map<std::string, uint64_t> by_rule;
+  innsyn::v1::LedgerEntry entry;
+  for (const innsyn::storage::StoredEntry& record : *records) {
+    if (entry.ParseFromString(record.bytes) && entry.has_alert()) ++by_rule[entry.alert().rule()];
+  }
+  return by_rule;
 }
 
 uint64_t FolderBytes(const std::string& path) {
@@ -335,16 +459,13 @@ int main(int argc, char** argv) {
   app.add_option("--data-dir", options.data_dir, "ledger folder (default: a new temporary one)");
   app.add_option("--json", options.json_path, "also write the figures here as JSON");
   app.add_option("--traffic", options.traffic,
-                 "mix (random clinic events) or clinic (the simulated clinic, in time order; "
-                 "stream mode)")
+                 "clinic (the simulated clinic, in time order, with its roster; the default) or "
+                 "mix (random events of a clinic's mix, with no appointments behind them)")
       ->check(CLI::IsMember({"mix", "clinic"}));
   app.add_option("--detection", options.detection,
                  "run innsynd's anomaly detectors (true or false)")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
-  if (options.traffic == "clinic" && options.mode != "stream") {
-    return Fail("--traffic clinic needs --mode stream");
-  }
   if (options.mode == "unary") options.batch = 1;
   if (options.innsynd.empty()) {
     options.innsynd = (std::filesystem::canonical("/proc/self/exe").parent_path().parent_path() /
@@ -392,12 +513,13 @@ int main(int argc, char** argv) {
   for (int c = 0; c < options.clients; ++c) {
     uint64_t first = static_cast<uint64_t>(c) * per_client;
     clients.emplace_back([&, first, c] {
+      ClientTraffic traffic(options, c, first, per_client);
       if (options.mode == "storage") {
-        StorageClient(*ledger, first, per_client, options, results);
+        StorageClient(*ledger, std::move(traffic), results);
       } else if (options.mode == "stream") {
-        StreamClient(daemon->address, first, per_client, options, results, c);
+        StreamClient(daemon->address, std::move(traffic), options, results);
       } else {
-        UnaryClient(daemon->address, first, per_client, options.batch, options, results);
+        UnaryClient(daemon->address, std::move(traffic), results);
       }
     });
   }
@@ -408,6 +530,14 @@ int main(int argc, char** argv) {
   const double stop_seconds = daemon ? daemon->Stop() : 0;
   ledger.reset();
   const uint64_t disk_bytes = FolderBytes(options.data_dir);
+  std::map<std::string, uint64_t> alerts_by_rule;
+  uint64_t alerts = 0;
+  if (daemon && options.detection) {
+    absl::StatusOr<std::map<std::string, uint64_t>> counted = CountAlerts(options.data_dir);
+    if (!counted.ok()) return Fail(counted.status().ToString());
+    alerts_by_rule = *std::move(counted);
+    for (const auto& [rule, count] : alerts_by_rule) alerts += count;
+  }
 
   using innsyn::bench::Percentile;
   const double rate = static_cast<double>(results.events) / seconds;
@@ -445,17 +575,28 @@ int main(int argc, char** argv) {
   }
   fmt::print("  on disk               {:.0f} bytes/event after a clean stop (memtables flushed)\n",
              per_event_disk);
+  if (daemon && options.detection) {
+    std::string rules;
+    for (const auto& [rule, count] : alerts_by_rule) {
+      rules += fmt::format("{}{} {}", rules.empty() ? "" : ", ", rule, count);
+    }
+    fmt::print("  alerts raised         {}{}{}\n", alerts, rules.empty() ? "" : ": ", rules);
+    if (options.traffic == "clinic") {
+      fmt::print("                        (the traffic holds {} labelled incidents)\n",
+                 options.clinic_incidents);
+    }
+  }
   if (!options.json_path.empty()) {
     std::ofstream(options.json_path) << fmt::format(
         "{{\"mode\": \"{}\", \"batch\": {}, \"clients\": {}, \"events\": {}, \"seconds\": {:.3f}, "
         "\"events_per_second\": {:.0f}, \"ack_ms\": {{\"p50\": {:.4f}, \"p99\": {:.4f}, "
         "\"p999\": {:.4f}}}, \"daemon_cpu_seconds\": {:.3f}, \"daemon_peak_rss_mib\": {:.1f}, "
         "\"disk_bytes_per_event\": {:.1f}, \"traffic\": \"{}\", \"detection\": {}, "
-        "\"stop_seconds\": {:.3f}}}\n",
+        "\"stop_seconds\": {:.3f}, \"alerts\": {}, \"incidents\": {}}}\n",
         options.mode, options.batch, options.clients, results.events, seconds, rate,
         Percentile(results.ack_ms, 0.5), Percentile(results.ack_ms, 0.99),
         Percentile(results.ack_ms, 0.999), cpu, peak_rss, per_event_disk, options.traffic,
-        options.detection, stop_seconds);
+        options.detection, stop_seconds, alerts, options.clinic_incidents);
   }
   std::filesystem::remove_all(options.data_dir);
   if (!options.config_path.empty()) {

@@ -79,10 +79,11 @@ int main(int argc, char** argv) {
     const uint64_t initial = (*ledger)->Size();
     uint64_t n = initial;
     std::vector<innsyn::v1::AccessEvent> batch;
+    innsyn::bench::MixSources sources(0);
     while (n < options.events) {
       batch.clear();
       for (size_t i = 0; i < options.fill_batch && n < options.events; ++i) {
-        batch.push_back(innsyn::bench::MakeEvent(n++, random, options.mix));
+        batch.push_back(innsyn::bench::MakeEvent(n++, random, options.mix, sources));
       }
       auto receipts = (*ledger)->AppendEvents(batch);
       if (!receipts.ok()) return Fail(receipts.status().ToString());
