@@ -4,6 +4,7 @@
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <thread>
@@ -29,6 +30,8 @@ constexpr int kMinPollingThreads = 2;
 constexpr int kMaxPollingThreads = 64;
 constexpr int kMaxServerThreads = 512;
 constexpr size_t kGrpcMemoryBytes = 256 << 20;
+// In the data folder: how far anomaly detection has judged the ledger.
+constexpr char kDetectionProgressFile[] = "detection-progress";
 // HTTP/2 streams (calls) one connection may have open at once.
 constexpr int kMaxConcurrentStreamsPerConnection = 100;
 
@@ -154,8 +157,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& optio
   state->gate = std::make_unique<CallGate>(options.mtls(), options.roles, options.limits,
                                            *state->ledger, *state->metrics);
   state->ingest = std::make_unique<IngestService>(*state->ledger, *state->metrics, *state->gate);
-  absl::StatusOr<std::unique_ptr<AlertMonitor>> monitor =
-      AlertMonitor::Start(*state->ledger, *state->metrics, options.detection);
+  absl::StatusOr<std::unique_ptr<AlertMonitor>> monitor = AlertMonitor::Start(
+      *state->ledger, *state->metrics, options.detection,
+      (std::filesystem::path(options.data_dir) / kDetectionProgressFile).string());
   if (!monitor.ok()) return monitor.status();
   state->alert_monitor = *std::move(monitor);
   state->commit_signal->Set(state->alert_monitor.get());

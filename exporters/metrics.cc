@@ -158,6 +158,11 @@ struct Metrics::State {
       Gauges(*registry, "innsyn_detection_lag_entries",
              "Committed ledger entries the anomaly detectors have not read yet.")
           .Add({});
+  prometheus::Gauge& detection_lag_seconds =
+      Gauges(*registry, "innsyn_detection_lag_seconds",
+             "While entries wait for the anomaly detectors: how long ago the last entry they "
+             "judged was committed; 0 when they have caught up.")
+          .Add({});
   std::shared_ptr<LedgerCollector> ledger_collector = std::make_shared<LedgerCollector>();
   std::shared_ptr<ProcessCollector> process_collector = std::make_shared<ProcessCollector>();
 };
@@ -282,9 +287,10 @@ void Metrics::AlertDecided(std::string_view state) {
   state_->alert_decisions.Add({{"state", std::string(state)}}).Increment();
 }
 
-void Metrics::DetectionProgress(uint64_t observed, uint64_t lag_entries) {
+void Metrics::DetectionProgress(uint64_t observed, uint64_t lag_entries, absl::Duration lag_time) {
   state_->detection_entries.Increment(static_cast<double>(observed));
   state_->detection_lag.Set(static_cast<double>(lag_entries));
+  state_->detection_lag_seconds.Set(absl::ToDoubleSeconds(lag_time));
 }
 
 void Metrics::WatchLedger(const storage::Ledger* ledger) {

@@ -56,7 +56,9 @@ class Metrics {
   // A triage decision, by the state it set ("acknowledged", "violation", ...).
   void AlertDecided(std::string_view state);
   // Committed entries the detectors have read, and those still to read.
-  void DetectionProgress(uint64_t observed, uint64_t lag_entries);
+  // `lag_time`: how long ago the last entry judged was committed, while
+  // entries wait; zero once caught up.
+  void DetectionProgress(uint64_t observed, uint64_t lag_entries, absl::Duration lag_time);
   // Scrapes read disk use and RocksDB health from `ledger` (not owned) until
   // WatchLedger(nullptr), which must come before the ledger closes.
   void WatchLedger(const storage::Ledger* ledger);

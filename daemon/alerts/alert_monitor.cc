@@ -15,10 +15,12 @@ constexpr size_t kReadBatchEntries = 1024;
 constexpr absl::Duration kTickInterval = absl::Seconds(5);
 // Without a wake-up the thread still looks this often for new entries.
 constexpr absl::Duration kIdleWait = absl::Seconds(1);
-// After a restart, entries committed this long before the ledger's last
-// one are judged again (alerts they raised already are not repeated), so
-// that what a crash left unread is not missed.
+// After a restart without a stored mark, entries committed this long before
+// the ledger's last one are judged again (alerts they raised already are not
+// repeated), so that what a crash left unread is not missed.
 constexpr absl::Duration kRejudgeWindow = absl::Minutes(10);
+// How often the mark of what has been judged is stored (one small fsync).
+constexpr absl::Duration kProgressSaveInterval = absl::Seconds(1);
 
 absl::StatusOr<v1::LedgerEntry> ReadEntry(const storage::Ledger& ledger, uint64_t seq) {
   absl::StatusOr<std::vector<storage::StoredEntry>> stored = ledger.GetEntries(seq, 1);
@@ -32,8 +34,21 @@ absl::StatusOr<v1::LedgerEntry> ReadEntry(const storage::Ledger& ledger, uint64_
 
 }  // namespace
 
-AlertMonitor::AlertMonitor(storage::Ledger& ledger, exporters::Metrics& metrics)
-    : ledger_(ledger), metrics_(metrics) {}
+AlertMonitor::AlertMonitor(storage::Ledger& ledger, exporters::Metrics& metrics,
+                           const std::string& progress_file)
+    : ledger_(ledger), metrics_(metrics), progress_(progress_file, ledger) {}
+
+absl::StatusOr<uint64_t> AlertMonitor::RaiseFrom(uint64_t size) const {
+  absl::StatusOr<uint64_t> mark = progress_.Load();
+  if (mark.ok()) return *mark;
+  if (!absl::IsNotFound(mark.status())) {
+    LogWarning("anomaly detection: ", mark.status().message(),
+               "; judging again the entries of the ", "ledger's last ",
+               absl::FormatDuration(kRejudgeWindow));
+  }
+  if (size == 0) return 0;
+  return FirstSeqWithin(kRejudgeWindow);
+}
 
 absl::StatusOr<std::unique_ptr<anomaly::Engine>> AlertMonitor::NewEngine(
     const anomaly::DetectionOptions& options) const {
@@ -72,9 +87,9 @@ absl::StatusOr<uint64_t> AlertMonitor::FirstSeqWithin(absl::Duration window) con
 }
 
 absl::StatusOr<std::unique_ptr<AlertMonitor>> AlertMonitor::Start(
-    storage::Ledger& ledger, exporters::Metrics& metrics,
-    const anomaly::DetectionOptions& options) {
-  std::unique_ptr<AlertMonitor> monitor(new AlertMonitor(ledger, metrics));
+    storage::Ledger& ledger, exporters::Metrics& metrics, const anomaly::DetectionOptions& options,
+    const std::string& progress_file) {
+  std::unique_ptr<AlertMonitor> monitor(new AlertMonitor(ledger, metrics, progress_file));
   const uint64_t size = ledger.Size();
   absl::StatusOr<std::vector<storage::StoredEntry>> records = ledger.ListAlertRecords();
   if (!records.ok()) return records.status();
@@ -94,20 +109,22 @@ absl::StatusOr<std::unique_ptr<AlertMonitor>> AlertMonitor::Start(
   monitor->raise_from_seq_ = size;
   if (monitor->engine_ && size > 0) {
     absl::StatusOr<uint64_t> replay_from = monitor->FirstSeqWithin(options.replay_window);
-    absl::StatusOr<uint64_t> rejudge_from = monitor->FirstSeqWithin(kRejudgeWindow);
-    if (replay_from.ok() && rejudge_from.ok()) {
-      monitor->next_seq_ = *replay_from;
-      monitor->raise_from_seq_ = *rejudge_from;
-      LogInfo("anomaly detection: replaying entries ", *replay_from, " to ", size,
-              " to rebuild the detectors' state; ", monitor->book_.size(), " alerts on record");
+    absl::StatusOr<uint64_t> raise_from = monitor->RaiseFrom(size);
+    if (replay_from.ok() && raise_from.ok()) {
+      monitor->next_seq_ = std::min(*replay_from, *raise_from);
+      monitor->raise_from_seq_ = *raise_from;
+      LogInfo("anomaly detection: replaying entries ", monitor->next_seq_, " to ", *raise_from,
+              " to rebuild the detectors' state, judging entries ", *raise_from, " to ", size, "; ",
+              monitor->book_.size(), " alerts on record");
     } else {
       // A damaged ledger: judge what comes from now on; self-verification
       // reports the damage (and raises verification_failed).
       LogError("anomaly detection cannot replay the ledger (",
-               (replay_from.ok() ? rejudge_from : replay_from).status().message(),
+               (replay_from.ok() ? raise_from : replay_from).status().message(),
                "); it judges new entries only");
     }
   }
+  monitor->judged_through_ = monitor->raise_from_seq_;
   {
     absl::MutexLock lock(&monitor->mu_);
     monitor->options_ = options;
@@ -188,6 +205,7 @@ void AlertMonitor::Run() {
     if (stopping) {
       // Appends have stopped: judge what is left, then end.
       CatchUp();
+      SaveProgress(/*force=*/true);
       return;
     }
     if (swap_engine) {
@@ -200,6 +218,7 @@ void AlertMonitor::Run() {
       LogInfo("anomaly detection: settings reloaded; ", engine_ ? "on" : "off");
     }
     CatchUp();
+    SaveProgress(/*force=*/false);
     const absl::Time now = absl::Now();
     if (!engine_) continue;
     for (const Pending& failure : failures) {
@@ -214,6 +233,7 @@ void AlertMonitor::Run() {
 
 bool AlertMonitor::CatchUp() {
   uint64_t observed = 0;
+  absl::Time last_committed = absl::Now();  // of the last entry judged
   while (next_seq_ < ledger_.Size()) {
     // Stopping in the middle of a replay loses nothing: those entries were
     // judged before, and the next start replays them again.
@@ -251,20 +271,34 @@ bool AlertMonitor::CatchUp() {
     }
     book_.AppliedThrough(next_seq_);
     if (book_changed) PublishOpenCounts();
-    Raise(raised);
+    // Alerts that could not be recorded hold the mark back, so that the
+    // next start judges their entries again.
+    if (!Raise(raised)) mark_held_ = true;
+    if (!mark_held_ && next_seq_ > judged_through_) judged_through_ = next_seq_;
+    if (entry.has_committed_at()) last_committed = FromProto(entry.committed_at());
   }
-  metrics_.DetectionProgress(observed, ledger_.Size() - std::min(ledger_.Size(), next_seq_));
+  const uint64_t size = ledger_.Size();
+  const uint64_t lag = size - std::min(size, next_seq_);
+  metrics_.DetectionProgress(observed, lag,
+                             lag == 0 ? absl::ZeroDuration() : absl::Now() - last_committed);
   return true;
 }
 
-void AlertMonitor::Raise(const std::vector<v1::Alert>& alerts) {
-  if (alerts.empty()) return;
+void AlertMonitor::SaveProgress(bool force) {
+  if (absl::Status s = progress_.Save(judged_through_, absl::Now(), kProgressSaveInterval, force);
+      !s.ok()) {
+    LogError("anomaly detection cannot store how far it has judged: ", s.message());
+  }
+}
+
+bool AlertMonitor::Raise(const std::vector<v1::Alert>& alerts) {
+  if (alerts.empty()) return true;
   absl::StatusOr<std::vector<v1::AppendReceipt>> receipts = ledger_.AppendAlerts(alerts);
   if (!receipts.ok()) {
     // The engine has them marked raised; a restart replays and raises them.
     LogError("cannot record ", alerts.size(), " alerts (the first: ", alerts.front().rule(),
              "): ", receipts.status().message());
-    return;
+    return false;
   }
   for (size_t i = 0; i < alerts.size(); ++i) {
     const v1::Alert& alert = alerts[i];
@@ -273,6 +307,7 @@ void AlertMonitor::Raise(const std::vector<v1::Alert>& alerts) {
     LogNotice("alert raised: ", alert.rule(), " (", SeverityName(alert.severity()),
               "), recorded as seq ", (*receipts)[i].seq(), "; see innsynctl alerts list");
   }
+  return true;
 }
 
 void AlertMonitor::PublishOpenCounts() {

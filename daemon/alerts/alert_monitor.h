@@ -6,10 +6,12 @@
 // At start the book is rebuilt from the ledger's alert index, the engine is
 // told which alert ids exist, and a window of the ledger (the detection
 // options' replay_window) is replayed to rebuild the engine's state; alerts
-// the replay finds again are not raised twice, and entries committed before
-// a crash but never read are judged now: alerts are raised only for the
-// entries of the ledger's last minutes (kRejudgeWindow) and after, whose
-// rules' history the replay holds in full.
+// the replay finds again are not raised twice. How far the detectors had
+// judged is stored (DetectionProgress, saved every second and at stop), so
+// entries committed before a crash but never judged are judged now, however
+// far behind the detectors were; without a stored mark (a restored backup)
+// alerts are raised for the entries of the ledger's last minutes
+// (kRejudgeWindow) and after.
 //
 // Thread-safe. Borrows the ledger and metrics, which must outlive it; the
 // destructor stops the thread.
@@ -29,6 +31,7 @@
 #include "anomaly/engine.h"
 #include "anomaly/roster.h"
 #include "daemon/alerts/alert_book.h"
+#include "daemon/alerts/detection_progress.h"
 #include "exporters/metrics.h"
 #include "storage/ledger.h"
 
@@ -38,9 +41,11 @@ class AlertMonitor {
  public:
   // Loads the roster named in `options` (if any); fails naming the file or
   // setting on bad input.
+  // `progress_file` (in the data folder) keeps how far detection has
+  // judged; empty: nothing is kept.
   static absl::StatusOr<std::unique_ptr<AlertMonitor>> Start(
       storage::Ledger& ledger, exporters::Metrics& metrics,
-      const anomaly::DetectionOptions& options);
+      const anomaly::DetectionOptions& options, const std::string& progress_file);
   ~AlertMonitor();
   AlertMonitor(const AlertMonitor&) = delete;
   AlertMonitor& operator=(const AlertMonitor&) = delete;
@@ -66,7 +71,11 @@ class AlertMonitor {
     uint64_t first_bad_seq;
     std::string problem;
   };
-  AlertMonitor(storage::Ledger& ledger, exporters::Metrics& metrics);
+  AlertMonitor(storage::Ledger& ledger, exporters::Metrics& metrics,
+               const std::string& progress_file);
+  // Where judging starts after a restart: from the stored mark, or the
+  // ledger's last minutes without one.
+  absl::StatusOr<uint64_t> RaiseFrom(uint64_t size) const;
   absl::StatusOr<std::unique_ptr<anomaly::Engine>> NewEngine(
       const anomaly::DetectionOptions& options) const;
   // The first entry committed at most `window` before the ledger's last one
@@ -75,7 +84,9 @@ class AlertMonitor {
   void Run();
   // Reads and judges entries [next_seq_, Size()); false if a read failed.
   bool CatchUp();
-  void Raise(const std::vector<v1::Alert>& alerts);
+  // Appends the alerts; false if they could not be recorded.
+  bool Raise(const std::vector<v1::Alert>& alerts);
+  void SaveProgress(bool force);
   void PublishOpenCounts();
 
   storage::Ledger& ledger_;
@@ -94,6 +105,10 @@ class AlertMonitor {
   std::unique_ptr<anomaly::Engine> engine_;  // null: detection is off
   uint64_t next_seq_ = 0;                    // the next entry to read
   uint64_t raise_from_seq_ = 0;              // entries below were judged before a restart or reload
+  // Entries below were judged and their alerts are durable: what is stored.
+  uint64_t judged_through_ = 0;
+  bool mark_held_ = false;  // alerts could not be recorded: the mark stays until restart
+  DetectionProgress progress_;
   absl::Time last_tick_ = absl::InfinitePast();
   std::set<std::pair<std::string, std::string>> exported_;  // innsyn_alerts_open series
   std::thread thread_;
