@@ -127,6 +127,7 @@ absl::Status LoadConfigFile(const std::string& path, DaemonOptions& options) {
                                                            "max_streams_per_client",
                                                            "max_call_seconds",
                                                            "max_stream_seconds",
+                                                           "shutdown_grace_seconds",
                                                            "detection"};
   for (const auto& [key, value] : table) {
     if (std::find(kKnownKeys.begin(), kKnownKeys.end(), key.str()) == kKnownKeys.end()) {
@@ -138,6 +139,7 @@ absl::Status LoadConfigFile(const std::string& path, DaemonOptions& options) {
   int64_t full_verify_seconds = absl::ToInt64Seconds(options.full_verify_interval);
   int64_t call_seconds = absl::ToInt64Seconds(options.limits.max_call_duration);
   int64_t stream_seconds = absl::ToInt64Seconds(options.limits.max_stream_duration);
+  int64_t grace_seconds = absl::ToInt64Seconds(options.shutdown_grace);
   for (absl::Status s :
        {Read(table, "listen", options.listen),
         Read(table, "tls_cert_file", options.tls_cert_file),
@@ -151,6 +153,7 @@ absl::Status LoadConfigFile(const std::string& path, DaemonOptions& options) {
         Read(table, "max_streams_per_client", options.limits.max_streams_per_client),
         Read(table, "max_call_seconds", call_seconds),
         Read(table, "max_stream_seconds", stream_seconds),
+        Read(table, "shutdown_grace_seconds", grace_seconds),
         Read(table, "max_metadata_bytes", options.max_metadata_bytes),
         Read(table, "metrics_listen", options.metrics_listen),
         Read(table, "data_dir", options.data_dir),
@@ -171,6 +174,7 @@ absl::Status LoadConfigFile(const std::string& path, DaemonOptions& options) {
   options.full_verify_interval = absl::Seconds(full_verify_seconds);
   options.limits.max_call_duration = absl::Seconds(call_seconds);
   options.limits.max_stream_duration = absl::Seconds(stream_seconds);
+  options.shutdown_grace = absl::Seconds(grace_seconds);
   return absl::OkStatus();
 }
 
@@ -254,6 +258,10 @@ absl::StatusOr<DaemonOptions> ParseDaemonOptions(int argc, char** argv, bool& he
       ->check(CLI::PositiveNumber);
   app.add_option("--max-stream-seconds", stream_seconds, "longest a stream may stay open")
       ->check(CLI::PositiveNumber);
+  int64_t grace_seconds = 0;
+  app.add_option("--shutdown-grace-seconds", grace_seconds,
+                 "how long calls in flight may take to finish when innsynd stops")
+      ->check(CLI::PositiveNumber);
   bool detection = true;
   std::string roster_file;
   app.add_option("--detection", detection,
@@ -298,6 +306,7 @@ absl::StatusOr<DaemonOptions> ParseDaemonOptions(int argc, char** argv, bool& he
   if (app.count("--max-stream-seconds")) {
     options.limits.max_stream_duration = absl::Seconds(stream_seconds);
   }
+  if (app.count("--shutdown-grace-seconds")) options.shutdown_grace = absl::Seconds(grace_seconds);
   if (app.count("--detection")) options.detection.enabled = detection;
   if (app.count("--roster")) options.detection.roster_file = roster_file;
   if (options.listen.empty()) return absl::InvalidArgumentError("listen must not be empty");

@@ -58,6 +58,10 @@ struct DaemonOptions {
   // the newest to keep (0: all).
   std::string backup_dir;
   uint32_t backup_keep = 0;
+  // When innsynd stops, how long calls in flight may take to finish before
+  // they are cancelled (what they appended is durable or failed either
+  // way). Keep it well under systemd's TimeoutStopSec (60 s).
+  absl::Duration shutdown_grace = absl::Seconds(5);
   // Largest gRPC message accepted, and largest request metadata.
   int max_message_bytes = 16 << 20;
   int max_metadata_bytes = 16 << 10;

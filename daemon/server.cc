@@ -277,9 +277,12 @@ void Server::Shutdown() {
   state_->shut_down = true;
   state_->stopping.Notify();
   state_->alerts->Stop();  // open watches end now rather than at the deadline
-  // Calls in flight get a few seconds to finish; their appends are durable
-  // or failed either way, so cancelling the rest loses nothing acknowledged.
-  state_->server->Shutdown(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  // New calls are refused; calls in flight get a few seconds to finish.
+  // Their appends are durable or failed either way, so cancelling the rest
+  // loses nothing acknowledged. Then the connections are closed at once:
+  // gRPC would otherwise wait for idle clients to hang up.
+  state_->gate->Drain(state_->options.shutdown_grace);
+  state_->server->Shutdown(std::chrono::system_clock::now());
   state_->checkpointer.join();
   state_->self_verifier.reset();
   state_->StopAlertMonitor();

@@ -13,10 +13,13 @@
 //  - watchdog thread (ops/systemd_notify.h, Watchdog): pings systemd while
 //    Server::Healthy(); owned by main, joined when main leaves its scope.
 //  - gRPC's polling and handler threads: gRPC's own, at most
-//    kMaxServerThreads; grpc::Server::Shutdown lets calls in flight finish
-//    for 5 s, then cancels them. An AppendStream call also runs one
+//    kMaxServerThreads. Shutdown refuses new calls, lets those in flight
+//    finish for up to 5 s (CallGate::Drain), then cancels what is left and
+//    closes every connection. An AppendStream call also runs one
 //    answering thread (services/ingest_service.cc), joined before the call
 //    returns.
+//  - call deadlines watchdog (auth/call_deadlines.h): cancels calls that
+//    outlive the server's limit; joined when the CallGate is destroyed.
 //  - checkpointer (State::CheckpointLoop): signs a checkpoint every
 //    checkpoint_interval; stops on `stopping`, joined in Shutdown.
 //  - self-verifier (ops/self_verifier.h): incremental and full verification

@@ -35,7 +35,9 @@ CallGate::CallGate(bool mtls, RolePermissions roles, CallLimits limits, storage:
       rate_limiter_(limits.calls_per_second, limits.burst) {}
 
 CallGate::Pass::~Pass() {
+  if (gate_ == nullptr) return;  // moved from
   if (holds_stream_) gate_->ReleaseStream(caller_.identity);
+  gate_->Release();
 }
 
 absl::StatusOr<Caller> CallGate::Identify(const grpc::ServerContext& context) const {
@@ -93,6 +95,21 @@ absl::Status CallGate::Deny(const Caller& caller, Method method, v1::QueryRecord
 
 absl::StatusOr<CallGate::Pass> CallGate::Admit(grpc::ServerContext& context, Method method,
                                                const v1::QueryRecord& asked) {
+  {
+    absl::MutexLock lock(&calls_mu_);
+    if (draining_) {
+      metrics_.CallRefused("shutting_down");
+      return absl::UnavailableError("innsynd is shutting down; retry in a moment");
+    }
+    ++calls_in_flight_;
+  }
+  absl::StatusOr<Pass> pass = AdmitCounted(context, method, asked);
+  if (!pass.ok()) Release();
+  return pass;
+}
+
+absl::StatusOr<CallGate::Pass> CallGate::AdmitCounted(grpc::ServerContext& context, Method method,
+                                                      const v1::QueryRecord& asked) {
   absl::StatusOr<Caller> caller = Identify(context);
   if (!caller.ok()) {
     metrics_.CallRefused("unauthenticated");
@@ -128,6 +145,23 @@ absl::Status CallGate::TakeToken(const Caller& caller) {
   return absl::ResourceExhaustedError(
       StrCat("rate limit: ", caller.identity, " may make ", limits_.calls_per_second,
              " calls a second (bursts of ", limits_.burst, "); retry later"));
+}
+
+void CallGate::Release() {
+  absl::MutexLock lock(&calls_mu_);
+  --calls_in_flight_;
+}
+
+bool CallGate::Drain(absl::Duration timeout) {
+  absl::MutexLock lock(&calls_mu_);
+  draining_ = true;
+  auto idle = [this]() ABSL_SHARED_LOCKS_REQUIRED(calls_mu_) { return calls_in_flight_ == 0; };
+  return calls_mu_.AwaitWithTimeout(absl::Condition(&idle), timeout);
+}
+
+bool CallGate::draining() const {
+  absl::MutexLock lock(&calls_mu_);
+  return draining_;
 }
 
 void CallGate::ReleaseStream(const std::string& identity) {

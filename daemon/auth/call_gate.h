@@ -59,7 +59,7 @@ class CallGate {
   class Pass {
    public:
     Pass(Pass&& other) noexcept
-        : gate_(other.gate_),
+        : gate_(std::exchange(other.gate_, nullptr)),
           caller_(std::move(other.caller_)),
           holds_stream_(std::exchange(other.holds_stream_, false)),
           ticket_(std::move(other.ticket_)) {}
@@ -89,7 +89,18 @@ class CallGate {
   // on a stream counts as a call. ResourceExhausted past the limit.
   absl::Status ChargeCall(const Pass& pass);
 
+  // For shutdown: from now on every call is refused with UNAVAILABLE; waits
+  // until no admitted call is left running, or `timeout` has passed. True
+  // if none is left, so that the server can close its connections at once
+  // rather than wait for idle clients to hang up.
+  bool Drain(absl::Duration timeout);
+  // Whether Drain has been called: a long call (a stream) should end soon.
+  bool draining() const;
+
  private:
+  // Admit, for a call already counted in calls_in_flight_.
+  absl::StatusOr<Pass> AdmitCounted(grpc::ServerContext& context, Method method,
+                                    const v1::QueryRecord& asked);
   absl::StatusOr<Caller> Identify(const grpc::ServerContext& context) const;
   // Why `caller` may not call `method`, or empty if it may.
   std::string Forbidden(const grpc::ServerContext& context, const Caller& caller, Method method,
@@ -98,6 +109,7 @@ class CallGate {
                     const std::string& why);
   absl::Status TakeToken(const Caller& caller);
   void ReleaseStream(const std::string& identity);
+  void Release();  // an admitted call has ended
 
   const bool mtls_;
   const RolePermissions roles_;
@@ -108,6 +120,9 @@ class CallGate {
   CallDeadlines deadlines_;
   absl::Mutex streams_mu_;
   absl::flat_hash_map<std::string, size_t> open_streams_ ABSL_GUARDED_BY(streams_mu_);
+  mutable absl::Mutex calls_mu_;
+  size_t calls_in_flight_ ABSL_GUARDED_BY(calls_mu_) = 0;  // admitted or being admitted
+  bool draining_ ABSL_GUARDED_BY(calls_mu_) = false;
 };
 
 }  // namespace innsyn::daemon

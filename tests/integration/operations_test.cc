@@ -5,6 +5,7 @@
 // proven a prefix of the live ledger.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -294,6 +295,45 @@ TEST_F(OperationsTest, BackupDuringIngestRestoresToAVerifiedPrefixOfTheLiveLedge
       RunCommand({INNSYNCTL_PATH, "restore", "--backup-dir", backup_dir, "--data-dir", data_dir()});
   EXPECT_EQ(again.exit_code, 2) << again.output;
   EXPECT_TRUE(Contains(again.output, "is not empty")) << again.output;
+}
+
+// A connection that opens HTTP/2 (the client preface, an empty SETTINGS
+// frame and the acknowledgement of the server's) and then sends nothing,
+// and never hangs up by itself.
+int OpenIdleHttp2Connection(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+    return -1;
+  }
+  const std::string preface(
+      "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
+      "\0\0\0\x04\0\0\0\0\0"     // SETTINGS, empty
+      "\0\0\0\x04\x01\0\0\0\0",  // SETTINGS with ACK
+      42);
+  if (write(fd, preface.data(), preface.size()) != static_cast<ssize_t>(preface.size())) return -1;
+  return fd;
+}
+
+// An idle client's open connection does not hold innsynd's stop up: with no
+// call in flight it closes connections at once. Waiting for the client
+// instead takes gRPC's own 20 s (the graceful GOAWAY's ping timeout) or the
+// 240 s grace; a clean stop takes well under a second, so the 10 s bound
+// leaves a wide margin for a slow machine.
+TEST_F(OperationsTest, StopsWithoutWaitingForAnIdleClientToHangUp) {
+  Start({"--shutdown-grace-seconds", "240"});
+  ASSERT_TRUE(Append(0, 1).ok());
+  const int idle = OpenIdleHttp2Connection(daemon_->grpc_port());
+  ASSERT_GE(idle, 0);
+  const auto start = std::chrono::steady_clock::now();
+  const int status = daemon_->StopWith(SIGTERM);
+  const auto took = std::chrono::steady_clock::now() - start;
+  close(idle);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  EXPECT_LT(took, std::chrono::seconds(10));
 }
 
 TEST_F(OperationsTest, BackupWithoutABackupFolderIsRefused) {
