@@ -13,6 +13,8 @@
 
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "base/clock.h"
+#include "base/proto_time.h"
 #include "innsyn/v1/service.grpc.pb.h"
 #include "tests/support/daemon_process.h"
 #include "tests/support/eventually.h"
@@ -27,16 +29,34 @@ using testing::DaemonProcess;
 using testing::Eventually;
 using testing::RunCommand;
 
-google::protobuf::Timestamp Oslo(int day, int hour, int minute = 0) {
+// Days are counted from a Monday two to three weeks before today (by
+// innsyn's clock, which a test run may shift), so that the weekdays the
+// tests rely on are the same on any date and no event lies in the future.
+constexpr int kWednesday = 9;  // of the second week
+constexpr int kThursday = 10;
+
+const absl::TimeZone& OsloZone() {
   static const absl::TimeZone* const kOslo = [] {
     auto* zone = new absl::TimeZone;
     absl::LoadTimeZone("Europe/Oslo", zone);
     return zone;
   }();
-  const absl::Time time = absl::FromCivil(absl::CivilMinute(2026, 11, day, hour, minute), *kOslo);
-  google::protobuf::Timestamp ts;
-  ts.set_seconds(absl::ToUnixSeconds(time));
-  return ts;
+  return *kOslo;
+}
+
+absl::CivilDay FirstMonday() {
+  static const absl::CivilDay kMonday = [] {
+    absl::CivilDay day = absl::ToCivilDay(Now(), OsloZone()) - 14;
+    while (absl::GetWeekday(day) != absl::Weekday::monday) --day;
+    return day;
+  }();
+  return kMonday;
+}
+
+google::protobuf::Timestamp Oslo(int day, int hour, int minute = 0) {
+  const absl::CivilDay date = FirstMonday() + day;
+  return ToProto(absl::FromCivil(
+      absl::CivilMinute(date.year(), date.month(), date.day(), hour, minute), OsloZone()));
 }
 
 // Events of a small clinic's journal system, all in November 2026.
@@ -174,10 +194,10 @@ role = "receptionist"
   // A booked patient read as expected, a patient with no appointment, and
   // an emergency access: two alerts.
   void AppendIncidents() {
-    Append({events_.Booking("p-booked", "dr.lie", 18, 10),
-            events_.JournalRead("dr.lie", "p-booked", 18, 10, 5),
-            events_.JournalRead("dr.lie", "p-stranger", 18, 11),
-            events_.BreakGlass("dr.lie", "p-emergency", 18, 12)});
+    Append({events_.Booking("p-booked", "dr.lie", kWednesday, 10),
+            events_.JournalRead("dr.lie", "p-booked", kWednesday, 10, 5),
+            events_.JournalRead("dr.lie", "p-stranger", kWednesday, 11),
+            events_.BreakGlass("dr.lie", "p-emergency", kWednesday, 12)});
   }
 
   testing::TempDir dir_;
@@ -236,7 +256,8 @@ TEST_F(AlertsTest, PatientSeesWhyTheExpectedAccessHappened) {
   const v1::RecordedEntry& read = response.entries(1);
   ASSERT_EQ(read.entry().access_event().actor().id(), "dr.lie");
   EXPECT_TRUE(Contains(read.explanation(), "appointment")) << read.explanation();
-  EXPECT_TRUE(Contains(read.explanation(), "2026-11-18")) << read.explanation();
+  EXPECT_TRUE(Contains(read.explanation(), absl::FormatCivilTime(FirstMonday() + kWednesday)))
+      << read.explanation();
   request.set_subject_id("p-stranger");
   ASSERT_TRUE(log_->ListSubjectAccess(Context().get(), request, &response).ok());
   ASSERT_EQ(response.entries_size(), 1);
@@ -282,13 +303,13 @@ TEST_F(AlertsTest, TriageIsRecordedWithWhoDecidedAndAViolationGetsItsDeadline) {
   request.set_state(v1::ALERT_STATE_RESOLVED_VIOLATION);
   request.set_note("no care relationship; confirmed with dr.lie");
   v1::UpdateAlertResponse response;
-  const absl::Time before = absl::Now();
+  const absl::Time before = Now();
   ASSERT_TRUE(alerts_->UpdateAlert(Context().get(), request, &response).ok());
   EXPECT_EQ(response.alert().state(), v1::ALERT_STATE_RESOLVED_VIOLATION);
   const absl::Time deadline =
       absl::FromUnixSeconds(response.alert().notify_authority_by().seconds());
   EXPECT_GE(deadline, before + absl::Hours(72) - absl::Seconds(1));
-  EXPECT_LE(deadline, absl::Now() + absl::Hours(72));
+  EXPECT_LE(deadline, Now() + absl::Hours(72));
   ASSERT_EQ(response.alert().decisions_size(), 1);
   EXPECT_EQ(response.alert().decisions(0).seq(), response.receipt().seq());
   // The decision is an entry, naming who decided.
@@ -338,7 +359,7 @@ TEST_F(AlertsTest, WatchResumesAfterAnAlertAndThenFollowsNewOnes) {
   ASSERT_TRUE(reader->Read(&update));
   EXPECT_EQ(update.alert().alert().alert_id(), raised[1].alert().alert_id());
   // A new incident arrives while watching.
-  Append({events_.BreakGlass("dr.lie", "p-second-emergency", 19, 9)});
+  Append({events_.BreakGlass("dr.lie", "p-second-emergency", kThursday, 9)});
   ASSERT_TRUE(reader->Read(&update));
   EXPECT_EQ(update.alert().alert().subject_id(), "p-second-emergency");
   EXPECT_EQ(update.seq(), update.alert().seq());
@@ -367,8 +388,8 @@ TEST_F(AlertsTest, RestartReplaysTheLedgerAndRaisesNothingTwice) {
   EXPECT_EQ(AlertEntries().size(), 2u);
   // The rebuilt detectors still work: the booked patient's read raises
   // nothing, a new stranger does.
-  Append({events_.JournalRead("dr.lie", "p-booked", 18, 15),
-          events_.JournalRead("dr.lie", "p-other-stranger", 19, 10)});
+  Append({events_.JournalRead("dr.lie", "p-booked", kWednesday, 15),
+          events_.JournalRead("dr.lie", "p-other-stranger", kThursday, 10)});
   ASSERT_TRUE(Eventually([&] { return ListAlerts().size() == 3; }));
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
   EXPECT_EQ(AlertEntries().size(), 3u);
@@ -391,7 +412,7 @@ TEST_F(AlertsTest, AReloadReplaysWithoutRaisingOrDecidingAnythingTwice) {
   }));
   // After the reload the engine replays the ledger; a new incident shows
   // that it has caught up.
-  Append({events_.BreakGlass("dr.lie", "p-after-reload", 19, 9)});
+  Append({events_.BreakGlass("dr.lie", "p-after-reload", kThursday, 9)});
   ASSERT_TRUE(Eventually([&] { return ListAlerts().size() == 3; }));
   std::vector<v1::AlertView> alerts = ListAlerts();
   EXPECT_EQ(alerts[0].decisions_size(), 1);
