@@ -318,5 +318,38 @@ TEST_F(CallGateTest, WithTlsACallWithoutAClientCertificateIsUnauthenticated) {
   EXPECT_THAT(metrics_->Scrape(), HasSubstr(Refused("unauthenticated", 1)));
 }
 
+TEST_F(CallGateTest, DrainingRefusesNewCallsAsUnavailableAndWaitsForThoseInFlight) {
+  ASSERT_NO_FATAL_FAILURE(StartGate({}, /*mtls=*/false));
+  std::shared_ptr<grpc::Channel> channel = server_->Channel();
+  absl::Notification admitted;
+  absl::Notification finish;
+  std::future<absl::Status> in_flight =
+      server_->CallInBackground(channel, [&](grpc::ServerContext& context) {
+        absl::StatusOr<CallGate::Pass> pass = gate_->Admit(context, Method::kAppend);
+        admitted.Notify();
+        if (!finish.WaitForNotificationWithTimeout(kOtherCallTimeout)) {
+          return absl::InternalError("never told to finish");
+        }
+        return pass.status();
+      });
+  ASSERT_TRUE(admitted.WaitForNotificationWithTimeout(kOtherCallTimeout));
+  // The call in flight holds the drain up for as long as it runs.
+  EXPECT_FALSE(gate_->Drain(absl::Milliseconds(50)));
+  EXPECT_TRUE(gate_->draining());
+  EXPECT_THAT(Admit(channel, Method::kAppend),
+              StatusIs(absl::StatusCode::kUnavailable, HasSubstr("shutting down")));
+  EXPECT_THAT(metrics_->Scrape(), HasSubstr(Refused("shutting_down", 1)));
+  finish.Notify();
+  EXPECT_THAT(in_flight.get(), IsOk());
+  EXPECT_TRUE(gate_->Drain(kOtherCallTimeout));
+}
+
+TEST_F(CallGateTest, RefusedCallsDoNotCountAsInFlight) {
+  ASSERT_NO_FATAL_FAILURE(StartGate());
+  EXPECT_THAT(Admit(As("auditor-1", kAuditorRole), Method::kGetEntries),
+              StatusIs(absl::StatusCode::kPermissionDenied));
+  EXPECT_TRUE(gate_->Drain(absl::ZeroDuration()));
+}
+
 }  // namespace
 }  // namespace innsyn::daemon
