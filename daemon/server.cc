@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "absl/synchronization/notification.h"
+#include "base/status_macros.h"
 #include "base/strings.h"
 #include "daemon/alerts/alert_monitor.h"
 #include "daemon/auth/call_gate.h"
@@ -123,10 +124,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& optio
   auto state = std::make_unique<State>();
   state->options = options;
   state->checkpoint_interval = options.checkpoint_interval;
-  absl::StatusOr<std::unique_ptr<exporters::Metrics>> metrics =
-      exporters::Metrics::Start(options.metrics_listen);
-  if (!metrics.ok()) return metrics.status();
-  state->metrics = *std::move(metrics);
+  ASSIGN_OR_RETURN(state->metrics, exporters::Metrics::Start(options.metrics_listen));
   state->metrics->ConfigReloaded(true, absl::Now());
   storage::LedgerOptions ledger_options;
   ledger_options.on_group_commit = [m = state->metrics.get(), signal = state->commit_signal](
@@ -139,29 +137,26 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& optio
   ledger_options.max_group_events = options.max_group_events;
   ledger_options.max_queued_events = options.max_queued_events;
   ledger_options.max_queued_bytes = options.max_queued_bytes;
-  absl::StatusOr<std::unique_ptr<storage::Ledger>> ledger = storage::Ledger::Open(ledger_options);
-  if (!ledger.ok()) return ledger.status();
-  state->ledger = *std::move(ledger);
+  ASSIGN_OR_RETURN(state->ledger, storage::Ledger::Open(ledger_options));
   state->metrics->WatchLedger(state->ledger.get());
   // Opening the ledger signed a checkpoint of what it holds.
   state->metrics->SetLedgerSize(state->ledger->Size());
   state->metrics->SetLastCheckpointTime(absl::Now());
 
-  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
-      MakeServerCredentials({.cert_file = options.tls_cert_file,
-                             .key_file = options.tls_key_file,
-                             .ca_file = options.tls_ca_file,
-                             .crl_file = options.tls_crl_file,
-                             .data_dir = options.data_dir});
-  if (!credentials.ok()) return credentials.status();
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
+                   MakeServerCredentials({.cert_file = options.tls_cert_file,
+                                          .key_file = options.tls_key_file,
+                                          .ca_file = options.tls_ca_file,
+                                          .crl_file = options.tls_crl_file,
+                                          .data_dir = options.data_dir}));
   state->gate = std::make_unique<CallGate>(options.mtls(), options.roles, options.limits,
                                            *state->ledger, *state->metrics);
   state->ingest = std::make_unique<IngestService>(*state->ledger, *state->metrics, *state->gate);
-  absl::StatusOr<std::unique_ptr<AlertMonitor>> monitor = AlertMonitor::Start(
-      *state->ledger, *state->metrics, options.detection,
-      (std::filesystem::path(options.data_dir) / kDetectionProgressFile).string());
-  if (!monitor.ok()) return monitor.status();
-  state->alert_monitor = *std::move(monitor);
+  ASSIGN_OR_RETURN(
+      state->alert_monitor,
+      AlertMonitor::Start(
+          *state->ledger, *state->metrics, options.detection,
+          (std::filesystem::path(options.data_dir) / kDetectionProgressFile).string()));
   state->commit_signal->Set(state->alert_monitor.get());
   state->alerts = std::make_unique<AlertService>(*state->ledger, *state->metrics, *state->gate,
                                                  state->alert_monitor->book());
@@ -172,7 +167,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& optio
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, *credentials, &state->grpc_port);
+  builder.AddListeningPort(options.listen, credentials, &state->grpc_port);
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, options.max_metadata_bytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, kMaxConcurrentStreamsPerConnection);

@@ -4,6 +4,7 @@
 
 #include "anomaly/engine.h"
 #include "base/proto_time.h"
+#include "base/status_macros.h"
 #include "base/strings.h"
 #include "daemon/services/grpc_status.h"
 #include "daemon/services/portal_view.h"
@@ -95,13 +96,28 @@ absl::Status FillEntries(const std::vector<storage::StoredEntry>& stored, bool i
   return absl::OkStatus();
 }
 
+// Leaf hashes and proofs as the responses carry them: raw bytes.
+void AddHashes(const std::vector<storage::Hash>& hashes,
+               google::protobuf::RepeatedPtrField<std::string>& out) {
+  for (const storage::Hash& hash : hashes) out.Add(std::string(storage::AsBytes(hash)));
+}
+
+// GetEntries and GetLeafHashes start at an entry the ledger holds.
+absl::Status CheckFromSeq(uint64_t from_seq, uint64_t size) {
+  if (from_seq < size) return absl::OkStatus();
+  return absl::OutOfRangeError(
+      StrCat("from_seq ", from_seq, " is not below the ledger size ", size));
+}
+
 }  // namespace
 
 // The shared body of ListSubjectAccess and ListActorActivity: admit the
 // caller, scan the index, record the query durably, then answer. `record`
-// names whom was asked about.
+// names whom was asked about. `query` is checked only after the gate, so
+// that a caller without the right is refused, and recorded, whatever it
+// asked.
 template <typename Request, typename Response>
-grpc::Status AccessLogService::ListIndexed(
+absl::Status AccessLogService::ListIndexed(
     grpc::ServerContext& context, Method method, const Request& request,
     const absl::StatusOr<storage::IndexQuery>& query,
     absl::StatusOr<storage::IndexPage> (storage::Ledger::*list)(const storage::IndexQuery&) const,
@@ -109,36 +125,35 @@ grpc::Status AccessLogService::ListIndexed(
   absl::Time start = absl::Now();
   record.set_reason(request.reason());
   CopyRange(request, record);
-  absl::StatusOr<CallGate::Pass> pass = gate_.Admit(context, method, record);
-  if (!pass.ok()) return ToGrpcStatus(pass.status());
-  if (!query.ok()) return ToGrpcStatus(query.status());
-  absl::StatusOr<storage::IndexPage> page = (ledger_.*list)(*query);
-  if (!page.ok()) return ToGrpcStatus(page.status());
-  SetCaller(pass->caller(), method, request.reason(), record);
-  record.set_results(page->entries.size());
-  absl::StatusOr<v1::AppendReceipt> receipt = ledger_.AppendQuery(record);
-  if (!receipt.ok()) return ToGrpcStatus(receipt.status());
-  if (absl::Status s = FillEntries(page->entries, request.include_entry_bytes(), pass->caller(),
-                                   *response.mutable_entries());
-      !s.ok()) {
-    return ToGrpcStatus(s);
-  }
-  response.set_next_page_token(page->next_page_token);
-  response.set_query_seq(receipt->seq());
+  ASSIGN_OR_RETURN(CallGate::Pass pass, gate_.Admit(context, method, record));
+  RETURN_IF_ERROR(query.status());
+  ASSIGN_OR_RETURN(storage::IndexPage page, (ledger_.*list)(*query));
+  SetCaller(pass.caller(), method, request.reason(), record);
+  record.set_results(page.entries.size());
+  ASSIGN_OR_RETURN(v1::AppendReceipt receipt, ledger_.AppendQuery(record));
+  RETURN_IF_ERROR(FillEntries(page.entries, request.include_entry_bytes(), pass.caller(),
+                              *response.mutable_entries()));
+  response.set_next_page_token(page.next_page_token);
+  response.set_query_seq(receipt.seq());
   metrics_.ObserveQueryLatency(MethodName(method), absl::Now() - start);
-  return grpc::Status::OK;
+  return absl::OkStatus();
 }
 
 grpc::Status AccessLogService::ListSubjectAccess(grpc::ServerContext* context,
                                                  const v1::ListSubjectAccessRequest* request,
                                                  v1::ListSubjectAccessResponse* response) {
+  return ToGrpcStatus(DoListSubjectAccess(*context, *request, *response));
+}
+
+absl::Status AccessLogService::DoListSubjectAccess(grpc::ServerContext& context,
+                                                   const v1::ListSubjectAccessRequest& request,
+                                                   v1::ListSubjectAccessResponse& response) {
   v1::QueryRecord record;
-  record.set_subject_id(request->subject_id());
-  grpc::Status status = ListIndexed(*context, Method::kListSubjectAccess, *request,
-                                    MakeIndexQuery(*request, "subject_id", request->subject_id()),
-                                    &storage::Ledger::ListSubject, std::move(record), *response);
-  if (!status.ok()) return status;
-  return ToGrpcStatus(Explain(request->subject_id(), *response->mutable_entries()));
+  record.set_subject_id(request.subject_id());
+  RETURN_IF_ERROR(ListIndexed(context, Method::kListSubjectAccess, request,
+                              MakeIndexQuery(request, "subject_id", request.subject_id()),
+                              &storage::Ledger::ListSubject, std::move(record), response));
+  return Explain(request.subject_id(), *response.mutable_entries());
 }
 
 absl::Status AccessLogService::Explain(
@@ -167,16 +182,15 @@ absl::Status AccessLogService::Explain(
   query.limit = kMaxPageSize;
   std::vector<v1::AccessEvent> history;
   while (history.size() < kMaxExplainedHistory) {
-    absl::StatusOr<storage::IndexPage> page = ledger_.ListSubject(query);
-    if (!page.ok()) return page.status();
-    for (const storage::StoredEntry& stored : page->entries) {
+    ASSIGN_OR_RETURN(storage::IndexPage page, ledger_.ListSubject(query));
+    for (const storage::StoredEntry& stored : page.entries) {
       v1::LedgerEntry entry;
       if (entry.ParseFromString(stored.bytes) && entry.has_access_event()) {
         history.push_back(std::move(*entry.mutable_access_event()));
       }
     }
-    if (page->next_page_token.empty()) break;
-    query.page_token = page->next_page_token;
+    if (page.next_page_token.empty()) break;
+    query.page_token = page.next_page_token;
   }
   for (v1::RecordedEntry& recorded : entries) {
     if (!recorded.entry().has_access_event()) continue;
@@ -190,136 +204,144 @@ grpc::Status AccessLogService::ListActorActivity(grpc::ServerContext* context,
                                                  v1::ListActorActivityResponse* response) {
   v1::QueryRecord record;
   record.set_actor_id(request->actor_id());
-  return ListIndexed(*context, Method::kListActorActivity, *request,
-                     MakeIndexQuery(*request, "actor_id", request->actor_id()),
-                     &storage::Ledger::ListActor, std::move(record), *response);
+  return ToGrpcStatus(ListIndexed(*context, Method::kListActorActivity, *request,
+                                  MakeIndexQuery(*request, "actor_id", request->actor_id()),
+                                  &storage::Ledger::ListActor, std::move(record), *response));
 }
 
 grpc::Status AccessLogService::GetEntries(grpc::ServerContext* context,
                                           const v1::GetEntriesRequest* request,
                                           v1::GetEntriesResponse* response) {
-  absl::StatusOr<CallGate::Pass> pass =
-      gate_.Admit(*context, Method::kGetEntries, Asked(request->reason()));
-  if (!pass.ok()) return ToGrpcStatus(pass.status());
-  if (request->count() > kMaxPageSize) {
-    return ToGrpcStatus(absl::InvalidArgumentError(StrCat("count is above ", kMaxPageSize)));
+  return ToGrpcStatus(DoGetEntries(*context, *request, *response));
+}
+
+absl::Status AccessLogService::DoGetEntries(grpc::ServerContext& context,
+                                            const v1::GetEntriesRequest& request,
+                                            v1::GetEntriesResponse& response) {
+  ASSIGN_OR_RETURN(CallGate::Pass pass,
+                   gate_.Admit(context, Method::kGetEntries, Asked(request.reason())));
+  if (request.count() > kMaxPageSize) {
+    return absl::InvalidArgumentError(StrCat("count is above ", kMaxPageSize));
   }
-  if (request->reason().size() > kMaxQueryReasonBytes) {
-    return ToGrpcStatus(absl::InvalidArgumentError("reason is too long"));
+  if (request.reason().size() > kMaxQueryReasonBytes) {
+    return absl::InvalidArgumentError("reason is too long");
   }
   uint64_t size = ledger_.Size();
-  if (request->from_seq() >= size) {
-    return ToGrpcStatus(absl::OutOfRangeError(
-        StrCat("from_seq ", request->from_seq(), " is not below the ledger size ", size)));
-  }
-  size_t count = request->count() == 0 ? kDefaultPageSize : request->count();
-  absl::StatusOr<std::vector<storage::StoredEntry>> entries =
-      ledger_.GetEntries(request->from_seq(), count);
-  if (!entries.ok()) return ToGrpcStatus(entries.status());
+  RETURN_IF_ERROR(CheckFromSeq(request.from_seq(), size));
+  size_t count = request.count() == 0 ? kDefaultPageSize : request.count();
+  ASSIGN_OR_RETURN(std::vector<storage::StoredEntry> entries,
+                   ledger_.GetEntries(request.from_seq(), count));
   v1::QueryRecord record;
-  SetCaller(pass->caller(), Method::kGetEntries, request->reason(), record);
-  record.set_results(entries->size());
-  if (absl::StatusOr<v1::AppendReceipt> receipt = ledger_.AppendQuery(record); !receipt.ok()) {
-    return ToGrpcStatus(receipt.status());
-  }
-  response->set_tree_size(size);
-  return ToGrpcStatus(
-      FillEntries(*entries, /*include_bytes=*/true, pass->caller(), *response->mutable_entries()));
+  SetCaller(pass.caller(), Method::kGetEntries, request.reason(), record);
+  record.set_results(entries.size());
+  RETURN_IF_ERROR(ledger_.AppendQuery(record).status());
+  response.set_tree_size(size);
+  return FillEntries(entries, /*include_bytes=*/true, pass.caller(), *response.mutable_entries());
 }
 
 grpc::Status AccessLogService::GetLeafHashes(grpc::ServerContext* context,
                                              const v1::GetLeafHashesRequest* request,
                                              v1::GetLeafHashesResponse* response) {
-  absl::StatusOr<CallGate::Pass> pass = gate_.Admit(*context, Method::kGetLeafHashes);
-  if (!pass.ok()) return ToGrpcStatus(pass.status());
-  if (request->count() > kMaxLeafHashes) {
-    return ToGrpcStatus(absl::InvalidArgumentError(StrCat("count is above ", kMaxLeafHashes)));
+  return ToGrpcStatus(DoGetLeafHashes(*context, *request, *response));
+}
+
+absl::Status AccessLogService::DoGetLeafHashes(grpc::ServerContext& context,
+                                               const v1::GetLeafHashesRequest& request,
+                                               v1::GetLeafHashesResponse& response) {
+  ASSIGN_OR_RETURN(CallGate::Pass pass, gate_.Admit(context, Method::kGetLeafHashes));
+  if (request.count() > kMaxLeafHashes) {
+    return absl::InvalidArgumentError(StrCat("count is above ", kMaxLeafHashes));
   }
   uint64_t size = ledger_.Size();
-  if (request->from_seq() >= size) {
-    return ToGrpcStatus(absl::OutOfRangeError(
-        StrCat("from_seq ", request->from_seq(), " is not below the ledger size ", size)));
-  }
-  absl::StatusOr<std::vector<storage::Hash>> hashes = ledger_.LeafHashes(
-      request->from_seq(), request->count() == 0 ? kDefaultLeafHashes : request->count());
-  if (!hashes.ok()) return ToGrpcStatus(hashes.status());
-  response->set_from_seq(request->from_seq());
-  response->set_tree_size(size);
-  for (const storage::Hash& hash : *hashes) {
-    response->add_leaf_hashes(std::string(storage::AsBytes(hash)));
-  }
-  return grpc::Status::OK;
+  RETURN_IF_ERROR(CheckFromSeq(request.from_seq(), size));
+  ASSIGN_OR_RETURN(std::vector<storage::Hash> hashes,
+                   ledger_.LeafHashes(request.from_seq(),
+                                      request.count() == 0 ? kDefaultLeafHashes : request.count()));
+  response.set_from_seq(request.from_seq());
+  response.set_tree_size(size);
+  AddHashes(hashes, *response.mutable_leaf_hashes());
+  return absl::OkStatus();
 }
 
 grpc::Status AccessLogService::GetCheckpoint(grpc::ServerContext* context,
                                              const v1::GetCheckpointRequest* request,
                                              v1::Checkpoint* response) {
-  absl::StatusOr<CallGate::Pass> pass = gate_.Admit(*context, Method::kGetCheckpoint);
-  if (!pass.ok()) return ToGrpcStatus(pass.status());
-  absl::StatusOr<v1::Checkpoint> checkpoint = ledger_.Checkpoint(request->tree_size());
-  if (!checkpoint.ok()) return ToGrpcStatus(checkpoint.status());
-  *response = *std::move(checkpoint);
-  return grpc::Status::OK;
+  return ToGrpcStatus(DoGetCheckpoint(*context, *request, *response));
+}
+
+absl::Status AccessLogService::DoGetCheckpoint(grpc::ServerContext& context,
+                                               const v1::GetCheckpointRequest& request,
+                                               v1::Checkpoint& response) {
+  ASSIGN_OR_RETURN(CallGate::Pass pass, gate_.Admit(context, Method::kGetCheckpoint));
+  ASSIGN_OR_RETURN(response, ledger_.Checkpoint(request.tree_size()));
+  return absl::OkStatus();
 }
 
 grpc::Status AccessLogService::GetInclusionProof(grpc::ServerContext* context,
                                                  const v1::GetInclusionProofRequest* request,
                                                  v1::InclusionProof* response) {
-  absl::StatusOr<CallGate::Pass> pass = gate_.Admit(*context, Method::kGetInclusionProof);
-  if (!pass.ok()) return ToGrpcStatus(pass.status());
-  uint64_t tree_size = request->tree_size() == 0 ? ledger_.Size() : request->tree_size();
-  absl::StatusOr<std::vector<storage::Hash>> path =
-      ledger_.InclusionProof(request->seq(), tree_size);
-  if (!path.ok()) return ToGrpcStatus(path.status());
-  absl::StatusOr<std::vector<storage::StoredEntry>> entry = ledger_.GetEntries(request->seq(), 1);
-  if (!entry.ok()) return ToGrpcStatus(entry.status());
-  response->set_leaf_index(request->seq());
-  response->set_tree_size(tree_size);
-  response->set_leaf_hash(std::string(storage::AsBytes(entry->front().leaf_hash)));
-  for (const storage::Hash& hash : *path) response->add_hashes(std::string(storage::AsBytes(hash)));
-  return grpc::Status::OK;
+  return ToGrpcStatus(DoGetInclusionProof(*context, *request, *response));
+}
+
+absl::Status AccessLogService::DoGetInclusionProof(grpc::ServerContext& context,
+                                                   const v1::GetInclusionProofRequest& request,
+                                                   v1::InclusionProof& response) {
+  ASSIGN_OR_RETURN(CallGate::Pass pass, gate_.Admit(context, Method::kGetInclusionProof));
+  uint64_t tree_size = request.tree_size() == 0 ? ledger_.Size() : request.tree_size();
+  ASSIGN_OR_RETURN(std::vector<storage::Hash> path,
+                   ledger_.InclusionProof(request.seq(), tree_size));
+  ASSIGN_OR_RETURN(std::vector<storage::StoredEntry> entry, ledger_.GetEntries(request.seq(), 1));
+  response.set_leaf_index(request.seq());
+  response.set_tree_size(tree_size);
+  response.set_leaf_hash(std::string(storage::AsBytes(entry.front().leaf_hash)));
+  AddHashes(path, *response.mutable_hashes());
+  return absl::OkStatus();
 }
 
 grpc::Status AccessLogService::GetConsistencyProof(grpc::ServerContext* context,
                                                    const v1::GetConsistencyProofRequest* request,
                                                    v1::ConsistencyProof* response) {
-  absl::StatusOr<CallGate::Pass> pass = gate_.Admit(*context, Method::kGetConsistencyProof);
-  if (!pass.ok()) return ToGrpcStatus(pass.status());
-  uint64_t second = request->second_size() == 0 ? ledger_.Size() : request->second_size();
-  absl::StatusOr<std::vector<storage::Hash>> path =
-      ledger_.ConsistencyProof(request->first_size(), second);
-  if (!path.ok()) return ToGrpcStatus(path.status());
-  response->set_first_size(request->first_size());
-  response->set_second_size(second);
-  for (const storage::Hash& hash : *path) response->add_hashes(std::string(storage::AsBytes(hash)));
-  return grpc::Status::OK;
+  return ToGrpcStatus(DoGetConsistencyProof(*context, *request, *response));
+}
+
+absl::Status AccessLogService::DoGetConsistencyProof(grpc::ServerContext& context,
+                                                     const v1::GetConsistencyProofRequest& request,
+                                                     v1::ConsistencyProof& response) {
+  ASSIGN_OR_RETURN(CallGate::Pass pass, gate_.Admit(context, Method::kGetConsistencyProof));
+  response.set_first_size(request.first_size());
+  response.set_second_size(request.second_size() == 0 ? ledger_.Size() : request.second_size());
+  ASSIGN_OR_RETURN(std::vector<storage::Hash> path,
+                   ledger_.ConsistencyProof(response.first_size(), response.second_size()));
+  AddHashes(path, *response.mutable_hashes());
+  return absl::OkStatus();
 }
 
 grpc::Status AccessLogService::VerifyLedger(grpc::ServerContext* context,
                                             const v1::VerifyLedgerRequest* request,
                                             v1::VerifyLedgerResponse* response) {
-  absl::StatusOr<CallGate::Pass> pass = gate_.Admit(*context, Method::kVerifyLedger);
-  if (!pass.ok()) return ToGrpcStatus(pass.status());
-  storage::VerifyReport report = ledger_.Verify(/*check_indexes=*/!request->skip_indexes());
-  response->set_ok(report.ok);
-  response->set_entries_checked(report.entries_checked);
-  response->set_has_bad_seq(report.first_bad_seq.has_value());
-  response->set_first_bad_seq(report.first_bad_seq.value_or(0));
-  response->set_problem(report.problem);
-  response->set_seconds(report.seconds);
-  response->set_indexes_checked(report.indexes_checked);
+  return ToGrpcStatus(DoVerifyLedger(*context, *request, *response));
+}
+
+absl::Status AccessLogService::DoVerifyLedger(grpc::ServerContext& context,
+                                              const v1::VerifyLedgerRequest& request,
+                                              v1::VerifyLedgerResponse& response) {
+  ASSIGN_OR_RETURN(CallGate::Pass pass, gate_.Admit(context, Method::kVerifyLedger));
+  storage::VerifyReport report = ledger_.Verify(/*check_indexes=*/!request.skip_indexes());
+  response.set_ok(report.ok);
+  response.set_entries_checked(report.entries_checked);
+  response.set_has_bad_seq(report.first_bad_seq.has_value());
+  response.set_first_bad_seq(report.first_bad_seq.value_or(0));
+  response.set_problem(report.problem);
+  response.set_seconds(report.seconds);
+  response.set_indexes_checked(report.indexes_checked);
   // Only a ledger that verified is signed anew; otherwise the answer shows
   // the last checkpoint signed before the problem.
-  std::optional<v1::Checkpoint> checkpoint;
   if (report.ok) {
-    absl::StatusOr<v1::Checkpoint> signed_now = ledger_.Checkpoint();
-    if (!signed_now.ok()) return ToGrpcStatus(signed_now.status());
-    checkpoint = *std::move(signed_now);
-  } else {
-    checkpoint = ledger_.LatestStoredCheckpoint();
+    ASSIGN_OR_RETURN(*response.mutable_checkpoint(), ledger_.Checkpoint());
+  } else if (std::optional<v1::Checkpoint> checkpoint = ledger_.LatestStoredCheckpoint()) {
+    *response.mutable_checkpoint() = *std::move(checkpoint);
   }
-  if (checkpoint) *response->mutable_checkpoint() = *std::move(checkpoint);
-  return grpc::Status::OK;
+  return absl::OkStatus();
 }
 
 }  // namespace innsyn::daemon

@@ -48,8 +48,29 @@ class AccessLogService final : public v1::AccessLogService::Service {
                             v1::VerifyLedgerResponse* response) override;
 
  private:
+  // The handlers' bodies. Each returns the one status its handler converts
+  // for gRPC, and holds the caller's CallGate::Pass until it returns.
+  absl::Status DoListSubjectAccess(grpc::ServerContext& context,
+                                   const v1::ListSubjectAccessRequest& request,
+                                   v1::ListSubjectAccessResponse& response);
+  absl::Status DoGetEntries(grpc::ServerContext& context, const v1::GetEntriesRequest& request,
+                            v1::GetEntriesResponse& response);
+  absl::Status DoGetLeafHashes(grpc::ServerContext& context,
+                               const v1::GetLeafHashesRequest& request,
+                               v1::GetLeafHashesResponse& response);
+  absl::Status DoGetCheckpoint(grpc::ServerContext& context,
+                               const v1::GetCheckpointRequest& request, v1::Checkpoint& response);
+  absl::Status DoGetInclusionProof(grpc::ServerContext& context,
+                                   const v1::GetInclusionProofRequest& request,
+                                   v1::InclusionProof& response);
+  absl::Status DoGetConsistencyProof(grpc::ServerContext& context,
+                                     const v1::GetConsistencyProofRequest& request,
+                                     v1::ConsistencyProof& response);
+  absl::Status DoVerifyLedger(grpc::ServerContext& context, const v1::VerifyLedgerRequest& request,
+                              v1::VerifyLedgerResponse& response);
+
   template <typename Request, typename Response>
-  grpc::Status ListIndexed(
+  absl::Status ListIndexed(
       grpc::ServerContext& context, Method method, const Request& request,
       const absl::StatusOr<storage::IndexQuery>& query,
       absl::StatusOr<storage::IndexPage> (storage::Ledger::*list)(const storage::IndexQuery&) const,

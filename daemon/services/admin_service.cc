@@ -1,6 +1,7 @@
 #include "daemon/services/admin_service.h"
 
 #include "absl/time/clock.h"
+#include "base/status_macros.h"
 #include "daemon/ops/log.h"
 #include "daemon/services/grpc_status.h"
 
@@ -30,8 +31,11 @@ void AdminService::SetBackupSettings(std::string backup_dir, uint32_t backup_kee
 
 grpc::Status AdminService::Backup(grpc::ServerContext* context, const v1::BackupRequest*,
                                   v1::BackupResponse* response) {
-  absl::StatusOr<CallGate::Pass> pass = gate_.Admit(*context, Method::kBackup);
-  if (!pass.ok()) return ToGrpcStatus(pass.status());
+  return ToGrpcStatus(DoBackup(*context, *response));
+}
+
+absl::Status AdminService::DoBackup(grpc::ServerContext& context, v1::BackupResponse& response) {
+  ASSIGN_OR_RETURN(CallGate::Pass pass, gate_.Admit(context, Method::kBackup));
   std::string backup_dir;
   uint32_t keep = 0;
   {
@@ -40,8 +44,8 @@ grpc::Status AdminService::Backup(grpc::ServerContext* context, const v1::Backup
     keep = backup_keep_;
   }
   if (backup_dir.empty()) {
-    return ToGrpcStatus(absl::FailedPreconditionError(
-        "no backup_dir is configured; set backup_dir in innsynd.toml"));
+    return absl::FailedPreconditionError(
+        "no backup_dir is configured; set backup_dir in innsynd.toml");
   }
   const absl::Time start = absl::Now();
   absl::StatusOr<storage::Ledger::BackupInfo> info = ledger_.Backup(backup_dir, keep);
@@ -49,20 +53,20 @@ grpc::Status AdminService::Backup(grpc::ServerContext* context, const v1::Backup
   metrics_.BackupFinished(info.ok(), end, info.ok() ? info->bytes : 0);
   if (!info.ok()) {
     LogError("backup into ", backup_dir, " failed: ", info.status().ToString());
-    return ToGrpcStatus(info.status());
+    return info.status();
   }
   LogInfo("backup ", info->backup_id, " into ", backup_dir, ": ", info->entries, " entries, ",
           info->bytes, " bytes in ", absl::FormatDuration(end - start));
-  response->set_backup_id(info->backup_id);
-  response->set_backup_dir(backup_dir);
-  response->set_entries(info->entries);
-  response->set_bytes(info->bytes);
-  response->mutable_taken_at()->set_seconds(info->unix_seconds);
-  response->set_seconds(absl::ToDoubleSeconds(end - start));
+  response.set_backup_id(info->backup_id);
+  response.set_backup_dir(backup_dir);
+  response.set_entries(info->entries);
+  response.set_bytes(info->bytes);
+  response.mutable_taken_at()->set_seconds(info->unix_seconds);
+  response.set_seconds(absl::ToDoubleSeconds(end - start));
   if (std::optional<v1::Checkpoint> checkpoint = ledger_.LatestStoredCheckpoint()) {
-    *response->mutable_checkpoint() = *checkpoint;
+    *response.mutable_checkpoint() = *checkpoint;
   }
-  return grpc::Status::OK;
+  return absl::OkStatus();
 }
 
 }  // namespace innsyn::daemon

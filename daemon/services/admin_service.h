@@ -27,6 +27,9 @@ class AdminService final : public v1::AdminService::Service {
                       v1::BackupResponse* response) override;
 
  private:
+  // Backup's body: the one status it converts for gRPC.
+  absl::Status DoBackup(grpc::ServerContext& context, v1::BackupResponse& response);
+
   storage::Ledger& ledger_;
   exporters::Metrics& metrics_;
   CallGate& gate_;

@@ -1,6 +1,7 @@
 #include "daemon/services/alert_service.h"
 
 #include "base/proto_time.h"
+#include "base/status_macros.h"
 #include "base/strings.h"
 #include "daemon/services/grpc_status.h"
 
@@ -34,12 +35,10 @@ absl::StatusOr<AlertFilter> MakeFilter(const v1::ListAlertsRequest& request) {
     }
     filter.states.push_back(static_cast<v1::AlertState>(state));
   }
-  for (absl::Status s : {CheckLength("rule", request.rule(), kMaxIdBytes),
-                         CheckLength("actor_id", request.actor_id(), kMaxIdBytes),
-                         CheckLength("subject_id", request.subject_id(), kMaxIdBytes),
-                         CheckLength("reason", request.reason(), kMaxReasonBytes)}) {
-    if (!s.ok()) return s;
-  }
+  RETURN_IF_ERROR(CheckLength("rule", request.rule(), kMaxIdBytes));
+  RETURN_IF_ERROR(CheckLength("actor_id", request.actor_id(), kMaxIdBytes));
+  RETURN_IF_ERROR(CheckLength("subject_id", request.subject_id(), kMaxIdBytes));
+  RETURN_IF_ERROR(CheckLength("reason", request.reason(), kMaxReasonBytes));
   if (request.page_size() > kMaxPageSize) {
     return absl::InvalidArgumentError(StrCat("page_size is above ", kMaxPageSize));
   }
@@ -52,6 +51,14 @@ absl::StatusOr<AlertFilter> MakeFilter(const v1::ListAlertsRequest& request) {
     return absl::InvalidArgumentError("from must be before to");
   }
   return filter;
+}
+
+// The page token is the seq of the last alert of the page before.
+absl::StatusOr<uint64_t> ParsePageToken(const std::string& page_token) {
+  if (page_token.empty()) return 0;
+  std::optional<uint64_t> after_seq = ParseDecimal(page_token);
+  if (!after_seq) return absl::InvalidArgumentError("page_token is not one this server issued");
+  return *after_seq;
 }
 
 v1::QueryRecord Asked(std::string_view method, const std::string& subject_id,
@@ -71,8 +78,8 @@ void SetCaller(const Caller& caller, v1::QueryRecord& record) {
 
 absl::Status CheckDecision(const v1::UpdateAlertRequest& request) {
   if (request.alert_id().empty()) return absl::InvalidArgumentError("alert_id is required");
-  if (absl::Status s = CheckLength("alert_id", request.alert_id(), kMaxIdBytes); !s.ok()) return s;
-  if (absl::Status s = CheckLength("note", request.note(), kMaxNoteBytes); !s.ok()) return s;
+  RETURN_IF_ERROR(CheckLength("alert_id", request.alert_id(), kMaxIdBytes));
+  RETURN_IF_ERROR(CheckLength("note", request.note(), kMaxNoteBytes));
   const v1::AlertState state = request.state();
   if (state != v1::ALERT_STATE_ACKNOWLEDGED && !IsResolved(state)) {
     return absl::InvalidArgumentError(
@@ -90,111 +97,112 @@ absl::Status CheckDecision(const v1::UpdateAlertRequest& request) {
 grpc::Status AlertService::ListAlerts(grpc::ServerContext* context,
                                       const v1::ListAlertsRequest* request,
                                       v1::ListAlertsResponse* response) {
+  return ToGrpcStatus(DoListAlerts(*context, *request, *response));
+}
+
+absl::Status AlertService::DoListAlerts(grpc::ServerContext& context,
+                                        const v1::ListAlertsRequest& request,
+                                        v1::ListAlertsResponse& response) {
   const absl::Time start = absl::Now();
   v1::QueryRecord record =
-      Asked("ListAlerts", request->subject_id(), request->actor_id(), request->reason());
-  absl::StatusOr<CallGate::Pass> pass = gate_.Admit(*context, Method::kListAlerts, record);
-  if (!pass.ok()) return ToGrpcStatus(pass.status());
-  absl::StatusOr<AlertFilter> filter = MakeFilter(*request);
-  if (!filter.ok()) return ToGrpcStatus(filter.status());
-  uint64_t after_seq = 0;
-  if (!request->page_token().empty()) {
-    std::optional<uint64_t> token = ParseDecimal(request->page_token());
-    if (!token) {
-      return ToGrpcStatus(absl::InvalidArgumentError("page_token is not one this server issued"));
-    }
-    after_seq = *token;
-  }
-  const size_t limit = request->page_size() == 0 ? kDefaultPageSize : request->page_size();
+      Asked("ListAlerts", request.subject_id(), request.actor_id(), request.reason());
+  ASSIGN_OR_RETURN(CallGate::Pass pass, gate_.Admit(context, Method::kListAlerts, record));
+  ASSIGN_OR_RETURN(AlertFilter filter, MakeFilter(request));
+  ASSIGN_OR_RETURN(uint64_t after_seq, ParsePageToken(request.page_token()));
+  const size_t limit = request.page_size() == 0 ? kDefaultPageSize : request.page_size();
   bool more = false;
-  std::vector<v1::AlertView> alerts = book_.List(*filter, after_seq, limit, more);
-  SetCaller(pass->caller(), record);
-  if (request->has_from()) *record.mutable_range_from() = request->from();
-  if (request->has_to()) *record.mutable_range_to() = request->to();
+  std::vector<v1::AlertView> alerts = book_.List(filter, after_seq, limit, more);
+  SetCaller(pass.caller(), record);
+  if (request.has_from()) *record.mutable_range_from() = request.from();
+  if (request.has_to()) *record.mutable_range_to() = request.to();
   record.set_results(alerts.size());
-  absl::StatusOr<v1::AppendReceipt> receipt = ledger_.AppendQuery(record);
-  if (!receipt.ok()) return ToGrpcStatus(receipt.status());
-  for (v1::AlertView& view : alerts) *response->add_alerts() = std::move(view);
-  if (more) response->set_next_page_token(StrCat(response->alerts().rbegin()->seq()));
-  response->set_query_seq(receipt->seq());
+  ASSIGN_OR_RETURN(v1::AppendReceipt receipt, ledger_.AppendQuery(record));
+  for (v1::AlertView& view : alerts) *response.add_alerts() = std::move(view);
+  if (more) response.set_next_page_token(StrCat(response.alerts().rbegin()->seq()));
+  response.set_query_seq(receipt.seq());
   metrics_.ObserveQueryLatency("ListAlerts", absl::Now() - start);
-  return grpc::Status::OK;
+  return absl::OkStatus();
 }
 
 grpc::Status AlertService::WatchAlerts(grpc::ServerContext* context,
                                        const v1::WatchAlertsRequest* request,
                                        grpc::ServerWriter<v1::AlertUpdate>* writer) {
-  v1::QueryRecord record = Asked("WatchAlerts", "", "", request->reason());
-  absl::StatusOr<CallGate::Pass> pass = gate_.Admit(*context, Method::kWatchAlerts, record);
-  if (!pass.ok()) return ToGrpcStatus(pass.status());
-  for (absl::Status s : {CheckLength("after_alert_id", request->after_alert_id(), kMaxIdBytes),
-                         CheckLength("reason", request->reason(), kMaxReasonBytes)}) {
-    if (!s.ok()) return ToGrpcStatus(s);
-  }
+  return ToGrpcStatus(DoWatchAlerts(*context, *request, *writer));
+}
+
+absl::Status AlertService::DoWatchAlerts(grpc::ServerContext& context,
+                                         const v1::WatchAlertsRequest& request,
+                                         grpc::ServerWriter<v1::AlertUpdate>& writer) {
+  v1::QueryRecord record = Asked("WatchAlerts", "", "", request.reason());
+  ASSIGN_OR_RETURN(CallGate::Pass pass, gate_.Admit(context, Method::kWatchAlerts, record));
+  RETURN_IF_ERROR(CheckLength("after_alert_id", request.after_alert_id(), kMaxIdBytes));
+  RETURN_IF_ERROR(CheckLength("reason", request.reason(), kMaxReasonBytes));
   uint64_t cursor = book_.LatestUpdateSeq();
-  if (!request->after_alert_id().empty()) {
-    std::optional<uint64_t> seq = book_.SeqOf(request->after_alert_id());
+  if (!request.after_alert_id().empty()) {
+    std::optional<uint64_t> seq = book_.SeqOf(request.after_alert_id());
     if (!seq) {
-      return ToGrpcStatus(absl::NotFoundError(
-          StrCat("after_alert_id: no alert \"", request->after_alert_id(), "\" has been raised")));
+      return absl::NotFoundError(
+          StrCat("after_alert_id: no alert \"", request.after_alert_id(), "\" has been raised"));
     }
     cursor = *seq;
   }
-  SetCaller(pass->caller(), record);
-  absl::StatusOr<v1::AppendReceipt> receipt = ledger_.AppendQuery(record);
-  if (!receipt.ok()) return ToGrpcStatus(receipt.status());
+  SetCaller(pass.caller(), record);
+  RETURN_IF_ERROR(ledger_.AppendQuery(record).status());
   // Headers go out now, so a client knows the watch has started.
-  writer->SendInitialMetadata();
-  while (!context->IsCancelled() && !stopping_) {
+  writer.SendInitialMetadata();
+  while (!context.IsCancelled() && !stopping_) {
     std::vector<v1::AlertUpdate> updates = book_.UpdatesAfter(cursor, kUpdatesPerBurst);
     if (updates.empty()) {
       book_.WaitForUpdatesAfter(cursor, kWatchPoll);
       continue;
     }
     for (const v1::AlertUpdate& update : updates) {
-      if (!writer->Write(update)) return grpc::Status::OK;  // the client went away
+      if (!writer.Write(update)) return absl::OkStatus();  // the client went away
       cursor = update.seq();
     }
   }
-  if (stopping_) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "innsynd is stopping");
-  return grpc::Status::OK;
+  if (stopping_) return absl::UnavailableError("innsynd is stopping");
+  return absl::OkStatus();
 }
 
 grpc::Status AlertService::UpdateAlert(grpc::ServerContext* context,
                                        const v1::UpdateAlertRequest* request,
                                        v1::UpdateAlertResponse* response) {
-  absl::StatusOr<CallGate::Pass> pass =
-      gate_.Admit(*context, Method::kUpdateAlert, Asked("UpdateAlert", "", "", request->note()));
-  if (!pass.ok()) return ToGrpcStatus(pass.status());
-  if (absl::Status s = CheckDecision(*request); !s.ok()) return ToGrpcStatus(s);
-  std::optional<v1::AlertView> current = book_.Find(request->alert_id());
+  return ToGrpcStatus(DoUpdateAlert(*context, *request, *response));
+}
+
+absl::Status AlertService::DoUpdateAlert(grpc::ServerContext& context,
+                                         const v1::UpdateAlertRequest& request,
+                                         v1::UpdateAlertResponse& response) {
+  ASSIGN_OR_RETURN(CallGate::Pass pass, gate_.Admit(context, Method::kUpdateAlert,
+                                                    Asked("UpdateAlert", "", "", request.note())));
+  RETURN_IF_ERROR(CheckDecision(request));
+  std::optional<v1::AlertView> current = book_.Find(request.alert_id());
   if (!current) {
-    return ToGrpcStatus(absl::NotFoundError(
-        StrCat("alert_id: no alert \"", request->alert_id(), "\" has been raised")));
+    return absl::NotFoundError(
+        StrCat("alert_id: no alert \"", request.alert_id(), "\" has been raised"));
   }
-  if (IsResolved(current->state()) && request->state() == v1::ALERT_STATE_ACKNOWLEDGED) {
-    return ToGrpcStatus(absl::FailedPreconditionError(StrCat(
-        "alert ", request->alert_id(), " is already resolved (", AlertStateName(current->state()),
-        "); a new resolution with a note may replace it")));
+  if (IsResolved(current->state()) && request.state() == v1::ALERT_STATE_ACKNOWLEDGED) {
+    return absl::FailedPreconditionError(
+        StrCat("alert ", request.alert_id(), " is already resolved (",
+               AlertStateName(current->state()), "); a new resolution with a note may replace it"));
   }
   v1::AlertDecision decision;
-  decision.set_alert_id(request->alert_id());
-  decision.set_state(request->state());
-  decision.set_note(request->note());
-  decision.set_decided_by(pass->caller().identity);
-  decision.set_decided_by_role(pass->caller().role);
-  if (request->state() == v1::ALERT_STATE_RESOLVED_VIOLATION) {
+  decision.set_alert_id(request.alert_id());
+  decision.set_state(request.state());
+  decision.set_note(request.note());
+  decision.set_decided_by(pass.caller().identity);
+  decision.set_decided_by_role(pass.caller().role);
+  if (request.state() == v1::ALERT_STATE_RESOLVED_VIOLATION) {
     *decision.mutable_notify_authority_by() =
         ToProtoMicros(absl::Now() + kBreachNotificationDeadline);
   }
-  absl::StatusOr<v1::AppendReceipt> receipt = ledger_.AppendAlertDecision(decision);
-  if (!receipt.ok()) return ToGrpcStatus(receipt.status());
-  *response->mutable_receipt() = *receipt;
+  ASSIGN_OR_RETURN(*response.mutable_receipt(), ledger_.AppendAlertDecision(decision));
   // The decision is durable; the book shows it once the monitor reads it.
-  book_.WaitApplied(receipt->seq() + 1, kApplyWait);
-  std::optional<v1::AlertView> updated = book_.Find(request->alert_id());
-  *response->mutable_alert() = updated ? *updated : *current;
-  return grpc::Status::OK;
+  book_.WaitApplied(response.receipt().seq() + 1, kApplyWait);
+  std::optional<v1::AlertView> updated = book_.Find(request.alert_id());
+  *response.mutable_alert() = updated ? *updated : *current;
+  return absl::OkStatus();
 }
 
 }  // namespace innsyn::daemon

@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "absl/container/flat_hash_map.h"
+#include "base/status_macros.h"
 #include "base/strings.h"
 #include "daemon/services/grpc_status.h"
 #include "daemon/services/request_decoding.h"
@@ -44,14 +45,14 @@ IngestService::IngestService(storage::Ledger& ledger, exporters::Metrics& metric
       new grpc::internal::StreamedUnaryHandler<grpc::ByteBuffer, v1::AppendResponse>(
           [this](grpc::ServerContext* context,
                  grpc::ServerUnaryStreamer<grpc::ByteBuffer, v1::AppendResponse>* call) {
-            return Append(*context, *call);
+            return ToGrpcStatus(Append(*context, *call));
           }));
   MarkMethodStreamed(
       kAppendStreamMethod,
       new grpc::internal::BidiStreamingHandler<IngestService, grpc::ByteBuffer, v1::AppendResponse>(
           [](IngestService* service, grpc::ServerContext* context,
              grpc::ServerReaderWriter<v1::AppendResponse, grpc::ByteBuffer>* stream) {
-            return service->AppendStream(*context, *stream);
+            return ToGrpcStatus(service->AppendStream(*context, *stream));
           },
           this));
 }
@@ -63,6 +64,12 @@ std::string IngestService::SourceLabel(const std::string& system, const std::str
   if (source_labels_.size() >= kMaxSourceLabels) return "other";
   source_labels_.insert(label);
   return label;
+}
+
+absl::Status IngestService::DecodeBatch(const grpc::ByteBuffer& bytes, v1::AppendRequest& request) {
+  absl::Status s = DecodeAppendRequest(bytes, request);
+  if (!s.ok()) metrics_.EventsRejected("undecodable", 1);
+  return s;
 }
 
 absl::Status IngestService::CheckBatch(const v1::AppendRequest& request, absl::Time now) {
@@ -100,10 +107,18 @@ void IngestService::Answer(const v1::AppendRequest& request,
   metrics_.ObserveAppendLatency(absl::Now() - start);
 }
 
+absl::Status IngestService::TakeStreamBatch(const CallGate::Pass& pass, bool first,
+                                            const grpc::ByteBuffer& bytes,
+                                            v1::AppendRequest& request, absl::Time now) {
+  if (!first) RETURN_IF_ERROR(gate_.ChargeCall(pass));
+  RETURN_IF_ERROR(DecodeBatch(bytes, request));
+  return CheckBatch(request, now);
+}
+
 absl::Status IngestService::AppendBatch(const v1::AppendRequest& request,
                                         v1::AppendResponse& response) {
   const absl::Time start = absl::Now();
-  if (absl::Status s = CheckBatch(request, start); !s.ok()) return s;
+  RETURN_IF_ERROR(CheckBatch(request, start));
   absl::StatusOr<std::vector<v1::AppendReceipt>> receipts = ledger_.AppendEvents(request.events());
   if (!receipts.ok()) {
     CountRefused(receipts.status(), request);
@@ -113,22 +128,18 @@ absl::Status IngestService::AppendBatch(const v1::AppendRequest& request,
   return absl::OkStatus();
 }
 
-grpc::Status IngestService::Append(
+absl::Status IngestService::Append(
     grpc::ServerContext& context,
     grpc::ServerUnaryStreamer<grpc::ByteBuffer, v1::AppendResponse>& call) {
-  absl::StatusOr<CallGate::Pass> pass = gate_.Admit(context, Method::kAppend);
-  if (!pass.ok()) return ToGrpcStatus(pass.status());
+  ASSIGN_OR_RETURN(CallGate::Pass pass, gate_.Admit(context, Method::kAppend));
   grpc::ByteBuffer bytes;
-  if (!call.Read(&bytes)) return grpc::Status(grpc::StatusCode::CANCELLED, "no request");
+  if (!call.Read(&bytes)) return absl::CancelledError("no request");
   v1::AppendRequest request;
-  if (absl::Status s = DecodeAppendRequest(bytes, request); !s.ok()) {
-    metrics_.EventsRejected("undecodable", 1);
-    return ToGrpcStatus(s);
-  }
+  RETURN_IF_ERROR(DecodeBatch(bytes, request));
   v1::AppendResponse response;
-  if (absl::Status s = AppendBatch(request, response); !s.ok()) return ToGrpcStatus(s);
+  RETURN_IF_ERROR(AppendBatch(request, response));
   call.Write(response);
-  return grpc::Status::OK;
+  return absl::OkStatus();
 }
 
 namespace {
@@ -163,11 +174,10 @@ absl::Status NameBatch(const v1::AppendRequest& request, const absl::Status& s) 
 
 }  // namespace
 
-grpc::Status IngestService::AppendStream(
+absl::Status IngestService::AppendStream(
     grpc::ServerContext& context,
     grpc::ServerReaderWriter<v1::AppendResponse, grpc::ByteBuffer>& stream) {
-  absl::StatusOr<CallGate::Pass> pass = gate_.Admit(context, Method::kAppendStream);
-  if (!pass.ok()) return ToGrpcStatus(pass.status());
+  ASSIGN_OR_RETURN(CallGate::Pass pass, gate_.Admit(context, Method::kAppendStream));
   auto state = std::make_shared<StreamState>();
   // Answers batches in the order they were read, as each becomes durable.
   std::thread answering([this, state, &stream] {
@@ -217,14 +227,7 @@ grpc::Status IngestService::AppendStream(
     if (!stream.Read(&bytes)) break;
     auto batch = std::make_unique<StreamBatch>();
     batch->start = absl::Now();
-    // Each batch counts against the caller's rate limit; the first was
-    // charged when the stream was admitted.
-    absl::Status s = first ? absl::OkStatus() : gate_.ChargeCall(*pass);
-    if (s.ok()) {
-      s = DecodeAppendRequest(bytes, batch->request);
-      if (!s.ok()) metrics_.EventsRejected("undecodable", 1);
-    }
-    if (s.ok()) s = CheckBatch(batch->request, batch->start);
+    absl::Status s = TakeStreamBatch(pass, first, bytes, batch->request, batch->start);
     StreamBatch* queued = batch.get();
     absl::MutexLock lock(&state->mu);
     if (s.ok()) {
@@ -256,7 +259,7 @@ grpc::Status IngestService::AppendStream(
   }
   answering.join();
   absl::MutexLock lock(&state->mu);
-  return ToGrpcStatus(state->write_failure.ok() ? state->read_failure : state->write_failure);
+  return state->write_failure.ok() ? state->read_failure : state->write_failure;
 }
 
 }  // namespace innsyn::daemon

@@ -26,11 +26,21 @@ class IngestService final : public v1::IngestService::Service {
   IngestService(storage::Ledger& ledger, exporters::Metrics& metrics, CallGate& gate);
 
  private:
-  grpc::Status Append(grpc::ServerContext& context,
+  // The handlers' bodies; the handlers registered in the constructor
+  // convert the status each returns for gRPC, once.
+  absl::Status Append(grpc::ServerContext& context,
                       grpc::ServerUnaryStreamer<grpc::ByteBuffer, v1::AppendResponse>& call);
-  grpc::Status AppendStream(grpc::ServerContext& context,
+  absl::Status AppendStream(grpc::ServerContext& context,
                             grpc::ServerReaderWriter<v1::AppendResponse, grpc::ByteBuffer>& stream);
 
+  // Decodes one request, counting it if it is refused.
+  absl::Status DecodeBatch(const grpc::ByteBuffer& bytes, v1::AppendRequest& request);
+  // A batch read from a stream, before it is queued: charged to the caller's
+  // rate limit (but the first, charged when the stream was admitted),
+  // decoded and validated.
+  absl::Status TakeStreamBatch(const CallGate::Pass& pass, bool first,
+                               const grpc::ByteBuffer& bytes, v1::AppendRequest& request,
+                               absl::Time now);
   absl::Status AppendBatch(const v1::AppendRequest& request, v1::AppendResponse& response);
   // The halves of AppendBatch around the ledger call: validation (counting
   // what it refuses), and the answer with its metrics.

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "base/proto_time.h"
+#include "base/status_macros.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 #include "google/protobuf/unknown_field_set.h"
@@ -170,7 +171,7 @@ absl::Status CheckString(const StringField& field) {
     return Invalid(absl::StrCat(field.name, " is ", field.value.size(), " bytes, more than ",
                                 field.max_bytes));
   }
-  if (absl::Status s = CheckCharacters(field.name, field.value, field.charset); !s.ok()) return s;
+  RETURN_IF_ERROR(CheckCharacters(field.name, field.value, field.charset));
   if (field.charset == Charset::kId && (field.value.front() == ' ' || field.value.back() == ' ')) {
     return Invalid(absl::StrCat(field.name, " begins or ends with a space"));
   }
@@ -178,9 +179,7 @@ absl::Status CheckString(const StringField& field) {
 }
 
 absl::Status CheckStrings(std::initializer_list<StringField> fields) {
-  for (const StringField& field : fields) {
-    if (absl::Status s = CheckString(field); !s.ok()) return s;
-  }
+  for (const StringField& field : fields) RETURN_IF_ERROR(CheckString(field));
   return absl::OkStatus();
 }
 
@@ -232,7 +231,7 @@ absl::Status CheckNoUnknownFields(const Message& message, const std::string& pat
       const Message& sub = field->is_repeated() ? reflection.GetRepeatedMessage(message, field, i)
                                                 : reflection.GetMessage(message, field);
       std::string sub_path = field->is_repeated() ? absl::StrCat(child, "[", i, "]") : child;
-      if (absl::Status s = CheckNoUnknownFields(sub, sub_path); !s.ok()) return s;
+      RETURN_IF_ERROR(CheckNoUnknownFields(sub, sub_path));
     }
   }
   return absl::OkStatus();
@@ -290,23 +289,16 @@ absl::Status CheckEnum(absl::string_view name, int value, bool (*is_valid)(int),
 }
 
 absl::Status CheckCodes(const v1::AccessEvent& e) {
-  absl::Status s = CheckEnum("subject.kind", e.subject().kind(), v1::SubjectKind_IsValid,
-                             "SubjectKind", kRequired);
-  if (s.ok()) s = CheckEnum("action", e.action(), v1::ActionCode_IsValid, "ActionCode", kRequired);
-  if (s.ok()) {
-    s = CheckEnum("action_subtype", e.action_subtype(), v1::ActionSubtype_IsValid, "ActionSubtype",
-                  kRequired);
-  }
-  if (s.ok()) {
-    s = CheckEnum("data_object.type", e.data_object().type(), v1::DataObjectType_IsValid,
-                  "DataObjectType", kRequired);
-  }
-  if (s.ok()) {
-    s = CheckEnum("purpose_of_use", e.purpose_of_use(), v1::PurposeOfUse_IsValid, "PurposeOfUse",
-                  kOptional);
-  }
-  if (s.ok()) s = CheckEnum("outcome", e.outcome(), v1::Outcome_IsValid, "Outcome", kRequired);
-  return s;
+  RETURN_IF_ERROR(CheckEnum("subject.kind", e.subject().kind(), v1::SubjectKind_IsValid,
+                            "SubjectKind", kRequired));
+  RETURN_IF_ERROR(CheckEnum("action", e.action(), v1::ActionCode_IsValid, "ActionCode", kRequired));
+  RETURN_IF_ERROR(CheckEnum("action_subtype", e.action_subtype(), v1::ActionSubtype_IsValid,
+                            "ActionSubtype", kRequired));
+  RETURN_IF_ERROR(CheckEnum("data_object.type", e.data_object().type(), v1::DataObjectType_IsValid,
+                            "DataObjectType", kRequired));
+  RETURN_IF_ERROR(CheckEnum("purpose_of_use", e.purpose_of_use(), v1::PurposeOfUse_IsValid,
+                            "PurposeOfUse", kOptional));
+  return CheckEnum("outcome", e.outcome(), v1::Outcome_IsValid, "Outcome", kRequired);
 }
 
 absl::Status CheckNetworkAddress(absl::string_view address) {
@@ -336,12 +328,10 @@ absl::Status CheckAttributes(const google::protobuf::Map<std::string, std::strin
   std::sort(entries.begin(), entries.end());
   for (const auto& [key, value] : entries) {
     if (key.empty()) return Invalid("attributes has an empty key");
-    absl::Status s = CheckString(
-        {absl::StrCat("attributes key ", Quote(key)), key, Charset::kId, kMaxAttributeKeyBytes});
-    if (!s.ok()) return s;
-    s = CheckString({absl::StrCat("attributes[", Quote(key), "]"), value, Charset::kText,
-                     kMaxAttributeValueBytes});
-    if (!s.ok()) return s;
+    RETURN_IF_ERROR(CheckString(
+        {absl::StrCat("attributes key ", Quote(key)), key, Charset::kId, kMaxAttributeKeyBytes}));
+    RETURN_IF_ERROR(CheckString({absl::StrCat("attributes[", Quote(key), "]"), value,
+                                 Charset::kText, kMaxAttributeValueBytes}));
   }
   return absl::OkStatus();
 }
@@ -392,15 +382,14 @@ absl::Status CheckConsistency(const v1::AccessEvent& e) {
 
 // The checks of ValidateEvent, with messages that do not yet name the event.
 absl::Status CheckEvent(const v1::AccessEvent& event, absl::Time now) {
-  absl::Status s = CheckNoUnknownFields(event, "");
-  if (s.ok()) s = CheckStringFields(event);
-  if (s.ok()) s = CheckSource(event.source());
-  if (s.ok()) s = CheckOccurredAt(event, now);
-  if (s.ok()) s = CheckCodes(event);
-  if (s.ok()) s = CheckNetworkAddress(event.network_address());
-  if (s.ok()) s = CheckAttributes(event.attributes());
-  if (s.ok()) s = CheckConsistency(event);
-  return s;
+  RETURN_IF_ERROR(CheckNoUnknownFields(event, ""));
+  RETURN_IF_ERROR(CheckStringFields(event));
+  RETURN_IF_ERROR(CheckSource(event.source()));
+  RETURN_IF_ERROR(CheckOccurredAt(event, now));
+  RETURN_IF_ERROR(CheckCodes(event));
+  RETURN_IF_ERROR(CheckNetworkAddress(event.network_address()));
+  RETURN_IF_ERROR(CheckAttributes(event.attributes()));
+  return CheckConsistency(event);
 }
 
 absl::Status NameEvent(absl::string_view where, const v1::AccessEvent& event,
