@@ -9,6 +9,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/clock.h"
 #include "base/proto_time.h"
 #include "ctl/format.h"
 
@@ -121,7 +122,7 @@ absl::Status SetCodes(const EventFlags& flags, v1::AccessEvent& event) {
 
 absl::Status SetOccurredAt(const std::string& value, v1::AccessEvent& event) {
   if (value.empty()) {
-    *event.mutable_occurred_at() = ToProto(absl::Now());
+    *event.mutable_occurred_at() = ToProto(Now());
     return absl::OkStatus();
   }
   absl::StatusOr<absl::Time> time = ParseUserTime(value);

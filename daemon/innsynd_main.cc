@@ -10,6 +10,7 @@
 #include <cstring>
 #include <thread>
 
+#include "base/clock.h"
 #include "daemon/ops/log.h"
 #include "daemon/ops/systemd_notify.h"
 #include "daemon/options.h"
@@ -69,6 +70,11 @@ int main(int argc, char** argv) {
   if (!options.ok()) {
     LogError(options.status().message());
     return 2;
+  }
+  if (std::optional<absl::Duration> offset = innsyn::ClockOffset()) {
+    innsyn::daemon::LogWarning("the clock is shifted by ", absl::FormatDuration(*offset), " (",
+                               innsyn::kClockOffsetVariable, "): for tests only; it is now ",
+                               absl::FormatTime(innsyn::Now()));
   }
   absl::StatusOr<std::unique_ptr<innsyn::daemon::Server>> server =
       innsyn::daemon::Server::Start(*options);

@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "absl/synchronization/notification.h"
+#include "base/clock.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
 #include "daemon/alerts/alert_monitor.h"
@@ -102,7 +103,7 @@ struct Server::State {
       LogError("cannot sign checkpoint: ", checkpoint.status().ToString());
       return;
     }
-    metrics->SetLastCheckpointTime(absl::Now());
+    metrics->SetLastCheckpointTime(Now());
     metrics->SetLedgerSize(checkpoint->tree_size());
   }
 
@@ -125,7 +126,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& optio
   state->options = options;
   state->checkpoint_interval = options.checkpoint_interval;
   ASSIGN_OR_RETURN(state->metrics, exporters::Metrics::Start(options.metrics_listen));
-  state->metrics->ConfigReloaded(true, absl::Now());
+  state->metrics->ConfigReloaded(true, Now());
   storage::LedgerOptions ledger_options;
   ledger_options.on_group_commit = [m = state->metrics.get(), signal = state->commit_signal](
                                        const storage::GroupCommitStats& stats) {
@@ -141,7 +142,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& optio
   state->metrics->WatchLedger(state->ledger.get());
   // Opening the ledger signed a checkpoint of what it holds.
   state->metrics->SetLedgerSize(state->ledger->Size());
-  state->metrics->SetLastCheckpointTime(absl::Now());
+  state->metrics->SetLastCheckpointTime(Now());
 
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
                    MakeServerCredentials({.cert_file = options.tls_cert_file,
@@ -245,7 +246,7 @@ void Server::Reload(const DaemonOptions& options) {
   }
   state_->self_verifier->SetIntervals(options.verify_interval, options.full_verify_interval);
   state_->admin->SetBackupSettings(options.backup_dir, options.backup_keep);
-  state_->metrics->ConfigReloaded(true, absl::Now());
+  state_->metrics->ConfigReloaded(true, Now());
   LogInfo("reload: checkpoint every ", absl::FormatDuration(options.checkpoint_interval),
           ", verification every ", absl::FormatDuration(options.verify_interval), " (full every ",
           absl::FormatDuration(options.full_verify_interval), "), backups into ",
@@ -253,7 +254,7 @@ void Server::Reload(const DaemonOptions& options) {
 }
 
 void Server::ReloadFailed(const absl::Status& status) {
-  state_->metrics->ConfigReloaded(false, absl::Now());
+  state_->metrics->ConfigReloaded(false, Now());
   LogWarning("reload refused, keeping the running configuration: ", status.message());
 }
 

@@ -10,6 +10,7 @@
 #include <exception>
 
 #include "absl/strings/str_cat.h"
+#include "base/clock.h"
 #include "exporters/ledger_collector.h"
 #include "exporters/process_collector.h"
 
@@ -188,7 +189,7 @@ absl::StatusOr<std::unique_ptr<Metrics>> Metrics::Start(const std::string& liste
 void Metrics::EventsAppended(std::string_view source, std::string_view action, uint64_t count) {
   state_->appended.Add({{"source", std::string(source)}, {"action", std::string(action)}})
       .Increment(static_cast<double>(count));
-  state_->source_last_event.Add({{"source", std::string(source)}}).Set(UnixSeconds(absl::Now()));
+  state_->source_last_event.Add({{"source", std::string(source)}}).Set(UnixSeconds(Now()));
 }
 
 void Metrics::EventsRejected(std::string_view reason, uint64_t count) {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "base/clock.h"
 #include "base/proto_time.h"
 #include "base/strings.h"
 #include "daemon/ops/log.h"
@@ -219,7 +220,7 @@ void AlertMonitor::Run() {
     }
     CatchUp();
     SaveProgress(/*force=*/false);
-    const absl::Time now = absl::Now();
+    const absl::Time now = Now();
     if (!engine_) continue;
     for (const Pending& failure : failures) {
       Raise(engine_->VerificationFailed(failure.mode, failure.first_bad_seq, failure.problem, now));
@@ -233,7 +234,7 @@ void AlertMonitor::Run() {
 
 bool AlertMonitor::CatchUp() {
   uint64_t observed = 0;
-  absl::Time last_committed = absl::Now();  // of the last entry judged
+  absl::Time last_committed = Now();  // of the last entry judged
   while (next_seq_ < ledger_.Size()) {
     // Stopping in the middle of a replay loses nothing: those entries were
     // judged before, and the next start replays them again.
@@ -280,12 +281,12 @@ bool AlertMonitor::CatchUp() {
   const uint64_t size = ledger_.Size();
   const uint64_t lag = size - std::min(size, next_seq_);
   metrics_.DetectionProgress(observed, lag,
-                             lag == 0 ? absl::ZeroDuration() : absl::Now() - last_committed);
+                             lag == 0 ? absl::ZeroDuration() : Now() - last_committed);
   return true;
 }
 
 void AlertMonitor::SaveProgress(bool force) {
-  if (absl::Status s = progress_.Save(judged_through_, absl::Now(), kProgressSaveInterval, force);
+  if (absl::Status s = progress_.Save(judged_through_, Now(), kProgressSaveInterval, force);
       !s.ok()) {
     LogError("anomaly detection cannot store how far it has judged: ", s.message());
   }

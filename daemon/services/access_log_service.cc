@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "anomaly/engine.h"
+#include "base/clock.h"
 #include "base/proto_time.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
@@ -122,7 +123,7 @@ absl::Status AccessLogService::ListIndexed(
     const absl::StatusOr<storage::IndexQuery>& query,
     absl::StatusOr<storage::IndexPage> (storage::Ledger::*list)(const storage::IndexQuery&) const,
     v1::QueryRecord record, Response& response) {
-  absl::Time start = absl::Now();
+  absl::Time start = Now();
   record.set_reason(request.reason());
   CopyRange(request, record);
   ASSIGN_OR_RETURN(CallGate::Pass pass, gate_.Admit(context, method, record));
@@ -135,7 +136,7 @@ absl::Status AccessLogService::ListIndexed(
                               *response.mutable_entries()));
   response.set_next_page_token(page.next_page_token);
   response.set_query_seq(receipt.seq());
-  metrics_.ObserveQueryLatency(MethodName(method), absl::Now() - start);
+  metrics_.ObserveQueryLatency(MethodName(method), Now() - start);
   return absl::OkStatus();
 }
 

@@ -1,6 +1,7 @@
 #include "daemon/services/admin_service.h"
 
 #include "absl/time/clock.h"
+#include "base/clock.h"
 #include "base/status_macros.h"
 #include "daemon/ops/log.h"
 #include "daemon/services/grpc_status.h"
@@ -47,9 +48,9 @@ absl::Status AdminService::DoBackup(grpc::ServerContext& context, v1::BackupResp
     return absl::FailedPreconditionError(
         "no backup_dir is configured; set backup_dir in innsynd.toml");
   }
-  const absl::Time start = absl::Now();
+  const absl::Time start = Now();
   absl::StatusOr<storage::Ledger::BackupInfo> info = ledger_.Backup(backup_dir, keep);
-  const absl::Time end = absl::Now();
+  const absl::Time end = Now();
   metrics_.BackupFinished(info.ok(), end, info.ok() ? info->bytes : 0);
   if (!info.ok()) {
     LogError("backup into ", backup_dir, " failed: ", info.status().ToString());

@@ -1,5 +1,6 @@
 #include "daemon/services/alert_service.h"
 
+#include "base/clock.h"
 #include "base/proto_time.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
@@ -103,7 +104,7 @@ grpc::Status AlertService::ListAlerts(grpc::ServerContext* context,
 absl::Status AlertService::DoListAlerts(grpc::ServerContext& context,
                                         const v1::ListAlertsRequest& request,
                                         v1::ListAlertsResponse& response) {
-  const absl::Time start = absl::Now();
+  const absl::Time start = Now();
   v1::QueryRecord record =
       Asked("ListAlerts", request.subject_id(), request.actor_id(), request.reason());
   ASSIGN_OR_RETURN(CallGate::Pass pass, gate_.Admit(context, Method::kListAlerts, record));
@@ -120,7 +121,7 @@ absl::Status AlertService::DoListAlerts(grpc::ServerContext& context,
   for (v1::AlertView& view : alerts) *response.add_alerts() = std::move(view);
   if (more) response.set_next_page_token(StrCat(response.alerts().rbegin()->seq()));
   response.set_query_seq(receipt.seq());
-  metrics_.ObserveQueryLatency("ListAlerts", absl::Now() - start);
+  metrics_.ObserveQueryLatency("ListAlerts", Now() - start);
   return absl::OkStatus();
 }
 
@@ -194,8 +195,7 @@ absl::Status AlertService::DoUpdateAlert(grpc::ServerContext& context,
   decision.set_decided_by(pass.caller().identity);
   decision.set_decided_by_role(pass.caller().role);
   if (request.state() == v1::ALERT_STATE_RESOLVED_VIOLATION) {
-    *decision.mutable_notify_authority_by() =
-        ToProtoMicros(absl::Now() + kBreachNotificationDeadline);
+    *decision.mutable_notify_authority_by() = ToProtoMicros(Now() + kBreachNotificationDeadline);
   }
   ASSIGN_OR_RETURN(*response.mutable_receipt(), ledger_.AppendAlertDecision(decision));
   // The decision is durable; the book shows it once the monitor reads it.

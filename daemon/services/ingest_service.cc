@@ -6,6 +6,7 @@
 #include <tuple>
 
 #include "absl/container/flat_hash_map.h"
+#include "base/clock.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
 #include "daemon/services/grpc_status.h"
@@ -104,7 +105,7 @@ void IngestService::Answer(const v1::AppendRequest& request,
     metrics_.EventsAppended(SourceLabel(system, instance), ActionLabel(action), count);
   }
   metrics_.SetLedgerSize(ledger_.Size());
-  metrics_.ObserveAppendLatency(absl::Now() - start);
+  metrics_.ObserveAppendLatency(Now() - start);
 }
 
 absl::Status IngestService::TakeStreamBatch(const CallGate::Pass& pass, bool first,
@@ -117,7 +118,7 @@ absl::Status IngestService::TakeStreamBatch(const CallGate::Pass& pass, bool fir
 
 absl::Status IngestService::AppendBatch(const v1::AppendRequest& request,
                                         v1::AppendResponse& response) {
-  const absl::Time start = absl::Now();
+  const absl::Time start = Now();
   RETURN_IF_ERROR(CheckBatch(request, start));
   absl::StatusOr<std::vector<v1::AppendReceipt>> receipts = ledger_.AppendEvents(request.events());
   if (!receipts.ok()) {
@@ -226,7 +227,7 @@ absl::Status IngestService::AppendStream(
     }
     if (!stream.Read(&bytes)) break;
     auto batch = std::make_unique<StreamBatch>();
-    batch->start = absl::Now();
+    batch->start = Now();
     absl::Status s = TakeStreamBatch(pass, first, bytes, batch->request, batch->start);
     StreamBatch* queued = batch.get();
     absl::MutexLock lock(&state->mu);

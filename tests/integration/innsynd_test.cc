@@ -11,6 +11,7 @@
 
 #include <fstream>
 
+#include "base/clock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "innsyn/v1/service.grpc.pb.h"
 #include "storage/checkpoint.h"
@@ -149,7 +150,7 @@ TEST_F(InnsyndTest, UnknownEnumAndFutureTimestampAreRejected) {
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(status.error_message().find("action"), std::string::npos) << status.error_message();
 
-  v1::AccessEvent future = JournalRead(2, "p", "a", absl::Now() + absl::Hours(3));
+  v1::AccessEvent future = JournalRead(2, "p", "a", innsyn::Now() + absl::Hours(3));
   status = Append({future}, response);
   EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(status.error_message().find("occurred_at"), std::string::npos)
