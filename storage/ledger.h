@@ -38,6 +38,10 @@ class Env;
 
 namespace innsyn::storage {
 
+namespace internal {
+struct LedgerImpl;
+}  // namespace internal
+
 // What one group commit wrote, for metrics.
 struct GroupCommitStats {
   size_t entries = 0;         // new entries in the group's batch
@@ -234,14 +238,11 @@ class Ledger {
   static absl::StatusOr<BackupInfo> Restore(const std::string& backup_dir, uint32_t backup_id,
                                             const std::string& data_dir);
 
-  // Defined in storage/internal/; named here only for storage's own files.
-  struct Impl;
-
  private:
   // Writes one entry whose body is not an access event.
   absl::StatusOr<v1::AppendReceipt> AppendRecord(const v1::LedgerEntry& record);
-  explicit Ledger(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  explicit Ledger(std::unique_ptr<internal::LedgerImpl> impl);
+  std::unique_ptr<internal::LedgerImpl> impl_;
 };
 
 }  // namespace innsyn::storage

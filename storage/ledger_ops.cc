@@ -21,6 +21,7 @@ namespace innsyn::storage {
 namespace {
 
 namespace fs = std::filesystem;
+using internal::FromRocks;
 
 constexpr char kKeysFolder[] = "keys";
 constexpr char kMetadataFolderKey[] = "folder=";

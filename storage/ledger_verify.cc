@@ -25,6 +25,8 @@
 namespace innsyn::storage {
 namespace {
 
+using internal::FromRocks;
+
 constexpr size_t kVerifyReadaheadBytes = 1 << 20;
 constexpr int kMaxTreeLevels = 64;
 constexpr size_t kLeavesPerBatch = 4096;
@@ -117,7 +119,7 @@ bool Cancelled(const std::atomic<bool>* cancel) {
 }
 
 // The index and dedupe keys actually stored for entries below `size`.
-absl::StatusOr<IndexDigests> StoredKeys(const Ledger::Impl& impl, const DigestKeys& keys,
+absl::StatusOr<IndexDigests> StoredKeys(const internal::LedgerImpl& impl, const DigestKeys& keys,
                                         uint64_t size, const std::atomic<bool>* cancel) {
   IndexDigests digests;
   std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(ScanOptions(), impl.index));
@@ -177,7 +179,8 @@ struct LeafBatch {
 class LeafReader {
  public:
   // With `digest_keys`, also derives the index keys the entries imply.
-  LeafReader(const Ledger::Impl& impl, uint64_t from, uint64_t size, const DigestKeys* digest_keys)
+  LeafReader(const internal::LedgerImpl& impl, uint64_t from, uint64_t size,
+             const DigestKeys* digest_keys)
       : impl_(impl),
         from_(from),
         size_(size),
@@ -266,7 +269,7 @@ class LeafReader {
     Push(std::move(batch));
   }
 
-  const Ledger::Impl& impl_;
+  const internal::LedgerImpl& impl_;
   const uint64_t from_;
   const uint64_t size_;
   const DigestKeys* const digest_keys_;
@@ -284,8 +287,8 @@ class LeafReader {
 // (empty for a full pass).
 class Verifier {
  public:
-  Verifier(const Ledger::Impl& impl, bool check_indexes, const Ledger::VerifyProgress& start,
-           const std::atomic<bool>* cancel)
+  Verifier(const internal::LedgerImpl& impl, bool check_indexes,
+           const Ledger::VerifyProgress& start, const std::atomic<bool>* cancel)
       : impl_(impl),
         check_indexes_(check_indexes),
         cancel_(cancel),
@@ -315,7 +318,7 @@ class Verifier {
   bool CheckIndexes(const IndexDigests& expected, const absl::StatusOr<IndexDigests>& stored);
   bool CheckEarlierCheckpoint();
 
-  const Ledger::Impl& impl_;
+  const internal::LedgerImpl& impl_;
   const bool check_indexes_;
   const std::atomic<bool>* const cancel_;  // may be null
   rocksdb::ReadOptions read_options_;

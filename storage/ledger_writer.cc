@@ -64,7 +64,7 @@ struct GroupWriter::Group {
   std::vector<std::string> dedupe_keys;
 };
 
-GroupWriter::GroupWriter(Ledger::Impl& impl, CompactRange range, Hash chain_head,
+GroupWriter::GroupWriter(LedgerImpl& impl, CompactRange range, Hash chain_head,
                          absl::Time last_commit)
     : impl_(impl),
       range_(std::move(range)),

@@ -30,6 +30,8 @@
 
 namespace innsyn::storage::internal {
 
+struct LedgerImpl;
+
 // How long a client refused by back-pressure is told to wait: about one
 // group commit.
 inline constexpr int kRetryHintMillis = 20;
@@ -37,7 +39,7 @@ inline constexpr int kRetryHintMillis = 20;
 class GroupWriter {
  public:
   // `impl` must outlive the writer.
-  GroupWriter(Ledger::Impl& impl, CompactRange range, Hash chain_head, absl::Time last_commit);
+  GroupWriter(LedgerImpl& impl, CompactRange range, Hash chain_head, absl::Time last_commit);
   // Writes what is queued, then stops the thread.
   ~GroupWriter();
 
@@ -73,7 +75,7 @@ class GroupWriter {
   std::optional<v1::AppendReceipt> PendingReceipt(const std::string& key);
   absl::StatusOr<std::string> ReadDedupe(const std::string& key) const;
 
-  Ledger::Impl& impl_;
+  LedgerImpl& impl_;
   absl::Mutex mu_;
   std::deque<Request*> queue_ ABSL_GUARDED_BY(mu_);
   size_t queued_events_ ABSL_GUARDED_BY(mu_) = 0;
