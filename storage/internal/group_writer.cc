@@ -1,3 +1,5 @@
+#include "storage/internal/group_writer.h"
+
 #include <algorithm>
 #include <string>
 #include <unordered_map>
@@ -9,7 +11,6 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "rocksdb/write_batch.h"
 #include "storage/internal/derived_keys.h"
-#include "storage/internal/group_writer.h"
 #include "storage/internal/ledger_impl.h"
 #include "storage/internal/schema.h"
 
