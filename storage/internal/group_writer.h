@@ -66,12 +66,35 @@ class GroupWriter {
   // hashes its entries and builds its batch, while the group before it is
   // being written.
   void Prepare();
-  // Adds `requests` (the last ones in group.requests) to the group.
+  // Adds `requests` (the last ones in group.requests) to the group: all of
+  // them, or on a failed read none, leaving the failure for the commit.
   void PrepareRequests(Group& group, const std::vector<Request*>& requests);
+  // The steps of PrepareRequests, on what it adds to the group so far.
+  struct Draft;
+  // Now, in whole microseconds and never before the group before.
+  absl::Time CommitTime() const;
+  void PrepareRecords(Draft& draft, Request& request);
+  // Stops at the first read that fails, with its status.
+  absl::Status PrepareEvents(Draft& draft, Request& request);
+  // The receipt of the event with dedupe key `key` if it was recorded
+  // before: earlier in this draft, by a group still being written, or in
+  // RocksDB. Nullopt for a new event; an error if a read failed.
+  absl::StatusOr<std::optional<v1::AppendReceipt>> OriginalReceipt(const Draft& draft,
+                                                                   const std::string& key);
+  // Numbers and hashes `entry` and adds it to the batch; returns its receipt.
+  v1::AppendReceipt AddEntry(Draft& draft, v1::LedgerEntry& entry);
+  void CollectDerivedKeys(Draft& draft, const v1::LedgerEntry& entry, uint64_t seq);
+  // Puts the collected index and event-id keys in the batch, sorted.
+  void PutDerivedKeys(Draft& draft);
+  // Makes the events first recorded in `draft` known to the groups after
+  // `group` until it is written.
+  void AddPending(Draft& draft, Group& group);
   // The committing thread: writes prepared groups in order, one batch and
   // one fsync each, then answers their requests.
   void Commit();
   GroupCommitStats CommitGroup(Group& group);
+  // Wakes the group's waiting callers and runs its callbacks.
+  void Answer(Group& group);
   std::optional<v1::AppendReceipt> PendingReceipt(const std::string& key);
   absl::StatusOr<std::string> ReadDedupe(const std::string& key) const;
 
