@@ -1,10 +1,163 @@
 #include "storage/internal/ledger_impl.h"
 
+#include <algorithm>
+
 #include "base/strings.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/options.h"
 #include "rocksdb/slice.h"
+#include "rocksdb/slice_transform.h"
+#include "rocksdb/table.h"
 #include "storage/internal/schema.h"
 
 namespace innsyn::storage::internal {
+namespace {
+
+constexpr char kDatabaseFolder[] = "ledger";
+constexpr double kDedupeBloomBitsPerKey = 10;
+constexpr size_t kMemtableBudgetBytes = 64 << 20;
+
+// A column family of the ledger, where its handle goes, and how it is read.
+struct Family {
+  const char* name;
+  rocksdb::ColumnFamilyHandle* LedgerImpl::*handle;
+  // Mostly probed for keys that are absent (the dedupe check of every new
+  // event), so that a Bloom filter saves a disk read.
+  bool point_lookups;
+  // Keys start with a kind and a pseudonym (see PseudonymPrefix).
+  bool pseudonym_keys;
+};
+
+constexpr Family kFamilies[] = {
+    {kEntriesFamily, &LedgerImpl::entries, false, false},
+    {kChainFamily, &LedgerImpl::chain, false, false},
+    {kTreeFamily, &LedgerImpl::tree, false, false},
+    {kIndexFamily, &LedgerImpl::index, false, true},
+    {kDedupeFamily, &LedgerImpl::dedupe, true, false},
+    {kMetaFamily, &LedgerImpl::meta, false, false},
+};
+
+// Index keys of one subject or actor arrive mostly in time order, so the
+// memtable keeps the last insert position per subject or actor (prefix and
+// pseudonym) and starts the next insert there, instead of searching its skip
+// list from the top for every random pseudonym.
+class PseudonymPrefix final : public rocksdb::SliceTransform {
+ public:
+  static constexpr size_t kLength = 1 + Pseudonymizer::kPseudonymBytes;
+  const char* Name() const override { return "innsyn.PseudonymPrefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return rocksdb::Slice(key.data(), kLength);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return key.size() >= kLength && key[0] != kAlertIndex;  // alert keys: no pseudonym
+  }
+};
+
+rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>& cache,
+                                           bool point_lookups, bool pseudonym_keys) {
+  rocksdb::ColumnFamilyOptions options;
+  if (pseudonym_keys) {
+    options.memtable_insert_with_hint_prefix_extractor = std::make_shared<PseudonymPrefix>();
+  }
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.cache_index_and_filter_blocks = true;
+  if (point_lookups) {
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kDedupeBloomBitsPerKey));
+    options.memtable_whole_key_filtering = true;
+    options.memtable_prefix_bloom_size_ratio = 0.02;
+  }
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  options.compression = rocksdb::kLZ4Compression;
+  options.bottommost_compression = rocksdb::kZSTD;
+  return options;
+}
+
+rocksdb::DBOptions DatabaseOptions(const LedgerOptions& options) {
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_missing_column_families = options.create_if_missing;
+  db_options.max_background_jobs = 2;
+  db_options.info_log_level = rocksdb::WARN_LEVEL;
+  db_options.keep_log_file_num = 5;
+  // One memtable budget for all families, so that memory stays bounded
+  // however the writes spread over them; beyond it the largest is flushed.
+  db_options.db_write_buffer_size = kMemtableBudgetBytes;
+  if (options.env != nullptr) db_options.env = options.env;
+  return db_options;
+}
+
+// RocksDB's default family comes first; the ledger keeps nothing in it.
+std::vector<rocksdb::ColumnFamilyDescriptor> FamilyDescriptors(size_t block_cache_bytes) {
+  auto cache = rocksdb::NewLRUCache(block_cache_bytes);
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, FamilyOptions(cache, false, false));
+  for (const Family& family : kFamilies) {
+    descriptors.emplace_back(family.name,
+                             FamilyOptions(cache, family.point_lookups, family.pseudonym_keys));
+  }
+  return descriptors;
+}
+
+}  // namespace
+
+absl::Status LedgerImpl::OpenDatabase() {
+  const std::vector<rocksdb::ColumnFamilyDescriptor> descriptors =
+      FamilyDescriptors(options.block_cache_bytes);
+  const rocksdb::DBOptions db_options = DatabaseOptions(options);
+  const std::string path = options.data_dir + "/" + kDatabaseFolder;
+  std::vector<rocksdb::ColumnFamilyHandle*> opened;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s =
+      options.read_only ? rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &opened, &raw)
+                        : rocksdb::DB::Open(db_options, path, descriptors, &opened, &raw);
+  if (!s.ok()) return FromRocks(s, StrCat("open ", path));
+  db.reset(raw);
+  for (rocksdb::ColumnFamilyHandle* handle : opened) handles.emplace_back(handle);
+  for (const Family& family : kFamilies) {
+    auto named = [&](const auto& handle) { return handle->GetName() == family.name; };
+    auto found = std::find_if(handles.begin(), handles.end(), named);
+    if (found == handles.end()) {
+      return absl::InternalError(StrCat("open ", path, ": no column family ", family.name));
+    }
+    this->*family.handle = found->get();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LedgerImpl::LoadCommittedState() {
+  uint64_t size = 0;
+  if (absl::StatusOr<std::string> stored = Get(meta, kMetaSize); stored.ok()) {
+    if (stored->size() != 8) return absl::DataLossError("stored ledger size is corrupt");
+    size = ReadBigEndian64(*stored);
+  } else if (!absl::IsNotFound(stored.status())) {
+    return stored.status();
+  }
+  committed_size.store(size);
+  absl::StatusOr<std::string> stored = Get(meta, kMetaCheckpoint);
+  if (absl::IsNotFound(stored.status())) return absl::OkStatus();
+  if (!stored.ok()) return stored.status();
+  v1::Checkpoint checkpoint;
+  if (!checkpoint.ParseFromString(*stored)) {
+    checkpoint_problem = "the stored checkpoint is unreadable";
+    return absl::OkStatus();
+  }
+  absl::MutexLock lock(&checkpoint_mu);
+  latest_checkpoint = std::move(checkpoint);
+  return absl::OkStatus();
+}
+
+void LedgerImpl::CloseDatabase(bool flush) {
+  if (!db) return;
+  if (flush) {
+    std::vector<rocksdb::ColumnFamilyHandle*> families;
+    for (auto& handle : handles) families.push_back(handle.get());
+    db->Flush(rocksdb::FlushOptions(), families);
+    db->FlushWAL(/*sync=*/true);
+  }
+  for (auto& handle : handles) db->DestroyColumnFamilyHandle(handle.release());
+  db->Close();
+}
 
 absl::Status LedgerImpl::CheckAgainstLatestCheckpoint() const {
   std::optional<v1::Checkpoint> latest;

@@ -26,10 +26,20 @@
 namespace innsyn::storage::internal {
 
 struct LedgerImpl {
+  // Opens the database in the data folder, creating it if the options say
+  // so, with every column family of schema.h, each handle found by name.
+  absl::Status OpenDatabase();
+  // Reads the committed size and the latest stored checkpoint.
+  absl::Status LoadCommittedState();
+  // With `flush`, first writes the memtables and the WAL out, which spares
+  // the next open a replay of the WAL.
+  void CloseDatabase(bool flush);
+
   LedgerOptions options;
   std::unique_ptr<rocksdb::DB> db;
-  // Owned handles; released before `db` is closed.
+  // Every handle, the default family's too; released before `db` is closed.
   std::vector<std::unique_ptr<rocksdb::ColumnFamilyHandle>> handles;
+  // The ledger's families (see schema.h), borrowed from `handles`.
   rocksdb::ColumnFamilyHandle* entries = nullptr;
   rocksdb::ColumnFamilyHandle* chain = nullptr;
   rocksdb::ColumnFamilyHandle* tree = nullptr;
