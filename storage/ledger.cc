@@ -428,4 +428,18 @@ std::optional<v1::Checkpoint> Ledger::LatestStoredCheckpoint() const {
 
 const std::string& Ledger::VerifierKey() const { return impl_->verifier_key; }
 
+VerifyReport Ledger::Verify(bool check_indexes) const {
+  return LedgerVerifier(*impl_).Verify(check_indexes);
+}
+
+VerifyReport Ledger::Verify(bool check_indexes, VerifyProgress& progress,
+                            const std::atomic<bool>* cancel) const {
+  return LedgerVerifier(*impl_).Verify(check_indexes, &progress, cancel);
+}
+
+VerifyReport Ledger::VerifyIncremental(VerifyProgress& progress,
+                                       const std::atomic<bool>* cancel) const {
+  return LedgerVerifier(*impl_).VerifyIncremental(progress, cancel);
+}
+
 }  // namespace innsyn::storage

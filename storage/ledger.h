@@ -30,6 +30,7 @@
 #include "absl/types/span.h"
 #include "innsyn/v1/ledger.pb.h"
 #include "storage/hash.h"
+#include "storage/ledger_verifier.h"
 #include "storage/merkle.h"
 
 namespace rocksdb {
@@ -104,17 +105,6 @@ struct IndexPage {
   std::string next_page_token;       // empty at the end
 };
 
-struct VerifyReport {
-  bool ok = true;
-  uint64_t entries_checked = 0;
-  std::optional<uint64_t> first_bad_seq;
-  std::string problem;
-  uint64_t checkpoint_size = 0;  // the signed checkpoint checked against, if any
-  bool indexes_checked = false;
-  double seconds = 0;
-  bool cancelled = false;  // stopped on request: neither ok nor a finding
-};
-
 class Ledger {
  public:
   static absl::StatusOr<std::unique_ptr<Ledger>> Open(const LedgerOptions& options);
@@ -174,32 +164,22 @@ class Ledger {
   std::optional<v1::Checkpoint> LatestStoredCheckpoint() const;
   const std::string& VerifierKey() const;
 
-  // Recomputes every leaf, chain and tree node from the stored bytes and
-  // compares them with what is stored and with the latest signed checkpoint.
-  // With `check_indexes`, also derives every index and dedupe key from the
-  // entries and checks that exactly those keys are stored, so that no access
-  // can be hidden from a subject's history by deleting its index key.
+  // Verification, by a LedgerVerifier (storage/ledger_verifier.h): every
+  // hash recomputed from the stored entry bytes and compared with what is
+  // stored and signed; with `check_indexes`, also the index and dedupe keys,
+  // so that no access can be hidden from a subject's history.
   VerifyReport Verify(bool check_indexes = true) const;
-
-  // ---- Operations: storage/ledger_ops.cc and storage/ledger_verify.cc ----
-
-  // Where incremental verification has got to: the leaves, tree border and
-  // chain head it has recomputed itself. Starts empty (verify from seq 0);
-  // owned and passed back by one caller at a time.
-  struct VerifyProgress {
-    CompactRange range;
-    Hash chain = kZeroHash;
-  };
-  // Verifies the entries committed since `progress` (hashes, chain, tree
-  // nodes, and any signed checkpoint in that span) and advances it on
-  // success. Entries before it are not re-read: a full Verify on a schedule
-  // covers those. On failure `progress` is unchanged. Both stop early,
-  // `cancelled`, once `*cancel` is true (checked every few thousand entries).
-  VerifyReport VerifyIncremental(VerifyProgress& progress,
-                                 const std::atomic<bool>* cancel = nullptr) const;
   // A full Verify that, if it succeeds, leaves `progress` at its end.
+  using VerifyProgress = storage::VerifyProgress;
   VerifyReport Verify(bool check_indexes, VerifyProgress& progress,
                       const std::atomic<bool>* cancel = nullptr) const;
+  // Verifies only the entries committed since `progress`, and advances it
+  // on success; a failure leaves it unchanged. Both stop early, `cancelled`,
+  // once `*cancel` is true.
+  VerifyReport VerifyIncremental(VerifyProgress& progress,
+                                 const std::atomic<bool>* cancel = nullptr) const;
+
+  // ---- Operations: storage/ledger_ops.cc ----
 
   // RocksDB's own health and the ledger's footprint, for metrics.
   struct StorageStats {

@@ -1,4 +1,4 @@
-// Incremental verification, storage health, and online backup and restore.
+// Storage health, and online backup and restore.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -6,8 +6,6 @@
 #include <fstream>
 #include <thread>
 
-#include "rocksdb/db.h"
-#include "storage/internal/schema.h"
 #include "storage/ledger.h"
 #include "storage/merkle.h"
 #include "tests/support/temp_dir.h"
@@ -38,102 +36,6 @@ void AppendMany(Ledger& ledger, int count, int first) {
     events.push_back(JournalRead(i, "patient-" + std::to_string(i % 7), "dr-1"));
   }
   ASSERT_TRUE(ledger.AppendEvents(events).ok());
-}
-
-// Flips a byte of stored entry `seq` behind the ledger's back.
-void TamperWithEntry(const std::string& dir, uint64_t seq) {
-  std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (const char* name :
-       {"default", internal::kEntriesFamily, internal::kChainFamily, internal::kTreeFamily,
-        internal::kIndexFamily, internal::kDedupeFamily, internal::kMetaFamily}) {
-    families.emplace_back(name, rocksdb::ColumnFamilyOptions());
-  }
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* raw = nullptr;
-  ASSERT_TRUE(
-      rocksdb::DB::Open(rocksdb::DBOptions(), dir + "/ledger", families, &handles, &raw).ok());
-  std::string value;
-  ASSERT_TRUE(raw->Get(rocksdb::ReadOptions(), handles[1], internal::SeqKey(seq), &value).ok());
-  value.back() ^= 1;
-  ASSERT_TRUE(raw->Put(rocksdb::WriteOptions(), handles[1], internal::SeqKey(seq), value).ok());
-  for (auto* handle : handles) raw->DestroyColumnFamilyHandle(handle);
-  delete raw;
-}
-
-TEST(LedgerIncrementalVerify, ChecksOnlyEntriesSinceTheLastPass) {
-  TempDir dir;
-  std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
-  AppendMany(*ledger, 10, 0);
-  Ledger::VerifyProgress progress;
-  VerifyReport first = ledger->VerifyIncremental(progress);
-  ASSERT_TRUE(first.ok) << first.problem;
-  EXPECT_EQ(first.entries_checked, 10u);
-  EXPECT_EQ(progress.range.size(), 10u);
-
-  AppendMany(*ledger, 7, 10);
-  ASSERT_TRUE(ledger->Checkpoint().ok());
-  VerifyReport second = ledger->VerifyIncremental(progress);
-  ASSERT_TRUE(second.ok) << second.problem;
-  EXPECT_EQ(second.entries_checked, 7u);
-  EXPECT_EQ(second.checkpoint_size, 17u);
-  EXPECT_EQ(progress.range.Root(), *ledger->RootAt(17));
-
-  VerifyReport nothing_new = ledger->VerifyIncremental(progress);
-  EXPECT_TRUE(nothing_new.ok) << nothing_new.problem;
-  EXPECT_EQ(nothing_new.entries_checked, 0u);
-}
-
-TEST(LedgerIncrementalVerify, ReportsATamperedNewEntryAndKeepsItsProgress) {
-  TempDir dir;
-  Ledger::VerifyProgress progress;
-  {
-    std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
-    AppendMany(*ledger, 10, 0);
-    ASSERT_TRUE(ledger->VerifyIncremental(progress).ok);
-    AppendMany(*ledger, 10, 10);
-  }
-  TamperWithEntry(dir.path(), 15);
-  std::unique_ptr<Ledger> ledger = OpenLedger(dir.path(), /*read_only=*/true);
-  VerifyReport report = ledger->VerifyIncremental(progress);
-  EXPECT_FALSE(report.ok);
-  EXPECT_EQ(report.first_bad_seq, 15u);
-  EXPECT_EQ(progress.range.size(), 10u);
-}
-
-TEST(LedgerIncrementalVerify, LeavesOlderEntriesToTheFullPass) {
-  TempDir dir;
-  Ledger::VerifyProgress progress;
-  {
-    std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
-    AppendMany(*ledger, 10, 0);
-    ASSERT_TRUE(ledger->VerifyIncremental(progress).ok);
-  }
-  TamperWithEntry(dir.path(), 3);
-  std::unique_ptr<Ledger> ledger = OpenLedger(dir.path(), /*read_only=*/true);
-  EXPECT_TRUE(ledger->VerifyIncremental(progress).ok);
-  VerifyReport full = ledger->Verify();
-  EXPECT_FALSE(full.ok);
-  EXPECT_EQ(full.first_bad_seq, 3u);
-}
-
-TEST(LedgerIncrementalVerify, StopsWhenCancelledWithoutAFinding) {
-  TempDir dir;
-  std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
-  AppendMany(*ledger, 10000, 0);
-  std::atomic<bool> cancel{true};
-  Ledger::VerifyProgress progress;
-  VerifyReport full = ledger->Verify(/*check_indexes=*/true, progress, &cancel);
-  EXPECT_TRUE(full.cancelled);
-  EXPECT_FALSE(full.ok);
-  EXPECT_EQ(progress.range.size(), 0u);
-  VerifyReport incremental = ledger->VerifyIncremental(progress, &cancel);
-  EXPECT_TRUE(incremental.cancelled);
-  EXPECT_LT(incremental.entries_checked, 10000u);
-  cancel = false;
-  VerifyReport done = ledger->Verify(/*check_indexes=*/true, progress, &cancel);
-  EXPECT_TRUE(done.ok) << done.problem;
-  EXPECT_FALSE(done.cancelled);
-  EXPECT_EQ(progress.range.size(), 10000u);
 }
 
 TEST(LedgerStorageStats, CountsTheBytesOnDisk) {
