@@ -428,6 +428,28 @@ std::optional<v1::Checkpoint> Ledger::LatestStoredCheckpoint() const {
 
 const std::string& Ledger::VerifierKey() const { return impl_->verifier_key; }
 
+Ledger::StorageStats Ledger::GetStorageStats() const { return impl_->ReadStorageStats(); }
+
+absl::StatusOr<BackupInfo> Ledger::Backup(const std::string& backup_dir, uint32_t keep) {
+  absl::StatusOr<std::unique_ptr<BackupFolder>> folder = BackupFolder::OpenForBackup(backup_dir);
+  if (!folder.ok()) return folder.status();
+  // A checkpoint signed now is stored before the backup starts, so that the
+  // backup carries a signed tree head over everything committed so far.
+  // Groups committed while it runs may be included too, beyond that head.
+  absl::StatusOr<v1::Checkpoint> head = Checkpoint();
+  if (!head.ok()) return head.status();
+  return (*folder)->Add(*impl_->db, impl_->options.data_dir, head->tree_size(), keep);
+}
+
+absl::StatusOr<std::vector<BackupInfo>> Ledger::ListBackups(const std::string& backup_dir) {
+  return BackupFolder::List(backup_dir);
+}
+
+absl::StatusOr<BackupInfo> Ledger::Restore(const std::string& backup_dir, uint32_t backup_id,
+                                           const std::string& data_dir) {
+  return BackupFolder::Restore(backup_dir, backup_id, data_dir);
+}
+
 VerifyReport Ledger::Verify(bool check_indexes) const {
   return LedgerVerifier(*impl_).Verify(check_indexes);
 }

@@ -29,6 +29,7 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "innsyn/v1/ledger.pb.h"
+#include "storage/backup_folder.h"
 #include "storage/hash.h"
 #include "storage/ledger_verifier.h"
 #include "storage/merkle.h"
@@ -179,8 +180,6 @@ class Ledger {
   VerifyReport VerifyIncremental(VerifyProgress& progress,
                                  const std::atomic<bool>* cancel = nullptr) const;
 
-  // ---- Operations: storage/ledger_ops.cc ----
-
   // RocksDB's own health and the ledger's footprint, for metrics.
   struct StorageStats {
     uint64_t disk_bytes = 0;                // the RocksDB folder, WAL included
@@ -197,24 +196,15 @@ class Ledger {
   };
   StorageStats GetStorageStats() const;
 
-  // A consistent online backup with RocksDB's BackupEngine into
-  // `backup_dir` (created if missing; incremental: files already there are
-  // shared), with a copy of the keys. Appends go on meanwhile. It first
-  // signs a checkpoint of the current size, so the backup holds a signed
-  // tree head over every entry committed before it, perhaps a few more.
-  // Keeps the newest `keep` backups (0: all).
-  struct BackupInfo {
-    uint32_t backup_id = 0;
-    uint64_t entries = 0;      // committed entries when the backup started
-    uint64_t bytes = 0;        // size of this backup's files
-    int64_t unix_seconds = 0;  // when it was taken
-  };
+  // A consistent online backup into the BackupFolder `backup_dir` (see
+  // storage/backup_folder.h), with a copy of the keys, while appends go on.
+  // It first signs a checkpoint of the current size, so the backup holds a
+  // signed tree head over every entry committed before it, perhaps a few
+  // more. Keeps the newest `keep` backups (0: all).
+  using BackupInfo = storage::BackupInfo;
   absl::StatusOr<BackupInfo> Backup(const std::string& backup_dir, uint32_t keep = 0);
-  // Backups in `backup_dir`, oldest first.
+  // BackupFolder::List and BackupFolder::Restore, for callers of the ledger.
   static absl::StatusOr<std::vector<BackupInfo>> ListBackups(const std::string& backup_dir);
-  // Restores backup `backup_id` (0: the newest) from `backup_dir` into a new
-  // `data_dir`, which must not exist or be empty. Checks the backup's file
-  // checksums first. The ledger is not opened: verify it before use.
   static absl::StatusOr<BackupInfo> Restore(const std::string& backup_dir, uint32_t backup_id,
                                             const std::string& data_dir);
 

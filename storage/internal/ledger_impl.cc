@@ -1,6 +1,10 @@
 #include "storage/internal/ledger_impl.h"
 
+#include <sys/statvfs.h>
+
 #include <algorithm>
+#include <filesystem>
+#include <map>
 
 #include "base/strings.h"
 #include "rocksdb/filter_policy.h"
@@ -85,6 +89,25 @@ rocksdb::DBOptions DatabaseOptions(const LedgerOptions& options) {
   db_options.db_write_buffer_size = kMemtableBudgetBytes;
   if (options.env != nullptr) db_options.env = options.env;
   return db_options;
+}
+
+uint64_t IntProperty(rocksdb::DB& db, const std::string& name) {
+  uint64_t value = 0;
+  return db.GetAggregatedIntProperty(name, &value) ? value : 0;
+}
+
+uint64_t FolderBytes(const std::string& path) {
+  uint64_t bytes = 0;
+  std::error_code error;
+  for (auto it = std::filesystem::recursive_directory_iterator(path, error);
+       !error && it != std::filesystem::recursive_directory_iterator(); it.increment(error)) {
+    std::error_code size_error;
+    if (it->is_regular_file(size_error)) {
+      uintmax_t size = it->file_size(size_error);
+      if (!size_error) bytes += size;
+    }
+  }
+  return bytes;
 }
 
 // RocksDB's default family comes first; the ledger keeps nothing in it.
@@ -243,6 +266,38 @@ absl::StatusOr<std::vector<StoredEntry>> LedgerImpl::ReadEntries(
     out[i] = StoredEntry{seqs[i], std::string(bytes), LeafHash(bytes)};
   }
   return out;
+}
+
+Ledger::StorageStats LedgerImpl::ReadStorageStats() const {
+  Ledger::StorageStats stats;
+  stats.disk_bytes = FolderBytes(db->GetName());
+  struct statvfs filesystem {};
+  if (::statvfs(options.data_dir.c_str(), &filesystem) == 0) {
+    stats.filesystem_bytes = static_cast<uint64_t>(filesystem.f_blocks) * filesystem.f_frsize;
+    stats.filesystem_avail_bytes = static_cast<uint64_t>(filesystem.f_bavail) * filesystem.f_frsize;
+  }
+  stats.pending_compaction_bytes =
+      IntProperty(*db, rocksdb::DB::Properties::kEstimatePendingCompactionBytes);
+  stats.running_compactions = IntProperty(*db, rocksdb::DB::Properties::kNumRunningCompactions);
+  stats.memtable_bytes = IntProperty(*db, rocksdb::DB::Properties::kCurSizeAllMemTables);
+  uint64_t value = 0;
+  if (db->GetIntProperty(rocksdb::DB::Properties::kBackgroundErrors, &value)) {
+    stats.background_errors = value;
+  }
+  if (db->GetIntProperty(rocksdb::DB::Properties::kIsWriteStopped, &value)) {
+    stats.write_stopped = value != 0;
+  }
+  if (db->GetIntProperty(rocksdb::DB::Properties::kActualDelayedWriteRate, &value)) {
+    stats.delayed_write_rate = value;
+  }
+  // Stall counts are kept per column family.
+  for (const auto& handle : handles) {
+    std::map<std::string, std::string> cf_stats;
+    if (!db->GetMapProperty(handle.get(), rocksdb::DB::Properties::kCFStats, &cf_stats)) continue;
+    stats.write_stall_stops += ParseDecimal(cf_stats["io_stalls.total_stop"]).value_or(0);
+    stats.write_stall_slowdowns += ParseDecimal(cf_stats["io_stalls.total_slowdown"]).value_or(0);
+  }
+  return stats;
 }
 
 }  // namespace innsyn::storage::internal

@@ -34,6 +34,8 @@ struct LedgerImpl {
   // With `flush`, first writes the memtables and the WAL out, which spares
   // the next open a replay of the WAL.
   void CloseDatabase(bool flush);
+  // RocksDB's properties, and the sizes of the database and its filesystem.
+  Ledger::StorageStats ReadStorageStats() const;
 
   LedgerOptions options;
   std::unique_ptr<rocksdb::DB> db;

@@ -9,6 +9,7 @@
 #include "storage/internal/schema.h"
 #include "storage/merkle.h"
 #include "tests/storage/ledger_test_support.h"
+#include "tests/support/temp_dir.h"
 #include "tests/support/test_events.h"
 
 namespace innsyn::storage {
@@ -243,6 +244,16 @@ TEST_F(LedgerTest, ReadOnlyLedgerRefusesAppends) {
   EXPECT_EQ(ledger_->AppendEvents({JournalRead(9, "p", "a")}).status().code(),
             absl::StatusCode::kFailedPrecondition);
   EXPECT_TRUE(ledger_->Verify().ok);
+}
+
+TEST(LedgerStorageStats, CountsTheBytesOnDisk) {
+  testing::TempDir dir;
+  std::unique_ptr<Ledger> ledger = testing::OpenTestLedger(dir.path());
+  testing::AppendJournalReads(*ledger, 100, 0);
+  Ledger::StorageStats stats = ledger->GetStorageStats();
+  EXPECT_GT(stats.disk_bytes, 100u * 100);
+  EXPECT_FALSE(stats.write_stopped);
+  EXPECT_EQ(stats.background_errors, 0u);
 }
 
 }  // namespace

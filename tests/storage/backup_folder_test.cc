@@ -1,63 +1,38 @@
-// Storage health, and online backup and restore.
+// Online backup of a live ledger and restore into a new data folder; the
+// backup folder's refusals.
+#include "storage/backup_folder.h"
+
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <thread>
 
+#include "base/strings.h"
 #include "storage/ledger.h"
 #include "storage/merkle.h"
+#include "tests/storage/ledger_test_support.h"
 #include "tests/support/temp_dir.h"
-#include "tests/support/test_events.h"
 
 namespace innsyn::storage {
 namespace {
 
-using innsyn::testing::JournalRead;
+using innsyn::testing::AppendJournalReads;
+using innsyn::testing::OpenTestLedger;
 using innsyn::testing::TempDir;
-
-constexpr char kOrigin[] = "test.clinic/innsyn";
-
-std::unique_ptr<Ledger> OpenLedger(const std::string& dir, bool read_only = false) {
-  LedgerOptions options;
-  options.data_dir = dir;
-  options.origin = kOrigin;
-  options.read_only = read_only;
-  options.create_if_missing = !read_only;
-  absl::StatusOr<std::unique_ptr<Ledger>> ledger = Ledger::Open(options);
-  EXPECT_TRUE(ledger.ok()) << ledger.status();
-  return ledger.ok() ? *std::move(ledger) : nullptr;
-}
-
-void AppendMany(Ledger& ledger, int count, int first) {
-  std::vector<v1::AccessEvent> events;
-  for (int i = first; i < first + count; ++i) {
-    events.push_back(JournalRead(i, "patient-" + std::to_string(i % 7), "dr-1"));
-  }
-  ASSERT_TRUE(ledger.AppendEvents(events).ok());
-}
-
-TEST(LedgerStorageStats, CountsTheBytesOnDisk) {
-  TempDir dir;
-  std::unique_ptr<Ledger> ledger = OpenLedger(dir.path());
-  AppendMany(*ledger, 100, 0);
-  Ledger::StorageStats stats = ledger->GetStorageStats();
-  EXPECT_GT(stats.disk_bytes, 100u * 100);
-  EXPECT_FALSE(stats.write_stopped);
-  EXPECT_EQ(stats.background_errors, 0u);
-}
 
 TEST(LedgerBackup, RestoredLedgerVerifiesAndIsAPrefixOfTheLiveOne) {
   TempDir live_dir, backup_dir, restore_parent;
-  std::unique_ptr<Ledger> live = OpenLedger(live_dir.path());
-  AppendMany(*live, 50, 0);
+  std::unique_ptr<Ledger> live = OpenTestLedger(live_dir.path());
+  AppendJournalReads(*live, 50, 0);
   // Ingest goes on while the backup runs.
   std::atomic<bool> stop{false};
   std::atomic<int> appended{0};
   std::thread ingest([&] {
     for (int batch = 0; !stop.load(); ++batch) {
-      AppendMany(*live, 20, 1000 + batch * 20);
+      AppendJournalReads(*live, 20, 1000 + batch * 20);
       appended += 20;
     }
   });
@@ -77,7 +52,7 @@ TEST(LedgerBackup, RestoredLedgerVerifiesAndIsAPrefixOfTheLiveOne) {
                 std::filesystem::perms::group_all,
             std::filesystem::perms::none);
 
-  std::unique_ptr<Ledger> copy = OpenLedger(restored_dir, /*read_only=*/true);
+  std::unique_ptr<Ledger> copy = OpenTestLedger(restored_dir, /*read_only=*/true);
   ASSERT_NE(copy, nullptr);
   VerifyReport report = copy->Verify();
   ASSERT_TRUE(report.ok) << report.problem;
@@ -98,17 +73,17 @@ TEST(LedgerBackup, RestoredLedgerVerifiesAndIsAPrefixOfTheLiveOne) {
                   .ok());
   // A restored ledger opens writable and goes on from where it was.
   copy.reset();
-  std::unique_ptr<Ledger> reopened = OpenLedger(restored_dir);
+  std::unique_ptr<Ledger> reopened = OpenTestLedger(restored_dir);
   ASSERT_NE(reopened, nullptr);
-  AppendMany(*reopened, 5, 5000);
+  AppendJournalReads(*reopened, 5, 5000);
   EXPECT_TRUE(reopened->Verify().ok);
 }
 
 TEST(LedgerBackup, KeepsOnlyTheNewestBackups) {
   TempDir live_dir, backup_dir;
-  std::unique_ptr<Ledger> live = OpenLedger(live_dir.path());
+  std::unique_ptr<Ledger> live = OpenTestLedger(live_dir.path());
   for (int i = 0; i < 3; ++i) {
-    AppendMany(*live, 5, i * 5);
+    AppendJournalReads(*live, 5, i * 5);
     ASSERT_TRUE(live->Backup(backup_dir.path(), /*keep=*/2).ok());
   }
   absl::StatusOr<std::vector<Ledger::BackupInfo>> backups = Ledger::ListBackups(backup_dir.path());
@@ -120,11 +95,19 @@ TEST(LedgerBackup, KeepsOnlyTheNewestBackups) {
   EXPECT_TRUE(std::filesystem::exists(backup_dir.path() + "/keys/3/checkpoint_key.pem"));
 }
 
+// A ledger in `live_dir` with `count` entries, backed up into `backup_dir`.
+std::unique_ptr<Ledger> BackedUpLedger(const TempDir& live_dir, const TempDir& backup_dir,
+                                       int count) {
+  std::unique_ptr<Ledger> live = OpenTestLedger(live_dir.path());
+  AppendJournalReads(*live, count, 0);
+  absl::StatusOr<BackupInfo> backup = live->Backup(backup_dir.path());
+  EXPECT_TRUE(backup.ok()) << backup.status();
+  return live;
+}
+
 TEST(LedgerBackup, RestoreRefusesAFolderInUseAndAMissingBackup) {
   TempDir live_dir, backup_dir, other;
-  std::unique_ptr<Ledger> live = OpenLedger(live_dir.path());
-  AppendMany(*live, 5, 0);
-  ASSERT_TRUE(live->Backup(backup_dir.path()).ok());
+  std::unique_ptr<Ledger> live = BackedUpLedger(live_dir, backup_dir, 5);
   absl::StatusOr<Ledger::BackupInfo> into_live =
       Ledger::Restore(backup_dir.path(), 0, live_dir.path());
   EXPECT_EQ(into_live.status().code(), absl::StatusCode::kFailedPrecondition);
@@ -137,9 +120,7 @@ TEST(LedgerBackup, RestoreRefusesAFolderInUseAndAMissingBackup) {
 
 TEST(LedgerBackup, RestoreRefusesADamagedBackup) {
   TempDir live_dir, backup_dir, other;
-  std::unique_ptr<Ledger> live = OpenLedger(live_dir.path());
-  AppendMany(*live, 200, 0);
-  ASSERT_TRUE(live->Backup(backup_dir.path()).ok());
+  std::unique_ptr<Ledger> live = BackedUpLedger(live_dir, backup_dir, 200);
   // Flip a byte in the largest file of the backup.
   std::filesystem::path largest;
   uintmax_t largest_size = 0;
@@ -160,6 +141,49 @@ TEST(LedgerBackup, RestoreRefusesADamagedBackup) {
   absl::StatusOr<Ledger::BackupInfo> restored =
       Ledger::Restore(backup_dir.path(), 0, other.path() + "/restored");
   EXPECT_EQ(restored.status().code(), absl::StatusCode::kDataLoss) << restored.status();
+}
+
+TEST(BackupFolder, AddsABackupOfAnOpenDatabaseWithItsKeys) {
+  TempDir data_dir, backup_dir;
+  AppendJournalReads(*OpenTestLedger(data_dir.path()), 5, 0);
+  std::unique_ptr<innsyn::testing::RawLedger> raw =
+      innsyn::testing::RawLedger::Open(data_dir.path());
+  ASSERT_NE(raw, nullptr);
+  absl::StatusOr<std::unique_ptr<BackupFolder>> folder =
+      BackupFolder::OpenForBackup(backup_dir.path());
+  ASSERT_TRUE(folder.ok()) << folder.status();
+  absl::StatusOr<BackupInfo> added = (*folder)->Add(raw->db(), data_dir.path(), 5, /*keep=*/0);
+  ASSERT_TRUE(added.ok()) << added.status();
+  EXPECT_EQ(added->entries, 5u);
+  EXPECT_TRUE(std::filesystem::exists(
+      StrCat(backup_dir.path(), "/keys/", added->backup_id, "/pseudonym.key")));
+  folder->reset();
+  absl::StatusOr<std::vector<BackupInfo>> listed = BackupFolder::List(backup_dir.path());
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  ASSERT_EQ(listed->size(), 1u);
+  EXPECT_EQ(listed->front().backup_id, added->backup_id);
+}
+
+TEST(BackupFolder, IsOpenForOneBackupAtATime) {
+  TempDir backup_dir;
+  auto first = BackupFolder::OpenForBackup(backup_dir.path());
+  ASSERT_TRUE(first.ok()) << first.status();
+  std::atomic<bool> second_open{false};
+  std::thread second([&] {
+    EXPECT_TRUE(BackupFolder::OpenForBackup(backup_dir.path()).ok());
+    second_open = true;
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  EXPECT_FALSE(second_open.load());
+  first->reset();
+  second.join();
+  EXPECT_TRUE(second_open.load());
+}
+
+TEST(BackupFolder, RefusesNoPathAndListsNoBackupsWhereNoneWereTaken) {
+  TempDir empty;
+  EXPECT_EQ(BackupFolder::OpenForBackup("").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(BackupFolder::List(empty.path()).status().code(), absl::StatusCode::kNotFound);
 }
 
 }  // namespace
