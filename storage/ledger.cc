@@ -8,17 +8,14 @@
 
 #include "base/proto_time.h"
 #include "base/strings.h"
-#include "rocksdb/filter_policy.h"
-#include "rocksdb/options.h"
 #include "rocksdb/slice.h"
-#include "rocksdb/slice_transform.h"
-#include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
 #include "storage/internal/ledger_impl.h"
 #include "storage/internal/schema.h"
 
 namespace innsyn::storage {
 
+using internal::FromRocks;
 using internal::IndexKey;
 using internal::ReadBigEndian64;
 using internal::SeqKey;
@@ -30,48 +27,6 @@ constexpr size_t kPageTokenBytes = 16;  // time(8) seq(8)
 constexpr char kCheckpointKeyFile[] = "checkpoint_key.pem";
 constexpr char kVerifierKeyFile[] = "checkpoint_key.pub";
 constexpr char kPseudonymKeyFile[] = "pseudonym.key";
-constexpr char kDatabaseFolder[] = "ledger";
-
-constexpr double kDedupeBloomBitsPerKey = 10;
-constexpr size_t kMemtableBudgetBytes = 64 << 20;
-
-// Index keys of one subject or actor arrive mostly in time order, so the
-// memtable keeps the last insert position per subject or actor (prefix and
-// pseudonym) and starts the next insert there, instead of searching its skip
-// list from the top for every random pseudonym.
-class PseudonymPrefix final : public rocksdb::SliceTransform {
- public:
-  static constexpr size_t kLength = 1 + Pseudonymizer::kPseudonymBytes;
-  const char* Name() const override { return "innsyn.PseudonymPrefix"; }
-  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
-    return rocksdb::Slice(key.data(), kLength);
-  }
-  bool InDomain(const rocksdb::Slice& key) const override {
-    return key.size() >= kLength && key[0] != internal::kAlertIndex;  // alert keys: no pseudonym
-  }
-};
-
-// `point_lookups`: the family is mostly probed for keys that are absent (the
-// dedupe check of every new event), so a Bloom filter saves a disk read.
-rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>& cache,
-                                           bool point_lookups, bool pseudonym_keys) {
-  rocksdb::ColumnFamilyOptions options;
-  if (pseudonym_keys) {
-    options.memtable_insert_with_hint_prefix_extractor = std::make_shared<PseudonymPrefix>();
-  }
-  rocksdb::BlockBasedTableOptions table;
-  table.block_cache = cache;
-  table.cache_index_and_filter_blocks = true;
-  if (point_lookups) {
-    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kDedupeBloomBitsPerKey));
-    options.memtable_whole_key_filtering = true;
-    options.memtable_prefix_bloom_size_ratio = 0.02;
-  }
-  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  options.compression = rocksdb::kLZ4Compression;
-  options.bottommost_compression = rocksdb::kZSTD;
-  return options;
-}
 
 absl::Status WriteTextFile(const std::string& path, const std::string& text) {
   std::FILE* f = std::fopen(path.c_str(), "w");
@@ -85,7 +40,7 @@ absl::Status WriteTextFile(const std::string& path, const std::string& text) {
 // A writable ledger signs with the private key (created on first start)
 // and publishes its verifier key; a read-only one needs only a verifier key,
 // pinned by the caller or read from the folder, and never the private key.
-absl::Status LoadCheckpointKeys(const LedgerOptions& options, Ledger::Impl& impl) {
+absl::Status LoadCheckpointKeys(const LedgerOptions& options, internal::LedgerImpl& impl) {
   const std::string dir = options.data_dir + "/";
   if (options.read_only) {
     impl.verifier_key = options.verifier_key;
@@ -110,133 +65,12 @@ absl::Status LoadCheckpointKeys(const LedgerOptions& options, Ledger::Impl& impl
   return WriteTextFile(dir + kVerifierKeyFile, impl.verifier_key + "\n");
 }
 
-}  // namespace
-
-absl::Status Ledger::Impl::CheckAgainstLatestCheckpoint() const {
-  std::optional<v1::Checkpoint> latest;
-  {
-    absl::MutexLock lock(&checkpoint_mu);
-    latest = latest_checkpoint;
-  }
-  if (!latest) return absl::OkStatus();
-  const uint64_t size = committed_size.load(std::memory_order_acquire);
-  if (latest->tree_size() > size) {
-    return absl::DataLossError(StrCat("the ledger has ", size,
-                                      " entries but its signed checkpoint says ",
-                                      latest->tree_size(), ": entries were removed"));
-  }
-  absl::StatusOr<Hash> root = TreeRoot(latest->tree_size(), NodeFn());
-  if (!root.ok()) return root.status();
-  if (AsBytes(*root) != latest->root_hash()) {
-    return absl::DataLossError(StrCat("the stored tree no longer has the root signed at size ",
-                                      latest->tree_size(), "; run innsynctl verify"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status FromRocks(const rocksdb::Status& status, std::string_view what) {
-  if (status.ok()) return absl::OkStatus();
-  std::string message = StrCat(what, ": ", status.ToString());
-  if (status.IsNotFound()) return absl::NotFoundError(message);
-  if (status.IsCorruption()) return absl::DataLossError(message);
-  if (status.IsIOError() || status.IsBusy() || status.IsTryAgain()) {
-    return absl::UnavailableError(message);
-  }
-  return absl::InternalError(message);
-}
-
-absl::StatusOr<std::string> Ledger::Impl::Get(rocksdb::ColumnFamilyHandle* family,
-                                              std::string_view key) const {
-  std::string value;
-  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), family, key, &value);
-  if (!s.ok()) return FromRocks(s, "read");
-  return value;
-}
-
-absl::StatusOr<Hash> Ledger::Impl::Node(int level, uint64_t index) const {
-  absl::StatusOr<std::string> value = Get(tree, TreeKey(level, index));
-  if (!value.ok()) {
-    return absl::DataLossError(
-        StrCat("tree node (", level, ", ", index, ") unreadable: ", value.status().message()));
-  }
-  std::optional<Hash> hash = HashFromBytes(*value);
-  if (!hash)
-    return absl::DataLossError(StrCat("tree node (", level, ", ", index, ") is not 32 bytes"));
-  return *hash;
-}
-
-absl::StatusOr<v1::AppendReceipt> Ledger::Impl::ReceiptFor(uint64_t seq) const {
-  absl::StatusOr<std::string> bytes = Get(entries, SeqKey(seq));
-  if (!bytes.ok()) return bytes.status();
-  absl::StatusOr<std::string> chain_hash = Get(chain, SeqKey(seq));
-  if (!chain_hash.ok()) return chain_hash.status();
-  v1::LedgerEntry entry;
-  if (!entry.ParseFromString(*bytes)) {
-    return absl::DataLossError(StrCat("entry ", seq, " does not parse"));
-  }
-  v1::AppendReceipt receipt;
-  receipt.set_event_id(entry.access_event().event_id());
-  receipt.set_seq(seq);
-  receipt.set_leaf_hash(std::string(AsBytes(LeafHash(*bytes))));
-  receipt.set_chain_hash(*chain_hash);
-  *receipt.mutable_committed_at() = entry.committed_at();
-  return receipt;
-}
-
-absl::StatusOr<std::vector<StoredEntry>> Ledger::Impl::ReadEntries(
-    const std::vector<uint64_t>& seqs) const {
-  std::vector<std::string> key_storage;
-  key_storage.reserve(seqs.size());
-  std::vector<rocksdb::Slice> keys;
-  for (uint64_t seq : seqs) {
-    key_storage.push_back(SeqKey(seq));
-    keys.emplace_back(key_storage.back());
-  }
-  std::vector<rocksdb::PinnableSlice> values(seqs.size());
-  std::vector<rocksdb::Status> statuses(seqs.size());
-  if (!seqs.empty()) {
-    db->MultiGet(rocksdb::ReadOptions(), entries, keys.size(), keys.data(), values.data(),
-                 statuses.data());
-  }
-  std::vector<StoredEntry> out(seqs.size());
-  for (size_t i = 0; i < seqs.size(); ++i) {
-    if (!statuses[i].ok()) return FromRocks(statuses[i], StrCat("entry ", seqs[i]));
-    // The leaf hash is computed from the bytes returned, so that a reader
-    // checks an inclusion proof for exactly what it was given.
-    std::string_view bytes(values[i].data(), values[i].size());
-    out[i] = StoredEntry{seqs[i], std::string(bytes), LeafHash(bytes)};
-  }
-  return out;
-}
-
-Ledger::Ledger(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
-
-Ledger::~Ledger() {
-  impl_->writer.reset();  // drains the queue
-  const bool writable = !impl_->options.read_only && !impl_->write_failed.load();
-  // Sign what was appended, so that the next start checks against it.
-  if (writable && impl_->signer && impl_->db) (void)Checkpoint();
-  if (impl_->db) {
-    if (writable) {
-      // Flushing the memtables spares the next start a replay of the WAL.
-      std::vector<rocksdb::ColumnFamilyHandle*> families;
-      for (auto& handle : impl_->handles) families.push_back(handle.get());
-      impl_->db->Flush(rocksdb::FlushOptions(), families);
-      impl_->db->FlushWAL(/*sync=*/true);
-    }
-    for (auto& handle : impl_->handles) impl_->db->DestroyColumnFamilyHandle(handle.release());
-    impl_->db->Close();
-  }
-}
-
-absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options) {
-  if (options.data_dir.empty()) return absl::InvalidArgumentError("data_dir is required");
-  auto impl = std::make_unique<Impl>();
-  impl->options = options;
+// A writable ledger creates its folder, owner-only: it holds the keys and
+// every patient's history. Any ledger needs it to exist.
+absl::Status PrepareDataFolder(const LedgerOptions& options) {
   std::error_code error;
   if (options.create_if_missing && !options.read_only) {
     std::filesystem::create_directories(options.data_dir, error);
-    // The folder holds the keys and every patient's history: owner only.
     if (::chmod(options.data_dir.c_str(), 0700) != 0) {
       return absl::PermissionDeniedError(StrCat("cannot make ", options.data_dir, " private"));
     }
@@ -244,87 +78,68 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& option
   if (!std::filesystem::is_directory(options.data_dir, error)) {
     return absl::NotFoundError(StrCat("data folder ", options.data_dir, " does not exist"));
   }
+  return absl::OkStatus();
+}
+
+absl::Status LoadKeys(internal::LedgerImpl& impl) {
+  const LedgerOptions& options = impl.options;
   const bool create_keys = options.create_if_missing && !options.read_only;
-  const std::string dir = options.data_dir + "/";
   absl::StatusOr<std::unique_ptr<Pseudonymizer>> pseudonymizer =
-      Pseudonymizer::Load(dir + kPseudonymKeyFile, create_keys);
+      Pseudonymizer::Load(options.data_dir + "/" + kPseudonymKeyFile, create_keys);
   if (!pseudonymizer.ok()) return pseudonymizer.status();
-  impl->pseudonymizer = *std::move(pseudonymizer);
-  if (absl::Status s = LoadCheckpointKeys(options, *impl); !s.ok()) return s;
+  impl.pseudonymizer = *std::move(pseudonymizer);
+  return LoadCheckpointKeys(options, impl);
+}
 
-  rocksdb::DBOptions db_options;
-  db_options.create_if_missing = options.create_if_missing;
-  db_options.create_missing_column_families = options.create_if_missing;
-  db_options.max_background_jobs = 2;
-  db_options.info_log_level = rocksdb::WARN_LEVEL;
-  db_options.keep_log_file_num = 5;
-  // One memtable budget for all families, so that memory stays bounded
-  // however the writes spread over them; beyond it the largest is flushed.
-  db_options.db_write_buffer_size = kMemtableBudgetBytes;
-  if (options.env != nullptr) db_options.env = options.env;
-  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
-  std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (const char* name : {rocksdb::kDefaultColumnFamilyName.c_str(), internal::kEntriesFamily,
-                           internal::kChainFamily, internal::kTreeFamily, internal::kIndexFamily,
-                           internal::kDedupeFamily, internal::kMetaFamily}) {
-    families.emplace_back(name, FamilyOptions(cache, name == std::string(internal::kDedupeFamily),
-                                              name == std::string(internal::kIndexFamily)));
-  }
-  std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::DB* db = nullptr;
-  const std::string db_path = dir + kDatabaseFolder;
-  rocksdb::Status s =
-      options.read_only ? rocksdb::DB::OpenForReadOnly(db_options, db_path, families, &handles, &db)
-                        : rocksdb::DB::Open(db_options, db_path, families, &handles, &db);
-  if (!s.ok()) return FromRocks(s, StrCat("open ", db_path));
-  impl->db.reset(db);
-  for (rocksdb::ColumnFamilyHandle* handle : handles) impl->handles.emplace_back(handle);
-  impl->entries = handles[1];
-  impl->chain = handles[2];
-  impl->tree = handles[3];
-  impl->index = handles[4];
-  impl->dedupe = handles[5];
-  impl->meta = handles[6];
+// A writable ledger must still be the one its last checkpoint signed;
+// otherwise it would go on to sign a history that contradicts it.
+absl::Status CheckStillSigned(const internal::LedgerImpl& impl) {
+  if (!impl.checkpoint_problem.empty()) return absl::DataLossError(impl.checkpoint_problem);
+  return impl.CheckAgainstLatestCheckpoint();
+}
 
-  uint64_t size = 0;
-  if (absl::StatusOr<std::string> stored = impl->Get(impl->meta, internal::kMetaSize);
-      stored.ok()) {
-    if (stored->size() != 8) return absl::DataLossError("stored ledger size is corrupt");
-    size = ReadBigEndian64(*stored);
-  } else if (!absl::IsNotFound(stored.status())) {
-    return stored.status();
-  }
-  impl->committed_size.store(size);
-  if (absl::StatusOr<std::string> stored = impl->Get(impl->meta, internal::kMetaCheckpoint);
-      stored.ok()) {
-    v1::Checkpoint checkpoint;
-    if (checkpoint.ParseFromString(*stored)) {
-      absl::MutexLock lock(&impl->checkpoint_mu);
-      impl->latest_checkpoint = std::move(checkpoint);
-    } else {
-      impl->checkpoint_problem = "the stored checkpoint is unreadable";
-    }
-  } else if (!absl::IsNotFound(stored.status())) {
-    return stored.status();
-  }
-  if (options.read_only) return std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
-  // A writable ledger must still be the one its last checkpoint signed;
-  // otherwise it would go on to sign a history that contradicts it.
-  if (!impl->checkpoint_problem.empty()) return absl::DataLossError(impl->checkpoint_problem);
-  if (absl::Status s = impl->CheckAgainstLatestCheckpoint(); !s.ok()) return s;
-
-  absl::StatusOr<CompactRange> range = CompactRange::FromNodes(size, impl->NodeFn());
+// The writer goes on from the tree, chain head and commit time of the last
+// committed entry.
+absl::Status StartWriter(internal::LedgerImpl& impl) {
+  const uint64_t size = impl.committed_size.load();
+  absl::StatusOr<CompactRange> range = CompactRange::FromNodes(size, impl.NodeFn());
   if (!range.ok()) return range.status();
   Hash chain_head = kZeroHash;
   absl::Time last_commit = absl::UnixEpoch();
   if (size > 0) {
-    absl::StatusOr<v1::AppendReceipt> last = impl->ReceiptFor(size - 1);
+    absl::StatusOr<v1::AppendReceipt> last = impl.ReceiptFor(size - 1);
     if (!last.ok()) return last.status();
     chain_head = *HashFromBytes(last->chain_hash());
     last_commit = FromProto(last->committed_at());
   }
-  impl->writer =
-      std::make_unique<internal::GroupWriter>(*impl, *std::move(range), chain_head, last_commit);
+  impl.writer =
+      std::make_unique<internal::GroupWriter>(impl, *std::move(range), chain_head, last_commit);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+Ledger::Ledger(std::unique_ptr<internal::LedgerImpl> impl) : impl_(std::move(impl)) {}
+
+Ledger::~Ledger() {
+  impl_->writer.reset();  // drains the queue
+  const bool writable = !impl_->options.read_only && !impl_->write_failed.load();
+  // Sign what was appended, so that the next start checks against it.
+  if (writable && impl_->signer && impl_->db) (void)Checkpoint();
+  impl_->CloseDatabase(/*flush=*/writable);
+}
+
+absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& options) {
+  if (options.data_dir.empty()) return absl::InvalidArgumentError("data_dir is required");
+  if (absl::Status s = PrepareDataFolder(options); !s.ok()) return s;
+  auto impl = std::make_unique<internal::LedgerImpl>();
+  impl->options = options;
+  if (absl::Status s = LoadKeys(*impl); !s.ok()) return s;
+  if (absl::Status s = impl->OpenDatabase(); !s.ok()) return s;
+  if (absl::Status s = impl->LoadCommittedState(); !s.ok()) return s;
+  if (options.read_only) return std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
+  if (absl::Status s = CheckStillSigned(*impl); !s.ok()) return s;
+  if (absl::Status s = StartWriter(*impl); !s.ok()) return s;
   // Every writable ledger has a signed checkpoint from its first start on,
   // so that a missing one means it was removed.
   auto ledger = std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
@@ -439,7 +254,7 @@ absl::StatusOr<std::vector<Hash>> Ledger::LeafHashes(uint64_t from_seq, size_t c
 
 namespace {
 
-absl::StatusOr<IndexPage> ScanIndex(const Ledger::Impl& impl, char prefix,
+absl::StatusOr<IndexPage> ScanIndex(const internal::LedgerImpl& impl, char prefix,
                                     std::string_view pseudonym, const IndexQuery& query,
                                     uint64_t size) {
   std::string start = IndexKey(prefix, pseudonym, query.from.value_or(absl::InfinitePast()), 0);
@@ -548,6 +363,35 @@ absl::StatusOr<std::vector<Hash>> Ledger::ConsistencyProof(uint64_t first_size,
   return ConsistencyPath(first_size, second_size, impl_->NodeFn());
 }
 
+namespace {
+
+// Stores `checkpoint`, of the current size, as the latest unless one as
+// large is stored already; the latest, and every one by size: a history an
+// auditor can replay.
+absl::Status StoreLatestCheckpoint(internal::LedgerImpl& impl, const v1::Checkpoint& checkpoint) {
+  if (impl.write_failed.load()) {
+    return absl::UnavailableError("an earlier ledger write failed; checkpoint not stored");
+  }
+  absl::MutexLock lock(&impl.checkpoint_mu);
+  if (impl.latest_checkpoint && impl.latest_checkpoint->tree_size() >= checkpoint.tree_size()) {
+    return absl::OkStatus();
+  }
+  rocksdb::WriteBatch batch;
+  std::string serialized = checkpoint.SerializeAsString();
+  batch.Put(impl.meta, internal::kMetaCheckpoint, serialized);
+  batch.Put(impl.meta, internal::CheckpointHistoryKey(checkpoint.tree_size()), serialized);
+  rocksdb::WriteOptions write_options;
+  write_options.sync = true;
+  if (absl::Status s = FromRocks(impl.db->Write(write_options, &batch), "store checkpoint");
+      !s.ok()) {
+    return s;
+  }
+  impl.latest_checkpoint = checkpoint;
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<v1::Checkpoint> Ledger::Checkpoint(uint64_t tree_size) {
   if (!impl_->signer) return absl::FailedPreconditionError("ledger is open read-only");
   // Never sign a tree that contradicts the last signed one.
@@ -573,26 +417,7 @@ absl::StatusOr<v1::Checkpoint> Ledger::Checkpoint(uint64_t tree_size) {
   checkpoint.set_chain_head(std::string(AsBytes(body.chain_head)));
   checkpoint.set_verifier_key(impl_->verifier_key);
   if (!latest) return checkpoint;
-  if (impl_->write_failed.load()) {
-    return absl::UnavailableError("an earlier ledger write failed; checkpoint not stored");
-  }
-
-  absl::MutexLock lock(&impl_->checkpoint_mu);
-  if (impl_->latest_checkpoint && impl_->latest_checkpoint->tree_size() >= tree_size) {
-    return checkpoint;
-  }
-  // The latest, and every one by size: a history an auditor can replay.
-  rocksdb::WriteBatch batch;
-  std::string serialized = checkpoint.SerializeAsString();
-  batch.Put(impl_->meta, internal::kMetaCheckpoint, serialized);
-  batch.Put(impl_->meta, internal::CheckpointHistoryKey(tree_size), serialized);
-  rocksdb::WriteOptions write_options;
-  write_options.sync = true;
-  if (absl::Status s = FromRocks(impl_->db->Write(write_options, &batch), "store checkpoint");
-      !s.ok()) {
-    return s;
-  }
-  impl_->latest_checkpoint = checkpoint;
+  if (absl::Status s = StoreLatestCheckpoint(*impl_, checkpoint); !s.ok()) return s;
   return checkpoint;
 }
 
@@ -602,5 +427,41 @@ std::optional<v1::Checkpoint> Ledger::LatestStoredCheckpoint() const {
 }
 
 const std::string& Ledger::VerifierKey() const { return impl_->verifier_key; }
+
+Ledger::StorageStats Ledger::GetStorageStats() const { return impl_->ReadStorageStats(); }
+
+absl::StatusOr<BackupInfo> Ledger::Backup(const std::string& backup_dir, uint32_t keep) {
+  absl::StatusOr<std::unique_ptr<BackupFolder>> folder = BackupFolder::OpenForBackup(backup_dir);
+  if (!folder.ok()) return folder.status();
+  // A checkpoint signed now is stored before the backup starts, so that the
+  // backup carries a signed tree head over everything committed so far.
+  // Groups committed while it runs may be included too, beyond that head.
+  absl::StatusOr<v1::Checkpoint> head = Checkpoint();
+  if (!head.ok()) return head.status();
+  return (*folder)->Add(*impl_->db, impl_->options.data_dir, head->tree_size(), keep);
+}
+
+absl::StatusOr<std::vector<BackupInfo>> Ledger::ListBackups(const std::string& backup_dir) {
+  return BackupFolder::List(backup_dir);
+}
+
+absl::StatusOr<BackupInfo> Ledger::Restore(const std::string& backup_dir, uint32_t backup_id,
+                                           const std::string& data_dir) {
+  return BackupFolder::Restore(backup_dir, backup_id, data_dir);
+}
+
+VerifyReport Ledger::Verify(bool check_indexes) const {
+  return LedgerVerifier(*impl_).Verify(check_indexes);
+}
+
+VerifyReport Ledger::Verify(bool check_indexes, VerifyProgress& progress,
+                            const std::atomic<bool>* cancel) const {
+  return LedgerVerifier(*impl_).Verify(check_indexes, &progress, cancel);
+}
+
+VerifyReport Ledger::VerifyIncremental(VerifyProgress& progress,
+                                       const std::atomic<bool>* cancel) const {
+  return LedgerVerifier(*impl_).VerifyIncremental(progress, cancel);
+}
 
 }  // namespace innsyn::storage

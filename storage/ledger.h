@@ -29,7 +29,9 @@
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "innsyn/v1/ledger.pb.h"
+#include "storage/backup_folder.h"
 #include "storage/hash.h"
+#include "storage/ledger_verifier.h"
 #include "storage/merkle.h"
 
 namespace rocksdb {
@@ -37,6 +39,10 @@ class Env;
 }  // namespace rocksdb
 
 namespace innsyn::storage {
+
+namespace internal {
+struct LedgerImpl;
+}  // namespace internal
 
 // What one group commit wrote, for metrics.
 struct GroupCommitStats {
@@ -100,17 +106,6 @@ struct IndexPage {
   std::string next_page_token;       // empty at the end
 };
 
-struct VerifyReport {
-  bool ok = true;
-  uint64_t entries_checked = 0;
-  std::optional<uint64_t> first_bad_seq;
-  std::string problem;
-  uint64_t checkpoint_size = 0;  // the signed checkpoint checked against, if any
-  bool indexes_checked = false;
-  double seconds = 0;
-  bool cancelled = false;  // stopped on request: neither ok nor a finding
-};
-
 class Ledger {
  public:
   static absl::StatusOr<std::unique_ptr<Ledger>> Open(const LedgerOptions& options);
@@ -170,32 +165,20 @@ class Ledger {
   std::optional<v1::Checkpoint> LatestStoredCheckpoint() const;
   const std::string& VerifierKey() const;
 
-  // Recomputes every leaf, chain and tree node from the stored bytes and
-  // compares them with what is stored and with the latest signed checkpoint.
-  // With `check_indexes`, also derives every index and dedupe key from the
-  // entries and checks that exactly those keys are stored, so that no access
-  // can be hidden from a subject's history by deleting its index key.
+  // Verification, by a LedgerVerifier (storage/ledger_verifier.h): every
+  // hash recomputed from the stored entry bytes and compared with what is
+  // stored and signed; with `check_indexes`, also the index and dedupe keys,
+  // so that no access can be hidden from a subject's history.
   VerifyReport Verify(bool check_indexes = true) const;
-
-  // ---- Operations: storage/ledger_ops.cc and storage/ledger_verify.cc ----
-
-  // Where incremental verification has got to: the leaves, tree border and
-  // chain head it has recomputed itself. Starts empty (verify from seq 0);
-  // owned and passed back by one caller at a time.
-  struct VerifyProgress {
-    CompactRange range;
-    Hash chain = kZeroHash;
-  };
-  // Verifies the entries committed since `progress` (hashes, chain, tree
-  // nodes, and any signed checkpoint in that span) and advances it on
-  // success. Entries before it are not re-read: a full Verify on a schedule
-  // covers those. On failure `progress` is unchanged. Both stop early,
-  // `cancelled`, once `*cancel` is true (checked every few thousand entries).
-  VerifyReport VerifyIncremental(VerifyProgress& progress,
-                                 const std::atomic<bool>* cancel = nullptr) const;
   // A full Verify that, if it succeeds, leaves `progress` at its end.
+  using VerifyProgress = storage::VerifyProgress;
   VerifyReport Verify(bool check_indexes, VerifyProgress& progress,
                       const std::atomic<bool>* cancel = nullptr) const;
+  // Verifies only the entries committed since `progress`, and advances it
+  // on success; a failure leaves it unchanged. Both stop early, `cancelled`,
+  // once `*cancel` is true.
+  VerifyReport VerifyIncremental(VerifyProgress& progress,
+                                 const std::atomic<bool>* cancel = nullptr) const;
 
   // RocksDB's own health and the ledger's footprint, for metrics.
   struct StorageStats {
@@ -213,35 +196,23 @@ class Ledger {
   };
   StorageStats GetStorageStats() const;
 
-  // A consistent online backup with RocksDB's BackupEngine into
-  // `backup_dir` (created if missing; incremental: files already there are
-  // shared), with a copy of the keys. Appends go on meanwhile. It first
-  // signs a checkpoint of the current size, so the backup holds a signed
-  // tree head over every entry committed before it, perhaps a few more.
-  // Keeps the newest `keep` backups (0: all).
-  struct BackupInfo {
-    uint32_t backup_id = 0;
-    uint64_t entries = 0;      // committed entries when the backup started
-    uint64_t bytes = 0;        // size of this backup's files
-    int64_t unix_seconds = 0;  // when it was taken
-  };
+  // A consistent online backup into the BackupFolder `backup_dir` (see
+  // storage/backup_folder.h), with a copy of the keys, while appends go on.
+  // It first signs a checkpoint of the current size, so the backup holds a
+  // signed tree head over every entry committed before it, perhaps a few
+  // more. Keeps the newest `keep` backups (0: all).
+  using BackupInfo = storage::BackupInfo;
   absl::StatusOr<BackupInfo> Backup(const std::string& backup_dir, uint32_t keep = 0);
-  // Backups in `backup_dir`, oldest first.
+  // BackupFolder::List and BackupFolder::Restore, for callers of the ledger.
   static absl::StatusOr<std::vector<BackupInfo>> ListBackups(const std::string& backup_dir);
-  // Restores backup `backup_id` (0: the newest) from `backup_dir` into a new
-  // `data_dir`, which must not exist or be empty. Checks the backup's file
-  // checksums first. The ledger is not opened: verify it before use.
   static absl::StatusOr<BackupInfo> Restore(const std::string& backup_dir, uint32_t backup_id,
                                             const std::string& data_dir);
-
-  // Defined in storage/internal/; named here only for storage's own files.
-  struct Impl;
 
  private:
   // Writes one entry whose body is not an access event.
   absl::StatusOr<v1::AppendReceipt> AppendRecord(const v1::LedgerEntry& record);
-  explicit Ledger(std::unique_ptr<Impl> impl);
-  std::unique_ptr<Impl> impl_;
+  explicit Ledger(std::unique_ptr<internal::LedgerImpl> impl);
+  std::unique_ptr<internal::LedgerImpl> impl_;
 };
 
 }  // namespace innsyn::storage

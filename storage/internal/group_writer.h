@@ -30,6 +30,8 @@
 
 namespace innsyn::storage::internal {
 
+struct LedgerImpl;
+
 // How long a client refused by back-pressure is told to wait: about one
 // group commit.
 inline constexpr int kRetryHintMillis = 20;
@@ -37,7 +39,7 @@ inline constexpr int kRetryHintMillis = 20;
 class GroupWriter {
  public:
   // `impl` must outlive the writer.
-  GroupWriter(Ledger::Impl& impl, CompactRange range, Hash chain_head, absl::Time last_commit);
+  GroupWriter(LedgerImpl& impl, CompactRange range, Hash chain_head, absl::Time last_commit);
   // Writes what is queued, then stops the thread.
   ~GroupWriter();
 
@@ -64,16 +66,39 @@ class GroupWriter {
   // hashes its entries and builds its batch, while the group before it is
   // being written.
   void Prepare();
-  // Adds `requests` (the last ones in group.requests) to the group.
+  // Adds `requests` (the last ones in group.requests) to the group: all of
+  // them, or on a failed read none, leaving the failure for the commit.
   void PrepareRequests(Group& group, const std::vector<Request*>& requests);
+  // The steps of PrepareRequests, on what it adds to the group so far.
+  struct Draft;
+  // Now, in whole microseconds and never before the group before.
+  absl::Time CommitTime() const;
+  void PrepareRecords(Draft& draft, Request& request);
+  // Stops at the first read that fails, with its status.
+  absl::Status PrepareEvents(Draft& draft, Request& request);
+  // The receipt of the event with dedupe key `key` if it was recorded
+  // before: earlier in this draft, by a group still being written, or in
+  // RocksDB. Nullopt for a new event; an error if a read failed.
+  absl::StatusOr<std::optional<v1::AppendReceipt>> OriginalReceipt(const Draft& draft,
+                                                                   const std::string& key);
+  // Numbers and hashes `entry` and adds it to the batch; returns its receipt.
+  v1::AppendReceipt AddEntry(Draft& draft, v1::LedgerEntry& entry);
+  void CollectDerivedKeys(Draft& draft, const v1::LedgerEntry& entry, uint64_t seq);
+  // Puts the collected index and event-id keys in the batch, sorted.
+  void PutDerivedKeys(Draft& draft);
+  // Makes the events first recorded in `draft` known to the groups after
+  // `group` until it is written.
+  void AddPending(Draft& draft, Group& group);
   // The committing thread: writes prepared groups in order, one batch and
   // one fsync each, then answers their requests.
   void Commit();
   GroupCommitStats CommitGroup(Group& group);
+  // Wakes the group's waiting callers and runs its callbacks.
+  void Answer(Group& group);
   std::optional<v1::AppendReceipt> PendingReceipt(const std::string& key);
   absl::StatusOr<std::string> ReadDedupe(const std::string& key) const;
 
-  Ledger::Impl& impl_;
+  LedgerImpl& impl_;
   absl::Mutex mu_;
   std::deque<Request*> queue_ ABSL_GUARDED_BY(mu_);
   size_t queued_events_ ABSL_GUARDED_BY(mu_) = 0;

@@ -1,5 +1,10 @@
-// Ledger's private state, shared by ledger.cc, ledger_writer.cc and
-// ledger_verify.cc. Private to storage/.
+// The state of an open ledger that its parts share: the database and its
+// column families, the keys, the committed size and the latest signed
+// checkpoint. Ledger owns it; the group writer and the verifier borrow it.
+// Private to storage/; storage/ledger.h only names it.
+//
+// Thread safety: what Ledger::Open sets is read-only afterwards, but for the
+// atomics (written by the group writer) and `latest_checkpoint`.
 #ifndef INNSYN_STORAGE_INTERNAL_LEDGER_IMPL_H_
 #define INNSYN_STORAGE_INTERNAL_LEDGER_IMPL_H_
 
@@ -13,17 +18,30 @@
 #include "rocksdb/db.h"
 #include "storage/checkpoint.h"
 #include "storage/internal/group_writer.h"
+#include "storage/internal/rocks_status.h"
 #include "storage/ledger.h"
 #include "storage/merkle.h"
 #include "storage/pseudonym.h"
 
-namespace innsyn::storage {
+namespace innsyn::storage::internal {
 
-struct Ledger::Impl {
+struct LedgerImpl {
+  // Opens the database in the data folder, creating it if the options say
+  // so, with every column family of schema.h, each handle found by name.
+  absl::Status OpenDatabase();
+  // Reads the committed size and the latest stored checkpoint.
+  absl::Status LoadCommittedState();
+  // With `flush`, first writes the memtables and the WAL out, which spares
+  // the next open a replay of the WAL.
+  void CloseDatabase(bool flush);
+  // RocksDB's properties, and the sizes of the database and its filesystem.
+  Ledger::StorageStats ReadStorageStats() const;
+
   LedgerOptions options;
   std::unique_ptr<rocksdb::DB> db;
-  // Owned handles; released before `db` is closed.
+  // Every handle, the default family's too; released before `db` is closed.
   std::vector<std::unique_ptr<rocksdb::ColumnFamilyHandle>> handles;
+  // The ledger's families (see schema.h), borrowed from `handles`.
   rocksdb::ColumnFamilyHandle* entries = nullptr;
   rocksdb::ColumnFamilyHandle* chain = nullptr;
   rocksdb::ColumnFamilyHandle* tree = nullptr;
@@ -38,7 +56,7 @@ struct Ledger::Impl {
   // Entries [0, committed_size) are durable and visible to readers. Written
   // only by the group writer, after its batch is durable.
   std::atomic<uint64_t> committed_size{0};
-  std::unique_ptr<internal::GroupWriter> writer;  // null when read-only
+  std::unique_ptr<GroupWriter> writer;  // null when read-only
   // Set once a write to RocksDB has failed. What is on disk may then differ
   // from what is in memory (a batch whose sync failed may still be in the
   // WAL), so nothing more is written until the ledger is opened again.
@@ -59,8 +77,6 @@ struct Ledger::Impl {
   absl::StatusOr<std::vector<StoredEntry>> ReadEntries(const std::vector<uint64_t>& seqs) const;
 };
 
-absl::Status FromRocks(const rocksdb::Status& status, std::string_view what);
-
-}  // namespace innsyn::storage
+}  // namespace innsyn::storage::internal
 
 #endif  // INNSYN_STORAGE_INTERNAL_LEDGER_IMPL_H_

@@ -1,3 +1,5 @@
+#include "storage/internal/group_writer.h"
+
 #include <algorithm>
 #include <string>
 #include <unordered_map>
@@ -9,7 +11,6 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "rocksdb/write_batch.h"
 #include "storage/internal/derived_keys.h"
-#include "storage/internal/group_writer.h"
 #include "storage/internal/ledger_impl.h"
 #include "storage/internal/schema.h"
 
@@ -64,7 +65,7 @@ struct GroupWriter::Group {
   std::vector<std::string> dedupe_keys;
 };
 
-GroupWriter::GroupWriter(Ledger::Impl& impl, CompactRange range, Hash chain_head,
+GroupWriter::GroupWriter(LedgerImpl& impl, CompactRange range, Hash chain_head,
                          absl::Time last_commit)
     : impl_(impl),
       range_(std::move(range)),
@@ -205,25 +206,29 @@ void GroupWriter::Commit() {
       }
       impl_.options.on_group_commit(stats);
     }
-    // Waiting callers wake; callbacks run here, in queue order, outside the
-    // lock, and their requests are the writer's to delete.
-    std::vector<std::unique_ptr<Request>> answered;
-    {
-      absl::MutexLock lock(&mu_);
-      for (Request* request : group->requests) {
-        if (request->done_callback) {
-          answered.emplace_back(request);
-        } else {
-          request->done = true;
-        }
+    Answer(*group);
+  }
+}
+
+void GroupWriter::Answer(Group& group) {
+  // Waiting callers wake; callbacks run here, in queue order, outside the
+  // lock, and their requests are the writer's to delete.
+  std::vector<std::unique_ptr<Request>> answered;
+  {
+    absl::MutexLock lock(&mu_);
+    for (Request* request : group.requests) {
+      if (request->done_callback) {
+        answered.emplace_back(request);
+      } else {
+        request->done = true;
       }
     }
-    for (std::unique_ptr<Request>& request : answered) {
-      if (request->status.ok()) {
-        request->done_callback(std::move(request->receipts));
-      } else {
-        request->done_callback(request->status);
-      }
+  }
+  for (std::unique_ptr<Request>& request : answered) {
+    if (request->status.ok()) {
+      request->done_callback(std::move(request->receipts));
+    } else {
+      request->done_callback(request->status);
     }
   }
 }
@@ -269,123 +274,38 @@ GroupCommitStats GroupWriter::CommitGroup(Group& group) {
   return stats;
 }
 
+// What one call of PrepareRequests adds to its group, built up one entry at
+// a time. Preparing thread only.
+struct GroupWriter::Draft {
+  Draft(rocksdb::WriteBatch& batch, absl::Time now)
+      : batch(batch), now(now), committed_at(ToProtoMicros(now)) {}
+
+  rocksdb::WriteBatch& batch;
+  const absl::Time now;
+  const google::protobuf::Timestamp committed_at;
+  // Events first recorded here, by dedupe key, for repeats within the draft.
+  std::unordered_map<std::string, v1::AppendReceipt> fresh;
+  // Index and event-id keys, put in sorted order once all entries are in.
+  std::vector<std::string> index_keys;
+  std::vector<std::pair<std::string, std::string>> dedupe_puts;
+  std::string scratch;
+};
+
 void GroupWriter::PrepareRequests(Group& group, const std::vector<Request*>& requests) {
   if (group.requests.size() == requests.size()) group.first_seq = group.end_seq = range_.size();
   // After a failure (here or in a group before) the commit answers it.
   if (impl_.write_failed.load() || !group.failure.ok()) return;
   const CompactRange saved_range = range_;
   const Hash saved_chain = chain_head_;
-  // Whole microseconds, as committed_at stores it, so that the query index
-  // key can be derived again from the entry.
-  absl::Time now = absl::FromUnixMicros(absl::ToUnixMicros(std::max(absl::Now(), last_commit_)));
-  google::protobuf::Timestamp committed_at = ToProtoMicros(now);
-  rocksdb::WriteBatch& batch = group.batch;
-  // Events first recorded in this group, by dedupe key, for repeats within it.
-  std::unordered_map<std::string, v1::AppendReceipt> fresh;
-  std::vector<std::string> index_keys;
-  std::vector<std::pair<std::string, std::string>> dedupe_puts;
+  Draft draft(group.batch, CommitTime());
   absl::Status failure;
-
-  std::string scratch;
-  // Index and event-id keys are collected, to be put in sorted order below.
-  auto put_derived_keys = [&](const v1::LedgerEntry& entry, uint64_t seq) {
-    ForEachDerivedKey(
-        entry, seq,
-        [&](PseudonymDomain domain, const std::string& id) {
-          return impl_.pseudonymizer->Pseudonym(domain, id);
-        },
-        [&](DerivedKind kind, std::string_view key, std::string_view value) {
-          if (kind == kDedupeKeys) {
-            dedupe_puts.emplace_back(key, value);
-          } else {
-            index_keys.emplace_back(key);
-          }
-        },
-        scratch);
-  };
-
-  auto record = [&](v1::LedgerEntry& entry) {
-    uint64_t seq = range_.size();
-    entry.set_seq(seq);
-    *entry.mutable_committed_at() = committed_at;
-    std::string bytes = Serialize(entry);
-    Hash leaf = LeafHash(bytes);
-    chain_head_ = ChainHash(chain_head_, leaf);
-    for (const CompactRange::Node& node : range_.Append(leaf)) {
-      batch.Put(impl_.tree, TreeKey(node.level, node.index), AsBytes(node.hash));
-    }
-    batch.Put(impl_.entries, SeqKey(seq), bytes);
-    batch.Put(impl_.chain, SeqKey(seq), AsBytes(chain_head_));
-    v1::AppendReceipt receipt;
-    receipt.set_seq(seq);
-    receipt.set_leaf_hash(std::string(AsBytes(leaf)));
-    receipt.set_chain_hash(std::string(AsBytes(chain_head_)));
-    *receipt.mutable_committed_at() = committed_at;
-    return receipt;
-  };
-
   for (Request* request : requests) {
-    if (!request->records.empty()) {
-      for (const v1::LedgerEntry* body : request->records) {
-        v1::LedgerEntry entry = *body;
-        v1::AppendReceipt receipt = record(entry);
-        put_derived_keys(entry, receipt.seq());
-        request->receipts.push_back(std::move(receipt));
-      }
-      continue;
+    if (request->records.empty()) {
+      failure = PrepareEvents(draft, *request);
+      if (!failure.ok()) break;
+    } else {
+      PrepareRecords(draft, *request);
     }
-    for (const v1::AccessEvent* event_pointer : request->events) {
-      const v1::AccessEvent& event = *event_pointer;
-      std::string key =
-          DedupeKey(event.source().system(), event.source().instance(), event.event_id());
-      if (auto it = fresh.find(key); it != fresh.end()) {
-        v1::AppendReceipt receipt = it->second;
-        receipt.set_event_id(event.event_id());
-        receipt.set_duplicate(true);
-        request->receipts.push_back(std::move(receipt));
-        continue;
-      }
-      // Recorded by an earlier group that is still being written.
-      if (std::optional<v1::AppendReceipt> receipt = PendingReceipt(key)) {
-        receipt->set_event_id(event.event_id());
-        receipt->set_duplicate(true);
-        request->receipts.push_back(*std::move(receipt));
-        continue;
-      }
-      absl::StatusOr<std::string> existing = ReadDedupe(key);
-      if (existing.ok()) {
-        absl::StatusOr<v1::AppendReceipt> receipt = impl_.ReceiptFor(ReadBigEndian64(*existing));
-        if (!receipt.ok()) {
-          failure = receipt.status();
-          break;
-        }
-        receipt->set_event_id(event.event_id());
-        receipt->set_duplicate(true);
-        request->receipts.push_back(*std::move(receipt));
-        continue;
-      }
-      if (!absl::IsNotFound(existing.status())) {
-        failure = existing.status();
-        break;
-      }
-      v1::LedgerEntry entry;
-      *entry.mutable_access_event() = event;
-      v1::AppendReceipt receipt = record(entry);
-      receipt.set_event_id(event.event_id());
-      put_derived_keys(entry, receipt.seq());
-      fresh.emplace(std::move(key), receipt);
-      request->receipts.push_back(std::move(receipt));
-    }
-    if (!failure.ok()) break;
-  }
-
-  if (failure.ok() && range_.size() != saved_range.size()) {
-    // Random keys go in sorted: the memtable's skip list then finds each
-    // insert position from the last one instead of from its top.
-    std::sort(index_keys.begin(), index_keys.end());
-    for (const std::string& key : index_keys) batch.Put(impl_.index, key, "");
-    std::sort(dedupe_puts.begin(), dedupe_puts.end());
-    for (const auto& [key, value] : dedupe_puts) batch.Put(impl_.dedupe, key, value);
   }
   if (!failure.ok()) {
     // The commit answers every request of the group with the failure.
@@ -394,15 +314,115 @@ void GroupWriter::PrepareRequests(Group& group, const std::vector<Request*>& req
     chain_head_ = saved_chain;
     return;
   }
+  if (range_.size() != saved_range.size()) PutDerivedKeys(draft);
   group.end_seq = range_.size();
-  last_commit_ = now;
-  if (!fresh.empty()) {
-    group.dedupe_keys.reserve(fresh.size());
-    absl::MutexLock lock(&pending_mu_);
-    for (auto& [key, receipt] : fresh) {
-      group.dedupe_keys.push_back(key);
-      pending_.emplace(key, std::move(receipt));
+  last_commit_ = draft.now;
+  AddPending(draft, group);
+}
+
+absl::Time GroupWriter::CommitTime() const {
+  // Whole microseconds, as committed_at stores it, so that the query index
+  // key can be derived again from the entry; never before the last group.
+  return absl::FromUnixMicros(absl::ToUnixMicros(std::max(absl::Now(), last_commit_)));
+}
+
+void GroupWriter::PrepareRecords(Draft& draft, Request& request) {
+  for (const v1::LedgerEntry* body : request.records) {
+    v1::LedgerEntry entry = *body;
+    request.receipts.push_back(AddEntry(draft, entry));
+  }
+}
+
+absl::Status GroupWriter::PrepareEvents(Draft& draft, Request& request) {
+  for (const v1::AccessEvent* event : request.events) {
+    std::string key =
+        DedupeKey(event->source().system(), event->source().instance(), event->event_id());
+    absl::StatusOr<std::optional<v1::AppendReceipt>> original = OriginalReceipt(draft, key);
+    if (!original.ok()) return original.status();
+    if (original->has_value()) {
+      v1::AppendReceipt& receipt = **original;
+      receipt.set_event_id(event->event_id());
+      receipt.set_duplicate(true);
+      request.receipts.push_back(std::move(receipt));
+      continue;
     }
+    v1::LedgerEntry entry;
+    *entry.mutable_access_event() = *event;
+    v1::AppendReceipt receipt = AddEntry(draft, entry);
+    receipt.set_event_id(event->event_id());
+    draft.fresh.emplace(std::move(key), receipt);
+    request.receipts.push_back(std::move(receipt));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<v1::AppendReceipt>> GroupWriter::OriginalReceipt(
+    const Draft& draft, const std::string& key) {
+  using Found = std::optional<v1::AppendReceipt>;
+  if (auto it = draft.fresh.find(key); it != draft.fresh.end()) return Found(it->second);
+  // Recorded by an earlier group that is still being written.
+  if (Found pending = PendingReceipt(key)) return pending;
+  absl::StatusOr<std::string> stored = ReadDedupe(key);
+  if (absl::IsNotFound(stored.status())) return Found();
+  if (!stored.ok()) return stored.status();
+  absl::StatusOr<v1::AppendReceipt> receipt = impl_.ReceiptFor(ReadBigEndian64(*stored));
+  if (!receipt.ok()) return receipt.status();
+  return Found(*std::move(receipt));
+}
+
+v1::AppendReceipt GroupWriter::AddEntry(Draft& draft, v1::LedgerEntry& entry) {
+  const uint64_t seq = range_.size();
+  entry.set_seq(seq);
+  *entry.mutable_committed_at() = draft.committed_at;
+  const std::string bytes = Serialize(entry);
+  const Hash leaf = LeafHash(bytes);
+  chain_head_ = ChainHash(chain_head_, leaf);
+  for (const CompactRange::Node& node : range_.Append(leaf)) {
+    draft.batch.Put(impl_.tree, TreeKey(node.level, node.index), AsBytes(node.hash));
+  }
+  draft.batch.Put(impl_.entries, SeqKey(seq), bytes);
+  draft.batch.Put(impl_.chain, SeqKey(seq), AsBytes(chain_head_));
+  CollectDerivedKeys(draft, entry, seq);
+  v1::AppendReceipt receipt;
+  receipt.set_seq(seq);
+  receipt.set_leaf_hash(std::string(AsBytes(leaf)));
+  receipt.set_chain_hash(std::string(AsBytes(chain_head_)));
+  *receipt.mutable_committed_at() = draft.committed_at;
+  return receipt;
+}
+
+void GroupWriter::CollectDerivedKeys(Draft& draft, const v1::LedgerEntry& entry, uint64_t seq) {
+  ForEachDerivedKey(
+      entry, seq,
+      [&](PseudonymDomain domain, const std::string& id) {
+        return impl_.pseudonymizer->Pseudonym(domain, id);
+      },
+      [&](DerivedKind kind, std::string_view key, std::string_view value) {
+        if (kind == kDedupeKeys) {
+          draft.dedupe_puts.emplace_back(key, value);
+        } else {
+          draft.index_keys.emplace_back(key);
+        }
+      },
+      draft.scratch);
+}
+
+void GroupWriter::PutDerivedKeys(Draft& draft) {
+  // Random keys go in sorted: the memtable's skip list then finds each
+  // insert position from the last one instead of from its top.
+  std::sort(draft.index_keys.begin(), draft.index_keys.end());
+  for (const std::string& key : draft.index_keys) draft.batch.Put(impl_.index, key, "");
+  std::sort(draft.dedupe_puts.begin(), draft.dedupe_puts.end());
+  for (const auto& [key, value] : draft.dedupe_puts) draft.batch.Put(impl_.dedupe, key, value);
+}
+
+void GroupWriter::AddPending(Draft& draft, Group& group) {
+  if (draft.fresh.empty()) return;
+  group.dedupe_keys.reserve(group.dedupe_keys.size() + draft.fresh.size());
+  absl::MutexLock lock(&pending_mu_);
+  for (auto& [key, receipt] : draft.fresh) {
+    group.dedupe_keys.push_back(key);
+    pending_.emplace(key, std::move(receipt));
   }
 }
 

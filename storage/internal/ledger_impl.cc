@@ -1,0 +1,303 @@
+#include "storage/internal/ledger_impl.h"
+
+#include <sys/statvfs.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+
+#include "base/strings.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/options.h"
+#include "rocksdb/slice.h"
+#include "rocksdb/slice_transform.h"
+#include "rocksdb/table.h"
+#include "storage/internal/schema.h"
+
+namespace innsyn::storage::internal {
+namespace {
+
+constexpr char kDatabaseFolder[] = "ledger";
+constexpr double kDedupeBloomBitsPerKey = 10;
+constexpr size_t kMemtableBudgetBytes = 64 << 20;
+
+// A column family of the ledger, where its handle goes, and how it is read.
+struct Family {
+  const char* name;
+  rocksdb::ColumnFamilyHandle* LedgerImpl::*handle;
+  // Mostly probed for keys that are absent (the dedupe check of every new
+  // event), so that a Bloom filter saves a disk read.
+  bool point_lookups;
+  // Keys start with a kind and a pseudonym (see PseudonymPrefix).
+  bool pseudonym_keys;
+};
+
+constexpr Family kFamilies[] = {
+    {kEntriesFamily, &LedgerImpl::entries, false, false},
+    {kChainFamily, &LedgerImpl::chain, false, false},
+    {kTreeFamily, &LedgerImpl::tree, false, false},
+    {kIndexFamily, &LedgerImpl::index, false, true},
+    {kDedupeFamily, &LedgerImpl::dedupe, true, false},
+    {kMetaFamily, &LedgerImpl::meta, false, false},
+};
+
+// Index keys of one subject or actor arrive mostly in time order, so the
+// memtable keeps the last insert position per subject or actor (prefix and
+// pseudonym) and starts the next insert there, instead of searching its skip
+// list from the top for every random pseudonym.
+class PseudonymPrefix final : public rocksdb::SliceTransform {
+ public:
+  static constexpr size_t kLength = 1 + Pseudonymizer::kPseudonymBytes;
+  const char* Name() const override { return "innsyn.PseudonymPrefix"; }
+  rocksdb::Slice Transform(const rocksdb::Slice& key) const override {
+    return rocksdb::Slice(key.data(), kLength);
+  }
+  bool InDomain(const rocksdb::Slice& key) const override {
+    return key.size() >= kLength && key[0] != kAlertIndex;  // alert keys: no pseudonym
+  }
+};
+
+rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>& cache,
+                                           bool point_lookups, bool pseudonym_keys) {
+  rocksdb::ColumnFamilyOptions options;
+  if (pseudonym_keys) {
+    options.memtable_insert_with_hint_prefix_extractor = std::make_shared<PseudonymPrefix>();
+  }
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.cache_index_and_filter_blocks = true;
+  if (point_lookups) {
+    table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kDedupeBloomBitsPerKey));
+    options.memtable_whole_key_filtering = true;
+    options.memtable_prefix_bloom_size_ratio = 0.02;
+  }
+  options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  options.compression = rocksdb::kLZ4Compression;
+  options.bottommost_compression = rocksdb::kZSTD;
+  return options;
+}
+
+rocksdb::DBOptions DatabaseOptions(const LedgerOptions& options) {
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_missing_column_families = options.create_if_missing;
+  db_options.max_background_jobs = 2;
+  db_options.info_log_level = rocksdb::WARN_LEVEL;
+  db_options.keep_log_file_num = 5;
+  // One memtable budget for all families, so that memory stays bounded
+  // however the writes spread over them; beyond it the largest is flushed.
+  db_options.db_write_buffer_size = kMemtableBudgetBytes;
+  if (options.env != nullptr) db_options.env = options.env;
+  return db_options;
+}
+
+uint64_t IntProperty(rocksdb::DB& db, const std::string& name) {
+  uint64_t value = 0;
+  return db.GetAggregatedIntProperty(name, &value) ? value : 0;
+}
+
+uint64_t FolderBytes(const std::string& path) {
+  uint64_t bytes = 0;
+  std::error_code error;
+  for (auto it = std::filesystem::recursive_directory_iterator(path, error);
+       !error && it != std::filesystem::recursive_directory_iterator(); it.increment(error)) {
+    std::error_code size_error;
+    if (it->is_regular_file(size_error)) {
+      uintmax_t size = it->file_size(size_error);
+      if (!size_error) bytes += size;
+    }
+  }
+  return bytes;
+}
+
+// RocksDB's default family comes first; the ledger keeps nothing in it.
+std::vector<rocksdb::ColumnFamilyDescriptor> FamilyDescriptors(size_t block_cache_bytes) {
+  auto cache = rocksdb::NewLRUCache(block_cache_bytes);
+  std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, FamilyOptions(cache, false, false));
+  for (const Family& family : kFamilies) {
+    descriptors.emplace_back(family.name,
+                             FamilyOptions(cache, family.point_lookups, family.pseudonym_keys));
+  }
+  return descriptors;
+}
+
+}  // namespace
+
+absl::Status LedgerImpl::OpenDatabase() {
+  const std::vector<rocksdb::ColumnFamilyDescriptor> descriptors =
+      FamilyDescriptors(options.block_cache_bytes);
+  const rocksdb::DBOptions db_options = DatabaseOptions(options);
+  const std::string path = options.data_dir + "/" + kDatabaseFolder;
+  std::vector<rocksdb::ColumnFamilyHandle*> opened;
+  rocksdb::DB* raw = nullptr;
+  rocksdb::Status s =
+      options.read_only ? rocksdb::DB::OpenForReadOnly(db_options, path, descriptors, &opened, &raw)
+                        : rocksdb::DB::Open(db_options, path, descriptors, &opened, &raw);
+  if (!s.ok()) return FromRocks(s, StrCat("open ", path));
+  db.reset(raw);
+  for (rocksdb::ColumnFamilyHandle* handle : opened) handles.emplace_back(handle);
+  for (const Family& family : kFamilies) {
+    auto named = [&](const auto& handle) { return handle->GetName() == family.name; };
+    auto found = std::find_if(handles.begin(), handles.end(), named);
+    if (found == handles.end()) {
+      return absl::InternalError(StrCat("open ", path, ": no column family ", family.name));
+    }
+    this->*family.handle = found->get();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status LedgerImpl::LoadCommittedState() {
+  uint64_t size = 0;
+  if (absl::StatusOr<std::string> stored = Get(meta, kMetaSize); stored.ok()) {
+    if (stored->size() != 8) return absl::DataLossError("stored ledger size is corrupt");
+    size = ReadBigEndian64(*stored);
+  } else if (!absl::IsNotFound(stored.status())) {
+    return stored.status();
+  }
+  committed_size.store(size);
+  absl::StatusOr<std::string> stored = Get(meta, kMetaCheckpoint);
+  if (absl::IsNotFound(stored.status())) return absl::OkStatus();
+  if (!stored.ok()) return stored.status();
+  v1::Checkpoint checkpoint;
+  if (!checkpoint.ParseFromString(*stored)) {
+    checkpoint_problem = "the stored checkpoint is unreadable";
+    return absl::OkStatus();
+  }
+  absl::MutexLock lock(&checkpoint_mu);
+  latest_checkpoint = std::move(checkpoint);
+  return absl::OkStatus();
+}
+
+void LedgerImpl::CloseDatabase(bool flush) {
+  if (!db) return;
+  if (flush) {
+    std::vector<rocksdb::ColumnFamilyHandle*> families;
+    for (auto& handle : handles) families.push_back(handle.get());
+    db->Flush(rocksdb::FlushOptions(), families);
+    db->FlushWAL(/*sync=*/true);
+  }
+  for (auto& handle : handles) db->DestroyColumnFamilyHandle(handle.release());
+  db->Close();
+}
+
+absl::Status LedgerImpl::CheckAgainstLatestCheckpoint() const {
+  std::optional<v1::Checkpoint> latest;
+  {
+    absl::MutexLock lock(&checkpoint_mu);
+    latest = latest_checkpoint;
+  }
+  if (!latest) return absl::OkStatus();
+  const uint64_t size = committed_size.load(std::memory_order_acquire);
+  if (latest->tree_size() > size) {
+    return absl::DataLossError(StrCat("the ledger has ", size,
+                                      " entries but its signed checkpoint says ",
+                                      latest->tree_size(), ": entries were removed"));
+  }
+  absl::StatusOr<Hash> root = TreeRoot(latest->tree_size(), NodeFn());
+  if (!root.ok()) return root.status();
+  if (AsBytes(*root) != latest->root_hash()) {
+    return absl::DataLossError(StrCat("the stored tree no longer has the root signed at size ",
+                                      latest->tree_size(), "; run innsynctl verify"));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> LedgerImpl::Get(rocksdb::ColumnFamilyHandle* family,
+                                            std::string_view key) const {
+  std::string value;
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), family, key, &value);
+  if (!s.ok()) return FromRocks(s, "read");
+  return value;
+}
+
+absl::StatusOr<Hash> LedgerImpl::Node(int level, uint64_t index) const {
+  absl::StatusOr<std::string> value = Get(tree, TreeKey(level, index));
+  if (!value.ok()) {
+    return absl::DataLossError(
+        StrCat("tree node (", level, ", ", index, ") unreadable: ", value.status().message()));
+  }
+  std::optional<Hash> hash = HashFromBytes(*value);
+  if (!hash)
+    return absl::DataLossError(StrCat("tree node (", level, ", ", index, ") is not 32 bytes"));
+  return *hash;
+}
+
+absl::StatusOr<v1::AppendReceipt> LedgerImpl::ReceiptFor(uint64_t seq) const {
+  absl::StatusOr<std::string> bytes = Get(entries, SeqKey(seq));
+  if (!bytes.ok()) return bytes.status();
+  absl::StatusOr<std::string> chain_hash = Get(chain, SeqKey(seq));
+  if (!chain_hash.ok()) return chain_hash.status();
+  v1::LedgerEntry entry;
+  if (!entry.ParseFromString(*bytes)) {
+    return absl::DataLossError(StrCat("entry ", seq, " does not parse"));
+  }
+  v1::AppendReceipt receipt;
+  receipt.set_event_id(entry.access_event().event_id());
+  receipt.set_seq(seq);
+  receipt.set_leaf_hash(std::string(AsBytes(LeafHash(*bytes))));
+  receipt.set_chain_hash(*chain_hash);
+  *receipt.mutable_committed_at() = entry.committed_at();
+  return receipt;
+}
+
+absl::StatusOr<std::vector<StoredEntry>> LedgerImpl::ReadEntries(
+    const std::vector<uint64_t>& seqs) const {
+  std::vector<std::string> key_storage;
+  key_storage.reserve(seqs.size());
+  std::vector<rocksdb::Slice> keys;
+  for (uint64_t seq : seqs) {
+    key_storage.push_back(SeqKey(seq));
+    keys.emplace_back(key_storage.back());
+  }
+  std::vector<rocksdb::PinnableSlice> values(seqs.size());
+  std::vector<rocksdb::Status> statuses(seqs.size());
+  if (!seqs.empty()) {
+    db->MultiGet(rocksdb::ReadOptions(), entries, keys.size(), keys.data(), values.data(),
+                 statuses.data());
+  }
+  std::vector<StoredEntry> out(seqs.size());
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    if (!statuses[i].ok()) return FromRocks(statuses[i], StrCat("entry ", seqs[i]));
+    // The leaf hash is computed from the bytes returned, so that a reader
+    // checks an inclusion proof for exactly what it was given.
+    std::string_view bytes(values[i].data(), values[i].size());
+    out[i] = StoredEntry{seqs[i], std::string(bytes), LeafHash(bytes)};
+  }
+  return out;
+}
+
+Ledger::StorageStats LedgerImpl::ReadStorageStats() const {
+  Ledger::StorageStats stats;
+  stats.disk_bytes = FolderBytes(db->GetName());
+  struct statvfs filesystem {};
+  if (::statvfs(options.data_dir.c_str(), &filesystem) == 0) {
+    stats.filesystem_bytes = static_cast<uint64_t>(filesystem.f_blocks) * filesystem.f_frsize;
+    stats.filesystem_avail_bytes = static_cast<uint64_t>(filesystem.f_bavail) * filesystem.f_frsize;
+  }
+  stats.pending_compaction_bytes =
+      IntProperty(*db, rocksdb::DB::Properties::kEstimatePendingCompactionBytes);
+  stats.running_compactions = IntProperty(*db, rocksdb::DB::Properties::kNumRunningCompactions);
+  stats.memtable_bytes = IntProperty(*db, rocksdb::DB::Properties::kCurSizeAllMemTables);
+  uint64_t value = 0;
+  if (db->GetIntProperty(rocksdb::DB::Properties::kBackgroundErrors, &value)) {
+    stats.background_errors = value;
+  }
+  if (db->GetIntProperty(rocksdb::DB::Properties::kIsWriteStopped, &value)) {
+    stats.write_stopped = value != 0;
+  }
+  if (db->GetIntProperty(rocksdb::DB::Properties::kActualDelayedWriteRate, &value)) {
+    stats.delayed_write_rate = value;
+  }
+  // Stall counts are kept per column family.
+  for (const auto& handle : handles) {
+    std::map<std::string, std::string> cf_stats;
+    if (!db->GetMapProperty(handle.get(), rocksdb::DB::Properties::kCFStats, &cf_stats)) continue;
+    stats.write_stall_stops += ParseDecimal(cf_stats["io_stalls.total_stop"]).value_or(0);
+    stats.write_stall_slowdowns += ParseDecimal(cf_stats["io_stalls.total_slowdown"]).value_or(0);
+  }
+  return stats;
+}
+
+}  // namespace innsyn::storage::internal

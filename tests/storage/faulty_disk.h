@@ -1,0 +1,50 @@
+// A failing disk for ledger tests: a wrapped RocksDB FileSystem whose
+// writable files start failing writes or syncs, or sync slowly, when told.
+#ifndef INNSYN_TESTS_STORAGE_FAULTY_DISK_H_
+#define INNSYN_TESTS_STORAGE_FAULTY_DISK_H_
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "rocksdb/env.h"
+#include "rocksdb/file_system.h"
+#include "storage/ledger.h"
+#include "tests/support/temp_dir.h"
+
+namespace innsyn::testing {
+
+enum class Fault { kNone, kWrite, kSync, kSlowSync, kSlowFailingSync };
+
+inline constexpr auto kSlowSyncDelay = std::chrono::milliseconds(50);
+
+class FaultyDisk : public rocksdb::FileSystemWrapper {
+ public:
+  FaultyDisk() : FileSystemWrapper(rocksdb::FileSystem::Default()) {}
+  const char* Name() const override { return "FaultyDisk"; }
+
+  rocksdb::IOStatus NewWritableFile(const std::string& name, const rocksdb::FileOptions& options,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* file,
+                                    rocksdb::IODebugContext* dbg) override;
+
+  // What files opened for writing do from now on, files already open too.
+  std::atomic<Fault> fault{Fault::kNone};
+  std::atomic<int> slow_sync_millis{static_cast<int>(kSlowSyncDelay.count())};
+};
+
+// A temporary ledger folder on a FaultyDisk, with options for it.
+struct OnFaultyDisk {
+  OnFaultyDisk() {
+    options.data_dir = dir.path();
+    options.env = env.get();
+  }
+  TempDir dir;
+  std::shared_ptr<FaultyDisk> disk = std::make_shared<FaultyDisk>();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(disk);
+  storage::LedgerOptions options;
+};
+
+}  // namespace innsyn::testing
+
+#endif  // INNSYN_TESTS_STORAGE_FAULTY_DISK_H_

@@ -1,0 +1,314 @@
+// The group-commit writer, through the ledger that owns it: repeats get the
+// original receipt, every request is answered once durable and in order,
+// groups share one write, and back-pressure refuses whole requests.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <mutex>
+#include <set>
+#include <thread>
+
+#include "absl/synchronization/mutex.h"
+#include "storage/ledger.h"
+#include "tests/storage/faulty_disk.h"
+#include "tests/storage/ledger_test_support.h"
+#include "tests/support/test_events.h"
+
+namespace innsyn::storage {
+namespace {
+
+using innsyn::testing::Fault;
+using innsyn::testing::FaultyDisk;
+using innsyn::testing::JournalRead;
+using innsyn::testing::kSlowSyncDelay;
+using innsyn::testing::OnFaultyDisk;
+
+class GroupWriterTest : public innsyn::testing::LedgerFixture {};
+
+TEST_F(GroupWriterTest, RepeatedEventIdReturnsTheOriginalReceipt) {
+  v1::AppendReceipt first = Append({JournalRead(7, "p1", "a1")})[0];
+  std::vector<v1::AppendReceipt> again =
+      Append({JournalRead(8, "p1", "a1"), JournalRead(7, "p1", "a1"), JournalRead(8, "p1", "a1")});
+  ASSERT_EQ(again.size(), 3u);
+  EXPECT_TRUE(again[1].duplicate());
+  EXPECT_EQ(again[1].seq(), first.seq());
+  EXPECT_EQ(again[1].leaf_hash(), first.leaf_hash());
+  EXPECT_EQ(again[1].chain_hash(), first.chain_hash());
+  // A repeat within one request also maps to the first occurrence.
+  EXPECT_FALSE(again[0].duplicate());
+  EXPECT_TRUE(again[2].duplicate());
+  EXPECT_EQ(again[2].seq(), again[0].seq());
+  EXPECT_EQ(ledger_->Size(), 2u);
+  // The same event_id from another source is a different event.
+  v1::AccessEvent other = JournalRead(7, "p1", "a1");
+  other.mutable_source()->set_system("website");
+  EXPECT_FALSE(Append({other})[0].duplicate());
+}
+
+TEST_F(GroupWriterTest, ConcurrentAppendsAreAllDurableAndDistinct) {
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 200;
+  std::vector<std::thread> threads;
+  std::vector<std::vector<uint64_t>> seqs(kThreads);
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        auto receipts = ledger_->AppendEvents({JournalRead(t * kPerThread + i, "p", "a")});
+        ASSERT_TRUE(receipts.ok());
+        seqs[t].push_back(receipts->front().seq());
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  std::set<uint64_t> all;
+  for (const auto& s : seqs) all.insert(s.begin(), s.end());
+  EXPECT_EQ(all.size(), static_cast<size_t>(kThreads * kPerThread));
+  EXPECT_EQ(*all.rbegin(), static_cast<uint64_t>(kThreads * kPerThread - 1));
+  Reopen();
+  EXPECT_EQ(ledger_->Size(), static_cast<uint64_t>(kThreads * kPerThread));
+  EXPECT_TRUE(ledger_->Verify().ok);
+}
+
+TEST_F(GroupWriterTest, GroupCommitObserverSeesEveryEntryOnce) {
+  ledger_.reset();
+  std::atomic<size_t> entries{0}, requests{0}, groups{0};
+  std::atomic<bool> all_ok{true};
+  LedgerOptions options;
+  options.data_dir = dir_.path();
+  options.on_group_commit = [&](const GroupCommitStats& stats) {
+    entries += stats.entries;
+    requests += stats.requests;
+    ++groups;
+    if (!stats.ok || stats.batch_bytes == 0) all_ok = false;
+  };
+  ledger_ = *Ledger::Open(options);
+  AppendMany(5);
+  Append({JournalRead(2, "patient-2", "dr-2")});  // a repeat: no new entry
+  ASSERT_TRUE(ledger_->AppendQuery(v1::QueryRecord()).ok());
+  ledger_.reset();
+  EXPECT_EQ(entries.load(), 6u);
+  EXPECT_EQ(requests.load(), 3u);
+  EXPECT_GE(groups.load(), 1u);
+  EXPECT_TRUE(all_ok.load());
+}
+
+TEST_F(GroupWriterTest, AsyncAppendsAreAnsweredInOrderOnceDurable) {
+  constexpr int kRequests = 40;
+  std::vector<google::protobuf::RepeatedPtrField<v1::AccessEvent>> requests(kRequests);
+  for (int i = 0; i < kRequests; ++i) {
+    for (int j = 0; j < 3; ++j) *requests[i].Add() = JournalRead(i * 3 + j, "patient-a", "dr-b");
+  }
+  absl::Mutex mu;
+  std::vector<uint64_t> first_seqs;
+  int answered = 0;
+  for (int i = 0; i < kRequests; ++i) {
+    ASSERT_TRUE(ledger_
+                    ->AppendEventsAsync(requests[i],
+                                        [&](absl::StatusOr<std::vector<v1::AppendReceipt>> r) {
+                                          absl::MutexLock lock(&mu);
+                                          ++answered;
+                                          if (r.ok() && r->size() == 3) {
+                                            first_seqs.push_back(r->front().seq());
+                                          }
+                                        })
+                    .ok());
+  }
+  {
+    absl::MutexLock lock(&mu);
+    mu.Await(absl::Condition(
+        +[](int* n) { return *n == kRequests; }, &answered));
+  }
+  ASSERT_EQ(first_seqs.size(), static_cast<size_t>(kRequests));
+  for (int i = 0; i < kRequests; ++i) EXPECT_EQ(first_seqs[i], static_cast<uint64_t>(i * 3));
+  EXPECT_EQ(ledger_->Size(), static_cast<uint64_t>(kRequests * 3));
+  // Answered means durable: a reopened ledger has them all.
+  Reopen();
+  EXPECT_EQ(ledger_->Size(), static_cast<uint64_t>(kRequests * 3));
+  EXPECT_TRUE(ledger_->Verify().ok);
+}
+
+TEST_F(GroupWriterTest, AsyncAppendRefusedByBackPressureNeverCallsBack) {
+  ledger_.reset();
+  LedgerOptions options;
+  options.data_dir = dir_.path();
+  options.max_queued_events = 2;
+  ledger_ = *Ledger::Open(options);
+  google::protobuf::RepeatedPtrField<v1::AccessEvent> events;
+  for (int i = 0; i < 3; ++i) *events.Add() = JournalRead(i, "patient-a", "dr-b");
+  bool called = false;
+  absl::Status s = ledger_->AppendEventsAsync(events, [&](auto) { called = true; });
+  EXPECT_TRUE(absl::IsResourceExhausted(s)) << s;
+  ledger_.reset();  // the writer has stopped: any callback would have run
+  EXPECT_FALSE(called);
+}
+
+// Collects the answers of AppendEventsAsync.
+struct Answers {
+  absl::Mutex mu;
+  std::vector<absl::StatusOr<std::vector<v1::AppendReceipt>>> results ABSL_GUARDED_BY(mu);
+  Ledger::AppendDone Collect() {
+    return [this](absl::StatusOr<std::vector<v1::AppendReceipt>> result) {
+      absl::MutexLock lock(&mu);
+      results.push_back(std::move(result));
+    };
+  }
+  void AwaitCount(size_t n) {
+    std::pair<Answers*, size_t> want(this, n);
+    absl::MutexLock lock(&mu);
+    mu.Await(absl::Condition(
+        +[](std::pair<Answers*, size_t>* a) ABSL_EXCLUSIVE_LOCKS_REQUIRED(a->first->mu) {
+          return a->first->results.size() >= a->second;
+        },
+        &want));
+  }
+};
+
+google::protobuf::RepeatedPtrField<v1::AccessEvent> Events(std::initializer_list<int> ids) {
+  google::protobuf::RepeatedPtrField<v1::AccessEvent> events;
+  for (int id : ids) *events.Add() = JournalRead(id, "p", "a");
+  return events;
+}
+
+// A group is prepared while the one before it waits for its fsync; a repeat
+// of an event in that earlier group must still get the original receipt.
+TEST(LedgerPipeline, RepeatWhileTheFirstCopyIsBeingWrittenGetsTheOriginalReceipt) {
+  OnFaultyDisk on_disk;
+  std::shared_ptr<FaultyDisk>& disk = on_disk.disk;
+  LedgerOptions& options = on_disk.options;
+  std::unique_ptr<Ledger> ledger = *Ledger::Open(options);
+  disk->fault = Fault::kSlowSync;
+
+  auto first = Events({1});
+  Answers answers;
+  ASSERT_TRUE(ledger->AppendEventsAsync(first, answers.Collect()).ok());
+  std::this_thread::sleep_for(kSlowSyncDelay / 5);  // the first group is in its fsync
+  absl::StatusOr<std::vector<v1::AppendReceipt>> second = ledger->AppendEvents(Events({1, 2}));
+  answers.AwaitCount(1);
+  ASSERT_TRUE(second.ok()) << second.status();
+  absl::MutexLock lock(&answers.mu);
+  ASSERT_TRUE(answers.results[0].ok());
+  const v1::AppendReceipt& original = answers.results[0]->front();
+  EXPECT_TRUE((*second)[0].duplicate());
+  EXPECT_EQ((*second)[0].seq(), original.seq());
+  EXPECT_EQ((*second)[0].chain_hash(), original.chain_hash());
+  EXPECT_FALSE((*second)[1].duplicate());
+  EXPECT_EQ(ledger->Size(), 2u);
+  disk->fault = Fault::kNone;
+  EXPECT_TRUE(ledger->Verify().ok);
+}
+
+// Requests that arrive while a group is written all go in the next group,
+// however they trickle in, so that a slow fsync is paid once for them.
+TEST(LedgerPipeline, RequestsArrivingDuringAWriteShareTheNextGroup) {
+  OnFaultyDisk on_disk;
+  std::shared_ptr<FaultyDisk>& disk = on_disk.disk;
+  LedgerOptions& options = on_disk.options;
+  disk->slow_sync_millis = 400;
+  std::atomic<int> groups{0};
+  options.on_group_commit = [&](const GroupCommitStats&) { ++groups; };
+  std::unique_ptr<Ledger> ledger = *Ledger::Open(options);
+  disk->fault = Fault::kSlowSync;
+
+  constexpr int kLater = 10;
+  std::vector<google::protobuf::RepeatedPtrField<v1::AccessEvent>> requests;
+  for (int i = 0; i <= kLater; ++i) requests.push_back(Events({i}));
+  Answers answers;
+  ASSERT_TRUE(ledger->AppendEventsAsync(requests[0], answers.Collect()).ok());
+  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the first is being written
+  for (int i = 1; i <= kLater; ++i) {
+    ASSERT_TRUE(ledger->AppendEventsAsync(requests[i], answers.Collect()).ok());
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  answers.AwaitCount(kLater + 1);
+  disk->fault = Fault::kNone;
+  EXPECT_EQ(groups.load(), 2);
+  EXPECT_EQ(ledger->Size(), static_cast<uint64_t>(kLater + 1));
+}
+
+// A group prepared on top of one whose fsync fails is not written either,
+// and neither is acknowledged.
+TEST(LedgerPipeline, GroupAfterAFailedOneFailsToo) {
+  OnFaultyDisk on_disk;
+  std::shared_ptr<FaultyDisk>& disk = on_disk.disk;
+  LedgerOptions& options = on_disk.options;
+  std::unique_ptr<Ledger> ledger = *Ledger::Open(options);
+  ASSERT_TRUE(ledger->AppendEvents(Events({0})).ok());
+  disk->fault = Fault::kSlowFailingSync;
+
+  auto first = Events({1});
+  auto second = Events({2, 1});
+  Answers answers;
+  ASSERT_TRUE(ledger->AppendEventsAsync(first, answers.Collect()).ok());
+  std::this_thread::sleep_for(kSlowSyncDelay / 5);
+  absl::Status queued = ledger->AppendEventsAsync(second, answers.Collect());
+  answers.AwaitCount(queued.ok() ? 2 : 1);
+  {
+    absl::MutexLock lock(&answers.mu);
+    for (const auto& result : answers.results) {
+      EXPECT_EQ(result.status().code(), absl::StatusCode::kUnavailable) << result.status();
+    }
+  }
+  EXPECT_EQ(ledger->Size(), 1u);
+  ledger.reset();
+
+  disk->fault = Fault::kNone;
+  options.env = nullptr;
+  ledger = *Ledger::Open(options);
+  // Retried, each is recorded exactly once whatever reached the disk.
+  std::vector<v1::AppendReceipt> retried = *ledger->AppendEvents(Events({1, 2}));
+  std::set<uint64_t> seqs = {retried[0].seq(), retried[1].seq()};
+  EXPECT_EQ(seqs.size(), 2u);
+  EXPECT_EQ(ledger->Size(), 3u);
+  VerifyReport report = ledger->Verify();
+  EXPECT_TRUE(report.ok) << report.problem;
+}
+
+TEST(LedgerBackPressure, FullQueueRefusesAtOnceAndRecordsNothingOfTheRequest) {
+  OnFaultyDisk on_disk;
+  std::shared_ptr<FaultyDisk>& disk = on_disk.disk;
+  LedgerOptions& options = on_disk.options;
+  disk->fault = Fault::kSlowSync;
+  options.max_queued_events = 50;
+  std::unique_ptr<Ledger> ledger = *Ledger::Open(options);
+
+  constexpr int kThreads = 8;
+  constexpr int kRequestsPerThread = 5;
+  constexpr int kEventsPerRequest = 20;
+  std::mutex mu;
+  std::set<std::string> acknowledged;
+  std::atomic<int> refused{0};
+  std::atomic<int> other_errors{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int r = 0; r < kRequestsPerThread; ++r) {
+        std::vector<v1::AccessEvent> events;
+        for (int i = 0; i < kEventsPerRequest; ++i) {
+          events.push_back(
+              JournalRead((t * kRequestsPerThread + r) * kEventsPerRequest + i, "p", "a"));
+        }
+        absl::StatusOr<std::vector<v1::AppendReceipt>> receipts = ledger->AppendEvents(events);
+        if (absl::IsResourceExhausted(receipts.status())) {
+          ++refused;
+          EXPECT_NE(receipts.status().message().find("retry in"), std::string::npos);
+        } else if (!receipts.ok()) {
+          ++other_errors;
+        } else {
+          std::lock_guard<std::mutex> lock(mu);
+          for (const auto& receipt : *receipts) acknowledged.insert(receipt.event_id());
+        }
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_GT(refused.load(), 0);
+  EXPECT_EQ(other_errors.load(), 0);
+  // Exactly the acknowledged events were recorded: a refused request left
+  // nothing behind.
+  EXPECT_EQ(ledger->Size(), acknowledged.size());
+  EXPECT_EQ(acknowledged.size() + static_cast<size_t>(refused.load()) * kEventsPerRequest,
+            static_cast<size_t>(kThreads * kRequestsPerThread * kEventsPerRequest));
+}
+
+}  // namespace
+}  // namespace innsyn::storage
