@@ -9,7 +9,10 @@
 // once, at the first call. It is for tests only: innsynd logs a warning
 // when it runs shifted (ClockOffset()).
 //
-// Durations (timeouts, rate limits) may use Now() too: the shift is constant.
+// Use Now() for every time that is recorded or compared with one that is
+// (committed_at, occurred_at checks, alert times, deadlines shown to people,
+// metrics' timestamps). Waiting and timing use absl::Now(): absl's waits
+// (AwaitWithDeadline) and gRPC's deadlines run on the real clock.
 // Thread-safe.
 #ifndef INNSYN_BASE_CLOCK_H_
 #define INNSYN_BASE_CLOCK_H_

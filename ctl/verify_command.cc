@@ -10,7 +10,6 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
-#include "base/clock.h"
 #include "ctl/client.h"
 #include "ctl/command.h"
 #include "ctl/trust.h"
@@ -126,7 +125,7 @@ int VerifyLeaves(const GlobalOptions& global, const VerifyFlags& flags) {
   absl::StatusOr<VerifiedCheckpoint> signed_tree = trust->FetchCheckpoint(client, 0);
   if (!signed_tree.ok()) return ReportError(signed_tree.status());
   const storage::CheckpointBody& body = signed_tree->body;
-  absl::Time start = Now();
+  absl::Time start = absl::Now();
   storage::CompactRange tree;
   storage::Hash chain = storage::kZeroHash;
   while (tree.size() < body.tree_size) {
@@ -165,7 +164,7 @@ int VerifyLeaves(const GlobalOptions& global, const VerifyFlags& flags) {
   fmt::print(
       "OK: {} leaf hashes give the root and chain head of the signed checkpoint of size {}"
       " (no entry read) in {:.3f} s\n",
-      body.tree_size, body.tree_size, absl::ToDoubleSeconds(Now() - start));
+      body.tree_size, body.tree_size, absl::ToDoubleSeconds(absl::Now() - start));
   return kExitOk;
 }
 

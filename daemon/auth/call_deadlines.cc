@@ -1,6 +1,5 @@
 #include "daemon/auth/call_deadlines.h"
 
-#include "base/clock.h"
 
 namespace innsyn::daemon {
 
@@ -28,7 +27,7 @@ CallDeadlines::Ticket::~Ticket() {
 }
 
 CallDeadlines::Ticket CallDeadlines::Watch(grpc::ServerContext& context, absl::Duration limit) {
-  absl::Time deadline = Now() + limit;
+  absl::Time deadline = absl::Now() + limit;
   absl::MutexLock lock(&mu_);
   uint64_t id = next_id_++;
   calls_.emplace(id, std::pair{deadline, &context});
@@ -47,7 +46,7 @@ void CallDeadlines::Forget(uint64_t id) {
 void CallDeadlines::Run() {
   absl::MutexLock lock(&mu_);
   while (!stopping_) {
-    absl::Time now = Now();
+    absl::Time now = absl::Now();
     while (!by_deadline_.empty() && by_deadline_.begin()->first <= now) {
       uint64_t id = by_deadline_.begin()->second;
       by_deadline_.erase(by_deadline_.begin());

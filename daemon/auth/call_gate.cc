@@ -4,7 +4,6 @@
 
 #include <iostream>
 
-#include "base/clock.h"
 #include "base/strings.h"
 #include "daemon/auth/pki.h"
 
@@ -141,7 +140,7 @@ absl::StatusOr<CallGate::Pass> CallGate::AdmitCounted(grpc::ServerContext& conte
 absl::Status CallGate::ChargeCall(const Pass& pass) { return TakeToken(pass.caller()); }
 
 absl::Status CallGate::TakeToken(const Caller& caller) {
-  if (rate_limiter_.TryAcquire(RateLimitKey(caller, mtls_), Now())) return absl::OkStatus();
+  if (rate_limiter_.TryAcquire(RateLimitKey(caller, mtls_), absl::Now())) return absl::OkStatus();
   metrics_.CallRefused("rate_limited");
   return absl::ResourceExhaustedError(
       StrCat("rate limit: ", caller.identity, " may make ", limits_.calls_per_second,

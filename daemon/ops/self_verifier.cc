@@ -49,23 +49,23 @@ void SelfVerifier::SetIntervals(absl::Duration interval, absl::Duration full_int
 }
 
 void SelfVerifier::Run() {
-  absl::Time next_full = Now();  // a full pass at start
+  absl::Time next_full = absl::Now();  // a full pass at start
   absl::Time next_incremental = absl::InfiniteFuture();
   absl::MutexLock lock(&mu_);
   while (!stop_) {
     if (rescheduled_) {
       rescheduled_ = false;
-      next_full = std::min(next_full, Now() + full_interval_);
-      next_incremental = std::min(next_incremental, Now() + interval_);
+      next_full = std::min(next_full, absl::Now() + full_interval_);
+      next_incremental = std::min(next_incremental, absl::Now() + interval_);
     }
-    const absl::Time now = Now();
+    const absl::Time now = absl::Now();
     if (now >= next_full || now >= next_incremental) {
       const bool full = now >= next_full;
       mu_.Unlock();
       RunPass(full);
       mu_.Lock();
-      if (full) next_full = Now() + full_interval_;
-      next_incremental = Now() + interval_;
+      if (full) next_full = absl::Now() + full_interval_;
+      next_incremental = absl::Now() + interval_;
       continue;
     }
     mu_.AwaitWithDeadline(absl::Condition(this, &SelfVerifier::Woken),

@@ -5,6 +5,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "base/clock.h"
 #include "base/proto_time.h"
 #include "base/strings.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -246,9 +247,9 @@ GroupCommitStats GroupWriter::CommitGroup(Group& group) {
     group.batch.Put(impl_.meta, kMetaSize, SeqKey(group.end_seq));
     rocksdb::WriteOptions write_options;
     write_options.sync = true;
-    const absl::Time write_start = absl::Now();
+    const absl::Time write_start = Now();
     failure = FromRocks(impl_.db->Write(write_options, &group.batch), "ledger write");
-    stats.write_time = absl::Now() - write_start;
+    stats.write_time = Now() - write_start;
   }
   if (!failure.ok()) {
     // Nothing of this group is acknowledged, and nothing is written after
@@ -323,7 +324,7 @@ void GroupWriter::PrepareRequests(Group& group, const std::vector<Request*>& req
 absl::Time GroupWriter::CommitTime() const {
   // Whole microseconds, as committed_at stores it, so that the query index
   // key can be derived again from the entry; never before the last group.
-  return absl::FromUnixMicros(absl::ToUnixMicros(std::max(absl::Now(), last_commit_)));
+  return absl::FromUnixMicros(absl::ToUnixMicros(std::max(Now(), last_commit_)));
 }
 
 void GroupWriter::PrepareRecords(Draft& draft, Request& request) {

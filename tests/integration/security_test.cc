@@ -11,7 +11,6 @@
 #include <set>
 #include <sstream>
 
-#include "base/clock.h"
 #include "daemon/auth/pki.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "innsyn/v1/admin.grpc.pb.h"
@@ -306,7 +305,7 @@ TEST_F(SecurityTest, ClientsWithoutACertificateOfThisCaAreRefused) {
   EXPECT_EQ(Call(plaintext, "GetCheckpoint").error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(Call(Channel(""), "GetCheckpoint").error_code(), grpc::StatusCode::UNAVAILABLE);
 
-  absl::Time now = innsyn::Now();
+  absl::Time now = absl::Now();
   absl::StatusOr<pki::KeyAndCertificate> foreign_ca = pki::CreateCertificateAuthority(
       "someone else's CA", now - absl::Hours(1), now + absl::Hours(24));
   ASSERT_TRUE(foreign_ca.ok());
@@ -341,8 +340,8 @@ TEST_F(SecurityTest, ExpiredCertificateIsRefused) {
   pki::CertificateRequest request;
   request.common_name = "old-controller";
   request.uris = {"innsyn:role/controller"};
-  request.not_before = innsyn::Now() - absl::Hours(48);
-  request.not_after = innsyn::Now() - absl::Hours(24);
+  request.not_before = absl::Now() - absl::Hours(48);
+  request.not_after = absl::Now() - absl::Hours(24);
   absl::StatusOr<pki::KeyAndCertificate> expired = pki::IssueCertificate(ca, request);
   ASSERT_TRUE(expired.ok());
   auto channel = ChannelWith(ca.certificate_pem, expired->certificate_pem, expired->key_pem);
@@ -371,8 +370,8 @@ TEST_F(SecurityTest, CertificateWithoutARoleMayCallNothing) {
   pki::KeyAndCertificate ca{ReadFile(PkiFile("ca.key")), ReadFile(PkiFile("ca.pem"))};
   pki::CertificateRequest request;
   request.common_name = "no-role";
-  request.not_before = innsyn::Now() - absl::Hours(1);
-  request.not_after = innsyn::Now() + absl::Hours(1);
+  request.not_before = absl::Now() - absl::Hours(1);
+  request.not_after = absl::Now() + absl::Hours(1);
   absl::StatusOr<pki::KeyAndCertificate> cert = pki::IssueCertificate(ca, request);
   ASSERT_TRUE(cert.ok());
   auto channel = ChannelWith(ca.certificate_pem, cert->certificate_pem, cert->key_pem);
