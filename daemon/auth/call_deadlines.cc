@@ -1,6 +1,5 @@
 #include "daemon/auth/call_deadlines.h"
 
-
 namespace innsyn::daemon {
 
 CallDeadlines::CallDeadlines() : watchdog_([this] { Run(); }) {}
