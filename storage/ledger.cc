@@ -107,10 +107,19 @@ absl::Status StartWriter(internal::LedgerImpl& impl) {
   Hash chain_head = kZeroHash;
   absl::Time last_commit = absl::UnixEpoch();
   if (size > 0) {
+    absl::StatusOr<std::string> chain = impl.Get(impl.chain, internal::SeqKey(size - 1));
+    if (!chain.ok()) return chain.status();
+    std::optional<Hash> head = HashFromBytes(*chain);
+    if (!head) return absl::DataLossError(StrCat("chain hash ", size - 1, " is not 32 bytes"));
+    chain_head = *head;
+    // A damaged last entry (marked so by the read) leaves the ledger open
+    // for reads; its commit time then comes from the clock alone.
     absl::StatusOr<v1::AppendReceipt> last = impl.ReceiptFor(size - 1);
-    if (!last.ok()) return last.status();
-    chain_head = *HashFromBytes(last->chain_hash());
-    last_commit = FromProto(last->committed_at());
+    if (last.ok()) {
+      last_commit = FromProto(last->committed_at());
+    } else if (!absl::IsDataLoss(last.status())) {
+      return last.status();
+    }
   }
   impl.writer =
       std::make_unique<internal::GroupWriter>(impl, *std::move(range), chain_head, last_commit);
@@ -124,8 +133,12 @@ Ledger::Ledger(std::unique_ptr<internal::LedgerImpl> impl) : impl_(std::move(imp
 Ledger::~Ledger() {
   impl_->writer.reset();  // drains the queue
   const bool writable = !impl_->options.read_only && !impl_->write_failed.load();
-  // Sign what was appended, so that the next start checks against it.
-  if (writable && impl_->signer && impl_->db) (void)Checkpoint();
+  // Sign what was appended, so that the next start checks against it; not
+  // over a damaged or not yet verified ledger.
+  const Integrity integrity = GetIntegrity();
+  const bool may_sign =
+      !integrity.damaged && (integrity.verified || !impl_->options.sign_after_verification);
+  if (writable && may_sign && impl_->signer && impl_->db) (void)Checkpoint();
   impl_->CloseDatabase(/*flush=*/writable);
 }
 
@@ -141,10 +154,16 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& option
   if (absl::Status s = CheckStillSigned(*impl); !s.ok()) return s;
   if (absl::Status s = StartWriter(*impl); !s.ok()) return s;
   // Every writable ledger has a signed checkpoint from its first start on,
-  // so that a missing one means it was removed.
+  // so that a missing one means it was removed. Entries beyond the latest
+  // one wait for the verification at start, if the options say so.
   auto ledger = std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
-  if (absl::StatusOr<v1::Checkpoint> signed_now = ledger->Checkpoint(); !signed_now.ok()) {
-    return signed_now.status();
+  if (ledger->Size() == 0) ledger->MarkVerified();  // nothing to verify
+  const bool sign_now =
+      !options.sign_after_verification || ledger->Size() <= ledger->impl_->LatestStoredSize();
+  if (sign_now && !ledger->GetIntegrity().damaged) {
+    if (absl::StatusOr<v1::Checkpoint> signed_now = ledger->Checkpoint(); !signed_now.ok()) {
+      return signed_now.status();
+    }
   }
   return ledger;
 }
@@ -152,9 +171,11 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& option
 namespace {
 
 template <typename Events>
-absl::StatusOr<std::vector<v1::AppendReceipt>> AppendAll(internal::GroupWriter* writer,
+absl::StatusOr<std::vector<v1::AppendReceipt>> AppendAll(const internal::LedgerImpl& impl,
                                                          const Events& events) {
+  internal::GroupWriter* writer = impl.writer.get();
   if (writer == nullptr) return absl::FailedPreconditionError("ledger is open read-only");
+  if (absl::Status s = impl.DamageError("no events are taken"); !s.ok()) return s;
   if (events.empty()) return std::vector<v1::AppendReceipt>{};
   std::vector<const v1::AccessEvent*> pointers;
   pointers.reserve(events.size());
@@ -166,17 +187,18 @@ absl::StatusOr<std::vector<v1::AppendReceipt>> AppendAll(internal::GroupWriter* 
 
 absl::StatusOr<std::vector<v1::AppendReceipt>> Ledger::AppendEvents(
     absl::Span<const v1::AccessEvent> events) {
-  return AppendAll(impl_->writer.get(), events);
+  return AppendAll(*impl_, events);
 }
 
 absl::StatusOr<std::vector<v1::AppendReceipt>> Ledger::AppendEvents(
     const google::protobuf::RepeatedPtrField<v1::AccessEvent>& events) {
-  return AppendAll(impl_->writer.get(), events);
+  return AppendAll(*impl_, events);
 }
 
 absl::Status Ledger::AppendEventsAsync(
     const google::protobuf::RepeatedPtrField<v1::AccessEvent>& events, AppendDone done) {
   if (!impl_->writer) return absl::FailedPreconditionError("ledger is open read-only");
+  if (absl::Status s = impl_->DamageError("no events are taken"); !s.ok()) return s;
   std::vector<const v1::AccessEvent*> pointers;
   pointers.reserve(static_cast<size_t>(events.size()));
   for (const v1::AccessEvent& event : events) pointers.push_back(&event);
@@ -398,6 +420,7 @@ absl::StatusOr<v1::Checkpoint> Ledger::Checkpoint(uint64_t tree_size) {
   if (absl::Status s = impl_->CheckAgainstLatestCheckpoint(); !s.ok()) return s;
   const bool latest = tree_size == 0;
   if (latest) tree_size = Size();
+  if (absl::Status s = impl_->MaySign(tree_size); !s.ok()) return s;
   CheckpointBody body;
   body.origin = impl_->options.origin;
   body.tree_size = tree_size;
@@ -428,6 +451,20 @@ std::optional<v1::Checkpoint> Ledger::LatestStoredCheckpoint() const {
 
 const std::string& Ledger::VerifierKey() const { return impl_->verifier_key; }
 
+void Ledger::MarkVerified() {
+  absl::MutexLock lock(&impl_->integrity_mu);
+  impl_->integrity.verified = true;
+}
+
+void Ledger::MarkDamaged(std::optional<uint64_t> first_bad_seq, std::string problem) {
+  impl_->NoteDamage(first_bad_seq, std::move(problem));
+}
+
+Ledger::Integrity Ledger::GetIntegrity() const {
+  absl::MutexLock lock(&impl_->integrity_mu);
+  return impl_->integrity;
+}
+
 Ledger::StorageStats Ledger::GetStorageStats() const { return impl_->ReadStorageStats(); }
 
 absl::StatusOr<BackupInfo> Ledger::Backup(const std::string& backup_dir, uint32_t keep) {
@@ -436,9 +473,12 @@ absl::StatusOr<BackupInfo> Ledger::Backup(const std::string& backup_dir, uint32_
   // A checkpoint signed now is stored before the backup starts, so that the
   // backup carries a signed tree head over everything committed so far.
   // Groups committed while it runs may be included too, beyond that head.
+  // A damaged ledger is still backed up, for the investigation, under the
+  // last checkpoint signed before the damage was found.
   absl::StatusOr<v1::Checkpoint> head = Checkpoint();
-  if (!head.ok()) return head.status();
-  return (*folder)->Add(*impl_->db, impl_->options.data_dir, head->tree_size(), keep);
+  if (!head.ok() && !GetIntegrity().damaged) return head.status();
+  const uint64_t head_size = head.ok() ? head->tree_size() : impl_->LatestStoredSize();
+  return (*folder)->Add(*impl_->db, impl_->options.data_dir, head_size, keep);
 }
 
 absl::StatusOr<std::vector<BackupInfo>> Ledger::ListBackups(const std::string& backup_dir) {

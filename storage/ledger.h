@@ -84,13 +84,19 @@ struct LedgerOptions {
   // Called on the writer thread after each group commit; must be cheap and
   // must not call back into the ledger. May be empty.
   std::function<void(const GroupCommitStats&)> on_group_commit;
+  // innsynd: sign no checkpoint beyond the latest stored one until the
+  // full verification at start has passed (Ledger::MarkVerified), so that
+  // no signature ever covers bytes changed while innsynd was stopped. A
+  // Checkpoint() meanwhile waits up to `verification_wait`.
+  bool sign_after_verification = false;
+  absl::Duration verification_wait = absl::Seconds(30);
 };
 
 // One committed entry, as stored.
 struct StoredEntry {
   uint64_t seq = 0;
   std::string bytes;  // E_seq
-  Hash leaf_hash{};   // SHA-256(0x00 || bytes), computed from the bytes read
+  Hash leaf_hash{};   // SHA-256(0x00 || bytes), equal to the leaf hash stored when written
 };
 
 struct IndexQuery {
@@ -108,6 +114,15 @@ struct IndexPage {
 
 class Ledger {
  public:
+  // What verification has found. Damage lasts until the ledger is opened
+  // again: then the start's verification decides anew.
+  struct Integrity {
+    bool verified = false;                 // MarkVerified: the start's verification passed
+    bool damaged = false;                  // MarkDamaged, or an entry that failed its check
+    std::optional<uint64_t> damaged_seq;   // the first entry found damaged, if one was named
+    std::string problem;                   // what was found, when damaged
+  };
+
   static absl::StatusOr<std::unique_ptr<Ledger>> Open(const LedgerOptions& options);
   // Stops the writer after the queued appends are written.
   ~Ledger();
@@ -164,6 +179,19 @@ class Ledger {
   // The latest stored checkpoint, if any.
   std::optional<v1::Checkpoint> LatestStoredCheckpoint() const;
   const std::string& VerifierKey() const;
+
+  // ---- Integrity: innsynd's self-verification reports here. ----
+  // The full verification at start passed: signing may go on (see
+  // LedgerOptions::sign_after_verification).
+  void MarkVerified();
+  // Verification found the ledger changed. From now on it takes no access
+  // events (Unavailable, naming the damage) and signs no checkpoint beyond
+  // the latest stored one (FailedPrecondition); reads go on, so that the
+  // controller can investigate, and records of queries and alerts are still
+  // appended. Entries that no longer match their leaf hash fail to read
+  // with DataLoss either way.
+  void MarkDamaged(std::optional<uint64_t> first_bad_seq, std::string problem);
+  Integrity GetIntegrity() const;
 
   // Verification, by a LedgerVerifier (storage/ledger_verifier.h): every
   // hash recomputed from the stored entry bytes and compared with what is

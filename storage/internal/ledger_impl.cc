@@ -224,46 +224,114 @@ absl::StatusOr<Hash> LedgerImpl::Node(int level, uint64_t index) const {
   return *hash;
 }
 
-absl::StatusOr<v1::AppendReceipt> LedgerImpl::ReceiptFor(uint64_t seq) const {
-  absl::StatusOr<std::string> bytes = Get(entries, SeqKey(seq));
-  if (!bytes.ok()) return bytes.status();
+absl::Status LedgerImpl::DamageError(std::string_view refused) const {
+  absl::MutexLock lock(&integrity_mu);
+  if (!integrity.damaged) return absl::OkStatus();
+  return absl::UnavailableError(StrCat(
+      refused, ": the ledger failed verification",
+      integrity.damaged_seq ? StrCat(" at entry ", *integrity.damaged_seq) : std::string(), " (",
+      integrity.problem,
+      "); innsynd serves reads only until it is repaired (see \"When verification fails\" in "
+      "the README)"));
+}
+
+void LedgerImpl::NoteDamage(std::optional<uint64_t> seq, std::string problem) const {
+  absl::MutexLock lock(&integrity_mu);
+  if (integrity.damaged) return;  // the first finding names the damage
+  integrity.damaged = true;
+  integrity.damaged_seq = seq;
+  integrity.problem = std::move(problem);
+}
+
+uint64_t LedgerImpl::LatestStoredSize() const {
+  absl::MutexLock lock(&checkpoint_mu);
+  return latest_checkpoint ? latest_checkpoint->tree_size() : 0;
+}
+
+absl::Status LedgerImpl::MaySign(uint64_t tree_size) const {
+  // A tree head already signed and stored may be signed again: the start
+  // checked that the tree still has that root.
+  if (tree_size <= LatestStoredSize()) return absl::OkStatus();
+  if (absl::Status damage = DamageError("no checkpoint is signed"); !damage.ok()) {
+    return absl::FailedPreconditionError(damage.message());
+  }
+  if (!options.sign_after_verification) return absl::OkStatus();
+  absl::MutexLock lock(&integrity_mu);
+  auto decided = [this]() ABSL_SHARED_LOCKS_REQUIRED(integrity_mu) {
+    return integrity.verified || integrity.damaged;
+  };
+  integrity_mu.AwaitWithTimeout(absl::Condition(&decided), options.verification_wait);
+  if (integrity.damaged) {
+    return absl::FailedPreconditionError(
+        StrCat("no checkpoint is signed: the ledger failed verification (", integrity.problem, ")"));
+  }
+  if (!integrity.verified) {
+    return absl::UnavailableError(
+        "no checkpoint is signed yet: the full verification at start is still running");
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::AppendReceipt> LedgerImpl::ReceiptFor(uint64_t seq,
+                                                         v1::LedgerEntry* entry_out) const {
+  absl::StatusOr<std::vector<StoredEntry>> stored = ReadEntries({seq});
+  if (!stored.ok()) return stored.status();
   absl::StatusOr<std::string> chain_hash = Get(chain, SeqKey(seq));
   if (!chain_hash.ok()) return chain_hash.status();
   v1::LedgerEntry entry;
-  if (!entry.ParseFromString(*bytes)) {
+  if (!entry.ParseFromString(stored->front().bytes)) {
     return absl::DataLossError(StrCat("entry ", seq, " does not parse"));
   }
   v1::AppendReceipt receipt;
   receipt.set_event_id(entry.access_event().event_id());
   receipt.set_seq(seq);
-  receipt.set_leaf_hash(std::string(AsBytes(LeafHash(*bytes))));
+  receipt.set_leaf_hash(std::string(AsBytes(stored->front().leaf_hash)));
   receipt.set_chain_hash(*chain_hash);
   *receipt.mutable_committed_at() = entry.committed_at();
+  if (entry_out != nullptr) *entry_out = std::move(entry);
   return receipt;
 }
 
 absl::StatusOr<std::vector<StoredEntry>> LedgerImpl::ReadEntries(
     const std::vector<uint64_t>& seqs) const {
+  // Each entry with its stored leaf hash, in one MultiGet a family.
   std::vector<std::string> key_storage;
-  key_storage.reserve(seqs.size());
-  std::vector<rocksdb::Slice> keys;
+  key_storage.reserve(2 * seqs.size());
+  std::vector<rocksdb::Slice> entry_keys;
+  std::vector<rocksdb::Slice> leaf_keys;
   for (uint64_t seq : seqs) {
     key_storage.push_back(SeqKey(seq));
-    keys.emplace_back(key_storage.back());
+    entry_keys.emplace_back(key_storage.back());
+    key_storage.push_back(TreeKey(0, seq));
+    leaf_keys.emplace_back(key_storage.back());
   }
   std::vector<rocksdb::PinnableSlice> values(seqs.size());
+  std::vector<rocksdb::PinnableSlice> leaves(seqs.size());
   std::vector<rocksdb::Status> statuses(seqs.size());
+  std::vector<rocksdb::Status> leaf_statuses(seqs.size());
   if (!seqs.empty()) {
-    db->MultiGet(rocksdb::ReadOptions(), entries, keys.size(), keys.data(), values.data(),
-                 statuses.data());
+    db->MultiGet(rocksdb::ReadOptions(), entries, entry_keys.size(), entry_keys.data(),
+                 values.data(), statuses.data());
+    db->MultiGet(rocksdb::ReadOptions(), tree, leaf_keys.size(), leaf_keys.data(), leaves.data(),
+                 leaf_statuses.data());
   }
   std::vector<StoredEntry> out(seqs.size());
   for (size_t i = 0; i < seqs.size(); ++i) {
     if (!statuses[i].ok()) return FromRocks(statuses[i], StrCat("entry ", seqs[i]));
-    // The leaf hash is computed from the bytes returned, so that a reader
-    // checks an inclusion proof for exactly what it was given.
+    if (!leaf_statuses[i].ok()) return FromRocks(leaf_statuses[i], StrCat("leaf ", seqs[i]));
+    // Every entry read is checked against the leaf hash stored when it was
+    // written (and covered by the signed tree): bytes changed on disk are
+    // an error naming the entry, never an answer.
     std::string_view bytes(values[i].data(), values[i].size());
-    out[i] = StoredEntry{seqs[i], std::string(bytes), LeafHash(bytes)};
+    const Hash leaf = LeafHash(bytes);
+    if (std::string_view(leaves[i].data(), leaves[i].size()) != AsBytes(leaf)) {
+      const std::string problem = StrCat("entry ", seqs[i], " does not match its stored leaf hash");
+      NoteDamage(seqs[i], problem);
+      return absl::DataLossError(StrCat(problem,
+                                        ": the ledger was changed outside innsyn (see \"When "
+                                        "verification fails\" in the README)"));
+    }
+    out[i] = StoredEntry{seqs[i], std::string(bytes), leaf};
   }
   return out;
 }

@@ -65,15 +65,31 @@ struct LedgerImpl {
   mutable absl::Mutex checkpoint_mu;
   std::optional<v1::Checkpoint> latest_checkpoint ABSL_GUARDED_BY(checkpoint_mu);
 
+  // What verification has found (Ledger::MarkVerified, MarkDamaged).
+  mutable absl::Mutex integrity_mu;
+  mutable Ledger::Integrity integrity ABSL_GUARDED_BY(integrity_mu);
+  // Records damage (the first finding is kept); const, so that a read that
+  // finds it can say so.
+  void NoteDamage(std::optional<uint64_t> seq, std::string problem) const;
+  // Unavailable naming the damage once the ledger is damaged; OK before.
+  absl::Status DamageError(std::string_view refused) const;
+  // Whether a checkpoint of `tree_size` may be signed now: OK, or why not.
+  // Waits up to options.verification_wait for the start's verification.
+  absl::Status MaySign(uint64_t tree_size) const;
+  uint64_t LatestStoredSize() const;
+
   absl::StatusOr<Hash> Node(int level, uint64_t index) const;
   SubtreeHashFn NodeFn() const {
     return [this](int level, uint64_t index) { return Node(level, index); };
   }
   absl::StatusOr<std::string> Get(rocksdb::ColumnFamilyHandle* family, std::string_view key) const;
-  absl::StatusOr<v1::AppendReceipt> ReceiptFor(uint64_t seq) const;
+  // The receipt of entry `seq`, and the entry itself if `entry` is set.
+  absl::StatusOr<v1::AppendReceipt> ReceiptFor(uint64_t seq, v1::LedgerEntry* entry = nullptr) const;
   // DataLoss unless the committed entries still extend the latest signed
   // checkpoint: at least as many, and the same root at its size.
   absl::Status CheckAgainstLatestCheckpoint() const;
+  // The entries, each checked against its stored leaf hash: DataLoss
+  // naming the first that does not match.
   absl::StatusOr<std::vector<StoredEntry>> ReadEntries(const std::vector<uint64_t>& seqs) const;
 };
 
