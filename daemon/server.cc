@@ -34,6 +34,9 @@ constexpr int kMaxServerThreads = 512;
 constexpr size_t kGrpcMemoryBytes = 256 << 20;
 // In the data folder: how far anomaly detection has judged the ledger.
 constexpr char kDetectionProgressFile[] = "detection-progress";
+// The health service's name for the ingest service, NOT_SERVING once the
+// ledger is damaged.
+constexpr char kIngestServiceName[] = "innsyn.v1.IngestService";
 // HTTP/2 streams (calls) one connection may have open at once.
 constexpr int kMaxConcurrentStreamsPerConnection = 100;
 
@@ -68,6 +71,7 @@ struct Server::State {
   absl::Notification stopping;  // Shutdown was called
   absl::Notification stopped;   // Shutdown has finished
   std::thread checkpointer;     // signs checkpoints until `stopping`
+  std::atomic<bool> ingest_stopped{false};
   absl::Mutex shutdown_mu;
   bool shut_down ABSL_GUARDED_BY(shutdown_mu) = false;
   // Operations: backups, self-verification, and the settings a reload may
@@ -108,12 +112,34 @@ struct Server::State {
   }
 
   void CheckpointLoop() {
-    uint64_t signed_size = ledger->Size();
+    uint64_t signed_size = 0;
+    if (std::optional<v1::Checkpoint> latest = ledger->LatestStoredCheckpoint()) {
+      signed_size = latest->tree_size();
+    }
     while (!stopping.WaitForNotificationWithTimeout(CheckpointInterval())) {
-      if (ledger->Size() == signed_size) continue;
+      const storage::Ledger::Integrity integrity = ledger->GetIntegrity();
+      if (integrity.damaged) {
+        StopIngest(integrity);
+        continue;
+      }
+      // Until the verification at start has passed there is nothing new
+      // to sign; Checkpoint() would wait for it.
+      if (!integrity.verified || ledger->Size() == signed_size) continue;
       signed_size = ledger->Size();
       SignCheckpoint();
     }
+  }
+
+  // The ledger is damaged: the ingest service reports NOT_SERVING to load
+  // balancers (reads go on), and the log says so, once.
+  void StopIngest(const storage::Ledger::Integrity& integrity) {
+    if (ingest_stopped.exchange(true)) return;
+    server->GetHealthCheckService()->SetServingStatus(kIngestServiceName, false);
+    LogError("the ledger failed verification",
+             integrity.damaged_seq ? StrCat(" at entry ", *integrity.damaged_seq) : "", " (",
+             integrity.problem,
+             "): innsynd takes no events and signs no checkpoint; reads go on. See \"When "
+             "verification fails\" in the README");
   }
 };
 
@@ -138,11 +164,18 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& optio
   ledger_options.max_group_events = options.max_group_events;
   ledger_options.max_queued_events = options.max_queued_events;
   ledger_options.max_queued_bytes = options.max_queued_bytes;
+  // No signature covers entries the full verification at start has not
+  // checked: they may have been changed while innsynd was stopped.
+  ledger_options.sign_after_verification = true;
   ASSIGN_OR_RETURN(state->ledger, storage::Ledger::Open(ledger_options));
   state->metrics->WatchLedger(state->ledger.get());
-  // Opening the ledger signed a checkpoint of what it holds.
   state->metrics->SetLedgerSize(state->ledger->Size());
-  state->metrics->SetLastCheckpointTime(Now());
+  // Opening signed a checkpoint if the latest one covers every entry;
+  // entries beyond it wait for the verification at start.
+  if (std::optional<v1::Checkpoint> latest = state->ledger->LatestStoredCheckpoint();
+      latest && latest->tree_size() == state->ledger->Size()) {
+    state->metrics->SetLastCheckpointTime(Now());
+  }
 
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::ServerCredentials> credentials,
                    MakeServerCredentials({.cert_file = options.tls_cert_file,
@@ -194,11 +227,17 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& optio
   if (!state->server || state->grpc_port == 0) {
     return absl::UnavailableError(StrCat("cannot listen on ", options.listen));
   }
+  state->server->GetHealthCheckService()->SetServingStatus(kIngestServiceName, true);
+  if (const storage::Ledger::Integrity integrity = state->ledger->GetIntegrity();
+      integrity.damaged) {
+    state->StopIngest(integrity);  // a damaged entry found while opening
+  }
   state->checkpointer = std::thread([s = state.get()] { s->CheckpointLoop(); });
   state->self_verifier = std::make_unique<SelfVerifier>(
       *state->ledger, *state->metrics, options.verify_interval, options.full_verify_interval,
-      [monitor = state->alert_monitor.get()](std::string_view mode,
-                                             const storage::VerifyReport& report) {
+      [s = state.get(), monitor = state->alert_monitor.get()](std::string_view mode,
+                                                              const storage::VerifyReport& report) {
+        s->StopIngest(s->ledger->GetIntegrity());
         monitor->VerificationFailed(std::string(mode), report.first_bad_seq.value_or(0),
                                     report.problem);
       });

@@ -67,6 +67,16 @@ std::vector<prometheus::MetricFamily> LedgerCollector::Collect() const {
   families.push_back(Family("innsyn_rocksdb_write_stopped",
                             "1 while RocksDB has stopped writes, else 0.", MetricType::Gauge,
                             stats.write_stopped ? 1 : 0));
+  const storage::Ledger::Integrity integrity = ledger_->GetIntegrity();
+  families.push_back(Family("innsyn_ledger_read_only",
+                            "1 once the ledger failed verification (or an entry failed its check "
+                            "when read): innsynd takes no events and signs no checkpoint until "
+                            "restarted on a repaired ledger; else 0.",
+                            MetricType::Gauge, integrity.damaged ? 1 : 0));
+  families.push_back(Family("innsyn_ledger_verified_at_start",
+                            "1 once the full verification at start has passed (innsynd signs no "
+                            "checkpoint over entries not yet verified); else 0.",
+                            MetricType::Gauge, integrity.verified ? 1 : 0));
   families.push_back(Family("innsyn_rocksdb_delayed_write_rate_bytes_per_second",
                             "The write rate RocksDB allows while it slows writes down; 0 when "
                             "it does not.",

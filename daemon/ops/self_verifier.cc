@@ -17,7 +17,7 @@ std::string Describe(const storage::VerifyReport& report) {
 
 }  // namespace
 
-SelfVerifier::SelfVerifier(const storage::Ledger& ledger, exporters::Metrics& metrics,
+SelfVerifier::SelfVerifier(storage::Ledger& ledger, exporters::Metrics& metrics,
                            absl::Duration interval, absl::Duration full_interval,
                            FailureHandler on_failure)
     : ledger_(ledger),
@@ -91,7 +91,9 @@ void SelfVerifier::RunPass(bool full) {
     // Once per failure, not once a minute: the metric stays set meanwhile.
     if (!failing) {
       LogError("self-verification (", mode, ") FAILED ", Describe(report),
-               "; run innsynctl verify, and treat this as a possible breach");
+               "; innsynd now takes no events and signs nothing; run innsynctl verify, and treat "
+               "this as a possible breach (see \"When verification fails\" in the README)");
+      ledger_.MarkDamaged(report.first_bad_seq, StrCat(mode, " verification: ", report.problem));
       if (on_failure_) on_failure_(mode, report);
     }
     failing = true;
@@ -101,6 +103,7 @@ void SelfVerifier::RunPass(bool full) {
   failing = false;
   progress_ = std::move(progress);
   if (full) {
+    ledger_.MarkVerified();
     LogInfo("self-verification (full): ", report.entries_checked,
             " entries and their indexes OK in ",
             absl::FormatDuration(absl::Seconds(report.seconds)));

@@ -2,7 +2,9 @@
 // (hashes, chain, tree, signed checkpoint and indexes) at start and then
 // every `full_interval`, and in between, every `interval`, an incremental
 // pass over the entries committed since the previous pass. Results go to
-// the innsyn_verification_* metrics and, on failure, to the log at error
+// the innsyn_verification_* metrics, to the ledger (the first full pass
+// that passes lets it sign; any failure marks it damaged, so that it takes
+// no more events and signs nothing) and, on failure, to the log at error
 // level. Entries changed after an incremental pass has covered them are
 // caught by the next full pass.
 // Thread-safe. The ledger and metrics must outlive the verifier; the
@@ -29,7 +31,7 @@ class SelfVerifier {
   // (once per failure, like the log line), with the mode and the report.
   using FailureHandler =
       std::function<void(std::string_view mode, const storage::VerifyReport& report)>;
-  SelfVerifier(const storage::Ledger& ledger, exporters::Metrics& metrics, absl::Duration interval,
+  SelfVerifier(storage::Ledger& ledger, exporters::Metrics& metrics, absl::Duration interval,
                absl::Duration full_interval, FailureHandler on_failure = nullptr);
   ~SelfVerifier();
   SelfVerifier(const SelfVerifier&) = delete;
@@ -43,7 +45,7 @@ class SelfVerifier {
   void RunPass(bool full);
   bool Woken() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return stop_ || rescheduled_; }
 
-  const storage::Ledger& ledger_;
+  storage::Ledger& ledger_;
   exporters::Metrics& metrics_;
   const FailureHandler on_failure_;
   absl::Mutex mu_;

@@ -18,9 +18,12 @@
 #include <functional>
 #include <thread>
 
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "innsyn/v1/service.grpc.pb.h"
 #include "rocksdb/db.h"
 #include "storage/internal/schema.h"
+#include "storage/ledger.h"
+#include "tests/storage/ledger_test_support.h"
 #include "tests/support/daemon_process.h"
 #include "tests/support/eventually.h"
 #include "tests/support/http_get.h"
@@ -35,6 +38,7 @@ using testing::DaemonProcess;
 using testing::Eventually;
 using testing::HttpGetBody;
 using testing::JournalRead;
+using testing::OpenTestLedger;
 using testing::RunCommand;
 
 class OperationsTest : public ::testing::Test {
@@ -203,50 +207,78 @@ TEST_F(OperationsTest, SighupReloadsTheConfigWithoutDroppingAStream) {
   EXPECT_TRUE(stream->Finish().ok());
 }
 
-TEST_F(OperationsTest, SelfVerificationReportsATamperedEntry) {
+// An insider edits one stored entry while innsynd is stopped; the tree
+// nodes still match the signed checkpoint, so innsynd starts. Its full
+// verification at start finds the change: from then on it serves reads
+// only. The changed entry cannot be read (DATA_LOSS naming it, rather than
+// its changed bytes with a leaf hash computed from them), no event is taken,
+// no checkpoint is signed over it, the health service and the metrics say
+// so, and the finding is an alert to triage.
+TEST_F(OperationsTest, ATamperedEntryIsNeverServedAndStopsIngestAndSigning) {
   Start();
   ASSERT_TRUE(Append(0, 30).ok());
   EXPECT_EQ(daemon_->StopWith(SIGTERM), 0);
-  {
-    // An insider edits one stored entry; the tree nodes still match the
-    // signed checkpoint, so innsynd starts.
-    std::vector<rocksdb::ColumnFamilyDescriptor> families;
-    for (const char* name :
-         {"default", storage::internal::kEntriesFamily, storage::internal::kChainFamily,
-          storage::internal::kTreeFamily, storage::internal::kIndexFamily,
-          storage::internal::kDedupeFamily, storage::internal::kMetaFamily}) {
-      families.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    }
-    std::vector<rocksdb::ColumnFamilyHandle*> handles;
-    rocksdb::DB* raw = nullptr;
-    ASSERT_TRUE(
-        rocksdb::DB::Open(rocksdb::DBOptions(), data_dir() + "/ledger", families, &handles, &raw)
-            .ok());
-    const std::string key = storage::internal::SeqKey(7);
-    std::string value;
-    ASSERT_TRUE(raw->Get(rocksdb::ReadOptions(), handles[1], key, &value).ok());
-    value.back() ^= 1;
-    ASSERT_TRUE(raw->Put(rocksdb::WriteOptions(), handles[1], key, value).ok());
-    for (auto* handle : handles) raw->DestroyColumnFamilyHandle(handle);
-    delete raw;
-  }
-  // With the anomaly detectors on, as innsynd runs by default: it starts
-  // on the damaged ledger, and the finding is also an alert to triage.
+  testing::TamperWithStoredValue(data_dir(), storage::internal::kEntriesFamily,
+                                 storage::internal::SeqKey(7), [](std::string& value) {
+                                   value.back() ^= 1;
+                                   return true;
+                                 });
   Start({"--detection", "true"});
   std::string metrics;
   ASSERT_TRUE(Eventually([&] {
     metrics = Metrics();
-    return Contains(metrics, "innsyn_verification_failing{mode=\"full\"} 1");
+    return Contains(metrics, "innsyn_verification_failing{mode=\"full\"} 1") &&
+           Contains(metrics, "innsyn_ledger_read_only 1");
   })) << metrics;
   EXPECT_TRUE(Contains(metrics, "innsyn_verification_failures_total{mode=\"full\"} 1"));
+  EXPECT_TRUE(Contains(metrics, "innsyn_ledger_verified_at_start 0"));
   EXPECT_FALSE(
       Contains(metrics, "innsyn_verification_last_success_timestamp_seconds{mode=\"full\"}"));
+
+  auto log = v1::AccessLogService::NewStub(channel_);
+  v1::GetEntriesRequest entries_request;
+  entries_request.set_from_seq(0);
+  entries_request.set_count(10);
+  v1::GetEntriesResponse entries_response;
+  grpc::ClientContext read;
+  const grpc::Status read_status = log->GetEntries(&read, entries_request, &entries_response);
+  EXPECT_EQ(read_status.error_code(), grpc::StatusCode::DATA_LOSS) << read_status.error_message();
+  EXPECT_TRUE(Contains(read_status.error_message(), "entry 7 does not match"))
+      << read_status.error_message();
+
+  const grpc::Status append = Append(100, 1);
+  EXPECT_EQ(append.error_code(), grpc::StatusCode::UNAVAILABLE) << append.error_message();
+  EXPECT_TRUE(Contains(append.error_message(), "failed verification")) << append.error_message();
+
+  v1::GetCheckpointRequest checkpoint_request;
+  v1::Checkpoint checkpoint;
+  grpc::ClientContext sign;
+  const grpc::Status signing = log->GetCheckpoint(&sign, checkpoint_request, &checkpoint);
+  EXPECT_EQ(signing.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << signing.error_message();
+
+  auto health = grpc::health::v1::Health::NewStub(channel_);
+  grpc::health::v1::HealthCheckRequest health_request;
+  health_request.set_service("innsyn.v1.IngestService");
+  grpc::health::v1::HealthCheckResponse health_response;
+  EXPECT_TRUE(Eventually([&] {
+    grpc::ClientContext context;
+    return health->Check(&context, health_request, &health_response).ok() &&
+           health_response.status() == grpc::health::v1::HealthCheckResponse::NOT_SERVING;
+  }));
+
   testing::CommandResult alerts;
   EXPECT_TRUE(Eventually([&] {
     alerts = Ctl({"alerts", "list", "--rule", "verification_failed"});
     return Contains(alerts.output, "1 alert;");
   })) << alerts.output;
   EXPECT_TRUE(Contains(alerts.output, "critical")) << alerts.output;
+  // The alert and the queries above were recorded, but no checkpoint
+  // covers them: the newest signed one is still the one from before.
+  EXPECT_EQ(daemon_->StopWith(SIGTERM), 0);
+  std::unique_ptr<storage::Ledger> ledger = OpenTestLedger(data_dir(), /*read_only=*/true);
+  ASSERT_NE(ledger, nullptr);
+  EXPECT_GT(ledger->Size(), 30u);
+  EXPECT_EQ(ledger->LatestStoredCheckpoint()->tree_size(), 30u);
 }
 
 TEST_F(OperationsTest, BackupDuringIngestRestoresToAVerifiedPrefixOfTheLiveLedger) {
