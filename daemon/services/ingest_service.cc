@@ -82,8 +82,10 @@ absl::Status IngestService::CheckBatch(const v1::AppendRequest& request, absl::T
 }
 
 void IngestService::CountRefused(const absl::Status& status, const v1::AppendRequest& request) {
-  metrics_.EventsRejected(absl::IsResourceExhausted(status) ? "queue_full" : "storage_unavailable",
-                          static_cast<uint64_t>(request.events_size()));
+  const char* reason = absl::IsResourceExhausted(status) ? "queue_full"
+                       : absl::IsAlreadyExists(status)   ? "event_id_reused"
+                                                         : "storage_unavailable";
+  metrics_.EventsRejected(reason, static_cast<uint64_t>(request.events_size()));
 }
 
 void IngestService::Answer(const v1::AppendRequest& request,

@@ -251,6 +251,10 @@ GroupCommitStats GroupWriter::CommitGroup(Group& group) {
     failure = FromRocks(impl_.db->Write(write_options, &group.batch), "ledger write");
     stats.write_time = Now() - write_start;
   }
+  if (!group.dedupe_keys.empty()) {
+    absl::MutexLock lock(&pending_mu_);
+    for (const std::string& key : group.dedupe_keys) pending_.erase(key);
+  }
   if (!failure.ok()) {
     // Nothing of this group is acknowledged, and nothing is written after
     // it: whether its batch reached the disk is unknown until a restart
@@ -268,10 +272,6 @@ GroupCommitStats GroupWriter::CommitGroup(Group& group) {
     return stats;
   }
   impl_.committed_size.store(group.end_seq, std::memory_order_release);
-  if (!group.dedupe_keys.empty()) {
-    absl::MutexLock lock(&pending_mu_);
-    for (const std::string& key : group.dedupe_keys) pending_.erase(key);
-  }
   return stats;
 }
 
@@ -285,7 +285,7 @@ struct GroupWriter::Draft {
   const absl::Time now;
   const google::protobuf::Timestamp committed_at;
   // Events first recorded here, by dedupe key, for repeats within the draft.
-  std::unordered_map<std::string, v1::AppendReceipt> fresh;
+  std::unordered_map<std::string, Recorded> fresh;
   // Index and event-id keys, put in sorted order once all entries are in.
   std::vector<std::string> index_keys;
   std::vector<std::pair<std::string, std::string>> dedupe_puts;
@@ -335,39 +335,103 @@ void GroupWriter::PrepareRecords(Draft& draft, Request& request) {
 }
 
 absl::Status GroupWriter::PrepareEvents(Draft& draft, Request& request) {
-  for (const v1::AccessEvent* event : request.events) {
+  // What the request adds, so that a refused request adds nothing.
+  draft.batch.SetSavePoint();
+  const CompactRange saved_range = range_;
+  const Hash saved_chain = chain_head_;
+  const size_t saved_index_keys = draft.index_keys.size();
+  const size_t saved_dedupe_puts = draft.dedupe_puts.size();
+  std::vector<std::string> added;
+  for (size_t i = 0; i < request.events.size(); ++i) {
+    const v1::AccessEvent& event = *request.events[i];
     std::string key =
-        DedupeKey(event->source().system(), event->source().instance(), event->event_id());
-    absl::StatusOr<std::optional<v1::AppendReceipt>> original = OriginalReceipt(draft, key);
-    if (!original.ok()) return original.status();
+        DedupeKey(event.source().system(), event.source().instance(), event.event_id());
+    absl::StatusOr<std::optional<v1::AppendReceipt>> original = OriginalReceipt(draft, key, event);
+    if (!original.ok()) {
+      if (!absl::IsAlreadyExists(original.status())) return original.status();
+      // A reused event id: the request is refused, all of it, and the
+      // requests beside it in the group go on.
+      (void)draft.batch.RollbackToSavePoint();
+      range_ = saved_range;
+      chain_head_ = saved_chain;
+      draft.index_keys.resize(saved_index_keys);
+      draft.dedupe_puts.resize(saved_dedupe_puts);
+      for (const std::string& fresh : added) draft.fresh.erase(fresh);
+      request.receipts.clear();
+      request.status =
+          absl::AlreadyExistsError(StrCat("event ", i, ": ", original.status().message()));
+      return absl::OkStatus();
+    }
     if (original->has_value()) {
       v1::AppendReceipt& receipt = **original;
-      receipt.set_event_id(event->event_id());
+      receipt.set_event_id(event.event_id());
       receipt.set_duplicate(true);
       request.receipts.push_back(std::move(receipt));
       continue;
     }
     v1::LedgerEntry entry;
-    *entry.mutable_access_event() = *event;
+    *entry.mutable_access_event() = event;
     v1::AppendReceipt receipt = AddEntry(draft, entry);
-    receipt.set_event_id(event->event_id());
-    draft.fresh.emplace(std::move(key), receipt);
+    receipt.set_event_id(event.event_id());
+    added.push_back(key);
+    draft.fresh.emplace(std::move(key), Recorded{receipt, &event});
     request.receipts.push_back(std::move(receipt));
   }
+  (void)draft.batch.PopSavePoint();
   return absl::OkStatus();
 }
 
+namespace {
+
+// Whether a resent event is the one recorded: byte for byte, as the
+// ledger serialises it.
+bool SameEvent(const v1::AccessEvent& a, const v1::AccessEvent& b) {
+  std::string a_bytes;
+  std::string b_bytes;
+  {
+    google::protobuf::io::StringOutputStream a_stream(&a_bytes);
+    google::protobuf::io::CodedOutputStream a_coded(&a_stream);
+    a_coded.SetSerializationDeterministic(true);
+    a.SerializeToCodedStream(&a_coded);
+    google::protobuf::io::StringOutputStream b_stream(&b_bytes);
+    google::protobuf::io::CodedOutputStream b_coded(&b_stream);
+    b_coded.SetSerializationDeterministic(true);
+    b.SerializeToCodedStream(&b_coded);
+  }
+  return a_bytes == b_bytes;
+}
+
+absl::Status ReusedIdError(const v1::AccessEvent& event, uint64_t seq) {
+  return absl::AlreadyExistsError(
+      StrCat("event_id ", event.event_id(), " of source ", event.source().system(),
+             event.source().instance().empty() ? "" : "/", event.source().instance(),
+             " was recorded as seq ", seq,
+             " with other contents; a retry must resend the same event, and a new event needs a "
+             "new event_id"));
+}
+
+}  // namespace
+
 absl::StatusOr<std::optional<v1::AppendReceipt>> GroupWriter::OriginalReceipt(
-    const Draft& draft, const std::string& key) {
+    const Draft& draft, const std::string& key, const v1::AccessEvent& event) {
   using Found = std::optional<v1::AppendReceipt>;
-  if (auto it = draft.fresh.find(key); it != draft.fresh.end()) return Found(it->second);
-  // Recorded by an earlier group that is still being written.
-  if (Found pending = PendingReceipt(key)) return pending;
+  std::optional<Recorded> recorded;
+  if (auto it = draft.fresh.find(key); it != draft.fresh.end()) {
+    recorded = it->second;
+  } else {
+    recorded = PendingRecord(key);  // recorded by an earlier group still being written
+  }
+  if (recorded) {
+    if (!SameEvent(*recorded->event, event)) return ReusedIdError(event, recorded->receipt.seq());
+    return Found(recorded->receipt);
+  }
   absl::StatusOr<std::string> stored = ReadDedupe(key);
   if (absl::IsNotFound(stored.status())) return Found();
   if (!stored.ok()) return stored.status();
-  absl::StatusOr<v1::AppendReceipt> receipt = impl_.ReceiptFor(ReadBigEndian64(*stored));
+  v1::LedgerEntry entry;
+  absl::StatusOr<v1::AppendReceipt> receipt = impl_.ReceiptFor(ReadBigEndian64(*stored), &entry);
   if (!receipt.ok()) return receipt.status();
+  if (!SameEvent(entry.access_event(), event)) return ReusedIdError(event, receipt->seq());
   return Found(*std::move(receipt));
 }
 
@@ -421,9 +485,9 @@ void GroupWriter::AddPending(Draft& draft, Group& group) {
   if (draft.fresh.empty()) return;
   group.dedupe_keys.reserve(group.dedupe_keys.size() + draft.fresh.size());
   absl::MutexLock lock(&pending_mu_);
-  for (auto& [key, receipt] : draft.fresh) {
+  for (auto& [key, recorded] : draft.fresh) {
     group.dedupe_keys.push_back(key);
-    pending_.emplace(key, std::move(receipt));
+    pending_.emplace(key, std::move(recorded));
   }
 }
 
@@ -439,7 +503,7 @@ absl::StatusOr<std::string> GroupWriter::ReadDedupe(const std::string& key) cons
   return value;
 }
 
-std::optional<v1::AppendReceipt> GroupWriter::PendingReceipt(const std::string& key) {
+std::optional<GroupWriter::Recorded> GroupWriter::PendingRecord(const std::string& key) {
   absl::MutexLock lock(&pending_mu_);
   if (pending_.empty()) return std::nullopt;
   auto it = pending_.find(key);

@@ -76,11 +76,21 @@ class GroupWriter {
   void PrepareRecords(Draft& draft, Request& request);
   // Stops at the first read that fails, with its status.
   absl::Status PrepareEvents(Draft& draft, Request& request);
+  // An event recorded under one dedupe key, and where: its receipt and,
+  // while it is borrowed from its request (until its group is durable),
+  // the event itself.
+  struct Recorded {
+    v1::AppendReceipt receipt;
+    const v1::AccessEvent* event = nullptr;
+  };
   // The receipt of the event with dedupe key `key` if it was recorded
   // before: earlier in this draft, by a group still being written, or in
-  // RocksDB. Nullopt for a new event; an error if a read failed.
+  // RocksDB. Nullopt for a new event; AlreadyExists, naming the seq, if it
+  // was recorded with other contents than `event` (a reused event id, not
+  // a retry); another error if a read failed.
   absl::StatusOr<std::optional<v1::AppendReceipt>> OriginalReceipt(const Draft& draft,
-                                                                   const std::string& key);
+                                                                   const std::string& key,
+                                                                   const v1::AccessEvent& event);
   // Numbers and hashes `entry` and adds it to the batch; returns its receipt.
   v1::AppendReceipt AddEntry(Draft& draft, v1::LedgerEntry& entry);
   void CollectDerivedKeys(Draft& draft, const v1::LedgerEntry& entry, uint64_t seq);
@@ -95,7 +105,7 @@ class GroupWriter {
   GroupCommitStats CommitGroup(Group& group);
   // Wakes the group's waiting callers and runs its callbacks.
   void Answer(Group& group);
-  std::optional<v1::AppendReceipt> PendingReceipt(const std::string& key);
+  std::optional<Recorded> PendingRecord(const std::string& key);
   absl::StatusOr<std::string> ReadDedupe(const std::string& key) const;
 
   LedgerImpl& impl_;
@@ -109,10 +119,11 @@ class GroupWriter {
   bool preparing_done_ ABSL_GUARDED_BY(mu_) = false;
 
   // Event ids recorded by groups prepared but not yet written, with their
-  // receipts, so that a repeat in the next group is found before its first
-  // copy reaches RocksDB. A key leaves only after its group is durable.
+  // receipts and events, so that a repeat in the next group is found before
+  // its first copy reaches RocksDB. A key leaves once its group is durable
+  // or has failed, before its request is answered and its event let go.
   absl::Mutex pending_mu_;
-  std::unordered_map<std::string, v1::AppendReceipt> pending_ ABSL_GUARDED_BY(pending_mu_);
+  std::unordered_map<std::string, Recorded> pending_ ABSL_GUARDED_BY(pending_mu_);
 
   // Preparing thread only.
   CompactRange range_;

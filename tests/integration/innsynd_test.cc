@@ -179,6 +179,27 @@ TEST_F(InnsyndTest, RetriedEventGetsTheOriginalReceipt) {
   EXPECT_EQ(Checkpoint().tree_size(), 1u);
 }
 
+// A reused event id with other contents is not a retry: it is refused,
+// naming the event and the seq it would hide behind, recorded nowhere, and
+// counted, never answered as a duplicate with the new contents lost.
+TEST_F(InnsyndTest, AReusedEventIdWithOtherContentsIsRefusedNotSwallowed) {
+  v1::AppendResponse first;
+  ASSERT_TRUE(Append({JournalRead(9, "p", "a")}, first).ok());
+  v1::AccessEvent other = JournalRead(9, "p", "a");
+  other.mutable_data_object()->set_id("note-2231");  // another note read
+  v1::AppendResponse response;
+  grpc::Status status = Append({JournalRead(10, "p", "a"), other}, response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::ALREADY_EXISTS) << status.error_message();
+  EXPECT_EQ(status.error_message(),
+            "event 1: event_id ev-9 of source opus-dental/clinic-1 was recorded as seq 0 with "
+            "other contents; a retry must resend the same event, and a new event needs a new "
+            "event_id");
+  EXPECT_EQ(Checkpoint().tree_size(), 1u);
+  EXPECT_NE(HttpGet(daemon_->metrics_port(), "/metrics")
+                .find("innsyn_events_rejected_total{reason=\"event_id_reused\"} 2"),
+            std::string::npos);
+}
+
 TEST_F(InnsyndTest, StreamGivesOneReceiptPerBatchInOrder) {
   grpc::ClientContext context;
   auto stream = ingest_->AppendStream(&context);

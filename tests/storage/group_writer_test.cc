@@ -45,6 +45,34 @@ TEST_F(GroupWriterTest, RepeatedEventIdReturnsTheOriginalReceipt) {
   EXPECT_FALSE(Append({other})[0].duplicate());
 }
 
+TEST_F(GroupWriterTest, AReusedEventIdWithOtherContentsIsRefusedNamingTheSeq) {
+  Append({JournalRead(7, "p1", "a1")});
+  AppendMany(3, 100);
+  // Another event under the same (source, event_id): not a retry.
+  absl::StatusOr<std::vector<v1::AppendReceipt>> reused =
+      ledger_->AppendEvents(std::vector<v1::AccessEvent>{JournalRead(7, "p2", "a1")});
+  EXPECT_EQ(reused.status().code(), absl::StatusCode::kAlreadyExists) << reused.status();
+  EXPECT_NE(reused.status().message().find("event 0: event_id ev-7 of source opus-dental/clinic-1 "
+                                           "was recorded as seq 0 with other contents"),
+            std::string::npos)
+      << reused.status();
+  EXPECT_EQ(ledger_->Size(), 4u);
+}
+
+TEST_F(GroupWriterTest, AReusedEventIdRefusesItsWholeRequestAndAddsNothingOfIt) {
+  Append({JournalRead(7, "p1", "a1")});
+  absl::StatusOr<std::vector<v1::AppendReceipt>> refused = ledger_->AppendEvents(
+      std::vector<v1::AccessEvent>{JournalRead(20, "p1", "a1"), JournalRead(7, "p9", "a1")});
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kAlreadyExists) << refused.status();
+  EXPECT_NE(refused.status().message().find("event 1:"), std::string::npos) << refused.status();
+  EXPECT_EQ(ledger_->Size(), 1u);
+  // The new event of the refused request was not recorded: sent alone, it is new.
+  std::vector<v1::AppendReceipt> alone = Append({JournalRead(20, "p1", "a1")});
+  EXPECT_FALSE(alone[0].duplicate());
+  EXPECT_EQ(alone[0].seq(), 1u);
+  EXPECT_TRUE(ledger_->Verify().ok);
+}
+
 TEST_F(GroupWriterTest, ConcurrentAppendsAreAllDurableAndDistinct) {
   constexpr int kThreads = 8;
   constexpr int kPerThread = 200;
@@ -195,6 +223,25 @@ TEST(LedgerPipeline, RepeatWhileTheFirstCopyIsBeingWrittenGetsTheOriginalReceipt
   EXPECT_EQ(ledger->Size(), 2u);
   disk->fault = Fault::kNone;
   EXPECT_TRUE(ledger->Verify().ok);
+}
+
+// The same for an event id reused while its first event is being written.
+TEST(LedgerPipeline, ReuseWhileTheFirstCopyIsBeingWrittenIsRefused) {
+  OnFaultyDisk on_disk;
+  std::shared_ptr<FaultyDisk>& disk = on_disk.disk;
+  std::unique_ptr<Ledger> ledger = *Ledger::Open(on_disk.options);
+  disk->fault = Fault::kSlowSync;
+  auto first = Events({1});
+  Answers answers;
+  ASSERT_TRUE(ledger->AppendEventsAsync(first, answers.Collect()).ok());
+  std::this_thread::sleep_for(kSlowSyncDelay / 5);  // the first group is in its fsync
+  google::protobuf::RepeatedPtrField<v1::AccessEvent> other;
+  *other.Add() = JournalRead(1, "another patient", "a");
+  absl::StatusOr<std::vector<v1::AppendReceipt>> reused = ledger->AppendEvents(other);
+  EXPECT_EQ(reused.status().code(), absl::StatusCode::kAlreadyExists) << reused.status();
+  answers.AwaitCount(1);
+  EXPECT_EQ(ledger->Size(), 1u);
+  disk->fault = Fault::kNone;
 }
 
 // Requests that arrive while a group is written all go in the next group,

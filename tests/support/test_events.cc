@@ -5,13 +5,14 @@
 namespace innsyn::testing {
 
 v1::AccessEvent JournalRead(int n, const std::string& subject_id, const std::string& actor_id,
-                            absl::Time occurred_at) {
+                            std::optional<absl::Time> occurred_at) {
   v1::AccessEvent event;
   event.set_event_id("ev-" + std::to_string(n));
   event.mutable_source()->set_system("opus-dental");
   event.mutable_source()->set_instance("clinic-1");
   event.set_source_seq(static_cast<uint64_t>(n) + 1);
-  *event.mutable_occurred_at() = ToProtoMicros(occurred_at);
+  *event.mutable_occurred_at() = ToProtoMicros(
+      occurred_at.value_or(absl::FromUnixSeconds(kTestEventsStartUnixSeconds) + absl::Seconds(n)));
   event.mutable_actor()->set_id(actor_id);
   event.mutable_actor()->set_display_name("Dr. " + actor_id);
   event.mutable_actor()->set_role("dentist");
