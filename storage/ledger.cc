@@ -98,6 +98,18 @@ absl::Status CheckStillSigned(const internal::LedgerImpl& impl) {
   return impl.CheckAgainstLatestCheckpoint();
 }
 
+// Why the ledger cannot go on from its last entry, and what to do.
+absl::Status CannotContinue(const internal::LedgerImpl& impl, const absl::Status& why) {
+  const uint64_t size = impl.committed_size.load();
+  return absl::Status(
+      why.code(),
+      StrCat("cannot go on from the last entry (seq ", size - 1, "): ", why.message(),
+             ". The ledger records ", size, " entries; its latest signed checkpoint covers ",
+             impl.LatestStoredSize(), ". Run `innsynctl verify --data-dir ", impl.options.data_dir,
+             "` to see what is damaged or missing, and restore the newest backup that verifies "
+             "(see \"When verification fails\" in the README)"));
+}
+
 // The writer goes on from the tree, chain head and commit time of the last
 // committed entry.
 absl::Status StartWriter(internal::LedgerImpl& impl) {
@@ -152,7 +164,7 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& option
   if (absl::Status s = impl->LoadCommittedState(); !s.ok()) return s;
   if (options.read_only) return std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
   if (absl::Status s = CheckStillSigned(*impl); !s.ok()) return s;
-  if (absl::Status s = StartWriter(*impl); !s.ok()) return s;
+  if (absl::Status s = StartWriter(*impl); !s.ok()) return CannotContinue(*impl, s);
   // Every writable ledger has a signed checkpoint from its first start on,
   // so that a missing one means it was removed. Entries beyond the latest
   // one wait for the verification at start, if the options say so.

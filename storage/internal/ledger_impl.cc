@@ -204,11 +204,20 @@ absl::Status LedgerImpl::CheckAgainstLatestCheckpoint() const {
   return absl::OkStatus();
 }
 
+std::string DescribeKey(const rocksdb::ColumnFamilyHandle& family, std::string_view key) {
+  if (key.size() == 8) return StrCat(family.GetName(), " key of seq ", ReadBigEndian64(key));
+  if (key.size() == 9) {
+    return StrCat(family.GetName(), " key of node (", static_cast<int>(key[0]), ", ",
+                  ReadBigEndian64(key.substr(1)), ")");
+  }
+  return StrCat(family.GetName(), " key ", key);
+}
+
 absl::StatusOr<std::string> LedgerImpl::Get(rocksdb::ColumnFamilyHandle* family,
                                             std::string_view key) const {
   std::string value;
   rocksdb::Status s = db->Get(rocksdb::ReadOptions(), family, key, &value);
-  if (!s.ok()) return FromRocks(s, "read");
+  if (!s.ok()) return FromRocks(s, DescribeKey(*family, key));
   return value;
 }
 
@@ -262,8 +271,8 @@ absl::Status LedgerImpl::MaySign(uint64_t tree_size) const {
   };
   integrity_mu.AwaitWithTimeout(absl::Condition(&decided), options.verification_wait);
   if (integrity.damaged) {
-    return absl::FailedPreconditionError(
-        StrCat("no checkpoint is signed: the ledger failed verification (", integrity.problem, ")"));
+    return absl::FailedPreconditionError(StrCat(
+        "no checkpoint is signed: the ledger failed verification (", integrity.problem, ")"));
   }
   if (!integrity.verified) {
     return absl::UnavailableError(

@@ -25,6 +25,10 @@
 
 namespace innsyn::storage::internal {
 
+// "chain key of seq 7", "tree key of node (0, 7)", "meta key size": what a
+// missing or unreadable key was, for error messages.
+std::string DescribeKey(const rocksdb::ColumnFamilyHandle& family, std::string_view key);
+
 struct LedgerImpl {
   // Opens the database in the data folder, creating it if the options say
   // so, with every column family of schema.h, each handle found by name.
@@ -84,7 +88,8 @@ struct LedgerImpl {
   }
   absl::StatusOr<std::string> Get(rocksdb::ColumnFamilyHandle* family, std::string_view key) const;
   // The receipt of entry `seq`, and the entry itself if `entry` is set.
-  absl::StatusOr<v1::AppendReceipt> ReceiptFor(uint64_t seq, v1::LedgerEntry* entry = nullptr) const;
+  absl::StatusOr<v1::AppendReceipt> ReceiptFor(uint64_t seq,
+                                               v1::LedgerEntry* entry = nullptr) const;
   // DataLoss unless the committed entries still extend the latest signed
   // checkpoint: at least as many, and the same root at its size.
   absl::Status CheckAgainstLatestCheckpoint() const;

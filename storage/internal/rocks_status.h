@@ -16,8 +16,9 @@ namespace innsyn::storage::internal {
 // or Internal, with `what` failed and RocksDB's reason as the message.
 inline absl::Status FromRocks(const rocksdb::Status& status, std::string_view what) {
   if (status.ok()) return absl::OkStatus();
+  // RocksDB's NotFound says nothing more than "NotFound: ".
+  if (status.IsNotFound()) return absl::NotFoundError(StrCat(what, " is missing"));
   std::string message = StrCat(what, ": ", status.ToString());
-  if (status.IsNotFound()) return absl::NotFoundError(message);
   if (status.IsCorruption()) return absl::DataLossError(message);
   if (status.IsIOError() || status.IsBusy() || status.IsTryAgain()) {
     return absl::UnavailableError(message);

@@ -81,6 +81,22 @@ TEST_F(LedgerTest, TruncatedLedgerIsCaughtAndRefusedByTheWriter) {
   EXPECT_EQ(reopened.code(), absl::StatusCode::kDataLoss) << reopened;
 }
 
+TEST_F(LedgerTest, ALedgerMissingItsLastEntryNamesWhatIsMissingAndWhatToDo) {
+  AppendMany(5);
+  ASSERT_TRUE(ledger_->Checkpoint().ok());
+  for (const char* family : {internal::kEntriesFamily, internal::kChainFamily}) {
+    TamperWithStoredValue(family, internal::SeqKey(4), [](std::string&) { return false; });
+  }
+  absl::Status reopened = OpenWritable();
+  EXPECT_EQ(reopened.code(), absl::StatusCode::kNotFound) << reopened;
+  for (const char* part :
+       {"cannot go on from the last entry (seq 4): chain key of seq 4 is missing",
+        "records 5 entries; its latest signed checkpoint covers 5",
+        "innsynctl verify --data-dir"}) {
+    EXPECT_NE(reopened.message().find(part), std::string::npos) << reopened;
+  }
+}
+
 TEST_F(LedgerTest, RewrittenTreeIsRefusedByTheWriter) {
   AppendMany(32);
   ASSERT_TRUE(ledger_->Checkpoint().ok());
