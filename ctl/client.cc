@@ -91,6 +91,10 @@ absl::StatusOr<v1::BackupResponse> Client::Backup(const v1::BackupRequest& reque
   return Call(*admin_, &v1::AdminService::Stub::Backup, request);
 }
 
+absl::StatusOr<v1::GetStatusResponse> Client::GetStatus(const v1::GetStatusRequest& request) {
+  return Call(*admin_, &v1::AdminService::Stub::GetStatus, request);
+}
+
 absl::StatusOr<v1::AppendResponse> Client::Append(const v1::AppendRequest& request) {
   return Call(*ingest_, &v1::IngestService::Stub::Append, request);
 }

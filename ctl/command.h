@@ -69,6 +69,7 @@ void AddBackupCommand(CLI::App& app, CommandContext& context);
 void AddRestoreCommand(CLI::App& app, CommandContext& context);
 void AddPkiCommand(CLI::App& app, CommandContext& context);
 void AddAlertsCommand(CLI::App& app, CommandContext& context);
+void AddStatusCommand(CLI::App& app, CommandContext& context);
 
 }  // namespace innsyn::ctl
 

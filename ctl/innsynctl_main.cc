@@ -48,6 +48,7 @@ int main(int argc, char** argv) {
   innsyn::ctl::AddRestoreCommand(app, context);
   innsyn::ctl::AddPkiCommand(app, context);
   innsyn::ctl::AddAlertsCommand(app, context);
+  innsyn::ctl::AddStatusCommand(app, context);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

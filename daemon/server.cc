@@ -197,7 +197,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& optio
   state->access_log = std::make_unique<AccessLogService>(*state->ledger, *state->metrics,
                                                          *state->gate, state->alert_monitor.get());
   state->admin = std::make_unique<AdminService>(*state->ledger, *state->metrics, *state->gate,
-                                                options.backup_dir, options.backup_keep);
+                                                state->alert_monitor.get(), options.backup_dir,
+                                                options.backup_keep);
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;

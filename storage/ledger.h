@@ -117,10 +117,10 @@ class Ledger {
   // What verification has found. Damage lasts until the ledger is opened
   // again: then the start's verification decides anew.
   struct Integrity {
-    bool verified = false;                 // MarkVerified: the start's verification passed
-    bool damaged = false;                  // MarkDamaged, or an entry that failed its check
-    std::optional<uint64_t> damaged_seq;   // the first entry found damaged, if one was named
-    std::string problem;                   // what was found, when damaged
+    bool verified = false;                // MarkVerified: the start's verification passed
+    bool damaged = false;                 // MarkDamaged, or an entry that failed its check
+    std::optional<uint64_t> damaged_seq;  // the first entry found damaged, if one was named
+    std::string problem;                  // what was found, when damaged
   };
 
   static absl::StatusOr<std::unique_ptr<Ledger>> Open(const LedgerOptions& options);

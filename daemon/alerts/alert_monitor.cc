@@ -178,6 +178,10 @@ absl::Status AlertMonitor::Reload(const anomaly::DetectionOptions& options) {
   return absl::OkStatus();
 }
 
+AlertMonitor::Lag AlertMonitor::lag() const {
+  return {lag_entries_.load(), absl::Microseconds(lag_micros_.load())};
+}
+
 anomaly::DetectionOptions AlertMonitor::options() const {
   absl::MutexLock lock(&mu_);
   return options_;
@@ -280,8 +284,10 @@ bool AlertMonitor::CatchUp() {
   }
   const uint64_t size = ledger_.Size();
   const uint64_t lag = size - std::min(size, next_seq_);
-  metrics_.DetectionProgress(observed, lag,
-                             lag == 0 ? absl::ZeroDuration() : Now() - last_committed);
+  const absl::Duration lag_time = lag == 0 ? absl::ZeroDuration() : Now() - last_committed;
+  lag_entries_ = lag;
+  lag_micros_ = absl::ToInt64Microseconds(lag_time);
+  metrics_.DetectionProgress(observed, lag, lag_time);
   return true;
 }
 

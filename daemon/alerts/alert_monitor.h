@@ -62,6 +62,12 @@ class AlertMonitor {
   absl::Status Reload(const anomaly::DetectionOptions& options);
 
   AlertBook& book() { return book_; }
+  // How far behind detection is (as in the innsyn_detection_lag_* metrics).
+  struct Lag {
+    uint64_t entries = 0;
+    absl::Duration time;
+  };
+  Lag lag() const;
   // The detection settings in force (the engine's), for explanations.
   anomaly::DetectionOptions options() const;
 
@@ -111,6 +117,8 @@ class AlertMonitor {
   DetectionProgress progress_;
   absl::Time last_tick_ = absl::InfinitePast();
   std::set<std::pair<std::string, std::string>> exported_;  // innsyn_alerts_open series
+  std::atomic<uint64_t> lag_entries_{0};
+  std::atomic<int64_t> lag_micros_{0};
   std::thread thread_;
 };
 

@@ -11,7 +11,7 @@ namespace {
 constexpr std::array<std::string_view, kMethodCount> kMethodNames = {
     "Append",        "AppendStream",  "ListSubjectAccess", "ListActorActivity",   "GetEntries",
     "GetLeafHashes", "GetCheckpoint", "GetInclusionProof", "GetConsistencyProof", "VerifyLedger",
-    "Backup",        "ListAlerts",    "WatchAlerts",       "UpdateAlert"};
+    "Backup",        "ListAlerts",    "WatchAlerts",       "UpdateAlert",         "GetStatus"};
 
 MethodSet Methods(std::initializer_list<Method> methods) {
   MethodSet set;
@@ -42,10 +42,10 @@ RolePermissions DefaultRolePermissions() {
   roles[std::string(kIngestRole)] = Methods({kAppend, kAppendStream});
   roles[std::string(kControllerRole)] =
       proofs | Methods({kListSubjectAccess, kListActorActivity, kGetEntries, kGetLeafHashes,
-                        kVerifyLedger, kListAlerts, kWatchAlerts, kUpdateAlert});
+                        kVerifyLedger, kListAlerts, kWatchAlerts, kUpdateAlert, kGetStatus});
   roles[std::string(kPortalRole)] = proofs | Methods({kListSubjectAccess});
-  roles[std::string(kAuditorRole)] = proofs | Methods({kGetLeafHashes, kVerifyLedger});
-  roles[std::string(kAdminRole)] = Methods({kGetCheckpoint, kVerifyLedger, kBackup});
+  roles[std::string(kAuditorRole)] = proofs | Methods({kGetLeafHashes, kVerifyLedger, kGetStatus});
+  roles[std::string(kAdminRole)] = Methods({kGetCheckpoint, kVerifyLedger, kBackup, kGetStatus});
   return roles;
 }
 

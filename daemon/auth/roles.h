@@ -34,8 +34,9 @@ enum class Method {
   kListAlerts,  // innsyn.v1.AlertService
   kWatchAlerts,
   kUpdateAlert,
+  kGetStatus,  // innsyn.v1.AdminService
 };
-inline constexpr size_t kMethodCount = 14;
+inline constexpr size_t kMethodCount = 15;
 
 // The gRPC method name, for example "ListSubjectAccess".
 std::string_view MethodName(Method method);

@@ -2,6 +2,7 @@
 
 #include "absl/time/clock.h"
 #include "base/clock.h"
+#include "base/proto_time.h"
 #include "base/status_macros.h"
 #include "daemon/ops/log.h"
 #include "daemon/services/grpc_status.h"
@@ -9,8 +10,9 @@
 namespace innsyn::daemon {
 
 AdminService::AdminService(storage::Ledger& ledger, exporters::Metrics& metrics, CallGate& gate,
-                           std::string backup_dir, uint32_t backup_keep)
-    : ledger_(ledger), metrics_(metrics), gate_(gate) {
+                           const AlertMonitor* monitor, std::string backup_dir,
+                           uint32_t backup_keep)
+    : ledger_(ledger), metrics_(metrics), gate_(gate), monitor_(monitor) {
   SetBackupSettings(std::move(backup_dir), backup_keep);
   // The age of the newest backup survives restarts, so that an alert on it
   // does not start from zero each time.
@@ -67,6 +69,32 @@ absl::Status AdminService::DoBackup(grpc::ServerContext& context, v1::BackupResp
   if (std::optional<v1::Checkpoint> checkpoint = ledger_.LatestStoredCheckpoint()) {
     *response.mutable_checkpoint() = *checkpoint;
   }
+  return absl::OkStatus();
+}
+
+grpc::Status AdminService::GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest*,
+                                     v1::GetStatusResponse* response) {
+  return ToGrpcStatus(DoGetStatus(*context, *response));
+}
+
+absl::Status AdminService::DoGetStatus(grpc::ServerContext& context,
+                                       v1::GetStatusResponse& response) {
+  ASSIGN_OR_RETURN(CallGate::Pass pass, gate_.Admit(context, Method::kGetStatus));
+  response.set_ledger_size(ledger_.Size());
+  if (std::optional<v1::Checkpoint> checkpoint = ledger_.LatestStoredCheckpoint()) {
+    *response.mutable_latest_checkpoint() = *std::move(checkpoint);
+  }
+  const storage::Ledger::Integrity integrity = ledger_.GetIntegrity();
+  response.set_verified_at_start(integrity.verified);
+  response.set_read_only(integrity.damaged);
+  if (integrity.damaged_seq) response.set_damaged_seq(*integrity.damaged_seq);
+  response.set_problem(integrity.problem);
+  if (monitor_ != nullptr) {
+    const AlertMonitor::Lag lag = monitor_->lag();
+    response.set_detection_lag_entries(lag.entries);
+    response.set_detection_lag_seconds(absl::ToDoubleSeconds(lag.time));
+  }
+  *response.mutable_now() = ToProto(Now());
   return absl::OkStatus();
 }
 

@@ -266,6 +266,11 @@ TEST_F(OperationsTest, ATamperedEntryIsNeverServedAndStopsIngestAndSigning) {
            health_response.status() == grpc::health::v1::HealthCheckResponse::NOT_SERVING;
   }));
 
+  testing::CommandResult status = Ctl({"status"});
+  EXPECT_EQ(status.exit_code, 1) << status.output;
+  EXPECT_TRUE(Contains(status.output, "READ-ONLY: the ledger failed verification at entry 7"))
+      << status.output;
+
   testing::CommandResult alerts;
   EXPECT_TRUE(Eventually([&] {
     alerts = Ctl({"alerts", "list", "--rule", "verification_failed"});
@@ -366,6 +371,19 @@ TEST_F(OperationsTest, StopsWithoutWaitingForAnIdleClientToHangUp) {
   close(idle);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   EXPECT_LT(took, std::chrono::seconds(10));
+}
+
+TEST_F(OperationsTest, StatusSaysTheLedgerIsVerifiedAndDetectionCaughtUp) {
+  Start();
+  ASSERT_TRUE(Append(0, 5).ok());
+  testing::CommandResult status;
+  ASSERT_TRUE(Eventually([&] {
+    status = Ctl({"status"});
+    return Contains(status.output, "integrity: verified at start; taking events");
+  })) << status.output;
+  EXPECT_EQ(status.exit_code, 0) << status.output;
+  EXPECT_TRUE(Contains(status.output, "ledger: 5 entries")) << status.output;
+  EXPECT_TRUE(Contains(status.output, "anomaly detection: caught up")) << status.output;
 }
 
 TEST_F(OperationsTest, BackupWithoutABackupFolderIsRefused) {

@@ -165,6 +165,10 @@ class SecurityTest : public ::testing::Test {
       v1::BackupResponse response;
       return v1::AdminService::NewStub(channel)->Backup(context.get(), {}, &response);
     }
+    if (method == "GetStatus") {
+      v1::GetStatusResponse response;
+      return v1::AdminService::NewStub(channel)->GetStatus(context.get(), {}, &response);
+    }
     if (method == "ListAlerts") {
       v1::ListAlertsResponse response;
       return v1::AlertService::NewStub(channel)->ListAlerts(context.get(), {}, &response);
@@ -230,7 +234,7 @@ class SecurityTest : public ::testing::Test {
 const std::vector<std::string> kMethods = {
     "Append",        "AppendStream",  "ListSubjectAccess", "ListActorActivity",   "GetEntries",
     "GetLeafHashes", "GetCheckpoint", "GetInclusionProof", "GetConsistencyProof", "VerifyLedger",
-    "Backup",        "ListAlerts",    "WatchAlerts",       "UpdateAlert"};
+    "Backup",        "ListAlerts",    "WatchAlerts",       "UpdateAlert",         "GetStatus"};
 
 // The README's table of roles, written out here rather than taken from the
 // code, so that a change to either is caught.
@@ -239,12 +243,12 @@ const std::map<std::string, std::set<std::string>> kAllowed = {
     {"controller",
      {"ListSubjectAccess", "ListActorActivity", "GetEntries", "GetLeafHashes", "GetCheckpoint",
       "GetInclusionProof", "GetConsistencyProof", "VerifyLedger", "ListAlerts", "WatchAlerts",
-      "UpdateAlert"}},
+      "UpdateAlert", "GetStatus"}},
     {"portal", {"ListSubjectAccess", "GetCheckpoint", "GetInclusionProof", "GetConsistencyProof"}},
     {"auditor",
-     {"GetLeafHashes", "GetCheckpoint", "GetInclusionProof", "GetConsistencyProof",
-      "VerifyLedger"}},
-    {"admin", {"GetCheckpoint", "VerifyLedger", "Backup"}},
+     {"GetLeafHashes", "GetCheckpoint", "GetInclusionProof", "GetConsistencyProof", "VerifyLedger",
+      "GetStatus"}},
+    {"admin", {"GetCheckpoint", "VerifyLedger", "Backup", "GetStatus"}},
 };
 
 TEST_F(SecurityTest, PkiInitWritesEveryFileReadableByItsOwnerOnly) {
