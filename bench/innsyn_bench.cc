@@ -46,6 +46,7 @@
 #include "bench/clinic_sim.h"
 #include "innsyn/v1/service.grpc.pb.h"
 #include "storage/ledger.h"
+#include "tests/support/http_get.h"
 
 namespace {
 
@@ -64,7 +65,9 @@ struct Options {
   std::string traffic = "clinic";
   bool detection = true;
   // Clinic traffic: the batches to send, in order, and innsynd's config.
-  std::vector<std::vector<innsyn::v1::AppendRequest>> clinic_batches;  // per client
+  // Per client, each batch serialised: a tenth of the memory of the
+  // messages, so that runs of millions of events fit.
+  std::vector<std::vector<std::string>> clinic_batches;
   size_t clinic_incidents = 0;  // labelled incidents among the events sent
   std::string config_path;
 };
@@ -106,10 +109,11 @@ class ClientTraffic {
   // The next request, or nullopt when this client has sent its share.
   std::optional<innsyn::v1::AppendRequest> Next() {
     if (!options_.clinic_batches.empty()) {
-      const std::vector<innsyn::v1::AppendRequest>& mine =
-          options_.clinic_batches[static_cast<size_t>(client_)];
+      const std::vector<std::string>& mine = options_.clinic_batches[static_cast<size_t>(client_)];
       if (clinic_sent_ >= mine.size()) return std::nullopt;
-      return mine[clinic_sent_++];
+      innsyn::v1::AppendRequest request;
+      request.ParseFromString(mine[clinic_sent_++]);
+      return request;
     }
     if (next_ >= end_) return std::nullopt;
     innsyn::v1::AppendRequest request;
@@ -215,10 +219,54 @@ void StorageClient(innsyn::storage::Ledger& ledger, ClientTraffic traffic, Resul
   results.Add(latencies, acknowledged, failures);
 }
 
+// How far behind innsynd's anomaly detectors are, read from its /metrics
+// twice a second while the run lasts.
+class LagSampler {
+ public:
+  explicit LagSampler(int metrics_port) : port_(metrics_port) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~LagSampler() { Stop(); }
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+  double max_entries() const { return max_entries_; }
+  double max_seconds() const { return max_seconds_; }
+  size_t samples() const { return samples_; }
+
+ private:
+  static std::optional<double> Value(const std::string& page, const std::string& name) {
+    const size_t at = page.find("\n" + name + " ");
+    if (at == std::string::npos) return std::nullopt;
+    return std::strtod(page.c_str() + at + name.size() + 2, nullptr);
+  }
+  void Run() {
+    while (!stop_) {
+      const std::string page = innsyn::testing::HttpGetBody(port_, "/metrics");
+      if (std::optional<double> entries = Value(page, "innsyn_detection_lag_entries")) {
+        ++samples_;
+        max_entries_ = std::max(max_entries_, *entries);
+        max_seconds_ =
+            std::max(max_seconds_, Value(page, "innsyn_detection_lag_seconds").value_or(0));
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+  }
+
+  const int port_;
+  std::atomic<bool> stop_{false};
+  double max_entries_ = 0;
+  double max_seconds_ = 0;
+  size_t samples_ = 0;
+  std::thread thread_;
+};
+
 // The daemon under test, started on ephemeral ports.
 struct Daemon {
   pid_t pid = -1;
   std::string address;
+  int metrics_port = 0;
 
   static absl::StatusOr<Daemon> Start(const Options& options) {
     std::string port_file = options.data_dir + ".port";
@@ -234,7 +282,7 @@ struct Daemon {
                                        "--listen",
                                        "127.0.0.1:0",
                                        "--metrics-listen",
-                                       "",
+                                       "127.0.0.1:0",
                                        "--port-file",
                                        port_file,
                                        "--rate-limit-calls-per-second",
@@ -250,7 +298,7 @@ struct Daemon {
     }
     for (int i = 0; i < 300; ++i) {
       int port = 0;
-      if (std::ifstream(port_file) >> port) {
+      if (std::ifstream(port_file) >> port >> daemon.metrics_port) {
         daemon.address = fmt::format("127.0.0.1:{}", port);
         return daemon;
       }
@@ -376,17 +424,18 @@ absl::Status PrepareClinicTraffic(Options& options) {
     if (!clinic.ok()) return clinic.status();
     RenameClinic(*clinic, k);
     const size_t events = std::min<size_t>(clinic->events.size(), share);
-    std::vector<innsyn::v1::AppendRequest>& batches = options.clinic_batches.emplace_back();
+    const absl::Time last =
+        events > 0 ? innsyn::FromProto(clinic->events[events - 1].occurred_at()) : absl::Time();
+    std::vector<std::string>& batches = options.clinic_batches.emplace_back();
     for (size_t i = 0; i < events; i += options.batch) {
-      innsyn::v1::AppendRequest& request = batches.emplace_back();
+      innsyn::v1::AppendRequest request;
       for (size_t j = i; j < std::min(events, i + options.batch); ++j) {
         *request.add_events() = std::move(clinic->events[j]);
       }
+      batches.push_back(request.SerializeAsString());
     }
     options.events += events;
     if (events > 0) {
-      const absl::Time last =
-          innsyn::FromProto(batches.back().events(batches.back().events_size() - 1).occurred_at());
       for (const innsyn::bench::IncidentLabel& label : clinic->incidents) {
         if (label.from <= last) ++options.clinic_incidents;
       }
@@ -507,6 +556,8 @@ int main(int argc, char** argv) {
   }
 
   const double cpu_before = daemon ? daemon->CpuSeconds() : 0;
+  std::optional<LagSampler> lag;
+  if (daemon && options.detection) lag.emplace(daemon->metrics_port);
   const uint64_t per_client = options.events / static_cast<uint64_t>(options.clients);
   auto start = Clock::now();
   std::vector<std::thread> clients;
@@ -525,6 +576,7 @@ int main(int argc, char** argv) {
   }
   for (auto& client : clients) client.join();
   const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  if (lag) lag->Stop();
   const double cpu = daemon ? daemon->CpuSeconds() - cpu_before : 0;
   const double peak_rss = daemon ? daemon->PeakRssMiB() : 0;
   const double stop_seconds = daemon ? daemon->Stop() : 0;
@@ -585,6 +637,10 @@ int main(int argc, char** argv) {
       fmt::print("                        (the traffic holds {} labelled incidents)\n",
                  options.clinic_incidents);
     }
+    fmt::print(
+        "  detection lag         at most {:.0f} entries, {:.1f} s behind while acknowledging\n"
+        "                        ({} samples of innsynd's /metrics, two a second)\n",
+        lag->max_entries(), lag->max_seconds(), lag->samples());
   }
   if (!options.json_path.empty()) {
     std::ofstream(options.json_path) << fmt::format(
@@ -592,11 +648,13 @@ int main(int argc, char** argv) {
         "\"events_per_second\": {:.0f}, \"ack_ms\": {{\"p50\": {:.4f}, \"p99\": {:.4f}, "
         "\"p999\": {:.4f}}}, \"daemon_cpu_seconds\": {:.3f}, \"daemon_peak_rss_mib\": {:.1f}, "
         "\"disk_bytes_per_event\": {:.1f}, \"traffic\": \"{}\", \"detection\": {}, "
-        "\"stop_seconds\": {:.3f}, \"alerts\": {}, \"incidents\": {}}}\n",
+        "\"stop_seconds\": {:.3f}, \"alerts\": {}, \"incidents\": {}, "
+        "\"detection_lag_max_entries\": {:.0f}, \"detection_lag_max_seconds\": {:.2f}}}\n",
         options.mode, options.batch, options.clients, results.events, seconds, rate,
         Percentile(results.ack_ms, 0.5), Percentile(results.ack_ms, 0.99),
         Percentile(results.ack_ms, 0.999), cpu, peak_rss, per_event_disk, options.traffic,
-        options.detection, stop_seconds, alerts, options.clinic_incidents);
+        options.detection, stop_seconds, alerts, options.clinic_incidents,
+        lag ? lag->max_entries() : 0, lag ? lag->max_seconds() : 0);
   }
   std::filesystem::remove_all(options.data_dir);
   if (!options.config_path.empty()) {

@@ -237,7 +237,6 @@ void AlertMonitor::Run() {
 }
 
 bool AlertMonitor::CatchUp() {
-  uint64_t observed = 0;
   absl::Time last_committed = Now();  // of the last entry judged
   while (next_seq_ < ledger_.Size()) {
     // Stopping in the middle of a replay loses nothing: those entries were
@@ -254,7 +253,6 @@ bool AlertMonitor::CatchUp() {
     std::vector<v1::Alert> raised;  // appended together, one group commit
     for (const storage::StoredEntry& record : *stored) {
       next_seq_ = record.seq + 1;
-      ++observed;
       if (!entry.ParseFromString(record.bytes)) {
         // Self-verification reports it, and raises verification_failed.
         LogError("anomaly detection: entry ", record.seq, " does not parse; skipped");
@@ -281,14 +279,19 @@ bool AlertMonitor::CatchUp() {
     if (!Raise(raised)) mark_held_ = true;
     if (!mark_held_ && next_seq_ > judged_through_) judged_through_ = next_seq_;
     if (entry.has_committed_at()) last_committed = FromProto(entry.committed_at());
+    PublishLag(stored->size(), last_committed);
   }
+  PublishLag(0, last_committed);
+  return true;
+}
+
+void AlertMonitor::PublishLag(uint64_t observed, absl::Time last_committed) {
   const uint64_t size = ledger_.Size();
   const uint64_t lag = size - std::min(size, next_seq_);
   const absl::Duration lag_time = lag == 0 ? absl::ZeroDuration() : Now() - last_committed;
   lag_entries_ = lag;
   lag_micros_ = absl::ToInt64Microseconds(lag_time);
   metrics_.DetectionProgress(observed, lag, lag_time);
-  return true;
 }
 
 void AlertMonitor::SaveProgress(bool force) {

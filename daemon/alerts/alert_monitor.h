@@ -92,6 +92,9 @@ class AlertMonitor {
   bool CatchUp();
   // Appends the alerts; false if they could not be recorded.
   bool Raise(const std::vector<v1::Alert>& alerts);
+  // The lag metrics, after `observed` more entries were read; after each
+  // batch, so that they show how far behind a long catch-up is.
+  void PublishLag(uint64_t observed, absl::Time last_committed);
   void SaveProgress(bool force);
   void PublishOpenCounts();
 
