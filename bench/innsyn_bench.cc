@@ -61,6 +61,7 @@ struct Options {
   std::string innsynd;
   std::string data_dir;
   std::string json_path;
+  bool keep_data = false;
   innsyn::bench::ClinicMix mix;
   std::string traffic = "clinic";
   bool detection = true;
@@ -507,6 +508,7 @@ int main(int argc, char** argv) {
   app.add_option("--innsynd", options.innsynd, "innsynd binary (default: beside this one)");
   app.add_option("--data-dir", options.data_dir, "ledger folder (default: a new temporary one)");
   app.add_option("--json", options.json_path, "also write the figures here as JSON");
+  app.add_flag("--keep-data", options.keep_data, "keep the ledger folder after the run");
   app.add_option("--traffic", options.traffic,
                  "clinic (the simulated clinic, in time order, with its roster; the default) or "
                  "mix (random events of a clinic's mix, with no appointments behind them)")
@@ -656,7 +658,11 @@ int main(int argc, char** argv) {
         options.detection, stop_seconds, alerts, options.clinic_incidents,
         lag ? lag->max_entries() : 0, lag ? lag->max_seconds() : 0);
   }
-  std::filesystem::remove_all(options.data_dir);
+  if (options.keep_data) {
+    fmt::print("  ledger kept in        {}\n", options.data_dir);
+  } else {
+    std::filesystem::remove_all(options.data_dir);
+  }
   if (!options.config_path.empty()) {
     std::filesystem::remove(options.config_path);
     std::filesystem::remove(options.data_dir + ".roster.toml");

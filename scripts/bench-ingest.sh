@@ -1,15 +1,19 @@
 #!/usr/bin/env bash
-# Ingest figures for innsynd, side by side with RocksDB's own db_bench:
-# fillseq (sync on, same batch size and a value the size of an innsyn
-# entry), the ceiling for durable batched writes on this disk; and
-# fillrandom with 64 threads each writing single values with sync on, the
-# ceiling for 64 clients that each wait for their own durable write.
+# Ingest figures for innsynd, side by side in one run: each mode with the
+# anomaly detectors on and off, on realistic traffic (innsyn-bench's
+# default: one simulated clinic per client, every source numbering its
+# events without gaps, so detection raises the incidents the traffic holds
+# and few others), and RocksDB's own db_bench on the same disk: fillseq
+# (sync on, same batch size, a value the size of an innsyn entry), the
+# ceiling for durable batched writes, and fillrandom with 64 threads each
+# writing single values with sync on, the ceiling for 64 clients that each
+# wait for their own durable write.
 # Usage: scripts/bench-ingest.sh [EVENTS]   (default 500000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 events=${1:-500000}
 batch=1000
-value_size=400  # bytes: about one serialised ledger entry of the clinic mix
+value_size=260  # bytes: the mean stored entry of the clinic traffic (ldb scan of a run)
 out=${BENCH_OUT:-build/bench-results}
 mkdir -p "$out"
 bench=build/bench/innsyn-bench
@@ -18,12 +22,17 @@ run() {
   local name=$1
   shift
   echo "== $name"
-  "$bench" "$@" --json "$out/$name.json"
+  "$bench" "$@" --json "$out/$name.json" 2>/dev/null \
+    | grep -E 'throughput|ack latency|innsynd CPU|alerts raised|holds|detection lag'
 }
+rate() { sed -n 's/.*"events_per_second": \([0-9]*\).*/\1/p' "$out/$1.json"; }
 
-run stream --mode stream --batch "$batch" --clients 2 --events "$events"
-run batch --mode batch --batch "$batch" --clients 4 --events "$events"
-run unary64 --mode unary --clients 64 --events $((events / 10))
+for detection in true false; do
+  on=$([ "$detection" = true ] && echo on || echo off)
+  run "stream-$on" --mode stream --batch "$batch" --clients 2 --events "$events" --detection "$detection"
+  run "batch-$on" --mode batch --batch "$batch" --clients 4 --events "$events" --detection "$detection"
+  run "unary64-$on" --mode unary --clients 64 --events $((events / 10)) --detection "$detection"
+done
 run storage --mode storage --batch "$batch" --clients 2 --events "$events"
 
 echo "== db_bench fillseq (sync, batch $batch, value $value_size bytes)"
@@ -45,11 +54,12 @@ ops_per_second() {
 }
 db_rate=$(ops_per_second fillseq "$out/db_bench.txt")
 db_unary_rate=$(ops_per_second fillrandom "$out/db_bench_unary.txt")
-for name in stream batch storage; do
-  rate=$(sed -n 's/.*"events_per_second": \([0-9]*\).*/\1/p' "$out/$name.json")
-  awk -v n="$name" -v r="$rate" -v d="$db_rate" \
-    'BEGIN { printf "%-8s %8d events/s = %.2f of db_bench fillseq (%d ops/s)\n", n, r, r / d, d }'
+echo "== summary (events/s; share of the db_bench ceiling)"
+for name in stream-on stream-off batch-on batch-off storage; do
+  awk -v n="$name" -v r="$(rate "$name")" -v d="$db_rate" \
+    'BEGIN { printf "%-11s %8d = %.2f of db_bench fillseq (%d ops/s)\n", n, r, r / d, d }'
 done
-rate=$(sed -n 's/.*"events_per_second": \([0-9]*\).*/\1/p' "$out/unary64.json")
-awk -v r="$rate" -v d="$db_unary_rate" \
-  'BEGIN { printf "%-8s %8d events/s = %.2f of db_bench fillrandom, 64 sync threads (%d ops/s)\n", "unary64", r, r / d, d }'
+for name in unary64-on unary64-off; do
+  awk -v n="$name" -v r="$(rate "$name")" -v d="$db_unary_rate" \
+    'BEGIN { printf "%-11s %8d = %.2f of db_bench fillrandom, 64 sync threads (%d ops/s)\n", n, r, r / d, d }'
+done
