@@ -16,12 +16,9 @@ std::string_view Verb(const v1::AccessEvent& event) {
   if (event.action_subtype() == v1::ACTION_SUBTYPE_PRINT) return "printed";
   if (event.action_subtype() == v1::ACTION_SUBTYPE_EXPORT) return "exported";
   switch (event.action()) {
-    case v1::ACTION_CODE_CREATE:
-      return "wrote in";
-    case v1::ACTION_CODE_UPDATE:
-      return "changed";
-    default:
-      return "read";
+    case v1::ACTION_CODE_CREATE: return "wrote in";
+    case v1::ACTION_CODE_UPDATE: return "changed";
+    default: return "read";
   }
 }
 

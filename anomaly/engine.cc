@@ -61,28 +61,17 @@ std::string ContactKey(std::string_view surname, std::string_view address) {
 
 std::string_view DescribeData(v1::DataObjectType type) {
   switch (type) {
-    case v1::DATA_OBJECT_TYPE_JOURNAL_NOTE:
-      return "journal";
-    case v1::DATA_OBJECT_TYPE_IMAGE:
-      return "images";
-    case v1::DATA_OBJECT_TYPE_CONTACT_DETAILS:
-      return "contact details";
-    case v1::DATA_OBJECT_TYPE_INVOICE:
-      return "invoices";
-    case v1::DATA_OBJECT_TYPE_REFERRAL:
-      return "referrals";
-    case v1::DATA_OBJECT_TYPE_APPOINTMENT:
-      return "appointments";
-    case v1::DATA_OBJECT_TYPE_TREATMENT_PLAN:
-      return "treatment plan";
-    case v1::DATA_OBJECT_TYPE_CONSENT:
-      return "consents";
-    case v1::DATA_OBJECT_TYPE_WEB_FORM:
-      return "web form messages";
-    case v1::DATA_OBJECT_TYPE_ACCOUNT:
-      return "account";
-    default:
-      return "data";
+    case v1::DATA_OBJECT_TYPE_JOURNAL_NOTE: return "journal";
+    case v1::DATA_OBJECT_TYPE_IMAGE: return "images";
+    case v1::DATA_OBJECT_TYPE_CONTACT_DETAILS: return "contact details";
+    case v1::DATA_OBJECT_TYPE_INVOICE: return "invoices";
+    case v1::DATA_OBJECT_TYPE_REFERRAL: return "referrals";
+    case v1::DATA_OBJECT_TYPE_APPOINTMENT: return "appointments";
+    case v1::DATA_OBJECT_TYPE_TREATMENT_PLAN: return "treatment plan";
+    case v1::DATA_OBJECT_TYPE_CONSENT: return "consents";
+    case v1::DATA_OBJECT_TYPE_WEB_FORM: return "web form messages";
+    case v1::DATA_OBJECT_TYPE_ACCOUNT: return "account";
+    default: return "data";
   }
 }
 

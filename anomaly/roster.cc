@@ -7,6 +7,7 @@
 #include <initializer_list>
 
 #include "base/strings.h"
+#include "base/toml_file.h"
 
 namespace innsyn::anomaly {
 namespace {
@@ -121,13 +122,9 @@ const StaffMember* Roster::OwnerOf(std::string_view subject_id) const {
 }
 
 absl::StatusOr<Roster> LoadRoster(const std::string& path) {
-  toml::table table;
-  try {
-    table = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    return absl::InvalidArgumentError(
-        StrCat("roster ", path, ": ", e.description(), " at line ", e.source().begin.line));
-  }
+  absl::StatusOr<toml::table> parsed = ParseTomlFile("roster", path);
+  if (!parsed.ok()) return parsed.status();
+  const toml::table& table = *parsed;
   for (const auto& [key, value] : table) {
     if (key.str() != "staff") {
       return absl::InvalidArgumentError(StrCat("roster ", path, ": unknown setting ", key.str(),

@@ -72,28 +72,20 @@ std::string AsciiId(std::string_view text) {
 
 const char* SystemName(Source source) {
   switch (source) {
-    case Source::kJournal:
-      return "journal";
-    case Source::kXray:
-      return "xray";
-    case Source::kBilling:
-      return "billing";
-    case Source::kWebsite:
-      return "website";
+    case Source::kJournal: return "journal";
+    case Source::kXray: return "xray";
+    case Source::kBilling: return "billing";
+    case Source::kWebsite: return "website";
   }
   return "";
 }
 
 const char* InstanceName(Source source) {
   switch (source) {
-    case Source::kJournal:
-      return "clinic-1";
-    case Source::kXray:
-      return "sensor-1";
-    case Source::kBilling:
-      return "clinic-1";
-    case Source::kWebsite:
-      return "www";
+    case Source::kJournal: return "clinic-1";
+    case Source::kXray: return "sensor-1";
+    case Source::kBilling: return "clinic-1";
+    case Source::kWebsite: return "www";
   }
   return "";
 }

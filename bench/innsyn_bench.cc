@@ -62,6 +62,8 @@ struct Options {
   std::string data_dir;
   std::string json_path;
   bool keep_data = false;
+  int duration_seconds = 0;                     // 0: until every event is sent
+  std::chrono::steady_clock::time_point start;  // of the clients' run
   innsyn::bench::ClinicMix mix;
   std::string traffic = "clinic";
   bool detection = true;
@@ -107,8 +109,13 @@ class ClientTraffic {
         random_(first),
         sources_(client) {}
 
-  // The next request, or nullopt when this client has sent its share.
+  // The next request, or nullopt when this client has sent its share (or
+  // the run has lasted --duration).
   std::optional<innsyn::v1::AppendRequest> Next() {
+    if (options_.duration_seconds > 0 &&
+        Clock::now() - options_.start >= std::chrono::seconds(options_.duration_seconds)) {
+      return std::nullopt;
+    }
     if (!options_.clinic_batches.empty()) {
       const std::vector<std::string>& mine = options_.clinic_batches[static_cast<size_t>(client_)];
       if (clinic_sent_ >= mine.size()) return std::nullopt;
@@ -235,6 +242,15 @@ class LagSampler {
   double max_entries() const { return max_entries_; }
   double max_seconds() const { return max_seconds_; }
   size_t samples() const { return samples_; }
+  // The largest lag in entries in each tenth of the samples, in order.
+  std::vector<double> MaxPerTenth() const {
+    std::vector<double> tenths(10, 0);
+    for (size_t i = 0; i < timeline_.size(); ++i) {
+      double& tenth = tenths[i * 10 / timeline_.size()];
+      tenth = std::max(tenth, timeline_[i]);
+    }
+    return tenths;
+  }
 
  private:
   static std::optional<double> Value(const std::string& page, const std::string& name) {
@@ -247,6 +263,7 @@ class LagSampler {
       const std::string page = innsyn::testing::HttpGetBody(port_, "/metrics");
       if (std::optional<double> entries = Value(page, "innsyn_detection_lag_entries")) {
         ++samples_;
+        timeline_.push_back(*entries);
         max_entries_ = std::max(max_entries_, *entries);
         max_seconds_ =
             std::max(max_seconds_, Value(page, "innsyn_detection_lag_seconds").value_or(0));
@@ -260,6 +277,7 @@ class LagSampler {
   double max_entries_ = 0;
   double max_seconds_ = 0;
   size_t samples_ = 0;
+  std::vector<double> timeline_;  // lag in entries, one a sample
   std::thread thread_;
 };
 
@@ -509,6 +527,8 @@ int main(int argc, char** argv) {
   app.add_option("--data-dir", options.data_dir, "ledger folder (default: a new temporary one)");
   app.add_option("--json", options.json_path, "also write the figures here as JSON");
   app.add_flag("--keep-data", options.keep_data, "keep the ledger folder after the run");
+  app.add_option("--duration", options.duration_seconds,
+                 "stop sending after this many seconds, if the events last that long");
   app.add_option("--traffic", options.traffic,
                  "clinic (the simulated clinic, in time order, with its roster; the default) or "
                  "mix (random events of a clinic's mix, with no appointments behind them)")
@@ -562,6 +582,7 @@ int main(int argc, char** argv) {
   if (daemon && options.detection) lag.emplace(daemon->metrics_port);
   const uint64_t per_client = options.events / static_cast<uint64_t>(options.clients);
   auto start = Clock::now();
+  options.start = start;
   std::vector<std::thread> clients;
   for (int c = 0; c < options.clients; ++c) {
     uint64_t first = static_cast<uint64_t>(c) * per_client;
@@ -643,6 +664,9 @@ int main(int argc, char** argv) {
         "  detection lag         at most {:.0f} entries, {:.1f} s behind while acknowledging\n"
         "                        ({} samples of innsynd's /metrics, two a second)\n",
         lag->max_entries(), lag->max_seconds(), lag->samples());
+    std::string tenths;
+    for (double tenth : lag->MaxPerTenth()) tenths += fmt::format(" {:.0f}", tenth);
+    fmt::print("                        most entries behind in each tenth of the run:{}\n", tenths);
   }
   if (!options.json_path.empty()) {
     std::ofstream(options.json_path) << fmt::format(

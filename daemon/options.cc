@@ -5,7 +5,9 @@
 #include <CLI/CLI.hpp>
 #include <limits>
 
+#include "base/status_macros.h"
 #include "base/strings.h"
+#include "base/toml_file.h"
 
 namespace innsyn::daemon {
 namespace {
@@ -96,13 +98,7 @@ absl::Status ReadDetection(const toml::table& table, anomaly::DetectionOptions& 
 }
 
 absl::Status LoadConfigFile(const std::string& path, DaemonOptions& options) {
-  toml::table table;
-  try {
-    table = toml::parse_file(path);
-  } catch (const toml::parse_error& e) {
-    return absl::InvalidArgumentError(
-        StrCat("config ", path, ": ", e.description(), " at line ", e.source().begin.line));
-  }
+  ASSIGN_OR_RETURN(const toml::table table, ParseTomlFile("config", path));
   static const std::vector<std::string_view> kKnownKeys = {"listen",
                                                            "metrics_listen",
                                                            "data_dir",

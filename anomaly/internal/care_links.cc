@@ -40,8 +40,7 @@ bool NeedsCareLink(const v1::AccessEvent& event) {
   switch (event.action()) {
     case v1::ACTION_CODE_CREATE:
     case v1::ACTION_CODE_READ:
-    case v1::ACTION_CODE_UPDATE:
-      return true;
+    case v1::ACTION_CODE_UPDATE: return true;
     default:
       return event.action_subtype() == v1::ACTION_SUBTYPE_PRINT ||
              event.action_subtype() == v1::ACTION_SUBTYPE_EXPORT;
@@ -71,14 +70,9 @@ CareLinks::CareLinks(const DetectionOptions& options)
 
 void CareLinks::Observe(const v1::AccessEvent& event, absl::Time at) {
   switch (event.data_object().type()) {
-    case v1::DATA_OBJECT_TYPE_APPOINTMENT:
-      ObserveAppointment(event, at);
-      return;
-    case v1::DATA_OBJECT_TYPE_CONSENT:
-      ObserveConsent(event, at);
-      return;
-    default:
-      return;
+    case v1::DATA_OBJECT_TYPE_APPOINTMENT: ObserveAppointment(event, at); return;
+    case v1::DATA_OBJECT_TYPE_CONSENT: ObserveConsent(event, at); return;
+    default: return;
   }
 }
 

@@ -32,33 +32,22 @@ bool IsResolved(v1::AlertState state) {
 
 std::string_view AlertStateName(v1::AlertState state) {
   switch (state) {
-    case v1::ALERT_STATE_OPEN:
-      return "open";
-    case v1::ALERT_STATE_ACKNOWLEDGED:
-      return "acknowledged";
-    case v1::ALERT_STATE_RESOLVED_JUSTIFIED:
-      return "justified";
-    case v1::ALERT_STATE_RESOLVED_VIOLATION:
-      return "violation";
-    case v1::ALERT_STATE_RESOLVED_FALSE_POSITIVE:
-      return "false_positive";
-    default:
-      return "unspecified";
+    case v1::ALERT_STATE_OPEN: return "open";
+    case v1::ALERT_STATE_ACKNOWLEDGED: return "acknowledged";
+    case v1::ALERT_STATE_RESOLVED_JUSTIFIED: return "justified";
+    case v1::ALERT_STATE_RESOLVED_VIOLATION: return "violation";
+    case v1::ALERT_STATE_RESOLVED_FALSE_POSITIVE: return "false_positive";
+    default: return "unspecified";
   }
 }
 
 std::string_view SeverityName(v1::AlertSeverity severity) {
   switch (severity) {
-    case v1::ALERT_SEVERITY_LOW:
-      return "low";
-    case v1::ALERT_SEVERITY_MEDIUM:
-      return "medium";
-    case v1::ALERT_SEVERITY_HIGH:
-      return "high";
-    case v1::ALERT_SEVERITY_CRITICAL:
-      return "critical";
-    default:
-      return "unspecified";
+    case v1::ALERT_SEVERITY_LOW: return "low";
+    case v1::ALERT_SEVERITY_MEDIUM: return "medium";
+    case v1::ALERT_SEVERITY_HIGH: return "high";
+    case v1::ALERT_SEVERITY_CRITICAL: return "critical";
+    default: return "unspecified";
   }
 }
 

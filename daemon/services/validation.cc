@@ -132,12 +132,9 @@ bool IsInvisibleFormat(char32_t c) {
 
 bool IsAllowed(char32_t c, Charset charset) {
   switch (charset) {
-    case Charset::kText:
-      return !IsControl(c) || c == '\t' || c == '\n' || c == '\r';
-    case Charset::kLine:
-      return !IsControl(c) && !IsUnicodeLineBreak(c);
-    case Charset::kId:
-      return !IsControl(c) && !IsUnicodeLineBreak(c) && !IsInvisibleFormat(c);
+    case Charset::kText: return !IsControl(c) || c == '\t' || c == '\n' || c == '\r';
+    case Charset::kLine: return !IsControl(c) && !IsUnicodeLineBreak(c);
+    case Charset::kId: return !IsControl(c) && !IsUnicodeLineBreak(c) && !IsInvisibleFormat(c);
   }
   return false;
 }
@@ -366,8 +363,7 @@ absl::Status CheckConsistency(const v1::AccessEvent& e) {
       }
       return RequireAction(e, v1::ACTION_CODE_EXECUTE);
     case v1::ACTION_SUBTYPE_LOGIN:
-    case v1::ACTION_SUBTYPE_LOGOUT:
-      return RequireAction(e, v1::ACTION_CODE_EXECUTE);
+    case v1::ACTION_SUBTYPE_LOGOUT: return RequireAction(e, v1::ACTION_CODE_EXECUTE);
     case v1::ACTION_SUBTYPE_CONSENT_GIVEN:
     case v1::ACTION_SUBTYPE_CONSENT_WITHDRAWN:
       if (e.data_object().type() != v1::DATA_OBJECT_TYPE_CONSENT) {
@@ -375,8 +371,7 @@ absl::Status CheckConsistency(const v1::AccessEvent& e) {
                                     v1::ActionSubtype_Name(e.action_subtype())));
       }
       return absl::OkStatus();
-    default:
-      return absl::OkStatus();
+    default: return absl::OkStatus();
   }
 }
 

@@ -40,16 +40,11 @@ const std::string& ExpectedKeys::Pseudonym(PseudonymDomain domain, const std::st
 
 std::optional<DerivedKind> IndexKeyKind(char prefix) {
   switch (prefix) {
-    case kSubjectIndex:
-      return kSubjectKeys;
-    case kActorIndex:
-      return kActorKeys;
-    case kSubjectQueryIndex:
-      return kQueryKeys;
-    case kAlertIndex:
-      return kAlertKeys;
-    default:
-      return std::nullopt;
+    case kSubjectIndex: return kSubjectKeys;
+    case kActorIndex: return kActorKeys;
+    case kSubjectQueryIndex: return kQueryKeys;
+    case kAlertIndex: return kAlertKeys;
+    default: return std::nullopt;
   }
 }
 
