@@ -101,14 +101,17 @@ struct Server::State {
     return checkpoint_interval;
   }
 
-  void SignCheckpoint() {
+  // The size signed, or nullopt (logged) if signing failed: the next
+  // round tries again.
+  std::optional<uint64_t> SignCheckpoint() {
     absl::StatusOr<v1::Checkpoint> checkpoint = ledger->Checkpoint();
     if (!checkpoint.ok()) {
       LogError("cannot sign checkpoint: ", checkpoint.status().ToString());
-      return;
+      return std::nullopt;
     }
     metrics->SetLastCheckpointTime(Now());
     metrics->SetLedgerSize(checkpoint->tree_size());
+    return checkpoint->tree_size();
   }
 
   void CheckpointLoop() {
@@ -125,8 +128,7 @@ struct Server::State {
       // Until the verification at start has passed there is nothing new
       // to sign; Checkpoint() would wait for it.
       if (!integrity.verified || ledger->Size() == signed_size) continue;
-      signed_size = ledger->Size();
-      SignCheckpoint();
+      if (std::optional<uint64_t> size = SignCheckpoint()) signed_size = *size;
     }
   }
 

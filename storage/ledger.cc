@@ -129,7 +129,9 @@ absl::Status StartWriter(internal::LedgerImpl& impl) {
     absl::StatusOr<v1::AppendReceipt> last = impl.ReceiptFor(size - 1);
     if (last.ok()) {
       last_commit = FromProto(last->committed_at());
-    } else if (!absl::IsDataLoss(last.status())) {
+    } else if (absl::IsDataLoss(last.status())) {
+      impl.NoteDamage(size - 1, std::string(last.status().message()));
+    } else {
       return last.status();
     }
   }
@@ -432,7 +434,10 @@ absl::StatusOr<v1::Checkpoint> Ledger::Checkpoint(uint64_t tree_size) {
   if (absl::Status s = impl_->CheckAgainstLatestCheckpoint(); !s.ok()) return s;
   const bool latest = tree_size == 0;
   if (latest) tree_size = Size();
-  if (absl::Status s = impl_->MaySign(tree_size); !s.ok()) return s;
+  // A tree head signed and stored before is given as stored, never signed
+  // again from a root and chain that may have changed since.
+  if (std::optional<v1::Checkpoint> stored = impl_->StoredCheckpoint(tree_size)) return *stored;
+  if (absl::Status s = impl_->MaySign(); !s.ok()) return s;
   CheckpointBody body;
   body.origin = impl_->options.origin;
   body.tree_size = tree_size;
@@ -485,10 +490,14 @@ absl::StatusOr<BackupInfo> Ledger::Backup(const std::string& backup_dir, uint32_
   // A checkpoint signed now is stored before the backup starts, so that the
   // backup carries a signed tree head over everything committed so far.
   // Groups committed while it runs may be included too, beyond that head.
-  // A damaged ledger is still backed up, for the investigation, under the
-  // last checkpoint signed before the damage was found.
-  absl::StatusOr<v1::Checkpoint> head = Checkpoint();
-  if (!head.ok() && !GetIntegrity().damaged) return head.status();
+  // A damaged ledger is still backed up, for the investigation, and one
+  // not yet verified at start too, each under its latest stored checkpoint.
+  const Integrity integrity = GetIntegrity();
+  const bool may_sign =
+      !integrity.damaged && (integrity.verified || !impl_->options.sign_after_verification);
+  absl::StatusOr<v1::Checkpoint> head =
+      may_sign ? Checkpoint() : absl::StatusOr<v1::Checkpoint>(absl::UnavailableError("unsigned"));
+  if (!head.ok() && may_sign) return head.status();
   const uint64_t head_size = head.ok() ? head->tree_size() : impl_->LatestStoredSize();
   return (*folder)->Add(*impl_->db, impl_->options.data_dir, head_size, keep);
 }

@@ -89,7 +89,7 @@ struct LedgerOptions {
   // no signature ever covers bytes changed while innsynd was stopped. A
   // Checkpoint() meanwhile waits up to `verification_wait`.
   bool sign_after_verification = false;
-  absl::Duration verification_wait = absl::Seconds(30);
+  absl::Duration verification_wait = absl::Seconds(10);
 };
 
 // One committed entry, as stored.
@@ -173,8 +173,10 @@ class Ledger {
   absl::StatusOr<std::vector<Hash>> InclusionProof(uint64_t seq, uint64_t tree_size) const;
   absl::StatusOr<std::vector<Hash>> ConsistencyProof(uint64_t first_size,
                                                      uint64_t second_size) const;
-  // A signed checkpoint for `tree_size` (0: the current size). Signing the
-  // current size also stores it as the latest checkpoint.
+  // A signed checkpoint for `tree_size` (0: the current size). One stored
+  // before is returned as stored; otherwise it is signed now, if
+  // MarkDamaged and sign_after_verification allow. Signing the current size
+  // also stores it as the latest checkpoint.
   absl::StatusOr<v1::Checkpoint> Checkpoint(uint64_t tree_size = 0);
   // The latest stored checkpoint, if any.
   std::optional<v1::Checkpoint> LatestStoredCheckpoint() const;

@@ -93,6 +93,13 @@ absl::StatusOr<std::unique_ptr<AlertMonitor>> AlertMonitor::Start(
   std::unique_ptr<AlertMonitor> monitor(new AlertMonitor(ledger, metrics, progress_file));
   const uint64_t size = ledger.Size();
   absl::StatusOr<std::vector<storage::StoredEntry>> records = ledger.ListAlertRecords();
+  if (absl::IsDataLoss(records.status())) {
+    // A damaged alert entry: innsynd still starts, read-only (the read has
+    // marked the ledger damaged), with the alerts the replay finds again.
+    LogError("the book of alerts cannot be rebuilt (", records.status().message(),
+             "); it starts empty");
+    records = std::vector<storage::StoredEntry>();
+  }
   if (!records.ok()) return records.status();
   for (const storage::StoredEntry& stored : *records) {
     if (stored.seq >= size) break;
@@ -117,11 +124,17 @@ absl::StatusOr<std::unique_ptr<AlertMonitor>> AlertMonitor::Start(
       LogInfo("anomaly detection: replaying entries ", monitor->next_seq_, " to ", *raise_from,
               " to rebuild the detectors' state, judging entries ", *raise_from, " to ", size, "; ",
               monitor->book_.size(), " alerts on record");
+    } else if (raise_from.ok()) {
+      // No state to rebuild from (a damaged entry in the way): judge from
+      // the mark all the same; rules that need history see less of it.
+      monitor->next_seq_ = *raise_from;
+      monitor->raise_from_seq_ = *raise_from;
+      LogError("anomaly detection cannot replay the ledger (", replay_from.status().message(),
+               "); it judges entries ", *raise_from, " to ", size, " without their history");
     } else {
       // A damaged ledger: judge what comes from now on; self-verification
       // reports the damage (and raises verification_failed).
-      LogError("anomaly detection cannot replay the ledger (",
-               (replay_from.ok() ? raise_from : replay_from).status().message(),
+      LogError("anomaly detection cannot replay the ledger (", raise_from.status().message(),
                "); it judges new entries only");
     }
   }
@@ -242,10 +255,24 @@ bool AlertMonitor::CatchUp() {
     // Stopping in the middle of a replay loses nothing: those entries were
     // judged before, and the next start replays them again.
     if (stopping_ && next_seq_ < raise_from_seq_) break;
-    absl::StatusOr<std::vector<storage::StoredEntry>> stored =
-        ledger_.GetEntries(next_seq_, kReadBatchEntries);
+    // Past a damaged entry one at a time, so that one entry stops no more.
+    const size_t count = next_seq_ < careful_until_ ? 1 : kReadBatchEntries;
+    absl::StatusOr<std::vector<storage::StoredEntry>> stored = ledger_.GetEntries(next_seq_, count);
+    if (absl::IsDataLoss(stored.status()) && count > 1) {
+      careful_until_ = next_seq_ + count;
+      continue;
+    }
+    if (absl::IsDataLoss(stored.status())) {
+      // Self-verification reports it (and raises verification_failed). The
+      // mark stays before it, so that a start on a repaired ledger judges it.
+      LogError("anomaly detection skips entry ", next_seq_, ": ", stored.status().message());
+      mark_held_ = true;
+      ++next_seq_;
+      continue;
+    }
     if (!stored.ok()) {
       LogError("anomaly detection cannot read entry ", next_seq_, ": ", stored.status().message());
+      PublishLag(0, last_committed);
       return false;
     }
     v1::LedgerEntry entry;

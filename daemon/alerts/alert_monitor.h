@@ -116,7 +116,8 @@ class AlertMonitor {
   uint64_t raise_from_seq_ = 0;              // entries below were judged before a restart or reload
   // Entries below were judged and their alerts are durable: what is stored.
   uint64_t judged_through_ = 0;
-  bool mark_held_ = false;  // alerts could not be recorded: the mark stays until restart
+  bool mark_held_ = false;      // alerts not recorded, or an entry skipped: the mark stays
+  uint64_t careful_until_ = 0;  // entries below are read one at a time (a damaged one is near)
   DetectionProgress progress_;
   absl::Time last_tick_ = absl::InfinitePast();
   std::set<std::pair<std::string, std::string>> exported_;  // innsyn_alerts_open series

@@ -37,7 +37,8 @@ CallGate::CallGate(bool mtls, RolePermissions roles, CallLimits limits, storage:
 CallGate::Pass::~Pass() {
   if (gate_ == nullptr) return;  // moved from
   if (holds_stream_) gate_->ReleaseStream(caller_.identity);
-  gate_->Release();
+  ticket_ = CallDeadlines::Ticket();  // the call is no longer watched
+  gate_->Release();                   // and may be the last one a drain waits for
 }
 
 absl::StatusOr<Caller> CallGate::Identify(const grpc::ServerContext& context) const {

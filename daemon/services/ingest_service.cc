@@ -226,6 +226,13 @@ absl::Status IngestService::AppendStream(
           },
           state.get()));
       if (!state->write_failure.ok()) break;
+      // innsynd is stopping: answer what was read, then end the stream, so
+      // that an active stream does not hold the stop up for its grace.
+      if (gate_.draining()) {
+        state->read_failure =
+            absl::UnavailableError("innsynd is stopping; send the rest again once it is back");
+        break;
+      }
     }
     if (!stream.Read(&bytes)) break;
     auto batch = std::make_unique<StreamBatch>();

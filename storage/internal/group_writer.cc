@@ -348,9 +348,14 @@ absl::Status GroupWriter::PrepareEvents(Draft& draft, Request& request) {
         DedupeKey(event.source().system(), event.source().instance(), event.event_id());
     absl::StatusOr<std::optional<v1::AppendReceipt>> original = OriginalReceipt(draft, key, event);
     if (!original.ok()) {
-      if (!absl::IsAlreadyExists(original.status())) return original.status();
-      // A reused event id: the request is refused, all of it, and the
-      // requests beside it in the group go on.
+      // A read that failed (a disk error) fails the group. A reused event
+      // id, or a first copy that no longer matches its leaf hash (the
+      // ledger is then marked damaged), refuses this request, all of it,
+      // and the requests beside it in the group go on.
+      if (!absl::IsAlreadyExists(original.status()) && !absl::IsDataLoss(original.status())) {
+        (void)draft.batch.PopSavePoint();
+        return original.status();
+      }
       (void)draft.batch.RollbackToSavePoint();
       range_ = saved_range;
       chain_head_ = saved_chain;
@@ -358,8 +363,8 @@ absl::Status GroupWriter::PrepareEvents(Draft& draft, Request& request) {
       draft.dedupe_puts.resize(saved_dedupe_puts);
       for (const std::string& fresh : added) draft.fresh.erase(fresh);
       request.receipts.clear();
-      request.status =
-          absl::AlreadyExistsError(StrCat("event ", i, ": ", original.status().message()));
+      request.status = absl::Status(original.status().code(),
+                                    StrCat("event ", i, ": ", original.status().message()));
       return absl::OkStatus();
     }
     if (original->has_value()) {
@@ -415,15 +420,21 @@ absl::Status ReusedIdError(const v1::AccessEvent& event, uint64_t seq) {
 absl::StatusOr<std::optional<v1::AppendReceipt>> GroupWriter::OriginalReceipt(
     const Draft& draft, const std::string& key, const v1::AccessEvent& event) {
   using Found = std::optional<v1::AppendReceipt>;
-  std::optional<Recorded> recorded;
   if (auto it = draft.fresh.find(key); it != draft.fresh.end()) {
-    recorded = it->second;
-  } else {
-    recorded = PendingRecord(key);  // recorded by an earlier group still being written
+    if (!SameEvent(*it->second.event, event)) return ReusedIdError(event, it->second.receipt.seq());
+    return Found(it->second.receipt);
   }
-  if (recorded) {
-    if (!SameEvent(*recorded->event, event)) return ReusedIdError(event, recorded->receipt.seq());
-    return Found(recorded->receipt);
+  {
+    // Recorded by an earlier group still being written. Its event is
+    // compared under the lock: the commit erases the key under it before
+    // the request is answered and its event let go.
+    absl::MutexLock lock(&pending_mu_);
+    if (auto it = pending_.find(key); it != pending_.end()) {
+      if (!SameEvent(*it->second.event, event)) {
+        return ReusedIdError(event, it->second.receipt.seq());
+      }
+      return Found(it->second.receipt);
+    }
   }
   absl::StatusOr<std::string> stored = ReadDedupe(key);
   if (absl::IsNotFound(stored.status())) return Found();
@@ -501,14 +512,6 @@ absl::StatusOr<std::string> GroupWriter::ReadDedupe(const std::string& key) cons
   rocksdb::Status s = impl_.db->Get(read_options, impl_.dedupe, key, &value);
   if (!s.ok()) return FromRocks(s, "event-id read");
   return value;
-}
-
-std::optional<GroupWriter::Recorded> GroupWriter::PendingRecord(const std::string& key) {
-  absl::MutexLock lock(&pending_mu_);
-  if (pending_.empty()) return std::nullopt;
-  auto it = pending_.find(key);
-  if (it == pending_.end()) return std::nullopt;
-  return it->second;
 }
 
 }  // namespace innsyn::storage::internal

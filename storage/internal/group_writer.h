@@ -87,7 +87,8 @@ class GroupWriter {
   // before: earlier in this draft, by a group still being written, or in
   // RocksDB. Nullopt for a new event; AlreadyExists, naming the seq, if it
   // was recorded with other contents than `event` (a reused event id, not
-  // a retry); another error if a read failed.
+  // a retry); DataLoss if the first copy no longer matches its leaf hash;
+  // another error if a read failed.
   absl::StatusOr<std::optional<v1::AppendReceipt>> OriginalReceipt(const Draft& draft,
                                                                    const std::string& key,
                                                                    const v1::AccessEvent& event);
@@ -105,7 +106,6 @@ class GroupWriter {
   GroupCommitStats CommitGroup(Group& group);
   // Wakes the group's waiting callers and runs its callbacks.
   void Answer(Group& group);
-  std::optional<Recorded> PendingRecord(const std::string& key);
   absl::StatusOr<std::string> ReadDedupe(const std::string& key) const;
 
   LedgerImpl& impl_;

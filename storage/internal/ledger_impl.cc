@@ -252,15 +252,23 @@ void LedgerImpl::NoteDamage(std::optional<uint64_t> seq, std::string problem) co
   integrity.problem = std::move(problem);
 }
 
+std::optional<v1::Checkpoint> LedgerImpl::StoredCheckpoint(uint64_t tree_size) const {
+  {
+    absl::MutexLock lock(&checkpoint_mu);
+    if (latest_checkpoint && latest_checkpoint->tree_size() == tree_size) return latest_checkpoint;
+  }
+  absl::StatusOr<std::string> stored = Get(meta, CheckpointHistoryKey(tree_size));
+  v1::Checkpoint checkpoint;
+  if (!stored.ok() || !checkpoint.ParseFromString(*stored)) return std::nullopt;
+  return checkpoint;
+}
+
 uint64_t LedgerImpl::LatestStoredSize() const {
   absl::MutexLock lock(&checkpoint_mu);
   return latest_checkpoint ? latest_checkpoint->tree_size() : 0;
 }
 
-absl::Status LedgerImpl::MaySign(uint64_t tree_size) const {
-  // A tree head already signed and stored may be signed again: the start
-  // checked that the tree still has that root.
-  if (tree_size <= LatestStoredSize()) return absl::OkStatus();
+absl::Status LedgerImpl::MaySign() const {
   if (absl::Status damage = DamageError("no checkpoint is signed"); !damage.ok()) {
     return absl::FailedPreconditionError(damage.message());
   }

@@ -77,10 +77,12 @@ struct LedgerImpl {
   void NoteDamage(std::optional<uint64_t> seq, std::string problem) const;
   // Unavailable naming the damage once the ledger is damaged; OK before.
   absl::Status DamageError(std::string_view refused) const;
-  // Whether a checkpoint of `tree_size` may be signed now: OK, or why not.
-  // Waits up to options.verification_wait for the start's verification.
-  absl::Status MaySign(uint64_t tree_size) const;
+  // Whether a checkpoint not stored before may be signed now: OK, or why
+  // not. Waits up to options.verification_wait for the start's verification.
+  absl::Status MaySign() const;
   uint64_t LatestStoredSize() const;
+  // The checkpoint of `tree_size` signed and stored before, if there is one.
+  std::optional<v1::Checkpoint> StoredCheckpoint(uint64_t tree_size) const;
 
   absl::StatusOr<Hash> Node(int level, uint64_t index) const;
   SubtreeHashFn NodeFn() const {

@@ -67,6 +67,24 @@ TEST_F(LedgerIntegrityTest, AChangedEntryFailsToReadWithDataLossNamingItsSeq) {
   EXPECT_EQ(integrity.damaged_seq, 2u);
 }
 
+// A retry of an event whose stored copy was changed: the first read of it
+// is in the writer. That request is refused with DATA_LOSS and the ledger
+// marked damaged, but the writer goes on, so that queries are still
+// recorded.
+TEST_F(LedgerIntegrityTest, ARetryOfAChangedEntryRefusesItsRequestButNotTheWriter) {
+  ASSERT_NO_FATAL_FAILURE(Fill(5));
+  FlipFirstByte(dir_.path(), 2);
+  std::unique_ptr<Ledger> ledger = OpenAsInnsynd(dir_.path());
+  ASSERT_NE(ledger, nullptr);
+  const v1::AccessEvent retry = testing::JournalRead(2, "patient-2", "dr-2");
+  EXPECT_THAT(ledger->AppendEvents(std::vector<v1::AccessEvent>{retry}),
+              StatusIs(absl::StatusCode::kDataLoss, HasSubstr("event 0: entry 2 does not match")));
+  EXPECT_TRUE(ledger->GetIntegrity().damaged);
+  v1::QueryRecord query;
+  query.set_method("ListSubjectAccess");
+  EXPECT_THAT(ledger->AppendQuery(query), IsOk());
+}
+
 TEST_F(LedgerIntegrityTest, ADamagedLedgerTakesNoEventsAndSignsNothingButRecordsQueries) {
   ASSERT_NO_FATAL_FAILURE(Fill(5));
   std::unique_ptr<Ledger> ledger = OpenAsInnsynd(dir_.path());
@@ -81,8 +99,10 @@ TEST_F(LedgerIntegrityTest, ADamagedLedgerTakesNoEventsAndSignsNothingButRecords
   ASSERT_THAT(ledger->AppendQuery(query), IsOk());  // looking is still recorded
   EXPECT_THAT(ledger->Checkpoint(),
               StatusIs(absl::StatusCode::kFailedPrecondition, HasSubstr("failed verification")));
-  // The tree heads signed before the damage was found can still be given.
+  // The tree heads signed before the damage was found can still be given,
+  // as stored; no other is signed, not even of an older size.
   EXPECT_THAT(ledger->Checkpoint(5), IsOk());
+  EXPECT_THAT(ledger->Checkpoint(4), StatusIs(absl::StatusCode::kFailedPrecondition));
   ledger.reset();  // no last checkpoint is signed on close either
   std::unique_ptr<Ledger> reopened = ::innsyn::testing::OpenTestLedger(dir_.path(), true);
   ASSERT_NE(reopened, nullptr);
@@ -106,7 +126,8 @@ TEST_F(LedgerIntegrityTest, NothingNewIsSignedBeforeTheVerificationAtStartHasPas
   AppendJournalReads(*ledger, 2, 100);
   EXPECT_THAT(ledger->Checkpoint(),
               StatusIs(absl::StatusCode::kUnavailable, HasSubstr("still running")));
-  EXPECT_THAT(ledger->Checkpoint(3), IsOk());  // signed before this start
+  EXPECT_THAT(ledger->Checkpoint(3), IsOk());  // signed and stored before this start
+  EXPECT_THAT(ledger->Checkpoint(2), StatusIs(absl::StatusCode::kUnavailable));
   ledger->MarkVerified();
   absl::StatusOr<v1::Checkpoint> signed_now = ledger->Checkpoint();
   ASSERT_THAT(signed_now, IsOk());
