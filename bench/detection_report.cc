@@ -115,10 +115,7 @@ absl::StatusOr<RunResult> RunLive(const Clinic& clinic, const std::string& dir,
       auto entries = ledger->GetEntries(next_seq, kReadChunk);
       if (!entries.ok()) return entries.status();
       for (const innsyn::storage::StoredEntry& stored : *entries) {
-        innsyn::v1::LedgerEntry entry;
-        if (!entry.ParseFromString(stored.bytes)) {
-          return absl::DataLossError(innsyn::StrCat("entry ", stored.seq, " does not parse"));
-        }
+        const innsyn::v1::LedgerEntry& entry = stored.entry;
         if (result.event_ids.size() <= stored.seq) result.event_ids.resize(stored.seq + 1);
         if (entry.has_access_event()) {
           if (clinic.period_start <= FromProto(entry.access_event().occurred_at())) {
@@ -175,10 +172,10 @@ absl::Status Replay(const Clinic& clinic, const std::string& dir,
     for (uint64_t seq = 0; seq < (*ledger)->Size(); seq += kReadChunk) {
       auto chunk = (*ledger)->GetEntries(seq, kReadChunk);
       if (!chunk.ok()) return chunk.status();
-      for (const auto& stored : *chunk) {
-        innsyn::v1::LedgerEntry entry;
-        entry.ParseFromString(stored.bytes);
-        if (entry.has_access_event()) entries.emplace_back(stored.seq, std::move(entry));
+      for (auto& stored : *chunk) {
+        if (stored.entry.has_access_event()) {
+          entries.emplace_back(stored.seq, std::move(stored.entry));
+        }
       }
     }
   }

@@ -496,9 +496,8 @@ absl::StatusOr<std::map<std::string, uint64_t>> CountAlerts(const std::string& d
   absl::StatusOr<std::vector<innsyn::storage::StoredEntry>> records = (*ledger)->ListAlertRecords();
   if (!records.ok()) return records.status();
   std::map<std::string, uint64_t> by_rule;
-  innsyn::v1::LedgerEntry entry;
   for (const innsyn::storage::StoredEntry& record : *records) {
-    if (entry.ParseFromString(record.bytes) && entry.has_alert()) ++by_rule[entry.alert().rule()];
+    if (record.entry.has_alert()) ++by_rule[record.entry.alert().rule()];
   }
   return by_rule;
 }

@@ -55,10 +55,10 @@ absl::StatusOr<storage::Hash> FetchLeafHash(Client& client, const GlobalOptions&
     return absl::InternalError(absl::StrCat("GetEntries(", seq, ", 1) did not return entry ", seq));
   }
   const std::string& bytes = response->entries(0).entry_bytes();
-  v1::LedgerEntry entry;
+  v1::SealedEntry entry;
   if (!entry.ParseFromString(bytes) || entry.seq() != seq) {
     return VerificationFailure(
-        absl::StrCat("the bytes of entry ", seq, " do not hold a ledger entry with seq ", seq));
+        absl::StrCat("the bytes of entry ", seq, " do not hold a sealed entry with seq ", seq));
   }
   return storage::LeafHash(bytes);
 }

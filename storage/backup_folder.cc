@@ -60,7 +60,9 @@ std::string KeysFolder(const std::string& path, uint32_t backup_id) {
 }
 
 // Copies the regular files at the top of `from` (the key files; the
-// database is a folder of its own) into `to`, owner-only.
+// database and the key store are folders of their own) into `to`,
+// owner-only. A key-encryption key (*.kek) is never copied: a backup must
+// not carry what opens the data keys.
 absl::Status CopyKeyFiles(const std::string& from, const std::string& to) {
   std::error_code error;
   fs::create_directories(to, error);
@@ -68,7 +70,7 @@ absl::Status CopyKeyFiles(const std::string& from, const std::string& to) {
     return absl::PermissionDeniedError(StrCat("cannot create ", to));
   }
   for (const fs::directory_entry& entry : fs::directory_iterator(from, error)) {
-    if (!entry.is_regular_file()) continue;
+    if (!entry.is_regular_file() || entry.path().extension() == ".kek") continue;
     std::string target = StrCat(to, "/", entry.path().filename().string());
     fs::copy_file(entry.path(), target, fs::copy_options::overwrite_existing, error);
     if (error || ::chmod(target.c_str(), 0600) != 0) {

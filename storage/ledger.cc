@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "base/clock.h"
 #include "base/proto_time.h"
 #include "base/strings.h"
 #include "rocksdb/slice.h"
@@ -27,6 +28,7 @@ constexpr size_t kPageTokenBytes = 16;  // time(8) seq(8)
 constexpr char kCheckpointKeyFile[] = "checkpoint_key.pem";
 constexpr char kVerifierKeyFile[] = "checkpoint_key.pub";
 constexpr char kPseudonymKeyFile[] = "pseudonym.key";
+constexpr char kKeyStoreBackupFolder[] = "keystore";
 
 absl::Status WriteTextFile(const std::string& path, const std::string& text) {
   std::FILE* f = std::fopen(path.c_str(), "w");
@@ -86,6 +88,11 @@ absl::Status LoadKeys(internal::LedgerImpl& impl) {
   const bool create_keys = options.create_if_missing && !options.read_only;
   absl::StatusOr<std::unique_ptr<Pseudonymizer>> pseudonymizer =
       Pseudonymizer::Load(options.data_dir + "/" + kPseudonymKeyFile, create_keys);
+  // Verification needs no pseudonym key: the entries' clear headers carry
+  // the pseudonyms. Without it, a read-only ledger cannot look anyone up.
+  if (options.read_only && absl::IsNotFound(pseudonymizer.status())) {
+    return LoadCheckpointKeys(options, impl);
+  }
   if (!pseudonymizer.ok()) return pseudonymizer.status();
   impl.pseudonymizer = *std::move(pseudonymizer);
   return LoadCheckpointKeys(options, impl);
@@ -164,8 +171,11 @@ absl::StatusOr<std::unique_ptr<Ledger>> Ledger::Open(const LedgerOptions& option
   if (absl::Status s = LoadKeys(*impl); !s.ok()) return s;
   if (absl::Status s = impl->OpenDatabase(); !s.ok()) return s;
   if (absl::Status s = impl->LoadCommittedState(); !s.ok()) return s;
+  if (absl::Status s = impl->CheckFormat(); !s.ok()) return s;
+  if (absl::Status s = impl->OpenKeyStore(); !s.ok()) return s;
   if (options.read_only) return std::unique_ptr<Ledger>(new Ledger(std::move(impl)));
   if (absl::Status s = CheckStillSigned(*impl); !s.ok()) return s;
+  if (absl::Status s = impl->FinishShreds(); !s.ok()) return s;
   if (absl::Status s = StartWriter(*impl); !s.ok()) return CannotContinue(*impl, s);
   // Every writable ledger has a signed checkpoint from its first start on,
   // so that a missing one means it was removed. Entries beyond the latest
@@ -290,11 +300,40 @@ absl::StatusOr<std::vector<Hash>> Ledger::LeafHashes(uint64_t from_seq, size_t c
 
 namespace {
 
+// Index keys carry the hour of an entry, not its time: a scan reads the
+// hours that overlap [from, to) and keeps the entries whose time (once
+// opened) falls inside. An erased entry is kept if its hour overlaps.
+absl::Time HourFloor(absl::Time time) {
+  if (time == absl::InfinitePast() || time == absl::InfiniteFuture()) return time;
+  const int64_t seconds = absl::ToUnixSeconds(time);
+  return absl::FromUnixSeconds(seconds - ((seconds % 3600) + 3600) % 3600);
+}
+
+absl::Time HourCeil(absl::Time time) {
+  const absl::Time floor = HourFloor(time);
+  return floor == time ? time : floor + absl::Hours(1);
+}
+
+bool InRange(const StoredEntry& stored, const IndexQuery& query) {
+  absl::Time when;
+  if (!stored.erased && stored.entry.has_access_event()) {
+    when = FromProto(stored.entry.access_event().occurred_at());
+  } else if (!stored.erased) {
+    when = FromProto(stored.entry.committed_at());
+  } else {
+    const absl::Time hour = absl::FromUnixSeconds(stored.header.hour());
+    return (!query.from || hour + absl::Hours(1) > *query.from) && (!query.to || hour < *query.to);
+  }
+  return (!query.from || when >= *query.from) && (!query.to || when < *query.to);
+}
+
 absl::StatusOr<IndexPage> ScanIndex(const internal::LedgerImpl& impl, char prefix,
                                     std::string_view pseudonym, const IndexQuery& query,
                                     uint64_t size) {
-  std::string start = IndexKey(prefix, pseudonym, query.from.value_or(absl::InfinitePast()), 0);
-  std::string end = IndexKey(prefix, pseudonym, query.to.value_or(absl::InfiniteFuture()), 0);
+  std::string start =
+      IndexKey(prefix, pseudonym, HourFloor(query.from.value_or(absl::InfinitePast())), 0);
+  std::string end =
+      IndexKey(prefix, pseudonym, HourCeil(query.to.value_or(absl::InfiniteFuture())), 0);
   if (!query.page_token.empty()) {
     std::optional<std::string> token = Base64Decode(query.page_token);
     if (!token || token->size() != kPageTokenBytes) {
@@ -308,57 +347,94 @@ absl::StatusOr<IndexPage> ScanIndex(const internal::LedgerImpl& impl, char prefi
   read_options.iterate_upper_bound = &upper;
   std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(read_options, impl.index));
   const size_t key_bytes = 1 + pseudonym.size() + kPageTokenBytes;
-  std::vector<uint64_t> seqs;
   IndexPage page;
-  for (it->Seek(start); it->Valid(); it->Next()) {
+  it->Seek(start);
+  // Candidates are read a page at a time until the page is full of entries
+  // in range; the token then names the first candidate not taken.
+  while (page.entries.size() < query.limit && it->Valid()) {
+    std::vector<uint64_t> seqs;
+    std::vector<std::string> tails;
+    for (; it->Valid() && seqs.size() < query.limit - page.entries.size(); it->Next()) {
+      rocksdb::Slice key = it->key();
+      if (key.size() != key_bytes) return absl::DataLossError("index key has the wrong length");
+      uint64_t seq = ReadBigEndian64(std::string_view(key.data() + key.size() - 8, 8));
+      if (seq >= size) continue;  // written with a group not yet acknowledged
+      seqs.push_back(seq);
+      tails.emplace_back(key.data() + 1 + pseudonym.size(), kPageTokenBytes);
+    }
+    if (absl::Status s = FromRocks(it->status(), "index scan"); !s.ok()) return s;
+    absl::StatusOr<std::vector<StoredEntry>> entries = impl.ReadEntries(seqs);
+    if (!entries.ok()) return entries.status();
+    for (StoredEntry& stored : *entries) {
+      if (InRange(stored, query)) page.entries.push_back(std::move(stored));
+    }
+  }
+  for (; it->Valid(); it->Next()) {
     rocksdb::Slice key = it->key();
     if (key.size() != key_bytes) return absl::DataLossError("index key has the wrong length");
-    uint64_t seq = ReadBigEndian64(std::string_view(key.data() + key.size() - 8, 8));
-    if (seq >= size) continue;  // written with a group not yet acknowledged
-    if (seqs.size() == query.limit) {
-      page.next_page_token =
-          Base64Encode(std::string_view(key.data() + 1 + pseudonym.size(), kPageTokenBytes));
-      break;
-    }
-    seqs.push_back(seq);
+    if (ReadBigEndian64(std::string_view(key.data() + key.size() - 8, 8)) >= size) continue;
+    page.next_page_token =
+        Base64Encode(std::string_view(key.data() + 1 + pseudonym.size(), kPageTokenBytes));
+    break;
   }
   if (absl::Status s = FromRocks(it->status(), "index scan"); !s.ok()) return s;
-  absl::StatusOr<std::vector<StoredEntry>> entries = impl.ReadEntries(seqs);
-  if (!entries.ok()) return entries.status();
-  page.entries = *std::move(entries);
   return page;
+}
+
+absl::Status NeedsPseudonyms(const internal::LedgerImpl& impl) {
+  if (impl.pseudonymizer != nullptr) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      "the pseudonym key is not in the data folder: no one can be looked up");
+}
+
+// The seqs of the index keys with `prefix` (alert or erasure keys: no
+// pseudonym), from `from_seq`, in seq order.
+absl::StatusOr<std::vector<uint64_t>> ScanTimeIndex(const internal::LedgerImpl& impl, char prefix,
+                                                   uint64_t from_seq, uint64_t size) {
+  const std::string start(1, prefix);
+  const std::string end(1, static_cast<char>(prefix + 1));
+  rocksdb::ReadOptions read_options;
+  rocksdb::Slice upper(end);
+  read_options.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(read_options, impl.index));
+  std::vector<uint64_t> seqs;
+  for (it->Seek(start); it->Valid(); it->Next()) {
+    rocksdb::Slice key = it->key();
+    if (key.size() != 1 + 16) return absl::DataLossError("index key has the wrong length");
+    uint64_t seq = ReadBigEndian64(std::string_view(key.data() + 9, 8));
+    if (seq >= from_seq && seq < size) seqs.push_back(seq);
+  }
+  if (absl::Status s = FromRocks(it->status(), "index scan"); !s.ok()) return s;
+  std::sort(seqs.begin(), seqs.end());
+  return seqs;
 }
 
 }  // namespace
 
 absl::StatusOr<IndexPage> Ledger::ListSubject(const IndexQuery& query) const {
+  if (absl::Status s = NeedsPseudonyms(*impl_); !s.ok()) return s;
   std::string pseudonym = impl_->pseudonymizer->Pseudonym(PseudonymDomain::kSubject, query.id);
   return ScanIndex(*impl_, internal::kSubjectIndex, pseudonym, query, Size());
 }
 
-absl::StatusOr<std::vector<StoredEntry>> Ledger::ListAlertRecords(uint64_t from_seq) const {
-  const uint64_t size = Size();
-  const std::string start(1, internal::kAlertIndex);
-  const std::string end(1, internal::kAlertIndex + 1);
-  rocksdb::ReadOptions read_options;
-  rocksdb::Slice upper(end);
-  read_options.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read_options, impl_->index));
-  std::vector<uint64_t> seqs;
-  for (it->Seek(start); it->Valid(); it->Next()) {
-    rocksdb::Slice key = it->key();
-    if (key.size() != 1 + 16) return absl::DataLossError("alert index key has the wrong length");
-    uint64_t seq = ReadBigEndian64(std::string_view(key.data() + 9, 8));
-    if (seq >= from_seq && seq < size) seqs.push_back(seq);
-  }
-  if (absl::Status s = FromRocks(it->status(), "alert index scan"); !s.ok()) return s;
-  std::sort(seqs.begin(), seqs.end());
-  return impl_->ReadEntries(seqs);
-}
-
 absl::StatusOr<IndexPage> Ledger::ListActor(const IndexQuery& query) const {
+  if (absl::Status s = NeedsPseudonyms(*impl_); !s.ok()) return s;
   std::string pseudonym = impl_->pseudonymizer->Pseudonym(PseudonymDomain::kActor, query.id);
   return ScanIndex(*impl_, internal::kActorIndex, pseudonym, query, Size());
+}
+
+absl::StatusOr<std::vector<StoredEntry>> Ledger::ListAlertRecords(uint64_t from_seq) const {
+  absl::StatusOr<std::vector<uint64_t>> seqs =
+      ScanTimeIndex(*impl_, internal::kAlertIndex, from_seq, Size());
+  if (!seqs.ok()) return seqs.status();
+  return impl_->ReadEntries(*seqs);
+}
+
+absl::StatusOr<std::vector<StoredEntry>> Ledger::ListErasures() const {
+  absl::StatusOr<std::vector<uint64_t>> seqs =
+      ScanTimeIndex(*impl_, internal::kErasureIndex, 0, Size());
+  if (!seqs.ok()) return seqs.status();
+  return impl_->ReadEntries(*seqs);
 }
 
 namespace {
@@ -499,6 +575,13 @@ absl::StatusOr<BackupInfo> Ledger::Backup(const std::string& backup_dir, uint32_
       may_sign ? Checkpoint() : absl::StatusOr<v1::Checkpoint>(absl::UnavailableError("unsigned"));
   if (!head.ok() && may_sign) return head.status();
   const uint64_t head_size = head.ok() ? head->tree_size() : impl_->LatestStoredSize();
+  // The key store first: every key an entry of the ledger backup needs is
+  // then in it.
+  if (impl_->keys != nullptr) {
+    absl::StatusOr<uint32_t> keys = impl_->keys->Backup(
+        StrCat(backup_dir, "/", kKeyStoreBackupFolder), impl_->options.key_backup_keep, Now());
+    if (!keys.ok()) return keys.status();
+  }
   return (*folder)->Add(*impl_->db, impl_->options.data_dir, head_size, keep);
 }
 
@@ -507,8 +590,21 @@ absl::StatusOr<std::vector<BackupInfo>> Ledger::ListBackups(const std::string& b
 }
 
 absl::StatusOr<BackupInfo> Ledger::Restore(const std::string& backup_dir, uint32_t backup_id,
-                                           const std::string& data_dir) {
-  return BackupFolder::Restore(backup_dir, backup_id, data_dir);
+                                           const std::string& data_dir,
+                                           absl::Span<const std::string> shredded_since) {
+  absl::StatusOr<BackupInfo> restored = BackupFolder::Restore(backup_dir, backup_id, data_dir);
+  if (!restored.ok()) return restored.status();
+  // The newest key-store backup holds the keys of every older ledger
+  // backup, but for those shredded since; the restored ledger's own
+  // erasure records shred those again when it opens (FinishShreds).
+  const std::string key_backups = StrCat(backup_dir, "/", kKeyStoreBackupFolder);
+  std::error_code error;
+  if (std::filesystem::exists(key_backups, error)) {
+    absl::Status keys =
+        KeyStore::Restore(key_backups, StrCat(data_dir, "/", internal::kKeyStoreFolder), shredded_since);
+    if (!keys.ok()) return keys;
+  }
+  return restored;
 }
 
 VerifyReport Ledger::Verify(bool check_indexes) const {

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -90,13 +91,57 @@ struct LedgerOptions {
   // Checkpoint() meanwhile waits up to `verification_wait`.
   bool sign_after_verification = false;
   absl::Duration verification_wait = absl::Seconds(10);
+
+  // ---- Forgetting: the personal part of every entry is sealed under a
+  // data key of its subject, class and year (see ledger.proto). ----
+  // The key-encryption key that wraps the data keys: 64 hex digits, mode
+  // 0600, never in the RocksDB files nor in a backup. Empty: data.kek in
+  // the data folder.
+  std::string kek_file;
+  // Seal entries. Off only to measure what sealing costs (innsyn-bench):
+  // then entries are stored in the clear and cannot be forgotten.
+  bool seal_entries = true;
+  // Key-store backups are kept this long, so that a shredded key has left
+  // every backup this long after it was shredded.
+  absl::Duration key_backup_keep = absl::Hours(24 * 35);
 };
 
-// One committed entry, as stored.
+// One committed entry, as stored, and opened.
 struct StoredEntry {
   uint64_t seq = 0;
   std::string bytes;  // E_seq
   Hash leaf_hash{};   // SHA-256(0x00 || bytes), equal to the leaf hash stored when written
+  v1::SealedEntry header;  // E_seq's clear header (its `sealed` and `clear` left out)
+  // The contents. When `erased`, only its seq is set: the data key it was
+  // sealed under has been shredded, and what it said is gone for good.
+  v1::LedgerEntry entry;
+  bool erased = false;
+};
+
+// When a data key's period has expired: years after the end of the
+// calendar year (UTC) it covers, by class (the data-object type of access
+// events, "query" or "alert"). 0 keeps a class for ever.
+struct RetentionPolicy {
+  int default_years = 10;
+  std::map<std::string, int> years_by_class;
+  int YearsFor(std::string_view key_class) const;
+};
+
+// What the retention job did in one run.
+struct RetentionResult {
+  size_t keys_shredded = 0;
+  uint64_t entries_erased = 0;
+  std::optional<v1::AppendReceipt> receipt;  // the RetentionRun entry, if anything expired
+};
+
+// An erasure on order (Ledger::Erase).
+struct ErasureOrder {
+  std::string subject_id;            // required
+  std::optional<absl::Time> before;  // only periods that ended by then; unset: all
+  std::string reason;                // required; no personal data
+  std::string reference;
+  std::string requested_by;
+  std::string requested_by_role;
 };
 
 struct IndexQuery {
@@ -108,7 +153,9 @@ struct IndexQuery {
 };
 
 struct IndexPage {
-  std::vector<StoredEntry> entries;  // by occurred_at, then seq
+  // By the hour each occurred (UTC; the clear header's), then by seq:
+  // within one hour, as recorded, not by time.
+  std::vector<StoredEntry> entries;
   std::string next_page_token;       // empty at the end
 };
 
@@ -167,6 +214,29 @@ class Ledger {
   absl::StatusOr<IndexPage> ListActor(const IndexQuery& query) const;
   // Every alert and alert decision entry with seq >= from_seq, in seq order.
   absl::StatusOr<std::vector<StoredEntry>> ListAlertRecords(uint64_t from_seq = 0) const;
+  // Every erasure and retention run, in seq order.
+  absl::StatusOr<std::vector<StoredEntry>> ListErasures() const;
+
+  // ---- Forgetting ----
+  // Shreds the subject's data keys (those of periods ended by `before`, or
+  // all) after recording an Erasure entry that names them; returns that
+  // entry's receipt and contents. NotFound for a subject with no entries,
+  // FailedPrecondition when everything is already erased, InvalidArgument
+  // for a missing reason or a `before` in the future.
+  absl::StatusOr<std::pair<v1::AppendReceipt, v1::Erasure>> Erase(const ErasureOrder& order);
+  // Shreds every data key whose period expired by `now` under `policy`,
+  // after recording a RetentionRun entry that names them. Nothing expired:
+  // no entry. Safe to run again after a crash: it finishes what was begun.
+  absl::StatusOr<RetentionResult> RunRetention(const RetentionPolicy& policy, absl::Time now);
+  // Live and shredded data keys, for metrics and tests.
+  struct KeyCounts {
+    size_t live = 0;
+    size_t shredded = 0;
+  };
+  absl::StatusOr<KeyCounts> CountKeys() const;
+  // The entries sealed under `key_id` (committed ones), for tests and
+  // erasure records.
+  absl::StatusOr<uint64_t> CountEntriesUnderKey(std::string_view key_id) const;
 
   absl::StatusOr<Hash> RootAt(uint64_t tree_size) const;
   absl::StatusOr<Hash> ChainAt(uint64_t tree_size) const;  // chain_{tree_size-1}
@@ -228,6 +298,9 @@ class Ledger {
 
   // A consistent online backup into the BackupFolder `backup_dir` (see
   // storage/backup_folder.h), with a copy of the keys, while appends go on.
+  // The key store is backed up apart, into `backup_dir`/keystore, where
+  // each backup is kept only key_backup_keep; the key-encryption key is
+  // never copied.
   // It first signs a checkpoint of the current size, so the backup holds a
   // signed tree head over every entry committed before it, perhaps a few
   // more. Keeps the newest `keep` backups (0: all).
@@ -235,12 +308,19 @@ class Ledger {
   absl::StatusOr<BackupInfo> Backup(const std::string& backup_dir, uint32_t keep = 0);
   // BackupFolder::List and BackupFolder::Restore, for callers of the ledger.
   static absl::StatusOr<std::vector<BackupInfo>> ListBackups(const std::string& backup_dir);
+  // Restore also puts back the newest key-store backup, and then shreds
+  // again every key that the restored entries or `shredded_since` say was
+  // shredded, so that a restore never brings an erased key back.
   static absl::StatusOr<BackupInfo> Restore(const std::string& backup_dir, uint32_t backup_id,
-                                            const std::string& data_dir);
+                                            const std::string& data_dir,
+                                            absl::Span<const std::string> shredded_since = {});
 
  private:
   // Writes one entry whose body is not an access event.
   absl::StatusOr<v1::AppendReceipt> AppendRecord(const v1::LedgerEntry& record);
+  // Writes an erasure or retention record, then shreds `key_ids`.
+  absl::StatusOr<v1::AppendReceipt> AppendShredRecord(const v1::LedgerEntry& record,
+                                                      std::vector<std::string> key_ids);
   explicit Ledger(std::unique_ptr<internal::LedgerImpl> impl);
   std::unique_ptr<internal::LedgerImpl> impl_;
 };

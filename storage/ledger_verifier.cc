@@ -104,7 +104,7 @@ class LeafReader {
   LeafReader(const LedgerImpl& ledger, uint64_t from, uint64_t size,
              const internal::SipKey* digest_key)
       : ledger_(ledger), from_(from), size_(size) {
-    if (digest_key) expected_.emplace(*digest_key, *ledger.pseudonymizer);
+    if (digest_key) expected_.emplace(*digest_key);
     thread_ = std::thread([this] { Run(); });
   }
   ~LeafReader() {
@@ -173,9 +173,9 @@ void LeafReader::Run() {
       break;
     }
     rocksdb::Slice bytes = it->value();
-    auto* entry = google::protobuf::Arena::CreateMessage<v1::LedgerEntry>(&arena);
+    auto* entry = google::protobuf::Arena::CreateMessage<v1::SealedEntry>(&arena);
     if (!entry->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-      batch.problem = Problem{seq, "entry bytes do not parse as a LedgerEntry"};
+      batch.problem = Problem{seq, "entry bytes do not parse as a SealedEntry"};
       break;
     }
     if (entry->seq() != seq) {
@@ -183,7 +183,7 @@ void LeafReader::Run() {
       break;
     }
     batch.leaves.push_back(LeafHash(std::string_view(bytes.data(), bytes.size())));
-    if (expected_) expected_->Add(*entry, seq);
+    if (expected_) expected_->Add(*entry);
     arena.Reset();  // `entry` is gone from here on
     ++seq;
     it->Next();

@@ -14,7 +14,8 @@ namespace innsyn::storage {
 
 // What an identifier names; a subject and an actor with the same id get
 // different pseudonyms.
-enum class PseudonymDomain : char { kSubject = 's', kActor = 'a' };
+// kEvent names an event: system '/' instance '\0' event_id.
+enum class PseudonymDomain : char { kSubject = 's', kActor = 'a', kEvent = 'e' };
 
 class Pseudonymizer {
  public:

@@ -26,11 +26,8 @@ constexpr absl::Duration kProgressSaveInterval = absl::Seconds(1);
 absl::StatusOr<v1::LedgerEntry> ReadEntry(const storage::Ledger& ledger, uint64_t seq) {
   absl::StatusOr<std::vector<storage::StoredEntry>> stored = ledger.GetEntries(seq, 1);
   if (!stored.ok()) return stored.status();
-  v1::LedgerEntry entry;
-  if (stored->empty() || !entry.ParseFromString(stored->front().bytes)) {
-    return absl::DataLossError(StrCat("entry ", seq, " cannot be read"));
-  }
-  return entry;
+  if (stored->empty()) return absl::DataLossError(StrCat("entry ", seq, " cannot be read"));
+  return std::move(stored->front().entry);
 }
 
 }  // namespace
@@ -103,11 +100,7 @@ absl::StatusOr<std::unique_ptr<AlertMonitor>> AlertMonitor::Start(
   if (!records.ok()) return records.status();
   for (const storage::StoredEntry& stored : *records) {
     if (stored.seq >= size) break;
-    v1::LedgerEntry entry;
-    if (!entry.ParseFromString(stored.bytes)) {
-      return absl::DataLossError(StrCat("alert entry ", stored.seq, " does not parse"));
-    }
-    monitor->book_.Apply(stored.seq, entry);
+    monitor->book_.Apply(stored.seq, stored.entry);
   }
   monitor->book_.AppliedThrough(size);
   absl::StatusOr<std::unique_ptr<anomaly::Engine>> engine = monitor->NewEngine(options);
@@ -275,16 +268,13 @@ bool AlertMonitor::CatchUp() {
       PublishLag(0, last_committed);
       return false;
     }
-    v1::LedgerEntry entry;
     bool book_changed = false;
     std::vector<v1::Alert> raised;  // appended together, one group commit
     for (const storage::StoredEntry& record : *stored) {
       next_seq_ = record.seq + 1;
-      if (!entry.ParseFromString(record.bytes)) {
-        // Self-verification reports it, and raises verification_failed.
-        LogError("anomaly detection: entry ", record.seq, " does not parse; skipped");
-        continue;
-      }
+      // Detection works on what is live: an erased entry says nothing.
+      if (record.erased) continue;
+      const v1::LedgerEntry& entry = record.entry;
       if ((entry.has_alert() || entry.has_alert_decision()) && book_.Apply(record.seq, entry)) {
         book_changed = true;
         if (entry.has_alert_decision()) {
@@ -305,7 +295,9 @@ bool AlertMonitor::CatchUp() {
     // next start judges their entries again.
     if (!Raise(raised)) mark_held_ = true;
     if (!mark_held_ && next_seq_ > judged_through_) judged_through_ = next_seq_;
-    if (entry.has_committed_at()) last_committed = FromProto(entry.committed_at());
+    if (!stored->empty() && stored->back().entry.has_committed_at()) {
+      last_committed = FromProto(stored->back().entry.committed_at());
+    }
     PublishLag(stored->size(), last_committed);
   }
   PublishLag(0, last_committed);

@@ -85,9 +85,11 @@ absl::Status FillEntries(const std::vector<storage::StoredEntry>& stored, bool i
     v1::RecordedEntry* recorded = out.Add();
     recorded->set_seq(entry.seq);
     recorded->set_leaf_hash(std::string(storage::AsBytes(entry.leaf_hash)));
-    if (!recorded->mutable_entry()->ParseFromString(entry.bytes)) {
-      return absl::DataLossError(StrCat("entry ", entry.seq, " does not parse"));
-    }
+    *recorded->mutable_entry() = entry.entry;
+    recorded->set_erased(entry.erased);
+    recorded->set_kind(entry.header.kind());
+    recorded->mutable_hour()->set_seconds(entry.header.hour());
+    if (!portal) recorded->set_key_id(entry.header.key_id());
     if (portal) {
       MinimiseForPortal(*recorded->mutable_entry());
     } else if (include_bytes) {
@@ -184,10 +186,9 @@ absl::Status AccessLogService::Explain(
   std::vector<v1::AccessEvent> history;
   while (history.size() < kMaxExplainedHistory) {
     ASSIGN_OR_RETURN(storage::IndexPage page, ledger_.ListSubject(query));
-    for (const storage::StoredEntry& stored : page.entries) {
-      v1::LedgerEntry entry;
-      if (entry.ParseFromString(stored.bytes) && entry.has_access_event()) {
-        history.push_back(std::move(*entry.mutable_access_event()));
+    for (storage::StoredEntry& stored : page.entries) {
+      if (stored.entry.has_access_event()) {
+        history.push_back(std::move(*stored.entry.mutable_access_event()));
       }
     }
     if (page.next_page_token.empty()) break;

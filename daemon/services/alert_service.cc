@@ -194,6 +194,8 @@ absl::Status AlertService::DoUpdateAlert(grpc::ServerContext& context,
   decision.set_note(request.note());
   decision.set_decided_by(pass.caller().identity);
   decision.set_decided_by_role(pass.caller().role);
+  decision.set_subject_id(current->alert().subject_id());
+  decision.set_actor_id(current->alert().actor_id());
   if (request.state() == v1::ALERT_STATE_RESOLVED_VIOLATION) {
     *decision.mutable_notify_authority_by() = ToProtoMicros(Now() + kBreachNotificationDeadline);
   }

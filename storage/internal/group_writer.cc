@@ -1,34 +1,23 @@
 #include "storage/internal/group_writer.h"
 
 #include <algorithm>
+#include <memory>
 #include <string>
 #include <unordered_map>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "base/clock.h"
 #include "base/proto_time.h"
 #include "base/strings.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "rocksdb/write_batch.h"
 #include "storage/internal/derived_keys.h"
+#include "storage/internal/entry_codec.h"
 #include "storage/internal/ledger_impl.h"
 #include "storage/internal/schema.h"
 
 namespace innsyn::storage::internal {
 namespace {
-
-// Deterministic serialisation: the same entry always gives the same bytes.
-std::string Serialize(const v1::LedgerEntry& entry) {
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    entry.SerializeToCodedStream(&coded);
-  }
-  return bytes;
-}
 
 absl::Status WriteFailedError() {
   return absl::UnavailableError(
@@ -44,6 +33,8 @@ struct GroupWriter::Request {
   // bodies of the entries to write, whose seq and time the writer sets.
   std::vector<const v1::LedgerEntry*> records;
   size_t bytes = 0;  // serialized size of the events
+  // For an erasure or retention record: the keys to shred once written.
+  std::vector<std::string> shred_ids;
   // Set for AppendEventsAsync: the writer runs it, then deletes the request.
   Ledger::AppendDone done_callback;
   // Filled by the writer thread.
@@ -103,6 +94,26 @@ absl::StatusOr<v1::AppendReceipt> GroupWriter::AppendRecord(const v1::LedgerEntr
   Request request;
   request.records = {&record};
   absl::StatusOr<std::vector<v1::AppendReceipt>> receipts = Submit(request);
+  if (!receipts.ok()) return receipts.status();
+  return std::move(receipts->front());
+}
+
+absl::StatusOr<v1::AppendReceipt> GroupWriter::AppendShredRecord(
+    const v1::LedgerEntry& record, std::vector<std::string> key_ids) {
+  {
+    absl::MutexLock lock(&impl_.retiring_mu);
+    for (const std::string& id : key_ids) impl_.retiring.insert(id);
+  }
+  Request request;
+  request.records = {&record};
+  request.shred_ids = std::move(key_ids);
+  absl::StatusOr<std::vector<v1::AppendReceipt>> receipts = Submit(request);
+  {
+    // Shredded now, or, if the write failed, never named by an entry: the
+    // keys may serve again.
+    absl::MutexLock lock(&impl_.retiring_mu);
+    for (const std::string& id : request.shred_ids) impl_.retiring.erase(id);
+  }
   if (!receipts.ok()) return receipts.status();
   return std::move(receipts->front());
 }
@@ -272,7 +283,30 @@ GroupCommitStats GroupWriter::CommitGroup(Group& group) {
     return stats;
   }
   impl_.committed_size.store(group.end_seq, std::memory_order_release);
+  if (absl::Status shredded = ShredAfterCommit(group); !shredded.ok()) {
+    // The record is durable: the next start finishes the shred
+    // (LedgerImpl::FinishShreds). Its caller learns that it is not done.
+    for (Request* request : group.requests) {
+      if (!request->shred_ids.empty()) {
+        request->receipts.clear();
+        request->status = absl::UnavailableError(
+            StrCat("the erasure was recorded but its keys are not yet shredded (",
+                   shredded.message(), "); innsynd finishes it when it starts again"));
+      }
+    }
+  }
   return stats;
+}
+
+absl::Status GroupWriter::ShredAfterCommit(Group& group) {
+  std::vector<std::string> ids;
+  for (Request* request : group.requests) {
+    if (request->status.ok()) {
+      ids.insert(ids.end(), request->shred_ids.begin(), request->shred_ids.end());
+    }
+  }
+  if (ids.empty() || impl_.keys == nullptr) return absl::OkStatus();
+  return impl_.keys->Shred(ids).status();
 }
 
 // What one call of PrepareRequests adds to its group, built up one entry at
@@ -290,6 +324,13 @@ struct GroupWriter::Draft {
   std::vector<std::string> index_keys;
   std::vector<std::pair<std::string, std::string>> dedupe_puts;
   std::string scratch;
+  // The data key of each key base the draft's entries use: its live id
+  // and the key.
+  struct LiveKey {
+    std::string id;
+    std::shared_ptr<const DataKey> key;
+  };
+  absl::flat_hash_map<std::string, LiveKey> keys;
 };
 
 void GroupWriter::PrepareRequests(Group& group, const std::vector<Request*>& requests) {
@@ -299,8 +340,9 @@ void GroupWriter::PrepareRequests(Group& group, const std::vector<Request*>& req
   const CompactRange saved_range = range_;
   const Hash saved_chain = chain_head_;
   Draft draft(group.batch, CommitTime());
-  absl::Status failure;
+  absl::Status failure = PrepareKeys(draft, requests);
   for (Request* request : requests) {
+    if (!failure.ok()) break;
     if (request->records.empty()) {
       failure = PrepareEvents(draft, *request);
       if (!failure.ok()) break;
@@ -334,6 +376,45 @@ void GroupWriter::PrepareRecords(Draft& draft, Request& request) {
   }
 }
 
+absl::Status GroupWriter::PrepareKeys(Draft& draft, const std::vector<Request*>& requests) {
+  if (impl_.keys == nullptr) return absl::OkStatus();  // stored in the clear
+  v1::LedgerEntry entry;
+  *entry.mutable_committed_at() = draft.committed_at;
+  auto add = [&](const v1::LedgerEntry& described) {
+    EntryHeader header = DescribeEntry(described, *impl_.pseudonymizer);
+    if (!header.key_base.empty()) draft.keys.try_emplace(std::move(header.key_base));
+  };
+  for (const Request* request : requests) {
+    for (const v1::AccessEvent* event : request->events) {
+      *entry.mutable_access_event() = *event;
+      add(entry);
+    }
+    for (const v1::LedgerEntry* record : request->records) {
+      v1::LedgerEntry copy = *record;
+      *copy.mutable_committed_at() = draft.committed_at;
+      add(copy);
+    }
+  }
+  if (draft.keys.empty()) return absl::OkStatus();
+  // A key shredded between choosing its live id and fetching it is asked
+  // for again under its next generation.
+  for (int attempt = 0;; ++attempt) {
+    std::vector<std::string> ids;
+    ids.reserve(draft.keys.size());
+    for (auto& [base, live] : draft.keys) {
+      live.id = impl_.LiveKeyId(base);
+      ids.push_back(live.id);
+    }
+    absl::StatusOr<std::vector<std::shared_ptr<const DataKey>>> keys =
+        impl_.keys->GetOrCreate(ids);
+    if (absl::IsFailedPrecondition(keys.status()) && attempt < 3) continue;
+    if (!keys.ok()) return keys.status();
+    size_t i = 0;
+    for (auto& [base, live] : draft.keys) live.key = (*keys)[i++];
+    return absl::OkStatus();
+  }
+}
+
 absl::Status GroupWriter::PrepareEvents(Draft& draft, Request& request) {
   // What the request adds, so that a refused request adds nothing.
   draft.batch.SetSavePoint();
@@ -344,8 +425,9 @@ absl::Status GroupWriter::PrepareEvents(Draft& draft, Request& request) {
   std::vector<std::string> added;
   for (size_t i = 0; i < request.events.size(); ++i) {
     const v1::AccessEvent& event = *request.events[i];
-    std::string key =
-        DedupeKey(event.source().system(), event.source().instance(), event.event_id());
+    std::string key = impl_.pseudonymizer->Pseudonym(
+        PseudonymDomain::kEvent,
+        DedupeKey(event.source().system(), event.source().instance(), event.event_id()));
     absl::StatusOr<std::optional<v1::AppendReceipt>> original = OriginalReceipt(draft, key, event);
     if (!original.ok()) {
       // A read that failed (a disk error) fails the group. A reused event
@@ -391,19 +473,7 @@ namespace {
 // Whether a resent event is the one recorded: byte for byte, as the
 // ledger serialises it.
 bool SameEvent(const v1::AccessEvent& a, const v1::AccessEvent& b) {
-  std::string a_bytes;
-  std::string b_bytes;
-  {
-    google::protobuf::io::StringOutputStream a_stream(&a_bytes);
-    google::protobuf::io::CodedOutputStream a_coded(&a_stream);
-    a_coded.SetSerializationDeterministic(true);
-    a.SerializeToCodedStream(&a_coded);
-    google::protobuf::io::StringOutputStream b_stream(&b_bytes);
-    google::protobuf::io::CodedOutputStream b_coded(&b_stream);
-    b_coded.SetSerializationDeterministic(true);
-    b.SerializeToCodedStream(&b_coded);
-  }
-  return a_bytes == b_bytes;
+  return SerializeDeterministic(a) == SerializeDeterministic(b);
 }
 
 absl::Status ReusedIdError(const v1::AccessEvent& event, uint64_t seq) {
@@ -442,7 +512,10 @@ absl::StatusOr<std::optional<v1::AppendReceipt>> GroupWriter::OriginalReceipt(
   v1::LedgerEntry entry;
   absl::StatusOr<v1::AppendReceipt> receipt = impl_.ReceiptFor(ReadBigEndian64(*stored), &entry);
   if (!receipt.ok()) return receipt.status();
-  if (!SameEvent(entry.access_event(), event)) return ReusedIdError(event, receipt->seq());
+  // An erased event cannot be compared: its resend is taken as a retry.
+  if (entry.has_access_event() && !SameEvent(entry.access_event(), event)) {
+    return ReusedIdError(event, receipt->seq());
+  }
   return Found(*std::move(receipt));
 }
 
@@ -450,7 +523,16 @@ v1::AppendReceipt GroupWriter::AddEntry(Draft& draft, v1::LedgerEntry& entry) {
   const uint64_t seq = range_.size();
   entry.set_seq(seq);
   *entry.mutable_committed_at() = draft.committed_at;
-  const std::string bytes = Serialize(entry);
+  EntryHeader described = DescribeEntry(entry, *impl_.pseudonymizer);
+  described.header.set_seq(seq);
+  const Draft::LiveKey* live = nullptr;
+  if (!described.key_base.empty() && impl_.keys != nullptr) {
+    auto it = draft.keys.find(described.key_base);
+    if (it != draft.keys.end()) live = &it->second;  // PrepareKeys found every one
+  }
+  const std::string bytes =
+      live == nullptr ? EncodeEntry(described.header, entry, "", nullptr)
+                      : EncodeEntry(described.header, entry, live->id, live->key.get());
   const Hash leaf = LeafHash(bytes);
   chain_head_ = ChainHash(chain_head_, leaf);
   for (const CompactRange::Node& node : range_.Append(leaf)) {
@@ -458,7 +540,8 @@ v1::AppendReceipt GroupWriter::AddEntry(Draft& draft, v1::LedgerEntry& entry) {
   }
   draft.batch.Put(impl_.entries, SeqKey(seq), bytes);
   draft.batch.Put(impl_.chain, SeqKey(seq), AsBytes(chain_head_));
-  CollectDerivedKeys(draft, entry, seq);
+  if (live != nullptr) described.header.set_key_id(live->id);
+  CollectDerivedKeys(draft, described.header);
   v1::AppendReceipt receipt;
   receipt.set_seq(seq);
   receipt.set_leaf_hash(std::string(AsBytes(leaf)));
@@ -467,12 +550,9 @@ v1::AppendReceipt GroupWriter::AddEntry(Draft& draft, v1::LedgerEntry& entry) {
   return receipt;
 }
 
-void GroupWriter::CollectDerivedKeys(Draft& draft, const v1::LedgerEntry& entry, uint64_t seq) {
+void GroupWriter::CollectDerivedKeys(Draft& draft, const v1::SealedEntry& header) {
   ForEachDerivedKey(
-      entry, seq,
-      [&](PseudonymDomain domain, const std::string& id) {
-        return impl_.pseudonymizer->Pseudonym(domain, id);
-      },
+      header,
       [&](DerivedKind kind, std::string_view key, std::string_view value) {
         if (kind == kDedupeKeys) {
           draft.dedupe_puts.emplace_back(key, value);

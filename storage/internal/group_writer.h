@@ -51,6 +51,11 @@ class GroupWriter {
   // Several such records in one group, all or none; borrowed until return.
   absl::StatusOr<std::vector<v1::AppendReceipt>> AppendRecords(
       std::vector<const v1::LedgerEntry*> records);
+  // Writes `record` (an erasure or a retention run), then shreds `key_ids`
+  // once it is durable, before answering. From the moment it is queued, no
+  // new entry is sealed under those keys.
+  absl::StatusOr<v1::AppendReceipt> AppendShredRecord(const v1::LedgerEntry& record,
+                                                      std::vector<std::string> key_ids);
   // Queues without waiting; `done` runs on the writer thread (see
   // Ledger::AppendEventsAsync).
   absl::Status AppendEventsAsync(std::vector<const v1::AccessEvent*> events,
@@ -92,9 +97,14 @@ class GroupWriter {
   absl::StatusOr<std::optional<v1::AppendReceipt>> OriginalReceipt(const Draft& draft,
                                                                    const std::string& key,
                                                                    const v1::AccessEvent& event);
-  // Numbers and hashes `entry` and adds it to the batch; returns its receipt.
+  // The data key of every entry the requests add, in one key-store call.
+  absl::Status PrepareKeys(Draft& draft, const std::vector<Request*>& requests);
+  // Numbers, seals and hashes `entry` and adds it to the batch; returns its
+  // receipt.
   v1::AppendReceipt AddEntry(Draft& draft, v1::LedgerEntry& entry);
-  void CollectDerivedKeys(Draft& draft, const v1::LedgerEntry& entry, uint64_t seq);
+  void CollectDerivedKeys(Draft& draft, const v1::SealedEntry& header);
+  // Shreds the keys of the group's erasure and retention records.
+  absl::Status ShredAfterCommit(Group& group);
   // Puts the collected index and event-id keys in the batch, sorted.
   void PutDerivedKeys(Draft& draft);
   // Makes the events first recorded in `draft` known to the groups after

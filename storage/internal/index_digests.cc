@@ -13,12 +13,9 @@ SipKey RandomDigestKey() {
   return key;
 }
 
-void ExpectedKeys::Add(const v1::LedgerEntry& entry, uint64_t seq) {
+void ExpectedKeys::Add(const v1::SealedEntry& header) {
   ForEachDerivedKey(
-      entry, seq,
-      [&](PseudonymDomain domain, const std::string& id) -> const std::string& {
-        return Pseudonym(domain, id);
-      },
+      header,
       [&](DerivedKind kind, std::string_view derived, std::string_view value) {
         if (value.empty()) {
           digests_[kind].Add(key_, derived);
@@ -31,19 +28,14 @@ void ExpectedKeys::Add(const v1::LedgerEntry& entry, uint64_t seq) {
       scratch_key_);
 }
 
-const std::string& ExpectedKeys::Pseudonym(PseudonymDomain domain, const std::string& id) {
-  auto& cache = domain == PseudonymDomain::kSubject ? subjects_ : actors_;
-  if (auto it = cache.find(id); it != cache.end()) return it->second;
-  if (cache.size() >= kMaxCachedIds) cache.clear();
-  return cache.emplace(id, pseudonymizer_.Pseudonym(domain, id)).first->second;
-}
-
 std::optional<DerivedKind> IndexKeyKind(char prefix) {
   switch (prefix) {
     case kSubjectIndex: return kSubjectKeys;
     case kActorIndex: return kActorKeys;
     case kSubjectQueryIndex: return kQueryKeys;
     case kAlertIndex: return kAlertKeys;
+    case kDataKeyIndex: return kDataKeyKeys;
+    case kErasureIndex: return kErasureKeys;
     default: return std::nullopt;
   }
 }

@@ -14,11 +14,9 @@
 #include <string>
 #include <string_view>
 
-#include "absl/container/flat_hash_map.h"
 #include "innsyn/v1/ledger.pb.h"
 #include "storage/internal/derived_keys.h"
 #include "storage/internal/siphash.h"
-#include "storage/pseudonym.h"
 
 namespace innsyn::storage::internal {
 
@@ -43,24 +41,15 @@ using IndexDigests = std::array<KeySetDigest, kDerivedKinds>;
 // thread-safe: one reader fills it.
 class ExpectedKeys {
  public:
-  // `pseudonymizer` must outlive this.
-  ExpectedKeys(const SipKey& key, const Pseudonymizer& pseudonymizer)
-      : key_(key), pseudonymizer_(pseudonymizer) {}
+  explicit ExpectedKeys(const SipKey& key) : key_(key) {}
 
-  // Adds the index and event-id keys entry `seq` must have.
-  void Add(const v1::LedgerEntry& entry, uint64_t seq);
+  // Adds the index and event-id keys the entry with this clear header
+  // must have.
+  void Add(const v1::SealedEntry& header);
   const IndexDigests& digests() const { return digests_; }
 
  private:
-  // Pseudonyms of the ids seen so far: a clinic has few actors and each
-  // patient appears many times, so most HMACs are looked up, not computed.
-  const std::string& Pseudonym(PseudonymDomain domain, const std::string& id);
-  static constexpr size_t kMaxCachedIds = 1 << 16;  // a domain's cache is cleared beyond
-
   const SipKey key_;
-  const Pseudonymizer& pseudonymizer_;
-  absl::flat_hash_map<std::string, std::string> subjects_;
-  absl::flat_hash_map<std::string, std::string> actors_;
   std::string scratch_key_;  // reused between entries, so that a key need not allocate
   std::string scratch_key_and_value_;
   IndexDigests digests_;

@@ -12,12 +12,13 @@
 #include "rocksdb/slice.h"
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
+#include "storage/internal/entry_codec.h"
 #include "storage/internal/schema.h"
 
 namespace innsyn::storage::internal {
 namespace {
 
-constexpr char kDatabaseFolder[] = "ledger";
+constexpr char kDefaultKekFile[] = "data.kek";
 constexpr double kDedupeBloomBitsPerKey = 10;
 constexpr size_t kMemtableBudgetBytes = 64 << 20;
 
@@ -295,22 +296,24 @@ absl::StatusOr<v1::AppendReceipt> LedgerImpl::ReceiptFor(uint64_t seq,
   if (!stored.ok()) return stored.status();
   absl::StatusOr<std::string> chain_hash = Get(chain, SeqKey(seq));
   if (!chain_hash.ok()) return chain_hash.status();
-  v1::LedgerEntry entry;
-  if (!entry.ParseFromString(stored->front().bytes)) {
-    return absl::DataLossError(StrCat("entry ", seq, " does not parse"));
-  }
+  StoredEntry& found = stored->front();
   v1::AppendReceipt receipt;
-  receipt.set_event_id(entry.access_event().event_id());
+  receipt.set_event_id(found.entry.access_event().event_id());
   receipt.set_seq(seq);
-  receipt.set_leaf_hash(std::string(AsBytes(stored->front().leaf_hash)));
+  receipt.set_leaf_hash(std::string(AsBytes(found.leaf_hash)));
   receipt.set_chain_hash(*chain_hash);
-  *receipt.mutable_committed_at() = entry.committed_at();
-  if (entry_out != nullptr) *entry_out = std::move(entry);
+  // An erased entry's commit time went with its key; its hour remains.
+  if (found.erased) {
+    receipt.mutable_committed_at()->set_seconds(found.header.hour());
+  } else {
+    *receipt.mutable_committed_at() = found.entry.committed_at();
+  }
+  if (entry_out != nullptr) *entry_out = std::move(found.entry);
   return receipt;
 }
 
 absl::StatusOr<std::vector<StoredEntry>> LedgerImpl::ReadEntries(
-    const std::vector<uint64_t>& seqs) const {
+    const std::vector<uint64_t>& seqs, bool open) const {
   // Each entry with its stored leaf hash, in one MultiGet a family.
   std::vector<std::string> key_storage;
   key_storage.reserve(2 * seqs.size());
@@ -348,9 +351,130 @@ absl::StatusOr<std::vector<StoredEntry>> LedgerImpl::ReadEntries(
                                         ": the ledger was changed outside innsyn (see \"When "
                                         "verification fails\" in the README)"));
     }
-    out[i] = StoredEntry{seqs[i], std::string(bytes), leaf};
+    out[i].seq = seqs[i];
+    out[i].bytes = std::string(bytes);
+    out[i].leaf_hash = leaf;
+    if (absl::Status s = OpenStored(out[i], open); !s.ok()) return s;
   }
   return out;
+}
+
+absl::Status LedgerImpl::OpenStored(StoredEntry& stored, bool open) const {
+  absl::StatusOr<v1::SealedEntry> header = ParseStored(stored.bytes, stored.seq);
+  if (!header.ok()) return header.status();
+  stored.header = *std::move(header);
+  std::shared_ptr<const DataKey> key;
+  if (open && !stored.header.key_id().empty()) {
+    if (keys == nullptr) {
+      return absl::FailedPreconditionError(
+          StrCat("entry ", stored.seq, " is sealed and the key store is not open (its key-encryption "
+                 "key is needed to read entries)"));
+    }
+    absl::StatusOr<std::shared_ptr<const DataKey>> found = keys->Get(stored.header.key_id());
+    if (absl::IsNotFound(found.status()) && keys->IsShredded(stored.header.key_id())) {
+      stored.erased = true;
+    } else if (absl::IsNotFound(found.status())) {
+      return absl::DataLossError(
+          StrCat("entry ", stored.seq, ": its data key ", stored.header.key_id(),
+                 " is missing from the key store, though never shredded; restore the key store "
+                 "from its newest backup (see \"Backups\" in the README)"));
+    } else if (!found.ok()) {
+      return found.status();
+    } else {
+      key = *std::move(found);
+    }
+  }
+  if (open && !stored.erased) {
+    absl::StatusOr<v1::LedgerEntry> entry = OpenEntry(stored.header, key.get());
+    if (!entry.ok()) return entry.status();
+    stored.entry = *std::move(entry);
+  } else {
+    stored.entry.set_seq(stored.seq);
+  }
+  stored.header.clear_sealed();
+  stored.header.clear_clear();
+  return absl::OkStatus();
+}
+
+std::string LedgerImpl::LiveKeyId(const std::string& base) const {
+  absl::MutexLock lock(&retiring_mu);
+  std::string id = base;
+  for (int generation = 2; keys->IsShredded(id) || retiring.contains(id); ++generation) {
+    id = StrCat(base, "#", generation);
+  }
+  return id;
+}
+
+absl::Status LedgerImpl::CheckFormat() {
+  absl::StatusOr<std::string> format = Get(meta, kMetaFormat);
+  if (format.ok() && *format == kEntryFormat) return absl::OkStatus();
+  if (!format.ok() && !absl::IsNotFound(format.status())) return format.status();
+  if (format.ok()) {
+    return absl::FailedPreconditionError(
+        StrCat("the ledger in ", options.data_dir, " has entry format ", *format,
+               "; this innsyn reads format ", kEntryFormat));
+  }
+  if (committed_size.load() > 0) {
+    return absl::FailedPreconditionError(StrCat(
+        "the ledger in ", options.data_dir,
+        " was written by an earlier innsyn that stored entries in the clear; this version "
+        "seals every entry and does not read that format. Keep the old folder with the old "
+        "version for reading, and start this one on a new data folder"));
+  }
+  if (options.read_only) return absl::OkStatus();
+  rocksdb::WriteOptions write_options;
+  write_options.sync = true;
+  return FromRocks(db->Put(write_options, meta, kMetaFormat, kEntryFormat), "store format");
+}
+
+absl::Status LedgerImpl::FinishShreds() {
+  if (keys == nullptr) return absl::OkStatus();
+  rocksdb::ReadOptions read_options;
+  const std::string start(1, kErasureIndex);
+  const std::string end(1, kErasureIndex + 1);
+  rocksdb::Slice upper(end);
+  read_options.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read_options, index));
+  std::vector<uint64_t> seqs;
+  const uint64_t size = committed_size.load();
+  for (it->Seek(start); it->Valid(); it->Next()) {
+    const uint64_t seq = ReadBigEndian64(std::string_view(it->key().data() + 9, 8));
+    if (it->key().size() == 17 && seq < size) seqs.push_back(seq);
+  }
+  if (absl::Status s = FromRocks(it->status(), "erasure index scan"); !s.ok()) return s;
+  absl::StatusOr<std::vector<StoredEntry>> records = ReadEntries(seqs);
+  if (!records.ok()) return records.status();
+  std::vector<std::string> unfinished;
+  for (const StoredEntry& record : *records) {
+    const auto& named = record.entry.has_erasure() ? record.entry.erasure().keys()
+                                                   : record.entry.retention_run().keys();
+    for (const v1::ShreddedKey& key : named) {
+      if (!keys->IsShredded(key.key_id())) unfinished.push_back(key.key_id());
+    }
+  }
+  if (!unfinished.empty()) return keys->Shred(unfinished).status();
+  return keys->Purge();
+}
+
+absl::Status LedgerImpl::OpenKeyStore() {
+  if (!options.seal_entries && !options.read_only) return absl::OkStatus();
+  KeyStoreOptions key_options;
+  key_options.dir = StrCat(options.data_dir, "/", kKeyStoreFolder);
+  key_options.kek_file = options.kek_file.empty()
+                             ? StrCat(options.data_dir, "/", kDefaultKekFile)
+                             : options.kek_file;
+  key_options.create_if_missing =
+      options.create_if_missing && !options.read_only && committed_size.load() == 0;
+  key_options.read_only = options.read_only;
+  key_options.env = options.env;
+  absl::StatusOr<std::unique_ptr<KeyStore>> opened = KeyStore::Open(key_options);
+  if (!opened.ok()) {
+    // Verification needs no data key: a read-only ledger opens without them.
+    if (options.read_only) return absl::OkStatus();
+    return opened.status();
+  }
+  keys = *std::move(opened);
+  return absl::OkStatus();
 }
 
 Ledger::StorageStats LedgerImpl::ReadStorageStats() const {

@@ -14,9 +14,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/synchronization/mutex.h"
 #include "rocksdb/db.h"
 #include "storage/checkpoint.h"
+#include "storage/key_store.h"
 #include "storage/internal/group_writer.h"
 #include "storage/internal/rocks_status.h"
 #include "storage/ledger.h"
@@ -35,6 +37,17 @@ struct LedgerImpl {
   absl::Status OpenDatabase();
   // Reads the committed size and the latest stored checkpoint.
   absl::Status LoadCommittedState();
+  // Checks that the entries are in the format this version writes, and
+  // marks a new ledger so.
+  absl::Status CheckFormat();
+  // Opens the key store (created only for a ledger with no entries yet).
+  // A read-only ledger without its key-encryption key opens without it:
+  // verification needs no data key; reading contents then fails.
+  absl::Status OpenKeyStore();
+  // Shreds again every key an erasure or retention entry names that is
+  // still in the key store: what a crash between the entry and its shred,
+  // or a restored key-store backup, left behind.
+  absl::Status FinishShreds();
   // With `flush`, first writes the memtables and the WAL out, which spares
   // the next open a replay of the WAL.
   void CloseDatabase(bool flush);
@@ -54,6 +67,16 @@ struct LedgerImpl {
   rocksdb::ColumnFamilyHandle* meta = nullptr;
 
   std::unique_ptr<Pseudonymizer> pseudonymizer;
+  // The data keys; null when entries are stored in the clear, or for a
+  // read-only ledger opened without its key-encryption key.
+  std::unique_ptr<KeyStore> keys;
+  // Keys named by an erasure or retention entry that is queued or being
+  // written: no new entry is sealed under them.
+  mutable absl::Mutex retiring_mu;
+  absl::flat_hash_set<std::string> retiring ABSL_GUARDED_BY(retiring_mu);
+  // The id of the key new entries of `base` are sealed under: `base`, or
+  // its first generation that is neither shredded nor retiring.
+  std::string LiveKeyId(const std::string& base) const;
   std::unique_ptr<CheckpointSigner> signer;  // null when read-only
   std::string verifier_key;                  // what checkpoints are checked against
   std::string checkpoint_problem;            // set if the stored one is unreadable
@@ -95,9 +118,13 @@ struct LedgerImpl {
   // DataLoss unless the committed entries still extend the latest signed
   // checkpoint: at least as many, and the same root at its size.
   absl::Status CheckAgainstLatestCheckpoint() const;
-  // The entries, each checked against its stored leaf hash: DataLoss
-  // naming the first that does not match.
-  absl::StatusOr<std::vector<StoredEntry>> ReadEntries(const std::vector<uint64_t>& seqs) const;
+  // The entries, each checked against its stored leaf hash (DataLoss
+  // naming the first that does not match) and, with `open`, opened: an
+  // entry whose key was shredded comes back erased.
+  absl::StatusOr<std::vector<StoredEntry>> ReadEntries(const std::vector<uint64_t>& seqs,
+                                                       bool open = true) const;
+  // Opens `stored.bytes` into its header and contents.
+  absl::Status OpenStored(StoredEntry& stored, bool open) const;
 };
 
 }  // namespace innsyn::storage::internal

@@ -4,14 +4,18 @@
 //   entries  seq(8)                         -> E_seq, the exact hashed bytes
 //   chain    seq(8)                         -> chain_seq (32)
 //   tree     level(1) index(8)              -> hash of the perfect subtree
-//   index    'S' subject-pseudonym(16) time(8) seq(8) -> ""  (access events)
-//            'A' actor-pseudonym(16)   time(8) seq(8) -> ""
-//            'Q' subject-pseudonym(16) time(8) seq(8) -> ""  (queries about a subject)
-//            'L' time(8) seq(8) -> ""  (alerts and their decisions; time: committed_at)
-//   dedupe   system '/' instance '\0' event_id       -> seq(8)
+//   index    'S' subject-pseudonym(16) hour(8) seq(8) -> ""  (access events, erasures)
+//            'A' actor-pseudonym(16)   hour(8) seq(8) -> ""
+//            'Q' subject-pseudonym(16) hour(8) seq(8) -> ""  (queries about a subject)
+//            'L' hour(8) seq(8) -> ""  (alerts and their decisions)
+//            'E' hour(8) seq(8) -> ""  (erasures and retention runs)
+//            'K' key-id '\0' seq(8) -> ""  (the entries sealed under a data key)
+//   dedupe   event-pseudonym(16)                     -> seq(8)
 //   meta     "size" -> tree size(8); "checkpoint" -> the latest v1::Checkpoint;
-//            "checkpoint/" size(8) -> every checkpoint stored, by tree size
-// Times are nanoseconds since the epoch with the sign bit flipped.
+//            "checkpoint/" size(8) -> every checkpoint stored, by tree size;
+//            "format" -> the entry format's version (kEntryFormat)
+// Hours are the clear header's (SealedEntry.hour), as nanoseconds since the
+// epoch with the sign bit flipped, like every time in a key.
 #ifndef INNSYN_STORAGE_INTERNAL_SCHEMA_H_
 #define INNSYN_STORAGE_INTERNAL_SCHEMA_H_
 
@@ -25,6 +29,10 @@
 
 namespace innsyn::storage::internal {
 
+// Folders in the data folder: the ledger's RocksDB and the key store's.
+inline constexpr char kDatabaseFolder[] = "ledger";
+inline constexpr char kKeyStoreFolder[] = "keystore";
+
 inline constexpr char kEntriesFamily[] = "entries";
 inline constexpr char kChainFamily[] = "chain";
 inline constexpr char kTreeFamily[] = "tree";
@@ -36,10 +44,16 @@ inline constexpr char kSubjectIndex = 'S';
 inline constexpr char kActorIndex = 'A';
 inline constexpr char kSubjectQueryIndex = 'Q';
 inline constexpr char kAlertIndex = 'L';
+inline constexpr char kErasureIndex = 'E';
+inline constexpr char kDataKeyIndex = 'K';
 
 inline constexpr std::string_view kMetaSize = "size";
 inline constexpr std::string_view kMetaCheckpoint = "checkpoint";
 inline constexpr std::string_view kMetaCheckpointHistory = "checkpoint/";
+inline constexpr std::string_view kMetaFormat = "format";
+// Entries are SealedEntry messages. A ledger without this mark holds plain
+// LedgerEntry messages, which this version does not read.
+inline constexpr std::string_view kEntryFormat = "2";
 
 inline void AppendBigEndian64(std::string& out, uint64_t value) {
   for (int shift = 56; shift >= 0; shift -= 8) {

@@ -71,10 +71,27 @@ TEST(LedgerBackup, RestoredLedgerVerifiesAndIsAPrefixOfTheLiveOne) {
   EXPECT_TRUE(VerifyConsistency(first, second, *HashFromBytes(restored_checkpoint->root_hash()),
                                 *live->RootAt(second), *proof)
                   .ok());
-  // A restored ledger opens writable and goes on from where it was.
+  // The backup holds no key-encryption key: without the operator's copy of
+  // it the restored ledger does not open for use, and says which file.
   copy.reset();
+  for (const auto& file : std::filesystem::recursive_directory_iterator(backup_dir.path())) {
+    EXPECT_NE(file.path().extension(), ".kek") << file.path();
+  }
+  storage::LedgerOptions options;
+  options.data_dir = restored_dir;
+  options.origin = kTestOrigin;
+  absl::StatusOr<std::unique_ptr<Ledger>> without_kek = Ledger::Open(options);
+  ASSERT_FALSE(without_kek.ok());
+  EXPECT_NE(without_kek.status().message().find("data.kek"), std::string::npos)
+      << without_kek.status();
+  // With it, a restored ledger opens writable, reads what it restored and
+  // goes on from where it was.
+  std::filesystem::copy_file(live_dir.path() + "/data.kek", restored_dir + "/data.kek");
   std::unique_ptr<Ledger> reopened = OpenTestLedger(restored_dir);
   ASSERT_NE(reopened, nullptr);
+  absl::StatusOr<std::vector<storage::StoredEntry>> first = reopened->GetEntries(0, 1);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE(first->front().entry.has_access_event());
   AppendJournalReads(*reopened, 5, 5000);
   EXPECT_TRUE(reopened->Verify().ok);
 }

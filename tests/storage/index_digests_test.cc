@@ -7,6 +7,8 @@
 
 #include <memory>
 
+#include "storage/internal/entry_codec.h"
+
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_events.h"
 
@@ -41,15 +43,21 @@ TEST(IndexKeyKind, NamesTheKindOfEachIndexPrefix) {
   EXPECT_EQ(IndexKeyKind(kActorIndex), kActorKeys);
   EXPECT_EQ(IndexKeyKind(kSubjectQueryIndex), kQueryKeys);
   EXPECT_EQ(IndexKeyKind(kAlertIndex), kAlertKeys);
+  EXPECT_EQ(IndexKeyKind(kDataKeyIndex), kDataKeyKeys);
+  EXPECT_EQ(IndexKeyKind(kErasureIndex), kErasureKeys);
   EXPECT_EQ(IndexKeyKind('x'), std::nullopt);
 }
 
 class ExpectedKeysTest : public ::testing::Test {
  protected:
-  // How many keys of each kind `entry`, as seq 7, implies.
+  // How many keys of each kind `entry`, as seq 7 sealed under a data key
+  // (when it has personal data), implies.
   std::array<uint64_t, kDerivedKinds> KeysOf(const v1::LedgerEntry& entry) {
-    ExpectedKeys expected(RandomDigestKey(), *pseudonymizer_);
-    expected.Add(entry, 7);
+    EntryHeader described = DescribeEntry(entry, *pseudonymizer_);
+    described.header.set_seq(7);
+    if (!described.key_base.empty()) described.header.set_key_id(described.key_base);
+    ExpectedKeys expected(RandomDigestKey());
+    expected.Add(described.header);
     std::array<uint64_t, kDerivedKinds> counts{};
     for (int kind = 0; kind < kDerivedKinds; ++kind) counts[kind] = expected.digests()[kind].count;
     return counts;
@@ -67,7 +75,21 @@ TEST_F(ExpectedKeysTest, AnAccessIsIndexedBySubjectAndActorWithItsEventId) {
   EXPECT_EQ(keys[kSubjectKeys], 1u);
   EXPECT_EQ(keys[kActorKeys], 1u);
   EXPECT_EQ(keys[kDedupeKeys], 1u);
-  EXPECT_EQ(keys[kQueryKeys] + keys[kAlertKeys], 0u);
+  EXPECT_EQ(keys[kDataKeyKeys], 1u);
+  EXPECT_EQ(keys[kQueryKeys] + keys[kAlertKeys] + keys[kErasureKeys], 0u);
+}
+
+TEST_F(ExpectedKeysTest, AnErasureIsInTheSubjectsHistoryAndTheErasureIndexAndIsNotSealed) {
+  v1::LedgerEntry erasure;
+  erasure.mutable_erasure()->set_reason("GDPR art. 17(1)(a)");
+  EntryHeader described = DescribeEntry(erasure, *pseudonymizer_);
+  EXPECT_TRUE(described.key_base.empty());
+  described.header.set_subject(std::string(16, 's'));
+  ExpectedKeys expected(RandomDigestKey());
+  expected.Add(described.header);
+  EXPECT_EQ(expected.digests()[kSubjectKeys].count, 1u);
+  EXPECT_EQ(expected.digests()[kErasureKeys].count, 1u);
+  EXPECT_EQ(expected.digests()[kDataKeyKeys].count, 0u);
 }
 
 TEST_F(ExpectedKeysTest, QueriesAboutASubjectAndAlertsHaveAnIndexKeyOfTheirOwn) {
@@ -79,7 +101,9 @@ TEST_F(ExpectedKeysTest, QueriesAboutASubjectAndAlertsHaveAnIndexKeyOfTheirOwn) 
   EXPECT_EQ(KeysOf(alert)[kAlertKeys], 1u);
   v1::LedgerEntry other_query;
   other_query.mutable_query_record()->set_method("GetCheckpoint");
-  EXPECT_EQ(KeysOf(other_query), (std::array<uint64_t, kDerivedKinds>{}));
+  std::array<uint64_t, kDerivedKinds> sealed_only{};
+  sealed_only[kDataKeyKeys] = 1;  // sealed under the clinic's query key
+  EXPECT_EQ(KeysOf(other_query), sealed_only);
 }
 
 }  // namespace

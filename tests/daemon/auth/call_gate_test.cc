@@ -110,7 +110,7 @@ class CallGateTest : public ::testing::Test {
     std::vector<v1::QueryRecord> queries;
     for (const storage::StoredEntry& bytes : stored.value_or(std::vector<storage::StoredEntry>{})) {
       v1::LedgerEntry entry;
-      EXPECT_TRUE(entry.ParseFromString(bytes.bytes));
+      entry = bytes.entry;
       if (entry.has_query_record()) queries.push_back(entry.query_record());
     }
     return queries;

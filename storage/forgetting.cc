@@ -1,0 +1,191 @@
+// Ledger's forgetting: erasure on order and the retention job. Both record
+// an entry that names the data keys (no personal data), and then shred the
+// keys, so that a crash between the two is finished at the next start
+// (LedgerImpl::FinishShreds).
+#include <algorithm>
+
+#include "absl/time/civil_time.h"
+#include "base/clock.h"
+#include "base/proto_time.h"
+#include "base/strings.h"
+#include "rocksdb/slice.h"
+#include "storage/hash.h"
+#include "storage/internal/entry_codec.h"
+#include "storage/internal/ledger_impl.h"
+#include "storage/internal/schema.h"
+#include "storage/ledger.h"
+
+namespace innsyn::storage {
+namespace {
+
+// Most keys one RetentionRun entry names; a larger run writes several.
+constexpr size_t kKeysPerRecord = 1000;
+
+absl::Status NeedsKeyStore(const internal::LedgerImpl& impl) {
+  if (impl.writer == nullptr) return absl::FailedPreconditionError("ledger is open read-only");
+  if (impl.keys == nullptr) {
+    return absl::FailedPreconditionError("entries are stored in the clear: nothing can be shredded");
+  }
+  return absl::OkStatus();
+}
+
+// "s.<hex subject pseudonym>/": the prefix of every key of a subject.
+std::string SubjectKeyPrefix(const internal::LedgerImpl& impl, std::string_view subject_id) {
+  return StrCat("s.", ToHex(impl.pseudonymizer->Pseudonym(PseudonymDomain::kSubject, subject_id)),
+                "/");
+}
+
+}  // namespace
+
+int RetentionPolicy::YearsFor(std::string_view key_class) const {
+  auto it = years_by_class.find(std::string(key_class));
+  return it == years_by_class.end() ? default_years : it->second;
+}
+
+absl::StatusOr<uint64_t> Ledger::CountEntriesUnderKey(std::string_view key_id) const {
+  std::string start(1, internal::kDataKeyIndex);
+  start.append(key_id);
+  start.push_back('\0');
+  std::string end = start;
+  end.back() = '\1';
+  rocksdb::ReadOptions read_options;
+  rocksdb::Slice upper(end);
+  read_options.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read_options, impl_->index));
+  const uint64_t size = Size();
+  uint64_t count = 0;
+  for (it->Seek(start); it->Valid(); it->Next()) {
+    rocksdb::Slice key = it->key();
+    if (key.size() != start.size() + 8) return absl::DataLossError("data-key index key is bad");
+    if (internal::ReadBigEndian64(std::string_view(key.data() + start.size(), 8)) < size) ++count;
+  }
+  if (absl::Status s = internal::FromRocks(it->status(), "data-key index scan"); !s.ok()) return s;
+  return count;
+}
+
+absl::StatusOr<Ledger::KeyCounts> Ledger::CountKeys() const {
+  KeyCounts counts;
+  if (impl_->keys == nullptr) return counts;
+  absl::StatusOr<std::vector<std::string>> live = impl_->keys->ListIds();
+  if (!live.ok()) return live.status();
+  absl::StatusOr<std::vector<std::string>> shredded = impl_->keys->ListShredded();
+  if (!shredded.ok()) return shredded.status();
+  counts.live = live->size();
+  counts.shredded = shredded->size();
+  return counts;
+}
+
+absl::StatusOr<v1::AppendReceipt> Ledger::AppendShredRecord(const v1::LedgerEntry& record,
+                                                            std::vector<std::string> key_ids) {
+  return impl_->writer->AppendShredRecord(record, std::move(key_ids));
+}
+
+absl::StatusOr<std::pair<v1::AppendReceipt, v1::Erasure>> Ledger::Erase(
+    const ErasureOrder& order) {
+  if (absl::Status s = NeedsKeyStore(*impl_); !s.ok()) return s;
+  if (order.subject_id.empty()) return absl::InvalidArgumentError("subject_id is required");
+  if (order.reason.empty()) {
+    return absl::InvalidArgumentError(
+        "reason is required: the legal ground, for example \"GDPR art. 17(1)(a)\" (no personal "
+        "data: it is kept in the clear)");
+  }
+  const absl::Time now = Now();
+  if (order.before && *order.before > now) {
+    return absl::InvalidArgumentError(
+        StrCat("before is in the future (", absl::FormatTime(*order.before),
+               "); only periods that have ended can be erased"));
+  }
+  // One erasure at a time, so that two orders never name the same key.
+  static absl::Mutex erase_mu(absl::kConstInit);
+  absl::MutexLock lock(&erase_mu);
+  const std::string prefix = SubjectKeyPrefix(*impl_, order.subject_id);
+  absl::StatusOr<std::vector<std::string>> live = impl_->keys->ListIds(prefix);
+  if (!live.ok()) return live.status();
+  v1::Erasure erasure;
+  std::vector<std::string> ids;
+  for (const std::string& id : *live) {
+    std::optional<internal::KeyIdParts> parts = internal::ParseKeyId(id);
+    if (!parts) return absl::DataLossError(StrCat("the key store holds a bad key id ", id));
+    if (order.before && internal::PeriodEnd(parts->year) > *order.before) continue;
+    absl::StatusOr<uint64_t> entries = CountEntriesUnderKey(id);
+    if (!entries.ok()) return entries.status();
+    v1::ShreddedKey* key = erasure.add_keys();
+    key->set_key_id(id);
+    key->set_entries(*entries);
+    erasure.set_subject_entries(erasure.subject_entries() + *entries);
+    ids.push_back(id);
+  }
+  if (ids.empty()) {
+    absl::StatusOr<std::vector<std::string>> shredded = impl_->keys->ListShredded();
+    if (!shredded.ok()) return shredded.status();
+    const bool any_shredded = std::any_of(shredded->begin(), shredded->end(),
+                                          [&](const std::string& id) { return id.starts_with(prefix); });
+    if (any_shredded) {
+      return absl::FailedPreconditionError(
+          order.before ? "nothing of this subject from before that date is left to erase"
+                       : "everything recorded about this subject is already erased");
+    }
+    if (!live->empty()) {
+      return absl::FailedPreconditionError(
+          "no period of this subject ended before that date; its newer entries are kept");
+    }
+    return absl::NotFoundError("no entry about this subject_id is recorded");
+  }
+  erasure.set_reason(order.reason);
+  erasure.set_reference(order.reference);
+  if (order.before) *erasure.mutable_before() = ToProto(*order.before);
+  erasure.set_requested_by(order.requested_by);
+  erasure.set_requested_by_role(order.requested_by_role);
+  v1::LedgerEntry record;
+  *record.mutable_erasure() = erasure;
+  // The erasure record carries the subject's pseudonym in its clear header,
+  // so that the subject's history shows it.
+  absl::StatusOr<v1::AppendReceipt> receipt = impl_->writer->AppendShredRecord(record, ids);
+  if (!receipt.ok()) return receipt.status();
+  return std::make_pair(*std::move(receipt), std::move(erasure));
+}
+
+absl::StatusOr<RetentionResult> Ledger::RunRetention(const RetentionPolicy& policy,
+                                                     absl::Time now) {
+  if (absl::Status s = NeedsKeyStore(*impl_); !s.ok()) return s;
+  absl::StatusOr<std::vector<std::string>> live = impl_->keys->ListIds();
+  if (!live.ok()) return live.status();
+  RetentionResult result;
+  v1::LedgerEntry record;
+  std::vector<std::string> ids;
+  auto flush = [&]() -> absl::Status {
+    if (ids.empty()) return absl::OkStatus();
+    *record.mutable_retention_run()->mutable_ran_at() = ToProto(now);
+    absl::StatusOr<v1::AppendReceipt> receipt = impl_->writer->AppendShredRecord(record, ids);
+    if (!receipt.ok()) return receipt.status();
+    result.keys_shredded += ids.size();
+    result.receipt = *std::move(receipt);
+    record.Clear();
+    ids.clear();
+    return absl::OkStatus();
+  };
+  for (const std::string& id : *live) {
+    std::optional<internal::KeyIdParts> parts = internal::ParseKeyId(id);
+    if (!parts) return absl::DataLossError(StrCat("the key store holds a bad key id ", id));
+    const int years = policy.YearsFor(parts->key_class);
+    if (years <= 0) continue;
+    const absl::Time expires =
+        absl::FromCivil(absl::CivilYear(parts->year + 1 + years), absl::UTCTimeZone());
+    if (expires > now) continue;
+    absl::StatusOr<uint64_t> entries = CountEntriesUnderKey(id);
+    if (!entries.ok()) return entries.status();
+    v1::ShreddedKey* key = record.mutable_retention_run()->add_keys();
+    key->set_key_id(id);
+    key->set_entries(*entries);
+    key->set_rule(StrCat(parts->key_class, ": ", years, years == 1 ? " year" : " years"));
+    result.entries_erased += *entries;
+    ids.push_back(id);
+    if (ids.size() == kKeysPerRecord) {
+      if (absl::Status s = flush(); !s.ok()) return s;
+    }
+  }
+  if (absl::Status s = flush(); !s.ok()) return s;
+  return result;
+}
+
+}  // namespace innsyn::storage
