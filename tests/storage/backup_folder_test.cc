@@ -79,7 +79,7 @@ TEST(LedgerBackup, RestoredLedgerVerifiesAndIsAPrefixOfTheLiveOne) {
   }
   storage::LedgerOptions options;
   options.data_dir = restored_dir;
-  options.origin = kTestOrigin;
+  options.origin = innsyn::testing::kTestOrigin;
   absl::StatusOr<std::unique_ptr<Ledger>> without_kek = Ledger::Open(options);
   ASSERT_FALSE(without_kek.ok());
   EXPECT_NE(without_kek.status().message().find("data.kek"), std::string::npos)
@@ -89,9 +89,9 @@ TEST(LedgerBackup, RestoredLedgerVerifiesAndIsAPrefixOfTheLiveOne) {
   std::filesystem::copy_file(live_dir.path() + "/data.kek", restored_dir + "/data.kek");
   std::unique_ptr<Ledger> reopened = OpenTestLedger(restored_dir);
   ASSERT_NE(reopened, nullptr);
-  absl::StatusOr<std::vector<storage::StoredEntry>> first = reopened->GetEntries(0, 1);
-  ASSERT_TRUE(first.ok()) << first.status();
-  EXPECT_TRUE(first->front().entry.has_access_event());
+  absl::StatusOr<std::vector<storage::StoredEntry>> opened = reopened->GetEntries(0, 1);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EXPECT_TRUE(opened->front().entry.has_access_event());
   AppendJournalReads(*reopened, 5, 5000);
   EXPECT_TRUE(reopened->Verify().ok);
 }
