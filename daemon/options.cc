@@ -97,6 +97,40 @@ absl::Status ReadDetection(const toml::table& table, anomaly::DetectionOptions& 
   return anomaly::ReadDetectionOptions(*detection_table, detection);
 }
 
+// [retention]: default_years and a table of years by class.
+absl::Status ReadRetention(const toml::table& table, storage::RetentionPolicy& policy) {
+  const toml::node* node = table.get("retention");
+  if (node == nullptr) return absl::OkStatus();
+  const toml::table* retention = node->as_table();
+  if (retention == nullptr) return absl::InvalidArgumentError("config: retention must be a table");
+  auto years = [](const toml::node& value, std::string_view name) -> absl::StatusOr<int> {
+    std::optional<int64_t> number = value.value<int64_t>();
+    if (!number || *number < 0 || *number > 100) {
+      return absl::InvalidArgumentError(
+          StrCat("config: retention.", name, " must be a whole number of years from 0 to 100"));
+    }
+    return static_cast<int>(*number);
+  };
+  for (const auto& [key, value] : *retention) {
+    if (key.str() == "default_years") {
+      ASSIGN_OR_RETURN(policy.default_years, years(value, "default_years"));
+    } else if (key.str() == "years") {
+      const toml::table* by_class = value.as_table();
+      if (by_class == nullptr) {
+        return absl::InvalidArgumentError("config: retention.years must be a table");
+      }
+      for (const auto& [name, class_years] : *by_class) {
+        ASSIGN_OR_RETURN(policy.years_by_class[std::string(name.str())],
+                         years(class_years, StrCat("years.", name.str())));
+      }
+    } else {
+      return absl::InvalidArgumentError(
+          StrCat("config: retention: unknown setting ", key.str(), " (default_years, years)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status LoadConfigFile(const std::string& path, DaemonOptions& options) {
   ASSIGN_OR_RETURN(const toml::table table, ParseTomlFile("config", path));
   static const std::vector<std::string_view> kKnownKeys = {"listen",
@@ -124,7 +158,10 @@ absl::Status LoadConfigFile(const std::string& path, DaemonOptions& options) {
                                                            "max_call_seconds",
                                                            "max_stream_seconds",
                                                            "shutdown_grace_seconds",
-                                                           "detection"};
+                                                           "detection",
+                                                           "kek_file",
+                                                           "key_backup_keep_days",
+                                                           "retention"};
   for (const auto& [key, value] : table) {
     if (std::find(kKnownKeys.begin(), kKnownKeys.end(), key.str()) == kKnownKeys.end()) {
       return absl::InvalidArgumentError(StrCat("config ", path, ": unknown setting ", key.str()));
@@ -144,6 +181,9 @@ absl::Status LoadConfigFile(const std::string& path, DaemonOptions& options) {
         Read(table, "tls_crl_file", options.tls_crl_file),
         ReadRoles(table, options.roles),
         ReadDetection(table, options.detection),
+        ReadRetention(table, options.retention),
+        Read(table, "kek_file", options.kek_file),
+        Read(table, "key_backup_keep_days", options.key_backup_keep_days),
         Read(table, "rate_limit_calls_per_second", options.limits.calls_per_second),
         Read(table, "rate_limit_burst", options.limits.burst),
         Read(table, "max_streams_per_client", options.limits.max_streams_per_client),

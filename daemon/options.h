@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "storage/ledger.h"
 #include "anomaly/detection_options.h"
 #include "daemon/auth/call_gate.h"
 #include "daemon/auth/roles.h"
@@ -68,6 +69,18 @@ struct DaemonOptions {
   // The anomaly detectors: rules, opening hours, roster (the [detection]
   // table). A reload applies them, replaying the ledger's recent window.
   anomaly::DetectionOptions detection;
+  // The key-encryption key that wraps the data keys (see the README's
+  // "Forgetting"). Empty: the systemd credential "innsyn-kek" when innsynd
+  // runs with LoadCredential=, else data.kek in the data folder.
+  std::string kek_file;
+  // How long each key-store backup is kept: a shredded key has left every
+  // backup this many days after the shred.
+  int key_backup_keep_days = 35;
+  // The [retention] table: years after the end of the calendar year an
+  // entry's data key covers, by default and by class (data-object type,
+  // "query", "alert"). The daily job shreds what has expired.
+  storage::RetentionPolicy retention;
+  absl::Duration retention_interval = absl::Hours(24);
 
   bool mtls() const { return !tls_cert_file.empty(); }
 };

@@ -17,6 +17,7 @@
 #include "daemon/auth/call_gate.h"
 #include "daemon/auth/server_tls.h"
 #include "daemon/ops/log.h"
+#include "daemon/ops/retention_job.h"
 #include "daemon/ops/self_verifier.h"
 #include "daemon/services/access_log_service.h"
 #include "daemon/services/admin_service.h"
@@ -78,12 +79,14 @@ struct Server::State {
   // change (`options` keeps those read at start).
   std::unique_ptr<AdminService> admin;
   std::unique_ptr<SelfVerifier> self_verifier;
+  std::unique_ptr<RetentionJob> retention;
   absl::Mutex reload_mu;
   absl::Duration checkpoint_interval ABSL_GUARDED_BY(reload_mu);
 
   // Closes the ledger while the metrics it reports to still exist, also
   // when Start fails halfway.
   ~State() {
+    retention.reset();
     self_verifier.reset();
     StopAlertMonitor();
     if (metrics) metrics->WatchLedger(nullptr);
@@ -147,6 +150,23 @@ struct Server::State {
 
 Server::Server(std::unique_ptr<State> state) : state_(std::move(state)) {}
 
+namespace {
+
+// The key-encryption key: as configured; else the systemd credential
+// innsyn-kek (LoadCredential= or LoadCredentialEncrypted=), which systemd
+// puts in $CREDENTIALS_DIRECTORY; else data.kek in the data folder.
+std::string KekFile(const DaemonOptions& options) {
+  if (!options.kek_file.empty()) return options.kek_file;
+  if (const char* credentials = std::getenv("CREDENTIALS_DIRECTORY")) {
+    const std::filesystem::path credential = std::filesystem::path(credentials) / "innsyn-kek";
+    std::error_code error;
+    if (std::filesystem::exists(credential, error)) return credential.string();
+  }
+  return "";
+}
+
+}  // namespace
+
 Server::~Server() { Shutdown(); }
 
 absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& options) {
@@ -169,6 +189,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& optio
   // No signature covers entries the full verification at start has not
   // checked: they may have been changed while innsynd was stopped.
   ledger_options.sign_after_verification = true;
+  ledger_options.kek_file = KekFile(options);
+  ledger_options.key_backup_keep = absl::Hours(24) * options.key_backup_keep_days;
   ASSIGN_OR_RETURN(state->ledger, storage::Ledger::Open(ledger_options));
   state->metrics->WatchLedger(state->ledger.get());
   state->metrics->SetLedgerSize(state->ledger->Size());
@@ -244,6 +266,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& optio
         monitor->VerificationFailed(std::string(mode), report.first_bad_seq.value_or(0),
                                     report.problem);
       });
+  state->retention = std::make_unique<RetentionJob>(*state->ledger, *state->metrics,
+                                                    options.retention, options.retention_interval);
   if (!options.port_file.empty()) {
     std::string tmp = options.port_file + ".tmp";
     std::ofstream(tmp) << state->grpc_port << "\n" << state->metrics->port() << "\n";
@@ -288,6 +312,7 @@ void Server::Reload(const DaemonOptions& options) {
   }
   state_->self_verifier->SetIntervals(options.verify_interval, options.full_verify_interval);
   state_->admin->SetBackupSettings(options.backup_dir, options.backup_keep);
+  state_->retention->SetPolicy(options.retention, options.retention_interval);
   state_->metrics->ConfigReloaded(true, Now());
   LogInfo("reload: checkpoint every ", absl::FormatDuration(options.checkpoint_interval),
           ", verification every ", absl::FormatDuration(options.verify_interval), " (full every ",
@@ -322,6 +347,7 @@ void Server::Shutdown() {
   state_->gate->Drain(state_->options.shutdown_grace);
   state_->server->Shutdown(std::chrono::system_clock::now());
   state_->checkpointer.join();
+  state_->retention.reset();
   state_->self_verifier.reset();
   state_->StopAlertMonitor();
   state_->metrics->WatchLedger(nullptr);

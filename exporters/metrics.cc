@@ -142,6 +142,26 @@ struct Metrics::State {
   prometheus::Gauge& last_backup_bytes =
       Gauges(*registry, "innsyn_backup_last_size_bytes", "Size of the latest successful backup.")
           .Add({});
+  prometheus::Family<prometheus::Counter>& retention_runs =
+      Counters(*registry, "innsyn_retention_runs_total",
+               "Runs of the retention job, by result.");
+  prometheus::Gauge& retention_last_success =
+      Gauges(*registry, "innsyn_retention_last_success_timestamp_seconds",
+             "Unix time at which the retention job last finished without error.")
+          .Add({});
+  prometheus::Counter& retention_keys =
+      Counters(*registry, "innsyn_retention_keys_shredded_total",
+               "Data keys shredded because their retention period had expired.")
+          .Add({});
+  prometheus::Counter& retention_entries =
+      Counters(*registry, "innsyn_retention_entries_erased_total",
+               "Entries made unreadable because their retention period had expired.")
+          .Add({});
+  prometheus::Family<prometheus::Counter>& erasures =
+      Counters(*registry, "innsyn_erasures_total",
+               "Erasures on order (innsynctl erase), by result.");
+  prometheus::Family<prometheus::Gauge>& data_keys =
+      Gauges(*registry, "innsyn_data_keys", "Data keys in the key store, by state.");
   prometheus::Family<prometheus::Gauge>& alerts_open =
       Gauges(*registry, "innsyn_alerts_open",
              "Alerts raised by the anomaly detectors and not yet resolved, by rule and severity.");
@@ -272,6 +292,22 @@ void Metrics::BackupFinished(bool ok, absl::Time at, uint64_t bytes) {
   if (!ok) return;
   state_->last_backup.Set(UnixSeconds(at));
   state_->last_backup_bytes.Set(static_cast<double>(bytes));
+}
+
+void Metrics::RetentionFinished(bool ok, absl::Time at, size_t keys, uint64_t entries) {
+  state_->retention_runs.Add({{"result", ok ? "ok" : "failed"}}).Increment();
+  state_->retention_keys.Increment(static_cast<double>(keys));
+  state_->retention_entries.Increment(static_cast<double>(entries));
+  if (ok) state_->retention_last_success.Set(UnixSeconds(at));
+}
+
+void Metrics::ErasureFinished(bool ok) {
+  state_->erasures.Add({{"result", ok ? "ok" : "failed"}}).Increment();
+}
+
+void Metrics::SetDataKeys(uint64_t live, uint64_t shredded) {
+  state_->data_keys.Add({{"state", "live"}}).Set(static_cast<double>(live));
+  state_->data_keys.Add({{"state", "shredded"}}).Set(static_cast<double>(shredded));
 }
 
 void Metrics::SetAlertsOpen(std::string_view rule, std::string_view severity, uint64_t count) {

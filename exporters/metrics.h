@@ -47,6 +47,11 @@ class Metrics {
   // The config was loaded (at start, and on each SIGHUP) or refused.
   void ConfigReloaded(bool ok, absl::Time at);
   void BackupFinished(bool ok, absl::Time at, uint64_t bytes);
+  // Forgetting: a run of the retention job (keys shredded, entries they
+  // sealed), an erasure on order, and the key store's size.
+  void RetentionFinished(bool ok, absl::Time at, size_t keys, uint64_t entries);
+  void ErasureFinished(bool ok);
+  void SetDataKeys(uint64_t live, uint64_t shredded);
 
   // Anomaly detection. Alerts not yet resolved (open or acknowledged), by
   // rule and severity ("low" ... "critical"); a count that falls to 0 stays

@@ -136,6 +136,7 @@ absl::StatusOr<std::pair<v1::AppendReceipt, v1::Erasure>> Ledger::Erase(
   if (order.before) *erasure.mutable_before() = ToProto(*order.before);
   erasure.set_requested_by(order.requested_by);
   erasure.set_requested_by_role(order.requested_by_role);
+  erasure.set_subject(impl_->pseudonymizer->Pseudonym(PseudonymDomain::kSubject, order.subject_id));
   v1::LedgerEntry record;
   *record.mutable_erasure() = erasure;
   // The erasure record carries the subject's pseudonym in its clear header,

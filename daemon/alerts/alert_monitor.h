@@ -62,6 +62,7 @@ class AlertMonitor {
   absl::Status Reload(const anomaly::DetectionOptions& options);
 
   AlertBook& book() { return book_; }
+  const AlertBook& book() const { return book_; }
   // How far behind detection is (as in the innsyn_detection_lag_* metrics).
   struct Lag {
     uint64_t entries = 0;

@@ -11,7 +11,8 @@ namespace {
 constexpr std::array<std::string_view, kMethodCount> kMethodNames = {
     "Append",        "AppendStream",  "ListSubjectAccess", "ListActorActivity",   "GetEntries",
     "GetLeafHashes", "GetCheckpoint", "GetInclusionProof", "GetConsistencyProof", "VerifyLedger",
-    "Backup",        "ListAlerts",    "WatchAlerts",       "UpdateAlert",         "GetStatus"};
+    "Backup",        "ListAlerts",    "WatchAlerts",       "UpdateAlert",         "GetStatus",
+    "Erase"};
 
 MethodSet Methods(std::initializer_list<Method> methods) {
   MethodSet set;
@@ -42,7 +43,8 @@ RolePermissions DefaultRolePermissions() {
   roles[std::string(kIngestRole)] = Methods({kAppend, kAppendStream});
   roles[std::string(kControllerRole)] =
       proofs | Methods({kListSubjectAccess, kListActorActivity, kGetEntries, kGetLeafHashes,
-                        kVerifyLedger, kListAlerts, kWatchAlerts, kUpdateAlert, kGetStatus});
+                        kVerifyLedger, kListAlerts, kWatchAlerts, kUpdateAlert, kGetStatus,
+                        kErase});
   roles[std::string(kPortalRole)] = proofs | Methods({kListSubjectAccess});
   roles[std::string(kAuditorRole)] = proofs | Methods({kGetLeafHashes, kVerifyLedger, kGetStatus});
   roles[std::string(kAdminRole)] = Methods({kGetCheckpoint, kVerifyLedger, kBackup, kGetStatus});

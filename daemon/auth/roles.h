@@ -35,8 +35,9 @@ enum class Method {
   kWatchAlerts,
   kUpdateAlert,
   kGetStatus,  // innsyn.v1.AdminService
+  kErase,      // innsyn.v1.AdminService
 };
-inline constexpr size_t kMethodCount = 15;
+inline constexpr size_t kMethodCount = 16;
 
 // The gRPC method name, for example "ListSubjectAccess".
 std::string_view MethodName(Method method);

@@ -5,6 +5,7 @@
 #include "base/proto_time.h"
 #include "base/status_macros.h"
 #include "daemon/ops/log.h"
+#include "base/strings.h"
 #include "daemon/services/grpc_status.h"
 
 namespace innsyn::daemon {
@@ -95,6 +96,54 @@ absl::Status AdminService::DoGetStatus(grpc::ServerContext& context,
     response.set_detection_lag_seconds(absl::ToDoubleSeconds(lag.time));
   }
   *response.mutable_now() = ToProto(Now());
+  return absl::OkStatus();
+}
+
+grpc::Status AdminService::Erase(grpc::ServerContext* context, const v1::EraseRequest* request,
+                                 v1::EraseResponse* response) {
+  return ToGrpcStatus(DoErase(*context, *request, *response));
+}
+
+absl::Status AdminService::DoErase(grpc::ServerContext& context, const v1::EraseRequest& request,
+                                   v1::EraseResponse& response) {
+  v1::QueryRecord asked;
+  asked.set_method("Erase");
+  asked.set_subject_id(request.subject_id());
+  asked.set_reason(request.reason());
+  ASSIGN_OR_RETURN(CallGate::Pass pass, gate_.Admit(context, Method::kErase, asked));
+  if (request.subject_id().empty()) return absl::InvalidArgumentError("subject_id is required");
+  // No one erases what is being investigated, themselves included: an
+  // erasure waits until every alert about the subject is resolved.
+  if (monitor_ != nullptr) {
+    AlertFilter open;
+    open.subject_id = request.subject_id();
+    open.states = {v1::ALERT_STATE_OPEN, v1::ALERT_STATE_ACKNOWLEDGED};
+    bool more = false;
+    std::vector<v1::AlertView> alerts = monitor_->book().List(open, 0, 1, more);
+    if (!alerts.empty()) {
+      return absl::FailedPreconditionError(
+          StrCat("alert ", alerts.front().alert().alert_id(),
+                 " about this subject is not resolved; resolve it before erasing"));
+    }
+  }
+  storage::ErasureOrder order;
+  order.subject_id = request.subject_id();
+  if (request.has_before()) order.before = FromProto(request.before());
+  order.reason = request.reason();
+  order.reference = request.reference();
+  order.requested_by = pass.caller().identity;
+  order.requested_by_role = pass.caller().role;
+  absl::StatusOr<std::pair<v1::AppendReceipt, v1::Erasure>> erased = ledger_.Erase(order);
+  metrics_.ErasureFinished(erased.ok());
+  if (!erased.ok()) return erased.status();
+  LogInfo("erasure recorded at seq ", erased->first.seq(), ": ", erased->second.keys_size(),
+          " data keys shredded (", erased->second.subject_entries(), " entries), by ",
+          order.requested_by.empty() ? "(local)" : order.requested_by);
+  *response.mutable_receipt() = erased->first;
+  *response.mutable_erasure() = erased->second;
+  if (absl::StatusOr<storage::Ledger::KeyCounts> keys = ledger_.CountKeys(); keys.ok()) {
+    metrics_.SetDataKeys(keys->live, keys->shredded);
+  }
   return absl::OkStatus();
 }
 

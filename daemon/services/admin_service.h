@@ -29,11 +29,15 @@ class AdminService final : public v1::AdminService::Service {
                       v1::BackupResponse* response) override;
   grpc::Status GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest* request,
                          v1::GetStatusResponse* response) override;
+  grpc::Status Erase(grpc::ServerContext* context, const v1::EraseRequest* request,
+                     v1::EraseResponse* response) override;
 
  private:
   // Backup's body: the one status it converts for gRPC.
   absl::Status DoBackup(grpc::ServerContext& context, v1::BackupResponse& response);
   absl::Status DoGetStatus(grpc::ServerContext& context, v1::GetStatusResponse& response);
+  absl::Status DoErase(grpc::ServerContext& context, const v1::EraseRequest& request,
+                       v1::EraseResponse& response);
 
   storage::Ledger& ledger_;
   exporters::Metrics& metrics_;

@@ -131,6 +131,7 @@ EntryHeader DescribeEntry(const v1::LedgerEntry& entry, const Pseudonymizer& pse
     }
     case v1::LedgerEntry::kErasure:
       h.set_kind(v1::ENTRY_KIND_ERASURE);
+      h.set_subject(entry.erasure().subject());
       break;
     case v1::LedgerEntry::kRetentionRun:
       h.set_kind(v1::ENTRY_KIND_RETENTION_RUN);
