@@ -129,14 +129,20 @@ EntryHeader DescribeEntry(const v1::LedgerEntry& entry, const Pseudonymizer& pse
       out.key_base = KeyBase(OwnerOf(people), "alert", committed_at);
       break;
     }
-    case v1::LedgerEntry::kErasure:
+    case v1::LedgerEntry::kErasure: {
       h.set_kind(v1::ENTRY_KIND_ERASURE);
+      // The subject's pseudonym, from the owner ("s.<hex>") of the keys it
+      // names, so that the subject's history shows the erasure.
+      if (entry.erasure().keys().empty()) break;
+      std::optional<KeyIdParts> parts = ParseKeyId(entry.erasure().keys(0).key_id());
+      if (!parts || !parts->owner.starts_with("s.")) break;
+      if (std::optional<std::string> subject = FromHex(parts->owner.substr(2))) {
+        h.set_subject(*subject);
+      }
       break;
-    case v1::LedgerEntry::kRetentionRun:
-      h.set_kind(v1::ENTRY_KIND_RETENTION_RUN);
-      break;
-    case v1::LedgerEntry::BODY_NOT_SET:
-      break;
+    }
+    case v1::LedgerEntry::kRetentionRun: h.set_kind(v1::ENTRY_KIND_RETENTION_RUN); break;
+    case v1::LedgerEntry::BODY_NOT_SET: break;
   }
   return out;
 }
