@@ -95,6 +95,10 @@ absl::StatusOr<v1::GetStatusResponse> Client::GetStatus(const v1::GetStatusReque
   return Call(*admin_, &v1::AdminService::Stub::GetStatus, request);
 }
 
+absl::StatusOr<v1::EraseResponse> Client::Erase(const v1::EraseRequest& request) {
+  return Call(*admin_, &v1::AdminService::Stub::Erase, request);
+}
+
 absl::StatusOr<v1::AppendResponse> Client::Append(const v1::AppendRequest& request) {
   return Call(*ingest_, &v1::IngestService::Stub::Append, request);
 }

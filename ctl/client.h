@@ -39,6 +39,7 @@ class Client {
   absl::StatusOr<v1::VerifyLedgerResponse> VerifyLedger(const v1::VerifyLedgerRequest& request);
   absl::StatusOr<v1::BackupResponse> Backup(const v1::BackupRequest& request);
   absl::StatusOr<v1::GetStatusResponse> GetStatus(const v1::GetStatusRequest& request);
+  absl::StatusOr<v1::EraseResponse> Erase(const v1::EraseRequest& request);
   absl::StatusOr<v1::GetLeafHashesResponse> GetLeafHashes(const v1::GetLeafHashesRequest& request);
   absl::StatusOr<v1::ListAlertsResponse> ListAlerts(const v1::ListAlertsRequest& request);
   absl::StatusOr<v1::UpdateAlertResponse> UpdateAlert(const v1::UpdateAlertRequest& request);

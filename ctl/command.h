@@ -70,6 +70,7 @@ void AddRestoreCommand(CLI::App& app, CommandContext& context);
 void AddPkiCommand(CLI::App& app, CommandContext& context);
 void AddAlertsCommand(CLI::App& app, CommandContext& context);
 void AddStatusCommand(CLI::App& app, CommandContext& context);
+void AddEraseCommand(CLI::App& app, CommandContext& context);
 
 }  // namespace innsyn::ctl
 

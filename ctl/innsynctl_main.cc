@@ -49,6 +49,7 @@ int main(int argc, char** argv) {
   innsyn::ctl::AddPkiCommand(app, context);
   innsyn::ctl::AddAlertsCommand(app, context);
   innsyn::ctl::AddStatusCommand(app, context);
+  innsyn::ctl::AddEraseCommand(app, context);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

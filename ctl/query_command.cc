@@ -94,11 +94,23 @@ std::string Source(const v1::Source& source) {
                                    : absl::StrCat(source.system(), "/", source.instance());
 }
 
-// The index holds access events only; anything else is shown, not hidden.
+// An erased entry keeps its place (its hour and seq); an erasure says what
+// was erased, when and why; anything else is shown, not hidden.
 std::vector<std::string> OtherEntryRow(const v1::RecordedEntry& recorded, size_t columns) {
   std::vector<std::string> row(columns, "-");
   row.front() = LocalMinute(recorded.entry().committed_at());
   row[3] = "(not an access event)";
+  if (recorded.erased()) {
+    row.front() = absl::StrCat(LocalMinute(recorded.hour()), " hour");
+    row[3] = "(erased: its data key was shredded)";
+  } else if (recorded.entry().has_erasure()) {
+    const v1::Erasure& erasure = recorded.entry().erasure();
+    row[2] = "ERASURE";
+    row[3] = absl::StrCat(erasure.subject_entries(), " entries erased (", erasure.keys_size(),
+                          erasure.keys_size() == 1 ? " key)" : " keys)");
+    row[4] = absl::StrCat("\"", erasure.reason(), "\"",
+                          erasure.reference().empty() ? "" : " ref. " + erasure.reference());
+  }
   row.back() = absl::StrCat(recorded.seq());
   return row;
 }

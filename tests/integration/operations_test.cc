@@ -394,5 +394,53 @@ TEST_F(OperationsTest, BackupWithoutABackupFolderIsRefused) {
   EXPECT_TRUE(Contains(backup.output, "backup_dir")) << backup.output;
 }
 
+// An erasure through the real daemon and innsynctl: the patient's history
+// then shows the erased entries in their places and the erasure itself, the
+// ledger still verifies, and a second erasure or an unknown subject is
+// refused with the reason.
+TEST_F(OperationsTest, EraseShredsASubjectAndHistorySaysSo) {
+  Start();
+  ASSERT_TRUE(Append(0, 22).ok());  // two accesses to each of patient-0 ... patient-10
+  testing::CommandResult before = Ctl({"history", "--subject", "patient-3", "--reason", "test"});
+  ASSERT_EQ(before.exit_code, 0) << before.output;
+  EXPECT_TRUE(Contains(before.output, "dr-2")) << before.output;
+
+  testing::CommandResult erase = Ctl({"erase", "--subject", "patient-3", "--reason",
+                                      "GDPR art. 17(1)(a)", "--reference", "case 2026-17"});
+  ASSERT_EQ(erase.exit_code, 0) << erase.output;
+  // The two accesses, and the query of the history above: all about her.
+  EXPECT_TRUE(Contains(erase.output, "erased: 3 entries under 2 data keys")) << erase.output;
+  EXPECT_TRUE(Contains(erase.output, "/journal_note/")) << erase.output;
+  testing::CommandResult again =
+      Ctl({"erase", "--subject", "patient-3", "--reason", "GDPR art. 17(1)(a)"});
+  EXPECT_EQ(again.exit_code, 2) << again.output;
+  EXPECT_TRUE(Contains(again.output, "already erased")) << again.output;
+
+  testing::CommandResult after = Ctl({"history", "--subject", "patient-3", "--reason", "test"});
+  ASSERT_EQ(after.exit_code, 0) << after.output;
+  EXPECT_TRUE(Contains(after.output, "(erased: its data key was shredded)")) << after.output;
+  EXPECT_TRUE(Contains(after.output, "ERASURE")) << after.output;
+  EXPECT_TRUE(Contains(after.output, "GDPR art. 17(1)(a)")) << after.output;
+  EXPECT_FALSE(Contains(after.output, "dr-2")) << after.output;
+  // Another patient's history is whole.
+  testing::CommandResult other = Ctl({"history", "--subject", "patient-4", "--reason", "test"});
+  EXPECT_TRUE(Contains(other.output, "dr-2")) << other.output;
+
+  testing::CommandResult unknown =
+      Ctl({"erase", "--subject", "nobody", "--reason", "GDPR art. 17(1)(a)"});
+  EXPECT_EQ(unknown.exit_code, 2) << unknown.output;
+  EXPECT_TRUE(Contains(unknown.output, "NOT_FOUND")) << unknown.output;
+  testing::CommandResult future = Ctl({"erase", "--subject", "patient-4", "--reason", "x",
+                                       "--before", "2999-01-01T00:00:00Z"});
+  EXPECT_EQ(future.exit_code, 2) << future.output;
+  EXPECT_TRUE(Contains(future.output, "before")) << future.output;
+
+  const std::string metrics = Metrics();
+  EXPECT_TRUE(Contains(metrics, "innsyn_erasures_total{result=\"ok\"} 1")) << metrics;
+  EXPECT_TRUE(Contains(metrics, "innsyn_retention_runs_total{result=\"ok\"}")) << metrics;
+  testing::CommandResult verify = Ctl({"verify"});
+  EXPECT_EQ(verify.exit_code, 0) << verify.output;
+}
+
 }  // namespace
 }  // namespace innsyn
