@@ -67,6 +67,7 @@ struct Options {
   innsyn::bench::ClinicMix mix;
   std::string traffic = "clinic";
   bool detection = true;
+  bool seal = true;  // storage mode: seal entries (false: store them in the clear)
   // Clinic traffic: the batches to send, in order, and innsynd's config.
   // Per client, each batch serialised: a tenth of the memory of the
   // messages, so that runs of millions of events fit.
@@ -535,6 +536,10 @@ int main(int argc, char** argv) {
   app.add_option("--detection", options.detection,
                  "run innsynd's anomaly detectors (true or false)")
       ->capture_default_str();
+  app.add_option("--seal", options.seal,
+                 "storage mode: seal entries under data keys (true, as innsynd always does) or "
+                 "store them in the clear (false), to measure what sealing costs")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (options.mode == "unary") options.batch = 1;
   if (options.innsynd.empty()) {
@@ -562,6 +567,7 @@ int main(int argc, char** argv) {
   if (options.mode == "storage") {
     innsyn::storage::LedgerOptions ledger_options;
     ledger_options.data_dir = options.data_dir;
+    ledger_options.seal_entries = options.seal;
     ledger_options.on_group_commit = [&group_totals](const innsyn::storage::GroupCommitStats& s) {
       ++group_totals.groups;
       group_totals.entries += s.entries;

@@ -72,6 +72,11 @@ std::string SerializeDeterministic(const google::protobuf::MessageLite& message)
   return bytes;
 }
 
+std::string EventKeyBase(const v1::AccessEvent& event, const Pseudonymizer& pseudonymizer) {
+  return KeyBase(Owner('s', pseudonymizer.Pseudonym(PseudonymDomain::kSubject, event.subject().id())),
+                 ClassOf(event.data_object().type()), FromProto(event.occurred_at()));
+}
+
 EntryHeader DescribeEntry(const v1::LedgerEntry& entry, const Pseudonymizer& pseudonymizer) {
   EntryHeader out;
   v1::SealedEntry& h = out.header;
@@ -96,12 +101,12 @@ EntryHeader DescribeEntry(const v1::LedgerEntry& entry, const Pseudonymizer& pse
       h.set_kind(v1::ENTRY_KIND_ACCESS_EVENT);
       h.set_hour(HourOf(occurred_at));
       h.set_source_system(event.source().system());
-      const People people = pseudonyms(event.subject().id(), event.actor().id());
+      pseudonyms(event.subject().id(), event.actor().id());
       std::string event_key;
       AppendDedupeKey(event_key, event.source().system(), event.source().instance(),
                       event.event_id());
       h.set_event(pseudonymizer.Pseudonym(PseudonymDomain::kEvent, event_key));
-      out.key_base = KeyBase(OwnerOf(people), ClassOf(event.data_object().type()), occurred_at);
+      out.key_base = EventKeyBase(event, pseudonymizer);
       break;
     }
     case v1::LedgerEntry::kQueryRecord: {

@@ -33,6 +33,8 @@ struct EntryHeader {
   std::string key_base;
 };
 EntryHeader DescribeEntry(const v1::LedgerEntry& entry, const Pseudonymizer& pseudonymizer);
+// The key base of an access event alone (one HMAC, no copy of the event).
+std::string EventKeyBase(const v1::AccessEvent& event, const Pseudonymizer& pseudonymizer);
 
 // The key id's parts.
 struct KeyIdParts {

@@ -386,8 +386,7 @@ absl::Status GroupWriter::PrepareKeys(Draft& draft, const std::vector<Request*>&
   };
   for (const Request* request : requests) {
     for (const v1::AccessEvent* event : request->events) {
-      *entry.mutable_access_event() = *event;
-      add(entry);
+      draft.keys.try_emplace(EventKeyBase(*event, *impl_.pseudonymizer));
     }
     for (const v1::LedgerEntry* record : request->records) {
       v1::LedgerEntry copy = *record;

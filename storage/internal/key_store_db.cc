@@ -10,7 +10,9 @@
 #include "absl/container/flat_hash_set.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
+#include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
+#include "rocksdb/filter_policy.h"
 #include "rocksdb/table.h"
 #include "storage/internal/rocks_status.h"
 
@@ -41,6 +43,11 @@ rocksdb::Options DatabaseOptions(rocksdb::Env* env, bool create) {
   options.bottommost_compression = rocksdb::kDisableCompressionOption;
   rocksdb::BlockBasedTableOptions table;
   table.no_block_cache = true;  // no shared cache keeps blocks of keys
+  // Most lookups are of keys not created yet (a subject's first entry of a
+  // year): the filter answers them without reading a block. Index and
+  // filter blocks stay with their table, in memory.
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.whole_key_filtering = true;
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   if (env != nullptr) options.env = env;
   return options;
