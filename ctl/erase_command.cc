@@ -28,8 +28,8 @@ int RunErase(const GlobalOptions& global, const EraseFlags& flags) {
   if (!flags.before.empty()) {
     absl::StatusOr<absl::Time> before = ParseUserTime(flags.before);
     if (!before.ok()) {
-      return ReportError(absl::InvalidArgumentError(
-          absl::StrCat("--before: ", before.status().message())));
+      return ReportError(
+          absl::InvalidArgumentError(absl::StrCat("--before: ", before.status().message())));
     }
     *request.mutable_before() = ToProto(*before);
   }
@@ -67,8 +67,7 @@ void AddEraseCommand(CLI::App& app, CommandContext& context) {
   command->footer(
       "Refused while an alert about the subject is open. Irreversible: the entries stay, with "
       "their hashes and proofs, but what they said cannot be read again.");
-  command->callback(
-      [&context, flags] { context.exit_code = RunErase(context.global, *flags); });
+  command->callback([&context, flags] { context.exit_code = RunErase(context.global, *flags); });
 }
 
 }  // namespace innsyn::ctl

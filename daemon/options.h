@@ -8,10 +8,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
-#include "storage/ledger.h"
 #include "anomaly/detection_options.h"
 #include "daemon/auth/call_gate.h"
 #include "daemon/auth/roles.h"
+#include "storage/ledger.h"
 
 namespace innsyn::daemon {
 

@@ -143,8 +143,7 @@ struct Metrics::State {
       Gauges(*registry, "innsyn_backup_last_size_bytes", "Size of the latest successful backup.")
           .Add({});
   prometheus::Family<prometheus::Counter>& retention_runs =
-      Counters(*registry, "innsyn_retention_runs_total",
-               "Runs of the retention job, by result.");
+      Counters(*registry, "innsyn_retention_runs_total", "Runs of the retention job, by result.");
   prometheus::Gauge& retention_last_success =
       Gauges(*registry, "innsyn_retention_last_success_timestamp_seconds",
              "Unix time at which the retention job last finished without error.")
@@ -157,9 +156,8 @@ struct Metrics::State {
       Counters(*registry, "innsyn_retention_entries_erased_total",
                "Entries made unreadable because their retention period had expired.")
           .Add({});
-  prometheus::Family<prometheus::Counter>& erasures =
-      Counters(*registry, "innsyn_erasures_total",
-               "Erasures on order (innsynctl erase), by result.");
+  prometheus::Family<prometheus::Counter>& erasures = Counters(
+      *registry, "innsyn_erasures_total", "Erasures on order (innsynctl erase), by result.");
   prometheus::Family<prometheus::Gauge>& data_keys =
       Gauges(*registry, "innsyn_data_keys", "Data keys in the key store, by state.");
   prometheus::Family<prometheus::Gauge>& alerts_open =

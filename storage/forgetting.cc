@@ -24,7 +24,8 @@ constexpr size_t kKeysPerRecord = 1000;
 absl::Status NeedsKeyStore(const internal::LedgerImpl& impl) {
   if (impl.writer == nullptr) return absl::FailedPreconditionError("ledger is open read-only");
   if (impl.keys == nullptr) {
-    return absl::FailedPreconditionError("entries are stored in the clear: nothing can be shredded");
+    return absl::FailedPreconditionError(
+        "entries are stored in the clear: nothing can be shredded");
   }
   return absl::OkStatus();
 }
@@ -80,8 +81,7 @@ absl::StatusOr<v1::AppendReceipt> Ledger::AppendShredRecord(const v1::LedgerEntr
   return impl_->writer->AppendShredRecord(record, std::move(key_ids));
 }
 
-absl::StatusOr<std::pair<v1::AppendReceipt, v1::Erasure>> Ledger::Erase(
-    const ErasureOrder& order) {
+absl::StatusOr<std::pair<v1::AppendReceipt, v1::Erasure>> Ledger::Erase(const ErasureOrder& order) {
   if (absl::Status s = NeedsKeyStore(*impl_); !s.ok()) return s;
   if (order.subject_id.empty()) return absl::InvalidArgumentError("subject_id is required");
   if (order.reason.empty()) {
@@ -91,9 +91,9 @@ absl::StatusOr<std::pair<v1::AppendReceipt, v1::Erasure>> Ledger::Erase(
   }
   const absl::Time now = Now();
   if (order.before && *order.before > now) {
-    return absl::InvalidArgumentError(
-        StrCat("before is in the future (", absl::FormatTime(*order.before),
-               "); only periods that have ended can be erased"));
+    return absl::InvalidArgumentError(StrCat("before is in the future (",
+                                             absl::FormatTime(*order.before),
+                                             "); only periods that have ended can be erased"));
   }
   // One erasure at a time, so that two orders never name the same key.
   static absl::Mutex erase_mu(absl::kConstInit);
@@ -118,8 +118,9 @@ absl::StatusOr<std::pair<v1::AppendReceipt, v1::Erasure>> Ledger::Erase(
   if (ids.empty()) {
     absl::StatusOr<std::vector<std::string>> shredded = impl_->keys->ListShredded();
     if (!shredded.ok()) return shredded.status();
-    const bool any_shredded = std::any_of(shredded->begin(), shredded->end(),
-                                          [&](const std::string& id) { return id.starts_with(prefix); });
+    const bool any_shredded =
+        std::any_of(shredded->begin(), shredded->end(),
+                    [&](const std::string& id) { return id.starts_with(prefix); });
     if (any_shredded) {
       return absl::FailedPreconditionError(
           order.before ? "nothing of this subject from before that date is left to erase"

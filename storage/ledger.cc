@@ -390,7 +390,7 @@ absl::Status NeedsPseudonyms(const internal::LedgerImpl& impl) {
 // The seqs of the index keys with `prefix` (alert or erasure keys: no
 // pseudonym), from `from_seq`, in seq order.
 absl::StatusOr<std::vector<uint64_t>> ScanTimeIndex(const internal::LedgerImpl& impl, char prefix,
-                                                   uint64_t from_seq, uint64_t size) {
+                                                    uint64_t from_seq, uint64_t size) {
   const std::string start(1, prefix);
   const std::string end(1, static_cast<char>(prefix + 1));
   rocksdb::ReadOptions read_options;
@@ -600,8 +600,8 @@ absl::StatusOr<BackupInfo> Ledger::Restore(const std::string& backup_dir, uint32
   const std::string key_backups = StrCat(backup_dir, "/", kKeyStoreBackupFolder);
   std::error_code error;
   if (std::filesystem::exists(key_backups, error)) {
-    absl::Status keys =
-        KeyStore::Restore(key_backups, StrCat(data_dir, "/", internal::kKeyStoreFolder), shredded_since);
+    absl::Status keys = KeyStore::Restore(
+        key_backups, StrCat(data_dir, "/", internal::kKeyStoreFolder), shredded_since);
     if (!keys.ok()) return keys;
   }
   return restored;

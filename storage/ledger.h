@@ -109,8 +109,8 @@ struct LedgerOptions {
 // One committed entry, as stored, and opened.
 struct StoredEntry {
   uint64_t seq = 0;
-  std::string bytes;  // E_seq
-  Hash leaf_hash{};   // SHA-256(0x00 || bytes), equal to the leaf hash stored when written
+  std::string bytes;       // E_seq
+  Hash leaf_hash{};        // SHA-256(0x00 || bytes), equal to the leaf hash stored when written
   v1::SealedEntry header;  // E_seq's clear header (its `sealed` and `clear` left out)
   // The contents. When `erased`, only its seq is set: the data key it was
   // sealed under has been shredded, and what it said is gone for good.
@@ -156,7 +156,7 @@ struct IndexPage {
   // By the hour each occurred (UTC; the clear header's), then by seq:
   // within one hour, as recorded, not by time.
   std::vector<StoredEntry> entries;
-  std::string next_page_token;       // empty at the end
+  std::string next_page_token;  // empty at the end
 };
 
 class Ledger {

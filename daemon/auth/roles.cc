@@ -42,9 +42,9 @@ RolePermissions DefaultRolePermissions() {
   RolePermissions roles;
   roles[std::string(kIngestRole)] = Methods({kAppend, kAppendStream});
   roles[std::string(kControllerRole)] =
-      proofs | Methods({kListSubjectAccess, kListActorActivity, kGetEntries, kGetLeafHashes,
-                        kVerifyLedger, kListAlerts, kWatchAlerts, kUpdateAlert, kGetStatus,
-                        kErase});
+      proofs |
+      Methods({kListSubjectAccess, kListActorActivity, kGetEntries, kGetLeafHashes, kVerifyLedger,
+               kListAlerts, kWatchAlerts, kUpdateAlert, kGetStatus, kErase});
   roles[std::string(kPortalRole)] = proofs | Methods({kListSubjectAccess});
   roles[std::string(kAuditorRole)] = proofs | Methods({kGetLeafHashes, kVerifyLedger, kGetStatus});
   roles[std::string(kAdminRole)] = Methods({kGetCheckpoint, kVerifyLedger, kBackup, kGetStatus});

@@ -4,8 +4,8 @@
 #include "base/clock.h"
 #include "base/proto_time.h"
 #include "base/status_macros.h"
-#include "daemon/ops/log.h"
 #include "base/strings.h"
+#include "daemon/ops/log.h"
 #include "daemon/services/grpc_status.h"
 
 namespace innsyn::daemon {

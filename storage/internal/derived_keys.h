@@ -66,8 +66,7 @@ void ForEachDerivedKey(const v1::SealedEntry& header, EmitFn&& emit, std::string
     case v1::ENTRY_KIND_RETENTION_RUN:
       index_key(kErasureKeys, kErasureIndex, std::string_view());
       break;
-    default:
-      break;
+    default: break;
   }
   if (!header.key_id().empty()) {
     key.assign(1, kDataKeyIndex);

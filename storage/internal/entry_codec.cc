@@ -73,8 +73,9 @@ std::string SerializeDeterministic(const google::protobuf::MessageLite& message)
 }
 
 std::string EventKeyBase(const v1::AccessEvent& event, const Pseudonymizer& pseudonymizer) {
-  return KeyBase(Owner('s', pseudonymizer.Pseudonym(PseudonymDomain::kSubject, event.subject().id())),
-                 ClassOf(event.data_object().type()), FromProto(event.occurred_at()));
+  return KeyBase(
+      Owner('s', pseudonymizer.Pseudonym(PseudonymDomain::kSubject, event.subject().id())),
+      ClassOf(event.data_object().type()), FromProto(event.occurred_at()));
 }
 
 EntryHeader DescribeEntry(const v1::LedgerEntry& entry, const Pseudonymizer& pseudonymizer) {
@@ -138,11 +139,8 @@ EntryHeader DescribeEntry(const v1::LedgerEntry& entry, const Pseudonymizer& pse
       h.set_kind(v1::ENTRY_KIND_ERASURE);
       h.set_subject(entry.erasure().subject());
       break;
-    case v1::LedgerEntry::kRetentionRun:
-      h.set_kind(v1::ENTRY_KIND_RETENTION_RUN);
-      break;
-    case v1::LedgerEntry::BODY_NOT_SET:
-      break;
+    case v1::LedgerEntry::kRetentionRun: h.set_kind(v1::ENTRY_KIND_RETENTION_RUN); break;
+    case v1::LedgerEntry::BODY_NOT_SET: break;
   }
   return out;
 }

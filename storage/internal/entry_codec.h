@@ -38,7 +38,7 @@ std::string EventKeyBase(const v1::AccessEvent& event, const Pseudonymizer& pseu
 
 // The key id's parts.
 struct KeyIdParts {
-  std::string_view owner;  // "s.<hex>", "a.<hex>" or "clinic"
+  std::string_view owner;      // "s.<hex>", "a.<hex>" or "clinic"
   std::string_view key_class;  // "journal_note", "query", "alert", ...
   int year = 0;
   int generation = 1;  // "#2" and later after a shred

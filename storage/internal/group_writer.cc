@@ -98,8 +98,8 @@ absl::StatusOr<v1::AppendReceipt> GroupWriter::AppendRecord(const v1::LedgerEntr
   return std::move(receipts->front());
 }
 
-absl::StatusOr<v1::AppendReceipt> GroupWriter::AppendShredRecord(
-    const v1::LedgerEntry& record, std::vector<std::string> key_ids) {
+absl::StatusOr<v1::AppendReceipt> GroupWriter::AppendShredRecord(const v1::LedgerEntry& record,
+                                                                 std::vector<std::string> key_ids) {
   {
     absl::MutexLock lock(&impl_.retiring_mu);
     for (const std::string& id : key_ids) impl_.retiring.insert(id);
@@ -404,8 +404,7 @@ absl::Status GroupWriter::PrepareKeys(Draft& draft, const std::vector<Request*>&
       live.id = impl_.LiveKeyId(base);
       ids.push_back(live.id);
     }
-    absl::StatusOr<std::vector<std::shared_ptr<const DataKey>>> keys =
-        impl_.keys->GetOrCreate(ids);
+    absl::StatusOr<std::vector<std::shared_ptr<const DataKey>>> keys = impl_.keys->GetOrCreate(ids);
     if (absl::IsFailedPrecondition(keys.status()) && attempt < 3) continue;
     if (!keys.ok()) return keys.status();
     size_t i = 0;
@@ -529,9 +528,9 @@ v1::AppendReceipt GroupWriter::AddEntry(Draft& draft, v1::LedgerEntry& entry) {
     auto it = draft.keys.find(described.key_base);
     if (it != draft.keys.end()) live = &it->second;  // PrepareKeys found every one
   }
-  const std::string bytes =
-      live == nullptr ? EncodeEntry(described.header, entry, "", nullptr)
-                      : EncodeEntry(described.header, entry, live->id, live->key.get());
+  const std::string bytes = live == nullptr
+                                ? EncodeEntry(described.header, entry, "", nullptr)
+                                : EncodeEntry(described.header, entry, live->id, live->key.get());
   const Hash leaf = LeafHash(bytes);
   chain_head_ = ChainHash(chain_head_, leaf);
   for (const CompactRange::Node& node : range_.Append(leaf)) {

@@ -12,7 +12,6 @@
 #include "base/strings.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
-#include "rocksdb/filter_policy.h"
 #include "rocksdb/table.h"
 #include "storage/internal/rocks_status.h"
 

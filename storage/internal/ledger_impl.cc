@@ -312,8 +312,8 @@ absl::StatusOr<v1::AppendReceipt> LedgerImpl::ReceiptFor(uint64_t seq,
   return receipt;
 }
 
-absl::StatusOr<std::vector<StoredEntry>> LedgerImpl::ReadEntries(
-    const std::vector<uint64_t>& seqs, bool open) const {
+absl::StatusOr<std::vector<StoredEntry>> LedgerImpl::ReadEntries(const std::vector<uint64_t>& seqs,
+                                                                 bool open) const {
   // Each entry with its stored leaf hash, in one MultiGet a family.
   std::vector<std::string> key_storage;
   key_storage.reserve(2 * seqs.size());
@@ -367,7 +367,8 @@ absl::Status LedgerImpl::OpenStored(StoredEntry& stored, bool open) const {
   if (open && !stored.header.key_id().empty()) {
     if (keys == nullptr) {
       return absl::FailedPreconditionError(
-          StrCat("entry ", stored.seq, " is sealed and the key store is not open (its key-encryption "
+          StrCat("entry ", stored.seq,
+                 " is sealed and the key store is not open (its key-encryption "
                  "key is needed to read entries)"));
     }
     absl::StatusOr<std::shared_ptr<const DataKey>> found = keys->Get(stored.header.key_id());
@@ -410,16 +411,16 @@ absl::Status LedgerImpl::CheckFormat() {
   if (format.ok() && *format == kEntryFormat) return absl::OkStatus();
   if (!format.ok() && !absl::IsNotFound(format.status())) return format.status();
   if (format.ok()) {
-    return absl::FailedPreconditionError(
-        StrCat("the ledger in ", options.data_dir, " has entry format ", *format,
-               "; this innsyn reads format ", kEntryFormat));
+    return absl::FailedPreconditionError(StrCat("the ledger in ", options.data_dir,
+                                                " has entry format ", *format,
+                                                "; this innsyn reads format ", kEntryFormat));
   }
   if (committed_size.load() > 0) {
-    return absl::FailedPreconditionError(StrCat(
-        "the ledger in ", options.data_dir,
-        " was written by an earlier innsyn that stored entries in the clear; this version "
-        "seals every entry and does not read that format. Keep the old folder with the old "
-        "version for reading, and start this one on a new data folder"));
+    return absl::FailedPreconditionError(
+        StrCat("the ledger in ", options.data_dir,
+               " was written by an earlier innsyn that stored entries in the clear; this version "
+               "seals every entry and does not read that format. Keep the old folder with the old "
+               "version for reading, and start this one on a new data folder"));
   }
   if (options.read_only) return absl::OkStatus();
   rocksdb::WriteOptions write_options;
@@ -460,9 +461,8 @@ absl::Status LedgerImpl::OpenKeyStore() {
   if (!options.seal_entries && !options.read_only) return absl::OkStatus();
   KeyStoreOptions key_options;
   key_options.dir = StrCat(options.data_dir, "/", kKeyStoreFolder);
-  key_options.kek_file = options.kek_file.empty()
-                             ? StrCat(options.data_dir, "/", kDefaultKekFile)
-                             : options.kek_file;
+  key_options.kek_file =
+      options.kek_file.empty() ? StrCat(options.data_dir, "/", kDefaultKekFile) : options.kek_file;
   key_options.create_if_missing =
       options.create_if_missing && !options.read_only && committed_size.load() == 0;
   key_options.read_only = options.read_only;

@@ -430,8 +430,8 @@ TEST_F(OperationsTest, EraseShredsASubjectAndHistorySaysSo) {
       Ctl({"erase", "--subject", "nobody", "--reason", "GDPR art. 17(1)(a)"});
   EXPECT_EQ(unknown.exit_code, 2) << unknown.output;
   EXPECT_TRUE(Contains(unknown.output, "NOT_FOUND")) << unknown.output;
-  testing::CommandResult future = Ctl({"erase", "--subject", "patient-4", "--reason", "x",
-                                       "--before", "2999-01-01T00:00:00Z"});
+  testing::CommandResult future =
+      Ctl({"erase", "--subject", "patient-4", "--reason", "x", "--before", "2999-01-01T00:00:00Z"});
   EXPECT_EQ(future.exit_code, 2) << future.output;
   EXPECT_TRUE(Contains(future.output, "before")) << future.output;
 

@@ -8,7 +8,6 @@
 #include <memory>
 
 #include "storage/internal/entry_codec.h"
-
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_events.h"
 
