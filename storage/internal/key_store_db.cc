@@ -18,7 +18,7 @@
 namespace innsyn::storage::internal {
 namespace {
 
-constexpr size_t kWriteBufferBytes = size_t{1} << 20;
+constexpr size_t kWriteBufferBytes = 16 << 20;  // one key per new subject, class and year
 constexpr size_t kKeptInfoLogs = 2;
 // How often and how long a purge waits for files that a reader still pins.
 constexpr int kPurgeAttempts = 50;
