@@ -120,6 +120,13 @@ absl::Status ReadRetention(const toml::table& table, storage::RetentionPolicy& p
         return absl::InvalidArgumentError("config: retention.years must be a table");
       }
       for (const auto& [name, class_years] : *by_class) {
+        if (!storage::IsRetentionClass(name.str())) {
+          return absl::InvalidArgumentError(StrCat(
+              "config: retention.years.", name.str(),
+              " is not a class: use a data-object type (journal_note, image, contact_details, "
+              "invoice, referral, appointment, treatment_plan, consent, web_form, account), query "
+              "or alert"));
+        }
         ASSIGN_OR_RETURN(policy.years_by_class[std::string(name.str())],
                          years(class_years, StrCat("years.", name.str())));
       }

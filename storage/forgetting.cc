@@ -38,6 +38,18 @@ std::string SubjectKeyPrefix(const internal::LedgerImpl& impl, std::string_view 
 
 }  // namespace
 
+bool IsRetentionClass(std::string_view name) {
+  if (name == "query" || name == "alert") return true;
+  const google::protobuf::EnumDescriptor* types = v1::DataObjectType_descriptor();
+  for (int i = 0; i < types->value_count(); ++i) {
+    const int number = types->value(i)->number();
+    if (number != 0 && internal::DataObjectClass(static_cast<v1::DataObjectType>(number)) == name) {
+      return true;
+    }
+  }
+  return false;
+}
+
 int RetentionPolicy::YearsFor(std::string_view key_class) const {
   auto it = years_by_class.find(std::string(key_class));
   return it == years_by_class.end() ? default_years : it->second;

@@ -575,14 +575,18 @@ absl::StatusOr<BackupInfo> Ledger::Backup(const std::string& backup_dir, uint32_
       may_sign ? Checkpoint() : absl::StatusOr<v1::Checkpoint>(absl::UnavailableError("unsigned"));
   if (!head.ok() && may_sign) return head.status();
   const uint64_t head_size = head.ok() ? head->tree_size() : impl_->LatestStoredSize();
-  // The key store first: every key an entry of the ledger backup needs is
-  // then in it.
+  absl::StatusOr<BackupInfo> info =
+      (*folder)->Add(*impl_->db, impl_->options.data_dir, head_size, keep);
+  if (!info.ok()) return info.status();
+  // The key store after the ledger: keys only leave it by being shredded,
+  // so it then holds the key of every entry in the ledger backup (or the
+  // mark that it was shredded since).
   if (impl_->keys != nullptr) {
     absl::StatusOr<uint32_t> keys = impl_->keys->Backup(
         StrCat(backup_dir, "/", kKeyStoreBackupFolder), impl_->options.key_backup_keep, Now());
     if (!keys.ok()) return keys.status();
   }
-  return (*folder)->Add(*impl_->db, impl_->options.data_dir, head_size, keep);
+  return info;
 }
 
 absl::StatusOr<std::vector<BackupInfo>> Ledger::ListBackups(const std::string& backup_dir) {

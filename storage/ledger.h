@@ -127,6 +127,10 @@ struct RetentionPolicy {
   int YearsFor(std::string_view key_class) const;
 };
 
+// Whether `name` is a class of data key: a data-object type in lower case
+// ("journal_note"), "query" or "alert".
+bool IsRetentionClass(std::string_view name);
+
 // What the retention job did in one run.
 struct RetentionResult {
   size_t keys_shredded = 0;

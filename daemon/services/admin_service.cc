@@ -9,6 +9,12 @@
 #include "daemon/services/grpc_status.h"
 
 namespace innsyn::daemon {
+namespace {
+
+// How long an erasure waits for anomaly detection to catch up.
+constexpr absl::Duration kEraseWaitForDetection = absl::Seconds(10);
+
+}  // namespace
 
 AdminService::AdminService(storage::Ledger& ledger, exporters::Metrics& metrics, CallGate& gate,
                            const AlertMonitor* monitor, std::string backup_dir,
@@ -115,6 +121,17 @@ absl::Status AdminService::DoErase(grpc::ServerContext& context, const v1::Erase
   // No one erases what is being investigated, themselves included: an
   // erasure waits until every alert about the subject is resolved.
   if (monitor_ != nullptr) {
+    // What was just recorded about the subject is judged first, so that an
+    // erasure cannot outrun the alert it would have raised.
+    const absl::Time give_up = absl::Now() + kEraseWaitForDetection;
+    while (monitor_->lag().entries > 0 && absl::Now() < give_up) {
+      absl::SleepFor(absl::Milliseconds(20));
+    }
+    if (monitor_->lag().entries > 0) {
+      return absl::UnavailableError(
+          StrCat("anomaly detection has not yet judged the latest ", monitor_->lag().entries,
+                 " entries; erase again once it has caught up (innsynctl status)"));
+    }
     AlertFilter open;
     open.subject_id = request.subject_id();
     open.states = {v1::ALERT_STATE_OPEN, v1::ALERT_STATE_ACKNOWLEDGED};

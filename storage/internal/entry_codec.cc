@@ -28,8 +28,9 @@ int YearOf(absl::Time time) {
   return static_cast<int>(absl::ToCivilYear(time, absl::UTCTimeZone()).year());
 }
 
-// "journal_note" for DATA_OBJECT_TYPE_JOURNAL_NOTE.
-std::string ClassOf(v1::DataObjectType type) {
+}  // namespace
+
+std::string DataObjectClass(v1::DataObjectType type) {
   std::string name = v1::DataObjectType_Name(type);
   constexpr std::string_view kPrefix = "DATA_OBJECT_TYPE_";
   if (name.starts_with(kPrefix)) name.erase(0, kPrefix.size());
@@ -37,6 +38,8 @@ std::string ClassOf(v1::DataObjectType type) {
                  [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
   return name;
 }
+
+namespace {
 
 std::string Owner(char kind, std::string_view pseudonym) {
   return StrCat(std::string(1, kind), ".", ToHex(pseudonym));
@@ -75,7 +78,7 @@ std::string SerializeDeterministic(const google::protobuf::MessageLite& message)
 std::string EventKeyBase(const v1::AccessEvent& event, const Pseudonymizer& pseudonymizer) {
   return KeyBase(
       Owner('s', pseudonymizer.Pseudonym(PseudonymDomain::kSubject, event.subject().id())),
-      ClassOf(event.data_object().type()), FromProto(event.occurred_at()));
+      DataObjectClass(event.data_object().type()), FromProto(event.occurred_at()));
 }
 
 EntryHeader DescribeEntry(const v1::LedgerEntry& entry, const Pseudonymizer& pseudonymizer) {

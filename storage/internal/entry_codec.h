@@ -36,6 +36,10 @@ EntryHeader DescribeEntry(const v1::LedgerEntry& entry, const Pseudonymizer& pse
 // The key base of an access event alone (one HMAC, no copy of the event).
 std::string EventKeyBase(const v1::AccessEvent& event, const Pseudonymizer& pseudonymizer);
 
+// "journal_note" for DATA_OBJECT_TYPE_JOURNAL_NOTE: the class of an access
+// event's data key.
+std::string DataObjectClass(v1::DataObjectType type);
+
 // The key id's parts.
 struct KeyIdParts {
   std::string_view owner;      // "s.<hex>", "a.<hex>" or "clinic"

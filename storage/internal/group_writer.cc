@@ -1,6 +1,7 @@
 #include "storage/internal/group_writer.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -33,8 +34,10 @@ struct GroupWriter::Request {
   // bodies of the entries to write, whose seq and time the writer sets.
   std::vector<const v1::LedgerEntry*> records;
   size_t bytes = 0;  // serialized size of the events
-  // For an erasure or retention record: the keys to shred once written.
+  // For an erasure or retention record: the keys to shred once written,
+  // and whether the record is durable while its shred failed.
   std::vector<std::string> shred_ids;
+  bool shred_pending = false;
   // Set for AppendEventsAsync: the writer runs it, then deletes the request.
   Ledger::AppendDone done_callback;
   // Filled by the writer thread.
@@ -109,10 +112,17 @@ absl::StatusOr<v1::AppendReceipt> GroupWriter::AppendShredRecord(const v1::Ledge
   request.shred_ids = std::move(key_ids);
   absl::StatusOr<std::vector<v1::AppendReceipt>> receipts = Submit(request);
   {
-    // Shredded now, or, if the write failed, never named by an entry: the
-    // keys may serve again.
+    // A key leaves the retiring set once shredded (then LiveKeyId skips it
+    // anyway), or if nothing was recorded. A record that is durable while
+    // its shred failed keeps its keys retiring: the next start shreds them,
+    // so nothing new may be sealed under them meanwhile.
+    const bool recorded = receipts.ok() || request.shred_pending;
     absl::MutexLock lock(&impl_.retiring_mu);
-    for (const std::string& id : request.shred_ids) impl_.retiring.erase(id);
+    for (const std::string& id : request.shred_ids) {
+      if (!recorded || impl_.keys == nullptr || impl_.keys->IsShredded(id)) {
+        impl_.retiring.erase(id);
+      }
+    }
   }
   if (!receipts.ok()) return receipts.status();
   return std::move(receipts->front());
@@ -288,6 +298,7 @@ GroupCommitStats GroupWriter::CommitGroup(Group& group) {
     // (LedgerImpl::FinishShreds). Its caller learns that it is not done.
     for (Request* request : group.requests) {
       if (!request->shred_ids.empty()) {
+        request->shred_pending = true;
         request->receipts.clear();
         request->status = absl::UnavailableError(
             StrCat("the erasure was recorded but its keys are not yet shredded (",
@@ -510,10 +521,16 @@ absl::StatusOr<std::optional<v1::AppendReceipt>> GroupWriter::OriginalReceipt(
   v1::LedgerEntry entry;
   absl::StatusOr<v1::AppendReceipt> receipt = impl_.ReceiptFor(ReadBigEndian64(*stored), &entry);
   if (!receipt.ok()) return receipt.status();
-  // An erased event cannot be compared: its resend is taken as a retry.
-  if (entry.has_access_event() && !SameEvent(entry.access_event(), event)) {
-    return ReusedIdError(event, receipt->seq());
+  // An erased event cannot be compared. A retry comes within minutes, long
+  // before anything is erased; an event id met again after its first event
+  // was erased is a reused id, refused rather than taken for a retry.
+  if (!entry.has_access_event()) {
+    return absl::AlreadyExistsError(
+        StrCat("event_id ", event.event_id(), " of source ", event.source().system(),
+               " was recorded as seq ", receipt->seq(),
+               " and that entry has since been erased; a new event needs a new event_id"));
   }
+  if (!SameEvent(entry.access_event(), event)) return ReusedIdError(event, receipt->seq());
   return Found(*std::move(receipt));
 }
 
@@ -526,7 +543,11 @@ v1::AppendReceipt GroupWriter::AddEntry(Draft& draft, v1::LedgerEntry& entry) {
   const Draft::LiveKey* live = nullptr;
   if (!described.key_base.empty() && impl_.keys != nullptr) {
     auto it = draft.keys.find(described.key_base);
-    if (it != draft.keys.end()) live = &it->second;  // PrepareKeys found every one
+    // PrepareKeys found the key of every entry; never store one in the clear.
+    if (it == draft.keys.end()) {
+      std::abort();
+    }
+    live = &it->second;
   }
   const std::string bytes = live == nullptr
                                 ? EncodeEntry(described.header, entry, "", nullptr)

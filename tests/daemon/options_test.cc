@@ -56,6 +56,21 @@ TEST(Config, WrongTypeIsNamed) {
   EXPECT_NE(options.status().message().find("max_group_events"), std::string::npos);
 }
 
+TEST(Config, RetentionIsReadByClassAndAMistypedClassIsNamed) {
+  testing::TempDir dir;
+  std::string path = dir.path() + "/innsynd.toml";
+  std::ofstream(path) << "[retention]\ndefault_years = 12\n[retention.years]\nweb_form = 2\n";
+  absl::StatusOr<DaemonOptions> options = Parse({"--config", path});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->retention.YearsFor("journal_note"), 12);
+  EXPECT_EQ(options->retention.YearsFor("web_form"), 2);
+  std::ofstream(path) << "[retention.years]\nweb-form = 2\n";
+  options = Parse({"--config", path});
+  ASSERT_FALSE(options.ok());
+  EXPECT_NE(options.status().message().find("retention.years.web-form"), std::string::npos)
+      << options.status();
+}
+
 TEST(Config, MissingConfigFileIsAnError) {
   EXPECT_FALSE(Parse({"--config", "/nonexistent/innsynd.toml"}).ok());
 }
