@@ -13,7 +13,6 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "base/proto_time.h"
 #include "ctl/client.h"
 #include "ctl/command.h"
 #include "ctl/format.h"
@@ -100,11 +99,9 @@ absl::Status FillListRequest(const GlobalOptions& global, const ListFlags& flags
   }
   for (auto [flag, text, field] : {std::tuple{"--from", &flags.from, request.mutable_from()},
                                    std::tuple{"--to", &flags.to, request.mutable_to()}}) {
-    if (text->empty()) continue;
-    absl::StatusOr<absl::Time> time = ParseUserTime(*text);
-    if (!time.ok())
-      return absl::InvalidArgumentError(absl::StrCat(flag, ": ", time.status().message()));
-    *field = ToProto(*time);
+    absl::StatusOr<std::optional<google::protobuf::Timestamp>> time = ParseTimeFlag(flag, *text);
+    if (!time.ok()) return time.status();
+    if (*time) *field = **time;
   }
   if (flags.from.empty()) request.clear_from();
   if (flags.to.empty()) request.clear_to();

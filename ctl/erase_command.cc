@@ -5,7 +5,6 @@
 // entries and the erasure.
 #include <fmt/format.h>
 
-#include "base/proto_time.h"
 #include "ctl/client.h"
 #include "ctl/command.h"
 #include "ctl/format.h"
@@ -25,14 +24,10 @@ int RunErase(const GlobalOptions& global, const EraseFlags& flags) {
   request.set_subject_id(flags.subject);
   request.set_reason(flags.reason);
   request.set_reference(flags.reference);
-  if (!flags.before.empty()) {
-    absl::StatusOr<absl::Time> before = ParseUserTime(flags.before);
-    if (!before.ok()) {
-      return ReportError(
-          absl::InvalidArgumentError(absl::StrCat("--before: ", before.status().message())));
-    }
-    *request.mutable_before() = ToProto(*before);
-  }
+  absl::StatusOr<std::optional<google::protobuf::Timestamp>> before =
+      ParseTimeFlag("--before", flags.before);
+  if (!before.ok()) return ReportError(before.status());
+  if (*before) *request.mutable_before() = **before;
   Client client(global);
   absl::StatusOr<v1::EraseResponse> response = client.Erase(request);
   if (!response.ok()) return ReportError(response.status());

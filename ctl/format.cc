@@ -83,6 +83,16 @@ absl::StatusOr<absl::Time> ParseUserTime(std::string_view user_text) {
                    "2024-05-01 or 2024-05-01T08:30"));
 }
 
+absl::StatusOr<std::optional<google::protobuf::Timestamp>> ParseTimeFlag(const char* flag,
+                                                                         const std::string& text) {
+  if (text.empty()) return std::nullopt;
+  absl::StatusOr<absl::Time> time = ParseUserTime(text);
+  if (!time.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(flag, ": ", time.status().message()));
+  }
+  return ToProto(*time);
+}
+
 std::string LocalMinute(const google::protobuf::Timestamp& timestamp) {
   if (timestamp.seconds() == 0 && timestamp.nanos() == 0) return "-";
   return absl::FormatTime("%Y-%m-%d %H:%M", FromProto(timestamp), absl::LocalTimeZone());

@@ -51,6 +51,9 @@ std::optional<Enum> ParseLabel(std::string_view label) {
 // Accepts RFC 3339 ("2024-05-01T08:30:00Z", "...+02:00", with fractions) and,
 // for people typing at a terminal, local "2024-05-01" or "2024-05-01T08:30".
 absl::StatusOr<absl::Time> ParseUserTime(std::string_view text);
+// The time a flag gives, or nullopt when it is unset; errors name `flag`.
+absl::StatusOr<std::optional<google::protobuf::Timestamp>> ParseTimeFlag(const char* flag,
+                                                                         const std::string& text);
 // "YYYY-MM-DD HH:MM" in the local time zone; "-" for an unset timestamp.
 std::string LocalMinute(const google::protobuf::Timestamp& timestamp);
 

@@ -140,17 +140,6 @@ std::vector<std::string> ActivityRow(const v1::RecordedEntry& recorded) {
           absl::StrCat(recorded.seq())};
 }
 
-// An unset flag leaves the range open on that side.
-absl::StatusOr<std::optional<google::protobuf::Timestamp>> ParseTimeFlag(const char* flag,
-                                                                         const std::string& text) {
-  if (text.empty()) return std::nullopt;
-  absl::StatusOr<absl::Time> time = ParseUserTime(text);
-  if (!time.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(flag, ": ", time.status().message()));
-  }
-  return ToProto(*time);
-}
-
 // Fills the fields both list requests share.
 template <typename Request>
 absl::Status FillRequest(const GlobalOptions& global, const QueryFlags& flags, Request& request) {

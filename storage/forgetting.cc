@@ -56,9 +56,8 @@ int RetentionPolicy::YearsFor(std::string_view key_class) const {
 }
 
 absl::StatusOr<uint64_t> Ledger::CountEntriesUnderKey(std::string_view key_id) const {
-  std::string start(1, internal::kDataKeyIndex);
-  start.append(key_id);
-  start.push_back('\0');
+  std::string start;
+  internal::AssignDataKeyIndexPrefix(start, key_id);
   std::string end = start;
   end.back() = '\1';
   rocksdb::ReadOptions read_options;

@@ -387,28 +387,6 @@ absl::Status NeedsPseudonyms(const internal::LedgerImpl& impl) {
       "the pseudonym key is not in the data folder: no one can be looked up");
 }
 
-// The seqs of the index keys with `prefix` (alert or erasure keys: no
-// pseudonym), from `from_seq`, in seq order.
-absl::StatusOr<std::vector<uint64_t>> ScanTimeIndex(const internal::LedgerImpl& impl, char prefix,
-                                                    uint64_t from_seq, uint64_t size) {
-  const std::string start(1, prefix);
-  const std::string end(1, static_cast<char>(prefix + 1));
-  rocksdb::ReadOptions read_options;
-  rocksdb::Slice upper(end);
-  read_options.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(read_options, impl.index));
-  std::vector<uint64_t> seqs;
-  for (it->Seek(start); it->Valid(); it->Next()) {
-    rocksdb::Slice key = it->key();
-    if (key.size() != 1 + 16) return absl::DataLossError("index key has the wrong length");
-    uint64_t seq = ReadBigEndian64(std::string_view(key.data() + 9, 8));
-    if (seq >= from_seq && seq < size) seqs.push_back(seq);
-  }
-  if (absl::Status s = FromRocks(it->status(), "index scan"); !s.ok()) return s;
-  std::sort(seqs.begin(), seqs.end());
-  return seqs;
-}
-
 }  // namespace
 
 absl::StatusOr<IndexPage> Ledger::ListSubject(const IndexQuery& query) const {
@@ -425,14 +403,13 @@ absl::StatusOr<IndexPage> Ledger::ListActor(const IndexQuery& query) const {
 
 absl::StatusOr<std::vector<StoredEntry>> Ledger::ListAlertRecords(uint64_t from_seq) const {
   absl::StatusOr<std::vector<uint64_t>> seqs =
-      ScanTimeIndex(*impl_, internal::kAlertIndex, from_seq, Size());
+      impl_->ScanTimeIndex(internal::kAlertIndex, from_seq);
   if (!seqs.ok()) return seqs.status();
   return impl_->ReadEntries(*seqs);
 }
 
 absl::StatusOr<std::vector<StoredEntry>> Ledger::ListErasures() const {
-  absl::StatusOr<std::vector<uint64_t>> seqs =
-      ScanTimeIndex(*impl_, internal::kErasureIndex, 0, Size());
+  absl::StatusOr<std::vector<uint64_t>> seqs = impl_->ScanTimeIndex(internal::kErasureIndex, 0);
   if (!seqs.ok()) return seqs.status();
   return impl_->ReadEntries(*seqs);
 }

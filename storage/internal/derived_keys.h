@@ -69,9 +69,7 @@ void ForEachDerivedKey(const v1::SealedEntry& header, EmitFn&& emit, std::string
     default: break;
   }
   if (!header.key_id().empty()) {
-    key.assign(1, kDataKeyIndex);
-    key.append(header.key_id());
-    key.push_back('\0');
+    AssignDataKeyIndexPrefix(key, header.key_id());
     AppendBigEndian64(key, seq);
     emit(kDataKeyKeys, std::string_view(key), std::string_view());
   }

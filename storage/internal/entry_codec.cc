@@ -75,10 +75,18 @@ std::string SerializeDeterministic(const google::protobuf::MessageLite& message)
   return bytes;
 }
 
+namespace {
+
+std::string EventKeyBaseOf(const v1::AccessEvent& event, std::string_view subject_pseudonym) {
+  return KeyBase(Owner('s', subject_pseudonym), DataObjectClass(event.data_object().type()),
+                 FromProto(event.occurred_at()));
+}
+
+}  // namespace
+
 std::string EventKeyBase(const v1::AccessEvent& event, const Pseudonymizer& pseudonymizer) {
-  return KeyBase(
-      Owner('s', pseudonymizer.Pseudonym(PseudonymDomain::kSubject, event.subject().id())),
-      DataObjectClass(event.data_object().type()), FromProto(event.occurred_at()));
+  return EventKeyBaseOf(event,
+                        pseudonymizer.Pseudonym(PseudonymDomain::kSubject, event.subject().id()));
 }
 
 EntryHeader DescribeEntry(const v1::LedgerEntry& entry, const Pseudonymizer& pseudonymizer) {
@@ -105,12 +113,15 @@ EntryHeader DescribeEntry(const v1::LedgerEntry& entry, const Pseudonymizer& pse
       h.set_kind(v1::ENTRY_KIND_ACCESS_EVENT);
       h.set_hour(HourOf(occurred_at));
       h.set_source_system(event.source().system());
-      pseudonyms(event.subject().id(), event.actor().id());
+      const People people = pseudonyms(event.subject().id(), event.actor().id());
       std::string event_key;
       AppendDedupeKey(event_key, event.source().system(), event.source().instance(),
                       event.event_id());
       h.set_event(pseudonymizer.Pseudonym(PseudonymDomain::kEvent, event_key));
-      out.key_base = EventKeyBase(event, pseudonymizer);
+      // The subject's pseudonym is the header's (an empty id, which
+      // validation refuses, has none there: EventKeyBase names its key).
+      out.key_base = people.subject.empty() ? EventKeyBase(event, pseudonymizer)
+                                            : EventKeyBaseOf(event, people.subject);
       break;
     }
     case v1::LedgerEntry::kQueryRecord: {

@@ -428,22 +428,32 @@ absl::Status LedgerImpl::CheckFormat() {
   return FromRocks(db->Put(write_options, meta, kMetaFormat, kEntryFormat), "store format");
 }
 
-absl::Status LedgerImpl::FinishShreds() {
-  if (keys == nullptr) return absl::OkStatus();
+absl::StatusOr<std::vector<uint64_t>> LedgerImpl::ScanTimeIndex(char prefix,
+                                                                uint64_t from_seq) const {
+  const std::string start(1, prefix);
+  const std::string end(1, static_cast<char>(prefix + 1));
   rocksdb::ReadOptions read_options;
-  const std::string start(1, kErasureIndex);
-  const std::string end(1, kErasureIndex + 1);
   rocksdb::Slice upper(end);
   read_options.iterate_upper_bound = &upper;
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read_options, index));
+  const uint64_t size = committed_size.load(std::memory_order_acquire);
   std::vector<uint64_t> seqs;
-  const uint64_t size = committed_size.load();
   for (it->Seek(start); it->Valid(); it->Next()) {
-    const uint64_t seq = ReadBigEndian64(std::string_view(it->key().data() + 9, 8));
-    if (it->key().size() == 17 && seq < size) seqs.push_back(seq);
+    rocksdb::Slice key = it->key();
+    if (key.size() != 1 + 16) return absl::DataLossError("index key has the wrong length");
+    uint64_t seq = ReadBigEndian64(std::string_view(key.data() + 9, 8));
+    if (seq >= from_seq && seq < size) seqs.push_back(seq);
   }
-  if (absl::Status s = FromRocks(it->status(), "erasure index scan"); !s.ok()) return s;
-  absl::StatusOr<std::vector<StoredEntry>> records = ReadEntries(seqs);
+  if (absl::Status s = FromRocks(it->status(), "index scan"); !s.ok()) return s;
+  std::sort(seqs.begin(), seqs.end());
+  return seqs;
+}
+
+absl::Status LedgerImpl::FinishShreds() {
+  if (keys == nullptr) return absl::OkStatus();
+  absl::StatusOr<std::vector<uint64_t>> seqs = ScanTimeIndex(kErasureIndex, 0);
+  if (!seqs.ok()) return seqs.status();
+  absl::StatusOr<std::vector<StoredEntry>> records = ReadEntries(*seqs);
   if (!records.ok()) return records.status();
   std::vector<std::string> unfinished;
   for (const StoredEntry& record : *records) {
@@ -453,8 +463,10 @@ absl::Status LedgerImpl::FinishShreds() {
       if (!keys->IsShredded(key.key_id())) unfinished.push_back(key.key_id());
     }
   }
+  // A shred the key store began and did not finish, it finished when it
+  // opened (its purge-pending mark).
   if (!unfinished.empty()) return keys->Shred(unfinished).status();
-  return keys->Purge();
+  return absl::OkStatus();
 }
 
 absl::Status LedgerImpl::OpenKeyStore() {

@@ -123,6 +123,9 @@ struct LedgerImpl {
   // entry whose key was shredded comes back erased.
   absl::StatusOr<std::vector<StoredEntry>> ReadEntries(const std::vector<uint64_t>& seqs,
                                                        bool open = true) const;
+  // The seqs of the committed entries from `from_seq` on with an index key
+  // of `prefix` that carries no pseudonym (alerts, erasures), in seq order.
+  absl::StatusOr<std::vector<uint64_t>> ScanTimeIndex(char prefix, uint64_t from_seq) const;
   // Opens `stored.bytes` into its header and contents.
   absl::Status OpenStored(StoredEntry& stored, bool open) const;
 };

@@ -99,6 +99,13 @@ inline std::string IndexKey(char prefix, std::string_view pseudonym, absl::Time 
   return key;
 }
 
+// 'K' key-id '\0': the start of the data-key index keys of `key_id`.
+inline void AssignDataKeyIndexPrefix(std::string& out, std::string_view key_id) {
+  out.assign(1, kDataKeyIndex);
+  out.append(key_id);
+  out.push_back('\0');
+}
+
 inline void AppendDedupeKey(std::string& out, std::string_view system, std::string_view instance,
                             std::string_view event_id) {
   out.append(system);
