@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <optional>
 #include <utility>
@@ -245,7 +246,7 @@ absl::StatusOr<std::vector<std::shared_ptr<const DataKey>>> KeyStore::GetOrCreat
   if (missing.empty()) return keys;
 
   absl::MutexLock create(&create_mu_);
-  rocksdb::WriteBatch batch;
+  std::vector<std::pair<std::string_view, std::string>> wrapped;
   absl::flat_hash_map<std::string, std::shared_ptr<const DataKey>> resolved;
   for (size_t i : missing) {
     const std::string& id = ids[i];
@@ -261,12 +262,17 @@ absl::StatusOr<std::vector<std::shared_ptr<const DataKey>>> KeyStore::GetOrCreat
     ASSIGN_OR_RETURN(keys[i], ReadKey(id));
     if (keys[i] == nullptr) {
       auto key = std::make_shared<const DataKey>(DataKey::Random());
-      batch.Put(internal::WrappedKeyKey(id), Seal(kek_, key->bytes(), internal::WrappedKeyAad(id)));
+      wrapped.emplace_back(id, Seal(kek_, key->bytes(), internal::WrappedKeyAad(id)));
       keys[i] = std::move(key);
     }
     resolved.emplace(id, keys[i]);
   }
-  if (batch.Count() > 0) {
+  if (!wrapped.empty()) {
+    // Random ids go in sorted: the memtable's skip list then finds each
+    // insert position from the last one instead of from its top.
+    std::sort(wrapped.begin(), wrapped.end());
+    rocksdb::WriteBatch batch;
+    for (const auto& [id, bytes] : wrapped) batch.Put(internal::WrappedKeyKey(id), bytes);
     rocksdb::WriteOptions write;
     write.sync = true;
     RETURN_IF_ERROR(FromRocks(db_->Write(write, &batch),

@@ -3,9 +3,13 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/rand.h>
+#include <pthread.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <climits>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
@@ -87,13 +91,64 @@ bool Crypt(EVP_CIPHER_CTX* context, std::string_view input, unsigned char* outpu
   return true;
 }
 
+// Counts forks, so that a child process never hands out random bytes its
+// parent drew (the two would then share nonces and keys).
+std::atomic<uint64_t> fork_generation{1};
+
+void CountFork() { fork_generation.fetch_add(1, std::memory_order_relaxed); }
+
+uint64_t ForkGeneration() {
+  static const bool counting = pthread_atfork(nullptr, nullptr, CountFork) == 0;
+  if (!counting) std::abort();
+  return fork_generation.load(std::memory_order_relaxed);
+}
+
+// Random bytes drawn from one of OpenSSL's DRBGs a block at a time. One
+// call of the DRBG per 12-byte nonce costs more than sealing the entry (it
+// locks, checks for a fork and updates its state on every call); one call
+// per 4 KiB does not. Each thread keeps its own block, and every byte
+// handed out is wiped from it at once.
+class RandomBlock {
+ public:
+  using Source = int (*)(unsigned char*, int);
+  explicit RandomBlock(Source source) : source_(source) {}
+  ~RandomBlock() { OPENSSL_cleanse(bytes_.data(), bytes_.size()); }
+  RandomBlock(const RandomBlock&) = delete;
+  RandomBlock& operator=(const RandomBlock&) = delete;
+
+  void Take(unsigned char* out, size_t size) {
+    const uint64_t generation = ForkGeneration();
+    if (generation != generation_ || size > bytes_.size() - used_) {
+      // No randomness: no nonce and no key may be made.
+      if (source_(bytes_.data(), static_cast<int>(bytes_.size())) != 1) std::abort();
+      used_ = 0;
+      generation_ = generation;
+    }
+    std::memcpy(out, bytes_.data() + used_, size);
+    OPENSSL_cleanse(bytes_.data() + used_, size);
+    used_ += size;
+  }
+
+ private:
+  const Source source_;
+  std::array<unsigned char, 4096> bytes_{};
+  size_t used_ = bytes_.size();
+  uint64_t generation_ = 0;
+};
+
+// Nonces come from the public DRBG, keys from the private one, as OpenSSL
+// advises for values that must stay secret.
+void RandomNonce(unsigned char (&nonce)[kSealNonceBytes]) {
+  thread_local RandomBlock block(RAND_bytes);
+  block.Take(nonce, sizeof(nonce));
+}
+
 }  // namespace
 
 DataKey DataKey::Random() {
+  thread_local RandomBlock block(RAND_priv_bytes);
   DataKey key;
-  if (RAND_bytes(key.bytes_.data(), static_cast<int>(key.bytes_.size())) != 1) {
-    std::abort();  // no randomness: no key may be made
-  }
+  block.Take(key.bytes_.data(), key.bytes_.size());
   return key;
 }
 
@@ -123,7 +178,7 @@ DataKey::~DataKey() { OPENSSL_cleanse(bytes_.data(), bytes_.size()); }
 
 std::string Seal(const DataKey& key, std::string_view plaintext, std::string_view aad) {
   unsigned char nonce[kSealNonceBytes];
-  if (RAND_bytes(nonce, sizeof(nonce)) != 1) std::abort();
+  RandomNonce(nonce);
   return SealWithNonce(key, std::string_view(reinterpret_cast<const char*>(nonce), sizeof(nonce)),
                        plaintext, aad);
 }

@@ -31,7 +31,7 @@ inline constexpr size_t kSealOverheadBytes = kSealNonceBytes + kSealTagBytes;
 // std::shared_ptr<const DataKey> rather than copying it.
 class DataKey {
  public:
-  // A key from OpenSSL's CSPRNG; aborts if it has no randomness.
+  // A key from OpenSSL's private DRBG; aborts if it has no randomness.
   static DataKey Random();
   // InvalidArgument unless `bytes` is kDataKeyBytes long.
   static absl::StatusOr<DataKey> FromBytes(std::string_view bytes);

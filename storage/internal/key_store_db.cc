@@ -48,6 +48,10 @@ rocksdb::Options DatabaseOptions(rocksdb::Env* env, bool create) {
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   table.whole_key_filtering = true;
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  // The same for the memtable, where the keys made since the last flush
+  // are: a lookup of an id not there skips the skip list's search.
+  options.memtable_whole_key_filtering = true;
+  options.memtable_prefix_bloom_size_ratio = 0.05;
   if (env != nullptr) options.env = env;
   return options;
 }

@@ -3,7 +3,10 @@
 #include "storage/sealing.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -145,6 +148,50 @@ TEST(SealDataKey, FromBytesTakesExactly32Bytes) {
 
 TEST(SealDataKey, RandomKeysDiffer) {
   EXPECT_NE(DataKey::Random().bytes(), DataKey::Random().bytes());
+}
+
+TEST(Seal, NoncesDoNotRepeat) {
+  // Nonces are drawn a block at a time: many seals span several blocks.
+  const DataKey key = DataKey::Random();
+  std::set<std::string> nonces;
+  for (int i = 0; i < 2000; ++i) nonces.insert(Seal(key, "x", "aad").substr(0, kSealNonceBytes));
+  EXPECT_EQ(nonces.size(), 2000u);
+}
+
+// A forked child starts from a copy of its parent's memory, random blocks
+// included; it must draw afresh, or it would seal with its parent's next
+// nonce and make its parent's next key.
+TEST(Seal, AForkedChildDrawsNoNonceOrKeyOfItsParent) {
+  const DataKey key = DataKey::Random();
+  (void)Seal(key, "x", "aad");  // fills this thread's blocks
+  int pipe_fds[2];
+  ASSERT_EQ(::pipe(pipe_fds), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const std::string drawn =
+        Seal(key, "x", "aad").substr(0, kSealNonceBytes) + std::string(DataKey::Random().bytes());
+    const bool written =
+        ::write(pipe_fds[1], drawn.data(), drawn.size()) == static_cast<ssize_t>(drawn.size());
+    ::_exit(written ? 0 : 1);
+  }
+  ::close(pipe_fds[1]);
+  const std::string parent =
+      Seal(key, "x", "aad").substr(0, kSealNonceBytes) + std::string(DataKey::Random().bytes());
+  std::string from_child(parent.size(), '\0');
+  size_t got = 0;
+  while (got < from_child.size()) {
+    const ssize_t n = ::read(pipe_fds[0], from_child.data() + got, from_child.size() - got);
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  ::close(pipe_fds[0]);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  ASSERT_EQ(got, from_child.size());
+  EXPECT_NE(from_child.substr(0, kSealNonceBytes), parent.substr(0, kSealNonceBytes));
+  EXPECT_NE(from_child.substr(kSealNonceBytes), parent.substr(kSealNonceBytes));
 }
 
 TEST(SealDataKey, MovingWipesTheSource) {
