@@ -102,6 +102,7 @@ v1::LedgerEntry ErasureEntry() {
   erasure.set_requested_by("privacy-officer");
   erasure.set_requested_by_role("privacy_officer");
   erasure.set_subject_entries(1);
+  erasure.set_subject(std::string(kSubjectPseudonym));
   return entry;
 }
 
@@ -138,14 +139,14 @@ constexpr std::string_view kAccessEntryHex =
 constexpr std::string_view kAccessLeafHex =
     "44a5f16d38801b96011663c5232345c6c96b7b6af83873880bfc12b8c607e855";
 constexpr std::string_view kErasureEntryHex =
-    "0808100518d089f5cd062a1011111111111111111111111111111111528d0108"
-    "08120608fc8bf5cd063a80010a380a34732e3131313131313131313131313131"
+    "0808100518d089f5cd062a1011111111111111111111111111111111529f0108"
+    "08120608fc8bf5cd063a92010a380a34732e3131313131313131313131313131"
     "3131313131313131313131313131313131312f6a6f75726e616c5f6e6f74652f"
     "323032361001121247445052206172742e2031372831292861291a0c63617365"
     "20323032362d31372a0f707269766163792d6f666669636572320f7072697661"
-    "63795f6f6666696365723801";
+    "63795f6f6666696365723801421011111111111111111111111111111111";
 constexpr std::string_view kErasureLeafHex =
-    "245c00822b350c2cfe0258947f2d3a5fbdbae31ec49e563c606fa63fc7f3c7f3";
+    "56eb0d8154b9f8172498b2516251c1faaf31306dc5c213b15b33251718912c1f";
 
 std::string AccessEntryBytes() {
   return EncodeEntryWithNonce(AccessHeader(), AccessEntry(), kKeyId, VectorKey(), kNonce);
