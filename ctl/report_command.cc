@@ -121,7 +121,8 @@ absl::StatusOr<ReceivedReport> ReadReport(const std::string& path) {
     return VerificationFailure(StrCat(path, " does not name the answer in ", companion,
                                       " (SHA-256 ", digest, "): they do not belong together"));
   }
-  received.tie = StrCat(pdf ? "the PDF" : "the FHIR bundle", " names this answer (", companion, ")");
+  received.tie =
+      StrCat(pdf ? "the PDF" : "the FHIR bundle", " names this answer (", companion, ")");
   return received;
 }
 

@@ -156,7 +156,9 @@ absl::Status ReadReport(const toml::table& table, report::ReportSettings& settin
                              [&](const auto& known) { return known.first == key.str(); });
     if (text != texts.end()) {
       std::optional<std::string> read = value.value<std::string>();
-      if (!read) return absl::InvalidArgumentError(StrCat("config: report.", key.str(), " must be a string"));
+      if (!read)
+        return absl::InvalidArgumentError(
+            StrCat("config: report.", key.str(), " must be a string"));
       *text->second = *read;
     } else if (key.str() == "staff") {
       std::optional<std::string> staff = value.value<std::string>();

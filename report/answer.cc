@@ -31,20 +31,13 @@ std::string Deterministic(const google::protobuf::Message& message) {
 
 v1::EntryKind KindOf(const v1::LedgerEntry& entry) {
   switch (entry.body_case()) {
-    case v1::LedgerEntry::kAccessEvent:
-      return v1::ENTRY_KIND_ACCESS_EVENT;
-    case v1::LedgerEntry::kQueryRecord:
-      return v1::ENTRY_KIND_QUERY_RECORD;
-    case v1::LedgerEntry::kAlert:
-      return v1::ENTRY_KIND_ALERT;
-    case v1::LedgerEntry::kAlertDecision:
-      return v1::ENTRY_KIND_ALERT_DECISION;
-    case v1::LedgerEntry::kErasure:
-      return v1::ENTRY_KIND_ERASURE;
-    case v1::LedgerEntry::kRetentionRun:
-      return v1::ENTRY_KIND_RETENTION_RUN;
-    case v1::LedgerEntry::BODY_NOT_SET:
-      break;
+    case v1::LedgerEntry::kAccessEvent: return v1::ENTRY_KIND_ACCESS_EVENT;
+    case v1::LedgerEntry::kQueryRecord: return v1::ENTRY_KIND_QUERY_RECORD;
+    case v1::LedgerEntry::kAlert: return v1::ENTRY_KIND_ALERT;
+    case v1::LedgerEntry::kAlertDecision: return v1::ENTRY_KIND_ALERT_DECISION;
+    case v1::LedgerEntry::kErasure: return v1::ENTRY_KIND_ERASURE;
+    case v1::LedgerEntry::kRetentionRun: return v1::ENTRY_KIND_RETENTION_RUN;
+    case v1::LedgerEntry::BODY_NOT_SET: break;
   }
   return v1::ENTRY_KIND_UNSPECIFIED;
 }
@@ -67,9 +60,8 @@ absl::StatusOr<v1::SealedEntry> CheckRow(const v1::ReportRow& row, std::string_v
     if (!hash) return absl::DataLossError(StrCat(what, ": a proof hash is not 32 bytes"));
     path.push_back(*hash);
   }
-  if (absl::Status s = storage::VerifyInclusion(row.seq(), tree.tree_size,
-                                                storage::LeafHash(row.entry_bytes()), path,
-                                                tree.root_hash);
+  if (absl::Status s = storage::VerifyInclusion(
+          row.seq(), tree.tree_size, storage::LeafHash(row.entry_bytes()), path, tree.root_hash);
       !s.ok()) {
     return absl::DataLossError(
         StrCat(what, ": entry ", row.seq(), " is not in the signed tree (", s.message(), ")"));
@@ -81,7 +73,8 @@ absl::StatusOr<v1::SealedEntry> CheckRow(const v1::ReportRow& row, std::string_v
   }
   if (row.entry().has_access_event()) {
     const int64_t seconds = row.entry().access_event().occurred_at().seconds();
-    const int64_t hour = seconds - ((seconds % kSecondsPerHour) + kSecondsPerHour) % kSecondsPerHour;
+    const int64_t hour =
+        seconds - ((seconds % kSecondsPerHour) + kSecondsPerHour) % kSecondsPerHour;
     if (hour != header.hour()) {
       return absl::DataLossError(StrCat(what, ": its time ",
                                         absl::FormatTime(absl::FromUnixSeconds(seconds)),
@@ -167,10 +160,11 @@ absl::StatusOr<AnswerCheck> VerifyAnswer(const v1::SignedAnswer& signed_answer,
     ASSIGN_OR_RETURN(v1::SealedEntry header, CheckRow(row, StrCat("row ", i + 1), *tree));
     if (i == 0) subject = header.subject();
     if (header.subject().empty() || header.subject() != subject) {
-      return absl::DataLossError(StrCat("row ", i + 1, ": entry ", row.seq(),
-                                        " is about another subject than row 1"));
+      return absl::DataLossError(
+          StrCat("row ", i + 1, ": entry ", row.seq(), " is about another subject than row 1"));
     }
-    if (i > 0 && (header.hour() < last_hour || (header.hour() == last_hour && row.seq() <= last_seq))) {
+    if (i > 0 &&
+        (header.hour() < last_hour || (header.hour() == last_hour && row.seq() <= last_seq))) {
       return absl::DataLossError(StrCat("row ", i + 1, " is out of the ledger's order"));
     }
     last_hour = header.hour();

@@ -39,9 +39,9 @@ void SetType(const v1::AccessEvent& event, Json& audit) {
   if (subtype == ACTION_SUBTYPE_LOGIN || subtype == ACTION_SUBTYPE_LOGIN_FAILED ||
       subtype == ACTION_SUBTYPE_LOGOUT) {
     audit["type"] = Coding(kDicom, "110114", "User Authentication");
-    audit["subtype"] = Json::array({subtype == ACTION_SUBTYPE_LOGOUT
-                                        ? Coding(kDicom, "110123", "Logout")
-                                        : Coding(kDicom, "110122", "Login")});
+    audit["subtype"] =
+        Json::array({subtype == ACTION_SUBTYPE_LOGOUT ? Coding(kDicom, "110123", "Logout")
+                                                      : Coding(kDicom, "110122", "Login")});
     return;
   }
   if (subtype == ACTION_SUBTYPE_EXPORT || subtype == ACTION_SUBTYPE_DISCLOSE ||
@@ -60,7 +60,8 @@ void SetType(const v1::AccessEvent& event, Json& audit) {
     default: break;
   }
   std::string own = v1::ActionSubtype_Name(subtype);
-  subtypes.push_back(Coding(kInnsynSubtype, own.substr(std::string_view("ACTION_SUBTYPE_").size())));
+  subtypes.push_back(
+      Coding(kInnsynSubtype, own.substr(std::string_view("ACTION_SUBTYPE_").size())));
   audit["subtype"] = subtypes;
 }
 
@@ -128,7 +129,8 @@ Json AuditEvent(const v1::ReportRow& row, const v1::InnsynAnswer& answer) {
   Json audit = {{"resourceType", "AuditEvent"}, {"id", StrCat("seq-", row.seq())}};
   SetType(event, audit);
   audit["action"] = ActionCode(event.action());
-  audit["period"] = {{"start", Instant(event.occurred_at())}, {"end", Instant(event.occurred_at())}};
+  audit["period"] = {{"start", Instant(event.occurred_at())},
+                     {"end", Instant(event.occurred_at())}};
   audit["recorded"] = Instant(row.entry().committed_at());
   audit["outcome"] = OutcomeCode(event.outcome());
   if (!row.explanation().empty()) audit["outcomeDesc"] = row.explanation();
@@ -139,11 +141,13 @@ Json AuditEvent(const v1::ReportRow& row, const v1::InnsynAnswer& answer) {
   Json agents = Json::array({Agent(event)});
   if (event.action_subtype() == v1::ACTION_SUBTYPE_DISCLOSE) {
     Json recipient = {{"display", event.recipient().name()}};
-    if (!event.recipient().id().empty()) recipient["identifier"] = {{"value", event.recipient().id()}};
-    agents.push_back({{"type", {{"coding", Json::array({Coding(kParticipation, "IRCP",
-                                                               "information recipient")})}}},
-                      {"who", recipient},
-                      {"requestor", false}});
+    if (!event.recipient().id().empty())
+      recipient["identifier"] = {{"value", event.recipient().id()}};
+    agents.push_back(
+        {{"type",
+          {{"coding", Json::array({Coding(kParticipation, "IRCP", "information recipient")})}}},
+         {"who", recipient},
+         {"requestor", false}});
   }
   audit["agent"] = agents;
   std::string system = event.source().system();
@@ -152,8 +156,9 @@ Json AuditEvent(const v1::ReportRow& row, const v1::InnsynAnswer& answer) {
                      {"observer", {{"display", system}}},
                      {"type", Json::array({Coding(kSourceType, "4", "Application Server")})}};
   Json patient = {
-      {"what", {{"identifier", {{"system", kNationalIdentityNumberSystem},
-                                {"value", event.subject().id()}}}}},
+      {"what",
+       {{"identifier",
+         {{"system", kNationalIdentityNumberSystem}, {"value", event.subject().id()}}}}},
       {"type", Coding(kEntityType, "1", "Person")},
       {"role", Coding(kObjectRole, "1", "Patient")}};
   std::string type = v1::DataObjectType_Name(event.data_object().type());
@@ -177,16 +182,18 @@ absl::StatusOr<std::string> RenderFhir(const v1::SignedAnswer& signed_answer) {
   Json entries = Json::array();
   for (const v1::ReportRow& row : answer.rows()) {
     if (row.erased() || !row.entry().has_access_event()) continue;
-    entries.push_back({{"fullUrl", StrCat("urn:innsyn:seq:", row.seq())},
-                       {"resource", AuditEvent(row, answer)}});
+    entries.push_back(
+        {{"fullUrl", StrCat("urn:innsyn:seq:", row.seq())}, {"resource", AuditEvent(row, answer)}});
   }
-  Json bundle = {{"resourceType", "Bundle"},
-                 {"id", StrCat("innsyn-", AnswerDigest(answer).substr(0, 32))},
-                 {"meta", {{"tag", Json::array({{{"system", "urn:innsyn:answer-sha256"},
-                                                 {"code", AnswerDigest(answer)}}})}}},
-                 {"type", "collection"},
-                 {"timestamp", Instant(answer.generated_at())},
-                 {"entry", entries}};
+  Json bundle = {
+      {"resourceType", "Bundle"},
+      {"id", StrCat("innsyn-", AnswerDigest(answer).substr(0, 32))},
+      {"meta",
+       {{"tag",
+         Json::array({{{"system", "urn:innsyn:answer-sha256"}, {"code", AnswerDigest(answer)}}})}}},
+      {"type", "collection"},
+      {"timestamp", Instant(answer.generated_at())},
+      {"entry", entries}};
   return bundle.dump(2) + "\n";
 }
 

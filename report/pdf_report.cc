@@ -4,6 +4,7 @@
 #include <set>
 #include <vector>
 
+#include "absl/strings/str_replace.h"
 #include "base/proto_time.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
@@ -33,6 +34,10 @@ struct Context {
   std::string Time(const google::protobuf::Timestamp& t) const {
     return internal::LocalTime(language, FromProto(t), zone);
   }
+  // In a table cell the date and the time stay on one line.
+  std::string CellTime(absl::Time t) const {
+    return absl::StrReplaceAll(internal::LocalTime(language, t, zone), {{" ", "\u00a0"}});
+  }
 };
 
 // The hour a row's stored header records, for rows whose contents are erased.
@@ -45,7 +50,8 @@ absl::Time HeaderHour(const v1::ReportRow& row) {
 std::string WhoCell(const Context& c, const v1::Actor& actor) {
   std::vector<std::string> lines;
   if (actor.role() == "patient") return E(c.T({"Deg selv", "You"}));
-  if (!actor.display_name().empty()) lines.push_back(StrCat("<b>", E(actor.display_name()), "</b>"));
+  if (!actor.display_name().empty())
+    lines.push_back(StrCat("<b>", E(actor.display_name()), "</b>"));
   if (!actor.role().empty()) lines.push_back(E(internal::RoleLabel(c.language, actor.role())));
   if (!actor.hpr_number().empty()) lines.push_back(E(StrCat("HPR ", actor.hpr_number())));
   if (!actor.organisation().empty()) lines.push_back(E(actor.organisation()));
@@ -90,22 +96,23 @@ std::string ExplanationCell(const Context& c, const v1::ReportRow& row) {
 
 std::vector<std::string> AccessRow(const Context& c, const v1::ReportRow& row) {
   if (row.erased()) {
-    return {E(c.T({"time ", "hour "})) + E(internal::LocalTime(c.language, HeaderHour(row), c.zone)),
-            "", StrCat("<i>", E(c.T({"Slettet", "Erased"})), "</i>"), "",
-            E(c.T({"Opplysningene i denne oppføringen er slettet for godt; at den fantes, står igjen.",
-                   "What this entry said has been erased for good; that it existed remains."}))};
+    return {
+        E(c.T({"time ", "hour "})) + E(c.CellTime(HeaderHour(row))), "",
+        StrCat("<i>", E(c.T({"Slettet", "Erased"})), "</i>"), "",
+        E(c.T({"Opplysningene i denne oppføringen er slettet for godt; at den fantes, står igjen.",
+               "What this entry said has been erased for good; that it existed remains."}))};
   }
   const v1::LedgerEntry& entry = row.entry();
   if (entry.has_erasure()) {
     const v1::Erasure& erasure = entry.erasure();
-    return {E(c.Time(entry.committed_at())), E(c.T({"Klinikken", "The clinic"})),
+    return {E(c.CellTime(FromProto(entry.committed_at()))), E(c.T({"Klinikken", "The clinic"})),
             StrCat("<b>", E(c.T({"Sletting", "Erasure"})), "</b>: ", erasure.subject_entries(), " ",
                    E(c.T({"oppføringer", "entries"}))),
             E(erasure.reason()), E(erasure.reference())};
   }
   const v1::AccessEvent& event = entry.access_event();
-  return {E(c.Time(event.occurred_at())), WhoCell(c, event.actor()), WhatCell(c, event),
-          PurposeCell(c, event), ExplanationCell(c, row)};
+  return {E(c.CellTime(FromProto(event.occurred_at()))), WhoCell(c, event.actor()),
+          WhatCell(c, event), PurposeCell(c, event), ExplanationCell(c, row)};
 }
 
 void Header(PageLayout& page, const Context& c) {
@@ -118,7 +125,8 @@ void Header(PageLayout& page, const Context& c) {
     controller += StrCat(" · ", E(c.T({"org.nr. ", "org. no. "})), E(who.organisation_number()));
   }
   if (!who.address().empty()) controller += StrCat("\n", E(who.address()));
-  if (!who.contact().empty()) controller += StrCat("\n", E(c.T({"Kontakt: ", "Contact: "})), E(who.contact()));
+  if (!who.contact().empty())
+    controller += StrCat("\n", E(c.T({"Kontakt: ", "Contact: "})), E(who.contact()));
   if (!who.data_protection_officer().empty()) {
     controller += StrCat("\n", E(c.T({"Personvernombud: ", "Data protection officer: "})),
                          E(who.data_protection_officer()));
@@ -126,9 +134,10 @@ void Header(PageLayout& page, const Context& c) {
   page.Paragraph(controller);
   std::string patient = StrCat("<b>", E(c.T({"Til: ", "To: "})), "</b>");
   if (!a.subject_name().empty()) patient += StrCat(E(a.subject_name()), ", ");
-  patient += StrCat(E(c.T({"fødselsnummer ", "national identity number "})), E(a.subject_id_masked()));
-  const std::string from = a.has_from() ? c.Time(a.from())
-                                        : c.T({"loggens begynnelse", "the start of the log"});
+  patient +=
+      StrCat(E(c.T({"fødselsnummer ", "national identity number "})), E(a.subject_id_masked()));
+  const std::string from =
+      a.has_from() ? c.Time(a.from()) : c.T({"loggens begynnelse", "the start of the log"});
   const std::string to = a.has_to() ? c.Time(a.to()) : c.Time(a.generated_at());
   patient += StrCat("\n<b>", E(c.T({"Periode: ", "Period: "})), "</b>", E(from), " – ", E(to));
   patient += StrCat("\n<b>", E(c.T({"Laget: ", "Made: "})), "</b>", E(c.Time(a.generated_at())));
@@ -151,13 +160,13 @@ void Accesses(PageLayout& page, const Context& c) {
              "(pasientjournalloven § 18, personvernforordningen art. 15). Loggen viser ",
              "You have the right to know who has had access to your data (the Norwegian Patient "
              "Records Act § 18, GDPR Art. 15). The log shows "})),
-      "<b>", accesses, "</b> ",
-      E(c.T({"oppføringer i perioden", "entries in the period"})),
+      "<b>", accesses, "</b> ", E(c.T({"oppføringer i perioden", "entries in the period"})),
       emergencies == 0 ? std::string(".")
                        : StrCat(E(c.T({", av dem ", ", of them "})), emergencies,
                                 E(c.T({" nødtilgang.", " emergency access."}))),
       " ",
-      E(c.T({"Alle tider er norsk tid (Europe/Oslo).", "All times are Norwegian time (Europe/Oslo)."}))));
+      E(c.T({"Alle tider er norsk tid (Europe/Oslo).",
+             "All times are Norwegian time (Europe/Oslo)."}))));
   page.Small(E(a.staff_shown_as() == "role"
                    ? c.T({"Ansatte vises med rolle og arbeidssted. Du kan be klinikken om navnene.",
                           "Staff are shown by role and workplace. You may ask the clinic for their "
@@ -172,10 +181,10 @@ void Accesses(PageLayout& page, const Context& c) {
                           "Nobody used your data in the period."})));
     return;
   }
-  page.Table({{c.T({"Tid", "Time"}), 0.13},
-              {c.T({"Hvem", "Who"}), 0.22},
-              {c.T({"Hva", "What"}), 0.22},
-              {c.T({"Formål og hjemmel", "Purpose and legal basis"}), 0.19},
+  page.Table({{c.T({"Tid", "Time"}), 0.17},
+              {c.T({"Hvem", "Who"}), 0.2},
+              {c.T({"Hva", "What"}), 0.21},
+              {c.T({"Formål og hjemmel", "Purpose and legal basis"}), 0.18},
               {c.T({"Forklaring", "Explanation"}), 0.24}},
              rows);
 }
@@ -194,7 +203,7 @@ void Disclosures(PageLayout& page, const Context& c) {
     std::string basis = event.legal_basis().empty()
                             ? E(internal::ExplanationLabel(c.language, row.explanation()))
                             : E(event.legal_basis());
-    rows.push_back({E(c.Time(event.occurred_at())), recipient,
+    rows.push_back({E(c.CellTime(FromProto(event.occurred_at()))), recipient,
                     E(internal::DataLabel(c.language, event.data_object().type())), basis});
   }
   if (rows.empty()) {
@@ -202,8 +211,8 @@ void Disclosures(PageLayout& page, const Context& c) {
                           "No data about you was disclosed to others in the period."})));
     return;
   }
-  page.Table({{c.T({"Tid", "Time"}), 0.15},
-              {c.T({"Mottaker", "Recipient"}), 0.3},
+  page.Table({{c.T({"Tid", "Time"}), 0.17},
+              {c.T({"Mottaker", "Recipient"}), 0.28},
               {c.T({"Hva", "What"}), 0.2},
               {c.T({"Hjemmel eller samtykke", "Legal basis or consent"}), 0.35}},
              rows);
@@ -212,7 +221,8 @@ void Disclosures(PageLayout& page, const Context& c) {
 void Sources(PageLayout& page, const Context& c) {
   std::set<std::string> systems;
   for (const v1::ReportRow& row : c.answer.rows()) {
-    if (row.entry().has_access_event()) systems.insert(row.entry().access_event().source().system());
+    if (row.entry().has_access_event())
+      systems.insert(row.entry().access_event().source().system());
   }
   std::string list;
   for (const std::string& system : systems) list += StrCat(list.empty() ? "" : ", ", system);
@@ -240,7 +250,8 @@ void Retention(PageLayout& page, const Context& c) {
   for (const auto& [name, years] : classes) {
     text += StrCat("; ", name, ": ", years, c.T({" år", " years"}));
   }
-  text += c.T({". Deretter slettes innholdet for godt.", ". Then its contents are erased for good."});
+  text +=
+      c.T({". Deretter slettes innholdet for godt.", ". Then its contents are erased for good."});
   page.Paragraph(E(text));
 }
 
@@ -274,8 +285,9 @@ void Rights(PageLayout& page, const Context& c) {
     page.Paragraph(E(StrCat(c.T({"Spørsmål? Kontakt ", "Questions? Contact "}), who.contact(),
                             who.data_protection_officer().empty()
                                 ? std::string(".")
-                                : StrCat(c.T({" eller personvernombudet, ", " or the data "
-                                                                            "protection officer, "}),
+                                : StrCat(c.T({" eller personvernombudet, ",
+                                              " or the data "
+                                              "protection officer, "}),
                                          who.data_protection_officer(), "."))));
   }
 }
@@ -284,10 +296,10 @@ void Proof(PageLayout& page, const Context& c) {
   const v1::ReportRow& self = c.answer.self_record();
   const v1::Checkpoint& checkpoint = c.answer.checkpoint();
   page.Heading(c.T({"Denne rapporten er også logget", "This report was logged too"}));
-  std::string logged = StrCat(
-      c.T({"At denne rapporten ble laget, er selv ført i loggen som oppføring nr. ",
-           "Making this report was itself recorded in the log as entry no. "}),
-      self.seq(), " (", c.Time(self.entry().committed_at()), ")");
+  std::string logged =
+      StrCat(c.T({"At denne rapporten ble laget, er selv ført i loggen som oppføring nr. ",
+                  "Making this report was itself recorded in the log as entry no. "}),
+             self.seq(), " (", c.Time(self.entry().committed_at()), ")");
   if (!self.entry().query_record().reason().empty()) {
     logged += StrCat(c.T({", med begrunnelsen «", ", with the reason \""}),
                      self.entry().query_record().reason(), c.T({"»", "\""}));
@@ -298,7 +310,8 @@ void Proof(PageLayout& page, const Context& c) {
       c.T({"Rapporten er laget fra loggens signerte kontrollpunkt med ",
            "This report was made from the log's signed checkpoint of "}),
       checkpoint.tree_size(),
-      c.T({" oppføringer. Hver rad er bevist å være med i den signerte loggen (inklusjonsbevis), og "
+      c.T({" oppføringer. Hver rad er bevist å være med i den signerte loggen (inklusjonsbevis), "
+           "og "
            "hele svaret er signert med klinikkens nøkkel. Det maskinlesbare svaret med bevisene "
            "følger med som ",
            " entries. Every row is proven to be in the signed log (inclusion proofs), and the "
@@ -307,8 +320,8 @@ void Proof(PageLayout& page, const Context& c) {
       c.T({"en egen fil som slutter på .answer.json", "a separate file ending in .answer.json"}),
       c.T({"; kontroller det med «innsynctl verify-report» og klinikkens offentlige nøkkel.",
            "; check it with \"innsynctl verify-report\" and the clinic's public key."}))));
-  page.Monospace(StrCat(checkpoint.note(), "\n",
-                        c.T({"svarets SHA-256: ", "answer SHA-256: "}), c.digest));
+  page.Monospace(
+      StrCat(checkpoint.note(), "\n", c.T({"svarets SHA-256: ", "answer SHA-256: "}), c.digest));
 }
 
 }  // namespace
@@ -325,15 +338,16 @@ absl::StatusOr<std::string> RenderPdf(const v1::SignedAnswer& signed_answer) {
         StrCat("time zone ", kReportTimeZone, " is not installed (Debian package tzdata)"));
   }
   Context c{signed_answer, answer,
-            answer.language() == "nb" ? Language::kBokmal : Language::kEnglish,
-            zone, AnswerDigest(answer)};
+            answer.language() == "nb" ? Language::kBokmal : Language::kEnglish, zone,
+            AnswerDigest(answer)};
   internal::PdfMetadata metadata;
   metadata.title = c.T({"Innsyn i logg", "Access report"});
   metadata.author = answer.controller().name();
-  metadata.subject = StrCat(c.T({"Innsynsrapport for ", "Access report for "}),
-                            answer.subject_id_masked());
+  metadata.subject =
+      StrCat(c.T({"Innsynsrapport for ", "Access report for "}), answer.subject_id_masked());
   metadata.keywords = StrCat("innsyn-answer-sha256:", c.digest);
-  metadata.create_date = absl::FormatTime("%Y-%m-%dT%H:%M:%S%Ez", FromProto(answer.generated_at()), zone);
+  metadata.create_date =
+      absl::FormatTime("%Y-%m-%dT%H:%M:%S%Ez", FromProto(answer.generated_at()), zone);
   ASSIGN_OR_RETURN(std::unique_ptr<PageLayout> page, PageLayout::Create(metadata));
   Header(*page, c);
   Accesses(*page, c);

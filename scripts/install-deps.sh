@@ -12,6 +12,8 @@ PACKAGES=(
   libabsl-dev
   libgtest-dev
   libtomlplusplus-dev libcli11-dev libfmt-dev
+  libpango1.0-dev libcairo2-dev fonts-dejavu-core tzdata nlohmann-json3-dev  # the innsyn report (report/)
+  poppler-utils  # the report tests read PDFs with pdftotext, pdffonts and pdfinfo
   libsystemd-dev systemd
   prometheus python3
   clang libclang-rt-dev  # the sanitizer and libFuzzer build (scripts/test-sanitizers.sh)

@@ -70,9 +70,9 @@ absl::Status CheckGrant(std::string_view role, Method method) {
                                              ": auditors never read entry contents"));
   }
   if (role == kPortalRole && RevealsEntryContents(method) && !IsAboutOneSubject(method)) {
-    return absl::InvalidArgumentError(StrCat("the portal role may not be granted ",
-                                             MethodName(method),
-                                             ": a portal reads only its patient's access list and report"));
+    return absl::InvalidArgumentError(
+        StrCat("the portal role may not be granted ", MethodName(method),
+               ": a portal reads only its patient's access list and report"));
   }
   return absl::OkStatus();
 }

@@ -35,8 +35,8 @@ enum class Method {
   kListAlerts,  // innsyn.v1.AlertService
   kWatchAlerts,
   kUpdateAlert,
-  kGetStatus,  // innsyn.v1.AdminService
-  kErase,      // innsyn.v1.AdminService
+  kGetStatus,     // innsyn.v1.AdminService
+  kErase,         // innsyn.v1.AdminService
   kCreateReport,  // innsyn.v1.ReportService
 };
 inline constexpr size_t kMethodCount = 17;

@@ -32,7 +32,8 @@ absl::Status CheckRequest(const v1::CreateReportRequest& request) {
     return absl::InvalidArgumentError(
         StrCat("language must be nb or en, not \"", request.language(), "\""));
   }
-  if (request.format() == v1::REPORT_FORMAT_UNSPECIFIED || !v1::ReportFormat_IsValid(request.format())) {
+  if (request.format() == v1::REPORT_FORMAT_UNSPECIFIED ||
+      !v1::ReportFormat_IsValid(request.format())) {
     return absl::InvalidArgumentError("format is required: PDF, FHIR or JSON");
   }
   if (request.has_from() && request.has_to() &&
@@ -163,15 +164,14 @@ absl::Status ReportService::DoCreateReport(grpc::ServerContext& context,
     (*answer.mutable_retention()->mutable_years_by_class())[name] = years;
   }
   ASSIGN_OR_RETURN(std::string statement,
-                   ledger_.SignStatement(report::StatementText(
-                       answer.checkpoint().origin(), report::AnswerDigest(answer))));
+                   ledger_.SignStatement(report::StatementText(answer.checkpoint().origin(),
+                                                               report::AnswerDigest(answer))));
   response.mutable_answer()->set_statement(std::move(statement));
   response.set_query_seq(receipt.seq());
 
   switch (request.format()) {
     case v1::REPORT_FORMAT_PDF: {
-      ASSIGN_OR_RETURN(*response.mutable_document(),
-                       report::RenderPdf(response.answer()));
+      ASSIGN_OR_RETURN(*response.mutable_document(), report::RenderPdf(response.answer()));
       response.set_media_type("application/pdf");
       break;
     }

@@ -50,7 +50,9 @@ std::string ActionLabel(Language language, const v1::AccessEvent& event) {
       label = Str(language, {"Mislykket innlogging", "Failed login"});
       break;
     case ACTION_SUBTYPE_LOGOUT: label = Str(language, {"Utlogging", "Logged out"}); break;
-    case ACTION_SUBTYPE_CONSENT_GIVEN: label = Str(language, {"Samtykke gitt", "Consent given"}); break;
+    case ACTION_SUBTYPE_CONSENT_GIVEN:
+      label = Str(language, {"Samtykke gitt", "Consent given"});
+      break;
     case ACTION_SUBTYPE_CONSENT_WITHDRAWN:
       label = Str(language, {"Samtykke trukket", "Consent withdrawn"});
       break;
@@ -80,7 +82,8 @@ std::string DataLabel(Language language, v1::DataObjectType type) {
     case DATA_OBJECT_TYPE_INVOICE: return Str(language, {"faktura", "invoice"});
     case DATA_OBJECT_TYPE_REFERRAL: return Str(language, {"henvisning", "referral"});
     case DATA_OBJECT_TYPE_APPOINTMENT: return Str(language, {"timeavtale", "appointment"});
-    case DATA_OBJECT_TYPE_TREATMENT_PLAN: return Str(language, {"behandlingsplan", "treatment plan"});
+    case DATA_OBJECT_TYPE_TREATMENT_PLAN:
+      return Str(language, {"behandlingsplan", "treatment plan"});
     case DATA_OBJECT_TYPE_CONSENT: return Str(language, {"samtykke", "consent"});
     case DATA_OBJECT_TYPE_WEB_FORM: return Str(language, {"nettskjema", "web form"});
     case DATA_OBJECT_TYPE_ACCOUNT: return Str(language, {"brukerkonto", "user account"});
@@ -92,12 +95,14 @@ std::string PurposeLabel(Language language, v1::PurposeOfUse purpose) {
   using enum v1::PurposeOfUse;
   switch (purpose) {
     case PURPOSE_OF_USE_TREATMENT: return Str(language, {"helsehjelp", "treatment"});
-    case PURPOSE_OF_USE_EMERGENCY: return Str(language, {"øyeblikkelig hjelp", "emergency treatment"});
+    case PURPOSE_OF_USE_EMERGENCY:
+      return Str(language, {"øyeblikkelig hjelp", "emergency treatment"});
     case PURPOSE_OF_USE_ADMINISTRATION: return Str(language, {"administrasjon", "administration"});
     case PURPOSE_OF_USE_BILLING: return Str(language, {"fakturering", "billing"});
     case PURPOSE_OF_USE_QUALITY: return Str(language, {"kvalitetssikring", "quality assurance"});
     case PURPOSE_OF_USE_LEGAL: return Str(language, {"lovpålagt plikt", "legal obligation"});
-    case PURPOSE_OF_USE_PATIENT_REQUEST: return Str(language, {"etter ditt ønske", "at your request"});
+    case PURPOSE_OF_USE_PATIENT_REQUEST:
+      return Str(language, {"etter ditt ønske", "at your request"});
     case PURPOSE_OF_USE_RESEARCH: return Str(language, {"forskning", "research"});
     case PURPOSE_OF_USE_SYSTEM: return Str(language, {"systemdrift", "system operation"});
     default: return "";

@@ -120,8 +120,7 @@ absl::StatusOr<std::unique_ptr<PageLayout>> PageLayout::Create(const PdfMetadata
   cairo_pdf_surface_set_metadata(s.surface, CAIRO_PDF_METADATA_TITLE, metadata.title.c_str());
   cairo_pdf_surface_set_metadata(s.surface, CAIRO_PDF_METADATA_AUTHOR, metadata.author.c_str());
   cairo_pdf_surface_set_metadata(s.surface, CAIRO_PDF_METADATA_SUBJECT, metadata.subject.c_str());
-  cairo_pdf_surface_set_metadata(s.surface, CAIRO_PDF_METADATA_KEYWORDS,
-                                 metadata.keywords.c_str());
+  cairo_pdf_surface_set_metadata(s.surface, CAIRO_PDF_METADATA_KEYWORDS, metadata.keywords.c_str());
   cairo_pdf_surface_set_metadata(s.surface, CAIRO_PDF_METADATA_CREATOR, "innsyn");
   cairo_pdf_surface_set_metadata(s.surface, CAIRO_PDF_METADATA_CREATE_DATE,
                                  metadata.create_date.c_str());

@@ -5,8 +5,8 @@
 // socket; poppler's pdftotext, pdffonts and pdfinfo read the PDF as a
 // person's viewer would; `innsynctl verify-report` accepts the real report
 // and rejects it with a row removed or a time changed.
-#include <gtest/gtest.h>
 #include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
 
 #include <fstream>
 #include <map>
@@ -14,6 +14,8 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "base/proto_time.h"
 #include "innsyn/v1/service.grpc.pb.h"
@@ -82,9 +84,9 @@ std::vector<v1::AccessEvent> PatientHistory() {
   using enum v1::DataObjectType;
   using enum v1::PurposeOfUse;
   std::vector<v1::AccessEvent> events;
-  v1::AccessEvent booking = Event(1, "2026-03-02T08:05:00Z", kReceptionist, ACTION_CODE_CREATE,
-                                  ACTION_SUBTYPE_CREATE, DATA_OBJECT_TYPE_APPOINTMENT,
-                                  PURPOSE_OF_USE_ADMINISTRATION);
+  v1::AccessEvent booking =
+      Event(1, "2026-03-02T08:05:00Z", kReceptionist, ACTION_CODE_CREATE, ACTION_SUBTYPE_CREATE,
+            DATA_OBJECT_TYPE_APPOINTMENT, PURPOSE_OF_USE_ADMINISTRATION);
   (*booking.mutable_attributes())["appointment.clinician"] = kDentist.id;
   (*booking.mutable_attributes())["appointment.start"] = "2026-03-05T09:00:00+01:00";
   events.push_back(booking);
@@ -92,33 +94,33 @@ std::vector<v1::AccessEvent> PatientHistory() {
                          DATA_OBJECT_TYPE_JOURNAL_NOTE, PURPOSE_OF_USE_TREATMENT));
   events.push_back(Event(3, "2026-03-05T08:10:00Z", kDentist, ACTION_CODE_READ, ACTION_SUBTYPE_VIEW,
                          DATA_OBJECT_TYPE_IMAGE, PURPOSE_OF_USE_TREATMENT));
-  v1::AccessEvent note = Event(4, "2026-03-05T08:40:00Z", kDentist, ACTION_CODE_UPDATE,
-                               ACTION_SUBTYPE_UPDATE, DATA_OBJECT_TYPE_JOURNAL_NOTE,
-                               PURPOSE_OF_USE_TREATMENT);
+  v1::AccessEvent note =
+      Event(4, "2026-03-05T08:40:00Z", kDentist, ACTION_CODE_UPDATE, ACTION_SUBTYPE_UPDATE,
+            DATA_OBJECT_TYPE_JOURNAL_NOTE, PURPOSE_OF_USE_TREATMENT);
   note.set_legal_basis("helsepersonelloven § 39");
   events.push_back(note);
   events.push_back(Event(5, "2026-03-05T09:00:00Z", kReceptionist, ACTION_CODE_CREATE,
                          ACTION_SUBTYPE_CREATE, DATA_OBJECT_TYPE_INVOICE, PURPOSE_OF_USE_BILLING));
-  v1::AccessEvent consent = Event(6, "2026-03-06T10:00:00Z", kDentist, ACTION_CODE_CREATE,
-                                  ACTION_SUBTYPE_CONSENT_GIVEN, DATA_OBJECT_TYPE_CONSENT,
-                                  PURPOSE_OF_USE_ADMINISTRATION);
+  v1::AccessEvent consent =
+      Event(6, "2026-03-06T10:00:00Z", kDentist, ACTION_CODE_CREATE, ACTION_SUBTYPE_CONSENT_GIVEN,
+            DATA_OBJECT_TYPE_CONSENT, PURPOSE_OF_USE_ADMINISTRATION);
   consent.mutable_recipient()->set_id("889640782");
   consent.mutable_recipient()->set_name("NAV");
   events.push_back(consent);
-  v1::AccessEvent disclosure = Event(7, "2026-03-06T10:05:00Z", kDentist, ACTION_CODE_EXECUTE,
-                                     ACTION_SUBTYPE_DISCLOSE, DATA_OBJECT_TYPE_JOURNAL_NOTE,
-                                     PURPOSE_OF_USE_ADMINISTRATION);
+  v1::AccessEvent disclosure =
+      Event(7, "2026-03-06T10:05:00Z", kDentist, ACTION_CODE_EXECUTE, ACTION_SUBTYPE_DISCLOSE,
+            DATA_OBJECT_TYPE_JOURNAL_NOTE, PURPOSE_OF_USE_ADMINISTRATION);
   disclosure.mutable_recipient()->set_id("889640782");
   disclosure.mutable_recipient()->set_name("NAV");
   events.push_back(disclosure);
-  v1::AccessEvent emergency = Event(8, "2026-06-15T01:30:00Z", kEmergencyDoctor, ACTION_CODE_READ,
-                                    ACTION_SUBTYPE_BREAK_GLASS, DATA_OBJECT_TYPE_JOURNAL_NOTE,
-                                    PURPOSE_OF_USE_EMERGENCY);
+  v1::AccessEvent emergency =
+      Event(8, "2026-06-15T01:30:00Z", kEmergencyDoctor, ACTION_CODE_READ,
+            ACTION_SUBTYPE_BREAK_GLASS, DATA_OBJECT_TYPE_JOURNAL_NOTE, PURPOSE_OF_USE_EMERGENCY);
   emergency.set_reason("bevisstløs pasient på legevakten");
   events.push_back(emergency);
-  v1::AccessEvent login = Event(9, "2026-06-15T09:00:00Z", kReceptionist, ACTION_CODE_EXECUTE,
-                                ACTION_SUBTYPE_LOGIN, DATA_OBJECT_TYPE_ACCOUNT,
-                                PURPOSE_OF_USE_PATIENT_REQUEST);
+  v1::AccessEvent login =
+      Event(9, "2026-06-15T09:00:00Z", kReceptionist, ACTION_CODE_EXECUTE, ACTION_SUBTYPE_LOGIN,
+            DATA_OBJECT_TYPE_ACCOUNT, PURPOSE_OF_USE_PATIENT_REQUEST);
   login.mutable_source()->set_system("website");
   login.mutable_source()->clear_instance();
   login.mutable_actor()->Clear();
@@ -205,10 +207,13 @@ class ReportTest : public ::testing::Test {
                 Path(out), "--reason", "pasienten ba om innsyn"});
   }
 
+  // The PDF's text in reading order, each run of white space (a line
+  // wrapped in a table cell, a no-break space) as one space.
   std::string PdfText(const std::string& name) {
-    testing::CommandResult text = RunCommand({"pdftotext", "-layout", Path(name), "-"});
+    testing::CommandResult text = RunCommand({PDFTOTEXT_PATH, Path(name), "-"});
     EXPECT_EQ(text.exit_code, 0) << text.output;
-    return text.output;
+    std::string spaced = absl::StrReplaceAll(text.output, {{"\xc2\xa0", " "}});
+    return absl::StrJoin(absl::StrSplit(spaced, absl::ByAnyChar(" \n\f"), absl::SkipEmpty()), " ");
   }
 
   testing::TempDir dir_;
@@ -222,9 +227,9 @@ TEST_F(ReportTest, PdfListsEveryAccessInOsloTimeWithItsExplanation) {
   const std::string text = PdfText("innsyn.pdf");
 
   // The controller, the patient with a masked number, never the whole one.
-  for (const char* expected : {"Tannlegene i Storgata AS", "987 654 321", "Storgata 1, 0155 Oslo",
-                               "personvern@tannlege.example.no", "Siri Ødegaard", kPatientName,
-                               "010170*****"}) {
+  for (const char* expected :
+       {"Tannlegene i Storgata AS", "987 654 321", "Storgata 1, 0155 Oslo",
+        "personvern@tannlege.example.no", "Siri Ødegaard", kPatientName, "010170*****"}) {
     EXPECT_TRUE(Contains(text, expected)) << expected << "\n" << text;
   }
   EXPECT_FALSE(Contains(text, kPatient)) << text;
@@ -236,22 +241,25 @@ TEST_F(ReportTest, PdfListsEveryAccessInOsloTimeWithItsExplanation) {
   absl::TimeZone oslo;
   ASSERT_TRUE(absl::LoadTimeZone("Europe/Oslo", &oslo));
   for (const v1::AccessEvent& event : PatientHistory()) {
-    const std::string local = absl::FormatTime("%d.%m.%Y %H:%M", FromProto(event.occurred_at()), oslo);
+    const std::string local =
+        absl::FormatTime("%d.%m.%Y %H:%M", FromProto(event.occurred_at()), oslo);
     EXPECT_EQ(Count(text, local), event.action_subtype() == v1::ACTION_SUBTYPE_DISCLOSE ? 2u : 1u)
-        << local << "\n" << text;
+        << local << "\n"
+        << text;
   }
   EXPECT_TRUE(Contains(text, "15.06.2026 03:30")) << text;  // 01:30Z in summer time
   EXPECT_TRUE(Contains(text, "04.03.2026 16:00")) << text;  // 15:00Z in winter time
 
   // Who, with HPR numbers; Norwegian letters survive.
-  for (const char* expected : {"Kari Lie", "HPR 9144889", "Bjørg Åsheim", "tannpleier",
-                               "Per Hæhre", "Ola Nordmann", "Deg selv", "helsepersonelloven § 39"}) {
+  for (const char* expected : {"Kari Lie", "HPR 9144889", "Bjørg Åsheim", "tannpleier", "Per Hæhre",
+                               "Ola Nordmann", "Deg selv", "helsepersonelloven § 39"}) {
     EXPECT_TRUE(Contains(text, expected)) << expected << "\n" << text;
   }
   // The explanations innsyn knows, in bokmål.
   for (const char* expected :
        {"din timebestilling", "time 2026-03-05 09:00 hos denne behandleren", "faktura og betaling",
-        "utlevert til NAV med ditt samtykke gitt 2026-03-06", "Nødtilgang", "deg selv, gjennom website"}) {
+        "utlevert til NAV med ditt samtykke gitt 2026-03-06", "Nødtilgang",
+        "deg selv, gjennom website"}) {
     EXPECT_TRUE(Contains(text, expected)) << expected << "\n" << text;
   }
   // Disclosures, sources, retention, rights, and that the report was logged.
@@ -263,7 +271,7 @@ TEST_F(ReportTest, PdfListsEveryAccessInOsloTimeWithItsExplanation) {
   }
 
   // A4, numbered "Side X av Y", every font embedded.
-  testing::CommandResult info = RunCommand({"pdfinfo", Path("innsyn.pdf")});
+  testing::CommandResult info = RunCommand({PDFINFO_PATH, Path("innsyn.pdf")});
   ASSERT_EQ(info.exit_code, 0) << info.output;
   EXPECT_TRUE(Contains(info.output, "(A4)")) << info.output;
   const size_t pages_at = info.output.find("Pages:");
@@ -274,7 +282,7 @@ TEST_F(ReportTest, PdfListsEveryAccessInOsloTimeWithItsExplanation) {
     EXPECT_TRUE(Contains(text, absl::StrCat("Side ", page, " av ", pages))) << text;
   }
   EXPECT_FALSE(Contains(text, absl::StrCat("Side ", pages + 1, " av"))) << text;
-  testing::CommandResult fonts = RunCommand({"pdffonts", Path("innsyn.pdf")});
+  testing::CommandResult fonts = RunCommand({PDFFONTS_PATH, Path("innsyn.pdf")});
   ASSERT_EQ(fonts.exit_code, 0) << fonts.output;
   std::vector<std::string> lines = absl::StrSplit(fonts.output, '\n', absl::SkipEmpty());
   ASSERT_GT(lines.size(), 2u) << fonts.output;  // a header of two lines, then a font a line
@@ -301,7 +309,8 @@ TEST_F(ReportTest, VerifyReportAcceptsTheRealReportAndRejectsATamperedOne) {
   testing::CommandResult good =
       RunCommand({INNSYNCTL_PATH, "verify-report", Path("innsyn.pdf"), "--key-file", key_file()});
   EXPECT_EQ(good.exit_code, 0) << good.output;
-  EXPECT_TRUE(Contains(good.output, "OK: tannlege.example.no/innsyn signed this answer")) << good.output;
+  EXPECT_TRUE(Contains(good.output, "OK: tannlege.example.no/innsyn signed this answer"))
+      << good.output;
   EXPECT_TRUE(Contains(good.output, "the PDF names this answer")) << good.output;
   EXPECT_TRUE(Contains(good.output, "12 rows, each an entry of that signed log")) << good.output;
 
@@ -323,7 +332,10 @@ TEST_F(ReportTest, VerifyReportAcceptsTheRealReportAndRejectsATamperedOne) {
 
   // A time changed by ten minutes.
   v1::SignedAnswer moved = *answer;
-  auto* when = moved.mutable_answer()->mutable_rows(1)->mutable_entry()->mutable_access_event()
+  auto* when = moved.mutable_answer()
+                   ->mutable_rows(1)
+                   ->mutable_entry()
+                   ->mutable_access_event()
                    ->mutable_occurred_at();
   when->set_seconds(when->seconds() + 600);
   WriteFile(Path("moved.json"), *report::AnswerToJson(moved));
@@ -341,9 +353,9 @@ TEST_F(ReportTest, VerifyReportAcceptsTheRealReportAndRejectsATamperedOne) {
 
   // Another clinic's key proves nothing.
   WriteFile(answer_path, original);
-  testing::CommandResult other_key = RunCommand(
-      {INNSYNCTL_PATH, "verify-report", Path("innsyn.pdf"), "--key",
-       "other.example/innsyn+9a1b2c3d+AWZ3mh0OY4bcCYzIBP7wLCc4G3TL2JHdhOI1CdV7MZ8x"});
+  testing::CommandResult other_key =
+      RunCommand({INNSYNCTL_PATH, "verify-report", Path("innsyn.pdf"), "--key",
+                  "other.example/innsyn+9a1b2c3d+AWZ3mh0OY4bcCYzIBP7wLCc4G3TL2JHdhOI1CdV7MZ8x"});
   EXPECT_NE(other_key.exit_code, 0) << other_key.output;
 }
 
@@ -356,13 +368,14 @@ TEST_F(ReportTest, JsonAnswerVerifiesAndItsMakingIsRecorded) {
   absl::StatusOr<v1::SignedAnswer> answer = report::AnswerFromJson(ReadFile(Path("answer.json")));
   ASSERT_TRUE(answer.ok()) << answer.status();
   EXPECT_EQ(answer->answer().self_record().entry().query_record().method(), "CreateReport");
-  EXPECT_EQ(answer->answer().self_record().entry().query_record().reason(), "pasienten ba om innsyn");
-  EXPECT_TRUE(Contains(good.output, absl::StrCat("recorded as entry ",
-                                                  answer->answer().self_record().seq())))
+  EXPECT_EQ(answer->answer().self_record().entry().query_record().reason(),
+            "pasienten ba om innsyn");
+  EXPECT_TRUE(Contains(good.output,
+                       absl::StrCat("recorded as entry ", answer->answer().self_record().seq())))
       << good.output;
   // A format innsynctl does not know is a usage error.
-  testing::CommandResult bad = Ctl({"report", "--subject", kPatient, "--format", "docx", "--out",
-                                    Path("x.docx")});
+  testing::CommandResult bad =
+      Ctl({"report", "--subject", kPatient, "--format", "docx", "--out", Path("x.docx")});
   EXPECT_EQ(bad.exit_code, 2) << bad.output;
   EXPECT_TRUE(Contains(bad.output, "--format")) << bad.output;
 }
