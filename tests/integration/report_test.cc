@@ -380,15 +380,30 @@ TEST_F(ReportTest, JsonAnswerVerifiesAndItsMakingIsRecorded) {
   EXPECT_TRUE(Contains(bad.output, "--format")) << bad.output;
 }
 
-// The FHIR bundle maps back to the events it came from: one AuditEvent per
-// access, with its time, action, purpose, the HPR and identity numbers.
+// The FHIR bundle passes the official FHIR R4 JSON schema and maps back to
+// the events it came from: one AuditEvent per access, with its time,
+// action, the HPR and identity numbers.
 TEST_F(ReportTest, FhirBundleMapsBackToTheEvents) {
   testing::CommandResult made = Report("fhir", "nb", "innsyn.fhir.json");
   ASSERT_EQ(made.exit_code, 0) << made.output;
   testing::CommandResult good = RunCommand(
       {INNSYNCTL_PATH, "verify-report", Path("innsyn.fhir.json"), "--key-file", key_file()});
   EXPECT_EQ(good.exit_code, 0) << good.output;
+  // The official FHIR R4 JSON schema accepts it, and refuses it broken.
+  testing::CommandResult valid =
+      RunCommand({PYTHON3_PATH, VALIDATE_FHIR, FHIR_R4_SCHEMA, Path("innsyn.fhir.json")});
+  EXPECT_EQ(valid.exit_code, 0) << valid.output;
   auto bundle = nlohmann::json::parse(ReadFile(Path("innsyn.fhir.json")));
+  auto broken = bundle;
+  broken["entry"][0]["resource"].erase("agent");
+  broken["entry"][1]["resource"]["action"] = "X";
+  WriteFile(Path("broken.fhir.json"), broken.dump());
+  testing::CommandResult invalid =
+      RunCommand({PYTHON3_PATH, VALIDATE_FHIR, FHIR_R4_SCHEMA, Path("broken.fhir.json")});
+  EXPECT_EQ(invalid.exit_code, 1) << invalid.output;
+  EXPECT_TRUE(Contains(invalid.output, "entry[0].resource/: 'agent' is a required property"))
+      << invalid.output;
+  EXPECT_TRUE(Contains(invalid.output, "entry[1].resource/action")) << invalid.output;
   EXPECT_EQ(bundle["resourceType"], "Bundle");
   const std::vector<v1::AccessEvent> history = PatientHistory();
   ASSERT_EQ(bundle["entry"].size(), history.size());
