@@ -11,6 +11,8 @@
 namespace innsyn::ctl {
 namespace {
 
+constexpr int kMaxReceiveBytes = 256 << 20;
+
 absl::Status FromGrpcStatus(const grpc::Status& status, const std::string& server) {
   if (status.ok()) return absl::OkStatus();
   // absl and gRPC share the canonical code numbers.
@@ -65,11 +67,16 @@ Client::Client(const GlobalOptions& options)
     setup_ = credentials.status();
     credentials = grpc::InsecureChannelCredentials();  // never used: every call fails first
   }
-  channel_ = grpc::CreateChannel(options.server, *credentials);
+  // A report of a long history, with its proofs, is larger than gRPC's
+  // default 4 MiB.
+  grpc::ChannelArguments arguments;
+  arguments.SetMaxReceiveMessageSize(kMaxReceiveBytes);
+  channel_ = grpc::CreateCustomChannel(options.server, *credentials, arguments);
   ingest_ = v1::IngestService::NewStub(channel_);
   access_log_ = v1::AccessLogService::NewStub(channel_);
   admin_ = v1::AdminService::NewStub(channel_);
   alerts_ = v1::AlertService::NewStub(channel_);
+  reports_ = v1::ReportService::NewStub(channel_);
 }
 
 template <typename Stub, typename Request, typename Response>
@@ -97,6 +104,11 @@ absl::StatusOr<v1::GetStatusResponse> Client::GetStatus(const v1::GetStatusReque
 
 absl::StatusOr<v1::EraseResponse> Client::Erase(const v1::EraseRequest& request) {
   return Call(*admin_, &v1::AdminService::Stub::Erase, request);
+}
+
+absl::StatusOr<v1::CreateReportResponse> Client::CreateReport(
+    const v1::CreateReportRequest& request) {
+  return Call(*reports_, &v1::ReportService::Stub::CreateReport, request);
 }
 
 absl::StatusOr<v1::AppendResponse> Client::Append(const v1::AppendRequest& request) {

@@ -14,6 +14,7 @@
 #include "absl/time/time.h"
 #include "ctl/command.h"
 #include "innsyn/v1/admin.grpc.pb.h"
+#include "innsyn/v1/report.grpc.pb.h"
 #include "innsyn/v1/service.grpc.pb.h"
 
 namespace innsyn::ctl {
@@ -40,6 +41,7 @@ class Client {
   absl::StatusOr<v1::BackupResponse> Backup(const v1::BackupRequest& request);
   absl::StatusOr<v1::GetStatusResponse> GetStatus(const v1::GetStatusRequest& request);
   absl::StatusOr<v1::EraseResponse> Erase(const v1::EraseRequest& request);
+  absl::StatusOr<v1::CreateReportResponse> CreateReport(const v1::CreateReportRequest& request);
   absl::StatusOr<v1::GetLeafHashesResponse> GetLeafHashes(const v1::GetLeafHashesRequest& request);
   absl::StatusOr<v1::ListAlertsResponse> ListAlerts(const v1::ListAlertsRequest& request);
   absl::StatusOr<v1::UpdateAlertResponse> UpdateAlert(const v1::UpdateAlertRequest& request);
@@ -65,6 +67,7 @@ class Client {
   std::unique_ptr<v1::AccessLogService::Stub> access_log_;
   std::unique_ptr<v1::AdminService::Stub> admin_;
   std::unique_ptr<v1::AlertService::Stub> alerts_;
+  std::unique_ptr<v1::ReportService::Stub> reports_;
 };
 
 }  // namespace innsyn::ctl

@@ -71,6 +71,8 @@ void AddPkiCommand(CLI::App& app, CommandContext& context);
 void AddAlertsCommand(CLI::App& app, CommandContext& context);
 void AddStatusCommand(CLI::App& app, CommandContext& context);
 void AddEraseCommand(CLI::App& app, CommandContext& context);
+void AddReportCommand(CLI::App& app, CommandContext& context);
+void AddVerifyReportCommand(CLI::App& app, CommandContext& context);
 
 }  // namespace innsyn::ctl
 

@@ -50,6 +50,8 @@ int main(int argc, char** argv) {
   innsyn::ctl::AddAlertsCommand(app, context);
   innsyn::ctl::AddStatusCommand(app, context);
   innsyn::ctl::AddEraseCommand(app, context);
+  innsyn::ctl::AddReportCommand(app, context);
+  innsyn::ctl::AddVerifyReportCommand(app, context);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -138,6 +138,44 @@ absl::Status ReadRetention(const toml::table& table, storage::RetentionPolicy& p
   return absl::OkStatus();
 }
 
+// [report]: the controller's details and how staff are shown.
+absl::Status ReadReport(const toml::table& table, report::ReportSettings& settings) {
+  const toml::node* node = table.get("report");
+  if (node == nullptr) return absl::OkStatus();
+  const toml::table* report = node->as_table();
+  if (report == nullptr) return absl::InvalidArgumentError("config: report must be a table");
+  v1::ReportController& controller = settings.controller;
+  const std::vector<std::pair<std::string_view, std::string*>> texts = {
+      {"controller_name", controller.mutable_name()},
+      {"organisation_number", controller.mutable_organisation_number()},
+      {"address", controller.mutable_address()},
+      {"contact", controller.mutable_contact()},
+      {"data_protection_officer", controller.mutable_data_protection_officer()}};
+  for (const auto& [key, value] : *report) {
+    auto text = std::find_if(texts.begin(), texts.end(),
+                             [&](const auto& known) { return known.first == key.str(); });
+    if (text != texts.end()) {
+      std::optional<std::string> read = value.value<std::string>();
+      if (!read)
+        return absl::InvalidArgumentError(
+            StrCat("config: report.", key.str(), " must be a string"));
+      *text->second = *read;
+    } else if (key.str() == "staff") {
+      std::optional<std::string> staff = value.value<std::string>();
+      if (!staff || (*staff != "named" && *staff != "role")) {
+        return absl::InvalidArgumentError("config: report.staff must be \"named\" or \"role\"");
+      }
+      settings.staff_by_role = *staff == "role";
+    } else {
+      return absl::InvalidArgumentError(
+          StrCat("config: report: unknown setting ", key.str(),
+                 " (controller_name, organisation_number, address, contact, "
+                 "data_protection_officer, staff)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status LoadConfigFile(const std::string& path, DaemonOptions& options) {
   ASSIGN_OR_RETURN(const toml::table table, ParseTomlFile("config", path));
   static const std::vector<std::string_view> kKnownKeys = {"listen",
@@ -168,7 +206,8 @@ absl::Status LoadConfigFile(const std::string& path, DaemonOptions& options) {
                                                            "detection",
                                                            "kek_file",
                                                            "key_backup_keep_days",
-                                                           "retention"};
+                                                           "retention",
+                                                           "report"};
   for (const auto& [key, value] : table) {
     if (std::find(kKnownKeys.begin(), kKnownKeys.end(), key.str()) == kKnownKeys.end()) {
       return absl::InvalidArgumentError(StrCat("config ", path, ": unknown setting ", key.str()));
@@ -189,6 +228,7 @@ absl::Status LoadConfigFile(const std::string& path, DaemonOptions& options) {
         ReadRoles(table, options.roles),
         ReadDetection(table, options.detection),
         ReadRetention(table, options.retention),
+        ReadReport(table, options.report),
         Read(table, "kek_file", options.kek_file),
         Read(table, "key_backup_keep_days", options.key_backup_keep_days),
         Read(table, "rate_limit_calls_per_second", options.limits.calls_per_second),

@@ -11,6 +11,7 @@
 #include "anomaly/detection_options.h"
 #include "daemon/auth/call_gate.h"
 #include "daemon/auth/roles.h"
+#include "report/answer.h"
 #include "storage/ledger.h"
 
 namespace innsyn::daemon {
@@ -81,6 +82,9 @@ struct DaemonOptions {
   // "query", "alert"). The daily job shreds what has expired.
   storage::RetentionPolicy retention;
   absl::Duration retention_interval = absl::Hours(24);
+  // The [report] table: the controller named in innsyn reports, and
+  // whether staff are shown by name or by role.
+  report::ReportSettings report;
 
   bool mtls() const { return !tls_cert_file.empty(); }
 };

@@ -23,6 +23,7 @@
 #include "daemon/services/admin_service.h"
 #include "daemon/services/alert_service.h"
 #include "daemon/services/ingest_service.h"
+#include "daemon/services/report_service.h"
 #include "exporters/metrics.h"
 #include "storage/ledger.h"
 
@@ -50,6 +51,7 @@ struct Server::State {
   std::unique_ptr<CallGate> gate;
   std::unique_ptr<IngestService> ingest;
   std::unique_ptr<AccessLogService> access_log;
+  std::unique_ptr<ReportService> reports;
   // Anomaly detection. The ledger's group-commit observer wakes the monitor
   // through `commit_signal`, which is cleared before the monitor goes.
   struct CommitSignal {
@@ -220,6 +222,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& optio
                                                  state->alert_monitor->book());
   state->access_log = std::make_unique<AccessLogService>(*state->ledger, *state->metrics,
                                                          *state->gate, state->alert_monitor.get());
+  state->reports = std::make_unique<ReportService>(*state->ledger, *state->metrics, *state->gate,
+                                                   state->alert_monitor.get(), options.report,
+                                                   options.retention);
   state->admin = std::make_unique<AdminService>(*state->ledger, *state->metrics, *state->gate,
                                                 state->alert_monitor.get(), options.backup_dir,
                                                 options.backup_keep);
@@ -246,6 +251,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& optio
   builder.SetResourceQuota(quota);
   builder.RegisterService(state->ingest.get());
   builder.RegisterService(state->access_log.get());
+  builder.RegisterService(state->reports.get());
   builder.RegisterService(state->admin.get());
   builder.RegisterService(state->alerts.get());
   state->server = builder.BuildAndStart();

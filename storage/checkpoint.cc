@@ -147,7 +147,21 @@ absl::StatusOr<std::unique_ptr<CheckpointSigner>> CheckpointSigner::Load(
 }
 
 absl::StatusOr<std::string> CheckpointSigner::Sign(const CheckpointBody& body) const {
-  std::string text = FormatCheckpointBody(body);
+  return SignText(FormatCheckpointBody(body));
+}
+
+absl::StatusOr<std::string> CheckpointSigner::SignStatement(std::string_view text) const {
+  std::vector<std::string_view> lines = Split(text, '\n');
+  if (text.empty() || text.back() != '\n') {
+    return absl::InvalidArgumentError("a signed statement must end with a newline");
+  }
+  if (lines.size() > 1 && ParseDecimal(lines[1])) {
+    return absl::InvalidArgumentError("a signed statement must not read as a checkpoint");
+  }
+  return SignText(text);
+}
+
+absl::StatusOr<std::string> CheckpointSigner::SignText(std::string_view text) const {
   std::unique_ptr<EVP_MD_CTX, decltype(&EVP_MD_CTX_free)> ctx(EVP_MD_CTX_new(), EVP_MD_CTX_free);
   std::string signature(kEd25519SignatureBytes, '\0');
   size_t length = signature.size();
@@ -185,8 +199,7 @@ absl::StatusOr<VerifierKey> ParseVerifierKey(std::string_view text) {
   return key;
 }
 
-absl::StatusOr<CheckpointBody> VerifyCheckpointNote(std::string_view note,
-                                                    std::string_view verifier_key) {
+absl::StatusOr<std::string> VerifyNoteText(std::string_view note, std::string_view verifier_key) {
   absl::StatusOr<VerifierKey> key = ParseVerifierKey(verifier_key);
   if (!key.ok()) return key.status();
   // The signature block follows the last blank line (C2SP signed-note).
@@ -215,9 +228,16 @@ absl::StatusOr<CheckpointBody> VerifyCheckpointNote(std::string_view note,
                          text.size()) != 1) {
       return absl::DataLossError("checkpoint signature is invalid");
     }
-    return ParseBody(text);
+    return std::string(text);
   }
   return absl::NotFoundError(StrCat("checkpoint carries no signature by ", key->name));
+}
+
+absl::StatusOr<CheckpointBody> VerifyCheckpointNote(std::string_view note,
+                                                    std::string_view verifier_key) {
+  absl::StatusOr<std::string> text = VerifyNoteText(note, verifier_key);
+  if (!text.ok()) return text.status();
+  return ParseBody(*text);
 }
 
 }  // namespace innsyn::storage

@@ -42,11 +42,16 @@ class CheckpointSigner {
 
   // A signed note for `body`.
   absl::StatusOr<std::string> Sign(const CheckpointBody& body) const;
+  // A signed note for any other newline-terminated `text`, such as an
+  // innsyn report's statement. Refused for a text whose second line is a
+  // decimal number, so that nothing signed here reads as a checkpoint.
+  absl::StatusOr<std::string> SignStatement(std::string_view text) const;
   const std::string& verifier_key() const { return verifier_key_; }
   const std::string& key_name() const { return key_name_; }
 
  private:
   CheckpointSigner() = default;
+  absl::StatusOr<std::string> SignText(std::string_view text) const;
   struct KeyDeleter {
     void operator()(void* key) const;
   };
@@ -70,6 +75,9 @@ absl::StatusOr<VerifierKey> ParseVerifierKey(std::string_view text);
 // the checkpoint it carries; fails with a reason a person can act on.
 absl::StatusOr<CheckpointBody> VerifyCheckpointNote(std::string_view note,
                                                     std::string_view verifier_key);
+// Checks the note's Ed25519 signature against `verifier_key` and returns
+// its text (everything before the signature block), unparsed.
+absl::StatusOr<std::string> VerifyNoteText(std::string_view note, std::string_view verifier_key);
 
 }  // namespace innsyn::storage
 

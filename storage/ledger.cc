@@ -521,6 +521,14 @@ std::optional<v1::Checkpoint> Ledger::LatestStoredCheckpoint() const {
 
 const std::string& Ledger::VerifierKey() const { return impl_->verifier_key; }
 
+absl::StatusOr<std::string> Ledger::SignStatement(std::string_view text) const {
+  if (!impl_->signer) return absl::FailedPreconditionError("ledger is open read-only");
+  if (absl::Status s = impl_->MaySign(); !s.ok()) return s;
+  return impl_->signer->SignStatement(text);
+}
+
+const std::string& Ledger::Origin() const { return impl_->options.origin; }
+
 void Ledger::MarkVerified() {
   absl::MutexLock lock(&impl_->integrity_mu);
   impl_->integrity.verified = true;

@@ -255,6 +255,11 @@ class Ledger {
   // The latest stored checkpoint, if any.
   std::optional<v1::Checkpoint> LatestStoredCheckpoint() const;
   const std::string& VerifierKey() const;
+  const std::string& Origin() const;
+  // A signed note, by the checkpoint key, of a statement that is not a
+  // checkpoint (CheckpointSigner::SignStatement), such as the digest of an
+  // innsyn report; refused when signing checkpoints is.
+  absl::StatusOr<std::string> SignStatement(std::string_view text) const;
 
   // ---- Integrity: innsynd's self-verification reports here. ----
   // The full verification at start passed: signing may go on (see

@@ -67,7 +67,7 @@ std::string CallGate::Forbidden(const grpc::ServerContext& context, const Caller
   if (role == roles_.end() || !role->second.test(static_cast<size_t>(method))) {
     return StrCat("role ", caller.role, " may not call ", MethodName(method));
   }
-  if (caller.role == kPortalRole && method == Method::kListSubjectAccess) {
+  if (caller.role == kPortalRole && IsAboutOneSubject(method)) {
     auto acting_for = context.client_metadata().find(kActingForMetadata);
     if (acting_for == context.client_metadata().end() ||
         std::string_view(acting_for->second.data(), acting_for->second.size()) !=

@@ -12,7 +12,7 @@ constexpr std::array<std::string_view, kMethodCount> kMethodNames = {
     "Append",        "AppendStream",  "ListSubjectAccess", "ListActorActivity",   "GetEntries",
     "GetLeafHashes", "GetCheckpoint", "GetInclusionProof", "GetConsistencyProof", "VerifyLedger",
     "Backup",        "ListAlerts",    "WatchAlerts",       "UpdateAlert",         "GetStatus",
-    "Erase"};
+    "Erase",         "CreateReport"};
 
 MethodSet Methods(std::initializer_list<Method> methods) {
   MethodSet set;
@@ -21,6 +21,10 @@ MethodSet Methods(std::initializer_list<Method> methods) {
 }
 
 }  // namespace
+
+bool IsAboutOneSubject(Method method) {
+  return method == Method::kListSubjectAccess || method == Method::kCreateReport;
+}
 
 std::string_view MethodName(Method method) { return kMethodNames[static_cast<size_t>(method)]; }
 
@@ -33,7 +37,8 @@ std::optional<Method> MethodFromName(std::string_view name) {
 bool RevealsEntryContents(Method method) {
   return method == Method::kListSubjectAccess || method == Method::kListActorActivity ||
          method == Method::kGetEntries || method == Method::kListAlerts ||
-         method == Method::kWatchAlerts || method == Method::kUpdateAlert;
+         method == Method::kWatchAlerts || method == Method::kUpdateAlert ||
+         method == Method::kCreateReport;
 }
 
 RolePermissions DefaultRolePermissions() {
@@ -44,8 +49,8 @@ RolePermissions DefaultRolePermissions() {
   roles[std::string(kControllerRole)] =
       proofs |
       Methods({kListSubjectAccess, kListActorActivity, kGetEntries, kGetLeafHashes, kVerifyLedger,
-               kListAlerts, kWatchAlerts, kUpdateAlert, kGetStatus, kErase});
-  roles[std::string(kPortalRole)] = proofs | Methods({kListSubjectAccess});
+               kListAlerts, kWatchAlerts, kUpdateAlert, kGetStatus, kErase, kCreateReport});
+  roles[std::string(kPortalRole)] = proofs | Methods({kListSubjectAccess, kCreateReport});
   roles[std::string(kAuditorRole)] = proofs | Methods({kGetLeafHashes, kVerifyLedger, kGetStatus});
   roles[std::string(kAdminRole)] = Methods({kGetCheckpoint, kVerifyLedger, kBackup, kGetStatus});
   return roles;
@@ -64,10 +69,10 @@ absl::Status CheckGrant(std::string_view role, Method method) {
                                              MethodName(method),
                                              ": auditors never read entry contents"));
   }
-  if (role == kPortalRole && RevealsEntryContents(method) && method != Method::kListSubjectAccess) {
-    return absl::InvalidArgumentError(StrCat("the portal role may not be granted ",
-                                             MethodName(method),
-                                             ": a portal reads only its patient's access list"));
+  if (role == kPortalRole && RevealsEntryContents(method) && !IsAboutOneSubject(method)) {
+    return absl::InvalidArgumentError(
+        StrCat("the portal role may not be granted ", MethodName(method),
+               ": a portal reads only its patient's access list and report"));
   }
   return absl::OkStatus();
 }

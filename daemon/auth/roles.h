@@ -3,7 +3,8 @@
 // methods it may call, starting from DefaultRolePermissions. Some grants are
 // never allowed, whatever the config says, because the README promises them
 // away: an auditor never reads entry contents, and a portal reads nothing
-// but a subject's access list (minimised, see portal_view.h) and proofs.
+// but a subject's access list and report (minimised, see portal_view.h)
+// and proofs.
 // Values and pure functions; thread-safe.
 #ifndef INNSYN_DAEMON_AUTH_ROLES_H_
 #define INNSYN_DAEMON_AUTH_ROLES_H_
@@ -34,10 +35,11 @@ enum class Method {
   kListAlerts,  // innsyn.v1.AlertService
   kWatchAlerts,
   kUpdateAlert,
-  kGetStatus,  // innsyn.v1.AdminService
-  kErase,      // innsyn.v1.AdminService
+  kGetStatus,     // innsyn.v1.AdminService
+  kErase,         // innsyn.v1.AdminService
+  kCreateReport,  // innsyn.v1.ReportService
 };
-inline constexpr size_t kMethodCount = 16;
+inline constexpr size_t kMethodCount = 17;
 
 // The gRPC method name, for example "ListSubjectAccess".
 std::string_view MethodName(Method method);
@@ -45,6 +47,8 @@ std::optional<Method> MethodFromName(std::string_view name);
 // True for the methods whose answers carry entry contents (alerts name
 // actors and subjects, so the alert methods count).
 bool RevealsEntryContents(Method method);
+// The methods a portal may call for the one subject it acts for.
+bool IsAboutOneSubject(Method method);
 
 inline constexpr std::string_view kIngestRole = "ingest";
 inline constexpr std::string_view kControllerRole = "controller";

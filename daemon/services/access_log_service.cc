@@ -2,11 +2,11 @@
 
 #include <algorithm>
 
-#include "anomaly/engine.h"
 #include "base/clock.h"
 #include "base/proto_time.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
+#include "daemon/services/explanations.h"
 #include "daemon/services/grpc_status.h"
 #include "daemon/services/portal_view.h"
 
@@ -19,8 +19,6 @@ constexpr uint32_t kDefaultLeafHashes = 1000;
 constexpr uint32_t kMaxLeafHashes = 65536;  // 2 MiB of hashes
 constexpr size_t kMaxQueryIdBytes = 256;
 constexpr size_t kMaxQueryReasonBytes = 1024;
-// Most events of a subject's history read to explain one page of accesses.
-constexpr size_t kMaxExplainedHistory = 50'000;
 
 // Builds the index query from a request's common fields, naming the field
 // that is wrong.
@@ -156,49 +154,7 @@ absl::Status AccessLogService::DoListSubjectAccess(grpc::ServerContext& context,
   RETURN_IF_ERROR(ListIndexed(context, Method::kListSubjectAccess, request,
                               MakeIndexQuery(request, "subject_id", request.subject_id()),
                               &storage::Ledger::ListSubject, std::move(record), response));
-  return Explain(request.subject_id(), *response.mutable_entries());
-}
-
-absl::Status AccessLogService::Explain(
-    const std::string& subject_id,
-    google::protobuf::RepeatedPtrField<v1::RecordedEntry>& entries) const {
-  if (monitor_ == nullptr || entries.empty()) return absl::OkStatus();
-  const anomaly::DetectionOptions options = monitor_->options();
-  if (!options.enabled) return absl::OkStatus();
-  // The history that can explain these accesses: from the longest look
-  // back (earlier treatment) before the first to the longest look ahead
-  // (a coming appointment) after the last.
-  absl::Time first = absl::InfiniteFuture();
-  absl::Time last = absl::InfinitePast();
-  for (const v1::RecordedEntry& recorded : entries) {
-    if (!recorded.entry().has_access_event()) continue;
-    const absl::Time at = FromProto(recorded.entry().access_event().occurred_at());
-    first = std::min(first, at);
-    last = std::max(last, at);
-  }
-  if (first > last) return absl::OkStatus();
-  const auto& care = options.no_care_relationship;
-  storage::IndexQuery query;
-  query.id = subject_id;
-  query.from = first - absl::Hours(24) * std::max(care.treatment_days, care.days_before);
-  query.to = last + absl::Hours(24) * (care.days_after + 1);
-  query.limit = kMaxPageSize;
-  std::vector<v1::AccessEvent> history;
-  while (history.size() < kMaxExplainedHistory) {
-    ASSIGN_OR_RETURN(storage::IndexPage page, ledger_.ListSubject(query));
-    for (storage::StoredEntry& stored : page.entries) {
-      if (stored.entry.has_access_event()) {
-        history.push_back(std::move(*stored.entry.mutable_access_event()));
-      }
-    }
-    if (page.next_page_token.empty()) break;
-    query.page_token = page.next_page_token;
-  }
-  for (v1::RecordedEntry& recorded : entries) {
-    if (!recorded.entry().has_access_event()) continue;
-    recorded.set_explanation(anomaly::Explain(recorded.entry().access_event(), history, options));
-  }
-  return absl::OkStatus();
+  return ExplainAccesses(ledger_, monitor_, request.subject_id(), *response.mutable_entries());
 }
 
 grpc::Status AccessLogService::ListActorActivity(grpc::ServerContext* context,

@@ -76,10 +76,6 @@ class AccessLogService final : public v1::AccessLogService::Service {
       absl::StatusOr<storage::IndexPage> (storage::Ledger::*list)(const storage::IndexQuery&) const,
       v1::QueryRecord record, Response& response);
 
-  // Sets RecordedEntry.explanation on the access events in `entries`.
-  absl::Status Explain(const std::string& subject_id,
-                       google::protobuf::RepeatedPtrField<v1::RecordedEntry>& entries) const;
-
   storage::Ledger& ledger_;
   exporters::Metrics& metrics_;
   CallGate& gate_;

@@ -181,3 +181,30 @@ TEST(Config, LimitsAreReadFromFileAndFlags) {
 
 }  // namespace
 }  // namespace innsyn::daemon
+
+namespace innsyn::daemon {
+namespace {
+
+TEST(Config, ReportTableNamesTheControllerAndHowStaffAreShown) {
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/innsynd.toml";
+  std::ofstream(path) << "[report]\ncontroller_name = \"Tannlegene i Storgata AS\"\n"
+                         "organisation_number = \"987 654 321\"\nstaff = \"role\"\n";
+  absl::StatusOr<DaemonOptions> options = Parse({"--config", path});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->report.controller.name(), "Tannlegene i Storgata AS");
+  EXPECT_EQ(options->report.controller.organisation_number(), "987 654 321");
+  EXPECT_TRUE(options->report.staff_by_role);
+  std::ofstream(path) << "[report]\nstaff = \"anonymous\"\n";
+  options = Parse({"--config", path});
+  ASSERT_FALSE(options.ok());
+  EXPECT_NE(options.status().message().find("report.staff"), std::string::npos) << options.status();
+  std::ofstream(path) << "[report]\nclinic = \"x\"\n";
+  options = Parse({"--config", path});
+  ASSERT_FALSE(options.ok());
+  EXPECT_NE(options.status().message().find("report: unknown setting clinic"), std::string::npos)
+      << options.status();
+}
+
+}  // namespace
+}  // namespace innsyn::daemon

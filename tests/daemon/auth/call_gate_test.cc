@@ -211,6 +211,20 @@ TEST_F(CallGateTest, APortalAskingAboutThePatientItActsForIsAdmitted) {
   EXPECT_THAT(Admit(As("portal-helsenorge", kPortalRole), Method::kListSubjectAccess,
                     AskingAbout(kPatient), {{kActingForMetadata, kPatient}}),
               IsOk());
+  EXPECT_THAT(Admit(As("portal-helsenorge", kPortalRole), Method::kCreateReport,
+                    AskingAbout(kPatient), {{kActingForMetadata, kPatient}}),
+              IsOk());
+}
+
+TEST_F(CallGateTest, APortalReportAboutAnotherPatientIsDenied) {
+  ASSERT_NO_FATAL_FAILURE(StartGate());
+  EXPECT_THAT(Admit(As("portal-helsenorge", kPortalRole), Method::kCreateReport,
+                    AskingAbout(kOtherPatient), {{kActingForMetadata, kPatient}}),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr(kActingForMetadata)));
+  std::vector<v1::QueryRecord> queries = RecordedQueries();
+  ASSERT_EQ(queries.size(), 1u);
+  EXPECT_EQ(queries[0].method(), "CreateReport");
+  EXPECT_TRUE(queries[0].denied());
 }
 
 TEST_F(CallGateTest, ACallerPastItsBurstIsRateLimitedByCertificateName) {

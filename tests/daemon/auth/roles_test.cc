@@ -20,6 +20,10 @@ TEST(Roles, AuditorAndPortalCanNeverBeGrantedEntryContents) {
               StatusIs(absl::StatusCode::kInvalidArgument));
   EXPECT_THAT(CheckGrant("portal", Method::kListSubjectAccess), IsOk());
   EXPECT_THAT(CheckGrant("admin", Method::kGetEntries), IsOk());
+  // A report carries a subject's accesses: a portal's own patient's, never an auditor's.
+  EXPECT_THAT(CheckGrant("portal", Method::kCreateReport), IsOk());
+  EXPECT_THAT(CheckGrant("auditor", Method::kCreateReport),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(Roles, AnUnknownRoleCanBeGrantedNothing) {

@@ -1,0 +1,196 @@
+// `innsynctl report` makes the innsyn report a patient receives (a PDF in
+// bokmål or English, FHIR AuditEvents, or the signed answer as JSON), and
+// `innsynctl verify-report` checks a received one offline against the
+// clinic's public key and says what that proves. A PDF or FHIR report is
+// written with its signed answer beside it (report/answer.h names it);
+// both files hold health data and are written readable by their owner only.
+#include <fcntl.h>
+#include <fmt/format.h>
+#include <unistd.h>
+
+#include <memory>
+
+#include "absl/strings/match.h"
+#include "base/status_macros.h"
+#include "base/strings.h"
+#include "ctl/client.h"
+#include "ctl/command.h"
+#include "ctl/format.h"
+#include "ctl/trust.h"
+#include "report/answer.h"
+
+namespace innsyn::ctl {
+namespace {
+
+constexpr mode_t kPrivateFileMode = 0600;
+constexpr std::string_view kPdfMagic = "%PDF-";
+constexpr std::string_view kDigestKeyword = "innsyn-answer-sha256:";
+
+struct ReportFlags {
+  std::string subject;
+  std::string from;
+  std::string to;
+  std::string language = "nb";
+  std::string format = "pdf";
+  std::string out;
+};
+
+absl::Status WritePrivateFile(const std::string& path, std::string_view bytes) {
+  const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, kPrivateFileMode);
+  if (fd < 0) return absl::PermissionDeniedError(StrCat("cannot write ", path));
+  size_t written = 0;
+  while (written < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n <= 0) {
+      ::close(fd);
+      return absl::DataLossError(StrCat("cannot write ", path));
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    return absl::DataLossError(StrCat("cannot write ", path));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<v1::ReportFormat> FormatFromFlag(const std::string& format) {
+  if (format == "pdf") return v1::REPORT_FORMAT_PDF;
+  if (format == "fhir") return v1::REPORT_FORMAT_FHIR;
+  if (format == "json") return v1::REPORT_FORMAT_JSON;
+  return absl::InvalidArgumentError(StrCat("--format must be pdf, fhir or json, not ", format));
+}
+
+int RunReport(const GlobalOptions& global, const ReportFlags& flags) {
+  v1::CreateReportRequest request;
+  request.set_subject_id(flags.subject);
+  request.set_language(flags.language);
+  request.set_reason(global.reason);
+  absl::StatusOr<v1::ReportFormat> format = FormatFromFlag(flags.format);
+  if (!format.ok()) return ReportError(format.status());
+  request.set_format(*format);
+  absl::StatusOr<std::optional<google::protobuf::Timestamp>> from =
+      ParseTimeFlag("--from", flags.from);
+  if (!from.ok()) return ReportError(from.status());
+  absl::StatusOr<std::optional<google::protobuf::Timestamp>> to = ParseTimeFlag("--to", flags.to);
+  if (!to.ok()) return ReportError(to.status());
+  if (*from) *request.mutable_from() = **from;
+  if (*to) *request.mutable_to() = **to;
+  Client client(global);
+  absl::StatusOr<v1::CreateReportResponse> response = client.CreateReport(request);
+  if (!response.ok()) return ReportError(response.status());
+  if (absl::Status s = WritePrivateFile(flags.out, response->document()); !s.ok()) {
+    return ReportError(s);
+  }
+  fmt::print("report written to {} ({})\n", flags.out, response->media_type());
+  if (response->has_answer()) {
+    absl::StatusOr<std::string> json = report::AnswerToJson(response->answer());
+    if (!json.ok()) return ReportError(json.status());
+    const std::string companion = report::CompanionPath(flags.out);
+    if (absl::Status s = WritePrivateFile(companion, *json); !s.ok()) return ReportError(s);
+    fmt::print("its signed answer and proofs: {}; send both\n", companion);
+  }
+  fmt::print("this report was recorded as seq {}\n", response->query_seq());
+  return kExitOk;
+}
+
+// The answer a file carries or goes with, and what ties the two together.
+struct ReceivedReport {
+  v1::SignedAnswer answer;
+  std::string tie;  // how the file names its answer, for the message
+};
+
+absl::StatusOr<ReceivedReport> ReadReport(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string bytes, ReadWholeFile(path));
+  ReceivedReport received;
+  const bool pdf = bytes.starts_with(kPdfMagic);
+  const bool fhir = !pdf && absl::StrContains(bytes, "\"resourceType\": \"Bundle\"");
+  if (!pdf && !fhir) {
+    ASSIGN_OR_RETURN(received.answer, report::AnswerFromJson(bytes));
+    return received;
+  }
+  const std::string companion = report::CompanionPath(path);
+  absl::StatusOr<std::string> json = ReadWholeFile(companion);
+  if (!json.ok()) {
+    return absl::NotFoundError(
+        StrCat(path, " goes with its signed answer in ", companion, ", which cannot be read"));
+  }
+  ASSIGN_OR_RETURN(received.answer, report::AnswerFromJson(*json));
+  const std::string digest = report::AnswerDigest(received.answer.answer());
+  const std::string wanted = pdf ? StrCat(kDigestKeyword, digest) : digest;
+  if (!absl::StrContains(bytes, wanted)) {
+    return VerificationFailure(StrCat(path, " does not name the answer in ", companion,
+                                      " (SHA-256 ", digest, "): they do not belong together"));
+  }
+  received.tie =
+      StrCat(pdf ? "the PDF" : "the FHIR bundle", " names this answer (", companion, ")");
+  return received;
+}
+
+int RunVerifyReport(const std::string& path, const TrustFlags& trust_flags) {
+  absl::StatusOr<Trust> trust = Trust::FromFlags(trust_flags);
+  if (!trust.ok()) return ReportError(trust.status());
+  absl::StatusOr<ReceivedReport> received = ReadReport(path);
+  if (!received.ok()) return ReportError(received.status());
+  absl::StatusOr<report::AnswerCheck> check =
+      report::VerifyAnswer(received->answer, trust->pinned_key());
+  if (!check.ok()) return ReportError(VerificationFailure(std::string(check.status().message())));
+  const v1::InnsynAnswer& answer = received->answer.answer();
+  fmt::print("OK: {} signed this answer for {} (SHA-256 {})\n", check->origin,
+             answer.subject_id_masked(), check->digest);
+  if (!received->tie.empty()) fmt::print("  {}\n", received->tie);
+  fmt::print("  checkpoint: {} entries, root {}\n", check->tree_size, check->root_hex);
+  fmt::print("  {} rows, each an entry of that signed log with its inclusion proof", check->rows);
+  if (check->erased_rows > 0) fmt::print(" ({} erased)", check->erased_rows);
+  fmt::print("\n  the report itself was recorded as entry {}\n", check->self_record_seq);
+  fmt::print(
+      "  not proven yet: that no entry about the subject was left out (that needs "
+      "completeness proofs)\n");
+  return kExitOk;
+}
+
+}  // namespace
+
+void AddReportCommand(CLI::App& app, CommandContext& context) {
+  auto flags = std::make_shared<ReportFlags>();
+  CLI::App* command = app.add_subcommand(
+      "report", "Make the innsyn report for a subject: PDF, FHIR or signed JSON (CreateReport)");
+  command->add_option("--subject", flags->subject, "Subject id, e.g. a national identity number")
+      ->required();
+  command->add_option("--from", flags->from,
+                      "Only events at or after this time (RFC 3339 or local YYYY-MM-DD)");
+  command->add_option("--to", flags->to,
+                      "Only events before this time (RFC 3339 or local YYYY-MM-DD)");
+  command->add_option("--lang", flags->language, "nb (bokmål) or en")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"nb", "en"}));
+  command->add_option("--format", flags->format, "pdf, fhir or json")->capture_default_str();
+  command->add_option("--out", flags->out, "The file to write (mode 0600)")->required();
+  command->footer(
+      "Making a report is a query: it is recorded in the ledger with --reason. A PDF or FHIR "
+      "report is written with its signed answer beside it (report.pdf -> report.answer.json).");
+  command->callback([&context, flags] { context.exit_code = RunReport(context.global, *flags); });
+}
+
+void AddVerifyReportCommand(CLI::App& app, CommandContext& context) {
+  auto path = std::make_shared<std::string>();
+  auto trust = std::make_shared<TrustFlags>();
+  CLI::App* command = app.add_subcommand(
+      "verify-report", "Check a received innsyn report offline against the clinic's public key");
+  command->add_option("FILE", *path, "The report (PDF or FHIR, with its .answer.json) or answer")
+      ->required();
+  TrustOptions options = AddTrustFlags(*command, *trust);
+  options.key->excludes(options.key_file);
+  command->footer(
+      "Needs no server. Give the clinic's verifier key (checkpoint_key.pub) with --key-file "
+      "or --key.");
+  command->callback([&context, path, trust] {
+    if (trust->key.empty() && trust->key_file.empty()) {
+      context.exit_code =
+          ReportError(absl::InvalidArgumentError("verify-report needs --key-file or --key"));
+      return;
+    }
+    context.exit_code = RunVerifyReport(*path, *trust);
+  });
+}
+
+}  // namespace innsyn::ctl

@@ -1,0 +1,437 @@
+// The innsyn report end to end: a simulated patient's dozen accesses (a
+// booking, reads around an appointment, a disclosure with consent, an
+// emergency access at night in summer time, a login) are sent to the real
+// innsynd; `innsynctl report` makes the PDF, FHIR and JSON answer over a
+// socket; poppler's pdftotext, pdffonts and pdfinfo read the PDF as a
+// person's viewer would; `innsynctl verify-report` accepts the real report
+// and rejects it with a row removed or a time changed.
+#include <grpcpp/grpcpp.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
+#include "base/proto_time.h"
+#include "innsyn/v1/service.grpc.pb.h"
+#include "report/answer.h"
+#include "tests/support/daemon_process.h"
+#include "tests/support/eventually.h"
+#include "tests/support/temp_dir.h"
+
+namespace innsyn {
+namespace {
+
+using testing::Contains;
+using testing::DaemonProcess;
+using testing::RunCommand;
+
+constexpr char kPatient[] = "01017012345";
+constexpr char kPatientName[] = "Åse Ødegård Bækken";
+
+absl::Time At(const char* rfc3339) {
+  absl::Time time;
+  std::string error;
+  if (!absl::ParseTime(absl::RFC3339_full, rfc3339, &time, &error)) ADD_FAILURE() << error;
+  return time;
+}
+
+struct Staff {
+  const char* id;
+  const char* name;
+  const char* role;
+  const char* hpr;
+};
+constexpr Staff kDentist{"dr.lie", "Kari Lie", "dentist", "9144889"};
+constexpr Staff kReceptionist{"ola", "Ola Nordmann", "receptionist", ""};
+constexpr Staff kHygienist{"bjorg", "Bjørg Åsheim", "hygienist", "7712345"};
+constexpr Staff kEmergencyDoctor{"per.h", "Per Hæhre", "doctor", "5551234"};
+
+v1::AccessEvent Event(int n, const char* occurred_at, const Staff& who, v1::ActionCode action,
+                      v1::ActionSubtype subtype, v1::DataObjectType object,
+                      v1::PurposeOfUse purpose) {
+  v1::AccessEvent event;
+  event.set_event_id(absl::StrCat("rep-", n));
+  event.mutable_source()->set_system("opus-dental");
+  event.mutable_source()->set_instance("clinic-1");
+  *event.mutable_occurred_at() = ToProto(At(occurred_at));
+  event.mutable_actor()->set_id(who.id);
+  event.mutable_actor()->set_display_name(who.name);
+  event.mutable_actor()->set_role(who.role);
+  event.mutable_actor()->set_hpr_number(who.hpr);
+  event.mutable_actor()->set_organisation("Tannlegene i Storgata");
+  event.mutable_subject()->set_id(kPatient);
+  event.mutable_subject()->set_kind(v1::SUBJECT_KIND_PATIENT);
+  event.mutable_subject()->set_display_name(kPatientName);
+  event.set_action(action);
+  event.set_action_subtype(subtype);
+  event.mutable_data_object()->set_type(object);
+  event.mutable_data_object()->set_id(absl::StrCat("obj-", n));
+  event.set_purpose_of_use(purpose);
+  event.set_outcome(v1::OUTCOME_SUCCESS);
+  return event;
+}
+
+// The patient's year: twelve accesses, in time order.
+std::vector<v1::AccessEvent> PatientHistory() {
+  using enum v1::ActionCode;
+  using enum v1::ActionSubtype;
+  using enum v1::DataObjectType;
+  using enum v1::PurposeOfUse;
+  std::vector<v1::AccessEvent> events;
+  v1::AccessEvent booking =
+      Event(1, "2026-03-02T08:05:00Z", kReceptionist, ACTION_CODE_CREATE, ACTION_SUBTYPE_CREATE,
+            DATA_OBJECT_TYPE_APPOINTMENT, PURPOSE_OF_USE_ADMINISTRATION);
+  (*booking.mutable_attributes())["appointment.clinician"] = kDentist.id;
+  (*booking.mutable_attributes())["appointment.start"] = "2026-03-05T09:00:00+01:00";
+  events.push_back(booking);
+  events.push_back(Event(2, "2026-03-04T15:00:00Z", kDentist, ACTION_CODE_READ, ACTION_SUBTYPE_VIEW,
+                         DATA_OBJECT_TYPE_JOURNAL_NOTE, PURPOSE_OF_USE_TREATMENT));
+  events.push_back(Event(3, "2026-03-05T08:10:00Z", kDentist, ACTION_CODE_READ, ACTION_SUBTYPE_VIEW,
+                         DATA_OBJECT_TYPE_IMAGE, PURPOSE_OF_USE_TREATMENT));
+  v1::AccessEvent note =
+      Event(4, "2026-03-05T08:40:00Z", kDentist, ACTION_CODE_UPDATE, ACTION_SUBTYPE_UPDATE,
+            DATA_OBJECT_TYPE_JOURNAL_NOTE, PURPOSE_OF_USE_TREATMENT);
+  note.set_legal_basis("helsepersonelloven § 39");
+  events.push_back(note);
+  events.push_back(Event(5, "2026-03-05T09:00:00Z", kReceptionist, ACTION_CODE_CREATE,
+                         ACTION_SUBTYPE_CREATE, DATA_OBJECT_TYPE_INVOICE, PURPOSE_OF_USE_BILLING));
+  v1::AccessEvent consent =
+      Event(6, "2026-03-06T10:00:00Z", kDentist, ACTION_CODE_CREATE, ACTION_SUBTYPE_CONSENT_GIVEN,
+            DATA_OBJECT_TYPE_CONSENT, PURPOSE_OF_USE_ADMINISTRATION);
+  consent.mutable_recipient()->set_id("889640782");
+  consent.mutable_recipient()->set_name("NAV");
+  events.push_back(consent);
+  v1::AccessEvent disclosure =
+      Event(7, "2026-03-06T10:05:00Z", kDentist, ACTION_CODE_EXECUTE, ACTION_SUBTYPE_DISCLOSE,
+            DATA_OBJECT_TYPE_JOURNAL_NOTE, PURPOSE_OF_USE_ADMINISTRATION);
+  disclosure.mutable_recipient()->set_id("889640782");
+  disclosure.mutable_recipient()->set_name("NAV");
+  events.push_back(disclosure);
+  v1::AccessEvent emergency =
+      Event(8, "2026-06-15T01:30:00Z", kEmergencyDoctor, ACTION_CODE_READ,
+            ACTION_SUBTYPE_BREAK_GLASS, DATA_OBJECT_TYPE_JOURNAL_NOTE, PURPOSE_OF_USE_EMERGENCY);
+  emergency.set_reason("bevisstløs pasient på legevakten");
+  events.push_back(emergency);
+  v1::AccessEvent login =
+      Event(9, "2026-06-15T09:00:00Z", kReceptionist, ACTION_CODE_EXECUTE, ACTION_SUBTYPE_LOGIN,
+            DATA_OBJECT_TYPE_ACCOUNT, PURPOSE_OF_USE_PATIENT_REQUEST);
+  login.mutable_source()->set_system("website");
+  login.mutable_source()->clear_instance();
+  login.mutable_actor()->Clear();
+  login.mutable_actor()->set_id(kPatient);
+  login.mutable_actor()->set_role("patient");
+  events.push_back(login);
+  events.push_back(Event(10, "2026-06-16T07:00:00Z", kHygienist, ACTION_CODE_READ,
+                         ACTION_SUBTYPE_VIEW, DATA_OBJECT_TYPE_TREATMENT_PLAN,
+                         PURPOSE_OF_USE_TREATMENT));
+  events.push_back(Event(11, "2026-06-16T07:30:00Z", kDentist, ACTION_CODE_CREATE,
+                         ACTION_SUBTYPE_CREATE, DATA_OBJECT_TYPE_REFERRAL,
+                         PURPOSE_OF_USE_TREATMENT));
+  events.push_back(Event(12, "2026-06-16T07:45:00Z", kDentist, ACTION_CODE_READ,
+                         ACTION_SUBTYPE_PRINT, DATA_OBJECT_TYPE_REFERRAL,
+                         PURPOSE_OF_USE_TREATMENT));
+  return events;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+void WriteFile(const std::string& path, const std::string& bytes) {
+  std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
+}
+
+// Counts how often `needle` occurs in `text`.
+size_t Count(const std::string& text, const std::string& needle) {
+  size_t count = 0;
+  for (size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) {
+    ++count;
+  }
+  return count;
+}
+
+class ReportTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::ofstream(dir_.path() + "/innsynd.toml")
+        << "origin = \"tannlege.example.no/innsyn\"\n"
+        << "[report]\n"
+        << "controller_name = \"Tannlegene i Storgata AS\"\n"
+        << "organisation_number = \"987 654 321\"\n"
+        << "address = \"Storgata 1, 0155 Oslo\"\n"
+        << "contact = \"personvern@tannlege.example.no\"\n"
+        << "data_protection_officer = \"Siri Ødegaard\"\n"
+        << "[retention.years]\nweb_form = 2\n";
+    daemon_ = std::make_unique<DaemonProcess>(
+        INNSYND_PATH, data_dir(),
+        std::vector<std::string>{"--detection", "true", "--config", dir_.path() + "/innsynd.toml"});
+    ASSERT_TRUE(daemon_->running());
+    auto channel = grpc::CreateChannel(daemon_->grpc_address(), grpc::InsecureChannelCredentials());
+    auto ingest = v1::IngestService::NewStub(channel);
+    v1::AppendRequest request;
+    for (const v1::AccessEvent& event : PatientHistory()) *request.add_events() = event;
+    v1::AccessEvent other = PatientHistory()[1];  // another patient, not in the report
+    other.set_event_id("rep-other");
+    other.mutable_subject()->set_id("02029054321");
+    other.mutable_subject()->set_display_name("Ola Annen");
+    *request.add_events() = other;
+    v1::AppendResponse response;
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    grpc::Status status = ingest->Append(&context, request, &response);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+
+  std::string data_dir() const { return dir_.path() + "/data"; }
+  std::string key_file() const { return data_dir() + "/checkpoint_key.pub"; }
+  std::string Path(const std::string& name) const { return dir_.path() + "/" + name; }
+
+  testing::CommandResult Ctl(std::vector<std::string> args) {
+    args.insert(args.begin(), {INNSYNCTL_PATH, "--server", daemon_->grpc_address()});
+    return RunCommand(args);
+  }
+
+  // Makes a report with innsynctl, over the daemon's socket.
+  testing::CommandResult Report(const std::string& format, const std::string& language,
+                                const std::string& out) {
+    return Ctl({"report", "--subject", kPatient, "--format", format, "--lang", language, "--out",
+                Path(out), "--reason", "pasienten ba om innsyn"});
+  }
+
+  // The PDF's text in reading order, each run of white space (a line
+  // wrapped in a table cell, a no-break space) as one space.
+  std::string PdfText(const std::string& name) {
+    testing::CommandResult text = RunCommand({PDFTOTEXT_PATH, Path(name), "-"});
+    EXPECT_EQ(text.exit_code, 0) << text.output;
+    std::string spaced = absl::StrReplaceAll(text.output, {{"\xc2\xa0", " "}});
+    return absl::StrJoin(absl::StrSplit(spaced, absl::ByAnyChar(" \n\f"), absl::SkipEmpty()), " ");
+  }
+
+  testing::TempDir dir_;
+  std::unique_ptr<DaemonProcess> daemon_;
+};
+
+TEST_F(ReportTest, PdfListsEveryAccessInOsloTimeWithItsExplanation) {
+  testing::CommandResult made = Report("pdf", "nb", "innsyn.pdf");
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  EXPECT_TRUE(Contains(made.output, "innsyn.answer.json")) << made.output;
+  const std::string text = PdfText("innsyn.pdf");
+
+  // The controller, the patient with a masked number, never the whole one.
+  for (const char* expected :
+       {"Tannlegene i Storgata AS", "987 654 321", "Storgata 1, 0155 Oslo",
+        "personvern@tannlege.example.no", "Siri Ødegaard", kPatientName, "010170*****"}) {
+    EXPECT_TRUE(Contains(text, expected)) << expected << "\n" << text;
+  }
+  EXPECT_FALSE(Contains(text, kPatient)) << text;
+  EXPECT_FALSE(Contains(text, "02029054321")) << text;
+  EXPECT_FALSE(Contains(text, "Ola Annen")) << text;
+
+  // Every access at its local time (winter +1, summer +2), computed here
+  // from tzdata and written out for the change to summer time.
+  absl::TimeZone oslo;
+  ASSERT_TRUE(absl::LoadTimeZone("Europe/Oslo", &oslo));
+  for (const v1::AccessEvent& event : PatientHistory()) {
+    const std::string local =
+        absl::FormatTime("%d.%m.%Y %H:%M", FromProto(event.occurred_at()), oslo);
+    EXPECT_EQ(Count(text, local), event.action_subtype() == v1::ACTION_SUBTYPE_DISCLOSE ? 2u : 1u)
+        << local << "\n"
+        << text;
+  }
+  EXPECT_TRUE(Contains(text, "15.06.2026 03:30")) << text;  // 01:30Z in summer time
+  EXPECT_TRUE(Contains(text, "04.03.2026 16:00")) << text;  // 15:00Z in winter time
+
+  // Who, with HPR numbers; Norwegian letters survive.
+  for (const char* expected : {"Kari Lie", "HPR 9144889", "Bjørg Åsheim", "tannpleier", "Per Hæhre",
+                               "Ola Nordmann", "Deg selv", "helsepersonelloven § 39"}) {
+    EXPECT_TRUE(Contains(text, expected)) << expected << "\n" << text;
+  }
+  // The explanations innsyn knows, in bokmål.
+  for (const char* expected :
+       {"din timebestilling", "time 2026-03-05 09:00 hos denne behandleren", "faktura og betaling",
+        "utlevert til NAV med ditt samtykke gitt 2026-03-06", "Nødtilgang",
+        "deg selv, gjennom website"}) {
+    EXPECT_TRUE(Contains(text, expected)) << expected << "\n" << text;
+  }
+  // Disclosures, sources, retention, rights, and that the report was logged.
+  for (const char* expected :
+       {"Utlevering til andre", "889640782", "opus-dental, website", "10 år", "web_form: 2 år",
+        "Retting", "Sletting", "Begrensning", "Datatilsynet", "Denne rapporten er også logget",
+        "pasienten ba om innsyn", "tannlege.example.no/innsyn"}) {
+    EXPECT_TRUE(Contains(text, expected)) << expected << "\n" << text;
+  }
+
+  // A4, numbered "Side X av Y", every font embedded.
+  testing::CommandResult info = RunCommand({PDFINFO_PATH, Path("innsyn.pdf")});
+  ASSERT_EQ(info.exit_code, 0) << info.output;
+  EXPECT_TRUE(Contains(info.output, "(A4)")) << info.output;
+  const size_t pages_at = info.output.find("Pages:");
+  ASSERT_NE(pages_at, std::string::npos);
+  const int pages = std::stoi(info.output.substr(pages_at + 6));
+  ASSERT_GE(pages, 2);
+  for (int page = 1; page <= pages; ++page) {
+    EXPECT_TRUE(Contains(text, absl::StrCat("Side ", page, " av ", pages))) << text;
+  }
+  EXPECT_FALSE(Contains(text, absl::StrCat("Side ", pages + 1, " av"))) << text;
+  testing::CommandResult fonts = RunCommand({PDFFONTS_PATH, Path("innsyn.pdf")});
+  ASSERT_EQ(fonts.exit_code, 0) << fonts.output;
+  std::vector<std::string> lines = absl::StrSplit(fonts.output, '\n', absl::SkipEmpty());
+  ASSERT_GT(lines.size(), 2u) << fonts.output;  // a header of two lines, then a font a line
+  for (size_t i = 2; i < lines.size(); ++i) {
+    std::vector<std::string> columns = absl::StrSplit(lines[i], ' ', absl::SkipEmpty());
+    ASSERT_GE(columns.size(), 5u) << lines[i];
+    EXPECT_EQ(columns[columns.size() - 5], "yes") << "not embedded: " << lines[i];
+  }
+}
+
+TEST_F(ReportTest, EnglishPdfIsNumberedPageXOfY) {
+  testing::CommandResult made = Report("pdf", "en", "access.pdf");
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  const std::string text = PdfText("access.pdf");
+  for (const char* expected : {"Access report", "Every access in the period", "Page 1 of",
+                               "appointment 2026-03-05 09:00 with this clinician",
+                               "Emergency access", "Your rights", "2026-06-15 03:30"}) {
+    EXPECT_TRUE(Contains(text, expected)) << expected << "\n" << text;
+  }
+}
+
+TEST_F(ReportTest, VerifyReportAcceptsTheRealReportAndRejectsATamperedOne) {
+  ASSERT_EQ(Report("pdf", "nb", "innsyn.pdf").exit_code, 0);
+  testing::CommandResult good =
+      RunCommand({INNSYNCTL_PATH, "verify-report", Path("innsyn.pdf"), "--key-file", key_file()});
+  EXPECT_EQ(good.exit_code, 0) << good.output;
+  EXPECT_TRUE(Contains(good.output, "OK: tannlege.example.no/innsyn signed this answer"))
+      << good.output;
+  EXPECT_TRUE(Contains(good.output, "the PDF names this answer")) << good.output;
+  EXPECT_TRUE(Contains(good.output, "12 rows, each an entry of that signed log")) << good.output;
+
+  const std::string answer_path = Path("innsyn.answer.json");
+  const std::string original = ReadFile(answer_path);
+  absl::StatusOr<v1::SignedAnswer> answer = report::AnswerFromJson(original);
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  ASSERT_EQ(answer->answer().rows_size(), 12);
+
+  // A row removed (the emergency access).
+  v1::SignedAnswer removed = *answer;
+  removed.mutable_answer()->mutable_rows()->DeleteSubrange(7, 1);
+  WriteFile(Path("removed.json"), *report::AnswerToJson(removed));
+  testing::CommandResult rejected =
+      RunCommand({INNSYNCTL_PATH, "verify-report", Path("removed.json"), "--key-file", key_file()});
+  EXPECT_EQ(rejected.exit_code, 1) << rejected.output;
+  EXPECT_TRUE(Contains(rejected.output, "FAILED")) << rejected.output;
+  EXPECT_TRUE(Contains(rejected.output, "not the one the clinic signed")) << rejected.output;
+
+  // A time changed by ten minutes.
+  v1::SignedAnswer moved = *answer;
+  auto* when = moved.mutable_answer()
+                   ->mutable_rows(1)
+                   ->mutable_entry()
+                   ->mutable_access_event()
+                   ->mutable_occurred_at();
+  when->set_seconds(when->seconds() + 600);
+  WriteFile(Path("moved.json"), *report::AnswerToJson(moved));
+  rejected =
+      RunCommand({INNSYNCTL_PATH, "verify-report", Path("moved.json"), "--key-file", key_file()});
+  EXPECT_EQ(rejected.exit_code, 1) << rejected.output;
+  EXPECT_TRUE(Contains(rejected.output, "not the one the clinic signed")) << rejected.output;
+
+  // The PDF with another answer beside it: they do not belong together.
+  WriteFile(answer_path, *report::AnswerToJson(moved));
+  rejected =
+      RunCommand({INNSYNCTL_PATH, "verify-report", Path("innsyn.pdf"), "--key-file", key_file()});
+  EXPECT_EQ(rejected.exit_code, 1) << rejected.output;
+  EXPECT_TRUE(Contains(rejected.output, "do not belong together")) << rejected.output;
+
+  // Another clinic's key proves nothing.
+  WriteFile(answer_path, original);
+  testing::CommandResult other_key =
+      RunCommand({INNSYNCTL_PATH, "verify-report", Path("innsyn.pdf"), "--key",
+                  "other.example/innsyn+9a1b2c3d+AWZ3mh0OY4bcCYzIBP7wLCc4G3TL2JHdhOI1CdV7MZ8x"});
+  EXPECT_NE(other_key.exit_code, 0) << other_key.output;
+}
+
+TEST_F(ReportTest, JsonAnswerVerifiesAndItsMakingIsRecorded) {
+  testing::CommandResult made = Report("json", "en", "answer.json");
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  testing::CommandResult good =
+      RunCommand({INNSYNCTL_PATH, "verify-report", Path("answer.json"), "--key-file", key_file()});
+  EXPECT_EQ(good.exit_code, 0) << good.output;
+  absl::StatusOr<v1::SignedAnswer> answer = report::AnswerFromJson(ReadFile(Path("answer.json")));
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(answer->answer().self_record().entry().query_record().method(), "CreateReport");
+  EXPECT_EQ(answer->answer().self_record().entry().query_record().reason(),
+            "pasienten ba om innsyn");
+  EXPECT_TRUE(Contains(good.output,
+                       absl::StrCat("recorded as entry ", answer->answer().self_record().seq())))
+      << good.output;
+  // A format innsynctl does not know is a usage error.
+  testing::CommandResult bad =
+      Ctl({"report", "--subject", kPatient, "--format", "docx", "--out", Path("x.docx")});
+  EXPECT_EQ(bad.exit_code, 2) << bad.output;
+  EXPECT_TRUE(Contains(bad.output, "--format")) << bad.output;
+}
+
+// The FHIR bundle passes the official FHIR R4 JSON schema and maps back to
+// the events it came from: one AuditEvent per access, with its time,
+// action, the HPR and identity numbers.
+TEST_F(ReportTest, FhirBundleMapsBackToTheEvents) {
+  testing::CommandResult made = Report("fhir", "nb", "innsyn.fhir.json");
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  testing::CommandResult good = RunCommand(
+      {INNSYNCTL_PATH, "verify-report", Path("innsyn.fhir.json"), "--key-file", key_file()});
+  EXPECT_EQ(good.exit_code, 0) << good.output;
+  // The official FHIR R4 JSON schema accepts it, and refuses it broken.
+  testing::CommandResult valid =
+      RunCommand({PYTHON3_PATH, VALIDATE_FHIR, FHIR_R4_SCHEMA, Path("innsyn.fhir.json")});
+  EXPECT_EQ(valid.exit_code, 0) << valid.output;
+  auto bundle = nlohmann::json::parse(ReadFile(Path("innsyn.fhir.json")));
+  auto broken = bundle;
+  broken["entry"][0]["resource"].erase("agent");
+  broken["entry"][1]["resource"]["action"] = "X";
+  WriteFile(Path("broken.fhir.json"), broken.dump());
+  testing::CommandResult invalid =
+      RunCommand({PYTHON3_PATH, VALIDATE_FHIR, FHIR_R4_SCHEMA, Path("broken.fhir.json")});
+  EXPECT_EQ(invalid.exit_code, 1) << invalid.output;
+  EXPECT_TRUE(Contains(invalid.output, "entry[0].resource/: 'agent' is a required property"))
+      << invalid.output;
+  EXPECT_TRUE(Contains(invalid.output, "entry[1].resource/action")) << invalid.output;
+  EXPECT_EQ(bundle["resourceType"], "Bundle");
+  const std::vector<v1::AccessEvent> history = PatientHistory();
+  ASSERT_EQ(bundle["entry"].size(), history.size());
+  absl::StatusOr<v1::SignedAnswer> answer =
+      report::AnswerFromJson(ReadFile(Path("innsyn.fhir.answer.json")));
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  std::map<std::string, v1::AccessEvent> by_id;
+  for (const v1::ReportRow& row : answer->answer().rows()) {
+    by_id[absl::StrCat("seq-", row.seq())] = row.entry().access_event();
+  }
+  for (size_t i = 0; i < history.size(); ++i) {
+    const auto& audit = bundle["entry"][i]["resource"];
+    ASSERT_EQ(audit["resourceType"], "AuditEvent");
+    const v1::AccessEvent& event = by_id.at(audit["id"].get<std::string>());
+    const v1::AccessEvent& sent = history[i];
+    EXPECT_EQ(event.occurred_at().seconds(), sent.occurred_at().seconds());
+    EXPECT_EQ(FromProto(sent.occurred_at()),
+              At(audit["period"]["start"].get<std::string>().c_str()));
+    const char* actions = "?CRUDE";
+    EXPECT_EQ(audit["action"], std::string(1, actions[sent.action()]));
+    EXPECT_EQ(audit["entity"][0]["what"]["identifier"]["system"], "urn:oid:2.16.578.1.12.4.1.4.1");
+    EXPECT_EQ(audit["entity"][0]["what"]["identifier"]["value"], kPatient);
+    if (!sent.actor().hpr_number().empty()) {
+      EXPECT_EQ(audit["agent"][0]["who"]["identifier"]["system"], "urn:oid:2.16.578.1.12.4.1.4.4");
+      EXPECT_EQ(audit["agent"][0]["who"]["identifier"]["value"], sent.actor().hpr_number());
+    }
+  }
+}
+
+}  // namespace
+}  // namespace innsyn
