@@ -82,9 +82,9 @@ void Engine::State::JudgeUnlinked(const PendingAccess& access) {
   if (std::optional<internal::BookedSlot> slot =
           care.ColleagueSlot(access.subject, access.actor, access.first_time)) {
     auto colleague = actors.find(slot->clinician);
-    const bool absent =
-        colleague == actors.end() || colleague->second.last_seen == absl::InfinitePast() ||
-        clock.At(colleague->second.last_seen).day < access.day;
+    const bool absent = colleague == actors.end() ||
+                        colleague->second.last_seen == absl::InfinitePast() ||
+                        clock.At(colleague->second.last_seen).day < access.day;
     if (absent) {
       // Covering for a colleague not at work today: one low notice a day.
       if (treated) care.RecordTreatment(access.subject, access.actor, access.treatment);

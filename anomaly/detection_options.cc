@@ -243,17 +243,16 @@ absl::Status ReadRuleFields(const TableReader& r, std::string_view rule,
                             DetectionOptions& options) {
   if (rule == "no_care_relationship") {
     auto& o = options.no_care_relationship;
-    return FirstError(
-        {r.CheckKeys({"enabled", "severity", "days_before", "days_after", "treatment_days",
-                      "referral_days"}),
-         r.Int("days_before", 0, o.days_before), r.Int("days_after", 0, o.days_after),
-         r.Int("treatment_days", 1, o.treatment_days),
-         r.Int("referral_days", 1, o.referral_days)});
+    return FirstError({r.CheckKeys({"enabled", "severity", "days_before", "days_after",
+                                    "treatment_days", "referral_days"}),
+                       r.Int("days_before", 0, o.days_before), r.Int("days_after", 0, o.days_after),
+                       r.Int("treatment_days", 1, o.treatment_days),
+                       r.Int("referral_days", 1, o.referral_days)});
   }
   if (rule == "volume_spike") {
     auto& o = options.volume_spike;
-    return FirstError({r.CheckKeys({"enabled", "severity", "window_minutes", "floor",
-                                    "multiplier", "baseline_days", "min_baseline_hours"}),
+    return FirstError({r.CheckKeys({"enabled", "severity", "window_minutes", "floor", "multiplier",
+                                    "baseline_days", "min_baseline_hours"}),
                        r.Minutes("window_minutes", o.window), r.Int("floor", 1, o.floor),
                        r.PositiveNumber("multiplier", o.multiplier),
                        r.Int("baseline_days", 1, o.baseline_days),
@@ -341,14 +340,13 @@ absl::Status ReadTopLevel(const TableReader& r, DetectionOptions& options) {
     }
   }
   int replay_days = static_cast<int>(absl::ToInt64Hours(options.replay_window) / 24);
-  if (absl::Status s = FirstError({r.Bool("enabled", options.enabled),
-                                   r.String("roster_file", options.roster_file),
-                                   r.String("time_zone", options.time_zone),
-                                   r.StringList("closed_dates", options.closed_dates),
-                                   r.StringList("clinical_roles", options.clinical_roles),
-                                   r.StringList("non_staff_roles", options.non_staff_roles),
-                                   r.Int("replay_window_days", 1, replay_days),
-                                   ReadRoleData(r, options.role_data)});
+  if (absl::Status s = FirstError(
+          {r.Bool("enabled", options.enabled), r.String("roster_file", options.roster_file),
+           r.String("time_zone", options.time_zone),
+           r.StringList("closed_dates", options.closed_dates),
+           r.StringList("clinical_roles", options.clinical_roles),
+           r.StringList("non_staff_roles", options.non_staff_roles),
+           r.Int("replay_window_days", 1, replay_days), ReadRoleData(r, options.role_data)});
       !s.ok()) {
     return s;
   }

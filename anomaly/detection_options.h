@@ -49,8 +49,8 @@ struct DetectionOptions {
   // Actor roles (roster role, else the event's actor.role) that are
   // clinicians: their reads and changes of health data need a care link.
   std::vector<std::string> clinical_roles = {
-      "dentist", "hygienist",       "dental_nurse", "oral_surgeon", "orthodontist", "periodontist",
-      "doctor",  "nurse",           "physiotherapist", "psychologist"};
+      "dentist",      "hygienist", "dental_nurse", "oral_surgeon",    "orthodontist",
+      "periodontist", "doctor",    "nurse",        "physiotherapist", "psychologist"};
   // Staff roles that are not clinical, each with the kinds of data
   // (DataKindName: "contact_details", "appointment", "invoice", ...) its
   // work touches; any other kind raises role_data_access. Every role the
@@ -185,10 +185,10 @@ struct DetectionOptions {
 
 // Every rule's name, as alerts and the config use it.
 inline constexpr std::array<std::string_view, 15> kRuleNames = {
-    "no_care_relationship", "off_hours",     "volume_spike",
-    "self_or_related",      "bulk_export",   "disclosure_without_consent",
-    "login_failures",       "break_glass",   "unknown_or_dormant_actor",
-    "disallowed_network",   "source_silent", "source_sequence_gap",
+    "no_care_relationship", "off_hours",        "volume_spike",
+    "self_or_related",      "bulk_export",      "disclosure_without_consent",
+    "login_failures",       "break_glass",      "unknown_or_dormant_actor",
+    "disallowed_network",   "source_silent",    "source_sequence_gap",
     "verification_failed",  "role_data_access", "covering"};
 
 // The name of a kind of data in role_data ("journal_note", "image",
@@ -209,9 +209,9 @@ std::optional<v1::DataObjectType> DataKindFromName(std::string_view name);
 // baseline_days, min_baseline_hours,
 // max_subjects, window_minutes, max_failures, dormant_days, [networks]
 // (source system = list of CIDRs), max_silence_minutes, known_days,
-// [schedules.<source system>] (as opening_hours), grace_minutes. InvalidArgument names the setting ("config:
-// detection.bulk_export.max_subjects must be ...") on an unknown key, a
-// wrong type or a value out of range; then `options` is unchanged.
+// [schedules.<source system>] (as opening_hours), grace_minutes. InvalidArgument names the setting
+// ("config: detection.bulk_export.max_subjects must be ...") on an unknown key, a wrong type or a
+// value out of range; then `options` is unchanged.
 absl::Status ReadDetectionOptions(const toml::table& detection, DetectionOptions& options);
 
 }  // namespace innsyn::anomaly

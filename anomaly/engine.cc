@@ -171,10 +171,10 @@ void Engine::State::Sweep(absl::Time now) {
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(DetectionOptions options, Roster roster) {
   for (const StaffMember& member : roster.staff()) {
     if (member.role.empty() || IsKnownRole(options, member.role)) continue;
-    return absl::InvalidArgumentError(StrCat(
-        "roster: staff ", member.id, " has role \"", member.role,
-        "\", which no detection setting names: add it to detection.clinical_roles, "
-        "detection.non_staff_roles or detection.role_data, or it would go unchecked"));
+    return absl::InvalidArgumentError(
+        StrCat("roster: staff ", member.id, " has role \"", member.role,
+               "\", which no detection setting names: add it to detection.clinical_roles, "
+               "detection.non_staff_roles or detection.role_data, or it would go unchecked"));
   }
   absl::StatusOr<internal::LocalClock> clock = internal::LocalClock::Create(options);
   if (!clock.ok()) return clock.status();

@@ -3,7 +3,6 @@
 #include <algorithm>
 
 #include "absl/time/civil_time.h"
-
 #include "anomaly/engine.h"
 #include "anomaly/event_conventions.h"
 #include "anomaly/internal/care_links.h"

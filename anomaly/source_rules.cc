@@ -203,8 +203,7 @@ void Engine::State::CheckSilence(absl::Time now) {
     // Cheap first: not even the open minutes add up to the limit.
     if (clock.OpenMinutesBetween(source.last_seen, now) < max_silence_minutes) continue;
     auto scheduled = rule.schedules.find(source.system);
-    const OpeningHours* schedule =
-        scheduled == rule.schedules.end() ? nullptr : &scheduled->second;
+    const OpeningHours* schedule = scheduled == rule.schedules.end() ? nullptr : &scheduled->second;
     const int64_t open_minutes =
         QuietUsualMinutes(clock, LearnUsualHours(source, clock, today, rule.known_days), schedule,
                           source.last_seen, now, max_silence_minutes);

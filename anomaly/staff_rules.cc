@@ -11,8 +11,8 @@ namespace innsyn::anomaly {
 namespace {
 
 using internal::ActorState;
-using internal::VolumeState;
 using internal::EventContext;
+using internal::VolumeState;
 
 constexpr int64_t kHoursPerDay = 24;
 

@@ -322,8 +322,9 @@ void Incidents::RoleDataAccess() {
     if (!shift) continue;
     absl::Time t = InShift(*shift);
     int p = NeverHad(r);
-    int label = Label("role_data_access", "a receptionist reads a patient's journal and treatment plan",
-                      StaffId(r), PatientAt(p).id, t, t + absl::Minutes(3));
+    int label =
+        Label("role_data_access", "a receptionist reads a patient's journal and treatment plan",
+              StaffId(r), PatientAt(p).id, t, t + absl::Minutes(3));
     size_t first = b_.drafts_.size();
     Access(t, Source::kJournal, r, p, DATA_OBJECT_TYPE_JOURNAL_NOTE, ACTION_SUBTYPE_VIEW,
            PURPOSE_OF_USE_ADMINISTRATION);

@@ -60,7 +60,10 @@ void Builder::MakeReferrals() {
       triage_shift = ShiftOf(surgeon, triage_day);
     }
     if (!triage_shift) continue;
-    Referral referral{a.clinician, surgeon, a.patient, written,
+    Referral referral{a.clinician,
+                      surgeon,
+                      a.patient,
+                      written,
                       Between(random_, triage_shift->start, triage_shift->end - absl::Hours(1)),
                       fmt::format("ref-int-{}", a.id)};
     // Reception books the visit after the triage, in the surgeon's
@@ -172,8 +175,8 @@ void Builder::EmitMonthEndInvoicing() {
   for (int day = 0; day < options_.days; ++day) {
     if (IsClosedDay(day) || absl::GetWeekday(Day(day)) == absl::Weekday::saturday) continue;
     int next = day + 1;
-    while (next < options_.days && (IsClosedDay(next) ||
-                                    absl::GetWeekday(Day(next)) == absl::Weekday::saturday)) {
+    while (next < options_.days &&
+           (IsClosedDay(next) || absl::GetWeekday(Day(next)) == absl::Weekday::saturday)) {
       ++next;
     }
     // Not the month's last weekday, or the period ends before it.

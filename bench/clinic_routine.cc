@@ -132,10 +132,9 @@ void Builder::EmitAppointment(const Appointment& a) {
                PURPOSE_OF_USE_ADMINISTRATION);
       // On the phone, reception often checks the patient's contact details.
       if (random_() % 2 == 0) {
-        AccessEvent& contact =
-            Add(at + absl::Minutes(1), Source::kJournal, by, a.patient, ACTION_CODE_READ,
-                ACTION_SUBTYPE_VIEW, DATA_OBJECT_TYPE_CONTACT_DETAILS,
-                PURPOSE_OF_USE_ADMINISTRATION);
+        AccessEvent& contact = Add(at + absl::Minutes(1), Source::kJournal, by, a.patient,
+                                   ACTION_CODE_READ, ACTION_SUBTYPE_VIEW,
+                                   DATA_OBJECT_TYPE_CONTACT_DETAILS, PURPOSE_OF_USE_ADMINISTRATION);
         contact.mutable_data_object()->set_id(StrCat("contact-", patient.id));
       }
     }

@@ -47,8 +47,9 @@ constexpr std::array kPostplaces = {"0155 Oslo",    "0350 Oslo",    "0454 Oslo",
 // Roles of the first six working staff, then of the rest in turn.
 constexpr std::array<const char*, 6> kCoreRoles = {"dentist",      "hygienist",     "dental_nurse",
                                                    "receptionist", "billing_clerk", "manager"};
-constexpr std::array<const char*, 7> kExtraRoles = {
-    "dentist", "oral_surgeon", "dental_nurse", "dentist", "hygienist", "receptionist", "dental_nurse"};
+constexpr std::array<const char*, 7> kExtraRoles = {"dentist",     "oral_surgeon", "dental_nurse",
+                                                    "dentist",     "hygienist",    "receptionist",
+                                                    "dental_nurse"};
 
 std::string AsciiId(std::string_view text) {
   std::string out;

@@ -246,8 +246,8 @@ std::string ReportJson(const Clinic& clinic, const Report& report) {
       report.false_per_100_staff_days, report.normal.alerts.size(),
       report.normal_false_per_100_staff_days, run.replay_seconds,
       Ratio(static_cast<double>(run.replay_events), run.replay_seconds), run.engine_mib,
-      run.deterministic ? "true" : "false", report.covering_notices,
-      report.normal_covering_notices, report.coverage.ratio());
+      run.deterministic ? "true" : "false", report.covering_notices, report.normal_covering_notices,
+      report.coverage.ratio());
   bool first = true;
   for (const auto& [rule, s] : report.rules) {
     out += fmt::format(
@@ -259,8 +259,9 @@ std::string ReportJson(const Clinic& clinic, const Report& report) {
   out += "\n  },\n  \"explanation_coverage_by_role\": {";
   first = true;
   for (const auto& [role, c] : report.coverage_by_role) {
-    out += fmt::format("{}\n    \"{}\": {{\"explained\": {}, \"accesses\": {}, \"coverage\": {:.4f}}}",
-                       first ? "" : ",", Escape(role), c.explained, c.total, c.ratio());
+    out +=
+        fmt::format("{}\n    \"{}\": {{\"explained\": {}, \"accesses\": {}, \"coverage\": {:.4f}}}",
+                    first ? "" : ",", Escape(role), c.explained, c.total, c.ratio());
     first = false;
   }
   out += "\n  },\n  \"missed\": [";

@@ -47,7 +47,7 @@ bool IsDisclosure(const v1::AccessEvent& event);
 struct CareLink {
   enum class Kind { kAppointment, kTreatment, kReferral };
   Kind kind;
-  absl::Time when;  // the appointment's start, the treatment or the referral
+  absl::Time when;   // the appointment's start, the treatment or the referral
   std::string from;  // kReferral: who wrote it
 };
 
