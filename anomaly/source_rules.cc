@@ -15,7 +15,7 @@ using internal::SourceState;
 // Sunday) and local hour of the day, whether it sent events in that hour on
 // at least kUsualShare of the days of that kind in the last known_days on
 // which the clinic was open then, seen on at least kMinUsualDays of them.
-constexpr int kDayKinds = 7;
+constexpr int kDayKinds = 3;
 constexpr int kHoursPerDay = 24;
 constexpr int kMinutesPerHour = 60;
 constexpr int kMinUsualDays = 2;
@@ -25,7 +25,7 @@ using UsualHours = std::array<std::array<bool, kHoursPerDay>, kDayKinds>;
 
 int Weekday(int64_t day) { return static_cast<int>(((day + kWeekdayOfDayZero) % 7 + 7) % 7); }
 
-int DayKind(int weekday) { return weekday; }
+int DayKind(int weekday) { return weekday < 5 ? 0 : weekday == 5 ? 1 : 2; }
 
 UsualHours LearnUsualHours(const SourceState& source, const internal::LocalClock& clock,
                            int64_t today, int known_days) {
