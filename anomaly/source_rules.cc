@@ -18,6 +18,7 @@ using internal::SourceState;
 constexpr int kDayKinds = 3;
 constexpr int kHoursPerDay = 24;
 constexpr int kMinutesPerHour = 60;
+constexpr int kMinutesPerQuarter = 15;
 constexpr int kMinUsualDays = 2;
 constexpr double kUsualShare = 0.75;
 constexpr int kWeekdayOfDayZero = 3;  // 1970-01-01 was a Thursday
@@ -59,11 +60,18 @@ int64_t QuietUsualMinutes(const internal::LocalClock& clock, const UsualHours& u
                           const OpeningHours* schedule, absl::Time from, absl::Time to,
                           int64_t enough) {
   int64_t minutes = 0;
-  for (absl::Time t = from; t < to && minutes < enough; t += absl::Minutes(1)) {
+  for (absl::Time t = from; t < to && minutes < enough;) {
     const LocalTime local = clock.At(t);
-    if (usual[DayKind(local.weekday)][local.minute_of_day / kMinutesPerHour] &&
-        clock.IsOpen(local) && (schedule == nullptr || clock.IsOpen(local, *schedule))) {
+    if (!usual[DayKind(local.weekday)][local.minute_of_day / kMinutesPerHour]) {
+      // Usual hours are whole hours: on to the next.
+      t += absl::Minutes(kMinutesPerHour - local.minute_of_day % kMinutesPerHour);
+    } else if (!clock.IsOpen(local) || (schedule != nullptr && !clock.IsOpen(local, *schedule))) {
+      // Closed: on to the next quarter hour, where opening hours begin,
+      // so that a long weekend costs a few hundred steps, not thousands.
+      t += absl::Minutes(kMinutesPerQuarter - local.minute_of_day % kMinutesPerQuarter);
+    } else {
       ++minutes;
+      t += absl::Minutes(1);
     }
   }
   return minutes;
