@@ -61,7 +61,6 @@ void Engine::State::CheckCareRelationship(EventContext& context) {
 }
 
 void Engine::State::ResolvePending(absl::Time now) {
-  const DetectionOptions::NoCareRelationship& rule = options.no_care_relationship;
   while (!pending.empty() && pending.front().first_time + internal::kLateBookingGrace <= now) {
     PendingAccess& access = pending.front();
     absl::Time booked_by = access.first_time + internal::kLateBookingGrace;
@@ -69,21 +68,59 @@ void Engine::State::ResolvePending(absl::Time now) {
       if (access.treatment != absl::InfinitePast()) {
         care.RecordTreatment(access.subject, access.actor, access.treatment);
       }
-    } else if (v1::Alert* alert = Raise(StrCat("no_care_relationship/", access.actor, "/",
-                                               access.subject, "/", LocalDate(access.day)),
-                                        "no_care_relationship", rule, access.first_time)) {
-      alert->set_actor_id(access.actor);
-      alert->set_subject_id(access.subject);
-      alert->set_source_system(access.source_system);
-      for (uint64_t seq : access.evidence) alert->add_evidence_seqs(seq);
-      alert->set_summary(fmt::format(
-          "{} {} of a patient with no appointment with them from {} days before to {} days "
-          "after, and no treatment by them in the {} days before",
-          access.actor, access.what, rule.days_before, rule.days_after, rule.treatment_days));
+    } else {
+      JudgeUnlinked(access);
     }
     pending_by_key.erase(access.key);
     pending.pop_front();
   }
+}
+
+void Engine::State::JudgeUnlinked(const PendingAccess& access) {
+  const DetectionOptions::NoCareRelationship& rule = options.no_care_relationship;
+  const bool treated = access.treatment != absl::InfinitePast();
+  if (std::optional<internal::BookedSlot> slot =
+          care.ColleagueSlot(access.subject, access.actor, access.first_time)) {
+    auto colleague = actors.find(slot->clinician);
+    const bool absent = colleague == actors.end() ||
+                        colleague->second.last_seen == absl::InfinitePast() ||
+                        clock.At(colleague->second.last_seen).day < access.day;
+    if (absent) {
+      // Covering for a colleague not at work today: one low notice a day.
+      if (treated) care.RecordTreatment(access.subject, access.actor, access.treatment);
+      if (!options.covering.enabled) return;
+      if (v1::Alert* alert = Raise(StrCat("covering/", access.actor, "/", LocalDate(access.day)),
+                                   "covering", options.covering, access.first_time)) {
+        alert->set_actor_id(access.actor);
+        alert->set_source_system(access.source_system);
+        for (uint64_t seq : access.evidence) alert->add_evidence_seqs(seq);
+        alert->set_summary(fmt::format(
+            "{} saw patients booked with {}, who has not been at work on {} (covering; this "
+            "first patient at {})",
+            access.actor, slot->clinician, LocalDate(access.day), clock.FormatMinute(slot->start)));
+      }
+      return;
+    }
+    if (treated) {
+      // Called in by the colleague: their own treatment entry is the link.
+      care.RecordTreatment(access.subject, access.actor, access.treatment);
+      return;
+    }
+  }
+  if (!rule.enabled) return;
+  v1::Alert* alert = Raise(StrCat("no_care_relationship/", access.actor, "/", access.subject, "/",
+                                  LocalDate(access.day)),
+                           "no_care_relationship", rule, access.first_time);
+  if (alert == nullptr) return;
+  alert->set_actor_id(access.actor);
+  alert->set_subject_id(access.subject);
+  alert->set_source_system(access.source_system);
+  for (uint64_t seq : access.evidence) alert->add_evidence_seqs(seq);
+  alert->set_summary(fmt::format(
+      "{} {} of a patient with no appointment with them from {} days before to {} days "
+      "after, no treatment by them in the {} days before, no referral to them and no "
+      "colleague's appointment they were called in to or covered",
+      access.actor, access.what, rule.days_before, rule.days_after, rule.treatment_days));
 }
 
 void Engine::State::CheckDisclosure(EventContext& context) {

@@ -191,21 +191,70 @@ absl::Status ReadNetworks(const TableReader& reader,
   return absl::OkStatus();
 }
 
+// [detection.source_silent.schedules.<system>]: per source, the clinic's
+// opening hours with the weekdays it names replaced.
+absl::Status ReadSchedules(const TableReader& reader, const OpeningHours& clinic,
+                           std::map<std::string, OpeningHours>& schedules) {
+  absl::StatusOr<const toml::table*> table = reader.Table("schedules");
+  if (!table.ok() || *table == nullptr) return table.status();
+  std::map<std::string, OpeningHours> parsed;
+  for (const auto& [source, value] : **table) {
+    std::string key = StrCat("schedules.", source.str());
+    if (!value.is_table()) return reader.Error(key, "must be a table of weekdays");
+    OpeningHours hours = clinic;
+    if (absl::Status s = ReadOpeningHours(
+            TableReader(*value.as_table(), StrCat(reader.path(), ".", key)), hours);
+        !s.ok()) {
+      return s;
+    }
+    parsed[std::string(source.str())] = std::move(hours);
+  }
+  schedules = std::move(parsed);
+  return absl::OkStatus();
+}
+
+// [detection.role_data]: role = list of kinds of data; replaces the
+// defaults as a whole when given.
+absl::Status ReadRoleData(const TableReader& reader,
+                          std::map<std::string, std::vector<std::string>>& role_data) {
+  absl::StatusOr<const toml::table*> table = reader.Table("role_data");
+  if (!table.ok() || *table == nullptr) return table.status();
+  std::map<std::string, std::vector<std::string>> parsed;
+  for (const auto& [role, value] : **table) {
+    std::string key = StrCat("role_data.", role.str());
+    std::optional<std::vector<std::string>> list = TableReader::ToStringList(value);
+    if (!list) return reader.Error(key, "must be a list of kinds of data");
+    for (const std::string& kind : *list) {
+      if (!DataKindFromName(kind)) {
+        return reader.Error(key, StrCat(": \"", kind,
+                                        "\" is not a kind of data (journal_note, image, "
+                                        "contact_details, invoice, referral, appointment, "
+                                        "treatment_plan, consent, web_form, account)"));
+      }
+    }
+    parsed[std::string(role.str())] = std::move(*list);
+  }
+  role_data = std::move(parsed);
+  return absl::OkStatus();
+}
+
 // The settings of one rule's sub-table beyond `enabled` and `severity`.
 absl::Status ReadRuleFields(const TableReader& r, std::string_view rule,
                             DetectionOptions& options) {
   if (rule == "no_care_relationship") {
     auto& o = options.no_care_relationship;
-    return FirstError(
-        {r.CheckKeys({"enabled", "severity", "days_before", "days_after", "treatment_days"}),
-         r.Int("days_before", 0, o.days_before), r.Int("days_after", 0, o.days_after),
-         r.Int("treatment_days", 1, o.treatment_days)});
+    return FirstError({r.CheckKeys({"enabled", "severity", "days_before", "days_after",
+                                    "treatment_days", "referral_days"}),
+                       r.Int("days_before", 0, o.days_before), r.Int("days_after", 0, o.days_after),
+                       r.Int("treatment_days", 1, o.treatment_days),
+                       r.Int("referral_days", 1, o.referral_days)});
   }
   if (rule == "volume_spike") {
     auto& o = options.volume_spike;
-    return FirstError({r.CheckKeys({"enabled", "severity", "floor", "multiplier", "baseline_days",
-                                    "min_baseline_hours"}),
-                       r.Int("floor", 1, o.floor), r.PositiveNumber("multiplier", o.multiplier),
+    return FirstError({r.CheckKeys({"enabled", "severity", "window_minutes", "floor", "multiplier",
+                                    "baseline_days", "min_baseline_hours"}),
+                       r.Minutes("window_minutes", o.window), r.Int("floor", 1, o.floor),
+                       r.PositiveNumber("multiplier", o.multiplier),
                        r.Int("baseline_days", 1, o.baseline_days),
                        r.Int("min_baseline_hours", 0, o.min_baseline_hours)});
   }
@@ -232,9 +281,10 @@ absl::Status ReadRuleFields(const TableReader& r, std::string_view rule,
   }
   if (rule == "source_silent") {
     auto& o = options.source_silent;
-    return FirstError({r.CheckKeys({"enabled", "severity", "max_silence_minutes", "known_days"}),
-                       r.Minutes("max_silence_minutes", o.max_silence),
-                       r.Int("known_days", 1, o.known_days)});
+    return FirstError(
+        {r.CheckKeys({"enabled", "severity", "max_silence_minutes", "known_days", "schedules"}),
+         r.Minutes("max_silence_minutes", o.max_silence), r.Int("known_days", 1, o.known_days),
+         ReadSchedules(r, options.opening_hours, o.schedules)});
   }
   if (rule == "source_sequence_gap") {
     return FirstError({r.CheckKeys({"enabled", "severity", "grace_minutes"}),
@@ -256,6 +306,8 @@ RuleOptions& CommonOptions(std::string_view rule, DetectionOptions& o) {
   if (rule == "disallowed_network") return o.disallowed_network;
   if (rule == "source_silent") return o.source_silent;
   if (rule == "source_sequence_gap") return o.source_sequence_gap;
+  if (rule == "role_data_access") return o.role_data_access;
+  if (rule == "covering") return o.covering;
   return o.verification_failed;
 }
 
@@ -278,8 +330,8 @@ absl::Status ReadRules(const TableReader& detection, DetectionOptions& options) 
 
 absl::Status ReadTopLevel(const TableReader& r, DetectionOptions& options) {
   std::vector<std::string_view> known = {
-      "enabled",        "roster_file",     "time_zone",          "closed_dates",
-      "clinical_roles", "non_staff_roles", "replay_window_days", "opening_hours"};
+      "enabled",         "roster_file",        "time_zone",     "closed_dates", "clinical_roles",
+      "non_staff_roles", "replay_window_days", "opening_hours", "role_data"};
   known.insert(known.end(), kRuleNames.begin(), kRuleNames.end());
   for (const auto& [key, value] : r.table()) {
     if (std::find(known.begin(), known.end(), key.str()) == known.end()) {
@@ -288,13 +340,13 @@ absl::Status ReadTopLevel(const TableReader& r, DetectionOptions& options) {
     }
   }
   int replay_days = static_cast<int>(absl::ToInt64Hours(options.replay_window) / 24);
-  if (absl::Status s = FirstError({r.Bool("enabled", options.enabled),
-                                   r.String("roster_file", options.roster_file),
-                                   r.String("time_zone", options.time_zone),
-                                   r.StringList("closed_dates", options.closed_dates),
-                                   r.StringList("clinical_roles", options.clinical_roles),
-                                   r.StringList("non_staff_roles", options.non_staff_roles),
-                                   r.Int("replay_window_days", 1, replay_days)});
+  if (absl::Status s = FirstError(
+          {r.Bool("enabled", options.enabled), r.String("roster_file", options.roster_file),
+           r.String("time_zone", options.time_zone),
+           r.StringList("closed_dates", options.closed_dates),
+           r.StringList("clinical_roles", options.clinical_roles),
+           r.StringList("non_staff_roles", options.non_staff_roles),
+           r.Int("replay_window_days", 1, replay_days), ReadRoleData(r, options.role_data)});
       !s.ok()) {
     return s;
   }
@@ -315,7 +367,34 @@ absl::Status ReadTopLevel(const TableReader& r, DetectionOptions& options) {
                           options.opening_hours);
 }
 
+constexpr std::array<std::pair<std::string_view, v1::DataObjectType>, 10> kDataKinds = {{
+    {"journal_note", v1::DATA_OBJECT_TYPE_JOURNAL_NOTE},
+    {"image", v1::DATA_OBJECT_TYPE_IMAGE},
+    {"contact_details", v1::DATA_OBJECT_TYPE_CONTACT_DETAILS},
+    {"invoice", v1::DATA_OBJECT_TYPE_INVOICE},
+    {"referral", v1::DATA_OBJECT_TYPE_REFERRAL},
+    {"appointment", v1::DATA_OBJECT_TYPE_APPOINTMENT},
+    {"treatment_plan", v1::DATA_OBJECT_TYPE_TREATMENT_PLAN},
+    {"consent", v1::DATA_OBJECT_TYPE_CONSENT},
+    {"web_form", v1::DATA_OBJECT_TYPE_WEB_FORM},
+    {"account", v1::DATA_OBJECT_TYPE_ACCOUNT},
+}};
+
 }  // namespace
+
+std::string_view DataKindName(v1::DataObjectType type) {
+  for (const auto& [name, kind] : kDataKinds) {
+    if (kind == type) return name;
+  }
+  return "unspecified";
+}
+
+std::optional<v1::DataObjectType> DataKindFromName(std::string_view name) {
+  for (const auto& [kind_name, kind] : kDataKinds) {
+    if (kind_name == name) return kind;
+  }
+  return std::nullopt;
+}
 
 OpeningHours OpeningHours::Default() {
   constexpr int kWeekdayOpen = 7 * kMinutesPerHour;

@@ -9,6 +9,7 @@
 
 #include <array>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -47,8 +48,22 @@ struct DetectionOptions {
   std::vector<std::string> closed_dates;
   // Actor roles (roster role, else the event's actor.role) that are
   // clinicians: their reads and changes of health data need a care link.
-  std::vector<std::string> clinical_roles = {"dentist", "hygienist",       "dental_nurse", "doctor",
-                                             "nurse",   "physiotherapist", "psychologist"};
+  std::vector<std::string> clinical_roles = {
+      "dentist",      "hygienist", "dental_nurse", "oral_surgeon",    "orthodontist",
+      "periodontist", "doctor",    "nurse",        "physiotherapist", "psychologist"};
+  // Staff roles that are not clinical, each with the kinds of data
+  // (DataKindName: "contact_details", "appointment", "invoice", ...) its
+  // work touches; any other kind raises role_data_access. Every role the
+  // roster names must be clinical, non-staff or listed here: the engine
+  // refuses a roster with a role it does not know, and treats an event
+  // from an unknown role as a clinician's (its health data needs a care
+  // link) and counts it (Engine::UnknownRoleEvents).
+  std::map<std::string, std::vector<std::string>> role_data = {
+      {"receptionist",
+       {"contact_details", "appointment", "invoice", "consent", "web_form", "account"}},
+      {"billing_clerk", {"contact_details", "appointment", "invoice", "account"}},
+      {"manager", {"contact_details", "appointment", "invoice", "consent", "web_form", "account"}},
+  };
   // Actor roles that are not staff: patients using the portal or website,
   // and system accounts. Staff rules (off_hours, volume_spike,
   // unknown_or_dormant_actor, no_care_relationship) skip them.
@@ -61,22 +76,33 @@ struct DetectionOptions {
   // images, treatment plans, referrals) with neither an appointment with
   // that clinician starting from `days_before` days before to `days_after`
   // days after the access, nor a treatment by them in the last
-  // `treatment_days` days.
+  // `treatment_days` days, nor a referral addressed to them in the last
+  // `referral_days` days. A clinician called in to a colleague's appointment
+  // (their own treatment entry while the patient is booked with the
+  // colleague) has a care link; so has one covering for a colleague not at
+  // work that day (see `covering`).
   struct NoCareRelationship : RuleOptions {
     int days_before = 30;
     int days_after = 7;
     int treatment_days = 365;
+    int referral_days = 30;
   } no_care_relationship{{true, v1::ALERT_SEVERITY_HIGH}};
 
   // Staff access outside opening hours or on a closed date.
   struct OffHours : RuleOptions {
   } off_hours{{true, v1::ALERT_SEVERITY_MEDIUM}};
 
-  // Distinct patients an actor accessed in one clock hour: alert above
-  // max(`floor`, `multiplier` x the actor's own average over their active
-  // hours in the last `baseline_days`). With fewer than
+  // Distinct patients an actor accessed within a sliding `window`, counted
+  // apart for health data and for administrative data (contact details,
+  // appointments, invoices, consents): alert above max(`floor`,
+  // `multiplier` x the actor's own average of that kind over their active
+  // clock hours in the last `baseline_days`). With fewer than
   // `min_baseline_hours` active hours of history, `floor` alone applies.
+  // Issuing invoices (a create or update of an invoice for billing, as a
+  // month-end run does) is billing work and not counted. One alert a
+  // burst: the next only after the window has dropped under the limit.
   struct VolumeSpike : RuleOptions {
+    absl::Duration window = absl::Minutes(60);
     int floor = 30;
     double multiplier = 3.0;
     int baseline_days = 28;
@@ -124,11 +150,27 @@ struct DetectionOptions {
   } disallowed_network{{true, v1::ALERT_SEVERITY_HIGH}, {}};
 
   // A source that has sent events in the last `known_days` sends nothing
-  // for `max_silence` of opening hours.
+  // for `max_silence` of opening hours in which it usually works: the hours
+  // it was active on most days of the same kind (weekday, Saturday,
+  // Sunday), and only those its schedule in `schedules` allows (by source
+  // system; a weekday not given keeps the clinic's opening hours), so that
+  // an X-ray system idle on Friday afternoons is not "silent" then.
   struct SourceSilent : RuleOptions {
     absl::Duration max_silence = absl::Hours(2);
     int known_days = 14;
-  } source_silent{{true, v1::ALERT_SEVERITY_HIGH}};
+    std::map<std::string, OpeningHours> schedules;
+  } source_silent{{true, v1::ALERT_SEVERITY_HIGH}, absl::Hours(2), 14, {}};
+
+  // A staff member in a non-clinical role (role_data) touches a kind of
+  // data that role does not work with: a receptionist reading a journal.
+  struct RoleDataAccess : RuleOptions {
+  } role_data_access{{true, v1::ALERT_SEVERITY_HIGH}};
+
+  // A clinician handles a patient booked in the same slot with a colleague
+  // who has not been at work that day: one low notice per covering
+  // clinician and day, instead of no_care_relationship per patient.
+  struct Covering : RuleOptions {
+  } covering{{true, v1::ALERT_SEVERITY_LOW}};
 
   // A source's own sequence numbers (source_seq) skip, and the missing
   // numbers have not arrived within `grace`.
@@ -142,26 +184,34 @@ struct DetectionOptions {
 };
 
 // Every rule's name, as alerts and the config use it.
-inline constexpr std::array<std::string_view, 13> kRuleNames = {
-    "no_care_relationship", "off_hours",     "volume_spike",
-    "self_or_related",      "bulk_export",   "disclosure_without_consent",
-    "login_failures",       "break_glass",   "unknown_or_dormant_actor",
-    "disallowed_network",   "source_silent", "source_sequence_gap",
-    "verification_failed"};
+inline constexpr std::array<std::string_view, 15> kRuleNames = {
+    "no_care_relationship", "off_hours",        "volume_spike",
+    "self_or_related",      "bulk_export",      "disclosure_without_consent",
+    "login_failures",       "break_glass",      "unknown_or_dormant_actor",
+    "disallowed_network",   "source_silent",    "source_sequence_gap",
+    "verification_failed",  "role_data_access", "covering"};
+
+// The name of a kind of data in role_data ("journal_note", "image",
+// "contact_details", "invoice", "referral", "appointment",
+// "treatment_plan", "consent", "web_form", "account"), and back.
+std::string_view DataKindName(v1::DataObjectType type);
+std::optional<v1::DataObjectType> DataKindFromName(std::string_view name);
 
 // Reads the [detection] table (`detection` is that table) into `options`,
 // over its defaults. Keys: enabled, roster_file, time_zone, closed_dates,
-// clinical_roles, non_staff_roles, replay_window_days, [opening_hours]
+// clinical_roles, non_staff_roles, [role_data] (role = list of kinds of
+// data), replay_window_days, [opening_hours]
 // (monday .. sunday, each a list of "HH:MM-HH:MM"; a day given replaces its
 // default, [] closes it), and a sub-table per rule (kRuleNames) with
 // enabled, severity ("low" .. "critical") and the rule's fields in
 // snake_case, durations in whole units: days_before, days_after,
-// treatment_days, floor, multiplier, baseline_days, min_baseline_hours,
+// treatment_days, referral_days, window_minutes, floor, multiplier,
+// baseline_days, min_baseline_hours,
 // max_subjects, window_minutes, max_failures, dormant_days, [networks]
 // (source system = list of CIDRs), max_silence_minutes, known_days,
-// grace_minutes. InvalidArgument names the setting ("config:
-// detection.bulk_export.max_subjects must be ...") on an unknown key, a
-// wrong type or a value out of range; then `options` is unchanged.
+// [schedules.<source system>] (as opening_hours), grace_minutes. InvalidArgument names the setting
+// ("config: detection.bulk_export.max_subjects must be ...") on an unknown key, a wrong type or a
+// value out of range; then `options` is unchanged.
 absl::Status ReadDetectionOptions(const toml::table& detection, DetectionOptions& options);
 
 }  // namespace innsyn::anomaly

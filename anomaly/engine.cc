@@ -50,6 +50,14 @@ bool IsFailedLogin(const v1::AccessEvent& event) {
          event.outcome() != v1::OUTCOME_SUCCESS && event.outcome() != v1::OUTCOME_UNSPECIFIED;
 }
 
+bool IsKnownRole(const DetectionOptions& options, const std::string& role) {
+  auto in = [&](const std::vector<std::string>& roles) {
+    return std::find(roles.begin(), roles.end(), role) != roles.end();
+  };
+  return in(options.clinical_roles) || in(options.non_staff_roles) ||
+         options.role_data.contains(role);
+}
+
 }  // namespace
 
 namespace internal {
@@ -84,6 +92,12 @@ Engine::State::State(DetectionOptions options_in, Roster roster_in, internal::Lo
       clinical_roles(options.clinical_roles.begin(), options.clinical_roles.end()),
       non_staff_roles(options.non_staff_roles.begin(), options.non_staff_roles.end()),
       care(options) {
+  for (const auto& [role, kinds] : options.role_data) {
+    absl::flat_hash_set<int>& set = role_data_kinds[role];
+    for (const std::string& kind : kinds) {
+      if (std::optional<v1::DataObjectType> type = DataKindFromName(kind)) set.insert(*type);
+    }
+  }
   IndexRoster();
 }
 
@@ -155,6 +169,13 @@ void Engine::State::Sweep(absl::Time now) {
 }
 
 absl::StatusOr<std::unique_ptr<Engine>> Engine::Create(DetectionOptions options, Roster roster) {
+  for (const StaffMember& member : roster.staff()) {
+    if (member.role.empty() || IsKnownRole(options, member.role)) continue;
+    return absl::InvalidArgumentError(
+        StrCat("roster: staff ", member.id, " has role \"", member.role,
+               "\", which no detection setting names: add it to detection.clinical_roles, "
+               "detection.non_staff_roles or detection.role_data, or it would go unchecked"));
+  }
   absl::StatusOr<internal::LocalClock> clock = internal::LocalClock::Create(options);
   if (!clock.ok()) return clock.status();
   absl::flat_hash_map<std::string, internal::NetworkList> networks;
@@ -180,6 +201,10 @@ void Engine::MarkRaised(std::string_view alert_id) {
 
 const DetectionOptions& Engine::options() const { return state_->options; }
 
+const std::map<std::string, uint64_t>& Engine::UnknownRoleEvents() const {
+  return state_->unknown_role_events;
+}
+
 void Engine::SetRoster(Roster roster) {
   state_->roster = std::move(roster);
   state_->IndexRoster();
@@ -203,9 +228,13 @@ std::vector<v1::Alert> Engine::Observe(uint64_t seq, const v1::LedgerEntry& entr
   const std::string& role =
       member != nullptr && !member->role.empty() ? member->role : event.actor().role();
   bool staff = !s.non_staff_roles.contains(role) && event.actor().id() != event.subject().id();
-  EventContext context{
-      seq,  event, time, s.clock.At(time), member, staff, staff && s.clinical_roles.contains(role),
-      false};
+  bool clinician = staff && s.clinical_roles.contains(role);
+  if (staff && !clinician && !s.role_data_kinds.contains(role)) {
+    // Unknown: judged by the strictest rule, as a clinician without a link.
+    ++s.unknown_role_events[role];
+    clinician = true;
+  }
+  EventContext context{seq, event, time, s.clock.At(time), member, role, staff, clinician, false};
   s.latest = std::max(s.latest, time);
 
   s.care.Observe(event, time);
@@ -225,6 +254,7 @@ std::vector<v1::Alert> Engine::Observe(uint64_t seq, const v1::LedgerEntry& entr
     s.CheckOffHours(context, actor);
     s.CheckVolume(context, actor);
     s.CheckSelfOrRelated(context);
+    s.CheckRoleData(context);
     s.CheckCareRelationship(context);
     actor.last_seen = std::max(actor.last_seen, time);
   }

@@ -22,6 +22,7 @@
 #define INNSYN_ANOMALY_ENGINE_H_
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -39,7 +40,9 @@ namespace innsyn::anomaly {
 class Engine {
  public:
   // Fails (InvalidArgument, naming the setting) on a time zone that cannot
-  // be loaded, a bad closed date or a bad network.
+  // be loaded, a bad closed date or a bad network, and on a roster role no
+  // setting names (clinical_roles, non_staff_roles, role_data): a role the
+  // rules do not know would go unchecked.
   static absl::StatusOr<std::unique_ptr<Engine>> Create(DetectionOptions options, Roster roster);
   ~Engine();
 
@@ -61,6 +64,9 @@ class Engine {
   void SetRoster(Roster roster);
 
   const DetectionOptions& options() const;
+  // Events seen from actors whose role no setting names ("" when neither
+  // roster nor event gives one), by role: judged as a clinician's.
+  const std::map<std::string, uint64_t>& UnknownRoleEvents() const;
 
   struct State;
 

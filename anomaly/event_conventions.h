@@ -15,6 +15,21 @@
 // itself expected (covered by a care link), links that clinician to the
 // patient for the following `treatment_days`.
 //
+// Referral inside the clinic: a CREATE, UPDATE or disclosure of a
+// referral (data_object.type = REFERRAL) with the attribute
+//   referral.addressee     the actor id of the clinician it is addressed to
+// links that clinician to the patient for `referral_days` (triage before
+// any booking exists). A referral to oneself links no one.
+//
+// Call-in: a clinician's own treatment entry (a note, an image, a plan)
+// about a patient booked with a colleague, from 3 hours before to 30
+// minutes after that appointment's start, links them to the patient, with
+// their reads of the same day.
+//
+// Go-live import: an event with the attribute
+//   import                 "go-live" (or any non-empty text)
+// records state the clinic had before innsyn; Explain says so.
+//
 // Consent: data_object.type = CONSENT, action_subtype CONSENT_GIVEN or
 // CONSENT_WITHDRAWN, subject = the patient, recipient.id = whom the consent
 // lets the clinic disclose to, and optionally
@@ -36,6 +51,8 @@ inline constexpr std::string_view kAppointmentStart = "appointment.start";
 inline constexpr std::string_view kConsentValidUntil = "consent.valid_until";
 inline constexpr std::string_view kContactSurname = "contact.surname";
 inline constexpr std::string_view kContactAddress = "contact.address";
+inline constexpr std::string_view kReferralAddressee = "referral.addressee";
+inline constexpr std::string_view kImport = "import";
 
 }  // namespace innsyn::anomaly
 

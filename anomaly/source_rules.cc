@@ -18,6 +18,7 @@ using internal::SourceState;
 constexpr int kDayKinds = 3;
 constexpr int kHoursPerDay = 24;
 constexpr int kMinutesPerHour = 60;
+constexpr int kMinutesPerQuarter = 15;
 constexpr int kMinUsualDays = 2;
 constexpr double kUsualShare = 0.75;
 constexpr int kWeekdayOfDayZero = 3;  // 1970-01-01 was a Thursday
@@ -52,16 +53,25 @@ UsualHours LearnUsualHours(const SourceState& source, const internal::LocalClock
   return usual;
 }
 
-// Minutes in [from, to) when the clinic was open and the source usually
-// works; counting stops at `enough`.
+// Minutes in [from, to) when the clinic was open, the source usually works
+// and its schedule, if it has one, says it works; counting stops at
+// `enough`.
 int64_t QuietUsualMinutes(const internal::LocalClock& clock, const UsualHours& usual,
-                          absl::Time from, absl::Time to, int64_t enough) {
+                          const OpeningHours* schedule, absl::Time from, absl::Time to,
+                          int64_t enough) {
   int64_t minutes = 0;
-  for (absl::Time t = from; t < to && minutes < enough; t += absl::Minutes(1)) {
+  for (absl::Time t = from; t < to && minutes < enough;) {
     const LocalTime local = clock.At(t);
-    if (usual[DayKind(local.weekday)][local.minute_of_day / kMinutesPerHour] &&
-        clock.IsOpen(local)) {
+    if (!usual[DayKind(local.weekday)][local.minute_of_day / kMinutesPerHour]) {
+      // Usual hours are whole hours: on to the next.
+      t += absl::Minutes(kMinutesPerHour - local.minute_of_day % kMinutesPerHour);
+    } else if (!clock.IsOpen(local) || (schedule != nullptr && !clock.IsOpen(local, *schedule))) {
+      // Closed: on to the next quarter hour, where opening hours begin,
+      // so that a long weekend costs a few hundred steps, not thousands.
+      t += absl::Minutes(kMinutesPerQuarter - local.minute_of_day % kMinutesPerQuarter);
+    } else {
       ++minutes;
+      t += absl::Minutes(1);
     }
   }
   return minutes;
@@ -200,9 +210,11 @@ void Engine::State::CheckSilence(absl::Time now) {
     if (source.last_seen < known_since || source.last_seen >= now) continue;
     // Cheap first: not even the open minutes add up to the limit.
     if (clock.OpenMinutesBetween(source.last_seen, now) < max_silence_minutes) continue;
-    const UsualHours usual = LearnUsualHours(source, clock, today, rule.known_days);
+    auto scheduled = rule.schedules.find(source.system);
+    const OpeningHours* schedule = scheduled == rule.schedules.end() ? nullptr : &scheduled->second;
     const int64_t open_minutes =
-        QuietUsualMinutes(clock, usual, source.last_seen, now, max_silence_minutes);
+        QuietUsualMinutes(clock, LearnUsualHours(source, clock, today, rule.known_days), schedule,
+                          source.last_seen, now, max_silence_minutes);
     if (open_minutes < max_silence_minutes) continue;
     v1::Alert* alert = Raise(StrCat("source_silent/", source.system, "/", source.instance, "/",
                                     absl::ToUnixSeconds(source.last_seen)),
@@ -212,7 +224,9 @@ void Engine::State::CheckSilence(absl::Time now) {
     alert->add_evidence_seqs(source.last_ledger_seq);
     alert->set_summary(StrCat(source.system, " (", source.instance, ") has sent nothing since ",
                               clock.FormatMinute(source.last_seen), ", for ", open_minutes,
-                              " minutes of the hours it usually works while the clinic was open"));
+                              " minutes of the hours it usually works",
+                              schedule != nullptr ? " by its schedule" : "",
+                              " while the clinic was open"));
   }
 }
 

@@ -12,34 +12,42 @@ namespace {
 
 using internal::ActorState;
 using internal::EventContext;
+using internal::VolumeState;
 
 constexpr int64_t kHoursPerDay = 24;
 
 absl::CivilDay ToCivilDay(int64_t day) { return absl::CivilDay(1970, 1, 1) + day; }
 
-// Starts a new local clock hour for `actor`: the finished hour joins the
-// baseline, hours older than baseline_days leave it.
-void RollHour(ActorState& actor, int64_t hour, const DetectionOptions::VolumeSpike& rule) {
-  if (actor.hour != INT64_MIN && !actor.hour_subjects.empty()) {
-    int count = static_cast<int>(actor.hour_subjects.size());
-    actor.past_hours.emplace_back(actor.hour, count);
-    actor.past_sum += count;
+// Starts a new local clock hour of one kind of data for an actor: the
+// finished hour joins the baseline, hours older than baseline_days leave
+// it, and the limit for the hour is set.
+void RollHour(VolumeState& volume, int64_t hour, const DetectionOptions::VolumeSpike& rule) {
+  if (volume.hour != INT64_MIN && !volume.hour_subjects.empty()) {
+    int count = static_cast<int>(volume.hour_subjects.size());
+    volume.past_hours.emplace_back(volume.hour, count);
+    volume.past_sum += count;
   }
   int64_t oldest = hour - rule.baseline_days * kHoursPerDay;
-  while (!actor.past_hours.empty() && actor.past_hours.front().first < oldest) {
-    actor.past_sum -= actor.past_hours.front().second;
-    actor.past_hours.pop_front();
+  while (!volume.past_hours.empty() && volume.past_hours.front().first < oldest) {
+    volume.past_sum -= volume.past_hours.front().second;
+    volume.past_hours.pop_front();
   }
-  actor.hour = hour;
-  actor.hour_subjects.clear();
-  actor.hour_evidence.clear();
-  actor.hour_alerted = false;
-  actor.hour_threshold = rule.floor;
-  size_t active = actor.past_hours.size();
+  volume.hour = hour;
+  volume.hour_subjects.clear();
+  volume.threshold = rule.floor;
+  size_t active = volume.past_hours.size();
   if (active > 0 && active >= static_cast<size_t>(rule.min_baseline_hours)) {
-    double average = static_cast<double>(actor.past_sum) / static_cast<double>(active);
-    actor.hour_threshold = std::max<double>(rule.floor, rule.multiplier * average);
+    double average = static_cast<double>(volume.past_sum) / static_cast<double>(active);
+    volume.threshold = std::max<double>(rule.floor, rule.multiplier * average);
   }
+}
+
+// Issuing an invoice (a month-end run issues dozens in an hour): billing
+// work, not reading.
+bool IsInvoicing(const v1::AccessEvent& event) {
+  bool write = event.action() == v1::ACTION_CODE_CREATE || event.action() == v1::ACTION_CODE_UPDATE;
+  return write && event.data_object().type() == v1::DATA_OBJECT_TYPE_INVOICE &&
+         event.purpose_of_use() == v1::PURPOSE_OF_USE_BILLING;
 }
 
 bool ConcernsPatientRecord(v1::DataObjectType type) {
@@ -67,31 +75,53 @@ void Engine::State::CheckOffHours(EventContext& context, ActorState& actor) {
 void Engine::State::CheckVolume(EventContext& context, ActorState& actor) {
   const DetectionOptions::VolumeSpike& rule = options.volume_spike;
   const v1::AccessEvent& event = context.event;
+  const v1::DataObjectType type = event.data_object().type();
   if (!rule.enabled || event.subject().id().empty()) return;
-  if (event.data_object().type() == v1::DATA_OBJECT_TYPE_ACCOUNT) return;
-  // An event late from an hour already closed does not reopen it.
-  if (context.local.hour < actor.hour) return;
-  if (context.local.hour > actor.hour) RollHour(actor, context.local.hour, rule);
-  if (!actor.hour_subjects.insert(event.subject().id()).second) return;
-  if (actor.hour_subjects.size() == 1) actor.hour_first_time = context.time;
-  if (actor.hour_evidence.size() < internal::kMaxEvidence)
-    actor.hour_evidence.push_back(context.seq);
-  size_t count = actor.hour_subjects.size();
-  if (actor.hour_alerted || static_cast<double>(count) <= actor.hour_threshold) return;
-  actor.hour_alerted = true;
-  int64_t day = internal::FloorDiv(actor.hour, kHoursPerDay);
-  int hour_of_day = static_cast<int>(actor.hour - day * kHoursPerDay);
-  std::string id =
-      fmt::format("volume_spike/{}/{}T{:02d}", event.actor().id(), LocalDate(day), hour_of_day);
-  v1::Alert* alert = Raise(std::move(id), "volume_spike", rule, actor.hour_first_time);
+  if (type == v1::DATA_OBJECT_TYPE_ACCOUNT || type == v1::DATA_OBJECT_TYPE_WEB_FORM) return;
+  if (IsInvoicing(event)) return;
+  const bool health = internal::IsHealthData(type);
+  VolumeState& volume = actor.volume[health ? 0 : 1];
+  if (context.local.hour > volume.hour) RollHour(volume, context.local.hour, rule);
+  if (context.local.hour == volume.hour) volume.hour_subjects.insert(event.subject().id());
+  internal::BurstWindow& window = volume.window;
+  window.ExpireBefore(context.time - rule.window);
+  window.Add(context.time, context.seq, event.subject().id());
+  const size_t count = window.distinct();
+  if (static_cast<double>(count) <= volume.threshold) {
+    window.in_burst = false;
+    return;
+  }
+  if (window.in_burst) return;
+  window.in_burst = true;
+  std::string_view kind = health ? "health" : "administrative";
+  v1::Alert* alert =
+      Raise(StrCat("volume_spike/", event.actor().id(), "/", kind, "/", window.first_seq()),
+            "volume_spike", rule, window.first_time());
   if (alert == nullptr) return;
   alert->set_actor_id(event.actor().id());
   alert->set_source_system(event.source().system());
-  for (uint64_t seq : actor.hour_evidence) alert->add_evidence_seqs(seq);
+  for (uint64_t seq : window.Evidence()) alert->add_evidence_seqs(seq);
   alert->set_summary(fmt::format(
-      "{} opened the records of {} different patients in the hour from {:02d}:00 on {}, more "
+      "{} ({}) opened the {} data of {} different patients within {} minutes from {}, more "
       "than their usual limit of {:.0f}",
-      event.actor().id(), count, hour_of_day, LocalDate(day), actor.hour_threshold));
+      event.actor().id(), context.role, kind, count, absl::ToInt64Minutes(rule.window),
+      clock.FormatMinute(window.first_time()), volume.threshold));
+}
+
+void Engine::State::CheckRoleData(EventContext& context) {
+  const RuleOptions& rule = options.role_data_access;
+  const v1::AccessEvent& event = context.event;
+  const v1::DataObjectType type = event.data_object().type();
+  if (!rule.enabled || context.clinician || type == v1::DATA_OBJECT_TYPE_UNSPECIFIED) return;
+  auto kinds = role_data_kinds.find(context.role);
+  if (kinds == role_data_kinds.end() || kinds->second.contains(type)) return;
+  v1::Alert* alert = RaiseFor(context,
+                              StrCat("role_data_access/", event.actor().id(), "/",
+                                     event.subject().id(), "/", LocalDate(context.local.day)),
+                              "role_data_access", rule);
+  if (alert == nullptr) return;
+  alert->set_summary(StrCat(event.actor().id(), ", a ", context.role, ", opened a patient's ",
+                            internal::DescribeData(type), ", which the role does not work with"));
 }
 
 void Engine::State::CheckUnknownOrDormant(EventContext& context, ActorState& actor) {

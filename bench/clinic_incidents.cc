@@ -308,3 +308,30 @@ void Incidents::BreakGlass() {
 }
 
 }  // namespace innsyn::bench::sim
+
+namespace innsyn::bench::sim {
+
+// A receptionist reads a well-known patient's journal notes and treatment
+// plan: a non-clinical role in clinical data.
+void Incidents::RoleDataAccess() {
+  std::vector<int> desk = b_.StaffWithRole("receptionist");
+  if (desk.empty()) return;
+  for (int k = 0; k < 4; ++k) {
+    int r = desk[static_cast<size_t>(k) % desk.size()];
+    auto shift = ShiftNear(r, Target(k, 4, 0.2, 0.9));
+    if (!shift) continue;
+    absl::Time t = InShift(*shift);
+    int p = NeverHad(r);
+    int label =
+        Label("role_data_access", "a receptionist reads a patient's journal and treatment plan",
+              StaffId(r), PatientAt(p).id, t, t + absl::Minutes(3));
+    size_t first = b_.drafts_.size();
+    Access(t, Source::kJournal, r, p, DATA_OBJECT_TYPE_JOURNAL_NOTE, ACTION_SUBTYPE_VIEW,
+           PURPOSE_OF_USE_ADMINISTRATION);
+    Access(t + absl::Minutes(2), Source::kJournal, r, p, DATA_OBJECT_TYPE_TREATMENT_PLAN,
+           ACTION_SUBTYPE_VIEW, PURPOSE_OF_USE_ADMINISTRATION);
+    TagSince(first, label);
+  }
+}
+
+}  // namespace innsyn::bench::sim

@@ -35,6 +35,7 @@ class Incidents {
     DisclosureWithoutConsent();
     LoginFailures();
     BreakGlass();
+    RoleDataAccess();
     UnknownOrDormant();
     DisallowedNetwork();
     SequenceGaps();
@@ -114,6 +115,7 @@ class Incidents {
     std::vector<int> found = b_.StaffWithRole("dentist");
     for (int s : b_.StaffWithRole("hygienist")) found.push_back(s);
     for (int s : b_.StaffWithRole("dental_nurse")) found.push_back(s);
+    for (int s : b_.StaffWithRole("oral_surgeon")) found.push_back(s);
     return found;
   }
   std::vector<int> ChairClinicians() const {
@@ -193,6 +195,7 @@ class Incidents {
   void DisclosureWithoutConsent();
   void LoginFailures();
   void BreakGlass();
+  void RoleDataAccess();
   void UnknownOrDormant();
   void DisallowedNetwork();
   void SequenceGaps();

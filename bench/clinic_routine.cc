@@ -92,6 +92,7 @@ void Builder::EmitImport() {
     e.mutable_actor()->set_display_name("Journal integration");
     SetSubject(e, static_cast<int>(p));
     e.mutable_data_object()->set_id(StrCat("contact-", patients_[p].id));
+    (*e.mutable_attributes())[std::string(anomaly::kImport)] = "go-live";
     (*e.mutable_attributes())[std::string(anomaly::kContactSurname)] = patients_[p].surname;
     (*e.mutable_attributes())[std::string(anomaly::kContactAddress)] = patients_[p].address;
     if (p % 50 == 49) at += absl::Seconds(1);
@@ -112,6 +113,7 @@ void Builder::EmitAppointment(const Appointment& a) {
       e = &AddFor(at, Source::kJournal, "journal-sync", "system", action, subtype,
                   DATA_OBJECT_TYPE_APPOINTMENT, PURPOSE_OF_USE_ADMINISTRATION);
       SetSubject(*e, a.patient);
+      (*e->mutable_attributes())[std::string(anomaly::kImport)] = "go-live";
     } else if (by == kWebsite) {
       AccessEvent& login = AddFor(at - absl::Seconds(40 + random_() % 200), Source::kWebsite,
                                   patient.id, "patient", ACTION_CODE_EXECUTE, ACTION_SUBTYPE_LOGIN,
@@ -128,6 +130,13 @@ void Builder::EmitAppointment(const Appointment& a) {
     } else {
       e = &Add(at, Source::kJournal, by, a.patient, action, subtype, DATA_OBJECT_TYPE_APPOINTMENT,
                PURPOSE_OF_USE_ADMINISTRATION);
+      // On the phone, reception often checks the patient's contact details.
+      if (random_() % 2 == 0) {
+        AccessEvent& contact = Add(at + absl::Minutes(1), Source::kJournal, by, a.patient,
+                                   ACTION_CODE_READ, ACTION_SUBTYPE_VIEW,
+                                   DATA_OBJECT_TYPE_CONTACT_DETAILS, PURPOSE_OF_USE_ADMINISTRATION);
+        contact.mutable_data_object()->set_id(StrCat("contact-", patient.id));
+      }
     }
     e->mutable_data_object()->set_id(a.id);
     (*e->mutable_attributes())[std::string(anomaly::kAppointmentClinician)] = clinician.member.id;
@@ -145,10 +154,13 @@ void Builder::EmitAppointment(const Appointment& a) {
             a.start);
     return;
   }
-  const int c = a.clinician;
+  // The clinician who reads and writes: the booked one before and after
+  // the day, whoever covers for them on it.
+  int c = a.clinician;
   const bool chair = clinician.member.role != "dental_nurse";
   const int day = DayOf(a.start);
   auto read = [&](absl::Time at, Source source, DataObjectType type) {
+    if (source == Source::kXray && XrayQuiet(at)) return;
     AccessEvent& e = Add(at, source, c, a.patient, ACTION_CODE_READ, ACTION_SUBTYPE_VIEW, type,
                          PURPOSE_OF_USE_TREATMENT);
     e.mutable_data_object()->set_id(
@@ -181,10 +193,12 @@ void Builder::EmitAppointment(const Appointment& a) {
       contact.mutable_data_object()->set_id(StrCat("contact-", patient.id));
     }
   }
+  c = Performer(a);
   read(a.start + absl::Minutes(1), Source::kJournal, DATA_OBJECT_TYPE_JOURNAL_NOTE);
+  if (clinician.member.role == "hygienist") MaybeCallIn(a);
   if (chair) {
     read(a.start + absl::Minutes(3), Source::kXray, DATA_OBJECT_TYPE_IMAGE);
-    if (random_() % 100 < 30) {
+    if (random_() % 100 < 30 && !XrayQuiet(a.start + absl::Minutes(9))) {
       AccessEvent& e =
           Add(a.start + absl::Minutes(9), Source::kXray, c, a.patient, ACTION_CODE_CREATE,
               ACTION_SUBTYPE_CREATE, DATA_OBJECT_TYPE_IMAGE, PURPOSE_OF_USE_TREATMENT);
@@ -257,6 +271,7 @@ void Builder::EmitAppointment(const Appointment& a) {
   invoice_queue_.push_back(a.patient);
   invoice_times_.push_back(end + absl::Minutes(1));
   // A follow-up look a few days later.
+  c = a.clinician;
   if (random_() % 100 < 15) {
     int after = day + 1 + static_cast<int>(random_() % 4);
     if (auto t = in_shift(after, end)) {
@@ -440,6 +455,10 @@ Clinic Builder::Finish() {
   for (Source source : {Source::kJournal, Source::kXray, Source::kBilling}) {
     clinic.networks_by_source[SystemName(source)] = {"10.20.0.0/16"};
   }
+  anomaly::OpeningHours xray = anomaly::OpeningHours::Default();
+  xray.days[4] = {{7 * 60, kXrayFridayLastHour * 60}};
+  xray.days[5] = {};
+  clinic.source_schedules[SystemName(Source::kXray)] = xray;
   clinic.period_start = Local(0, 0, 0);
   clinic.period_end = Local(options_.days, 0, 0);
   return clinic;

@@ -221,6 +221,9 @@ void Builder::MakeAppointments() {
         FillSlots(c, day, absl::Minutes(45), shift->start, shift->end);
       } else if (info.member.role == "hygienist") {
         FillSlots(c, day, absl::Minutes(60), shift->start, shift->end);
+      } else if (info.member.role == "oral_surgeon") {
+        // The first half of the shift is kept for referred patients.
+        FillSlots(c, day, absl::Minutes(60), shift->start + absl::Hours(4), shift->end);
       } else {
         // Dental nurses assist at the chair; their own short appointments
         // (fluoride, polishing) fill the second half of the shift.

@@ -47,8 +47,9 @@ constexpr std::array kPostplaces = {"0155 Oslo",    "0350 Oslo",    "0454 Oslo",
 // Roles of the first six working staff, then of the rest in turn.
 constexpr std::array<const char*, 6> kCoreRoles = {"dentist",      "hygienist",     "dental_nurse",
                                                    "receptionist", "billing_clerk", "manager"};
-constexpr std::array<const char*, 6> kExtraRoles = {"dentist",   "dental_nurse", "dentist",
-                                                    "hygienist", "receptionist", "dental_nurse"};
+constexpr std::array<const char*, 7> kExtraRoles = {"dentist",     "oral_surgeon", "dental_nurse",
+                                                    "dentist",     "hygienist",    "receptionist",
+                                                    "dental_nurse"};
 
 std::string AsciiId(std::string_view text) {
   std::string out;
@@ -91,7 +92,8 @@ const char* InstanceName(Source source) {
 }
 
 bool StaffInfo::IsClinician() const {
-  return member.role == "dentist" || member.role == "hygienist" || member.role == "dental_nurse";
+  return member.role == "dentist" || member.role == "hygienist" || member.role == "dental_nurse" ||
+         member.role == "oral_surgeon";
 }
 
 Builder::Builder(const ClinicOptions& options, absl::TimeZone tz)
@@ -226,7 +228,7 @@ void Builder::MakeStaff() {
       info.member.start = absl::CivilDay(2012 + static_cast<int>(random_() % 12),
                                          1 + static_cast<int>(random_() % 12), 1);
     }
-    if (role == "dentist" || role == "hygienist") {
+    if (role == "dentist" || role == "hygienist" || role == "oral_surgeon") {
       info.hpr = fmt::format("{}", 9'100'000 + n * 37);
     }
     bool front_desk = role == "receptionist" || role == "billing_clerk" || role == "manager";
@@ -237,7 +239,8 @@ void Builder::MakeStaff() {
     return static_cast<int>(n);
   };
   for (int i = 0; i < options_.staff; ++i) {
-    add(i < 6 ? kCoreRoles[static_cast<size_t>(i)] : kExtraRoles[static_cast<size_t>(i - 6) % 6],
+    add(i < 6 ? kCoreRoles[static_cast<size_t>(i)]
+              : kExtraRoles[static_cast<size_t>(i - 6) % kExtraRoles.size()],
         true);
   }
   // Start and end dates inside the period that the routine respects.
@@ -336,8 +339,12 @@ absl::StatusOr<Clinic> GenerateClinic(const ClinicOptions& options) {
   builder.MakePatients();
   builder.MakeShifts();
   builder.MakeAppointments();
+  builder.MakeReferrals();
+  builder.MakeSickDays();
   builder.EmitImport();
   builder.EmitAppointments();
+  builder.EmitReferrals();
+  builder.EmitMonthEndInvoicing();
   builder.EmitBillingClerk();
   builder.EmitManager();
   builder.EmitWebsite();

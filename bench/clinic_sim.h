@@ -28,6 +28,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
+#include "anomaly/detection_options.h"
 #include "anomaly/roster.h"
 #include "innsyn/v1/event.pb.h"
 
@@ -77,6 +78,9 @@ struct Clinic {
   std::vector<std::string> closed_dates;
   // CIDR networks per source system; sources without are not checked.
   std::map<std::string, std::vector<std::string>> networks_by_source;
+  // When a source works, where it differs from the clinic's opening hours
+  // (the X-ray system: not on Friday afternoons and Saturdays).
+  std::map<std::string, anomaly::OpeningHours> source_schedules;
   absl::Time period_start;  // local midnight of the first day
   absl::Time period_end;    // local midnight after the last day
 };

@@ -5,6 +5,7 @@
 #define INNSYN_BENCH_CLINIC_SIM_INTERNAL_H_
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <random>
 #include <string>
@@ -20,6 +21,8 @@ namespace innsyn::bench::sim {
 
 enum class Source { kJournal, kXray, kBilling, kWebsite };
 inline constexpr int kSourceCount = 4;
+// From this local hour on Fridays the X-ray system is idle.
+inline constexpr int kXrayFridayLastHour = 12;
 const char* SystemName(Source source);
 const char* InstanceName(Source source);
 
@@ -107,6 +110,17 @@ class Builder {
   void MakePatients();
   void MakeShifts();
   void MakeAppointments();
+  // clinic_practice.cc: how clinics actually work.
+  void MakeReferrals();
+  void MakeSickDays();
+  void EmitReferrals();
+  void EmitMonthEndInvoicing();
+  void MaybeCallIn(const Appointment& appointment);
+  // The X-ray system sends nothing on Friday afternoons and Saturdays.
+  bool XrayQuiet(absl::Time t) const;
+  // Who does the work of `appointment` on its day: its clinician, or the
+  // colleague covering for them.
+  int Performer(const Appointment& appointment) const;
   void EmitImport();
   void EmitAppointments();
   void EmitBillingClerk();
@@ -171,6 +185,19 @@ class Builder {
   std::vector<int> invoice_queue_;  // patients with an invoice, by creation
   std::vector<absl::Time> invoice_times_;
   std::vector<std::string> used_addresses_;  // sorted
+  // An internal referral to the oral surgeon: from a dentist's
+  // appointment, triaged by the surgeon before the booking.
+  struct Referral {
+    int dentist = -1;
+    int surgeon = -1;
+    int patient = -1;
+    absl::Time written;
+    absl::Time triaged;
+    std::string id;
+  };
+  std::vector<Referral> referrals_;
+  // Sick days: (day, clinician) -> the colleague covering.
+  std::map<std::pair<int, int>, int> cover_;
   std::string NewAddress();
 };
 

@@ -305,6 +305,10 @@ int main(int argc, char** argv) {
   detection.time_zone = clinic->options.time_zone;
   detection.closed_dates = clinic->closed_dates;
   detection.disallowed_network.networks_by_source = clinic->networks_by_source;
+#ifndef INNSYN_DETECTION_BEFORE
+  // What a clinic configures: when its X-ray system works.
+  detection.source_silent.schedules = clinic->source_schedules;
+#endif
 
   innsyn::bench::Report report;
   report.staff_days = static_cast<double>(clinic->working_staff) * clinic->options.days;
@@ -319,6 +323,7 @@ int main(int argc, char** argv) {
     if (!run.ok()) return Fail(innsyn::StrCat("routine run: ", run.status().ToString()));
     report.normal = *std::move(run);
     report.normal_events = normal->events.size();
+    innsyn::bench::MeasureCoverage(*normal, detection, report);
   }
   auto run = RunLive(*clinic, options.data_dir + "/incidents", detection, *roster);
   if (!run.ok()) return Fail(innsyn::StrCat("incident run: ", run.status().ToString()));
@@ -328,6 +333,7 @@ int main(int argc, char** argv) {
       !s.ok()) {
     return Fail(innsyn::StrCat("replay: ", s.ToString()));
   }
+  if (!options.normal_run) innsyn::bench::MeasureCoverage(*clinic, detection, report);
   innsyn::bench::Score(*clinic, report);
   innsyn::bench::PrintReport(*clinic, report, stdout);
   if (!options.json_path.empty()) {

@@ -2,10 +2,12 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
 #include "anomaly/detection_options.h"
+#include "anomaly/engine.h"
 #include "base/proto_time.h"
 #include "base/strings.h"
 
@@ -14,6 +16,7 @@ namespace {
 
 // How long after an incident's window an alert about it may say it happened.
 constexpr absl::Duration kMatchSlack = absl::Hours(1);
+constexpr std::string_view kCoveringRule = "covering";
 // How many false alerts and missed incidents the report lists.
 constexpr size_t kExamples = 12;
 
@@ -68,6 +71,10 @@ void Score(const Clinic& clinic, Report& report) {
     const v1::Alert& alert = run.alerts[a];
     RuleScore& score = report.rules[alert.rule()];
     score.alerts++;
+    if (alert.rule() == kCoveringRule) {
+      report.covering_notices++;
+      continue;
+    }
     bool matched = false;
     for (size_t i = 0; i < clinic.incidents.size(); ++i) {
       if (!Matches(alert, clinic.incidents[i], label_events[i], run)) continue;
@@ -83,7 +90,15 @@ void Score(const Clinic& clinic, Report& report) {
       report.false_alerts.push_back(a);
     }
   }
-  for (const v1::Alert& alert : report.normal.alerts) report.rules[alert.rule()].normal_alerts++;
+  int normal_false = 0;
+  for (const v1::Alert& alert : report.normal.alerts) {
+    report.rules[alert.rule()].normal_alerts++;
+    if (alert.rule() == kCoveringRule) {
+      report.normal_covering_notices++;
+    } else {
+      ++normal_false;
+    }
+  }
   int found = 0;
   for (size_t i = 0; i < detected.size(); ++i) {
     if (detected[i]) {
@@ -93,12 +108,37 @@ void Score(const Clinic& clinic, Report& report) {
     }
   }
   report.recall = Ratio(found, static_cast<double>(clinic.incidents.size()));
-  report.precision = Ratio(static_cast<double>(run.alerts.size() - report.false_alerts.size()),
-                           static_cast<double>(run.alerts.size()));
+  const double judged = static_cast<double>(run.alerts.size()) - report.covering_notices;
+  report.precision = Ratio(judged - static_cast<double>(report.false_alerts.size()), judged);
   report.false_per_100_staff_days =
       100.0 * static_cast<double>(report.false_alerts.size()) / report.staff_days;
   report.normal_false_per_100_staff_days =
-      100.0 * static_cast<double>(report.normal.alerts.size()) / report.staff_days;
+      100.0 * static_cast<double>(normal_false) / report.staff_days;
+}
+
+void MeasureCoverage(const Clinic& clinic, const anomaly::DetectionOptions& options,
+                     Report& report) {
+  const std::set<std::string> non_staff(options.non_staff_roles.begin(),
+                                        options.non_staff_roles.end());
+  std::map<std::string, std::vector<v1::AccessEvent>> by_subject;
+  for (const v1::AccessEvent& event : clinic.events) {
+    if (!event.subject().id().empty()) by_subject[event.subject().id()].push_back(event);
+  }
+  for (const auto& [subject, history] : by_subject) {
+    for (const v1::AccessEvent& event : history) {
+      const std::string& role = event.actor().role();
+      if (non_staff.contains(role) || event.actor().id() == subject) continue;
+      const bool explained = !anomaly::Explain(event, history, options).empty();
+      for (Report::Coverage* c : {&report.coverage, &report.coverage_by_role[role]}) {
+        c->total++;
+        if (explained) c->explained++;
+      }
+      if (!explained) {
+        report.unexplained_examples[StrCat(role, " ", v1::ActionCode_Name(event.action()), " ",
+                                           v1::DataObjectType_Name(event.data_object().type()))]++;
+      }
+    }
+  }
 }
 
 void PrintReport(const Clinic& clinic, const Report& report, std::FILE* out) {
@@ -127,12 +167,28 @@ void PrintReport(const Clinic& clinic, const Report& report, std::FILE* out) {
   fmt::print(out, "false alerts per 100 staff-days ({:.0f} staff-days):\n", report.staff_days);
   if (report.normal_run) {
     fmt::print(out, "  routine alone (same clinic, no incidents; column 'routine'): {} = {:.2f}\n",
-               report.normal.alerts.size(), report.normal_false_per_100_staff_days);
+               report.normal.alerts.size() - report.normal_covering_notices,
+               report.normal_false_per_100_staff_days);
   } else {
     fmt::print(out, "  routine alone: not run (--no-normal-run)\n");
   }
   fmt::print(out, "  run with incidents, alerts about no incident:                 {} = {:.2f}\n",
              report.false_alerts.size(), report.false_per_100_staff_days);
+  fmt::print(out,
+             "covering notices (low; one per covering clinician and day, not counted as false): "
+             "routine {}, run with incidents {}\n",
+             report.normal_covering_notices, report.covering_notices);
+  fmt::print(out, "explanation coverage of staff accesses in the routine: {:.3f} ({} of {})\n",
+             report.coverage.ratio(), report.coverage.explained, report.coverage.total);
+  for (const auto& [role, c] : report.coverage_by_role) {
+    fmt::print(out, "  {:<16} {:.3f} ({} of {})\n", role, c.ratio(), c.explained, c.total);
+  }
+  std::vector<std::pair<uint64_t, std::string>> unexplained;
+  for (const auto& [what, n] : report.unexplained_examples) unexplained.emplace_back(n, what);
+  std::sort(unexplained.rbegin(), unexplained.rend());
+  for (size_t i = 0; i < unexplained.size() && i < kExamples / 2; ++i) {
+    fmt::print(out, "  unexplained: {} x {}\n", unexplained[i].first, unexplained[i].second);
+  }
   std::map<std::string, int> false_by_rule;
   for (size_t a : report.false_alerts) false_by_rule[run.alerts[a].rule()]++;
   std::string by_rule;
@@ -181,7 +237,8 @@ std::string ReportJson(const Clinic& clinic, const Report& report) {
       "  \"routine_alerts\": {}, \"routine_alerts_per_100_staff_days\": {:.3f},\n"
       "  \"detect_seconds\": {:.4f}, \"detect_events_per_second\": {:.0f}, \"engine_mib\": "
       "{:.1f},\n"
-      "  \"deterministic\": {},\n  \"rules\": {{",
+      "  \"deterministic\": {}, \"covering_notices\": {}, \"routine_covering_notices\": {},\n"
+      "  \"explanation_coverage\": {:.4f},\n  \"rules\": {{",
       clinic.options.seed, clinic.working_staff, clinic.options.patients, clinic.options.days,
       report.events, report.staff_days, clinic.incidents.size(),
       clinic.incidents.size() - report.missed.size(), report.recall, run.alerts.size(),
@@ -189,13 +246,22 @@ std::string ReportJson(const Clinic& clinic, const Report& report) {
       report.false_per_100_staff_days, report.normal.alerts.size(),
       report.normal_false_per_100_staff_days, run.replay_seconds,
       Ratio(static_cast<double>(run.replay_events), run.replay_seconds), run.engine_mib,
-      run.deterministic ? "true" : "false");
+      run.deterministic ? "true" : "false", report.covering_notices, report.normal_covering_notices,
+      report.coverage.ratio());
   bool first = true;
   for (const auto& [rule, s] : report.rules) {
     out += fmt::format(
         "{}\n    \"{}\": {{\"incidents\": {}, \"detected\": {}, \"alerts\": {}, \"true_alerts\": "
         "{}, \"routine_alerts\": {}}}",
         first ? "" : ",", rule, s.incidents, s.detected, s.alerts, s.true_alerts, s.normal_alerts);
+    first = false;
+  }
+  out += "\n  },\n  \"explanation_coverage_by_role\": {";
+  first = true;
+  for (const auto& [role, c] : report.coverage_by_role) {
+    out +=
+        fmt::format("{}\n    \"{}\": {{\"explained\": {}, \"accesses\": {}, \"coverage\": {:.4f}}}",
+                    first ? "" : ",", Escape(role), c.explained, c.total, c.ratio());
     first = false;
   }
   out += "\n  },\n  \"missed\": [";

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "anomaly/detection_options.h"
 #include "bench/clinic_sim.h"
 #include "innsyn/v1/ledger.pb.h"
 
@@ -56,9 +57,28 @@ struct Report {
   double precision = 0;
   double false_per_100_staff_days = 0;         // unmatched alerts, run with incidents
   double normal_false_per_100_staff_days = 0;  // every alert of the run without
+  // Low "covering" notices (one per covering clinician and day) are
+  // expected of the routine: counted here, not as false alerts.
+  int covering_notices = 0;
+  int normal_covering_notices = 0;
+  // Explanation coverage of staff accesses (actor neither a non-staff role
+  // nor the patient) in the routine, overall and by role: how many of them
+  // anomaly::Explain accounts for from the patient's history.
+  struct Coverage {
+    uint64_t explained = 0;
+    uint64_t total = 0;
+    double ratio() const { return total ? static_cast<double>(explained) / total : 1.0; }
+  };
+  Coverage coverage;
+  std::map<std::string, Coverage> coverage_by_role;
+  std::map<std::string, uint64_t> unexplained_examples;  // "role data kind" -> count
 };
 
 void Score(const Clinic& clinic, Report& report);
+// Explains every staff access of `clinic` as innsynd's access log does,
+// from the patient's whole history, and fills the report's coverage.
+void MeasureCoverage(const Clinic& clinic, const anomaly::DetectionOptions& options,
+                     Report& report);
 void PrintReport(const Clinic& clinic, const Report& report, std::FILE* out);
 std::string ReportJson(const Clinic& clinic, const Report& report);
 

@@ -66,12 +66,14 @@ bool IsDisclosure(const v1::AccessEvent& event) {
 CareLinks::CareLinks(const DetectionOptions& options)
     : before_(absl::Hours(kHoursPerDay * options.no_care_relationship.days_before)),
       after_(absl::Hours(kHoursPerDay * options.no_care_relationship.days_after)),
-      treatment_(absl::Hours(kHoursPerDay * options.no_care_relationship.treatment_days)) {}
+      treatment_(absl::Hours(kHoursPerDay * options.no_care_relationship.treatment_days)),
+      referral_(absl::Hours(kHoursPerDay * options.no_care_relationship.referral_days)) {}
 
 void CareLinks::Observe(const v1::AccessEvent& event, absl::Time at) {
   switch (event.data_object().type()) {
     case v1::DATA_OBJECT_TYPE_APPOINTMENT: ObserveAppointment(event, at); return;
     case v1::DATA_OBJECT_TYPE_CONSENT: ObserveConsent(event, at); return;
+    case v1::DATA_OBJECT_TYPE_REFERRAL: ObserveReferral(event, at); return;
     default: return;
   }
 }
@@ -125,6 +127,21 @@ void CareLinks::ObserveConsent(const v1::AccessEvent& event, absl::Time at) {
   consents.push_back(consent);
 }
 
+void CareLinks::ObserveReferral(const v1::AccessEvent& event, absl::Time at) {
+  bool write = event.action() == v1::ACTION_CODE_CREATE || event.action() == v1::ACTION_CODE_UPDATE;
+  if (!write && !IsDisclosure(event)) return;
+  std::string addressee = Attribute(event, kReferralAddressee);
+  if (addressee.empty() || addressee == event.actor().id()) return;
+  std::vector<Referral>& referrals = subjects_[event.subject().id()].referrals;
+  for (Referral& referral : referrals) {
+    if (referral.addressee != addressee) continue;
+    referral.at = std::max(referral.at, at);
+    referral.from = event.actor().id();
+    return;
+  }
+  referrals.push_back({std::move(addressee), event.actor().id(), at});
+}
+
 void CareLinks::RecordTreatment(const std::string& subject, const std::string& clinician,
                                 absl::Time at) {
   std::vector<Treatment>& treatments = subjects_[subject].treatments;
@@ -148,16 +165,59 @@ std::optional<CareLink> CareLinks::Find(const std::string& subject, const std::s
     absl::Duration distance = absl::AbsDuration(appointment.start - access);
     if (distance < best_distance) {
       best_distance = distance;
-      best = CareLink{CareLink::Kind::kAppointment, appointment.start};
+      best = CareLink{CareLink::Kind::kAppointment, appointment.start, {}};
     }
   }
   if (best) return best;
   for (const Treatment& treatment : found->second.treatments) {
     if (treatment.clinician == clinician && treatment.last >= access - treatment_) {
-      return CareLink{CareLink::Kind::kTreatment, treatment.last};
+      return CareLink{CareLink::Kind::kTreatment, treatment.last, {}};
+    }
+  }
+  for (const Referral& referral : found->second.referrals) {
+    if (referral.addressee == clinician && referral.at <= booked_by &&
+        referral.at >= access - referral_) {
+      return CareLink{CareLink::Kind::kReferral, referral.at, referral.from};
     }
   }
   return std::nullopt;
+}
+
+std::optional<BookedSlot> CareLinks::ColleagueSlot(const std::string& subject,
+                                                   const std::string& clinician,
+                                                   absl::Time at) const {
+  auto found = subjects_.find(subject);
+  if (found == subjects_.end()) return std::nullopt;
+  std::optional<BookedSlot> best;
+  absl::Duration best_distance = absl::InfiniteDuration();
+  for (const Appointment& appointment : found->second.appointments) {
+    if (appointment.clinician == clinician || appointment.booked_at > at) continue;
+    if (appointment.start < at - kSlotBefore || appointment.start > at + kSlotAfter) continue;
+    absl::Duration distance = absl::AbsDuration(appointment.start - at);
+    if (distance < best_distance) {
+      best_distance = distance;
+      best = BookedSlot{appointment.clinician, appointment.start};
+    }
+  }
+  return best;
+}
+
+std::optional<BookedSlot> CareLinks::AnySlot(const std::string& subject, absl::Time at,
+                                             absl::Duration before, absl::Duration after) const {
+  auto found = subjects_.find(subject);
+  if (found == subjects_.end()) return std::nullopt;
+  std::optional<BookedSlot> best;
+  absl::Duration best_distance = absl::InfiniteDuration();
+  for (const Appointment& appointment : found->second.appointments) {
+    if (appointment.booked_at > at + kLateBookingGrace) continue;
+    if (appointment.start < at - before || appointment.start > at + after) continue;
+    absl::Duration distance = absl::AbsDuration(appointment.start - at);
+    if (distance < best_distance) {
+      best_distance = distance;
+      best = BookedSlot{appointment.clinician, appointment.start};
+    }
+  }
+  return best;
 }
 
 std::optional<absl::Time> CareLinks::ActiveConsent(const std::string& subject,
@@ -182,6 +242,8 @@ void CareLinks::Prune(absl::Time now) {
                   [&](const Appointment& a) { return a.start < earliest_access - before_; });
     std::erase_if(subject.treatments,
                   [&](const Treatment& t) { return t.last < earliest_access - treatment_; });
+    std::erase_if(subject.referrals,
+                  [&](const Referral& r) { return r.at < earliest_access - referral_; });
     std::erase_if(subject.consents, [&](const Consent& c) {
       return std::min(c.valid_until, c.withdrawn_at) < earliest_access;
     });

@@ -27,6 +27,11 @@ namespace innsyn::anomaly::internal {
 // still explains it: reception often books the visit after the clinician
 // has looked at the journal with the patient on the phone.
 inline constexpr absl::Duration kLateBookingGrace = absl::Minutes(60);
+// A colleague's appointment starting this long before (or after) a
+// clinician's treatment entry makes the entry a call-in, or the access a
+// cover for that slot.
+inline constexpr absl::Duration kSlotBefore = absl::Hours(3);
+inline constexpr absl::Duration kSlotAfter = absl::Minutes(30);
 
 absl::Time EventTime(const v1::AccessEvent& event);
 bool IsHealthData(v1::DataObjectType type);
@@ -40,16 +45,24 @@ bool IsTreatment(const v1::AccessEvent& event);
 bool IsDisclosure(const v1::AccessEvent& event);
 
 struct CareLink {
-  enum class Kind { kAppointment, kTreatment };
+  enum class Kind { kAppointment, kTreatment, kReferral };
   Kind kind;
-  absl::Time when;  // the appointment's start, or the treatment
+  absl::Time when;   // the appointment's start, the treatment or the referral
+  std::string from;  // kReferral: who wrote it
+};
+
+// An appointment of the patient, with whom and when.
+struct BookedSlot {
+  std::string clinician;
+  absl::Time start;
 };
 
 class CareLinks {
  public:
   explicit CareLinks(const DetectionOptions& options);
 
-  // Learns from appointment and consent events; ignores the rest.
+  // Learns from appointment, consent and referral events; ignores the
+  // rest.
   void Observe(const v1::AccessEvent& event, absl::Time at);
   void RecordTreatment(const std::string& subject, const std::string& clinician, absl::Time at);
 
@@ -58,6 +71,15 @@ class CareLinks {
   // appointment nearest the access first, else the latest treatment.
   std::optional<CareLink> Find(const std::string& subject, const std::string& clinician,
                                absl::Time access, absl::Time booked_by) const;
+  // The patient's appointment with a clinician other than `clinician`
+  // starting from kSlotBefore before to kSlotAfter after `at`, booked by
+  // then: the slot a call-in or a cover serves. The nearest if several.
+  std::optional<BookedSlot> ColleagueSlot(const std::string& subject, const std::string& clinician,
+                                          absl::Time at) const;
+  // The patient's appointment with anyone starting from `before` before to
+  // `after` after `at`, booked by `at` + kLateBookingGrace; the nearest.
+  std::optional<BookedSlot> AnySlot(const std::string& subject, absl::Time at,
+                                    absl::Duration before, absl::Duration after) const;
   // When the consent to disclose `subject`'s data to `recipient` that is in
   // force at `at` was given, if there is one.
   std::optional<absl::Time> ActiveConsent(const std::string& subject, const std::string& recipient,
@@ -85,19 +107,29 @@ class CareLinks {
     absl::Time valid_until;
     absl::Time withdrawn_at;
   };
+  struct Referral {
+    std::string addressee;
+    std::string from;
+    absl::Time at;
+  };
   struct Subject {
     std::vector<Appointment> appointments;
     std::vector<Treatment> treatments;
     std::vector<Consent> consents;
-    bool empty() const { return appointments.empty() && treatments.empty() && consents.empty(); }
+    std::vector<Referral> referrals;
+    bool empty() const {
+      return appointments.empty() && treatments.empty() && consents.empty() && referrals.empty();
+    }
   };
 
   void ObserveAppointment(const v1::AccessEvent& event, absl::Time at);
   void ObserveConsent(const v1::AccessEvent& event, absl::Time at);
+  void ObserveReferral(const v1::AccessEvent& event, absl::Time at);
 
   absl::Duration before_;
   absl::Duration after_;
   absl::Duration treatment_;
+  absl::Duration referral_;
   absl::flat_hash_map<std::string, Subject> subjects_;
 };
 

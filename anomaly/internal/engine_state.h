@@ -8,8 +8,10 @@
 #ifndef INNSYN_ANOMALY_INTERNAL_ENGINE_STATE_H_
 #define INNSYN_ANOMALY_INTERNAL_ENGINE_STATE_H_
 
+#include <array>
 #include <cstdint>
 #include <deque>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -26,22 +28,28 @@
 namespace innsyn::anomaly {
 namespace internal {
 
+// One staff actor's volume of one kind of data (health or
+// administrative), for volume_spike: the sliding window, and the actor's
+// baseline from clock hours.
+struct VolumeState {
+  BurstWindow window;
+  // The current local clock hour's distinct patients, for the baseline.
+  int64_t hour = INT64_MIN;
+  absl::flat_hash_set<std::string> hour_subjects;
+  double threshold = 0;
+  // Completed active hours within baseline_days: (hour, distinct patients).
+  std::deque<std::pair<int64_t, int>> past_hours;
+  int64_t past_sum = 0;
+};
+inline constexpr int kVolumeKinds = 2;  // 0: health data, 1: administrative
+
 // One staff actor's history, for off_hours, volume_spike and
 // unknown_or_dormant_actor.
 struct ActorState {
   absl::Time last_seen = absl::InfinitePast();
   int64_t off_hours_day = INT64_MIN;  // local day already checked for an alert
   int64_t unknown_day = INT64_MIN;
-  // The current local clock hour: distinct patients and their first seqs.
-  int64_t hour = INT64_MIN;
-  absl::flat_hash_set<std::string> hour_subjects;
-  std::vector<uint64_t> hour_evidence;
-  absl::Time hour_first_time;
-  double hour_threshold = 0;
-  bool hour_alerted = false;
-  // Completed active hours within baseline_days: (hour, distinct patients).
-  std::deque<std::pair<int64_t, int>> past_hours;
-  int64_t past_sum = 0;
+  std::array<VolumeState, kVolumeKinds> volume;
 };
 
 // One source (system, instance): its last event, for source_silent, and its
@@ -93,6 +101,7 @@ struct EventContext {
   absl::Time time;
   LocalTime local;
   const StaffMember* member;
+  const std::string& role;  // the roster's, else the event's
   bool staff;
   bool clinician;
   bool self_or_related;  // self_or_related found it: no_care leaves it alone
@@ -108,6 +117,10 @@ struct Engine::State {
   internal::LocalClock clock;
   absl::flat_hash_set<std::string> clinical_roles;
   absl::flat_hash_set<std::string> non_staff_roles;
+  // role_data: each non-clinical staff role's kinds of data.
+  absl::flat_hash_map<std::string, absl::flat_hash_set<int>> role_data_kinds;
+  // Events whose actor's role no setting names, by role.
+  std::map<std::string, uint64_t> unknown_role_events;
   absl::flat_hash_map<std::string, internal::NetworkList> networks_by_source;
   // "surname|address", normalised, of staff in the roster, and of patients
   // from their contact details: equal keys are relatives.
@@ -154,11 +167,14 @@ struct Engine::State {
   void CheckBulkExport(internal::EventContext& context);
   void CheckBreakGlass(internal::EventContext& context);
   void CheckNetwork(internal::EventContext& context);
+  void CheckRoleData(internal::EventContext& context);
   void ObserveContactDetails(const v1::AccessEvent& event);
 
   // care_rules.cc
   void CheckCareRelationship(internal::EventContext& context);
   void ResolvePending(absl::Time now);
+  // No care link for `access`: a call-in or a cover, or an alert.
+  void JudgeUnlinked(const internal::PendingAccess& access);
   void CheckDisclosure(internal::EventContext& context);
 
   // source_rules.cc

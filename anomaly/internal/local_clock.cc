@@ -99,9 +99,11 @@ LocalTime LocalClock::At(absl::Time time) const {
   return local;
 }
 
-bool LocalClock::IsOpen(const LocalTime& local) const {
+bool LocalClock::IsOpen(const LocalTime& local) const { return IsOpen(local, hours_); }
+
+bool LocalClock::IsOpen(const LocalTime& local, const OpeningHours& hours) const {
   if (closed_days_.contains(local.day)) return false;
-  for (const auto& [open, close] : hours_.days[local.weekday]) {
+  for (const auto& [open, close] : hours.days[local.weekday]) {
     if (local.minute_of_day >= open && local.minute_of_day < close) return true;
   }
   return false;

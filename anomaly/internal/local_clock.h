@@ -56,6 +56,8 @@ class LocalClock {
   // Open at this local time: inside the day's opening hours and not a
   // closed date.
   bool IsOpen(const LocalTime& local) const;
+  // Open by `hours` (a source's schedule) on a day the clinic is not closed.
+  bool IsOpen(const LocalTime& local, const OpeningHours& hours) const;
   // Minutes the clinic was open in [from, to).
   int64_t OpenMinutesBetween(absl::Time from, absl::Time to) const;
   // "YYYY-MM-DD HH:MM" in local time.

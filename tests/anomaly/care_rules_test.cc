@@ -29,7 +29,8 @@ TEST(NoCareRelationship, ReadWithoutAppointmentIsOneAlertPerPatientAndDay) {
   EXPECT_THAT(Evidence(alerts[0]), ElementsAre(first, second));
   EXPECT_EQ(alerts[0].summary(),
             "dr.lie read the journal of a patient with no appointment with them from 30 days "
-            "before to 7 days after, and no treatment by them in the 365 days before");
+            "before to 7 days after, no treatment by them in the 365 days before, no referral "
+            "to them and no colleague's appointment they were called in to or covered");
   // The same patient later that day is the same incident.
   clinic.Feed(JournalRead("dr.lie", "p1", kMonday + absl::Hours(5)));
   clinic.Tick(kMonday + absl::Hours(8));
@@ -130,7 +131,8 @@ TEST(NoCareRelationship, LinksSurviveMonthsOfPruning) {
       Appointment("a2", "p2", "dr.lie", "2026-02-25T10:00:00+01:00", At("2026-01-02T09:00:00Z")));
   // Every day until then, someone works: the engine sweeps its state.
   for (absl::Time day = visit; day < At("2026-02-20T09:00:00Z"); day += absl::Hours(24)) {
-    clinic.Feed(Access("resepsjon", "receptionist", "p3", day));
+    clinic.Feed(
+        Access("resepsjon", "receptionist", "p3", day, v1::DATA_OBJECT_TYPE_CONTACT_DETAILS));
   }
   clinic.Feed(JournalRead("dr.lie", "p1", At("2026-02-20T09:00:00Z")));  // 263 days on
   clinic.Feed(JournalRead("dr.lie", "p2", At("2026-02-20T09:00:00Z")));  // 5 days before
@@ -140,7 +142,7 @@ TEST(NoCareRelationship, LinksSurviveMonthsOfPruning) {
 
 TEST(NoCareRelationship, OnlyClinicianReadsOfHealthDataAreChecked) {
   Harness clinic;
-  clinic.Feed(Access("resepsjon", "receptionist", "p1", kMonday));
+  clinic.Feed(Access("resepsjon", "receptionist", "p1", kMonday));  // role_data_access's
   clinic.Feed(Access("dr.lie", "dentist", "p1", kMonday, v1::DATA_OBJECT_TYPE_CONTACT_DETAILS));
   clinic.Feed(Access("dr.lie", "dentist", "p1", kMonday, v1::DATA_OBJECT_TYPE_INVOICE));
   clinic.Tick(kMonday + absl::Hours(2));

@@ -160,5 +160,42 @@ TEST(DetectionOptions, UnknownKeysAreErrors) {
             "config: unknown setting detection.opening_hours.mondays");
 }
 
+TEST(DetectionOptions, RoleDataAndSourceSchedules) {
+  DetectionOptions options;
+  EXPECT_THAT(options.role_data["receptionist"], ::testing::Contains("contact_details"));
+  ASSERT_TRUE(ReadDetectionOptions(Detection(R"(
+    [role_data]
+    front_desk = ["contact_details", "appointment"]
+    [source_silent.schedules.xray]
+    friday = ["07:00-12:00"]
+    saturday = []
+    [volume_spike]
+    window_minutes = 30
+    [no_care_relationship]
+    referral_days = 10
+  )"),
+                                   options)
+                  .ok());
+  EXPECT_THAT(options.role_data,
+              ElementsAre(Pair("front_desk", ElementsAre("contact_details", "appointment"))));
+  const OpeningHours& xray = options.source_silent.schedules.at("xray");
+  EXPECT_THAT(xray.days[4], ElementsAre(Pair(7 * 60, 12 * 60)));
+  EXPECT_TRUE(xray.days[5].empty());
+  EXPECT_THAT(xray.days[0], ElementsAre(Pair(7 * 60, 20 * 60))) << "the clinic's hours";
+  EXPECT_EQ(options.volume_spike.window, absl::Minutes(30));
+  EXPECT_EQ(options.no_care_relationship.referral_days, 10);
+}
+
+TEST(DetectionOptions, BadRoleDataOrScheduleIsNamed) {
+  EXPECT_EQ(ErrorFor("[role_data]\nfront_desk = [\"journal\"]"),
+            "config: detection.role_data.front_desk: \"journal\" is not a kind of data "
+            "(journal_note, image, contact_details, invoice, referral, appointment, "
+            "treatment_plan, consent, web_form, account)");
+  EXPECT_EQ(ErrorFor("[source_silent.schedules.xray]\nfredag = []"),
+            "config: unknown setting detection.source_silent.schedules.xray.fredag");
+  EXPECT_EQ(ErrorFor("[source_silent.schedules]\nxray = 3"),
+            "config: detection.source_silent.schedules.xray must be a table of weekdays");
+}
+
 }  // namespace
 }  // namespace innsyn::anomaly

@@ -30,12 +30,14 @@ void FeedEventfulDay(Harness& clinic) {
   }
   for (int i = 0; i < 25; ++i) {
     v1::AccessEvent event =
-        Access("resepsjon", "receptionist", "q" + std::to_string(i), kMonday + absl::Minutes(5));
+        Access("resepsjon", "receptionist", "q" + std::to_string(i), kMonday + absl::Minutes(5),
+               v1::DATA_OBJECT_TYPE_CONTACT_DETAILS);
     event.set_action_subtype(v1::ACTION_SUBTYPE_PRINT);
     clinic.Feed(event);
   }
   for (uint64_t n : {1, 2, 4}) {
-    v1::AccessEvent event = Access("resepsjon", "receptionist", "p1", kMonday + absl::Minutes(6));
+    v1::AccessEvent event = Access("resepsjon", "receptionist", "p1", kMonday + absl::Minutes(6),
+                                   v1::DATA_OBJECT_TYPE_CONTACT_DETAILS);
     event.mutable_source()->set_instance("clinic-2");
     event.set_source_seq(n);
     clinic.Feed(event);

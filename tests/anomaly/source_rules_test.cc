@@ -22,7 +22,8 @@ void FeedUsualWeeks(Harness& clinic, const std::string& source_system = "opus-de
     if (day % 7 >= 5) continue;
     for (int hour = 0; hour < 13; ++hour) {
       v1::AccessEvent event =
-          Access("resepsjon", "receptionist", "p1", first_monday + absl::Hours(24 * day + hour));
+          Access("resepsjon", "receptionist", "p1", first_monday + absl::Hours(24 * day + hour),
+                 v1::DATA_OBJECT_TYPE_CONTACT_DETAILS);
       event.mutable_source()->set_system(source_system);
       clinic.Feed(event);
     }
@@ -30,7 +31,8 @@ void FeedUsualWeeks(Harness& clinic, const std::string& source_system = "opus-de
 }
 
 v1::AccessEvent Numbered(uint64_t source_seq, absl::Time time) {
-  v1::AccessEvent event = Access("resepsjon", "receptionist", "p1", time);
+  v1::AccessEvent event =
+      Access("resepsjon", "receptionist", "p1", time, v1::DATA_OBJECT_TYPE_CONTACT_DETAILS);
   event.set_source_seq(source_seq);
   return event;
 }
@@ -129,7 +131,8 @@ TEST(SourceSequenceGap, TickRaisesGapPastGraceOncePartlyFilled) {
 TEST(SourceSilent, SilenceForMaxSilenceOfOpeningHoursRaisesOnce) {
   Harness clinic;
   FeedUsualWeeks(clinic);
-  uint64_t last = clinic.Feed(Access("resepsjon", "receptionist", "p1", kMonday));
+  uint64_t last = clinic.Feed(
+      Access("resepsjon", "receptionist", "p1", kMonday, v1::DATA_OBJECT_TYPE_CONTACT_DETAILS));
   clinic.Tick(kMonday + absl::Minutes(119));
   EXPECT_THAT(clinic.Of("source_silent"), IsEmpty());
   clinic.Tick(kMonday + absl::Minutes(120));
@@ -149,7 +152,8 @@ TEST(SourceSilent, ClosedHoursDoNotCountAndLongGoneSourcesAreForgotten) {
   FeedUsualWeeks(clinic);
   // Monday 19:00 local; Tuesday opens at 07:00: 60 + 59 open minutes by 07:59.
   absl::Time evening = At("2026-01-12T18:00:00Z");
-  clinic.Feed(Access("resepsjon", "receptionist", "p1", evening));
+  clinic.Feed(
+      Access("resepsjon", "receptionist", "p1", evening, v1::DATA_OBJECT_TYPE_CONTACT_DETAILS));
   clinic.Tick(At("2026-01-13T06:59:00Z"));
   EXPECT_THAT(clinic.Of("source_silent"), IsEmpty());
   clinic.Tick(At("2026-01-13T07:00:00Z"));
@@ -157,7 +161,8 @@ TEST(SourceSilent, ClosedHoursDoNotCountAndLongGoneSourcesAreForgotten) {
 
   Harness old;
   FeedUsualWeeks(old);
-  old.Feed(Access("resepsjon", "receptionist", "p1", kMonday));
+  old.Feed(
+      Access("resepsjon", "receptionist", "p1", kMonday, v1::DATA_OBJECT_TYPE_CONTACT_DETAILS));
   old.Tick(kMonday + absl::Hours(24 * 15));  // beyond known_days
   EXPECT_THAT(old.Of("source_silent"), IsEmpty());
 }
@@ -190,7 +195,8 @@ TEST(SourceSilent, HoursTheSourceDoesNotUsuallyWorkDoNotCount) {
 
 TEST(SourceSilent, ANewSourceIsNotJudgedBeforeItHasAUsualDay) {
   Harness clinic;
-  clinic.Feed(Access("resepsjon", "receptionist", "p1", kMonday));
+  clinic.Feed(
+      Access("resepsjon", "receptionist", "p1", kMonday, v1::DATA_OBJECT_TYPE_CONTACT_DETAILS));
   clinic.Tick(kMonday + absl::Hours(6));
   EXPECT_THAT(clinic.Of("source_silent"), IsEmpty());
 }

@@ -14,7 +14,8 @@ using ::testing::IsEmpty;
 const absl::Time kMonday = At("2026-01-12T09:00:00Z");
 
 v1::AccessEvent Export(const std::string& actor, const std::string& subject, absl::Time time) {
-  v1::AccessEvent event = Access(actor, "receptionist", subject, time);
+  v1::AccessEvent event =
+      Access(actor, "receptionist", subject, time, v1::DATA_OBJECT_TYPE_CONTACT_DETAILS);
   event.set_action_subtype(v1::ACTION_SUBTYPE_EXPORT);
   return event;
 }
@@ -64,25 +65,26 @@ TEST(VolumeSpike, MorePatientsThanTheFloorInOneHourIsOneAlert) {
   Harness clinic;
   std::vector<uint64_t> seqs;
   for (int i = 0; i < 35; ++i) {
-    seqs.push_back(clinic.Feed(
-        Access("resepsjon", "receptionist", "p" + std::to_string(i), kMonday + absl::Minutes(i))));
+    seqs.push_back(
+        clinic.Feed(Access("resepsjon", "receptionist", "p" + std::to_string(i),
+                           kMonday + absl::Minutes(i), v1::DATA_OBJECT_TYPE_CONTACT_DETAILS)));
   }
   std::vector<v1::Alert> alerts = clinic.Of("volume_spike");
   ASSERT_EQ(alerts.size(), 1u);
-  EXPECT_EQ(alerts[0].alert_id(), "volume_spike/resepsjon/2026-01-12T10");
+  EXPECT_EQ(alerts[0].alert_id(), "volume_spike/resepsjon/administrative/0");
   EXPECT_EQ(alerts[0].actor_id(), "resepsjon");
   EXPECT_EQ(Evidence(alerts[0]), std::vector<uint64_t>(seqs.begin(), seqs.begin() + 31));
   EXPECT_EQ(alerts[0].occurred_at().seconds(), absl::ToUnixSeconds(kMonday));
   EXPECT_EQ(alerts[0].summary(),
-            "resepsjon opened the records of 31 different patients in the hour from 10:00 on "
-            "2026-01-12, more than their usual limit of 30");
+            "resepsjon (receptionist) opened the administrative data of 31 different patients "
+            "within 60 minutes from 2026-01-12 10:00, more than their usual limit of 30");
 }
 
 TEST(VolumeSpike, FloorOrFewerDistinctPatientsIsQuiet) {
   Harness clinic;
   for (int i = 0; i < 60; ++i) {  // 30 patients, each twice
     clinic.Feed(Access("resepsjon", "receptionist", "p" + std::to_string(i % 30),
-                       kMonday + absl::Seconds(50 * i)));
+                       kMonday + absl::Seconds(50 * i), v1::DATA_OBJECT_TYPE_CONTACT_DETAILS));
   }
   EXPECT_THAT(clinic.Of("volume_spike"), IsEmpty());
 }
@@ -94,7 +96,8 @@ TEST(VolumeSpike, ThresholdFollowsTheActorsOwnBaseline) {
   Harness clinic(options);
   auto hour_of_reads = [&](const std::string& actor, absl::Time start, int patients) {
     for (int i = 0; i < patients; ++i) {
-      clinic.Feed(Access(actor, "receptionist", "p" + std::to_string(i), start + absl::Seconds(i)));
+      clinic.Feed(Access(actor, "receptionist", "p" + std::to_string(i), start + absl::Seconds(i),
+                         v1::DATA_OBJECT_TYPE_CONTACT_DETAILS));
     }
   };
   for (const std::string actor : {"steady", "spiky"}) {
@@ -105,7 +108,7 @@ TEST(VolumeSpike, ThresholdFollowsTheActorsOwnBaseline) {
   // Baseline 10 patients an hour: the limit is 3 x 10 = 30.
   hour_of_reads("steady", kMonday + absl::Hours(48), 30);
   hour_of_reads("spiky", kMonday + absl::Hours(48), 31);
-  EXPECT_THAT(Ids(clinic.Of("volume_spike")), ElementsAre("volume_spike/spiky/2026-01-14T10"));
+  EXPECT_THAT(Ids(clinic.Of("volume_spike")), ElementsAre("volume_spike/spiky/administrative/70"));
 }
 
 TEST(VolumeSpike, ColdStartUsesTheFloor) {
@@ -113,9 +116,11 @@ TEST(VolumeSpike, ColdStartUsesTheFloor) {
   options.volume_spike.floor = 5;
   Harness clinic(options);
   for (int i = 0; i < 6; ++i) {
-    clinic.Feed(Access("new.hire", "receptionist", "p" + std::to_string(i), kMonday));
+    clinic.Feed(Access("new.hire", "receptionist", "p" + std::to_string(i), kMonday,
+                       v1::DATA_OBJECT_TYPE_CONTACT_DETAILS));
   }
-  EXPECT_THAT(Ids(clinic.Of("volume_spike")), ElementsAre("volume_spike/new.hire/2026-01-12T10"));
+  EXPECT_THAT(Ids(clinic.Of("volume_spike")),
+              ElementsAre("volume_spike/new.hire/administrative/0"));
 }
 
 Roster SelfTestRoster() {
