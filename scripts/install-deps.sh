@@ -13,6 +13,7 @@ PACKAGES=(
   libgtest-dev
   libtomlplusplus-dev libcli11-dev libfmt-dev
   libsystemd-dev systemd
+  libcpp-httplib-dev      # innsynd's HTTP listener (daemon/http)
   prometheus python3
   clang libclang-rt-dev  # the sanitizer and libFuzzer build (scripts/test-sanitizers.sh)
   clang-format git        # scripts/check-format.sh
