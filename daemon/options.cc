@@ -290,7 +290,8 @@ absl::StatusOr<DaemonOptions> ParseDaemonOptions(int argc, char** argv, bool& he
                         options.metrics_listen, ")"));
   app.add_option("--data-dir", data_dir, StrCat("data folder (default ", options.data_dir, ")"));
   app.add_option("--origin", origin, "checkpoint origin and key name");
-  app.add_option("--port-file", port_file, "write the gRPC, metrics and HTTP ports here once serving");
+  app.add_option("--port-file", port_file,
+                 "write the gRPC, metrics and HTTP ports here once serving");
   int64_t verify_seconds = 0, full_verify_seconds = 0;
   std::string backup_dir;
   app.add_option("--verify-interval-seconds", verify_seconds,

@@ -73,9 +73,9 @@ struct Server::State {
   std::unique_ptr<grpc::Server> server;
   int grpc_port = 0;
   std::unique_ptr<http::HttpListener> http;  // with http_listen
-  absl::Notification stopping;  // Shutdown was called
-  absl::Notification stopped;   // Shutdown has finished
-  std::thread checkpointer;     // signs checkpoints until `stopping`
+  absl::Notification stopping;               // Shutdown was called
+  absl::Notification stopped;                // Shutdown has finished
+  std::thread checkpointer;                  // signs checkpoints until `stopping`
   std::atomic<bool> ingest_stopped{false};
   absl::Mutex shutdown_mu;
   bool shut_down ABSL_GUARDED_BY(shutdown_mu) = false;
@@ -264,23 +264,22 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& optio
     state->StopIngest(integrity);  // a damaged entry found while opening
   }
   if (!options.http_listen.empty()) {
-    ASSIGN_OR_RETURN(
-        state->http,
-        http::HttpListener::Start(
-            {.listen = options.http_listen,
-             .tls = {.cert_file = options.tls_cert_file,
-                     .key_file = options.tls_key_file,
-                     .ca_file = options.tls_ca_file,
-                     .crl_file = options.tls_crl_file,
-                     .data_dir = options.data_dir},
-             .max_body_bytes = static_cast<size_t>(options.max_message_bytes),
-             .read_timeout = options.http_read_timeout,
-             .threads = options.http_threads},
-            {.ingest = *state->event_ingest,
-             .gate = *state->gate,
-             .metrics = *state->metrics,
-             .access_log = *state->access_log,
-             .ready = [s = state.get()] { return !s->ingest_stopped.load(); }}));
+    ASSIGN_OR_RETURN(state->http,
+                     http::HttpListener::Start(
+                         {.listen = options.http_listen,
+                          .tls = {.cert_file = options.tls_cert_file,
+                                  .key_file = options.tls_key_file,
+                                  .ca_file = options.tls_ca_file,
+                                  .crl_file = options.tls_crl_file,
+                                  .data_dir = options.data_dir},
+                          .max_body_bytes = static_cast<size_t>(options.max_message_bytes),
+                          .read_timeout = options.http_read_timeout,
+                          .threads = options.http_threads},
+                         {.ingest = *state->event_ingest,
+                          .gate = *state->gate,
+                          .metrics = *state->metrics,
+                          .access_log = *state->access_log,
+                          .ready = [s = state.get()] { return !s->ingest_stopped.load(); }}));
   }
   state->checkpointer = std::thread([s = state.get()] { s->CheckpointLoop(); });
   state->self_verifier = std::make_unique<SelfVerifier>(

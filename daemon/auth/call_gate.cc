@@ -101,8 +101,8 @@ absl::StatusOr<CallGate::Pass> CallGate::Admit(grpc::ServerContext& context, Met
   return AdmitCaller(Identify(context), method, asked, acting_for, &context);
 }
 
-absl::StatusOr<CallGate::Pass> CallGate::Admit(const absl::StatusOr<Caller>& caller,
-                                               Method method, const v1::QueryRecord& asked,
+absl::StatusOr<CallGate::Pass> CallGate::Admit(const absl::StatusOr<Caller>& caller, Method method,
+                                               const v1::QueryRecord& asked,
                                                std::optional<std::string_view> acting_for) {
   return AdmitCaller(caller, method, asked, acting_for, nullptr);
 }
@@ -151,8 +151,8 @@ absl::StatusOr<CallGate::Pass> CallGate::AdmitCounted(const absl::StatusOr<Calle
   }
   CallDeadlines::Ticket ticket;
   if (context != nullptr) {
-    ticket = deadlines_.Watch(
-        *context, stream ? limits_.max_stream_duration : limits_.max_call_duration);
+    ticket = deadlines_.Watch(*context,
+                              stream ? limits_.max_stream_duration : limits_.max_call_duration);
   }
   return Pass(this, *caller, stream, std::move(ticket));
 }

@@ -45,8 +45,7 @@ const Value* Field(const Value* object, std::string_view key) {
 }
 
 std::string Text(const Value* value) {
-  return value != nullptr && value->kind_case() == Value::kStringValue ? value->string_value()
-                                                                       : "";
+  return value != nullptr && value->kind_case() == Value::kStringValue ? value->string_value() : "";
 }
 
 // An array's items; a lone object counts as one.
@@ -106,10 +105,10 @@ struct PurposeCode {
   const char* code;
 };
 constexpr PurposeCode kPurposes[] = {
-    {v1::PURPOSE_OF_USE_TREATMENT, "TREAT"},         {v1::PURPOSE_OF_USE_EMERGENCY, "ETREAT"},
-    {v1::PURPOSE_OF_USE_ADMINISTRATION, "HOPERAT"},  {v1::PURPOSE_OF_USE_BILLING, "HPAYMT"},
-    {v1::PURPOSE_OF_USE_QUALITY, "HQUALIMP"},        {v1::PURPOSE_OF_USE_LEGAL, "HLEGAL"},
-    {v1::PURPOSE_OF_USE_PATIENT_REQUEST, "PATRQT"},  {v1::PURPOSE_OF_USE_RESEARCH, "HRESCH"},
+    {v1::PURPOSE_OF_USE_TREATMENT, "TREAT"},        {v1::PURPOSE_OF_USE_EMERGENCY, "ETREAT"},
+    {v1::PURPOSE_OF_USE_ADMINISTRATION, "HOPERAT"}, {v1::PURPOSE_OF_USE_BILLING, "HPAYMT"},
+    {v1::PURPOSE_OF_USE_QUALITY, "HQUALIMP"},       {v1::PURPOSE_OF_USE_LEGAL, "HLEGAL"},
+    {v1::PURPOSE_OF_USE_PATIENT_REQUEST, "PATRQT"}, {v1::PURPOSE_OF_USE_RESEARCH, "HRESCH"},
     {v1::PURPOSE_OF_USE_SYSTEM, "SYSADMIN"}};
 
 struct OutcomeCode {
@@ -143,16 +142,11 @@ std::optional<v1::ActionSubtype> FromRestfulInteraction(std::string_view code) {
 
 std::optional<v1::ActionSubtype> FromAction(v1::ActionCode action) {
   switch (action) {
-    case v1::ACTION_CODE_READ:
-      return v1::ACTION_SUBTYPE_VIEW;
-    case v1::ACTION_CODE_CREATE:
-      return v1::ACTION_SUBTYPE_CREATE;
-    case v1::ACTION_CODE_UPDATE:
-      return v1::ACTION_SUBTYPE_UPDATE;
-    case v1::ACTION_CODE_DELETE:
-      return v1::ACTION_SUBTYPE_DELETE;
-    default:
-      return std::nullopt;
+    case v1::ACTION_CODE_READ: return v1::ACTION_SUBTYPE_VIEW;
+    case v1::ACTION_CODE_CREATE: return v1::ACTION_SUBTYPE_CREATE;
+    case v1::ACTION_CODE_UPDATE: return v1::ACTION_SUBTYPE_UPDATE;
+    case v1::ACTION_CODE_DELETE: return v1::ACTION_SUBTYPE_DELETE;
+    default: return std::nullopt;
   }
 }
 
@@ -514,15 +508,16 @@ Value WriteActor(const v1::AccessEvent& event) {
       purpose = List({Object({{"coding", List({Coding(kActReason, known.code)})}})});
     }
   }
-  return Object({{"who", Object({{"identifier", identifier}, {"display", Str(actor.display_name())}})},
-                 {"altId", Str(hpr ? actor.id() : "")},
-                 {"requestor", Bool(true)},
-                 {"role", actor.role().empty() ? Value() : List({Object({{"text", Str(actor.role())}})})},
-                 {"network", event.network_address().empty()
-                                 ? Value()
-                                 : Object({{"address", Str(event.network_address())},
-                                           {"type", Str(kIpAddress)}})},
-                 {"purposeOfUse", purpose}});
+  return Object(
+      {{"who", Object({{"identifier", identifier}, {"display", Str(actor.display_name())}})},
+       {"altId", Str(hpr ? actor.id() : "")},
+       {"requestor", Bool(true)},
+       {"role", actor.role().empty() ? Value() : List({Object({{"text", Str(actor.role())}})})},
+       {"network",
+        event.network_address().empty()
+            ? Value()
+            : Object({{"address", Str(event.network_address())}, {"type", Str(kIpAddress)}})},
+       {"purposeOfUse", purpose}});
 }
 
 Value AgentOfRole(std::string_view dicom_code, Value who) {
@@ -545,8 +540,8 @@ absl::StatusOr<v1::AccessEvent> AuditEventToAccessEvent(const Value& resource,
   for (auto read : {ReadWhen, ReadAction, ReadOutcome, ReadSource}) {
     if (absl::Status s = read(resource, path, event); !s.ok()) return s;
   }
-  if (absl::Status s = ReadPurpose(Field(&resource, "purposeOfEvent"),
-                                   StrCat(path, ".purposeOfEvent"), event);
+  if (absl::Status s =
+          ReadPurpose(Field(&resource, "purposeOfEvent"), StrCat(path, ".purposeOfEvent"), event);
       !s.ok()) {
     return s;
   }
@@ -590,9 +585,8 @@ Value AccessEventToAuditEvent(const v1::AccessEvent& event) {
   }
   if (event.has_recipient()) {
     *agents.mutable_list_value()->add_values() = AgentOfRole(
-        kDestinationRole,
-        Object({{"identifier", Object({{"value", Str(event.recipient().id())}})},
-                {"display", Str(event.recipient().name())}}));
+        kDestinationRole, Object({{"identifier", Object({{"value", Str(event.recipient().id())}})},
+                                  {"display", Str(event.recipient().name())}}));
   }
   const v1::Subject& subject = event.subject();
   const bool patient = subject.kind() == v1::SUBJECT_KIND_PATIENT;
@@ -605,14 +599,16 @@ Value AccessEventToAuditEvent(const v1::AccessEvent& event) {
                         : Coding(kSubjectKindSystem,
                                  EnumCode(*v1::SubjectKind_descriptor(), subject.kind()))}});
   const v1::DataObject& data = event.data_object();
-  Value data_entity = Object(
-      {{"what", Object({{"identifier", Object({{"value", Str(data.id())}})}})},
-       {"type", Coding(kDataObjectTypeSystem, EnumCode(*v1::DataObjectType_descriptor(), data.type()))},
-       {"description", Str(data.description())}});
+  Value data_entity =
+      Object({{"what", Object({{"identifier", Object({{"value", Str(data.id())}})}})},
+              {"type", Coding(kDataObjectTypeSystem,
+                              EnumCode(*v1::DataObjectType_descriptor(), data.type()))},
+              {"description", Str(data.description())}});
   return Object(
       {{"resourceType", Str("AuditEvent")},
        {"id", Str(event.event_id())},
-       {"type", authentication ? Coding(kDicom, kUserAuthentication) : Coding(kAuditEventType, "rest")},
+       {"type",
+        authentication ? Coding(kDicom, kUserAuthentication) : Coding(kAuditEventType, "rest")},
        {"subtype", subtypes},
        {"action", Str(action)},
        {"recorded", Str(absl::FormatTime(absl::RFC3339_full, FromProto(event.occurred_at()),
@@ -623,7 +619,8 @@ Value AccessEventToAuditEvent(const v1::AccessEvent& event) {
         event.reason().empty() ? Value() : List({Object({{"text", Str(event.reason())}})})},
        {"agent", agents},
        {"source", Object({{"site", Str(event.source().instance())},
-                          {"observer", Object({{"identifier", Object({{"value", Str(event.source().system())}})},
+                          {"observer", Object({{"identifier",
+                                                Object({{"value", Str(event.source().system())}})},
                                                {"display", Str(event.source().system())}})}})},
        {"entity", List({patient_entity, data_entity})}});
 }

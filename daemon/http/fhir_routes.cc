@@ -40,31 +40,21 @@ const Value* Field(const Value& object, const char* key) {
 }
 
 std::string Text(const Value* value) {
-  return value != nullptr && value->kind_case() == Value::kStringValue ? value->string_value()
-                                                                       : "";
+  return value != nullptr && value->kind_case() == Value::kStringValue ? value->string_value() : "";
 }
 
 // The OperationOutcome issue type for a status, from FHIR's IssueType.
 const char* IssueType(int http_code) {
   switch (http_code) {
-    case 400:
-      return "invalid";
-    case 401:
-      return "security";
-    case 403:
-      return "forbidden";
-    case 409:
-      return "duplicate";
-    case 413:
-      return "too-long";
-    case kUnsupportedMediaType:
-      return "not-supported";
-    case 429:
-      return "throttled";
-    case 503:
-      return "transient";
-    default:
-      return "exception";
+    case 400: return "invalid";
+    case 401: return "security";
+    case 403: return "forbidden";
+    case 409: return "duplicate";
+    case 413: return "too-long";
+    case kUnsupportedMediaType: return "not-supported";
+    case 429: return "throttled";
+    case 503: return "transient";
+    default: return "exception";
   }
 }
 
@@ -72,8 +62,7 @@ const char* IssueType(int http_code) {
 // element at fault in `expression` (messages of the mapper begin with it).
 Reply Outcome(const absl::Status& status, int http_code, std::string expression = "") {
   const std::string message(status.message());
-  if (expression.empty() &&
-      (message.starts_with("AuditEvent") || message.starts_with("Bundle"))) {
+  if (expression.empty() && (message.starts_with("AuditEvent") || message.starts_with("Bundle"))) {
     expression = std::string(message.substr(0, message.find(": ")));
   }
   Value issue;
@@ -86,9 +75,7 @@ Reply Outcome(const absl::Status& status, int http_code, std::string expression 
   AddItem(Set(outcome, "issue", Value()), std::move(issue));
   return Reply{http_code, kFhirJson, EncodeJsonValue(outcome)};
 }
-Reply Outcome(const absl::Status& status) {
-  return Outcome(status, HttpStatusFor(status.code()));
-}
+Reply Outcome(const absl::Status& status) { return Outcome(status, HttpStatusFor(status.code())); }
 
 // The validation names the event as "events[i]"; FHIR names the resource.
 std::string ResourceOfEvent(std::string_view message, const std::vector<std::string>& paths) {
@@ -112,7 +99,8 @@ absl::Status AddDateBound(std::string_view value, v1::ListSubjectAccessRequest& 
   absl::Time start;
   absl::Duration precision = absl::Nanoseconds(1);
   std::string error;
-  if (value.size() == 10 && absl::ParseTime("%Y-%m-%d", std::string(value), absl::UTCTimeZone(), &start, &error)) {
+  if (value.size() == 10 &&
+      absl::ParseTime("%Y-%m-%d", std::string(value), absl::UTCTimeZone(), &start, &error)) {
     precision = absl::Hours(24);
   } else if (!absl::ParseTime(absl::RFC3339_full, std::string(value), &start, &error)) {
     return absl::InvalidArgumentError(
@@ -183,8 +171,7 @@ std::string NextPageUrl(const httplib::Request& http, const std::string& token) 
 
 absl::Status FhirRoutes::Append(const httplib::Request& request,
                                 const std::vector<const Value*>& resources,
-                                const std::vector<std::string>& paths,
-                                v1::AppendResponse& response,
+                                const std::vector<std::string>& paths, v1::AppendResponse& response,
                                 std::vector<v1::AccessEvent>& events) const {
   ASSIGN_OR_RETURN(CallGate::Pass pass,
                    gate_->Admit(CallerOf(request, gate_->mtls()), Method::kAppend));
@@ -215,7 +202,8 @@ Reply FhirRoutes::CreateAuditEvent(const httplib::Request& request) const {
     return Outcome(s, HttpStatusFor(s.code()), ResourceOfEvent(std::string(s.message()), paths));
   }
   const bool duplicate = response.receipts(0).duplicate();
-  return Reply{duplicate ? 200 : 201, kFhirJson,
+  return Reply{duplicate ? 200 : 201,
+               kFhirJson,
                EncodeJsonValue(AccessEventToAuditEvent(events[0])),
                {{"Location", StrCat("AuditEvent/", events[0].event_id())}}};
 }
@@ -328,7 +316,8 @@ Reply FhirRoutes::SearchAuditEvents(const httplib::Request& request) const {
     Set(issue, "severity", Str("information"));
     Set(issue, "code", Str("deleted"));
     Set(issue, "diagnostics",
-        Str(StrCat(erased, " entries on this page were erased (their keys shredded); the "
+        Str(StrCat(erased,
+                   " entries on this page were erased (their keys shredded); the "
                    "gRPC ListSubjectAccess names them")));
     Value entry;
     Value resource;

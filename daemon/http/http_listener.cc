@@ -10,8 +10,8 @@
 #include "base/strings.h"
 #include "daemon/http/internal/fhir_routes.h"
 #include "daemon/http/internal/route.h"
-#include "daemon/http/json_codec.h"
 #include "daemon/http/internal/tls.h"
+#include "daemon/http/json_codec.h"
 
 namespace innsyn::daemon::http {
 namespace {
@@ -67,9 +67,9 @@ absl::Status CheckContentType(const httplib::Request& request,
   for (std::string_view ok : accepted) {
     if (type == ok) return absl::OkStatus();
   }
-  return absl::InvalidArgumentError(
-      StrCat("Content-Type ", type.empty() ? "(none)" : "\"" + type + "\"", " is not accepted; send ",
-             *accepted.begin()));
+  return absl::InvalidArgumentError(StrCat("Content-Type ",
+                                           type.empty() ? "(none)" : "\"" + type + "\"",
+                                           " is not accepted; send ", *accepted.begin()));
 }
 
 struct HttpListener::State {
@@ -156,9 +156,9 @@ struct HttpListener::State {
       std::string message =
           response.status == 413
               ? StrCat("the body is larger than ", options.max_body_bytes, " bytes")
-          : response.status == 404 ? StrCat("no such resource: ", request.method, " ", request.path)
-                                   : StrCat("the request is not well-formed HTTP (status ",
-                                            response.status, ")");
+          : response.status == 404
+              ? StrCat("no such resource: ", request.method, " ", request.path)
+              : StrCat("the request is not well-formed HTTP (status ", response.status, ")");
       response.set_content(ErrorJson(absl::Status(code, message), response.status), kJson);
       services.metrics.HttpRequest(RouteOf(request.path), response.status);
     });

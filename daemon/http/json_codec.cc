@@ -53,13 +53,13 @@ void AddEventAndField(std::string_view message, protobuf::Struct& error) {
 absl::Status DecodeJson(std::string_view body, protobuf::Message& message) {
   protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;  // a misspelt field would be lost silently
-  auto status = protobuf::util::JsonStringToMessage(
-      protobuf::StringPiece(body.data(), body.size()), &message, options);
+  auto status = protobuf::util::JsonStringToMessage(protobuf::StringPiece(body.data(), body.size()),
+                                                    &message, options);
   if (status.ok()) return absl::OkStatus();
   std::string reason(status.message());
-  return absl::InvalidArgumentError(
-      StrCat("the body is not the JSON of ", message.GetDescriptor()->full_name(), ": ",
-             reason.substr(0, reason.find('\n'))));
+  return absl::InvalidArgumentError(StrCat("the body is not the JSON of ",
+                                           message.GetDescriptor()->full_name(), ": ",
+                                           reason.substr(0, reason.find('\n'))));
 }
 
 absl::Status DecodeAppendRequest(std::string_view body, v1::AppendRequest& request) {
@@ -85,33 +85,21 @@ std::string EncodeJsonValue(const protobuf::Value& value) { return EncodeJson(va
 
 int HttpStatusFor(absl::StatusCode code) {
   switch (code) {
-    case absl::StatusCode::kOk:
-      return 200;
+    case absl::StatusCode::kOk: return 200;
     case absl::StatusCode::kInvalidArgument:
     case absl::StatusCode::kFailedPrecondition:
-    case absl::StatusCode::kOutOfRange:
-      return 400;
-    case absl::StatusCode::kUnauthenticated:
-      return 401;
-    case absl::StatusCode::kPermissionDenied:
-      return 403;
-    case absl::StatusCode::kNotFound:
-      return 404;
+    case absl::StatusCode::kOutOfRange: return 400;
+    case absl::StatusCode::kUnauthenticated: return 401;
+    case absl::StatusCode::kPermissionDenied: return 403;
+    case absl::StatusCode::kNotFound: return 404;
     case absl::StatusCode::kAborted:
-    case absl::StatusCode::kAlreadyExists:
-      return 409;
-    case absl::StatusCode::kResourceExhausted:
-      return 429;
-    case absl::StatusCode::kCancelled:
-      return 499;
-    case absl::StatusCode::kUnimplemented:
-      return 501;
-    case absl::StatusCode::kUnavailable:
-      return 503;
-    case absl::StatusCode::kDeadlineExceeded:
-      return 504;
-    default:
-      return 500;
+    case absl::StatusCode::kAlreadyExists: return 409;
+    case absl::StatusCode::kResourceExhausted: return 429;
+    case absl::StatusCode::kCancelled: return 499;
+    case absl::StatusCode::kUnimplemented: return 501;
+    case absl::StatusCode::kUnavailable: return 503;
+    case absl::StatusCode::kDeadlineExceeded: return 504;
+    default: return 500;
   }
 }
 

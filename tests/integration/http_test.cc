@@ -122,8 +122,8 @@ class HttpTest : public ::testing::Test {
                   const std::string& content_type = "application/json") {
     const std::string file = dir_.path() + "/body";
     std::ofstream(file, std::ios::binary) << body;
-    return Curl(Url(path), {"-X", "POST", "-H", "Content-Type: " + content_type,
-                            "--data-binary", "@" + file});
+    return Curl(Url(path),
+                {"-X", "POST", "-H", "Content-Type: " + content_type, "--data-binary", "@" + file});
   }
 
   uint64_t LedgerSize() {
@@ -163,7 +163,8 @@ TEST_F(HttpTest, AppendAnswersReceiptsOnceDurableAndARetryIsADuplicate) {
 TEST_F(HttpTest, AnInvalidEventIsRefusedWith400NamingEventAndFieldAndNothingIsWritten) {
   v1::AccessEvent bad = JournalRead(2, kPatient, "kberg");
   bad.mutable_actor()->clear_id();
-  HttpAnswer answer = Post("/v1/events:append", AppendJson({JournalRead(1, kPatient, "kberg"), bad}));
+  HttpAnswer answer =
+      Post("/v1/events:append", AppendJson({JournalRead(1, kPatient, "kberg"), bad}));
   ASSERT_EQ(answer.code, 400) << answer.body;
   const Value body = Json(answer.body);
   const Value& error = At(body, "error");
@@ -186,8 +187,8 @@ TEST_F(HttpTest, MalformedJsonAndUnknownFieldsAreRefusedWith400) {
 }
 
 TEST_F(HttpTest, AWrongContentTypeIs415) {
-  HttpAnswer answer = Post("/v1/events:append", AppendJson({JournalRead(1, kPatient, "kberg")}),
-                           "text/plain");
+  HttpAnswer answer =
+      Post("/v1/events:append", AppendJson({JournalRead(1, kPatient, "kberg")}), "text/plain");
   EXPECT_EQ(answer.code, 415);
   EXPECT_EQ(At(At(Json(answer.body), "error"), "code").number_value(), 415);
   EXPECT_EQ(LedgerSize(), 0u);
@@ -264,9 +265,9 @@ TEST_F(HttpTest, ABalpAuditEventIsRecordedOnceAndComesBackFromTheSearchTheSame) 
   EXPECT_EQ(Post("/fhir/AuditEvent", BalpRead(), "application/fhir+json").code, 200);
   EXPECT_EQ(LedgerSize(), 1u);
 
-  HttpAnswer found = Curl(
-      Url("/fhir/AuditEvent?patient=urn:oid:2.16.578.1.12.4.1.4.1%7C01017012345"
-          "&date=ge2026-03-02&date=le2026-03-02&reason=patient%20asked"));
+  HttpAnswer found =
+      Curl(Url("/fhir/AuditEvent?patient=urn:oid:2.16.578.1.12.4.1.4.1%7C01017012345"
+               "&date=ge2026-03-02&date=le2026-03-02&reason=patient%20asked"));
   ASSERT_EQ(found.code, 200) << found.body;
   const Value bundle = Json(found.body);
   EXPECT_EQ(At(bundle, "type").string_value(), "searchset");
@@ -277,7 +278,8 @@ TEST_F(HttpTest, ABalpAuditEventIsRecordedOnceAndComesBackFromTheSearchTheSame) 
   ASSERT_TRUE(sent.ok()) << sent.status();
   ASSERT_TRUE(back.ok()) << back.status();
   EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(*sent, *back))
-      << sent->DebugString() << "\n---\n" << back->DebugString();
+      << sent->DebugString() << "\n---\n"
+      << back->DebugString();
   EXPECT_EQ(sent->actor().hpr_number(), "9144900");
   EXPECT_EQ(sent->network_address(), "10.1.2.3");
   // The search was itself recorded, at the seq it names.
@@ -298,7 +300,8 @@ TEST_F(HttpTest, AnAuditEventThatCannotBeMappedIsAnOperationOutcomeNamingTheElem
   EXPECT_EQ(answer.code, 400) << answer.body;
   EXPECT_EQ(Expression(answer), "AuditEvent.entity[0].what.identifier");
 
-  HttpAnswer patient = Post("/fhir/AuditEvent", R"({"resourceType":"Patient"})", "application/fhir+json");
+  HttpAnswer patient =
+      Post("/fhir/AuditEvent", R"({"resourceType":"Patient"})", "application/fhir+json");
   EXPECT_EQ(patient.code, 400);
   EXPECT_EQ(Expression(patient), "AuditEvent.resourceType");
   EXPECT_EQ(Post("/fhir/AuditEvent", BalpRead(), "text/xml").code, 415);
@@ -314,17 +317,17 @@ TEST_F(HttpTest, ABundleIsRecordedAllOrNothing) {
   EXPECT_EQ(Expression(mixed), "Bundle.entry[1].resource.action");
   EXPECT_EQ(LedgerSize(), 0u);
 
-  HttpAnswer good = Post("/fhir",
-                         Bundle("transaction", {WithId(BalpRead(), "balp-read-2"),
-                                                WithId(BalpRead(), "balp-read-3")}),
-                         "application/fhir+json");
+  HttpAnswer good = Post(
+      "/fhir",
+      Bundle("transaction", {WithId(BalpRead(), "balp-read-2"), WithId(BalpRead(), "balp-read-3")}),
+      "application/fhir+json");
   ASSERT_EQ(good.code, 200) << good.body;
   const Value response = Json(good.body);
   EXPECT_EQ(At(response, "type").string_value(), "transaction-response");
   ASSERT_EQ(At(response, "entry").list_value().values_size(), 2);
-  EXPECT_EQ(At(At(At(response, "entry").list_value().values(1), "response"), "location")
-                .string_value(),
-            "AuditEvent/balp-read-3");
+  EXPECT_EQ(
+      At(At(At(response, "entry").list_value().values(1), "response"), "location").string_value(),
+      "AuditEvent/balp-read-3");
   EXPECT_EQ(LedgerSize(), 2u);
 }
 
@@ -378,8 +381,8 @@ TEST_F(HttpTest, SlowClientsAreDisconnectedAndDoNotStopOthers) {
 class HttpsTest : public HttpTest {
  protected:
   void SetUp() override {
-    testing::CommandResult init = RunCommand(
-        {INNSYNCTL_PATH, "pki", "init", "--dir", pki(), "--host", "innsyn.example.no"});
+    testing::CommandResult init =
+        RunCommand({INNSYNCTL_PATH, "pki", "init", "--dir", pki(), "--host", "innsyn.example.no"});
     ASSERT_EQ(init.exit_code, 0) << init.output;
     Start({"--tls-cert", pki() + "/server.pem", "--tls-key", pki() + "/server.key", "--tls-ca",
            pki() + "/ca.pem", "--tls-crl", pki() + "/crl.pem"});
@@ -403,8 +406,8 @@ class HttpsTest : public HttpTest {
 TEST_F(HttpsTest, RolesFromClientCertificatesDecideAsOnGrpc) {
   const std::string file = dir_.path() + "/event.json";
   std::ofstream(file) << AppendJson({JournalRead(1, kPatient, "kberg")});
-  const std::vector<std::string> post = {"-X", "POST", "-H", "Content-Type: application/json",
-                                         "--data-binary", "@" + file};
+  const std::vector<std::string> post = {
+      "-X", "POST", "-H", "Content-Type: application/json", "--data-binary", "@" + file};
   // No certificate: the handshake fails.
   EXPECT_NE(As("", "/v1/events:append", post).curl_exit, 0);
   HttpAnswer ingest = As("ingest", "/v1/events:append", post);
