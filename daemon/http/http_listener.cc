@@ -188,13 +188,16 @@ absl::StatusOr<std::unique_ptr<HttpListener>> HttpListener::Start(
   if (!state->server->is_valid()) return absl::InternalError("cannot start the HTTP listener");
   httplib::Server& server = *state->server;
   const size_t threads = static_cast<size_t>(std::max(1, options.threads));
+  // cpp-httplib takes ownership of the raw pointer (its API).
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server.set_payload_max_length(options.max_body_bytes);
   const auto timeout = absl::ToChronoMicroseconds(options.read_timeout);
   server.set_read_timeout(timeout);
   server.set_write_timeout(timeout);
   server.set_keep_alive_max_count(kKeepAliveMaxRequests);
-  server.set_keep_alive_timeout(kKeepAliveSeconds);
+  // An idle connection is closed no later than a stalled one.
+  server.set_keep_alive_timeout(
+      std::min<time_t>(kKeepAliveSeconds, absl::ToInt64Seconds(options.read_timeout)));
   state->AddRoutes();
   state->port = port == 0 ? server.bind_to_any_port(host) : port;
   if (state->port <= 0 || (port != 0 && !server.bind_to_port(host, port))) {
