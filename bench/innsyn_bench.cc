@@ -21,7 +21,9 @@
 // After the run innsynd is stopped and its ledger opened read-only to count
 // the alerts it recorded.
 #include <fmt/format.h>
+#include <google/protobuf/util/json_util.h>
 #include <grpcpp/grpcpp.h>
+#include <httplib.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -170,6 +172,31 @@ void UnaryClient(const std::string& address, ClientTraffic traffic, Results& res
   results.Add(latencies, acknowledged, failures);
 }
 
+// As a website would: each batch as the proto3 JSON of an AppendRequest,
+// POSTed to innsynd's HTTP listener on one kept-alive connection.
+void HttpClient(int port, ClientTraffic traffic, Results& results) {
+  httplib::Client client("127.0.0.1", port);
+  client.set_keep_alive(true);
+  client.set_read_timeout(std::chrono::seconds(60));
+  std::vector<double> latencies;
+  uint64_t acknowledged = 0, failures = 0;
+  while (std::optional<innsyn::v1::AppendRequest> request = traffic.Next()) {
+    auto start = Clock::now();
+    std::string body;
+    (void)google::protobuf::util::MessageToJsonString(*request, &body);
+    httplib::Result answer = client.Post("/v1/events:append", body, "application/json");
+    innsyn::v1::AppendResponse response;
+    if (!answer || answer->status != 200 ||
+        !google::protobuf::util::JsonStringToMessage(answer->body, &response).ok()) {
+      ++failures;
+      continue;
+    }
+    latencies.push_back(MillisSince(start));
+    acknowledged += static_cast<uint64_t>(response.receipts_size());
+  }
+  results.Add(latencies, acknowledged, failures);
+}
+
 void StreamClient(const std::string& address, ClientTraffic traffic, const Options& options,
                   Results& results) {
   auto stub = innsyn::v1::IngestService::NewStub(NewChannel(address));
@@ -287,6 +314,7 @@ struct Daemon {
   pid_t pid = -1;
   std::string address;
   int metrics_port = 0;
+  int http_port = 0;
 
   static absl::StatusOr<Daemon> Start(const Options& options) {
     std::string port_file = options.data_dir + ".port";
@@ -303,6 +331,8 @@ struct Daemon {
                                        "127.0.0.1:0",
                                        "--metrics-listen",
                                        "127.0.0.1:0",
+                                       "--http-listen",
+                                       "127.0.0.1:0",
                                        "--port-file",
                                        port_file,
                                        "--rate-limit-calls-per-second",
@@ -318,7 +348,7 @@ struct Daemon {
     }
     for (int i = 0; i < 300; ++i) {
       int port = 0;
-      if (std::ifstream(port_file) >> port >> daemon.metrics_port) {
+      if (std::ifstream(port_file) >> port >> daemon.metrics_port >> daemon.http_port) {
         daemon.address = fmt::format("127.0.0.1:{}", port);
         return daemon;
       }
@@ -516,8 +546,9 @@ uint64_t FolderBytes(const std::string& path) {
 int main(int argc, char** argv) {
   Options options;
   CLI::App app{"innsyn-bench: ingest throughput and latency of innsynd"};
-  app.add_option("--mode", options.mode, "unary, batch, stream or storage")
-      ->check(CLI::IsMember({"unary", "batch", "stream", "storage"}));
+  app.add_option("--mode", options.mode,
+                 "unary, batch, stream, http (batches as JSON over HTTP) or storage")
+      ->check(CLI::IsMember({"unary", "batch", "stream", "http", "storage"}));
   app.add_option("--batch", options.batch, "events per call (batch, stream, storage)")
       ->check(CLI::Range(1, 10000));
   app.add_option("--clients", options.clients, "concurrent clients")->check(CLI::Range(1, 1024));
@@ -597,6 +628,8 @@ int main(int argc, char** argv) {
         StorageClient(*ledger, std::move(traffic), results);
       } else if (options.mode == "stream") {
         StreamClient(daemon->address, std::move(traffic), options, results);
+      } else if (options.mode == "http") {
+        HttpClient(daemon->http_port, std::move(traffic), results);
       } else {
         UnaryClient(daemon->address, std::move(traffic), results);
       }

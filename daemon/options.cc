@@ -179,6 +179,9 @@ absl::Status ReadReport(const toml::table& table, report::ReportSettings& settin
 absl::Status LoadConfigFile(const std::string& path, DaemonOptions& options) {
   ASSIGN_OR_RETURN(const toml::table table, ParseTomlFile("config", path));
   static const std::vector<std::string_view> kKnownKeys = {"listen",
+                                                           "http_listen",
+                                                           "http_read_timeout_seconds",
+                                                           "http_threads",
                                                            "metrics_listen",
                                                            "data_dir",
                                                            "origin",
@@ -219,8 +222,12 @@ absl::Status LoadConfigFile(const std::string& path, DaemonOptions& options) {
   int64_t call_seconds = absl::ToInt64Seconds(options.limits.max_call_duration);
   int64_t stream_seconds = absl::ToInt64Seconds(options.limits.max_stream_duration);
   int64_t grace_seconds = absl::ToInt64Seconds(options.shutdown_grace);
+  int64_t http_read_seconds = absl::ToInt64Seconds(options.http_read_timeout);
   for (absl::Status s :
        {Read(table, "listen", options.listen),
+        Read(table, "http_listen", options.http_listen),
+        Read(table, "http_read_timeout_seconds", http_read_seconds),
+        Read(table, "http_threads", options.http_threads),
         Read(table, "tls_cert_file", options.tls_cert_file),
         Read(table, "tls_key_file", options.tls_key_file),
         Read(table, "tls_ca_file", options.tls_ca_file),
@@ -258,6 +265,7 @@ absl::Status LoadConfigFile(const std::string& path, DaemonOptions& options) {
   options.limits.max_call_duration = absl::Seconds(call_seconds);
   options.limits.max_stream_duration = absl::Seconds(stream_seconds);
   options.shutdown_grace = absl::Seconds(grace_seconds);
+  options.http_read_timeout = absl::Seconds(http_read_seconds);
   return absl::OkStatus();
 }
 
@@ -288,6 +296,13 @@ absl::Status CheckTransport(const DaemonOptions& options) {
                "tls_ca_file innsynd serves plaintext gRPC, which must not be reachable from "
                "the network"));
   }
+  if (!options.http_listen.empty() && !IsLoopbackAddress(options.http_listen)) {
+    return absl::InvalidArgumentError(
+        StrCat("http_listen ", options.http_listen,
+               " is not a loopback address; without tls_cert_file, tls_key_file and "
+               "tls_ca_file innsynd serves plaintext HTTP, which must not be reachable from "
+               "the network"));
+  }
   return absl::OkStatus();
 }
 
@@ -302,18 +317,21 @@ absl::StatusOr<DaemonOptions> ParseDaemonOptions(int argc, char** argv, bool& he
                  "TOML config file (for example /etc/innsyn/innsynd.toml)");
   // Flags are stored aside, the config file applied, and then the flags
   // given on the command line applied over it.
-  std::string listen, metrics_listen, data_dir, origin, port_file;
+  std::string listen, http_listen, metrics_listen, data_dir, origin, port_file;
   std::string tls_cert, tls_key, tls_ca, tls_crl;
   size_t max_group_events = 0;
   int64_t checkpoint_seconds = 0, call_seconds = 0, stream_seconds = 0;
   double calls_per_second = 0, burst = 0;
   app.add_option("--listen", listen, StrCat("gRPC address (default ", options.listen, ")"));
+  app.add_option("--http-listen", http_listen,
+                 "HTTP/JSON and FHIR address, \"\" for none (default none)");
   app.add_option("--metrics-listen", metrics_listen,
                  StrCat("Prometheus /metrics address, \"\" to disable (default ",
                         options.metrics_listen, ")"));
   app.add_option("--data-dir", data_dir, StrCat("data folder (default ", options.data_dir, ")"));
   app.add_option("--origin", origin, "checkpoint origin and key name");
-  app.add_option("--port-file", port_file, "write the gRPC and metrics ports here once serving");
+  app.add_option("--port-file", port_file,
+                 "write the gRPC, metrics and HTTP ports here once serving");
   int64_t verify_seconds = 0, full_verify_seconds = 0;
   std::string backup_dir;
   app.add_option("--verify-interval-seconds", verify_seconds,
@@ -363,6 +381,7 @@ absl::StatusOr<DaemonOptions> ParseDaemonOptions(int argc, char** argv, bool& he
     if (absl::Status s = LoadConfigFile(config_path, options); !s.ok()) return s;
   }
   if (app.count("--listen")) options.listen = listen;
+  if (app.count("--http-listen")) options.http_listen = http_listen;
   if (app.count("--metrics-listen")) options.metrics_listen = metrics_listen;
   if (app.count("--data-dir")) options.data_dir = data_dir;
   if (app.count("--origin")) options.origin = origin;

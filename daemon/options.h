@@ -34,14 +34,23 @@ struct DaemonOptions {
   RolePermissions roles = DefaultRolePermissions();
   // Rate limits, streams per client and the longest call.
   CallLimits limits;
+  // HTTP listener (daemon/http: JSON append, FHIR AuditEvent, /healthz and
+  // /readyz); empty: none. It uses the same TLS files and roles as gRPC,
+  // and without them must be a loopback address too. Its bodies are limited
+  // to max_message_bytes (413 beyond); a client silent for
+  // http_read_timeout is disconnected; http_threads serve connections.
+  std::string http_listen;
+  absl::Duration http_read_timeout = absl::Seconds(10);
+  int http_threads = 32;
   // Prometheus /metrics address; empty disables the endpoint.
   std::string metrics_listen = "127.0.0.1:9464";
   // RocksDB files and keys.
   std::string data_dir = "./innsyn-data";
   // Checkpoint origin line and key name; a clinic sets its own.
   std::string origin = "innsyn.local/ledger";
-  // If set, innsynd writes "<grpc port>\n<metrics port>\n" here once serving
-  // (for tests and scripts that listen on port 0).
+  // If set, innsynd writes "<grpc port>\n<metrics port>\n<http port>\n" here
+  // once serving (for tests and scripts that listen on port 0; the HTTP
+  // port is 0 without http_listen).
   std::string port_file;
   // Most events per group commit (one RocksDB batch, one fsync).
   size_t max_group_events = 8192;

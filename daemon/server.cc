@@ -16,12 +16,14 @@
 #include "daemon/alerts/alert_monitor.h"
 #include "daemon/auth/call_gate.h"
 #include "daemon/auth/server_tls.h"
+#include "daemon/http/http_listener.h"
 #include "daemon/ops/log.h"
 #include "daemon/ops/retention_job.h"
 #include "daemon/ops/self_verifier.h"
 #include "daemon/services/access_log_service.h"
 #include "daemon/services/admin_service.h"
 #include "daemon/services/alert_service.h"
+#include "daemon/services/event_ingest.h"
 #include "daemon/services/ingest_service.h"
 #include "daemon/services/report_service.h"
 #include "exporters/metrics.h"
@@ -49,6 +51,7 @@ struct Server::State {
   std::unique_ptr<storage::Ledger> ledger;
   std::unique_ptr<exporters::Metrics> metrics;
   std::unique_ptr<CallGate> gate;
+  std::unique_ptr<EventIngest> event_ingest;  // shared by gRPC and HTTP
   std::unique_ptr<IngestService> ingest;
   std::unique_ptr<AccessLogService> access_log;
   std::unique_ptr<ReportService> reports;
@@ -71,9 +74,10 @@ struct Server::State {
   std::unique_ptr<AlertService> alerts;
   std::unique_ptr<grpc::Server> server;
   int grpc_port = 0;
-  absl::Notification stopping;  // Shutdown was called
-  absl::Notification stopped;   // Shutdown has finished
-  std::thread checkpointer;     // signs checkpoints until `stopping`
+  std::unique_ptr<http::HttpListener> http;  // with http_listen
+  absl::Notification stopping;               // Shutdown was called
+  absl::Notification stopped;                // Shutdown has finished
+  std::thread checkpointer;                  // signs checkpoints until `stopping`
   std::atomic<bool> ingest_stopped{false};
   absl::Mutex shutdown_mu;
   bool shut_down ABSL_GUARDED_BY(shutdown_mu) = false;
@@ -88,6 +92,7 @@ struct Server::State {
   // Closes the ledger while the metrics it reports to still exist, also
   // when Start fails halfway.
   ~State() {
+    http.reset();
     retention.reset();
     self_verifier.reset();
     StopAlertMonitor();
@@ -211,7 +216,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& optio
                                           .data_dir = options.data_dir}));
   state->gate = std::make_unique<CallGate>(options.mtls(), options.roles, options.limits,
                                            *state->ledger, *state->metrics);
-  state->ingest = std::make_unique<IngestService>(*state->ledger, *state->metrics, *state->gate);
+  state->event_ingest = std::make_unique<EventIngest>(*state->ledger, *state->metrics);
+  state->ingest = std::make_unique<IngestService>(*state->event_ingest, *state->gate);
   ASSIGN_OR_RETURN(
       state->alert_monitor,
       AlertMonitor::Start(
@@ -263,6 +269,24 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& optio
       integrity.damaged) {
     state->StopIngest(integrity);  // a damaged entry found while opening
   }
+  if (!options.http_listen.empty()) {
+    ASSIGN_OR_RETURN(state->http,
+                     http::HttpListener::Start(
+                         {.listen = options.http_listen,
+                          .tls = {.cert_file = options.tls_cert_file,
+                                  .key_file = options.tls_key_file,
+                                  .ca_file = options.tls_ca_file,
+                                  .crl_file = options.tls_crl_file,
+                                  .data_dir = options.data_dir},
+                          .max_body_bytes = static_cast<size_t>(options.max_message_bytes),
+                          .read_timeout = options.http_read_timeout,
+                          .threads = options.http_threads},
+                         {.ingest = *state->event_ingest,
+                          .gate = *state->gate,
+                          .metrics = *state->metrics,
+                          .access_log = *state->access_log,
+                          .ready = [s = state.get()] { return !s->ingest_stopped.load(); }}));
+  }
   state->checkpointer = std::thread([s = state.get()] { s->CheckpointLoop(); });
   state->self_verifier = std::make_unique<SelfVerifier>(
       *state->ledger, *state->metrics, options.verify_interval, options.full_verify_interval,
@@ -276,7 +300,9 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& optio
                                                     options.retention, options.retention_interval);
   if (!options.port_file.empty()) {
     std::string tmp = options.port_file + ".tmp";
-    std::ofstream(tmp) << state->grpc_port << "\n" << state->metrics->port() << "\n";
+    std::ofstream(tmp) << state->grpc_port << "\n"
+                       << state->metrics->port() << "\n"
+                       << (state->http ? state->http->port() : 0) << "\n";
     std::rename(tmp.c_str(), options.port_file.c_str());
   }
   return std::unique_ptr<Server>(new Server(std::move(state)));
@@ -291,6 +317,9 @@ void Server::Reload(const DaemonOptions& options) {
   for (auto [name, changed] :
        {std::pair{"listen", options.listen != running.listen},
         {"metrics_listen", options.metrics_listen != running.metrics_listen},
+        {"http_listen", options.http_listen != running.http_listen},
+        {"http_read_timeout_seconds", options.http_read_timeout != running.http_read_timeout},
+        {"http_threads", options.http_threads != running.http_threads},
         {"data_dir", options.data_dir != running.data_dir},
         {"origin", options.origin != running.origin},
         {"max_group_events", options.max_group_events != running.max_group_events},
@@ -352,6 +381,7 @@ void Server::Shutdown() {
   // gRPC would otherwise wait for idle clients to hang up.
   state_->gate->Drain(state_->options.shutdown_grace);
   state_->server->Shutdown(std::chrono::system_clock::now());
+  if (state_->http) state_->http->Stop();
   state_->checkpointer.join();
   state_->retention.reset();
   state_->self_verifier.reset();

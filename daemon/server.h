@@ -18,6 +18,9 @@
 //    closes every connection. An AppendStream call also runs one
 //    answering thread (services/ingest_service.cc), joined before the call
 //    returns.
+//  - HTTP listener (http/http_listener.h, with http_listen): its accepting
+//    thread and pool of http_threads; stopped after gRPC in Shutdown (the
+//    CallGate's drain covers its calls too).
 //  - call deadlines watchdog (auth/call_deadlines.h): cancels calls that
 //    outlive the server's limit; joined when the CallGate is destroyed.
 //  - checkpointer (State::CheckpointLoop): signs a checkpoint every

@@ -55,6 +55,9 @@ struct Metrics::State {
           .Name("innsyn_calls_refused_total")
           .Help("Calls refused before doing anything, by reason.")
           .Register(*registry);
+  prometheus::Family<prometheus::Counter>& http_requests =
+      Counters(*registry, "innsyn_http_requests_total",
+               "Requests answered by the HTTP listener, by route and status code.");
   prometheus::Histogram& append_latency =
       prometheus::BuildHistogram()
           .Name("innsyn_append_duration_seconds")
@@ -216,6 +219,11 @@ void Metrics::EventsRejected(std::string_view reason, uint64_t count) {
 
 void Metrics::CallRefused(std::string_view reason) {
   state_->refused.Add({{"reason", std::string(reason)}}).Increment();
+}
+
+void Metrics::HttpRequest(std::string_view route, int code) {
+  state_->http_requests.Add({{"route", std::string(route)}, {"code", std::to_string(code)}})
+      .Increment();
 }
 
 void Metrics::ObserveAppendLatency(absl::Duration latency) {

@@ -28,6 +28,9 @@ class Metrics {
   // A call refused before it did anything: permission_denied,
   // unauthenticated, rate_limited or too_many_streams.
   void CallRefused(std::string_view reason);
+  // An answer of the HTTP listener: its route (never the raw path, which a
+  // client chooses) and status code.
+  void HttpRequest(std::string_view route, int code);
   void ObserveAppendLatency(absl::Duration latency);
   void ObserveQueryLatency(std::string_view method, absl::Duration latency);
   void SetLedgerSize(uint64_t entries);

@@ -12,7 +12,8 @@ seconds=${1:-60}
 shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
-  targets=(event_validation json_ingest proof_verification checkpoint_parsing)
+  targets=(event_validation json_ingest proof_verification checkpoint_parsing http_json
+           fhir_audit_event)
 fi
 build=build-sanitize
 if [ ! -x "$build/tests/${targets[0]}_fuzzer" ]; then

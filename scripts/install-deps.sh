@@ -16,6 +16,7 @@ PACKAGES=(
   poppler-utils  # the report tests read PDFs with pdftotext, pdffonts and pdfinfo
   python3-jsonschema  # the report tests check FHIR against the official R4 schema
   libsystemd-dev systemd
+  libcpp-httplib-dev      # innsynd's HTTP listener (daemon/http)
   prometheus python3
   clang libclang-rt-dev  # the sanitizer and libFuzzer build (scripts/test-sanitizers.sh)
   clang-format git        # scripts/check-format.sh

@@ -57,8 +57,8 @@ absl::StatusOr<Caller> CallGate::Identify(const grpc::ServerContext& context) co
   return Caller{std::move(name), pki::RoleFromUris(uris).value_or("")};
 }
 
-std::string CallGate::Forbidden(const grpc::ServerContext& context, const Caller& caller,
-                                Method method, const v1::QueryRecord& asked) const {
+std::string CallGate::Forbidden(const Caller& caller, Method method, const v1::QueryRecord& asked,
+                                std::optional<std::string_view> acting_for) const {
   if (caller.role == kLocalRole) return "";
   if (caller.role.empty()) {
     return StrCat("the certificate of ", caller.identity, " names no role");
@@ -68,10 +68,7 @@ std::string CallGate::Forbidden(const grpc::ServerContext& context, const Caller
     return StrCat("role ", caller.role, " may not call ", MethodName(method));
   }
   if (caller.role == kPortalRole && IsAboutOneSubject(method)) {
-    auto acting_for = context.client_metadata().find(kActingForMetadata);
-    if (acting_for == context.client_metadata().end() ||
-        std::string_view(acting_for->second.data(), acting_for->second.size()) !=
-            asked.subject_id()) {
+    if (!acting_for || *acting_for != asked.subject_id()) {
       return StrCat("a portal may ask only about the patient it acts for (metadata ",
                     kActingForMetadata, " must equal subject_id)");
     }
@@ -96,6 +93,24 @@ absl::Status CallGate::Deny(const Caller& caller, Method method, v1::QueryRecord
 
 absl::StatusOr<CallGate::Pass> CallGate::Admit(grpc::ServerContext& context, Method method,
                                                const v1::QueryRecord& asked) {
+  std::optional<std::string_view> acting_for;
+  if (auto it = context.client_metadata().find(kActingForMetadata);
+      it != context.client_metadata().end()) {
+    acting_for = std::string_view(it->second.data(), it->second.size());
+  }
+  return AdmitCaller(Identify(context), method, asked, acting_for, &context);
+}
+
+absl::StatusOr<CallGate::Pass> CallGate::Admit(const absl::StatusOr<Caller>& caller, Method method,
+                                               const v1::QueryRecord& asked,
+                                               std::optional<std::string_view> acting_for) {
+  return AdmitCaller(caller, method, asked, acting_for, nullptr);
+}
+
+absl::StatusOr<CallGate::Pass> CallGate::AdmitCaller(const absl::StatusOr<Caller>& caller,
+                                                     Method method, const v1::QueryRecord& asked,
+                                                     std::optional<std::string_view> acting_for,
+                                                     grpc::ServerContext* context) {
   {
     absl::MutexLock lock(&calls_mu_);
     if (draining_) {
@@ -104,14 +119,15 @@ absl::StatusOr<CallGate::Pass> CallGate::Admit(grpc::ServerContext& context, Met
     }
     ++calls_in_flight_;
   }
-  absl::StatusOr<Pass> pass = AdmitCounted(context, method, asked);
+  absl::StatusOr<Pass> pass = AdmitCounted(caller, method, asked, acting_for, context);
   if (!pass.ok()) Release();
   return pass;
 }
 
-absl::StatusOr<CallGate::Pass> CallGate::AdmitCounted(grpc::ServerContext& context, Method method,
-                                                      const v1::QueryRecord& asked) {
-  absl::StatusOr<Caller> caller = Identify(context);
+absl::StatusOr<CallGate::Pass> CallGate::AdmitCounted(const absl::StatusOr<Caller>& caller,
+                                                      Method method, const v1::QueryRecord& asked,
+                                                      std::optional<std::string_view> acting_for,
+                                                      grpc::ServerContext* context) {
   if (!caller.ok()) {
     metrics_.CallRefused("unauthenticated");
     return caller.status();
@@ -119,7 +135,7 @@ absl::StatusOr<CallGate::Pass> CallGate::AdmitCounted(grpc::ServerContext& conte
   // Before the role check, so that a caller cannot flood the ledger with
   // records of its denied calls.
   if (absl::Status s = TakeToken(*caller); !s.ok()) return s;
-  if (std::string why = Forbidden(context, *caller, method, asked); !why.empty()) {
+  if (std::string why = Forbidden(*caller, method, asked, acting_for); !why.empty()) {
     return Deny(*caller, method, asked, why);
   }
   const bool stream = method == Method::kAppendStream || method == Method::kWatchAlerts;
@@ -133,9 +149,12 @@ absl::StatusOr<CallGate::Pass> CallGate::AdmitCounted(grpc::ServerContext& conte
     }
     ++open;
   }
-  CallDeadlines::Ticket ticket =
-      deadlines_.Watch(context, stream ? limits_.max_stream_duration : limits_.max_call_duration);
-  return Pass(this, *std::move(caller), stream, std::move(ticket));
+  CallDeadlines::Ticket ticket;
+  if (context != nullptr) {
+    ticket = deadlines_.Watch(*context,
+                              stream ? limits_.max_stream_duration : limits_.max_call_duration);
+  }
+  return Pass(this, *caller, stream, std::move(ticket));
 }
 
 absl::Status CallGate::ChargeCall(const Pass& pass) { return TakeToken(pass.caller()); }

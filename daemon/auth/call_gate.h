@@ -10,7 +10,9 @@
 
 #include <grpcpp/server_context.h>
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
@@ -85,6 +87,16 @@ class CallGate {
   // recorded if the call is denied.
   absl::StatusOr<Pass> Admit(grpc::ServerContext& context, Method method,
                              const v1::QueryRecord& asked = {});
+  // The same for a call on another listener (daemon/http), which identified
+  // `caller` by its own TLS handshake (or says why it could not) and bounds
+  // the call's duration itself. `acting_for` is what a portal's
+  // innsyn-acting-for metadata would say.
+  absl::StatusOr<Pass> Admit(const absl::StatusOr<Caller>& caller, Method method,
+                             const v1::QueryRecord& asked = {},
+                             std::optional<std::string_view> acting_for = std::nullopt);
+  // Whether callers are identified by client certificates (else every
+  // caller has kLocalRole).
+  bool mtls() const { return mtls_; }
   // Charges one more call to an admitted caller's rate limit: each batch
   // on a stream counts as a call. ResourceExhausted past the limit.
   absl::Status ChargeCall(const Pass& pass);
@@ -98,13 +110,21 @@ class CallGate {
   bool draining() const;
 
  private:
-  // Admit, for a call already counted in calls_in_flight_.
-  absl::StatusOr<Pass> AdmitCounted(grpc::ServerContext& context, Method method,
-                                    const v1::QueryRecord& asked);
+  // Admit, for either listener; `context` (may be null) is the gRPC call
+  // whose duration is watched.
+  absl::StatusOr<Pass> AdmitCaller(const absl::StatusOr<Caller>& caller, Method method,
+                                   const v1::QueryRecord& asked,
+                                   std::optional<std::string_view> acting_for,
+                                   grpc::ServerContext* context);
+  // AdmitCaller, for a call already counted in calls_in_flight_.
+  absl::StatusOr<Pass> AdmitCounted(const absl::StatusOr<Caller>& caller, Method method,
+                                    const v1::QueryRecord& asked,
+                                    std::optional<std::string_view> acting_for,
+                                    grpc::ServerContext* context);
   absl::StatusOr<Caller> Identify(const grpc::ServerContext& context) const;
   // Why `caller` may not call `method`, or empty if it may.
-  std::string Forbidden(const grpc::ServerContext& context, const Caller& caller, Method method,
-                        const v1::QueryRecord& asked) const;
+  std::string Forbidden(const Caller& caller, Method method, const v1::QueryRecord& asked,
+                        std::optional<std::string_view> acting_for) const;
   absl::Status Deny(const Caller& caller, Method method, v1::QueryRecord asked,
                     const std::string& why);
   absl::Status TakeToken(const Caller& caller);

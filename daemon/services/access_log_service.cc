@@ -119,14 +119,14 @@ absl::Status CheckFromSeq(uint64_t from_seq, uint64_t size) {
 // asked.
 template <typename Request, typename Response>
 absl::Status AccessLogService::ListIndexed(
-    grpc::ServerContext& context, Method method, const Request& request,
+    const Admission& admit, Method method, const Request& request,
     const absl::StatusOr<storage::IndexQuery>& query,
     absl::StatusOr<storage::IndexPage> (storage::Ledger::*list)(const storage::IndexQuery&) const,
     v1::QueryRecord record, Response& response) {
   absl::Time start = Now();
   record.set_reason(request.reason());
   CopyRange(request, record);
-  ASSIGN_OR_RETURN(CallGate::Pass pass, gate_.Admit(context, method, record));
+  ASSIGN_OR_RETURN(CallGate::Pass pass, admit(method, record));
   RETURN_IF_ERROR(query.status());
   ASSIGN_OR_RETURN(storage::IndexPage page, (ledger_.*list)(*query));
   SetCaller(pass.caller(), method, request.reason(), record);
@@ -149,9 +149,19 @@ grpc::Status AccessLogService::ListSubjectAccess(grpc::ServerContext* context,
 absl::Status AccessLogService::DoListSubjectAccess(grpc::ServerContext& context,
                                                    const v1::ListSubjectAccessRequest& request,
                                                    v1::ListSubjectAccessResponse& response) {
+  return ListSubjectAccessFor(
+      [&](Method method, const v1::QueryRecord& asked) {
+        return gate_.Admit(context, method, asked);
+      },
+      request, response);
+}
+
+absl::Status AccessLogService::ListSubjectAccessFor(const Admission& admit,
+                                                    const v1::ListSubjectAccessRequest& request,
+                                                    v1::ListSubjectAccessResponse& response) {
   v1::QueryRecord record;
   record.set_subject_id(request.subject_id());
-  RETURN_IF_ERROR(ListIndexed(context, Method::kListSubjectAccess, request,
+  RETURN_IF_ERROR(ListIndexed(admit, Method::kListSubjectAccess, request,
                               MakeIndexQuery(request, "subject_id", request.subject_id()),
                               &storage::Ledger::ListSubject, std::move(record), response));
   return ExplainAccesses(ledger_, monitor_, request.subject_id(), *response.mutable_entries());
@@ -162,7 +172,10 @@ grpc::Status AccessLogService::ListActorActivity(grpc::ServerContext* context,
                                                  v1::ListActorActivityResponse* response) {
   v1::QueryRecord record;
   record.set_actor_id(request->actor_id());
-  return ToGrpcStatus(ListIndexed(*context, Method::kListActorActivity, *request,
+  const Admission admit = [&](Method method, const v1::QueryRecord& asked) {
+    return gate_.Admit(*context, method, asked);
+  };
+  return ToGrpcStatus(ListIndexed(admit, Method::kListActorActivity, *request,
                                   MakeIndexQuery(*request, "actor_id", request->actor_id()),
                                   &storage::Ledger::ListActor, std::move(record), *response));
 }

@@ -11,6 +11,8 @@
 #ifndef INNSYN_DAEMON_SERVICES_ACCESS_LOG_SERVICE_H_
 #define INNSYN_DAEMON_SERVICES_ACCESS_LOG_SERVICE_H_
 
+#include <functional>
+
 #include "daemon/alerts/alert_monitor.h"
 #include "daemon/auth/call_gate.h"
 #include "exporters/metrics.h"
@@ -47,6 +49,17 @@ class AccessLogService final : public v1::AccessLogService::Service {
   grpc::Status VerifyLedger(grpc::ServerContext* context, const v1::VerifyLedgerRequest* request,
                             v1::VerifyLedgerResponse* response) override;
 
+  // Admits a call as the CallGate does, given what it asks (recorded if it
+  // is refused).
+  using Admission =
+      std::function<absl::StatusOr<CallGate::Pass>(Method, const v1::QueryRecord& asked)>;
+  // ListSubjectAccess for a caller that `admit` lets in: for another
+  // listener (daemon/http's FHIR search), which identifies its callers
+  // itself. The same checks, query record and answer as over gRPC.
+  absl::Status ListSubjectAccessFor(const Admission& admit,
+                                    const v1::ListSubjectAccessRequest& request,
+                                    v1::ListSubjectAccessResponse& response);
+
  private:
   // The handlers' bodies. Each returns the one status its handler converts
   // for gRPC, and holds the caller's CallGate::Pass until it returns.
@@ -71,7 +84,7 @@ class AccessLogService final : public v1::AccessLogService::Service {
 
   template <typename Request, typename Response>
   absl::Status ListIndexed(
-      grpc::ServerContext& context, Method method, const Request& request,
+      const Admission& admit, Method method, const Request& request,
       const absl::StatusOr<storage::IndexQuery>& query,
       absl::StatusOr<storage::IndexPage> (storage::Ledger::*list)(const storage::IndexQuery&) const,
       v1::QueryRecord record, Response& response);

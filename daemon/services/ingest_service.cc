@@ -3,21 +3,16 @@
 #include <deque>
 #include <memory>
 #include <thread>
-#include <tuple>
 
-#include "absl/container/flat_hash_map.h"
 #include "base/clock.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
 #include "daemon/services/grpc_status.h"
 #include "daemon/services/request_decoding.h"
-#include "daemon/services/validation.h"
-#include "innsyn/v1/event.pb.h"
 
 namespace innsyn::daemon {
 namespace {
 
-constexpr size_t kMaxSourceLabels = 64;
 // Batches, and events, of one stream queued for the ledger at once (at least
 // one batch). More keep the writer busy while earlier batches wait for their
 // fsync; beyond them the stream is not read, so gRPC flow control slows the
@@ -25,22 +20,13 @@ constexpr size_t kMaxSourceLabels = 64;
 constexpr size_t kStreamWindow = 16;
 constexpr size_t kStreamWindowEvents = 4096;
 
-std::string ActionLabel(v1::ActionSubtype subtype) {
-  std::string name = v1::ActionSubtype_Name(subtype);
-  constexpr std::string_view kPrefix = "ACTION_SUBTYPE_";
-  if (name.starts_with(kPrefix)) name.erase(0, kPrefix.size());
-  for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return name;
-}
-
 }  // namespace
 
 // Method indexes in innsyn.v1.IngestService, in the order of service.proto.
 constexpr int kAppendMethod = 0;
 constexpr int kAppendStreamMethod = 1;
 
-IngestService::IngestService(storage::Ledger& ledger, exporters::Metrics& metrics, CallGate& gate)
-    : ledger_(ledger), metrics_(metrics), gate_(gate) {
+IngestService::IngestService(EventIngest& ingest, CallGate& gate) : ingest_(ingest), gate_(gate) {
   MarkMethodStreamed(
       kAppendMethod,
       new grpc::internal::StreamedUnaryHandler<grpc::ByteBuffer, v1::AppendResponse>(
@@ -58,56 +44,10 @@ IngestService::IngestService(storage::Ledger& ledger, exporters::Metrics& metric
           this));
 }
 
-std::string IngestService::SourceLabel(const std::string& system, const std::string& instance) {
-  std::string label = instance.empty() ? system : StrCat(system, "/", instance);
-  absl::MutexLock lock(&labels_mu_);
-  if (source_labels_.contains(label)) return label;
-  if (source_labels_.size() >= kMaxSourceLabels) return "other";
-  source_labels_.insert(label);
-  return label;
-}
-
 absl::Status IngestService::DecodeBatch(const grpc::ByteBuffer& bytes, v1::AppendRequest& request) {
   absl::Status s = DecodeAppendRequest(bytes, request);
-  if (!s.ok()) metrics_.EventsRejected("undecodable", 1);
+  if (!s.ok()) ingest_.CountUndecodable();
   return s;
-}
-
-absl::Status IngestService::CheckBatch(const v1::AppendRequest& request, absl::Time now) {
-  absl::Status s = ValidateAppendRequest(request, now);
-  if (!s.ok()) {
-    metrics_.EventsRejected("invalid_argument", static_cast<uint64_t>(request.events_size()));
-  }
-  return s;
-}
-
-void IngestService::CountRefused(const absl::Status& status, const v1::AppendRequest& request) {
-  const char* reason = absl::IsResourceExhausted(status) ? "queue_full"
-                       : absl::IsAlreadyExists(status)   ? "event_id_reused"
-                                                         : "storage_unavailable";
-  metrics_.EventsRejected(reason, static_cast<uint64_t>(request.events_size()));
-}
-
-void IngestService::Answer(const v1::AppendRequest& request,
-                           std::vector<v1::AppendReceipt> receipts, absl::Time start,
-                           v1::AppendResponse& response) {
-  response.set_batch_id(request.batch_id());
-  // Counted per (source, action) and added once each: a batch of a thousand
-  // events from one system touches the metrics a few times, not a thousand.
-  absl::flat_hash_map<std::tuple<std::string, std::string, v1::ActionSubtype>, uint64_t> appended;
-  for (size_t i = 0; i < receipts.size(); ++i) {
-    const v1::AccessEvent& event = request.events(static_cast<int>(i));
-    if (!receipts[i].duplicate()) {
-      ++appended[{event.source().system(), event.source().instance(), event.action_subtype()}];
-    }
-    *response.add_receipts() = std::move(receipts[i]);
-  }
-  for (const auto& [key, count] : appended) {
-    const auto& [system, instance, action] = key;
-    metrics_.EventsAppended(SourceLabel(system, instance), ActionLabel(action), count);
-  }
-  metrics_.SetLedgerSize(ledger_.Size());
-  metrics_.ObserveAppendLatency(Now() - start);
 }
 
 absl::Status IngestService::TakeStreamBatch(const CallGate::Pass& pass, bool first,
@@ -115,20 +55,7 @@ absl::Status IngestService::TakeStreamBatch(const CallGate::Pass& pass, bool fir
                                             v1::AppendRequest& request, absl::Time now) {
   if (!first) RETURN_IF_ERROR(gate_.ChargeCall(pass));
   RETURN_IF_ERROR(DecodeBatch(bytes, request));
-  return CheckBatch(request, now);
-}
-
-absl::Status IngestService::AppendBatch(const v1::AppendRequest& request,
-                                        v1::AppendResponse& response) {
-  const absl::Time start = Now();
-  RETURN_IF_ERROR(CheckBatch(request, start));
-  absl::StatusOr<std::vector<v1::AppendReceipt>> receipts = ledger_.AppendEvents(request.events());
-  if (!receipts.ok()) {
-    CountRefused(receipts.status(), request);
-    return receipts.status();
-  }
-  Answer(request, *std::move(receipts), start, response);
-  return absl::OkStatus();
+  return ingest_.CheckBatch(request, now);
 }
 
 absl::Status IngestService::Append(
@@ -140,7 +67,7 @@ absl::Status IngestService::Append(
   v1::AppendRequest request;
   RETURN_IF_ERROR(DecodeBatch(bytes, request));
   v1::AppendResponse response;
-  RETURN_IF_ERROR(AppendBatch(request, response));
+  RETURN_IF_ERROR(ingest_.AppendBatch(request, response));
   call.Write(response);
   return absl::OkStatus();
 }
@@ -199,7 +126,7 @@ absl::Status IngestService::AppendStream(
         state->in_flight.pop_front();
         state->in_flight_events -= static_cast<size_t>(batch->request.events_size());
         if (!batch->result.ok()) {
-          CountRefused(batch->result.status(), batch->request);
+          ingest_.CountRefused(batch->result.status(), batch->request);
           if (state->write_failure.ok()) {
             state->write_failure = NameBatch(batch->request, batch->result.status());
           }
@@ -208,7 +135,7 @@ absl::Status IngestService::AppendStream(
         if (!state->write_failure.ok() || client_gone) continue;
       }
       v1::AppendResponse response;
-      Answer(batch->request, *std::move(batch->result), batch->start, response);
+      ingest_.Answer(batch->request, *std::move(batch->result), batch->start, response);
       if (!stream.Write(response)) client_gone = true;
     }
   });
@@ -243,7 +170,7 @@ absl::Status IngestService::AppendStream(
     if (s.ok()) {
       state->in_flight_events += static_cast<size_t>(queued->request.events_size());
       state->in_flight.push_back(std::move(batch));
-      s = ledger_.AppendEventsAsync(
+      s = ingest_.ledger().AppendEventsAsync(
           queued->request.events(),
           [state, queued](absl::StatusOr<std::vector<v1::AppendReceipt>> result) {
             absl::MutexLock lock(&state->mu);
@@ -252,7 +179,7 @@ absl::Status IngestService::AppendStream(
           });
       if (!s.ok()) {
         // Never queued, so no callback will come for it.
-        CountRefused(s, queued->request);
+        ingest_.CountRefused(s, queued->request);
         batch = std::move(state->in_flight.back());
         state->in_flight.pop_back();
         state->in_flight_events -= static_cast<size_t>(queued->request.events_size());

@@ -206,5 +206,29 @@ TEST(Config, ReportTableNamesTheControllerAndHowStaffAreShown) {
       << options.status();
 }
 
+TEST(Config, HttpListenerIsOffUnlessSetAndPlaintextOnlyOnLoopback) {
+  absl::StatusOr<DaemonOptions> defaults = Parse({});
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->http_listen, "");
+  EXPECT_TRUE(Parse({"--http-listen", "127.0.0.1:8080"}).ok());
+  absl::StatusOr<DaemonOptions> open = Parse({"--http-listen", "0.0.0.0:8080"});
+  ASSERT_FALSE(open.ok());
+  EXPECT_NE(open.status().message().find("http_listen 0.0.0.0:8080 is not a loopback address"),
+            std::string::npos);
+  testing::TempDir dir;
+  const std::string path = dir.path() + "/innsynd.toml";
+  std::ofstream(path) << "http_listen = \"127.0.0.1:8443\"\nhttp_read_timeout_seconds = 3\n"
+                         "http_threads = 4\n";
+  absl::StatusOr<DaemonOptions> file = Parse({"--config", path});
+  ASSERT_TRUE(file.ok()) << file.status();
+  EXPECT_EQ(file->http_listen, "127.0.0.1:8443");
+  EXPECT_EQ(file->http_read_timeout, absl::Seconds(3));
+  EXPECT_EQ(file->http_threads, 4);
+  std::ofstream(path) << "http_threads = 0\n";
+  absl::StatusOr<DaemonOptions> zero = Parse({"--config", path});
+  ASSERT_FALSE(zero.ok());
+  EXPECT_NE(zero.status().message().find("http_threads"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace innsyn::daemon

@@ -46,7 +46,7 @@ DaemonProcess::DaemonProcess(const std::string& binary, const std::string& data_
   auto deadline = std::chrono::steady_clock::now() + kStartTimeout;
   while (std::chrono::steady_clock::now() < deadline) {
     std::ifstream ports(port_file);
-    if (ports >> grpc_port_ >> metrics_port_) return;
+    if (ports >> grpc_port_ >> metrics_port_ >> http_port_) return;
     int status = 0;
     if (waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;

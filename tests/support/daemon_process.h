@@ -25,6 +25,8 @@ class DaemonProcess {
   bool running() const { return pid_ > 0; }
   int grpc_port() const { return grpc_port_; }
   int metrics_port() const { return metrics_port_; }
+  // 0 unless `extra_args` gave --http-listen.
+  int http_port() const { return http_port_; }
   std::string grpc_address() const { return "127.0.0.1:" + std::to_string(grpc_port_); }
   // Sends `signal` and waits; returns the exit status as from waitpid.
   int StopWith(int signal);
@@ -35,6 +37,7 @@ class DaemonProcess {
   pid_t pid_ = -1;
   int grpc_port_ = 0;
   int metrics_port_ = 0;
+  int http_port_ = 0;
 };
 
 // Runs a command to completion; returns its exit code and what it printed
