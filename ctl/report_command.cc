@@ -4,8 +4,13 @@
 // clinic's public key and says what that proves. A PDF or FHIR report is
 // written with its signed answer beside it (report/answer.h names it);
 // both files hold health data and are written readable by their owner only.
+// With --encrypt the PDF is AES-256-encrypted with a password read from a
+// file (never a flag value, which `ps` would show), for the clinic to send
+// the patient another way; the password is wiped from memory after use.
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <memory>
@@ -18,6 +23,7 @@
 #include "ctl/format.h"
 #include "ctl/trust.h"
 #include "report/answer.h"
+#include "report/pdf_encrypt.h"
 
 namespace innsyn::ctl {
 namespace {
@@ -33,11 +39,49 @@ struct ReportFlags {
   std::string language = "nb";
   std::string format = "pdf";
   std::string out;
+  bool encrypt = false;
+  std::string password_file;
 };
+
+// A password, wiped from memory when it goes (qpdf keeps copies of its own
+// while it encrypts, which this cannot reach).
+class Password {
+ public:
+  Password() = default;
+  Password(const Password&) = delete;
+  Password& operator=(const Password&) = delete;
+  ~Password() { Wipe(); }
+  std::string& value() { return value_; }
+  void Wipe() {
+    if (!value_.empty()) ::explicit_bzero(value_.data(), value_.size());
+    value_.clear();
+  }
+
+ private:
+  std::string value_;
+};
+
+// The password in `path` given as `flag`: the file's first line, without
+// its line ending. An error naming the flag if it is missing or empty.
+absl::Status ReadPassword(std::string_view flag, const std::string& path, Password& password) {
+  if (path.empty()) return absl::InvalidArgumentError(StrCat("--encrypt needs ", flag, " FILE"));
+  absl::StatusOr<std::string> bytes = ReadWholeFile(path);
+  if (!bytes.ok()) return absl::InvalidArgumentError(StrCat(flag, ": cannot read ", path));
+  password.value() = bytes->substr(0, bytes->find_first_of("\r\n"));
+  ::explicit_bzero(bytes->data(), bytes->size());
+  if (password.value().empty()) {
+    return absl::InvalidArgumentError(StrCat(flag, ": ", path, " holds no password"));
+  }
+  return absl::OkStatus();
+}
 
 absl::Status WritePrivateFile(const std::string& path, std::string_view bytes) {
   const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, kPrivateFileMode);
   if (fd < 0) return absl::PermissionDeniedError(StrCat("cannot write ", path));
+  if (::fchmod(fd, kPrivateFileMode) != 0) {  // a file that was there keeps its mode otherwise
+    ::close(fd);
+    return absl::PermissionDeniedError(StrCat("cannot make ", path, " private"));
+  }
   size_t written = 0;
   while (written < bytes.size()) {
     const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
@@ -68,6 +112,17 @@ int RunReport(const GlobalOptions& global, const ReportFlags& flags) {
   absl::StatusOr<v1::ReportFormat> format = FormatFromFlag(flags.format);
   if (!format.ok()) return ReportError(format.status());
   request.set_format(*format);
+  // The password is checked before the server is asked, so that a bad one
+  // records no query and writes nothing.
+  Password password;
+  if (flags.encrypt) {
+    if (*format != v1::REPORT_FORMAT_PDF) {
+      return ReportError(absl::InvalidArgumentError("--encrypt needs --format pdf"));
+    }
+    if (absl::Status s = ReadPassword("--password-file", flags.password_file, password); !s.ok()) {
+      return ReportError(s);
+    }
+  }
   absl::StatusOr<std::optional<google::protobuf::Timestamp>> from =
       ParseTimeFlag("--from", flags.from);
   if (!from.ok()) return ReportError(from.status());
@@ -78,10 +133,17 @@ int RunReport(const GlobalOptions& global, const ReportFlags& flags) {
   Client client(global);
   absl::StatusOr<v1::CreateReportResponse> response = client.CreateReport(request);
   if (!response.ok()) return ReportError(response.status());
-  if (absl::Status s = WritePrivateFile(flags.out, response->document()); !s.ok()) {
-    return ReportError(s);
+  std::string document = std::move(*response->mutable_document());
+  if (flags.encrypt) {
+    absl::StatusOr<std::string> encrypted = report::EncryptPdf(document, password.value());
+    password.Wipe();
+    ::explicit_bzero(document.data(), document.size());
+    if (!encrypted.ok()) return ReportError(encrypted.status());
+    document = *std::move(encrypted);
   }
-  fmt::print("report written to {} ({})\n", flags.out, response->media_type());
+  if (absl::Status s = WritePrivateFile(flags.out, document); !s.ok()) return ReportError(s);
+  fmt::print("report written to {} ({}{})\n", flags.out, response->media_type(),
+             flags.encrypt ? ", AES-256 encrypted: send its password another way" : "");
   if (response->has_answer()) {
     absl::StatusOr<std::string> json = report::AnswerToJson(response->answer());
     if (!json.ok()) return ReportError(json.status());
@@ -99,7 +161,8 @@ struct ReceivedReport {
   std::string tie;  // how the file names its answer, for the message
 };
 
-absl::StatusOr<ReceivedReport> ReadReport(const std::string& path) {
+absl::StatusOr<ReceivedReport> ReadReport(const std::string& path,
+                                          const std::string& password_file) {
   ASSIGN_OR_RETURN(std::string bytes, ReadWholeFile(path));
   ReceivedReport received;
   const bool pdf = bytes.starts_with(kPdfMagic);
@@ -117,7 +180,21 @@ absl::StatusOr<ReceivedReport> ReadReport(const std::string& path) {
   ASSIGN_OR_RETURN(received.answer, report::AnswerFromJson(*json));
   const std::string digest = report::AnswerDigest(received.answer.answer());
   const std::string wanted = pdf ? StrCat(kDigestKeyword, digest) : digest;
-  if (!absl::StrContains(bytes, wanted)) {
+  bool named = absl::StrContains(bytes, wanted);
+  if (pdf && !named) {  // perhaps encrypted (report --encrypt): read its keywords with qpdf
+    Password password;
+    if (!password_file.empty())
+      RETURN_IF_ERROR(ReadPassword("--password-file", password_file, password));
+    absl::StatusOr<std::string> keywords = report::PdfKeywords(bytes, password.value());
+    if (absl::IsPermissionDenied(keywords.status())) {
+      return absl::PermissionDeniedError(StrCat(
+          path, password_file.empty() ? " is encrypted: give its password with --password-file"
+                                      : " is encrypted and --password-file does not open it"));
+    }
+    RETURN_IF_ERROR(keywords.status());
+    named = absl::StrContains(*keywords, wanted);
+  }
+  if (!named) {
     return VerificationFailure(StrCat(path, " does not name the answer in ", companion,
                                       " (SHA-256 ", digest, "): they do not belong together"));
   }
@@ -126,10 +203,11 @@ absl::StatusOr<ReceivedReport> ReadReport(const std::string& path) {
   return received;
 }
 
-int RunVerifyReport(const std::string& path, const TrustFlags& trust_flags) {
+int RunVerifyReport(const std::string& path, const std::string& password_file,
+                    const TrustFlags& trust_flags) {
   absl::StatusOr<Trust> trust = Trust::FromFlags(trust_flags);
   if (!trust.ok()) return ReportError(trust.status());
-  absl::StatusOr<ReceivedReport> received = ReadReport(path);
+  absl::StatusOr<ReceivedReport> received = ReadReport(path, password_file);
   if (!received.ok()) return ReportError(received.status());
   absl::StatusOr<report::AnswerCheck> check =
       report::VerifyAnswer(received->answer, trust->pinned_key());
@@ -165,19 +243,28 @@ void AddReportCommand(CLI::App& app, CommandContext& context) {
       ->check(CLI::IsMember({"nb", "en"}));
   command->add_option("--format", flags->format, "pdf, fhir or json")->capture_default_str();
   command->add_option("--out", flags->out, "The file to write (mode 0600)")->required();
+  command->add_flag("--encrypt", flags->encrypt,
+                    "Encrypt the PDF with AES-256 for e-mail; needs --password-file");
+  command->add_option("--password-file", flags->password_file,
+                      "With --encrypt: a file whose first line is the PDF's password, to be "
+                      "sent to the patient another way (e.g. by SMS)");
   command->footer(
       "Making a report is a query: it is recorded in the ledger with --reason. A PDF or FHIR "
-      "report is written with its signed answer beside it (report.pdf -> report.answer.json).");
+      "report is written with its signed answer beside it (report.pdf -> report.answer.json). "
+      "--encrypt protects the PDF only: the answer beside it is not encrypted.");
   command->callback([&context, flags] { context.exit_code = RunReport(context.global, *flags); });
 }
 
 void AddVerifyReportCommand(CLI::App& app, CommandContext& context) {
   auto path = std::make_shared<std::string>();
   auto trust = std::make_shared<TrustFlags>();
+  auto password_file = std::make_shared<std::string>();
   CLI::App* command = app.add_subcommand(
       "verify-report", "Check a received innsyn report offline against the clinic's public key");
   command->add_option("FILE", *path, "The report (PDF or FHIR, with its .answer.json) or answer")
       ->required();
+  command->add_option("--password-file", *password_file,
+                      "For a PDF made with --encrypt: a file whose first line is its password");
   TrustOptions options = AddTrustFlags(*command, *trust);
   options.key->excludes(options.key_file);
   command->footer(
@@ -189,7 +276,7 @@ void AddVerifyReportCommand(CLI::App& app, CommandContext& context) {
           ReportError(absl::InvalidArgumentError("verify-report needs --key-file or --key"));
       return;
     }
-    context.exit_code = RunVerifyReport(*path, *trust);
+    context.exit_code = RunVerifyReport(*path, *password_file, *trust);
   });
 }
 

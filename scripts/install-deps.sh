@@ -13,6 +13,7 @@ PACKAGES=(
   libgtest-dev
   libtomlplusplus-dev libcli11-dev libfmt-dev
   libpango1.0-dev libcairo2-dev fonts-dejavu-core tzdata nlohmann-json3-dev  # the innsyn report (report/)
+  libqpdf-dev  # innsynctl report --encrypt: the AES-256 PDF (report/pdf_encrypt.h)
   poppler-utils  # the report tests read PDFs with pdftotext, pdffonts and pdfinfo
   python3-jsonschema  # the report tests check FHIR against the official R4 schema
   libsystemd-dev systemd

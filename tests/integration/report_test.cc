@@ -7,6 +7,8 @@
 // and rejects it with a row removed or a time changed.
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <map>
@@ -378,6 +380,93 @@ TEST_F(ReportTest, JsonAnswerVerifiesAndItsMakingIsRecorded) {
       Ctl({"report", "--subject", kPatient, "--format", "docx", "--out", Path("x.docx")});
   EXPECT_EQ(bad.exit_code, 2) << bad.output;
   EXPECT_TRUE(Contains(bad.output, "--format")) << bad.output;
+}
+
+// Protected for e-mail: --encrypt writes an AES-256 PDF that poppler cannot
+// open without the password from --password-file, whose words (the
+// controller, the answer digest) are not in its bytes, and that opens with
+// it; verify-report needs the password too. A missing or empty password
+// file is an error naming the flag, and nothing is written.
+TEST_F(ReportTest, EncryptedPdfNeedsItsPassword) {
+  constexpr char kPassword[] = "fjord-Lefse-4817";
+  WriteFile(Path("password.txt"), absl::StrCat(kPassword, "\n"));
+  WriteFile(Path("secret.pdf"), "was here before");
+  ASSERT_EQ(::chmod(Path("secret.pdf").c_str(), 0644), 0);
+  testing::CommandResult made =
+      Ctl({"report", "--subject", kPatient, "--out", Path("secret.pdf"), "--encrypt",
+           "--password-file", Path("password.txt"), "--reason", "pasienten ba om innsyn"});
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  EXPECT_TRUE(Contains(made.output, "AES-256")) << made.output;
+  EXPECT_FALSE(Contains(made.output, kPassword)) << made.output;
+  struct stat st {};
+  ASSERT_EQ(::stat(Path("secret.pdf").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  // The plain PDF shows these words in its bytes; the encrypted one does not.
+  ASSERT_EQ(Report("pdf", "nb", "plain.pdf").exit_code, 0);
+  const std::string plain = ReadFile(Path("plain.pdf"));
+  const std::string secret = ReadFile(Path("secret.pdf"));
+  ASSERT_TRUE(secret.starts_with("%PDF-")) << secret.substr(0, 16);
+  for (const char* word : {"innsyn-answer-sha256", "Tannlegene i Storgata AS", "010170*****"}) {
+    EXPECT_TRUE(Contains(plain, word)) << word;
+    EXPECT_FALSE(Contains(secret, word)) << word;
+  }
+
+  testing::CommandResult locked = RunCommand({PDFTOTEXT_PATH, Path("secret.pdf"), "-"});
+  EXPECT_NE(locked.exit_code, 0) << locked.output;
+  EXPECT_FALSE(Contains(locked.output, kPatientName)) << locked.output;
+  testing::CommandResult wrong =
+      RunCommand({PDFTOTEXT_PATH, "-upw", "fjord-Lefse-4818", Path("secret.pdf"), "-"});
+  EXPECT_NE(wrong.exit_code, 0) << wrong.output;
+  testing::CommandResult opened =
+      RunCommand({PDFTOTEXT_PATH, "-upw", kPassword, Path("secret.pdf"), "-"});
+  ASSERT_EQ(opened.exit_code, 0) << opened.output;
+  for (const char* expected : {kPatientName, "Tannlegene i Storgata AS", "Nødtilgang"}) {
+    EXPECT_TRUE(Contains(opened.output, expected)) << expected << "\n" << opened.output;
+  }
+  testing::CommandResult info = RunCommand({PDFINFO_PATH, "-upw", kPassword, Path("secret.pdf")});
+  ASSERT_EQ(info.exit_code, 0) << info.output;
+  EXPECT_TRUE(Contains(info.output, "algorithm:AES-256")) << info.output;
+
+  // verify-report reads the answer digest with the password, and says it
+  // needs one without.
+  testing::CommandResult good =
+      RunCommand({INNSYNCTL_PATH, "verify-report", Path("secret.pdf"), "--key-file", key_file(),
+                  "--password-file", Path("password.txt")});
+  EXPECT_EQ(good.exit_code, 0) << good.output;
+  EXPECT_TRUE(Contains(good.output, "the PDF names this answer")) << good.output;
+  testing::CommandResult no_password =
+      RunCommand({INNSYNCTL_PATH, "verify-report", Path("secret.pdf"), "--key-file", key_file()});
+  EXPECT_EQ(no_password.exit_code, 2) << no_password.output;
+  EXPECT_TRUE(Contains(no_password.output, "encrypted: give its password with --password-file"))
+      << no_password.output;
+  WriteFile(Path("wrong.txt"), "fjord-Lefse-4818");
+  testing::CommandResult wrong_password =
+      RunCommand({INNSYNCTL_PATH, "verify-report", Path("secret.pdf"), "--key-file", key_file(),
+                  "--password-file", Path("wrong.txt")});
+  EXPECT_NE(wrong_password.exit_code, 0) << wrong_password.output;
+  EXPECT_TRUE(Contains(wrong_password.output, "--password-file does not open it"))
+      << wrong_password.output;
+
+  // No password, an empty one, a missing file, or a format that is not a
+  // PDF: an error naming the flag, and no file.
+  WriteFile(Path("empty.txt"), "\n");
+  const std::vector<std::pair<std::vector<std::string>, std::string>> bad = {
+      {{"--encrypt"}, "--encrypt needs --password-file"},
+      {{"--encrypt", "--password-file", Path("empty.txt")}, "empty.txt holds no password"},
+      {{"--encrypt", "--password-file", Path("nowhere.txt")}, "--password-file: cannot read"},
+      {{"--encrypt", "--password-file", Path("password.txt"), "--format", "json"},
+       "--encrypt needs --format pdf"},
+  };
+  for (const auto& [flags, message] : bad) {
+    std::vector<std::string> args = {"report", "--subject", kPatient, "--out", Path("bad.pdf")};
+    args.insert(args.end(), flags.begin(), flags.end());
+    testing::CommandResult refused = Ctl(args);
+    EXPECT_EQ(refused.exit_code, 2) << refused.output;
+    EXPECT_TRUE(Contains(refused.output, message)) << message << "\n" << refused.output;
+    EXPECT_NE(::access(Path("bad.pdf").c_str(), F_OK), 0) << absl::StrJoin(flags, " ");
+    EXPECT_NE(::access(Path("bad.answer.json").c_str(), F_OK), 0) << absl::StrJoin(flags, " ");
+  }
 }
 
 // The FHIR bundle passes the official FHIR R4 JSON schema and maps back to
