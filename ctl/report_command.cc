@@ -270,7 +270,7 @@ void AddVerifyReportCommand(CLI::App& app, CommandContext& context) {
   command->footer(
       "Needs no server. Give the clinic's verifier key (checkpoint_key.pub) with --key-file "
       "or --key.");
-  command->callback([&context, path, trust] {
+  command->callback([&context, path, password_file, trust] {
     if (trust->key.empty() && trust->key_file.empty()) {
       context.exit_code =
           ReportError(absl::InvalidArgumentError("verify-report needs --key-file or --key"));
