@@ -1,68 +1,77 @@
 #include "report/pdf_encrypt.h"
 
-#include <exception>
-#include <memory>
-#include <qpdf/QPDF.hh>
-#include <qpdf/QPDFExc.hh>
-#include <qpdf/QPDFObjectHandle.hh>
-#include <qpdf/QPDFWriter.hh>
+// qpdf's C API: its C++ headers (JSON.hh) do not compile with clang and
+// libstdc++ 12, which the sanitizer build uses.
+#include <qpdf/qpdf-c.h>
 
 #include "base/strings.h"
 
 namespace innsyn::report {
 namespace {
 
-// `pdf` parsed by qpdf, opened with `password`; qpdf's warnings are not
-// printed (its errors are returned).
-absl::Status Open(QPDF& qpdf, std::string_view pdf, const std::string& password) {
-  qpdf.setSuppressWarnings(true);
-  try {
-    qpdf.processMemoryFile("report", pdf.data(), pdf.size(), password.c_str());
-  } catch (const QPDFExc& e) {
-    if (e.getErrorCode() == qpdf_e_password) {
+// One qpdf object for the life of a call; its errors are returned, never
+// printed.
+class Qpdf {
+ public:
+  Qpdf() : data_(qpdf_init()) {
+    qpdf_silence_errors(data_);
+    qpdf_set_suppress_warnings(data_, QPDF_TRUE);
+  }
+  ~Qpdf() { qpdf_cleanup(&data_); }
+  Qpdf(const Qpdf&) = delete;
+  Qpdf& operator=(const Qpdf&) = delete;
+  qpdf_data get() { return data_; }
+
+  // `pdf`, opened with `password`.
+  absl::Status Open(std::string_view pdf, const std::string& password) {
+    if ((qpdf_read_memory(data_, "report", pdf.data(), pdf.size(), password.c_str()) &
+         QPDF_ERRORS) == 0) {
+      return absl::OkStatus();
+    }
+    qpdf_error error = qpdf_get_error(data_);
+    if (error != nullptr && qpdf_get_error_code(data_, error) == qpdf_e_password) {
       return absl::PermissionDeniedError("the PDF is encrypted and the password does not open it");
     }
-    return absl::InvalidArgumentError(StrCat("not a readable PDF: ", e.what()));
-  } catch (const std::exception& e) {
-    return absl::InvalidArgumentError(StrCat("not a readable PDF: ", e.what()));
+    return absl::InvalidArgumentError(StrCat("not a readable PDF: ", LastError(error)));
   }
-  return absl::OkStatus();
-}
+
+  std::string LastError(qpdf_error error) {
+    if (error == nullptr) error = qpdf_get_error(data_);
+    return error == nullptr ? "unknown error" : qpdf_get_error_full_text(data_, error);
+  }
+
+ private:
+  qpdf_data data_;
+};
 
 }  // namespace
 
 absl::StatusOr<std::string> EncryptPdf(std::string_view pdf, const std::string& password) {
   if (password.empty()) return absl::InvalidArgumentError("the PDF password is empty");
-  QPDF qpdf;
-  if (absl::Status s = Open(qpdf, pdf, ""); !s.ok()) return s;
-  try {
-    QPDFWriter writer(qpdf);
-    writer.setOutputMemory();
-    writer.setR6EncryptionParameters(password.c_str(), password.c_str(),
-                                     /*allow_accessibility=*/true, /*allow_extract=*/true,
-                                     /*allow_assemble=*/false, /*allow_annotate_and_form=*/false,
-                                     /*allow_form_filling=*/false, /*allow_modify_other=*/false,
-                                     qpdf_r3p_full, /*encrypt_metadata_aes=*/true);
-    writer.write();
-    std::shared_ptr<Buffer> buffer = writer.getBufferSharedPointer();
-    return std::string(reinterpret_cast<const char*>(buffer->getBuffer()), buffer->getSize());
-  } catch (const std::exception& e) {
-    return absl::InternalError(StrCat("cannot encrypt the PDF: ", e.what()));
+  Qpdf qpdf;
+  if (absl::Status s = qpdf.Open(pdf, ""); !s.ok()) return s;
+  if ((qpdf_init_write_memory(qpdf.get()) & QPDF_ERRORS) != 0) {
+    return absl::InternalError(StrCat("cannot encrypt the PDF: ", qpdf.LastError(nullptr)));
   }
+  qpdf_set_r6_encryption_parameters2(qpdf.get(), password.c_str(), password.c_str(),
+                                     /*allow_accessibility=*/QPDF_TRUE,
+                                     /*allow_extract=*/QPDF_TRUE, /*allow_assemble=*/QPDF_FALSE,
+                                     /*allow_annotate_and_form=*/QPDF_FALSE,
+                                     /*allow_form_filling=*/QPDF_FALSE,
+                                     /*allow_modify_other=*/QPDF_FALSE, qpdf_r3p_full,
+                                     /*encrypt_metadata=*/QPDF_TRUE);
+  if ((qpdf_write(qpdf.get()) & QPDF_ERRORS) != 0) {
+    return absl::InternalError(StrCat("cannot encrypt the PDF: ", qpdf.LastError(nullptr)));
+  }
+  return std::string(reinterpret_cast<const char*>(qpdf_get_buffer(qpdf.get())),
+                     qpdf_get_buffer_length(qpdf.get()));
 }
 
 absl::StatusOr<std::string> PdfKeywords(std::string_view pdf, const std::string& password) {
-  QPDF qpdf;
-  if (absl::Status s = Open(qpdf, pdf, password); !s.ok()) return s;
-  try {
-    QPDFObjectHandle info = qpdf.getTrailer().getKey("/Info");
-    if (!info.isDictionary()) return std::string();
-    QPDFObjectHandle keywords = info.getKey("/Keywords");
-    if (!keywords.isString()) return std::string();
-    return keywords.getUTF8Value();
-  } catch (const std::exception& e) {
-    return absl::InvalidArgumentError(StrCat("not a readable PDF: ", e.what()));
-  }
+  Qpdf qpdf;
+  if (absl::Status s = qpdf.Open(pdf, password); !s.ok()) return s;
+  const char* keywords = qpdf_get_info_key(qpdf.get(), "/Keywords");
+  return keywords == nullptr ? std::string() : std::string(keywords);
 }
 
 }  // namespace innsyn::report

@@ -11,6 +11,8 @@ cmake -S . -B build-sanitize -DCMAKE_BUILD_TYPE=RelWithDebInfo \
 cmake --build build-sanitize -j"$(nproc)"
 cmake --build build-sanitize -j"$(nproc)" --target fuzzers
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:strict_string_checks=1}
+# Fontconfig's process-wide cache (the report's fonts) is never freed by design.
+export LSAN_OPTIONS=${LSAN_OPTIONS:-suppressions=$PWD/tests/lsan.supp}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 cd build-sanitize
 ctest --output-on-failure -j2 --timeout 900
