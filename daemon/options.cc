@@ -152,8 +152,9 @@ absl::Status ReadReport(const toml::table& table, report::ReportSettings& settin
       {"contact", controller.mutable_contact()},
       {"data_protection_officer", controller.mutable_data_protection_officer()}};
   for (const auto& [key, value] : *report) {
+    const std::string_view name = key.str();  // clang 14 captures no structured binding
     auto text = std::find_if(texts.begin(), texts.end(),
-                             [&](const auto& known) { return known.first == key.str(); });
+                             [&](const auto& known) { return known.first == name; });
     if (text != texts.end()) {
       std::optional<std::string> read = value.value<std::string>();
       if (!read)
