@@ -183,16 +183,17 @@ std::optional<CareLink> CareLinks::Find(const std::string& subject, const std::s
   return std::nullopt;
 }
 
-std::optional<BookedSlot> CareLinks::ColleagueSlot(const std::string& subject,
-                                                   const std::string& clinician,
-                                                   absl::Time at) const {
+template <typename Counts>
+std::optional<BookedSlot> CareLinks::NearestSlot(const std::string& subject, absl::Time at,
+                                                 absl::Duration before, absl::Duration after,
+                                                 Counts counts) const {
   auto found = subjects_.find(subject);
   if (found == subjects_.end()) return std::nullopt;
   std::optional<BookedSlot> best;
   absl::Duration best_distance = absl::InfiniteDuration();
   for (const Appointment& appointment : found->second.appointments) {
-    if (appointment.clinician == clinician || appointment.booked_at > at) continue;
-    if (appointment.start < at - kSlotBefore || appointment.start > at + kSlotAfter) continue;
+    if (!counts(appointment)) continue;
+    if (appointment.start < at - before || appointment.start > at + after) continue;
     absl::Duration distance = absl::AbsDuration(appointment.start - at);
     if (distance < best_distance) {
       best_distance = distance;
@@ -202,22 +203,19 @@ std::optional<BookedSlot> CareLinks::ColleagueSlot(const std::string& subject,
   return best;
 }
 
+std::optional<BookedSlot> CareLinks::ColleagueSlot(const std::string& subject,
+                                                   const std::string& clinician,
+                                                   absl::Time at) const {
+  return NearestSlot(subject, at, kSlotBefore, kSlotAfter, [&](const Appointment& appointment) {
+    return appointment.clinician != clinician && appointment.booked_at <= at;
+  });
+}
+
 std::optional<BookedSlot> CareLinks::AnySlot(const std::string& subject, absl::Time at,
                                              absl::Duration before, absl::Duration after) const {
-  auto found = subjects_.find(subject);
-  if (found == subjects_.end()) return std::nullopt;
-  std::optional<BookedSlot> best;
-  absl::Duration best_distance = absl::InfiniteDuration();
-  for (const Appointment& appointment : found->second.appointments) {
-    if (appointment.booked_at > at + kLateBookingGrace) continue;
-    if (appointment.start < at - before || appointment.start > at + after) continue;
-    absl::Duration distance = absl::AbsDuration(appointment.start - at);
-    if (distance < best_distance) {
-      best_distance = distance;
-      best = BookedSlot{appointment.clinician, appointment.start};
-    }
-  }
-  return best;
+  return NearestSlot(subject, at, before, after, [&](const Appointment& appointment) {
+    return appointment.booked_at <= at + kLateBookingGrace;
+  });
 }
 
 std::optional<absl::Time> CareLinks::ActiveConsent(const std::string& subject,

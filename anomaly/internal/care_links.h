@@ -97,6 +97,12 @@ class CareLinks {
     absl::Time start;
     absl::Time booked_at;
   };
+  // The appointment of `subject` starting nearest `at`, within
+  // [at - before, at + after], among those `counts` accepts.
+  template <typename Counts>
+  std::optional<BookedSlot> NearestSlot(const std::string& subject, absl::Time at,
+                                        absl::Duration before, absl::Duration after,
+                                        Counts counts) const;
   struct Treatment {
     std::string clinician;
     absl::Time last;
