@@ -20,6 +20,7 @@ constexpr size_t kEd25519PublicKeyBytes = 32;
 constexpr size_t kEd25519SignatureBytes = 64;
 constexpr size_t kKeyIdBytes = 4;
 constexpr std::string_view kChainExtension = "chain ";
+constexpr std::string_view kMapExtension = "map ";
 
 std::string KeyId(std::string_view name, std::string_view public_key) {
   std::string material = StrCat(name, "\n");
@@ -107,6 +108,10 @@ absl::StatusOr<CheckpointBody> ParseBody(std::string_view text) {
           DecodeHashLine(lines[i].substr(kChainExtension.size()), "chain head");
       if (!chain.ok()) return chain.status();
       body.chain_head = *chain;
+    } else if (lines[i].starts_with(kMapExtension)) {
+      absl::StatusOr<Hash> map = DecodeHashLine(lines[i].substr(kMapExtension.size()), "map root");
+      if (!map.ok()) return map.status();
+      body.map_root = *map;
     }
   }
   return body;
@@ -115,8 +120,11 @@ absl::StatusOr<CheckpointBody> ParseBody(std::string_view text) {
 }  // namespace
 
 std::string FormatCheckpointBody(const CheckpointBody& body) {
-  return StrCat(body.origin, "\n", body.tree_size, "\n", Base64Encode(AsBytes(body.root_hash)),
-                "\n", kChainExtension, Base64Encode(AsBytes(body.chain_head)), "\n");
+  std::string text =
+      StrCat(body.origin, "\n", body.tree_size, "\n", Base64Encode(AsBytes(body.root_hash)), "\n",
+             kChainExtension, Base64Encode(AsBytes(body.chain_head)), "\n");
+  if (body.map_root) text += StrCat(kMapExtension, Base64Encode(AsBytes(*body.map_root)), "\n");
+  return text;
 }
 
 void CheckpointSigner::KeyDeleter::operator()(void* key) const {

@@ -2,6 +2,7 @@
 // signed-note with Ed25519:
 //
 //   <origin>\n<tree size>\n<base64 root hash>\nchain <base64 chain head>\n
+//   map <base64 subject map root>\n
 //   \n
 //   — <key name> <base64(key id || signature)>\n
 //
@@ -14,6 +15,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -27,6 +29,9 @@ struct CheckpointBody {
   uint64_t tree_size = 0;
   Hash root_hash{};
   Hash chain_head{};  // chain_{tree_size-1}; zero for the empty tree
+  // The subject map's root after entry tree_size-1 (storage/subject_map.h);
+  // unset for a tree that ends inside a group commit, which has none.
+  std::optional<Hash> map_root;
 };
 
 // The note text (body) of a checkpoint, newline-terminated.

@@ -12,6 +12,7 @@
 #include "rocksdb/slice.h"
 #include "rocksdb/write_batch.h"
 #include "storage/internal/ledger_impl.h"
+#include "storage/internal/map_store.h"
 #include "storage/internal/schema.h"
 
 namespace innsyn::storage {
@@ -142,8 +143,20 @@ absl::Status StartWriter(internal::LedgerImpl& impl) {
       return last.status();
     }
   }
-  impl.writer =
-      std::make_unique<internal::GroupWriter>(impl, *std::move(range), chain_head, last_commit);
+  internal::MapRoot map_root;
+  if (absl::StatusOr<std::string> stored = impl.Get(impl.meta, internal::kMetaMap); stored.ok()) {
+    absl::StatusOr<internal::MapRoot> decoded = internal::DecodeMapRoot(*stored);
+    if (!decoded.ok()) return decoded.status();
+    map_root = *decoded;
+  } else if (!absl::IsNotFound(stored.status())) {
+    return stored.status();
+  }
+  if (map_root.tree_size != size) {
+    return absl::DataLossError(StrCat("the subject map is of a tree of ", map_root.tree_size,
+                                      " entries, but the ledger has ", size));
+  }
+  impl.writer = std::make_unique<internal::GroupWriter>(impl, *std::move(range), chain_head,
+                                                        last_commit, std::move(map_root));
   return absl::OkStatus();
 }
 
@@ -381,6 +394,10 @@ absl::StatusOr<IndexPage> ScanIndex(const internal::LedgerImpl& impl, char prefi
   return page;
 }
 
+uint64_t AnswerSize(const IndexQuery& query, uint64_t size) {
+  return query.tree_size == 0 ? size : std::min(query.tree_size, size);
+}
+
 absl::Status NeedsPseudonyms(const internal::LedgerImpl& impl) {
   if (impl.pseudonymizer != nullptr) return absl::OkStatus();
   return absl::FailedPreconditionError(
@@ -392,13 +409,89 @@ absl::Status NeedsPseudonyms(const internal::LedgerImpl& impl) {
 absl::StatusOr<IndexPage> Ledger::ListSubject(const IndexQuery& query) const {
   if (absl::Status s = NeedsPseudonyms(*impl_); !s.ok()) return s;
   std::string pseudonym = impl_->pseudonymizer->Pseudonym(PseudonymDomain::kSubject, query.id);
-  return ScanIndex(*impl_, internal::kSubjectIndex, pseudonym, query, Size());
+  return ScanIndex(*impl_, internal::kSubjectIndex, pseudonym, query, AnswerSize(query, Size()));
 }
 
 absl::StatusOr<IndexPage> Ledger::ListActor(const IndexQuery& query) const {
   if (absl::Status s = NeedsPseudonyms(*impl_); !s.ok()) return s;
   std::string pseudonym = impl_->pseudonymizer->Pseudonym(PseudonymDomain::kActor, query.id);
-  return ScanIndex(*impl_, internal::kActorIndex, pseudonym, query, Size());
+  return ScanIndex(*impl_, internal::kActorIndex, pseudonym, query, AnswerSize(query, Size()));
+}
+
+namespace {
+
+absl::StatusOr<HistoryProof> ProveHistory(const internal::LedgerImpl& impl, MapSpace space,
+                                          std::string pseudonym) {
+  // One snapshot, so that the root, its nodes and the size are of one tree.
+  struct Snapshot {
+    rocksdb::DB* db;
+    const rocksdb::Snapshot* snapshot;
+    ~Snapshot() { db->ReleaseSnapshot(snapshot); }
+  } snapshot{impl.db.get(), impl.db->GetSnapshot()};
+  rocksdb::ReadOptions read_options;
+  read_options.snapshot = snapshot.snapshot;
+  auto read = [&](rocksdb::ColumnFamilyHandle* family,
+                  std::string_view key) -> absl::StatusOr<std::string> {
+    std::string value;
+    rocksdb::Status s = impl.db->Get(read_options, family, key, &value);
+    if (!s.ok()) return FromRocks(s, internal::DescribeKey(*family, key));
+    return value;
+  };
+  internal::MapRoot root;
+  if (absl::StatusOr<std::string> stored = read(impl.meta, internal::kMetaMap); stored.ok()) {
+    absl::StatusOr<internal::MapRoot> decoded = internal::DecodeMapRoot(*stored);
+    if (!decoded.ok()) return decoded.status();
+    root = *decoded;
+  } else if (!absl::IsNotFound(stored.status())) {
+    return stored.status();
+  }
+  HistoryProof proof;
+  proof.tree_size = root.tree_size;
+  proof.map_root = root.root.hash;
+  const Hash key = MapKey(space, pseudonym);
+  proof.pseudonym = std::move(pseudonym);
+  absl::StatusOr<v1::MapProof> map = internal::ProveMapKey(
+      root.root, key, [&](std::string_view node) { return read(impl.map, node); });
+  if (!map.ok()) return map.status();
+  proof.map = *std::move(map);
+  if (!proof.map.has_leaf() || proof.map.leaf().key() != AsBytes(key)) return proof;
+  // The history, from its head back to its first entry, by the links in
+  // the entries' clear headers.
+  uint64_t seq = proof.map.leaf().seq();
+  for (uint64_t left = proof.map.leaf().count(); left > 0; --left) {
+    absl::StatusOr<std::vector<StoredEntry>> read_entry = impl.ReadEntries({seq}, /*open=*/false);
+    if (!read_entry.ok()) return read_entry.status();
+    StoredEntry& stored = read_entry->front();
+    const v1::SealedEntry& header = stored.header;
+    const bool subject = space == MapSpace::kSubject;
+    const uint64_t count = subject ? header.subject_count() : header.actor_count();
+    const uint64_t prev = subject ? header.subject_prev() : header.actor_prev();
+    if (count != left) {
+      return absl::DataLossError(StrCat("entry ", seq, " says it is number ", count,
+                                        " of its history, where ", left, " was expected"));
+    }
+    proof.chain.push_back(std::move(stored));
+    if (left > 1 && prev >= seq) {
+      return absl::DataLossError(
+          StrCat("entry ", seq, " names entry ", prev, " before it in its history"));
+    }
+    seq = prev;
+  }
+  return proof;
+}
+
+}  // namespace
+
+absl::StatusOr<HistoryProof> Ledger::ProveSubjectHistory(std::string_view subject_id) const {
+  if (absl::Status s = NeedsPseudonyms(*impl_); !s.ok()) return s;
+  return ProveHistory(*impl_, MapSpace::kSubject,
+                      impl_->pseudonymizer->Pseudonym(PseudonymDomain::kSubject, subject_id));
+}
+
+absl::StatusOr<HistoryProof> Ledger::ProveActorHistory(std::string_view actor_id) const {
+  if (absl::Status s = NeedsPseudonyms(*impl_); !s.ok()) return s;
+  return ProveHistory(*impl_, MapSpace::kActor,
+                      impl_->pseudonymizer->Pseudonym(PseudonymDomain::kActor, actor_id));
 }
 
 absl::StatusOr<std::vector<StoredEntry>> Ledger::ListAlertRecords(uint64_t from_seq) const {
@@ -500,6 +593,9 @@ absl::StatusOr<v1::Checkpoint> Ledger::Checkpoint(uint64_t tree_size) {
   if (!chain_head.ok()) return chain_head.status();
   body.root_hash = *root;
   body.chain_head = *chain_head;
+  absl::StatusOr<std::optional<Hash>> map_root = impl_->MapRootAt(tree_size);
+  if (!map_root.ok()) return map_root.status();
+  body.map_root = *map_root;
   absl::StatusOr<std::string> note = impl_->signer->Sign(body);
   if (!note.ok()) return note.status();
   v1::Checkpoint checkpoint;
@@ -508,6 +604,7 @@ absl::StatusOr<v1::Checkpoint> Ledger::Checkpoint(uint64_t tree_size) {
   checkpoint.set_tree_size(tree_size);
   checkpoint.set_root_hash(std::string(AsBytes(body.root_hash)));
   checkpoint.set_chain_head(std::string(AsBytes(body.chain_head)));
+  if (body.map_root) checkpoint.set_map_root(std::string(AsBytes(*body.map_root)));
   checkpoint.set_verifier_key(impl_->verifier_key);
   if (!latest) return checkpoint;
   if (absl::Status s = StoreLatestCheckpoint(*impl_, checkpoint); !s.ok()) return s;

@@ -34,6 +34,7 @@
 #include "storage/hash.h"
 #include "storage/ledger_verifier.h"
 #include "storage/merkle.h"
+#include "storage/subject_map.h"
 
 namespace rocksdb {
 class Env;
@@ -154,6 +155,9 @@ struct IndexQuery {
   std::optional<absl::Time> to;    // occurred_at < to
   size_t limit = 100;
   std::string page_token;  // from a previous IndexPage
+  // Answer as of the tree of this many entries (0: the newest), so that
+  // every page of an answer, and its HistoryProof, are of one tree.
+  uint64_t tree_size = 0;
 };
 
 struct IndexPage {
@@ -161,6 +165,19 @@ struct IndexPage {
   // within one hour, as recorded, not by time.
   std::vector<StoredEntry> entries;
   std::string next_page_token;  // empty at the end
+};
+
+// What proves a subject's (or an actor's) history complete, as of one tree
+// (README, "Complete answers"): the subject map's proof for the history's
+// key, and every entry of the history, which link back to the first.
+struct HistoryProof {
+  uint64_t tree_size = 0;  // the tree it is of, a group commit's end
+  Hash map_root{};         // the map root a checkpoint of tree_size signs
+  std::string pseudonym;   // the history's 16-byte pseudonym
+  v1::MapProof map;
+  // The history's entries as stored, newest first, their contents not
+  // opened (header, bytes and leaf hash set).
+  std::vector<StoredEntry> chain;
 };
 
 class Ledger {
@@ -216,6 +233,10 @@ class Ledger {
   // Access events about a subject, and what an actor did.
   absl::StatusOr<IndexPage> ListSubject(const IndexQuery& query) const;
   absl::StatusOr<IndexPage> ListActor(const IndexQuery& query) const;
+  // The proof that a subject's history (access events and erasures) or an
+  // actor's (access events), as of the newest tree, is complete.
+  absl::StatusOr<HistoryProof> ProveSubjectHistory(std::string_view subject_id) const;
+  absl::StatusOr<HistoryProof> ProveActorHistory(std::string_view actor_id) const;
   // Every alert and alert decision entry with seq >= from_seq, in seq order.
   absl::StatusOr<std::vector<StoredEntry>> ListAlertRecords(uint64_t from_seq = 0) const;
   // Every erasure and retention run, in seq order.

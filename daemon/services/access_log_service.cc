@@ -122,21 +122,85 @@ absl::Status AccessLogService::ListIndexed(
     const Admission& admit, Method method, const Request& request,
     const absl::StatusOr<storage::IndexQuery>& query,
     absl::StatusOr<storage::IndexPage> (storage::Ledger::*list)(const storage::IndexQuery&) const,
+    absl::StatusOr<storage::HistoryProof> (storage::Ledger::*prove)(std::string_view) const,
     v1::QueryRecord record, Response& response) {
   absl::Time start = Now();
   record.set_reason(request.reason());
   CopyRange(request, record);
   ASSIGN_OR_RETURN(CallGate::Pass pass, admit(method, record));
   RETURN_IF_ERROR(query.status());
-  ASSIGN_OR_RETURN(storage::IndexPage page, (ledger_.*list)(*query));
+  storage::IndexQuery at = *query;
+  // The answer is of one tree: the proof's (the newest, read at once), or
+  // the one the caller names for the pages after the first.
+  std::optional<storage::HistoryProof> proof;
+  const uint64_t size = ledger_.Size();
+  if (request.tree_size() > size) {
+    return absl::InvalidArgumentError(
+        StrCat("tree_size ", request.tree_size(), " is beyond the ledger's ", size, " entries"));
+  }
+  if (request.prove()) {
+    ASSIGN_OR_RETURN(proof, (ledger_.*prove)(query->id));
+    if (request.tree_size() != 0 && request.tree_size() != proof->tree_size) {
+      return absl::FailedPreconditionError(
+          StrCat("tree_size ", request.tree_size(), ": a proof is made for the newest tree only (",
+                 proof->tree_size, " entries); ask without tree_size"));
+    }
+    at.tree_size = proof->tree_size;
+  } else {
+    at.tree_size = request.tree_size() != 0 ? request.tree_size() : size;
+  }
+  ASSIGN_OR_RETURN(storage::IndexPage page, (ledger_.*list)(at));
   SetCaller(pass.caller(), method, request.reason(), record);
   record.set_results(page.entries.size());
   ASSIGN_OR_RETURN(v1::AppendReceipt receipt, ledger_.AppendQuery(record));
   RETURN_IF_ERROR(FillEntries(page.entries, request.include_entry_bytes(), pass.caller(),
                               *response.mutable_entries()));
+  if (proof) RETURN_IF_ERROR(FillProof(*proof, at, *response.mutable_proof()));
+  response.set_tree_size(at.tree_size);
   response.set_next_page_token(page.next_page_token);
   response.set_query_seq(receipt.seq());
   metrics_.ObserveQueryLatency(MethodName(method), Now() - start);
+  return absl::OkStatus();
+}
+
+namespace {
+
+// Whether the period's start or end falls inside the hour that begins at
+// `hour`: then only the entry's own time says whether it is in the answer.
+bool CutByPeriod(absl::Time hour, const storage::IndexQuery& query) {
+  auto inside = [&](const std::optional<absl::Time>& edge) {
+    return edge && *edge > hour && *edge < hour + absl::Hours(1);
+  };
+  return inside(query.from) || inside(query.to);
+}
+
+}  // namespace
+
+absl::Status AccessLogService::FillProof(const storage::HistoryProof& history,
+                                         const storage::IndexQuery& query, v1::HistoryProof& out) {
+  ASSIGN_OR_RETURN(*out.mutable_checkpoint(), ledger_.Checkpoint(history.tree_size));
+  out.set_pseudonym(history.pseudonym);
+  *out.mutable_map() = history.map;
+  for (const storage::StoredEntry& stored : history.chain) {
+    v1::RecordedEntry& link = *out.add_chain();
+    link.set_seq(stored.seq);
+    link.set_leaf_hash(std::string(storage::AsBytes(stored.leaf_hash)));
+    link.set_entry_bytes(stored.bytes);
+    link.set_kind(stored.header.kind());
+    link.mutable_hour()->set_seconds(stored.header.hour());
+    if (!CutByPeriod(absl::FromUnixSeconds(stored.header.hour()), query)) continue;
+    ASSIGN_OR_RETURN(std::vector<storage::StoredEntry> opened, ledger_.GetEntries(stored.seq, 1));
+    if (opened.empty()) return absl::InternalError(StrCat("entry ", stored.seq, " is gone"));
+    const storage::StoredEntry& entry = opened.front();
+    link.set_erased(entry.erased);
+    if (entry.erased) continue;
+    if (entry.entry.has_access_event()) {
+      *link.mutable_entry()->mutable_access_event()->mutable_occurred_at() =
+          entry.entry.access_event().occurred_at();
+    } else {
+      *link.mutable_entry()->mutable_committed_at() = entry.entry.committed_at();
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -163,7 +227,8 @@ absl::Status AccessLogService::ListSubjectAccessFor(const Admission& admit,
   record.set_subject_id(request.subject_id());
   RETURN_IF_ERROR(ListIndexed(admit, Method::kListSubjectAccess, request,
                               MakeIndexQuery(request, "subject_id", request.subject_id()),
-                              &storage::Ledger::ListSubject, std::move(record), response));
+                              &storage::Ledger::ListSubject, &storage::Ledger::ProveSubjectHistory,
+                              std::move(record), response));
   return ExplainAccesses(ledger_, monitor_, request.subject_id(), *response.mutable_entries());
 }
 
@@ -177,7 +242,8 @@ grpc::Status AccessLogService::ListActorActivity(grpc::ServerContext* context,
   };
   return ToGrpcStatus(ListIndexed(admit, Method::kListActorActivity, *request,
                                   MakeIndexQuery(*request, "actor_id", request->actor_id()),
-                                  &storage::Ledger::ListActor, std::move(record), *response));
+                                  &storage::Ledger::ListActor, &storage::Ledger::ProveActorHistory,
+                                  std::move(record), *response));
 }
 
 grpc::Status AccessLogService::GetEntries(grpc::ServerContext* context,

@@ -15,6 +15,7 @@
 #include "storage/internal/derived_keys.h"
 #include "storage/internal/entry_codec.h"
 #include "storage/internal/ledger_impl.h"
+#include "storage/internal/map_store.h"
 #include "storage/internal/schema.h"
 
 namespace innsyn::storage::internal {
@@ -58,14 +59,17 @@ struct GroupWriter::Group {
   absl::Status failure;  // a read failed while preparing
   // Keys of the events first recorded here, in `pending_` until written.
   std::vector<std::string> dedupe_keys;
+  // The new head of every history the group's entries join, by HistoryId.
+  absl::flat_hash_map<std::string, MapValue> map_changes;
 };
 
 GroupWriter::GroupWriter(LedgerImpl& impl, CompactRange range, Hash chain_head,
-                         absl::Time last_commit)
+                         absl::Time last_commit, MapRoot map_root)
     : impl_(impl),
       range_(std::move(range)),
       chain_head_(chain_head),
       last_commit_(last_commit),
+      map_(std::move(map_root), [&impl](std::string_view key) { return impl.Get(impl.map, key); }),
       preparing_([this] { Prepare(); }),
       committing_([this] { Commit(); }) {}
 
@@ -265,6 +269,17 @@ GroupCommitStats GroupWriter::CommitGroup(Group& group) {
   // prepared on top of it may name its entries.
   if (failure.ok() && impl_.write_failed.load()) failure = WriteFailedError();
   if (failure.ok() && group.end_seq != group.first_seq) {
+    // The subject map after this group, computed here because the nodes it
+    // reads are those of the groups before, all written by now.
+    std::vector<MapWriter::Change> changes;
+    changes.reserve(group.map_changes.size());
+    for (const auto& [id, head] : group.map_changes) {
+      changes.push_back(
+          {MapKey(static_cast<MapSpace>(id[0]), std::string_view(id).substr(1)), head});
+    }
+    failure = map_.Apply(std::move(changes), group.end_seq, group.batch, impl_.map, impl_.meta);
+  }
+  if (failure.ok() && group.end_seq != group.first_seq) {
     group.batch.Put(impl_.meta, kMetaSize, SeqKey(group.end_seq));
     rocksdb::WriteOptions write_options;
     write_options.sync = true;
@@ -280,6 +295,7 @@ GroupCommitStats GroupWriter::CommitGroup(Group& group) {
     // Nothing of this group is acknowledged, and nothing is written after
     // it: whether its batch reached the disk is unknown until a restart
     // recovers the WAL.
+    map_.Abandon();
     stats.ok = false;
     const bool first_failure = !impl_.write_failed.exchange(true);
     absl::Status unavailable =
@@ -292,6 +308,7 @@ GroupCommitStats GroupWriter::CommitGroup(Group& group) {
     }
     return stats;
   }
+  map_.Commit();
   impl_.committed_size.store(group.end_seq, std::memory_order_release);
   if (absl::Status shredded = ShredAfterCommit(group); !shredded.ok()) {
     // The record is durable: the next start finishes the shred
@@ -335,6 +352,9 @@ struct GroupWriter::Draft {
   std::vector<std::string> index_keys;
   std::vector<std::pair<std::string, std::string>> dedupe_puts;
   std::string scratch;
+  // Every head the draft changed, with its value before (nullopt: it was
+  // not in heads_), oldest first.
+  std::vector<std::pair<std::string, std::optional<MapValue>>> head_undo;
   // The data key of each key base the draft's entries use: its live id
   // and the key.
   struct LiveKey {
@@ -354,21 +374,19 @@ void GroupWriter::PrepareRequests(Group& group, const std::vector<Request*>& req
   absl::Status failure = PrepareKeys(draft, requests);
   for (Request* request : requests) {
     if (!failure.ok()) break;
-    if (request->records.empty()) {
-      failure = PrepareEvents(draft, *request);
-      if (!failure.ok()) break;
-    } else {
-      PrepareRecords(draft, *request);
-    }
+    failure =
+        request->records.empty() ? PrepareEvents(draft, *request) : PrepareRecords(draft, *request);
   }
   if (!failure.ok()) {
     // The commit answers every request of the group with the failure.
     group.failure = failure;
     range_ = saved_range;
     chain_head_ = saved_chain;
+    UndoHeads(draft, 0);
     return;
   }
   if (range_.size() != saved_range.size()) PutDerivedKeys(draft);
+  KeepHeads(draft, group);
   group.end_seq = range_.size();
   last_commit_ = draft.now;
   AddPending(draft, group);
@@ -380,11 +398,14 @@ absl::Time GroupWriter::CommitTime() const {
   return absl::FromUnixMicros(absl::ToUnixMicros(std::max(Now(), last_commit_)));
 }
 
-void GroupWriter::PrepareRecords(Draft& draft, Request& request) {
+absl::Status GroupWriter::PrepareRecords(Draft& draft, Request& request) {
   for (const v1::LedgerEntry* body : request.records) {
     v1::LedgerEntry entry = *body;
-    request.receipts.push_back(AddEntry(draft, entry));
+    absl::StatusOr<v1::AppendReceipt> receipt = AddEntry(draft, entry);
+    if (!receipt.ok()) return receipt.status();
+    request.receipts.push_back(*std::move(receipt));
   }
+  return absl::OkStatus();
 }
 
 absl::Status GroupWriter::PrepareKeys(Draft& draft, const std::vector<Request*>& requests) {
@@ -431,6 +452,7 @@ absl::Status GroupWriter::PrepareEvents(Draft& draft, Request& request) {
   const Hash saved_chain = chain_head_;
   const size_t saved_index_keys = draft.index_keys.size();
   const size_t saved_dedupe_puts = draft.dedupe_puts.size();
+  const size_t saved_heads = draft.head_undo.size();
   std::vector<std::string> added;
   for (size_t i = 0; i < request.events.size(); ++i) {
     const v1::AccessEvent& event = *request.events[i];
@@ -452,6 +474,7 @@ absl::Status GroupWriter::PrepareEvents(Draft& draft, Request& request) {
       chain_head_ = saved_chain;
       draft.index_keys.resize(saved_index_keys);
       draft.dedupe_puts.resize(saved_dedupe_puts);
+      UndoHeads(draft, saved_heads);
       for (const std::string& fresh : added) draft.fresh.erase(fresh);
       request.receipts.clear();
       request.status = absl::Status(original.status().code(),
@@ -467,7 +490,12 @@ absl::Status GroupWriter::PrepareEvents(Draft& draft, Request& request) {
     }
     v1::LedgerEntry entry;
     *entry.mutable_access_event() = event;
-    v1::AppendReceipt receipt = AddEntry(draft, entry);
+    absl::StatusOr<v1::AppendReceipt> added_receipt = AddEntry(draft, entry);
+    if (!added_receipt.ok()) {
+      (void)draft.batch.PopSavePoint();
+      return added_receipt.status();
+    }
+    v1::AppendReceipt receipt = *std::move(added_receipt);
     receipt.set_event_id(event.event_id());
     added.push_back(key);
     draft.fresh.emplace(std::move(key), Recorded{receipt, &event});
@@ -534,7 +562,7 @@ absl::StatusOr<std::optional<v1::AppendReceipt>> GroupWriter::OriginalReceipt(
   return Found(*std::move(receipt));
 }
 
-v1::AppendReceipt GroupWriter::AddEntry(Draft& draft, v1::LedgerEntry& entry) {
+absl::StatusOr<v1::AppendReceipt> GroupWriter::AddEntry(Draft& draft, v1::LedgerEntry& entry) {
   const uint64_t seq = range_.size();
   entry.set_seq(seq);
   *entry.mutable_committed_at() = draft.committed_at;
@@ -549,10 +577,44 @@ v1::AppendReceipt GroupWriter::AddEntry(Draft& draft, v1::LedgerEntry& entry) {
     }
     live = &it->second;
   }
+  // The entry names the one before it in its subject's history and in its
+  // actor's, and becomes their head.
+  v1::SealedEntry& header = described.header;
+  const bool in_subject_history =
+      !header.subject().empty() &&
+      (header.kind() == v1::ENTRY_KIND_ACCESS_EVENT || header.kind() == v1::ENTRY_KIND_ERASURE);
+  const bool in_actor_history =
+      !header.actor().empty() && header.kind() == v1::ENTRY_KIND_ACCESS_EVENT;
+  std::string subject_history, actor_history;
+  MapValue subject_head, actor_head;
+  if (in_subject_history) {
+    subject_history = HistoryId(MapSpace::kSubject, header.subject());
+    absl::StatusOr<MapValue> head = Head(draft, subject_history);
+    if (!head.ok()) return head.status();
+    subject_head = *head;
+    if (subject_head.count > 0) {
+      header.set_subject_prev(subject_head.seq);
+      header.set_subject_prev_hash(std::string(AsBytes(subject_head.entry_hash)));
+    }
+    header.set_subject_count(subject_head.count + 1);
+  }
+  if (in_actor_history) {
+    actor_history = HistoryId(MapSpace::kActor, header.actor());
+    absl::StatusOr<MapValue> head = Head(draft, actor_history);
+    if (!head.ok()) return head.status();
+    actor_head = *head;
+    if (actor_head.count > 0) {
+      header.set_actor_prev(actor_head.seq);
+      header.set_actor_prev_hash(std::string(AsBytes(actor_head.entry_hash)));
+    }
+    header.set_actor_count(actor_head.count + 1);
+  }
   const std::string bytes = live == nullptr
                                 ? EncodeEntry(described.header, entry, "", nullptr)
                                 : EncodeEntry(described.header, entry, live->id, live->key.get());
   const Hash leaf = LeafHash(bytes);
+  if (in_subject_history) heads_[subject_history] = {seq, subject_head.count + 1, leaf};
+  if (in_actor_history) heads_[actor_history] = {seq, actor_head.count + 1, leaf};
   chain_head_ = ChainHash(chain_head_, leaf);
   for (const CompactRange::Node& node : range_.Append(leaf)) {
     draft.batch.Put(impl_.tree, TreeKey(node.level, node.index), AsBytes(node.hash));
@@ -567,6 +629,62 @@ v1::AppendReceipt GroupWriter::AddEntry(Draft& draft, v1::LedgerEntry& entry) {
   receipt.set_chain_hash(std::string(AsBytes(chain_head_)));
   *receipt.mutable_committed_at() = draft.committed_at;
   return receipt;
+}
+
+absl::StatusOr<MapValue> GroupWriter::Head(Draft& draft, const std::string& id) {
+  if (auto it = heads_.find(id); it != heads_.end()) {
+    draft.head_undo.emplace_back(id, it->second);
+    return it->second;
+  }
+  MapValue head;
+  absl::StatusOr<std::string> stored = impl_.Get(impl_.map, HeadKey(id));
+  if (stored.ok()) {
+    std::optional<MapValue> value = DecodeMapValue(*stored);
+    if (!value) return absl::DataLossError("a stored head of the subject map is corrupt");
+    head = *value;
+  } else if (!absl::IsNotFound(stored.status())) {
+    return stored.status();
+  }
+  draft.head_undo.emplace_back(id, std::nullopt);
+  return head;
+}
+
+void GroupWriter::UndoHeads(Draft& draft, size_t undo_size) {
+  while (draft.head_undo.size() > undo_size) {
+    auto& [id, before] = draft.head_undo.back();
+    if (before) {
+      heads_[id] = *before;
+    } else {
+      heads_.erase(id);
+    }
+    draft.head_undo.pop_back();
+  }
+}
+
+void GroupWriter::KeepHeads(Draft& draft, Group& group) {
+  // Heads stay in memory while their group is not yet durable, so that the
+  // next group links to them; beyond a bound, the durable ones are let go.
+  std::vector<std::string> ids;
+  ids.reserve(draft.head_undo.size());
+  for (const auto& [id, before] : draft.head_undo) ids.push_back(id);
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  for (const std::string& id : ids) {
+    const MapValue& head = heads_.at(id);
+    draft.batch.Put(impl_.map, HeadKey(id), EncodeMapValue(head));
+    group.map_changes.insert_or_assign(id, head);
+  }
+  constexpr size_t kMaxHeads = 1 << 18;
+  if (heads_.size() > kMaxHeads) {
+    const uint64_t durable = impl_.committed_size.load(std::memory_order_acquire);
+    for (auto it = heads_.begin(); it != heads_.end();) {
+      if (it->second.seq < durable) {
+        heads_.erase(it++);
+      } else {
+        ++it;
+      }
+    }
+  }
 }
 
 void GroupWriter::CollectDerivedKeys(Draft& draft, const v1::SealedEntry& header) {

@@ -19,12 +19,14 @@
 #include <unordered_map>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "absl/types/span.h"
 #include "innsyn/v1/ledger.pb.h"
 #include "storage/hash.h"
+#include "storage/internal/map_store.h"
 #include "storage/ledger.h"
 #include "storage/merkle.h"
 
@@ -39,7 +41,8 @@ inline constexpr int kRetryHintMillis = 20;
 class GroupWriter {
  public:
   // `impl` must outlive the writer.
-  GroupWriter(LedgerImpl& impl, CompactRange range, Hash chain_head, absl::Time last_commit);
+  GroupWriter(LedgerImpl& impl, CompactRange range, Hash chain_head, absl::Time last_commit,
+              MapRoot map_root);
   // Writes what is queued, then stops the thread.
   ~GroupWriter();
 
@@ -78,7 +81,8 @@ class GroupWriter {
   struct Draft;
   // Now, in whole microseconds and never before the group before.
   absl::Time CommitTime() const;
-  void PrepareRecords(Draft& draft, Request& request);
+  // Stops at the first read that fails, with its status.
+  absl::Status PrepareRecords(Draft& draft, Request& request);
   // Stops at the first read that fails, with its status.
   absl::Status PrepareEvents(Draft& draft, Request& request);
   // An event recorded under one dedupe key, and where: its receipt and,
@@ -100,8 +104,16 @@ class GroupWriter {
   // The data key of every entry the requests add, in one key-store call.
   absl::Status PrepareKeys(Draft& draft, const std::vector<Request*>& requests);
   // Numbers, seals and hashes `entry` and adds it to the batch; returns its
-  // receipt.
-  v1::AppendReceipt AddEntry(Draft& draft, v1::LedgerEntry& entry);
+  // receipt, or the status of a head read that failed.
+  absl::StatusOr<v1::AppendReceipt> AddEntry(Draft& draft, v1::LedgerEntry& entry);
+  // The head of history `id` (a HistoryId): from heads_, else read from
+  // RocksDB (count 0 for a history not begun). Records in `draft` what to
+  // undo before the caller changes it.
+  absl::StatusOr<MapValue> Head(Draft& draft, const std::string& id);
+  // Undoes the head changes of `draft` from its `undo_size`-th on.
+  void UndoHeads(Draft& draft, size_t undo_size);
+  // Hands the heads `draft` changed to `group`, for its batch and the map.
+  void KeepHeads(Draft& draft, Group& group);
   void CollectDerivedKeys(Draft& draft, const v1::SealedEntry& header);
   // Shreds the keys of the group's erasure and retention records.
   absl::Status ShredAfterCommit(Group& group);
@@ -135,10 +147,16 @@ class GroupWriter {
   absl::Mutex pending_mu_;
   std::unordered_map<std::string, Recorded> pending_ ABSL_GUARDED_BY(pending_mu_);
 
-  // Preparing thread only.
+  // Preparing thread only. The head of every history that a group not yet
+  // durable changed, and of others read since (see KeepHeads), by
+  // HistoryId.
+  absl::flat_hash_map<std::string, MapValue> heads_;
   CompactRange range_;
   Hash chain_head_;
   absl::Time last_commit_;
+
+  // Committing thread only.
+  MapWriter map_;
 
   std::thread preparing_;
   std::thread committing_;

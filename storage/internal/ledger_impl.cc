@@ -13,6 +13,7 @@
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
 #include "storage/internal/entry_codec.h"
+#include "storage/internal/map_store.h"
 #include "storage/internal/schema.h"
 
 namespace innsyn::storage::internal {
@@ -40,6 +41,7 @@ constexpr Family kFamilies[] = {
     {kIndexFamily, &LedgerImpl::index, false, true},
     {kDedupeFamily, &LedgerImpl::dedupe, true, false},
     {kMetaFamily, &LedgerImpl::meta, false, false},
+    {kMapFamily, &LedgerImpl::map, true, false},
 };
 
 // Index keys of one subject or actor arrive mostly in time order, so the
@@ -404,6 +406,17 @@ std::string LedgerImpl::LiveKeyId(const std::string& base) const {
     id = StrCat(base, "#", generation);
   }
   return id;
+}
+
+absl::StatusOr<std::optional<Hash>> LedgerImpl::MapRootAt(uint64_t tree_size) const {
+  if (tree_size == 0) return std::optional<Hash>(kZeroHash);
+  absl::StatusOr<std::string> stored = Get(meta, MapRootHistoryKey(tree_size));
+  if (absl::IsNotFound(stored.status())) return std::optional<Hash>();
+  if (!stored.ok()) return stored.status();
+  std::optional<Hash> root = HashFromBytes(*stored);
+  if (!root)
+    return absl::DataLossError(StrCat("the subject map root of size ", tree_size, " is corrupt"));
+  return root;
 }
 
 absl::Status LedgerImpl::CheckFormat() {

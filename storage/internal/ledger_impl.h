@@ -65,6 +65,7 @@ struct LedgerImpl {
   rocksdb::ColumnFamilyHandle* index = nullptr;
   rocksdb::ColumnFamilyHandle* dedupe = nullptr;
   rocksdb::ColumnFamilyHandle* meta = nullptr;
+  rocksdb::ColumnFamilyHandle* map = nullptr;  // the subject map (map_store.h)
 
   std::unique_ptr<Pseudonymizer> pseudonymizer;
   // The data keys; null when entries are stored in the clear, or for a
@@ -107,6 +108,9 @@ struct LedgerImpl {
   // The checkpoint of `tree_size` signed and stored before, if there is one.
   std::optional<v1::Checkpoint> StoredCheckpoint(uint64_t tree_size) const;
 
+  // The subject map's root for a tree of `tree_size` entries: nullopt when
+  // that size ends inside a group commit (no root was kept for it).
+  absl::StatusOr<std::optional<Hash>> MapRootAt(uint64_t tree_size) const;
   absl::StatusOr<Hash> Node(int level, uint64_t index) const;
   SubtreeHashFn NodeFn() const {
     return [this](int level, uint64_t index) { return Node(level, index); };

@@ -13,7 +13,9 @@
 //   dedupe   event-pseudonym(16)                     -> seq(8)
 //   meta     "size" -> tree size(8); "checkpoint" -> the latest v1::Checkpoint;
 //            "checkpoint/" size(8) -> every checkpoint stored, by tree size;
-//            "format" -> the entry format's version (kEntryFormat)
+//            "format" -> the entry format's version (kEntryFormat);
+//            "map", "map/" size(8) -> the subject map's root (map_store.h)
+//   map      the subject map's heads and nodes (map_store.h)
 // Hours are the clear header's (SealedEntry.hour), as nanoseconds since the
 // epoch with the sign bit flipped, like every time in a key.
 #ifndef INNSYN_STORAGE_INTERNAL_SCHEMA_H_
@@ -51,9 +53,11 @@ inline constexpr std::string_view kMetaSize = "size";
 inline constexpr std::string_view kMetaCheckpoint = "checkpoint";
 inline constexpr std::string_view kMetaCheckpointHistory = "checkpoint/";
 inline constexpr std::string_view kMetaFormat = "format";
-// Entries are SealedEntry messages. A ledger without this mark holds plain
-// LedgerEntry messages, which this version does not read.
-inline constexpr std::string_view kEntryFormat = "2";
+// Entries are SealedEntry messages with their subject's and actor's
+// history links, and the subject map is kept. A ledger without this mark
+// holds plain LedgerEntry messages; format 2 had no history links. This
+// version reads neither.
+inline constexpr std::string_view kEntryFormat = "3";
 
 inline void AppendBigEndian64(std::string& out, uint64_t value) {
   for (int shift = 56; shift >= 0; shift -= 8) {

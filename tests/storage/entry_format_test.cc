@@ -86,6 +86,11 @@ v1::SealedEntry AccessHeader() {
   header.set_subject(kSubjectPseudonym);
   header.set_actor(kActorPseudonym);
   header.set_event(kEventPseudonym);
+  // The patient's second entry (after entry 3) and the dentist's first.
+  header.set_subject_prev(3);
+  header.set_subject_count(2);
+  header.set_subject_prev_hash(std::string(32, '\x5a'));
+  header.set_actor_count(1);
   return header;
 }
 
@@ -106,17 +111,6 @@ v1::LedgerEntry ErasureEntry() {
   return entry;
 }
 
-// An erasure names the erased subject by pseudonym in its header, so that
-// the subject's history shows it; its contents are in the clear.
-v1::SealedEntry ErasureHeader() {
-  v1::SealedEntry header;
-  header.set_seq(kErasureSeq);
-  header.set_kind(v1::ENTRY_KIND_ERASURE);
-  header.set_hour(kErasureHourSeconds);
-  header.set_subject(kSubjectPseudonym);
-  return header;
-}
-
 constexpr std::string_view kAccessContentsHex =
     "0807120c08a1e3d4cd061080cab5ee011a5e0a0565762d343212170a0b6f7075"
     "732d64656e74616c1208636c696e69632d312206089ee3d4cd062a110a066472"
@@ -135,18 +129,36 @@ constexpr std::string_view kAccessEntryHex =
     "8cb70abf53c75d7162ac644424aa525ca2726f3d72e12ef7d0f58a50ad1f7e57"
     "9aece66d25727eeaf35487d044cf576d88d521571ba1216e60125f04441f1dd3"
     "d45b54f157366740ec90d41514b1428f65568cfe5780d8e9acd1f7dd7cd41afc"
-    "282314d8cbb26250f8f7ad9982401ec382f9";
+    "282314d8cbb26250f8f7ad9982401ec382f9580360026a205a5a5a5a5a5a5a5a"
+    "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a7801";
 constexpr std::string_view kAccessLeafHex =
-    "44a5f16d38801b96011663c5232345c6c96b7b6af83873880bfc12b8c607e855";
+    "4d6bab8500a904e25dcaa6ae2d006c56a72b3ce8a3c6e2a46f782e60d292d2ff";
 constexpr std::string_view kErasureEntryHex =
     "0808100518d089f5cd062a1011111111111111111111111111111111529f0108"
     "08120608fc8bf5cd063a92010a380a34732e3131313131313131313131313131"
     "3131313131313131313131313131313131312f6a6f75726e616c5f6e6f74652f"
     "323032361001121247445052206172742e2031372831292861291a0c63617365"
     "20323032362d31372a0f707269766163792d6f666669636572320f7072697661"
-    "63795f6f6666696365723801421011111111111111111111111111111111";
+    "63795f6f66666963657238014210111111111111111111111111111111115807"
+    "60036a204d6bab8500a904e25dcaa6ae2d006c56a72b3ce8a3c6e2a46f782e60"
+    "d292d2ff";
 constexpr std::string_view kErasureLeafHex =
-    "56eb0d8154b9f8172498b2516251c1faaf31306dc5c213b15b33251718912c1f";
+    "09fa619915a82bc39ace2b33c1eeb3641faf60b60a20124ac1533bc36b6c396f";
+
+// An erasure names the erased subject by pseudonym in its header, so that
+// the subject's history shows it; its contents are in the clear.
+v1::SealedEntry ErasureHeader() {
+  v1::SealedEntry header;
+  header.set_seq(kErasureSeq);
+  header.set_kind(v1::ENTRY_KIND_ERASURE);
+  header.set_hour(kErasureHourSeconds);
+  header.set_subject(kSubjectPseudonym);
+  // The patient's third entry, after entry 7.
+  header.set_subject_prev(kAccessSeq);
+  header.set_subject_count(3);
+  header.set_subject_prev_hash(*FromHex(kAccessLeafHex));
+  return header;
+}
 
 std::string AccessEntryBytes() {
   return EncodeEntryWithNonce(AccessHeader(), AccessEntry(), kKeyId, VectorKey(), kNonce);

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "rocksdb/write_batch.h"
+#include "storage/internal/map_store.h"
 #include "storage/internal/schema.h"
 #include "tests/support/temp_dir.h"
 
@@ -38,7 +39,8 @@ TEST_F(LedgerImplTest, EachFamilyHandleIsTheFamilyOfItsName) {
   EXPECT_EQ(impl_.index->GetName(), kIndexFamily);
   EXPECT_EQ(impl_.dedupe->GetName(), kDedupeFamily);
   EXPECT_EQ(impl_.meta->GetName(), kMetaFamily);
-  EXPECT_EQ(impl_.handles.size(), 7u);  // and RocksDB's default family
+  EXPECT_EQ(impl_.map->GetName(), kMapFamily);
+  EXPECT_EQ(impl_.handles.size(), 8u);  // and RocksDB's default family
 }
 
 TEST_F(LedgerImplTest, ANewDatabaseIsEmptyAndUnsigned) {

@@ -1,0 +1,167 @@
+#include "storage/subject_map.h"
+
+#include <string>
+
+#include "base/strings.h"
+#include "storage/internal/entry_codec.h"
+#include "storage/internal/schema.h"
+
+namespace innsyn::storage {
+namespace {
+
+constexpr char kMapLeafPrefix = 0x02;
+constexpr char kMapNodePrefix = 0x03;
+
+// Whether `a` and `b` agree on their first `bits` bits.
+bool SamePrefix(const Hash& a, const Hash& b, int bits) {
+  for (int i = 0; i < bits; ++i) {
+    if (MapKeyBit(a, i) != MapKeyBit(b, i)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Hash MapKey(MapSpace space, std::string_view pseudonym) {
+  std::string input(1, static_cast<char>(space));
+  input.append(pseudonym);
+  return Sha256(input);
+}
+
+Hash MapLeafHash(const Hash& key, const MapValue& value) {
+  std::string input(1, kMapLeafPrefix);
+  input.append(AsBytes(key));
+  internal::AppendBigEndian64(input, value.seq);
+  internal::AppendBigEndian64(input, value.count);
+  input.append(AsBytes(value.entry_hash));
+  return Sha256(input);
+}
+
+Hash MapNodeHash(const Hash& left, const Hash& right) {
+  std::string input(1, kMapNodePrefix);
+  input.append(AsBytes(left));
+  input.append(AsBytes(right));
+  return Sha256(input);
+}
+
+absl::StatusOr<std::optional<MapValue>> VerifyMapProof(const Hash& root, const Hash& key,
+                                                       const v1::MapProof& proof) {
+  const int depth = proof.siblings_size();
+  if (depth > kMapDepth) {
+    return absl::InvalidArgumentError(
+        StrCat("map proof has ", depth, " siblings, more than the map's ", kMapDepth, " levels"));
+  }
+  Hash hash = kZeroHash;
+  std::optional<MapValue> value;
+  if (proof.has_leaf()) {
+    const v1::MapLeaf& leaf = proof.leaf();
+    std::optional<Hash> leaf_key = HashFromBytes(leaf.key());
+    std::optional<Hash> entry_hash = HashFromBytes(leaf.entry_hash());
+    if (!leaf_key || !entry_hash) {
+      return absl::InvalidArgumentError("map proof leaf needs a 32-byte key and entry hash");
+    }
+    if (!SamePrefix(*leaf_key, key, depth)) {
+      return absl::FailedPreconditionError(StrCat(
+          "map proof ends in a leaf whose key does not share the path's first ", depth, " bits"));
+    }
+    const MapValue leaf_value{leaf.seq(), leaf.count(), *entry_hash};
+    if (leaf_value.count == 0) {
+      return absl::FailedPreconditionError("map proof leaf says its history has no entries");
+    }
+    hash = MapLeafHash(*leaf_key, leaf_value);
+    if (*leaf_key == key) value = leaf_value;
+  }
+  for (int i = depth - 1; i >= 0; --i) {
+    std::optional<Hash> sibling = HashFromBytes(proof.siblings(i));
+    if (!sibling) {
+      return absl::InvalidArgumentError(StrCat("map proof sibling ", i, " is not 32 bytes"));
+    }
+    hash = MapKeyBit(key, i) ? MapNodeHash(*sibling, hash) : MapNodeHash(hash, *sibling);
+  }
+  if (hash != root) {
+    return absl::FailedPreconditionError(
+        StrCat("map proof leads to root ", ToHex(hash), ", not the signed map root ", ToHex(root)));
+  }
+  return value;
+}
+
+absl::StatusOr<std::vector<HistoryLink>> VerifyHistory(const Hash& map_root, MapSpace space,
+                                                       std::string_view pseudonym,
+                                                       const v1::MapProof& proof,
+                                                       const std::vector<std::string>& chain) {
+  const bool subject = space == MapSpace::kSubject;
+  const char* whose = subject ? "subject" : "actor";
+  const Hash key = MapKey(space, pseudonym);
+  if (proof.key() != AsBytes(key)) {
+    return absl::FailedPreconditionError(
+        StrCat("the map proof is for another key than the ", whose, "'s"));
+  }
+  absl::StatusOr<std::optional<MapValue>> value = VerifyMapProof(map_root, key, proof);
+  if (!value.ok()) return value.status();
+  std::vector<HistoryLink> links;
+  if (!value->has_value()) {
+    if (!chain.empty()) {
+      return absl::FailedPreconditionError(StrCat("the map shows no history for the ", whose,
+                                                  ", yet ", chain.size(),
+                                                  " entries were given as its history"));
+    }
+    return links;
+  }
+  const MapValue& head = **value;
+  if (chain.size() != head.count) {
+    return absl::FailedPreconditionError(StrCat("the signed map says the ", whose, " has ",
+                                                head.count, " entries, but ", chain.size(),
+                                                " were given"));
+  }
+  uint64_t seq = head.seq;
+  Hash expected = head.entry_hash;
+  for (size_t i = 0; i < chain.size(); ++i) {
+    const uint64_t count = head.count - i;
+    HistoryLink link;
+    link.seq = seq;
+    link.leaf_hash = LeafHash(chain[i]);
+    if (link.leaf_hash != expected) {
+      return absl::FailedPreconditionError(
+          StrCat("entry ", seq, " given does not hash to what ",
+                 i == 0 ? "the signed map" : StrCat("entry ", links.back().seq), " names (",
+                 ToHex(expected).substr(0, 16), "…): the history was changed"));
+    }
+    absl::StatusOr<v1::SealedEntry> header = internal::ParseStored(chain[i], seq);
+    if (!header.ok()) {
+      return absl::FailedPreconditionError(
+          StrCat("entry ", seq, " does not parse: ", header.status().message()));
+    }
+    const bool kind_ok = header->kind() == v1::ENTRY_KIND_ACCESS_EVENT ||
+                         (subject && header->kind() == v1::ENTRY_KIND_ERASURE);
+    const std::string& named = subject ? header->subject() : header->actor();
+    if (!kind_ok || named != pseudonym) {
+      return absl::FailedPreconditionError(
+          StrCat("entry ", seq, " is not about this ", whose, ": another's entry was put in"));
+    }
+    const uint64_t stated = subject ? header->subject_count() : header->actor_count();
+    const uint64_t prev = subject ? header->subject_prev() : header->actor_prev();
+    const std::string& prev_hash =
+        subject ? header->subject_prev_hash() : header->actor_prev_hash();
+    if (stated != count) {
+      return absl::FailedPreconditionError(StrCat("entry ", seq, " says it is number ", stated,
+                                                  " of the history, where ", count,
+                                                  " was expected"));
+    }
+    if (count == 1 ? (prev != 0 || !prev_hash.empty())
+                   : (prev >= seq || !HashFromBytes(prev_hash))) {
+      return absl::FailedPreconditionError(
+          StrCat("entry ", seq, " does not link properly to the entry before it"));
+    }
+    header->clear_sealed();
+    header->clear_clear();
+    link.header = *std::move(header);
+    links.push_back(std::move(link));
+    if (count > 1) {
+      seq = prev;
+      expected = *HashFromBytes(prev_hash);
+    }
+  }
+  return links;
+}
+
+}  // namespace innsyn::storage

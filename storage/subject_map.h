@@ -1,0 +1,81 @@
+// The subject map: a sparse Merkle tree that commits, in every signed
+// checkpoint, to the latest entry of each subject's history and of each
+// actor's, so that an answer to "who accessed my data" can be proven
+// complete (README, "Complete answers"). This header holds what a verifier
+// needs: the map's hashing and the check of a proof. All functions are pure
+// and thread-safe.
+//
+//   key   = SHA-256(space || pseudonym)        space 'S' (subject) or 'A' (actor)
+//   leaf  = SHA-256(0x02 || key || seq (8, big-endian) || count (8) || entry_hash)
+//   node  = SHA-256(0x03 || left || right)
+//   empty = 32 zero bytes
+//
+// The tree is 256 levels deep, bit 0 of the key (its first byte's highest
+// bit) choosing the side at the root. A subtree that holds one leaf hashes
+// to that leaf's hash (it is not extended to the bottom); one that holds
+// none is empty.
+#ifndef INNSYN_STORAGE_SUBJECT_MAP_H_
+#define INNSYN_STORAGE_SUBJECT_MAP_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "innsyn/v1/ledger.pb.h"
+#include "storage/hash.h"
+
+namespace innsyn::storage {
+
+// Whose history a map key stands for.
+enum class MapSpace : char { kSubject = 'S', kActor = 'A' };
+
+// A history's state: its latest entry (seq and leaf hash) and its length.
+struct MapValue {
+  uint64_t seq = 0;
+  uint64_t count = 0;
+  Hash entry_hash{};
+  friend bool operator==(const MapValue&, const MapValue&) = default;
+};
+
+inline constexpr int kMapDepth = 256;
+
+Hash MapKey(MapSpace space, std::string_view pseudonym);
+Hash MapLeafHash(const Hash& key, const MapValue& value);
+Hash MapNodeHash(const Hash& left, const Hash& right);
+// Bit `depth` of `key`: 0 goes left, 1 right.
+inline bool MapKeyBit(const Hash& key, int depth) {
+  return (key[depth / 8] >> (7 - depth % 8)) & 1;
+}
+
+// Checks `proof` for `key` against the map root `root`: the key's value if
+// the proof shows it present, nullopt if it shows it absent, or an error
+// (InvalidArgument for a malformed proof, FailedPrecondition for one that
+// does not lead to `root`) saying what did not match.
+absl::StatusOr<std::optional<MapValue>> VerifyMapProof(const Hash& root, const Hash& key,
+                                                       const v1::MapProof& proof);
+
+// One entry of a history, checked.
+struct HistoryLink {
+  uint64_t seq = 0;
+  Hash leaf_hash{};
+  v1::SealedEntry header;  // its clear header (`sealed` and `clear` left out)
+};
+
+// Checks a whole history against the map root of a signed checkpoint: the
+// map proof for (space, pseudonym), then each entry in `chain` (E_seq,
+// newest first), which must hash to what the map leaf or the entry after
+// it names, say the seq and count expected, name the pseudonym, and link to
+// the next, down to the history's first entry. Returns the entries, newest
+// first (none when the proof shows the history absent), or
+// FailedPrecondition saying what did not match.
+absl::StatusOr<std::vector<HistoryLink>> VerifyHistory(const Hash& map_root, MapSpace space,
+                                                       std::string_view pseudonym,
+                                                       const v1::MapProof& proof,
+                                                       const std::vector<std::string>& chain);
+
+}  // namespace innsyn::storage
+
+#endif  // INNSYN_STORAGE_SUBJECT_MAP_H_

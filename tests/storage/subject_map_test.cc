@@ -1,0 +1,321 @@
+// The subject map and the per-subject and per-actor histories: every
+// history proven complete against the map root a checkpoint signs, across
+// group commits and restarts; tampering caught by the check a client runs;
+// and the README's test vectors, which tests/storage/vectors/subject_map.py
+// computes independently.
+#include "storage/subject_map.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+#include <thread>
+
+#include "rocksdb/write_batch.h"
+#include "storage/checkpoint.h"
+#include "storage/internal/map_store.h"
+#include "storage/internal/schema.h"
+#include "storage/ledger.h"
+#include "tests/storage/ledger_test_support.h"
+#include "tests/support/test_events.h"
+
+namespace innsyn::storage {
+namespace {
+
+using innsyn::testing::JournalRead;
+
+Hash H(uint8_t byte) {
+  Hash hash;
+  hash.fill(byte);
+  return hash;
+}
+
+std::vector<std::string> ChainBytes(const HistoryProof& proof) {
+  std::vector<std::string> bytes;
+  for (const StoredEntry& stored : proof.chain) bytes.push_back(stored.bytes);
+  return bytes;
+}
+
+// The map root computed from scratch, the simplest way: a subtree of one
+// leaf is that leaf, of none is zero, else a node over its two halves.
+Hash ReferenceRoot(const std::map<Hash, Hash>& leaves, int depth = 0) {
+  if (leaves.empty()) return kZeroHash;
+  if (leaves.size() == 1) return leaves.begin()->second;
+  std::map<Hash, Hash> left, right;
+  for (const auto& [key, leaf] : leaves) (MapKeyBit(key, depth) ? right : left).emplace(key, leaf);
+  return MapNodeHash(ReferenceRoot(left, depth + 1), ReferenceRoot(right, depth + 1));
+}
+
+class SubjectMapTest : public innsyn::testing::LedgerFixture {
+ protected:
+  // Appends events of `patients` subjects by `doctors` actors, in groups of
+  // `per_group`, remembering each history's seqs.
+  void AppendSpread(int count, int patients, int doctors, int per_group) {
+    for (int done = 0; done < count; done += per_group) {
+      std::vector<v1::AccessEvent> events;
+      for (int i = done; i < std::min(count, done + per_group); ++i) {
+        const int n = next_event_++;
+        const std::string subject = "patient-" + std::to_string((n * 7 + n / 5) % patients);
+        const std::string actor = "dr-" + std::to_string(n % doctors);
+        events.push_back(JournalRead(n, subject, actor));
+      }
+      std::vector<v1::AppendReceipt> receipts = Append(events);
+      for (size_t i = 0; i < events.size(); ++i) {
+        subjects_[events[i].subject().id()].push_back(receipts[i].seq());
+        actors_[events[i].actor().id()].push_back(receipts[i].seq());
+      }
+    }
+  }
+
+  // Checks every remembered history against the newest checkpoint, and the
+  // map root against one computed from scratch.
+  void CheckEveryHistory() {
+    v1::Checkpoint checkpoint = *ledger_->Checkpoint();
+    absl::StatusOr<CheckpointBody> body =
+        VerifyCheckpointNote(checkpoint.note(), ledger_->VerifierKey());
+    ASSERT_TRUE(body.ok()) << body.status();
+    ASSERT_TRUE(body->map_root.has_value()) << checkpoint.note();
+    std::map<Hash, Hash> leaves;
+    auto check = [&](MapSpace space,
+                     const std::map<std::string, std::vector<uint64_t>>& histories) {
+      for (const auto& [id, seqs] : histories) {
+        absl::StatusOr<HistoryProof> proof = space == MapSpace::kSubject
+                                                 ? ledger_->ProveSubjectHistory(id)
+                                                 : ledger_->ProveActorHistory(id);
+        ASSERT_TRUE(proof.ok()) << proof.status();
+        ASSERT_EQ(proof->tree_size, body->tree_size);
+        ASSERT_EQ(proof->map_root, *body->map_root);
+        absl::StatusOr<std::vector<HistoryLink>> links =
+            VerifyHistory(*body->map_root, space, proof->pseudonym, proof->map, ChainBytes(*proof));
+        ASSERT_TRUE(links.ok()) << id << ": " << links.status();
+        std::vector<uint64_t> got;
+        for (const HistoryLink& link : *links) got.insert(got.begin(), link.seq);
+        EXPECT_EQ(got, seqs) << id;
+        const Hash key = MapKey(space, proof->pseudonym);
+        leaves[key] = MapLeafHash(key, {seqs.back(), seqs.size(), links->front().leaf_hash});
+      }
+    };
+    check(MapSpace::kSubject, subjects_);
+    check(MapSpace::kActor, actors_);
+    EXPECT_EQ(ReferenceRoot(leaves), *body->map_root);
+  }
+
+  int next_event_ = 0;
+  std::map<std::string, std::vector<uint64_t>> subjects_, actors_;
+};
+
+TEST_F(SubjectMapTest, EveryHistoryIsProvenCompleteAcrossGroupsAndRestarts) {
+  AppendSpread(300, 40, 5, 1);
+  AppendSpread(700, 60, 7, 100);
+  CheckEveryHistory();
+  Reopen();
+  AppendSpread(500, 90, 9, 250);
+  CheckEveryHistory();
+  VerifyReport report = ledger_->Verify();
+  EXPECT_TRUE(report.ok) << report.problem;
+}
+
+TEST_F(SubjectMapTest, ConcurrentAppendsKeepEveryHistoryLinked) {
+  // Many requests at once: groups are prepared while the one before is
+  // written, so a history's next entry links to one not yet durable.
+  std::vector<std::thread> threads;
+  std::mutex mu;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int r = 0; r < 25; ++r) {
+        std::vector<v1::AccessEvent> events;
+        for (int i = 0; i < 20; ++i) {
+          const int n = 10000 + t * 1000 + r * 20 + i;
+          events.push_back(
+              JournalRead(n, "patient-" + std::to_string(n % 13), "dr-" + std::to_string(n % 4)));
+        }
+        absl::StatusOr<std::vector<v1::AppendReceipt>> receipts = ledger_->AppendEvents(events);
+        ASSERT_TRUE(receipts.ok()) << receipts.status();
+        std::lock_guard<std::mutex> lock(mu);
+        for (size_t i = 0; i < events.size(); ++i) {
+          subjects_[events[i].subject().id()].push_back((*receipts)[i].seq());
+          actors_[events[i].actor().id()].push_back((*receipts)[i].seq());
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (auto* histories : {&subjects_, &actors_}) {
+    for (auto& [id, seqs] : *histories) std::sort(seqs.begin(), seqs.end());
+  }
+  CheckEveryHistory();
+}
+
+TEST_F(SubjectMapTest, NoHistoryIsProvenAbsent) {
+  AppendSpread(50, 5, 2, 50);
+  v1::Checkpoint checkpoint = *ledger_->Checkpoint();
+  const Hash root = *HashFromBytes(checkpoint.map_root());
+  absl::StatusOr<HistoryProof> proof = ledger_->ProveSubjectHistory("never-seen");
+  ASSERT_TRUE(proof.ok()) << proof.status();
+  EXPECT_TRUE(proof->chain.empty());
+  absl::StatusOr<std::vector<HistoryLink>> links =
+      VerifyHistory(root, MapSpace::kSubject, proof->pseudonym, proof->map, {});
+  ASSERT_TRUE(links.ok()) << links.status();
+  EXPECT_TRUE(links->empty());
+  // A server cannot claim "no one" for a subject that has a history: the
+  // absence proof of another key does not verify for this one, and this
+  // one's own proof shows its leaf.
+  absl::StatusOr<HistoryProof> real = ledger_->ProveSubjectHistory("patient-1");
+  ASSERT_TRUE(real.ok());
+  v1::MapProof swapped = proof->map;
+  swapped.set_key(real->map.key());
+  absl::StatusOr<std::optional<MapValue>> lie =
+      VerifyMapProof(root, *HashFromBytes(real->map.key()), swapped);
+  EXPECT_FALSE(lie.ok() && !lie->has_value());
+}
+
+TEST_F(SubjectMapTest, AChangedHistoryIsCaughtWithAMessageThatSaysHow) {
+  AppendSpread(200, 6, 3, 40);
+  v1::Checkpoint checkpoint = *ledger_->Checkpoint();
+  const Hash root = *HashFromBytes(checkpoint.map_root());
+  HistoryProof proof = *ledger_->ProveSubjectHistory("patient-2");
+  HistoryProof other = *ledger_->ProveSubjectHistory("patient-3");
+  ASSERT_GE(proof.chain.size(), 5u);
+  auto verify = [&](const std::vector<std::string>& chain, const v1::MapProof& map,
+                    const Hash& against) {
+    return VerifyHistory(against, MapSpace::kSubject, proof.pseudonym, map, chain).status();
+  };
+  const std::vector<std::string> chain = ChainBytes(proof);
+  ASSERT_TRUE(verify(chain, proof.map, root).ok());
+
+  std::vector<std::string> dropped = chain;
+  dropped.erase(dropped.begin() + 2);
+  EXPECT_NE(verify(dropped, proof.map, root).message().find("entries, but"), std::string::npos);
+
+  std::vector<std::string> reordered = chain;
+  std::swap(reordered[1], reordered[2]);
+  EXPECT_NE(verify(reordered, proof.map, root).message().find("does not hash to what entry"),
+            std::string::npos)
+      << verify(reordered, proof.map, root);
+
+  std::vector<std::string> substituted = chain;
+  substituted[3] = other.chain[0].bytes;
+  EXPECT_NE(verify(substituted, proof.map, root).message().find("does not hash"),
+            std::string::npos);
+
+  // Another subject's whole (valid) history, offered as this one's.
+  absl::Status swapped = verify(ChainBytes(other), other.map, root);
+  EXPECT_NE(swapped.message().find("another key"), std::string::npos) << swapped;
+
+  // An old tree's root (a replayed checkpoint) does not match the proof.
+  AppendSpread(10, 6, 3, 10);
+  HistoryProof newer = *ledger_->ProveSubjectHistory("patient-2");
+  absl::Status replayed = verify(ChainBytes(newer), newer.map, root);
+  EXPECT_NE(replayed.message().find("map proof leads to root"), std::string::npos) << replayed;
+}
+
+TEST_F(SubjectMapTest, AnErasureJoinsTheHistoryAndErasedEntriesStillLink) {
+  AppendSpread(60, 3, 2, 20);
+  const size_t before = subjects_["patient-1"].size();
+  ErasureOrder order;
+  order.subject_id = "patient-1";
+  order.reason = "GDPR art. 17(1)(a)";
+  order.requested_by = "privacy-officer";
+  ASSERT_TRUE(ledger_->Erase(order).ok());
+  v1::Checkpoint checkpoint = *ledger_->Checkpoint();
+  HistoryProof proof = *ledger_->ProveSubjectHistory("patient-1");
+  absl::StatusOr<std::vector<HistoryLink>> links =
+      VerifyHistory(*HashFromBytes(checkpoint.map_root()), MapSpace::kSubject, proof.pseudonym,
+                    proof.map, ChainBytes(proof));
+  ASSERT_TRUE(links.ok()) << links.status();
+  ASSERT_EQ(links->size(), before + 1);
+  EXPECT_EQ(links->front().header.kind(), v1::ENTRY_KIND_ERASURE);
+  EXPECT_EQ(links->back().seq, subjects_["patient-1"].front());
+}
+
+TEST_F(SubjectMapTest, CheckpointsNameTheMapRootOfTheirTree) {
+  AppendSpread(30, 4, 2, 10);
+  v1::Checkpoint first = *ledger_->Checkpoint();
+  AppendSpread(30, 4, 2, 10);
+  v1::Checkpoint second = *ledger_->Checkpoint();
+  EXPECT_NE(first.map_root(), second.map_root());
+  // An older tree signed later still carries the root it had.
+  v1::Checkpoint again = *ledger_->Checkpoint(first.tree_size());
+  EXPECT_EQ(again.map_root(), first.map_root());
+  EXPECT_NE(first.note().find("\nmap "), std::string::npos) << first.note();
+}
+
+// The vectors of the README, from tests/storage/vectors/subject_map.py.
+TEST(SubjectMapVectors, RootAndProofsMatchAnIndependentImplementation) {
+  struct History {
+    MapSpace space;
+    uint8_t pseudonym;
+    MapValue value;
+  };
+  const std::vector<History> histories = {
+      {MapSpace::kSubject, 0x11, {7, 1, H(0xa1)}},  {MapSpace::kActor, 0x22, {7, 1, H(0xa1)}},
+      {MapSpace::kSubject, 0x44, {12, 3, H(0xb2)}}, {MapSpace::kSubject, 0x55, {30, 2, H(0xc3)}},
+      {MapSpace::kActor, 0x66, {31, 9, H(0xd4)}},
+  };
+  auto key_of = [](MapSpace space, uint8_t byte) {
+    return MapKey(space, std::string(16, static_cast<char>(byte)));
+  };
+  EXPECT_EQ(ToHex(key_of(MapSpace::kSubject, 0x11)),
+            "d244522d152d0113a92802eeab0fd906eab485fc39398685c2a9dcab8bb56101");
+  EXPECT_EQ(ToHex(MapLeafHash(key_of(MapSpace::kSubject, 0x11), histories[0].value)),
+            "2425bf7416f1ba4415d119be8449a4a39dd14171bf74184974e02d6006a47626");
+  // Written as the writer does, in two group commits, through RocksDB's
+  // layout kept in a plain map here.
+  std::map<std::string, std::string> stored;
+  internal::MapReader read = [&](std::string_view key) -> absl::StatusOr<std::string> {
+    auto it = stored.find(std::string(key));
+    if (it == stored.end()) return absl::NotFoundError("absent");
+    return it->second;
+  };
+  internal::MapWriter writer(internal::MapRoot{}, read);
+  for (auto [from, to] : {std::pair<size_t, size_t>{0, 2}, {2, 5}}) {
+    std::vector<internal::MapWriter::Change> changes;
+    for (size_t i = from; i < to; ++i) {
+      changes.push_back({key_of(histories[i].space, histories[i].pseudonym), histories[i].value});
+    }
+    rocksdb::WriteBatch batch;
+    ASSERT_TRUE(writer.Apply(changes, to, batch, nullptr, nullptr).ok());
+    struct Collect : rocksdb::WriteBatch::Handler {
+      std::map<std::string, std::string>* out;
+      void Put(const rocksdb::Slice& key, const rocksdb::Slice& value) override {
+        (*out)[key.ToString()] = value.ToString();
+      }
+    } collect;
+    collect.out = &stored;
+    ASSERT_TRUE(batch.Iterate(&collect).ok());
+    writer.Commit();
+  }
+  const Hash root = writer.root().root.hash;
+  EXPECT_EQ(ToHex(root), "5a46db5f9279cad0bc7db5c7b6aca8c3a76c4d5391df243f4095f9963706177e");
+
+  absl::StatusOr<v1::MapProof> present =
+      internal::ProveMapKey(writer.root().root, key_of(MapSpace::kSubject, 0x44), read);
+  ASSERT_TRUE(present.ok()) << present.status();
+  ASSERT_EQ(present->siblings_size(), 2);
+  EXPECT_EQ(ToHex(present->siblings(0)),
+            "129796f3f31c2b31a9abf518aa97b4710225f61f2702983413ff5dcb2f280b94");
+  EXPECT_EQ(ToHex(present->siblings(1)),
+            "eb7e9b12bb71643e6a5acb1fcb6faf1c105d6a69a74329b127cfbdb994b82c7a");
+  absl::StatusOr<std::optional<MapValue>> value =
+      VerifyMapProof(root, key_of(MapSpace::kSubject, 0x44), *present);
+  ASSERT_TRUE(value.ok() && value->has_value()) << value.status();
+  EXPECT_EQ(**value, histories[2].value);
+
+  absl::StatusOr<v1::MapProof> absent =
+      internal::ProveMapKey(writer.root().root, key_of(MapSpace::kSubject, 0x77), read);
+  ASSERT_TRUE(absent.ok());
+  ASSERT_EQ(absent->siblings_size(), 2);
+  EXPECT_EQ(ToHex(absent->siblings(0)),
+            "8e7a358bf83e9d2cc6a5e5be5baf667811d47d1470373e7e1673d3fb6e772893");
+  EXPECT_EQ(ToHex(absent->siblings(1)),
+            "2dda55eaadc33cb7f933eb8e973399380b8e7f528359b057517f7fe82b274d9a");
+  EXPECT_FALSE(absent->has_leaf());
+  value = VerifyMapProof(root, key_of(MapSpace::kSubject, 0x77), *absent);
+  ASSERT_TRUE(value.ok()) << value.status();
+  EXPECT_FALSE(value->has_value());
+  // The absence proof does not verify for a key that is there.
+  EXPECT_FALSE(VerifyMapProof(root, key_of(MapSpace::kSubject, 0x44), *absent).ok());
+}
+
+}  // namespace
+}  // namespace innsyn::storage
