@@ -69,7 +69,8 @@ struct Options {
   innsyn::bench::ClinicMix mix;
   std::string traffic = "clinic";
   bool detection = true;
-  bool seal = true;  // storage mode: seal entries (false: store them in the clear)
+  bool seal = true;       // storage mode: seal entries (false: store them in the clear)
+  bool histories = true;  // storage mode: keep the histories and the subject map
   // Clinic traffic: the batches to send, in order, and innsynd's config.
   // Per client, each batch serialised: a tenth of the memory of the
   // messages, so that runs of millions of events fit.
@@ -571,6 +572,10 @@ int main(int argc, char** argv) {
                  "storage mode: seal entries under data keys (true, as innsynd always does) or "
                  "store them in the clear (false), to measure what sealing costs")
       ->capture_default_str();
+  app.add_option("--histories", options.histories,
+                 "storage mode: link entries into histories and keep the subject map (true, as "
+                 "innsynd always does) or not (false), to measure what complete answers cost")
+      ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   if (options.mode == "unary") options.batch = 1;
   if (options.innsynd.empty()) {
@@ -599,6 +604,7 @@ int main(int argc, char** argv) {
     innsyn::storage::LedgerOptions ledger_options;
     ledger_options.data_dir = options.data_dir;
     ledger_options.seal_entries = options.seal;
+    ledger_options.keep_histories = options.histories;
     ledger_options.on_group_commit = [&group_totals](const innsyn::storage::GroupCommitStats& s) {
       ++group_totals.groups;
       group_totals.entries += s.entries;

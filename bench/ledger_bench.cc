@@ -17,7 +17,9 @@
 #include "daemon/options.h"
 #include "daemon/server.h"
 #include "innsyn/v1/service.grpc.pb.h"
+#include "storage/checkpoint.h"
 #include "storage/ledger.h"
+#include "storage/subject_map.h"
 
 namespace {
 
@@ -153,6 +155,46 @@ int main(int argc, char** argv) {
     if (!status.ok()) return Fail(status.error_message());
     results += static_cast<uint64_t>(response.entries_size());
   }
+  // 2b. The same answers proven complete (prove), and the client's check of
+  // the proof (signature, map proof, the history's links), alternating with
+  // plain answers so that the machine's noise falls on both alike.
+  std::vector<double> plain_ms, proven_ms, check_ms, proof_bytes, map_proof_bytes, history_sizes;
+  for (int q = 0; q < options.queries; ++q) {
+    const std::string subject =
+        innsyn::bench::PatientId(random() % static_cast<uint64_t>(options.mix.patients));
+    for (bool prove : {false, true}) {
+      innsyn::v1::ListSubjectAccessRequest request;
+      request.set_subject_id(subject);
+      request.set_reason("benchmark");
+      request.set_prove(prove);
+      innsyn::v1::ListSubjectAccessResponse response;
+      grpc::ClientContext context;
+      auto start = Clock::now();
+      grpc::Status status = stub->ListSubjectAccess(&context, request, &response);
+      const double ms = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+      if (!status.ok()) return Fail(status.error_message());
+      (prove ? proven_ms : plain_ms).push_back(ms);
+      if (!prove) continue;
+      const innsyn::v1::HistoryProof& proof = response.proof();
+      auto check_start = Clock::now();
+      auto body = innsyn::storage::VerifyCheckpointNote(proof.checkpoint().note(),
+                                                        proof.checkpoint().verifier_key());
+      if (!body.ok() || !body->map_root) return Fail("the proof's checkpoint does not verify");
+      std::vector<std::string> chain;
+      for (const innsyn::v1::RecordedEntry& link : proof.chain())
+        chain.push_back(link.entry_bytes());
+      auto history =
+          innsyn::storage::VerifyHistory(*body->map_root, innsyn::storage::MapSpace::kSubject,
+                                         proof.pseudonym(), proof.map(), chain);
+      check_ms.push_back(
+          std::chrono::duration<double, std::milli>(Clock::now() - check_start).count());
+      if (!history.ok()) return Fail(std::string(history.status().message()));
+      proof_bytes.push_back(static_cast<double>(proof.ByteSizeLong()));
+      map_proof_bytes.push_back(
+          static_cast<double>(proof.map().ByteSizeLong() + proof.checkpoint().ByteSizeLong()));
+      history_sizes.push_back(static_cast<double>(history->size()));
+    }
+  }
   // The floor: a small unary call on the same channel, with no fsync.
   std::vector<double> small_ms;
   for (int q = 0; q < options.queries; ++q) {
@@ -213,6 +255,20 @@ int main(int argc, char** argv) {
       median_ms, innsyn::bench::Percentile(latencies_ms, 0.9), p99_ms, options.queries,
       static_cast<double>(results) / options.queries);
   fmt::print("  small unary call (GetInclusionProof)  median {:.3f} ms\n", small_call_ms);
+  fmt::print(
+      "  ListSubjectAccess, then with prove  median {:.3f} ms, then {:.3f} ms (p99 {:.3f} ms)\n",
+      innsyn::bench::Percentile(plain_ms, 0.5), innsyn::bench::Percentile(proven_ms, 0.5),
+      innsyn::bench::Percentile(proven_ms, 0.99));
+  fmt::print(
+      "  client check of the proof           median {:.3f} ms, p99 {:.3f} ms; history median "
+      "{:.0f} entries, max {:.0f}\n",
+      innsyn::bench::Percentile(check_ms, 0.5), innsyn::bench::Percentile(check_ms, 0.99),
+      innsyn::bench::Percentile(history_sizes, 0.5), innsyn::bench::Percentile(history_sizes, 1));
+  fmt::print(
+      "  proof size                          median {:.0f} bytes, max {:.0f} (checkpoint and map "
+      "proof: median {:.0f} bytes)\n",
+      innsyn::bench::Percentile(proof_bytes, 0.5), innsyn::bench::Percentile(proof_bytes, 1),
+      innsyn::bench::Percentile(map_proof_bytes, 0.5));
   fmt::print(
       "  verify, hashes only (offline)       median {:.0f} entries/s over {} runs of {} entries\n",
       verify_median, options.verify_runs, verified);

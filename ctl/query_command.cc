@@ -4,6 +4,7 @@
 // is logged, and the person asking should know that.
 #include <fmt/format.h>
 
+#include <fstream>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -15,7 +16,9 @@
 #include "base/proto_time.h"
 #include "ctl/client.h"
 #include "ctl/command.h"
+#include "ctl/completeness.h"
 #include "ctl/format.h"
+#include "ctl/trust.h"
 
 namespace innsyn::ctl {
 namespace {
@@ -29,6 +32,11 @@ struct QueryFlags {
   std::string to;
   size_t limit = kDefaultLimit;
   bool json = false;
+  // Completeness (README, "Complete answers"), checked unless no_verify.
+  bool no_verify = false;
+  TrustFlags trust;
+  std::string since;            // a checkpoint note seen before
+  std::string save_checkpoint;  // where to keep the answer's checkpoint note
 };
 
 // What a subcommand queries and how it shows a row.
@@ -43,6 +51,8 @@ struct QueryResult {
   std::vector<v1::RecordedEntry> entries;
   std::vector<uint64_t> query_seqs;  // one per page fetched
   bool more = false;                 // stopped at the limit with pages left
+  uint64_t tree_size = 0;            // the tree every page is of
+  std::optional<v1::HistoryProof> proof;
 };
 
 // "Kari Nordmann (dentist, kari)": the name a patient recognises, then the
@@ -157,15 +167,24 @@ absl::Status FillRequest(const GlobalOptions& global, const QueryFlags& flags, R
 template <typename Request, typename Response>
 using ListMethod = absl::StatusOr<Response> (Client::*)(const Request&);
 
+// With `prove`, the first page brings the proof and names its tree, which
+// the pages after it are asked for.
 template <typename Request, typename Response>
 absl::StatusOr<QueryResult> FetchPages(Client& client, ListMethod<Request, Response> method,
-                                       Request request, size_t limit) {
+                                       Request request, size_t limit, bool prove) {
   QueryResult result;
+  request.set_prove(prove);
   while (result.entries.size() < limit) {
     request.set_page_size(
         static_cast<uint32_t>(std::min<size_t>(kMaxPageSize, limit - result.entries.size())));
     absl::StatusOr<Response> page = (client.*method)(request);
     if (!page.ok()) return page.status();
+    if (request.prove()) {
+      result.proof = page->proof();
+      result.tree_size = page->tree_size();
+      request.set_prove(false);
+      request.set_tree_size(page->tree_size());
+    }
     result.query_seqs.push_back(page->query_seq());
     for (v1::RecordedEntry& entry : *page->mutable_entries()) {
       result.entries.push_back(std::move(entry));
@@ -193,6 +212,8 @@ std::string Summary(const QueryKind& kind, const QueryResult& result, size_t lim
 void PrintResult(const QueryKind& kind, const QueryResult& result, const QueryFlags& flags) {
   if (flags.json) {
     for (const v1::RecordedEntry& entry : result.entries) fmt::print("{}\n", ToJsonLine(entry));
+    // The proof material last, as one JSON line of its own.
+    if (result.proof) fmt::print("{}\n", ToJsonLine(*result.proof));
     // stdout stays pure JSON lines for the next program in the pipe.
     fmt::print(stderr, "{}\n", Summary(kind, result, flags.limit));
     return;
@@ -205,14 +226,62 @@ void PrintResult(const QueryKind& kind, const QueryResult& result, const QueryFl
   fmt::print("{}\n", Summary(kind, result, flags.limit));
 }
 
+// Checks the answer complete against a checkpoint signed by the trusted
+// key, and that this checkpoint extends the one seen before (--since).
+absl::StatusOr<CompleteAnswer> Verify(Client& client, Trust& trust, const QueryFlags& flags,
+                                      storage::MapSpace space, const QueryResult& result,
+                                      const AnswerToCheck& period) {
+  AnswerToCheck answer = period;
+  answer.space = space;
+  answer.id = flags.id;
+  answer.tree_size = result.tree_size;
+  answer.proof = &*result.proof;
+  answer.entries = &result.entries;
+  absl::StatusOr<CompleteAnswer> complete = CheckComplete(trust, answer);
+  if (!complete.ok()) return complete.status();
+  if (!flags.since.empty()) {
+    absl::StatusOr<std::string> note = ReadWholeFile(flags.since);
+    if (!note.ok()) return note.status();
+    absl::StatusOr<storage::CheckpointBody> seen =
+        trust.VerifyNote(*note, result.proof->checkpoint());
+    if (!seen.ok()) return seen.status();
+    if (absl::Status s = CheckExtends(client, *seen, complete->checkpoint); !s.ok()) return s;
+  }
+  if (!flags.save_checkpoint.empty()) {
+    std::ofstream out(flags.save_checkpoint, std::ios::binary | std::ios::trunc);
+    out << complete->note;
+    if (!out.flush()) {
+      return absl::PermissionDeniedError(
+          absl::StrCat("cannot write --save-checkpoint ", flags.save_checkpoint));
+    }
+  }
+  return complete;
+}
+
 template <typename Request, typename Response>
 int RunQuery(const GlobalOptions& global, const QueryFlags& flags, const QueryKind& kind,
-             Request request, ListMethod<Request, Response> method) {
+             storage::MapSpace space, Request request, ListMethod<Request, Response> method) {
   if (absl::Status s = FillRequest(global, flags, request); !s.ok()) return ReportError(s);
+  absl::StatusOr<Trust> trust = Trust::FromFlags(flags.trust);
+  if (!trust.ok()) return ReportError(trust.status());
+  AnswerToCheck period;
+  if (request.has_from()) period.from = FromProto(request.from());
+  if (request.has_to()) period.to = FromProto(request.to());
   Client client(global);
-  absl::StatusOr<QueryResult> result = FetchPages(client, method, std::move(request), flags.limit);
+  absl::StatusOr<QueryResult> result =
+      FetchPages(client, method, std::move(request), flags.limit, !flags.no_verify);
   if (!result.ok()) return ReportError(result.status());
   PrintResult(kind, *result, flags);
+  if (flags.no_verify) return kExitOk;
+  if (result->more) {
+    fmt::print("complete: not checked, the answer was cut at --limit {}\n", flags.limit);
+    return kExitOk;
+  }
+  absl::StatusOr<CompleteAnswer> complete = Verify(client, *trust, flags, space, *result, period);
+  if (!complete.ok()) return ReportError(complete.status());
+  fmt::print("complete: {} {}, verified against checkpoint of size {}{}\n", complete->entries,
+             complete->entries == 1 ? "entry" : "entries", complete->checkpoint.tree_size,
+             trust->pinned() ? "" : " (signed by the server's own key, not a pinned one)");
   return kExitOk;
 }
 
@@ -228,7 +297,16 @@ CLI::App* AddQueryFlags(CLI::App& app, std::string_view name, std::string_view d
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
   command->add_flag("--json", flags.json,
-                    "Print each RecordedEntry as a JSON line (summary to stderr)");
+                    "Print each RecordedEntry as a JSON line, then the HistoryProof (summary to "
+                    "stderr)");
+  command->add_flag("--no-verify", flags.no_verify,
+                    "Do not ask for and check the proof that the answer is complete");
+  AddTrustFlags(*command, flags.trust);
+  command->add_option("--since", flags.since,
+                      "A checkpoint note seen before (see --save-checkpoint): the answer's "
+                      "checkpoint must extend it, so that an old or forked tree is caught");
+  command->add_option("--save-checkpoint", flags.save_checkpoint,
+                      "Write the answer's signed checkpoint note here, for the next --since");
   command->footer(
       "Times are shown in the local time zone. The query is itself recorded in the "
       "ledger, with --reason.");
@@ -250,7 +328,8 @@ void AddHistoryCommand(CLI::App& app, CommandContext& context) {
         HistoryRow};
     v1::ListSubjectAccessRequest request;
     request.set_subject_id(flags->id);
-    context.exit_code = RunQuery(context.global, *flags, kind, request, &Client::ListSubjectAccess);
+    context.exit_code = RunQuery(context.global, *flags, kind, storage::MapSpace::kSubject, request,
+                                 &Client::ListSubjectAccess);
   });
 }
 
@@ -265,7 +344,8 @@ void AddActivityCommand(CLI::App& app, CommandContext& context) {
                                 ActivityRow};
     v1::ListActorActivityRequest request;
     request.set_actor_id(flags->id);
-    context.exit_code = RunQuery(context.global, *flags, kind, request, &Client::ListActorActivity);
+    context.exit_code = RunQuery(context.global, *flags, kind, storage::MapSpace::kActor, request,
+                                 &Client::ListActorActivity);
   });
 }
 

@@ -102,6 +102,10 @@ struct LedgerOptions {
   // Seal entries. Off only to measure what sealing costs (innsyn-bench):
   // then entries are stored in the clear and cannot be forgotten.
   bool seal_entries = true;
+  // Link every entry into its subject's and actor's histories and keep the
+  // subject map (README, "Complete answers"). Off only to measure what that
+  // costs (innsyn-bench): then no answer can be proven complete.
+  bool keep_histories = true;
   // Key-store backups are kept this long, so that a shredded key has left
   // every backup this long after it was shredded.
   absl::Duration key_backup_keep = absl::Hours(24 * 35);

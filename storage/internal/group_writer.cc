@@ -268,7 +268,7 @@ GroupCommitStats GroupWriter::CommitGroup(Group& group) {
   // Groups are written in order, and none after a failed one: a group
   // prepared on top of it may name its entries.
   if (failure.ok() && impl_.write_failed.load()) failure = WriteFailedError();
-  if (failure.ok() && group.end_seq != group.first_seq) {
+  if (failure.ok() && group.end_seq != group.first_seq && impl_.options.keep_histories) {
     // The subject map after this group, computed here because the nodes it
     // reads are those of the groups before, all written by now.
     std::vector<MapWriter::Change> changes;
@@ -580,11 +580,12 @@ absl::StatusOr<v1::AppendReceipt> GroupWriter::AddEntry(Draft& draft, v1::Ledger
   // The entry names the one before it in its subject's history and in its
   // actor's, and becomes their head.
   v1::SealedEntry& header = described.header;
+  const bool histories = impl_.options.keep_histories;
   const bool in_subject_history =
-      !header.subject().empty() &&
+      histories && !header.subject().empty() &&
       (header.kind() == v1::ENTRY_KIND_ACCESS_EVENT || header.kind() == v1::ENTRY_KIND_ERASURE);
   const bool in_actor_history =
-      !header.actor().empty() && header.kind() == v1::ENTRY_KIND_ACCESS_EVENT;
+      histories && !header.actor().empty() && header.kind() == v1::ENTRY_KIND_ACCESS_EVENT;
   std::string subject_history, actor_history;
   MapValue subject_head, actor_head;
   if (in_subject_history) {
