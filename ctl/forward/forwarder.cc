@@ -154,11 +154,13 @@ absl::Status Forwarder::OpenAtStart() {
       replaced_since_ = absl::Now();
       return absl::OkStatus();
     }
-    if (saved->start.offset > 0) {
+    if (IdentityOf(options_.file) == saved->identity) {
+      log_(StrCat(options_.file, " was truncated or rewritten since line ", saved->start.line,
+                  " was forwarded; reading it from its start"));
+    } else if (saved->start.offset > 0) {
       log_(StrCat("the file forwarded up to line ", saved->start.line, " (", saved->path,
                   ", inode ", saved->identity.inode,
-                  ") is gone; lines written to it after that "
-                  "were not forwarded; starting ",
+                  ") is gone; lines written to it after that were not forwarded; starting ",
                   options_.file, " from its start"));
     }
   }

@@ -31,7 +31,7 @@ struct FileIdentity {
   bool operator==(const FileIdentity&) const = default;
 };
 
-inline constexpr uint64_t kMaxLinesScanBytes = 64 << 20;
+inline constexpr uint64_t kMaxLinesScanBytes = 4 << 20;  // a few ms, four times a second
 
 struct Record {
   uint64_t line = 0;                // the line it starts on, from 1

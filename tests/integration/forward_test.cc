@@ -303,7 +303,13 @@ TEST_F(ForwardTest, JsonLinesAreFollowedAsTheyAreWritten) {
   std::vector<v1::AccessEvent> events = AccessEvents();
   EXPECT_EQ(events[2].event_id(), "web-3");
   EXPECT_EQ(events[2].network_address(), "84.210.3.7");
-  EXPECT_EQ(events[2].actor().id(), "0101701233");
+  EXPECT_EQ(events[2].actor().id(), "01017012343");
+  // A line that is not JSON is set aside, named by its line; the next one goes on.
+  AppendFile(Path("web.log"), "{\"id\": \"web-5\", oops\n" + JsonLine(6));
+  ExpectEventsArrive(5);
+  EXPECT_TRUE(Contains(ReadFile(Path("forward.log")), Path("web.log") + " line 5: not JSON"))
+      << ReadFile(Path("forward.log"));
+  EXPECT_TRUE(Contains(ReadFile(Path("forward.state.rejected")), "\"line\":5"));
   EXPECT_EQ(forward->Stop(SIGTERM), 0) << ReadFile(Path("forward.log"));
 }
 

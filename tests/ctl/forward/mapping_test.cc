@@ -106,6 +106,19 @@ TEST_F(MappingTest, RfcTimesKeepTheirOffset) {
   EXPECT_EQ(absl::ToUnixSeconds(*time), 1751356800);
 }
 
+TEST_F(MappingTest, LocalTimesAcrossTheChangesOfSummerTime) {
+  absl::StatusOr<Mapping> mapping = Load(kMapping);
+  ASSERT_TRUE(mapping.ok()) << mapping.status();
+  // 02:30 on 26 October 2025 happens twice in Oslo: the first, in summer
+  // time (+02:00), is taken.
+  absl::StatusOr<absl::Time> repeated = ParseFileTime(*mapping, "26.10.2025 02:30");
+  ASSERT_TRUE(repeated.ok());
+  EXPECT_EQ(*repeated, absl::FromUnixSeconds(1761438600));  // 00:30 UTC
+  absl::StatusOr<absl::Time> winter = ParseFileTime(*mapping, "26.10.2025 03:30");
+  ASSERT_TRUE(winter.ok());
+  EXPECT_EQ(*winter, absl::FromUnixSeconds(1761445800));  // 02:30 UTC
+}
+
 TEST_F(MappingTest, MistakesInTheFileAreNamed) {
   auto message = [&](const std::string& text) {
     return std::string(Load(text).status().message());
