@@ -20,6 +20,7 @@ namespace innsyn::ctl {
 namespace {
 
 constexpr size_t kMaxForwardBatchEvents = 10000;
+constexpr size_t kMaxBatchesInFlight = 64;
 
 struct ForwardFlags {
   std::string mapping;
@@ -29,6 +30,7 @@ struct ForwardFlags {
   bool once = false;
   bool stop_on_bad_row = false;
   size_t batch = forward::kDefaultBatchEvents;
+  size_t in_flight = forward::kDefaultBatchesInFlight;
   double max_backoff_seconds = 30;
 };
 
@@ -58,6 +60,7 @@ int RunForward(const GlobalOptions& global, const ForwardFlags& flags) {
   options.once = flags.once;
   options.stop_on_bad_record = flags.stop_on_bad_row;
   options.batch_events = flags.batch;
+  options.in_flight = flags.in_flight;
   options.max_backoff = absl::Seconds(flags.max_backoff_seconds);
 
   Client client(global);
@@ -108,6 +111,11 @@ void AddForwardCommand(CLI::App& app, CommandContext& context) {
   command->add_option("--batch", flags->batch, "Events per Append call")
       ->capture_default_str()
       ->check(CLI::Range(size_t{1}, kMaxForwardBatchEvents));
+  command
+      ->add_option("--in-flight", flags->in_flight,
+                   "Batches sent before the first is answered (delivered in order)")
+      ->capture_default_str()
+      ->check(CLI::Range(size_t{1}, kMaxBatchesInFlight));
   command
       ->add_option("--max-backoff", flags->max_backoff_seconds,
                    "Longest wait between retries while innsynd is away, in seconds")

@@ -2,7 +2,9 @@
 
 #include <sys/stat.h>
 
+#include <deque>
 #include <filesystem>
+#include <future>
 #include <nlohmann/json.hpp>
 
 #include "absl/strings/str_join.h"
@@ -316,9 +318,16 @@ absl::Status Forwarder::SendEachAlone(Batch& batch) {
   return absl::OkStatus();
 }
 
-absl::Status Forwarder::Deliver(Batch& batch) {
+absl::Status Forwarder::Deliver(Batch& batch,
+                                std::optional<absl::StatusOr<v1::AppendResponse>> first) {
   if (batch.request.events_size() > 0) {
-    absl::StatusOr<v1::AppendResponse> response = SendWithRetry(batch.request);
+    // The answer to the call made while reading ahead, else a first call
+    // now; what may pass with time is tried again here, in order.
+    absl::StatusOr<v1::AppendResponse> response =
+        first ? *std::move(first) : absl::UnavailableError("not sent yet");
+    if (!response.ok() && IsRetryable(response.status().code())) {
+      response = SendWithRetry(batch.request);
+    }
     if (response.ok()) {
       stats_.events += response->receipts_size();
       for (const v1::AppendReceipt& receipt : response->receipts()) {
@@ -384,17 +393,51 @@ void Forwarder::Report(bool done) {
   report_(stats_, done);
 }
 
+// Reads ahead: up to in_flight batches are sent at once (so that innsynd
+// commits them together), but each is delivered, and the position saved,
+// in file order.
 absl::Status Forwarder::Run() {
   RETURN_IF_ERROR(OpenAtStart());
+  struct InFlight {
+    std::unique_ptr<Batch> batch;  // stable: the call reads its request
+    std::optional<std::future<absl::StatusOr<v1::AppendResponse>>> response;
+  };
+  std::deque<InFlight> in_flight;
+  auto deliver_first = [&]() -> absl::Status {
+    InFlight next = std::move(in_flight.front());
+    in_flight.pop_front();
+    std::optional<absl::StatusOr<v1::AppendResponse>> response;
+    if (next.response) response = next.response->get();
+    return Deliver(*next.batch, std::move(response));
+  };
+  bool stop_ahead = false;  // a bad row with stop_on_bad_record: read no further
   while (!stopping_.load()) {
     // A replaced file is read to its very end once its writer is done.
     const bool quiet = replaced_since_ &&
                        (options_.once || absl::Now() - *replaced_since_ >= options_.rotate_quiet);
-    Batch batch;
-    ASSIGN_OR_RETURN(bool any, CollectBatch(batch, /*final=*/options_.once || quiet));
-    if (any) {
-      absl::Status delivered = Deliver(batch);
-      if (absl::IsCancelled(delivered)) break;
+    bool any = false;
+    while (in_flight.size() < options_.in_flight && !stop_ahead && !stopping_.load()) {
+      auto batch = std::make_unique<Batch>();
+      ASSIGN_OR_RETURN(any, CollectBatch(*batch, /*final=*/options_.once || quiet));
+      if (!any) break;
+      InFlight sending;
+      if (batch->request.events_size() > 0) {
+        const v1::AppendRequest* request = &batch->request;
+        sending.response =
+            std::async(std::launch::async, [this, request] { return send_(*request); });
+      }
+      stop_ahead = !batch->stop.ok();
+      sending.batch = std::move(batch);
+      in_flight.push_back(std::move(sending));
+    }
+    if (!in_flight.empty()) {
+      absl::Status delivered = deliver_first();
+      if (absl::IsCancelled(delivered)) {
+        // Nothing after an undelivered batch may be delivered: its rows
+        // would be skipped. They all go again next time.
+        in_flight.clear();
+        break;
+      }
       RETURN_IF_ERROR(delivered);
       continue;
     }
@@ -409,6 +452,11 @@ absl::Status Forwarder::Run() {
     }
     Report(false);
     Wait(options_.poll_interval);
+  }
+  // Stopped: what innsynd has already acknowledged is kept; the rest goes
+  // again next time.
+  while (!in_flight.empty()) {
+    if (!deliver_first().ok()) break;
   }
   Report(true);
   return absl::OkStatus();

@@ -9,8 +9,9 @@
 //   data record. Sending a record again gives the same (source, event_id),
 //   which innsynd answers as a duplicate.
 // - The position (a Position) is saved only after innsynd acknowledged the
-//   batch before it, so at worst the last batch is sent twice, as
-//   duplicates.
+//   batch before it, and batches are delivered in file order even when
+//   several are in flight, so at worst the batches in flight are sent
+//   twice, as duplicates.
 // - UNAVAILABLE, RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED and ABORTED are
 //   retried with exponential backoff, for as long as it takes.
 // - A file replaced under its name (a new inode) is read to its end first,
@@ -22,7 +23,10 @@
 //   column, counted, and appended with its reason to the rejects file; or,
 //   with stop_on_bad_record, stops the forwarder before it.
 //
-// Runs on the calling thread; Stop() may be called from a signal handler.
+// Runs on the calling thread, which alone touches the file, the position,
+// the counts and the callbacks; only `send` runs on other threads (one a
+// batch in flight), so it must be thread-safe. Stop() may be called from a
+// signal handler.
 #ifndef INNSYN_CTL_FORWARD_FORWARDER_H_
 #define INNSYN_CTL_FORWARD_FORWARDER_H_
 
@@ -41,6 +45,7 @@
 namespace innsyn::ctl::forward {
 
 inline constexpr size_t kDefaultBatchEvents = 500;
+inline constexpr size_t kDefaultBatchesInFlight = 4;
 
 struct ForwardOptions {
   std::string file;          // the file to follow
@@ -49,6 +54,7 @@ struct ForwardOptions {
   bool once = false;         // read the file to its end, then return
   bool stop_on_bad_record = false;
   size_t batch_events = kDefaultBatchEvents;
+  size_t in_flight = kDefaultBatchesInFlight;  // batches sent before the first is answered
   absl::Duration poll_interval = absl::Milliseconds(200);  // when the file has nothing new
   absl::Duration rotate_quiet = absl::Seconds(1);          // a replaced file's writer must be done
   absl::Duration first_backoff = absl::Milliseconds(200);
@@ -101,7 +107,9 @@ class Forwarder {
   absl::Status ResolveColumns();
   absl::StatusOr<v1::AccessEvent> MapOne(const Record& record);
   void AddReject(Batch& batch, const Record& record, const std::string& message);
-  absl::Status Deliver(Batch& batch);
+  // Records `batch` (with the answer to its call if one was made), sets
+  // its bad rows aside, then saves the position after it.
+  absl::Status Deliver(Batch& batch, std::optional<absl::StatusOr<v1::AppendResponse>> first);
   absl::StatusOr<v1::AppendResponse> SendWithRetry(const v1::AppendRequest& request);
   absl::Status SendEachAlone(Batch& batch);
   // Nothing new in the file: has it been replaced or truncated? True if
