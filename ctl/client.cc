@@ -12,6 +12,7 @@ namespace innsyn::ctl {
 namespace {
 
 constexpr int kMaxReceiveBytes = 256 << 20;
+constexpr int kMaxReconnectBackoffMillis = 5000;
 
 absl::Status FromGrpcStatus(const grpc::Status& status, const std::string& server) {
   if (status.ok()) return absl::OkStatus();
@@ -71,6 +72,9 @@ Client::Client(const GlobalOptions& options)
   // default 4 MiB.
   grpc::ChannelArguments arguments;
   arguments.SetMaxReceiveMessageSize(kMaxReceiveBytes);
+  // `forward` outlives innsynd's restarts: reconnect within seconds of its
+  // return, not after gRPC's default backoff of up to two minutes.
+  arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, kMaxReconnectBackoffMillis);
   channel_ = grpc::CreateCustomChannel(options.server, *credentials, arguments);
   ingest_ = v1::IngestService::NewStub(channel_);
   access_log_ = v1::AccessLogService::NewStub(channel_);

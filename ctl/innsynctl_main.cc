@@ -52,6 +52,7 @@ int main(int argc, char** argv) {
   innsyn::ctl::AddEraseCommand(app, context);
   innsyn::ctl::AddReportCommand(app, context);
   innsyn::ctl::AddVerifyReportCommand(app, context);
+  innsyn::ctl::AddForwardCommand(app, context);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

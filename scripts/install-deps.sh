@@ -18,6 +18,7 @@ PACKAGES=(
   python3-jsonschema  # the report tests check FHIR against the official R4 schema
   libsystemd-dev systemd
   libcpp-httplib-dev      # innsynd's HTTP listener (daemon/http)
+  libcsv-dev              # innsynctl forward reads CSV exports (ctl/forward)
   prometheus python3
   clang libclang-rt-dev  # the sanitizer and libFuzzer build (scripts/test-sanitizers.sh)
   clang-format git        # scripts/check-format.sh

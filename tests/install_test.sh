@@ -10,6 +10,7 @@ DESTDIR="$root" cmake --install "$build" --prefix /usr/local >/dev/null
 for file in \
     usr/local/bin/innsynd usr/local/bin/innsynctl \
     usr/local/lib/systemd/system/innsynd.service \
+    usr/local/lib/systemd/system/innsyn-forward@.service \
     usr/local/lib/sysusers.d/innsyn.conf usr/local/lib/tmpfiles.d/innsyn.conf \
     etc/innsyn/innsynd.toml \
     usr/local/share/innsyn/grafana/innsyn-dashboard.json \

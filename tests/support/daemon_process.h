@@ -14,7 +14,8 @@ class DaemonProcess {
  public:
   // Starts `binary` with a data folder and port 0 for gRPC and metrics, plus
   // `extra_args`; returns once it has written its port file (or aborts the
-  // test after a timeout). Anomaly detection is off unless `extra_args`
+  // test after a timeout). `extra_args` may give --listen: a fixed address
+  // for a test that restarts innsynd. Anomaly detection is off unless `extra_args`
   // name --detection: other tests count entries exactly, and alerts would
   // be appended among them.
   DaemonProcess(const std::string& binary, const std::string& data_dir,
