@@ -1,5 +1,6 @@
 // `innsynctl alerts`: the anomaly detectors' alerts and their triage.
-//   alerts list     ListAlerts, with filters; follows pages up to --limit
+//   alerts list     ListAlerts, with filters; follows pages up to --limit;
+//                   --incidents has them grouped into incidents
 //   alerts watch    WatchAlerts: prints changes as they happen (--after ID resumes)
 //   alerts ack      UpdateAlert to ACKNOWLEDGED
 //   alerts resolve  UpdateAlert to a resolution, with a note
@@ -7,6 +8,7 @@
 // recorded as queries, like any look at personal data.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <vector>
@@ -31,6 +33,7 @@ struct ListFlags {
   std::string to;
   size_t limit = 1000;
   bool json = false;
+  bool incidents = false;
 };
 
 struct WatchFlags {
@@ -86,9 +89,23 @@ const std::vector<std::string>& AlertHeader() {
   return *kHeader;
 }
 
+std::vector<std::string> IncidentRow(const v1::Incident& incident) {
+  std::string state = Label(incident.state());
+  if (state.starts_with("resolved_")) state = state.substr(9);
+  return {incident.local_date(),
+          incident.rule(),
+          Label(incident.severity()),
+          state,
+          incident.actor_id().empty() ? "-" : incident.actor_id(),
+          absl::StrCat(incident.alerts_size()),
+          incident.subject_ids().empty() ? "-" : absl::StrJoin(incident.subject_ids(), ", "),
+          incident.incident_id()};
+}
+
 absl::Status FillListRequest(const GlobalOptions& global, const ListFlags& flags,
                              v1::ListAlertsRequest& request) {
   request.set_reason(global.reason);
+  request.set_incidents(flags.incidents);
   request.set_rule(flags.rule);
   request.set_actor_id(flags.actor);
   request.set_subject_id(flags.subject);
@@ -113,31 +130,49 @@ int RunList(const GlobalOptions& global, const ListFlags& flags) {
   if (absl::Status s = FillListRequest(global, flags, request); !s.ok()) return ReportError(s);
   Client client(global);
   std::vector<v1::AlertView> alerts;
+  std::vector<v1::Incident> incidents;
   std::vector<uint64_t> query_seqs;
   bool more = false;
-  while (alerts.size() < flags.limit) {
+  // --limit counts what is listed: alerts, or incidents with --incidents.
+  auto listed = [&] { return flags.incidents ? incidents.size() : alerts.size(); };
+  while (listed() < flags.limit) {
     request.set_page_size(
-        static_cast<uint32_t>(std::min<size_t>(kMaxPageSize, flags.limit - alerts.size())));
+        static_cast<uint32_t>(std::min<size_t>(kMaxPageSize, flags.limit - listed())));
     absl::StatusOr<v1::ListAlertsResponse> page = client.ListAlerts(request);
     if (!page.ok()) return ReportError(page.status());
     query_seqs.push_back(page->query_seq());
     for (v1::AlertView& view : *page->mutable_alerts()) alerts.push_back(std::move(view));
+    for (v1::Incident& incident : *page->mutable_incidents()) {
+      incidents.push_back(std::move(incident));
+    }
     if (page->next_page_token().empty()) break;
     request.set_page_token(page->next_page_token());
-    more = alerts.size() >= flags.limit;
+    more = listed() >= flags.limit;
   }
-  std::string summary = fmt::format("{} alert{}", alerts.size(), alerts.size() == 1 ? "" : "s");
+  size_t alert_count = alerts.size();
+  for (const v1::Incident& incident : incidents) alert_count += incident.alerts_size();
+  std::string summary = fmt::format("{} alert{}", alert_count, alert_count == 1 ? "" : "s");
+  if (flags.incidents) {
+    summary = fmt::format("{} incident{} from {}", incidents.size(),
+                          incidents.size() == 1 ? "" : "s", summary);
+  }
   if (more) absl::StrAppend(&summary, " (stopped at --limit ", flags.limit, "; there are more)");
   absl::StrAppend(&summary, "; this query was recorded as seq", query_seqs.size() == 1 ? " " : "s ",
                   absl::StrJoin(query_seqs, ", "));
   if (flags.json) {
     for (const v1::AlertView& view : alerts) fmt::print("{}\n", ToJsonLine(view));
+    for (const v1::Incident& incident : incidents) fmt::print("{}\n", ToJsonLine(incident));
     fmt::print(stderr, "{}\n", summary);
     return kExitOk;
   }
   if (!alerts.empty()) {
     Table table(AlertHeader());
     for (const v1::AlertView& view : alerts) table.AddRow(AlertRow(view));
+    table.Print(stdout);
+  }
+  if (!incidents.empty()) {
+    Table table({"day", "rule", "severity", "state", "actor", "alerts", "patients", "incident"});
+    for (const v1::Incident& incident : incidents) table.AddRow(IncidentRow(incident));
     table.Print(stdout);
   }
   fmt::print("{}\n", summary);
@@ -198,7 +233,10 @@ void AddListCommand(CLI::App& alerts, CommandContext& context) {
   command->add_option("--limit", flags->limit, "Most alerts to fetch")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);
-  command->add_flag("--json", flags->json, "Print each AlertView as a JSON line");
+  command->add_flag("--json", flags->json, "Print each AlertView (or Incident) as a JSON line");
+  command->add_flag("--incidents", flags->incidents,
+                    "Group the alerts into incidents: one rule, one actor, one local day, with "
+                    "its patients (--limit then counts incidents)");
   command->callback([flags, &context] { context.exit_code = RunList(context.global, *flags); });
 }
 

@@ -1,12 +1,15 @@
 // `innsynctl report` makes the innsyn report a patient receives (a PDF in
 // bokmål or English, FHIR AuditEvents, or the signed answer as JSON), and
 // `innsynctl verify-report` checks a received one offline against the
-// clinic's public key and says what that proves. A PDF or FHIR report is
-// written with its signed answer beside it (report/answer.h names it);
-// both files hold health data and are written readable by their owner only.
-// With --encrypt the PDF is AES-256-encrypted with a password read from a
-// file (never a flag value, which `ps` would show), for the clinic to send
-// the patient another way; the password is wiped from memory after use.
+// clinic's public key and says what that proves. A PDF carries its signed
+// answer as an attachment (report/pdf_attachment.h), so it is one file; a
+// FHIR report is written with its answer beside it (report/answer.h names
+// it). Every file holds health data and is written readable by its owner
+// only. With --encrypt the PDF, its attached answer included, is
+// AES-256-encrypted with a password read from a file (never a flag value,
+// which `ps` would show), for the clinic to send the patient another way;
+// the password is wiped from memory after use, and no answer is written in
+// the clear.
 #include <fcntl.h>
 #include <fmt/format.h>
 #include <string.h>
@@ -23,14 +26,15 @@
 #include "ctl/format.h"
 #include "ctl/trust.h"
 #include "report/answer.h"
+#include "report/pdf_attachment.h"
 #include "report/pdf_encrypt.h"
+#include "report/pdf_report.h"
 
 namespace innsyn::ctl {
 namespace {
 
 constexpr mode_t kPrivateFileMode = 0600;
 constexpr std::string_view kPdfMagic = "%PDF-";
-constexpr std::string_view kDigestKeyword = "innsyn-answer-sha256:";
 
 struct ReportFlags {
   std::string subject;
@@ -144,7 +148,12 @@ int RunReport(const GlobalOptions& global, const ReportFlags& flags) {
   if (absl::Status s = WritePrivateFile(flags.out, document); !s.ok()) return ReportError(s);
   fmt::print("report written to {} ({}{})\n", flags.out, response->media_type(),
              flags.encrypt ? ", AES-256 encrypted: send its password another way" : "");
-  if (response->has_answer()) {
+  if (*format == v1::REPORT_FORMAT_PDF) {
+    // The answer rides inside the PDF (encrypted with it under --encrypt):
+    // no second file to send, keep or delete.
+    fmt::print("its signed answer and proofs are attached to it as {}\n",
+               report::kAnswerAttachmentName);
+  } else if (response->has_answer()) {
     absl::StatusOr<std::string> json = report::AnswerToJson(response->answer());
     if (!json.ok()) return ReportError(json.status());
     const std::string companion = report::CompanionPath(flags.out);
@@ -161,45 +170,74 @@ struct ReceivedReport {
   std::string tie;  // how the file names its answer, for the message
 };
 
-absl::StatusOr<ReceivedReport> ReadReport(const std::string& path,
-                                          const std::string& password_file) {
-  ASSIGN_OR_RETURN(std::string bytes, ReadWholeFile(path));
-  ReceivedReport received;
-  const bool pdf = bytes.starts_with(kPdfMagic);
-  const bool fhir = !pdf && absl::StrContains(bytes, "\"resourceType\": \"Bundle\"");
-  if (!pdf && !fhir) {
-    ASSIGN_OR_RETURN(received.answer, report::AnswerFromJson(bytes));
-    return received;
-  }
+// The answer beside a PDF or FHIR report in its companion file.
+absl::StatusOr<std::string> ReadCompanion(const std::string& path) {
   const std::string companion = report::CompanionPath(path);
   absl::StatusOr<std::string> json = ReadWholeFile(companion);
   if (!json.ok()) {
-    return absl::NotFoundError(
-        StrCat(path, " goes with its signed answer in ", companion, ", which cannot be read"));
+    return absl::NotFoundError(StrCat(path, " carries no signed answer and goes with one in ",
+                                      companion, ", which cannot be read"));
   }
-  ASSIGN_OR_RETURN(received.answer, report::AnswerFromJson(*json));
+  return json;
+}
+
+// A PDF's keywords and attachment, opened with the password in
+// `password_file` if it is encrypted.
+absl::StatusOr<report::PdfContents> OpenPdf(const std::string& path, std::string_view bytes,
+                                            const std::string& password_file) {
+  Password password;
+  if (!password_file.empty()) {
+    RETURN_IF_ERROR(ReadPassword("--password-file", password_file, password));
+  }
+  absl::StatusOr<report::PdfContents> contents = report::ReadPdfContents(bytes, password.value());
+  if (absl::IsPermissionDenied(contents.status())) {
+    return absl::PermissionDeniedError(
+        StrCat(path, password_file.empty() ? " is encrypted: give its password with --password-file"
+                                           : " is encrypted and --password-file does not open it"));
+  }
+  return contents;
+}
+
+// A PDF is checked with the answer attached to it; one without (made
+// before reports carried their answer) with the answer beside it.
+absl::StatusOr<ReceivedReport> ReadPdfReport(const std::string& path, std::string_view bytes,
+                                             const std::string& password_file) {
+  ASSIGN_OR_RETURN(report::PdfContents contents, OpenPdf(path, bytes, password_file));
+  const bool attached = contents.answer_json.has_value();
+  std::string where = StrCat("attached to it as ", report::kAnswerAttachmentName);
+  if (!attached) {
+    ASSIGN_OR_RETURN(contents.answer_json, ReadCompanion(path));
+    where = StrCat("in ", report::CompanionPath(path));
+  }
+  ReceivedReport received;
+  ASSIGN_OR_RETURN(received.answer, report::AnswerFromJson(*contents.answer_json));
   const std::string digest = report::AnswerDigest(received.answer.answer());
-  const std::string wanted = pdf ? StrCat(kDigestKeyword, digest) : digest;
-  bool named = absl::StrContains(bytes, wanted);
-  if (pdf && !named) {  // perhaps encrypted (report --encrypt): read its keywords with qpdf
-    Password password;
-    if (!password_file.empty())
-      RETURN_IF_ERROR(ReadPassword("--password-file", password_file, password));
-    absl::StatusOr<std::string> keywords = report::PdfKeywords(bytes, password.value());
-    if (absl::IsPermissionDenied(keywords.status())) {
-      return absl::PermissionDeniedError(StrCat(
-          path, password_file.empty() ? " is encrypted: give its password with --password-file"
-                                      : " is encrypted and --password-file does not open it"));
-    }
-    RETURN_IF_ERROR(keywords.status());
-    named = absl::StrContains(*keywords, wanted);
+  if (!absl::StrContains(contents.keywords, StrCat(report::kDigestKeywordPrefix, digest))) {
+    return VerificationFailure(StrCat(path, " does not name the answer ", where, " (SHA-256 ",
+                                      digest, "): they do not belong together"));
   }
-  if (!named) {
+  received.tie = StrCat("the PDF names this answer, ", where);
+  return received;
+}
+
+absl::StatusOr<ReceivedReport> ReadReport(const std::string& path,
+                                          const std::string& password_file) {
+  ASSIGN_OR_RETURN(std::string bytes, ReadWholeFile(path));
+  if (bytes.starts_with(kPdfMagic)) return ReadPdfReport(path, bytes, password_file);
+  ReceivedReport received;
+  if (!absl::StrContains(bytes, "\"resourceType\": \"Bundle\"")) {
+    ASSIGN_OR_RETURN(received.answer, report::AnswerFromJson(bytes));
+    return received;
+  }
+  ASSIGN_OR_RETURN(std::string json, ReadCompanion(path));
+  ASSIGN_OR_RETURN(received.answer, report::AnswerFromJson(json));
+  const std::string digest = report::AnswerDigest(received.answer.answer());
+  const std::string companion = report::CompanionPath(path);
+  if (!absl::StrContains(bytes, digest)) {
     return VerificationFailure(StrCat(path, " does not name the answer in ", companion,
                                       " (SHA-256 ", digest, "): they do not belong together"));
   }
-  received.tie =
-      StrCat(pdf ? "the PDF" : "the FHIR bundle", " names this answer (", companion, ")");
+  received.tie = StrCat("the FHIR bundle names this answer (", companion, ")");
   return received;
 }
 
@@ -249,9 +287,10 @@ void AddReportCommand(CLI::App& app, CommandContext& context) {
                       "With --encrypt: a file whose first line is the PDF's password, to be "
                       "sent to the patient another way (e.g. by SMS)");
   command->footer(
-      "Making a report is a query: it is recorded in the ledger with --reason. A PDF or FHIR "
-      "report is written with its signed answer beside it (report.pdf -> report.answer.json). "
-      "--encrypt protects the PDF only: the answer beside it is not encrypted.");
+      "Making a report is a query: it is recorded in the ledger with --reason. A PDF carries "
+      "its signed answer as the attachment innsyn-answer.json; a FHIR report is written with "
+      "its answer beside it (report.fhir.json -> report.fhir.answer.json). --encrypt "
+      "encrypts the PDF with its attachment: nothing is written in the clear.");
   command->callback([&context, flags] { context.exit_code = RunReport(context.global, *flags); });
 }
 
@@ -261,7 +300,10 @@ void AddVerifyReportCommand(CLI::App& app, CommandContext& context) {
   auto password_file = std::make_shared<std::string>();
   CLI::App* command = app.add_subcommand(
       "verify-report", "Check a received innsyn report offline against the clinic's public key");
-  command->add_option("FILE", *path, "The report (PDF or FHIR, with its .answer.json) or answer")
+  command
+      ->add_option("FILE", *path,
+                   "The report (a PDF, which carries its answer; FHIR, with its "
+                   ".answer.json beside it) or an answer alone")
       ->required();
   command->add_option("--password-file", *password_file,
                       "For a PDF made with --encrypt: a file whose first line is its password");

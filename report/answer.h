@@ -44,8 +44,9 @@ std::string StatementText(std::string_view origin, std::string_view digest);
 // number is hidden. Other ids keep their first third.
 std::string MaskIdentityNumber(std::string_view id);
 
-// Where the answer goes beside a PDF or FHIR report: "innsyn.pdf" ->
-// "innsyn.answer.json".
+// Where the answer goes beside a FHIR report: "innsyn.fhir.json" ->
+// "innsyn.fhir.answer.json". A PDF carries its answer inside
+// (pdf_attachment.h); only a PDF made before that has one beside it.
 std::string CompanionPath(std::string_view report_path);
 
 // The file form: proto3 JSON of the SignedAnswer, indented.

@@ -1,8 +1,8 @@
 // The innsyn report protected for e-mail: a PDF encrypted with AES-256
 // (the PDF 2.0 security handler, R6) by qpdf, which a reader opens with a
-// password the patient receives another way (e.g. by SMS). Also opens such
-// a PDF again to read its keywords, which carry the answer digest
-// (pdf_report.h). Thread-safe.
+// password the patient receives another way (e.g. by SMS). Everything in
+// the PDF is encrypted, its metadata and its attached answer
+// (pdf_attachment.h) included. Thread-safe.
 #ifndef INNSYN_REPORT_PDF_ENCRYPT_H_
 #define INNSYN_REPORT_PDF_ENCRYPT_H_
 
@@ -14,15 +14,11 @@
 namespace innsyn::report {
 
 // `pdf` encrypted with AES-256 (R6), `password` as both user and owner
-// password: nothing of the PDF, its metadata included, can be read without
-// it. Printing and copying text stay allowed for whoever has the password.
-// InvalidArgument if `password` is empty or `pdf` is not a PDF.
+// password: nothing of the PDF, its metadata and attachments included, can
+// be read without it. Printing and copying text stay allowed for whoever
+// has the password. InvalidArgument if `password` is empty or `pdf` is not
+// a PDF.
 absl::StatusOr<std::string> EncryptPdf(std::string_view pdf, const std::string& password);
-
-// The keywords of `pdf` (its document information), opened with
-// `password` ("" for none). PermissionDenied if `pdf` is encrypted and the
-// password does not open it.
-absl::StatusOr<std::string> PdfKeywords(std::string_view pdf, const std::string& password);
 
 }  // namespace innsyn::report
 

@@ -11,6 +11,7 @@
 #include "report/answer.h"
 #include "report/internal/labels.h"
 #include "report/internal/page_layout.h"
+#include "report/pdf_attachment.h"
 
 namespace innsyn::report {
 namespace {
@@ -313,13 +314,16 @@ void Proof(PageLayout& page, const Context& c) {
       c.T({" oppføringer. Hver rad er bevist å være med i den signerte loggen (inklusjonsbevis), "
            "og "
            "hele svaret er signert med klinikkens nøkkel. Det maskinlesbare svaret med bevisene "
-           "følger med som ",
+           "er ",
            " entries. Every row is proven to be in the signed log (inclusion proofs), and the "
            "whole answer is signed with the clinic's key. The machine-readable answer with the "
-           "proofs comes as "}),
-      c.T({"en egen fil som slutter på .answer.json", "a separate file ending in .answer.json"}),
-      c.T({"; kontroller det med «innsynctl verify-report» og klinikkens offentlige nøkkel.",
-           "; check it with \"innsynctl verify-report\" and the clinic's public key."}))));
+           "proofs is "}),
+      c.T({"lagt ved denne PDF-en som filen ", "attached to this PDF as the file "}),
+      kAnswerAttachmentName,
+      c.T({" (se vedleggene i PDF-leseren); kontroller det med «innsynctl verify-report» og "
+           "klinikkens offentlige nøkkel.",
+           " (see the attachments in your PDF reader); check it with \"innsynctl verify-report\" "
+           "and the clinic's public key."}))));
   page.Monospace(
       StrCat(checkpoint.note(), "\n", c.T({"svarets SHA-256: ", "answer SHA-256: "}), c.digest));
 }
@@ -345,7 +349,7 @@ absl::StatusOr<std::string> RenderPdf(const v1::SignedAnswer& signed_answer) {
   metadata.author = answer.controller().name();
   metadata.subject =
       StrCat(c.T({"Innsynsrapport for ", "Access report for "}), answer.subject_id_masked());
-  metadata.keywords = StrCat("innsyn-answer-sha256:", c.digest);
+  metadata.keywords = StrCat(kDigestKeywordPrefix, c.digest);
   metadata.create_date =
       absl::FormatTime("%Y-%m-%dT%H:%M:%S%Ez", FromProto(answer.generated_at()), zone);
   ASSIGN_OR_RETURN(std::unique_ptr<PageLayout> page, PageLayout::Create(metadata));
@@ -360,10 +364,13 @@ absl::StatusOr<std::string> RenderPdf(const v1::SignedAnswer& signed_answer) {
   const std::string subject = answer.subject_id_masked();
   const std::string page_word = c.T({"Side ", "Page "});
   const std::string of_word = c.T({" av ", " of "});
-  return page->Finish([&](int number, int pages) {
+  auto footer = [&](int number, int pages) {
     return E(StrCat(clinic, " · ", c.T({"innsyn for ", "access report for "}), subject, " · ",
                     page_word, number, of_word, pages));
-  });
+  };
+  ASSIGN_OR_RETURN(std::string pdf, page->Finish(footer));
+  ASSIGN_OR_RETURN(std::string answer_json, AnswerToJson(signed_answer));
+  return AttachAnswer(pdf, answer_json, FromProto(answer.generated_at()));
 }
 
 }  // namespace innsyn::report

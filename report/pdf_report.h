@@ -5,8 +5,9 @@
 // where the data came from, how long the log is kept, the patient's rights,
 // that the report itself was logged, and the signed checkpoint and answer
 // digest that tie it to its machine-readable answer (answer.h). The PDF's
-// keywords carry that digest. Pure: the same answer gives the same bytes.
-// Thread-safe.
+// keywords carry that digest, and the answer itself is attached to it
+// (pdf_attachment.h), so the PDF is checked alone. Pure: the same answer
+// gives the same bytes. Thread-safe.
 #ifndef INNSYN_REPORT_PDF_REPORT_H_
 #define INNSYN_REPORT_PDF_REPORT_H_
 
@@ -21,8 +22,11 @@ namespace innsyn::report {
 // Times are shown in this zone, summer time included (tzdata, via absl).
 inline constexpr std::string_view kReportTimeZone = "Europe/Oslo";
 
-// The PDF of `signed_answer`; its language is answer().language(). The
-// keywords hold "innsyn-answer-sha256:<digest>".
+// The PDF's keywords: this prefix, then the answer's hex digest.
+inline constexpr std::string_view kDigestKeywordPrefix = "innsyn-answer-sha256:";
+
+// The PDF of `signed_answer`, with the answer attached; its language is
+// answer().language(). The keywords hold kDigestKeywordPrefix + digest.
 absl::StatusOr<std::string> RenderPdf(const v1::SignedAnswer& signed_answer);
 
 }  // namespace innsyn::report

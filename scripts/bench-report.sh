@@ -2,8 +2,9 @@
 # Times the innsyn report of a patient with many accesses, end to end: a
 # fresh innsynd (detection on, so every access is explained), N journal
 # reads of one patient by 12 clinicians over a year, then `innsynctl report`
-# as PDF, FHIR and JSON, each ROUNDS times; prints the seconds of each run
-# and the PDF's pages. Usage: scripts/bench-report.sh [N=2000] [ROUNDS=3] [BUILD_DIR]
+# as PDF (its answer attached), PDF encrypted with --encrypt, FHIR and JSON,
+# each ROUNDS times; prints the seconds and bytes of each run (for FHIR,
+# the bundle's answer file beside it too) and the PDF's pages. Usage: scripts/bench-report.sh [N=2000] [ROUNDS=3] [BUILD_DIR]
 set -euo pipefail
 here="$(cd "$(dirname "$0")/.." && pwd)"
 n="${1:-2000}"
@@ -34,13 +35,19 @@ for i in range(n):
         "purpose_of_use": "PURPOSE_OF_USE_TREATMENT", "outcome": "OUTCOME_SUCCESS"}))
 END
 "$ctl" append --json < "$work/events.jsonl" > /dev/null
-for format in pdf fhir json; do
+openssl rand -base64 15 > "$work/password"
+for kind in pdf pdf-encrypted fhir json; do
+  format="${kind%-encrypted}"
+  flags=()
+  [ "$kind" = pdf-encrypted ] && flags=(--encrypt --password-file "$work/password")
   for round in $(seq "$rounds"); do
     start=$(date +%s.%N)
     "$ctl" --timeout 120 --reason bench report --subject 01017012345 --format "$format" \
-      --out "$work/report-$format.$format" > /dev/null
+      "${flags[@]}" --out "$work/report-$kind.$format" > /dev/null
     end=$(date +%s.%N)
-    echo "$format round $round: $(echo "$end - $start" | bc) s, $(stat -c %s "$work/report-$format.$format") bytes"
+    sizes="$(stat -c %s "$work/report-$kind.$format")"
+    [ -e "$work/report-$kind.answer.json" ] && sizes="$sizes + $(stat -c %s "$work/report-$kind.answer.json")"
+    echo "$kind round $round: $(echo "$end - $start" | bc) s, $sizes bytes"
   done
 done
 pdfinfo "$work/report-pdf.pdf" | grep Pages

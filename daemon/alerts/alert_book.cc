@@ -24,6 +24,15 @@ bool Matches(const AlertFilter& filter, const v1::AlertView& view) {
 
 }  // namespace
 
+v1::AlertState IncidentState(const std::vector<v1::AlertState>& states) {
+  for (v1::AlertState state :
+       {v1::ALERT_STATE_OPEN, v1::ALERT_STATE_ACKNOWLEDGED, v1::ALERT_STATE_RESOLVED_VIOLATION,
+        v1::ALERT_STATE_RESOLVED_JUSTIFIED}) {
+    if (std::find(states.begin(), states.end(), state) != states.end()) return state;
+  }
+  return states.empty() ? v1::ALERT_STATE_UNSPECIFIED : v1::ALERT_STATE_RESOLVED_FALSE_POSITIVE;
+}
+
 bool IsResolved(v1::AlertState state) {
   return state == v1::ALERT_STATE_RESOLVED_JUSTIFIED ||
          state == v1::ALERT_STATE_RESOLVED_VIOLATION ||
@@ -141,6 +150,46 @@ std::vector<v1::AlertView> AlertBook::List(const AlertFilter& filter, uint64_t a
     views.push_back(it->view);
   }
   return views;
+}
+
+void AlertBook::SetIncidentTimeZone(absl::TimeZone zone) {
+  absl::MutexLock lock(&mu_);
+  incident_zone_ = zone;
+}
+
+std::vector<v1::Incident> AlertBook::ListIncidents(const AlertFilter& filter, uint64_t after_seq,
+                                                   size_t limit, bool& more) const {
+  absl::ReaderMutexLock lock(&mu_);
+  std::vector<const v1::AlertView*> views;
+  std::vector<const v1::Alert*> alerts;
+  for (const Record& record : alerts_) {
+    if (!Matches(filter, record.view)) continue;
+    views.push_back(&record.view);
+    alerts.push_back(&record.view.alert());
+  }
+  std::vector<v1::Incident> incidents;
+  more = false;
+  for (const anomaly::Incident& group : anomaly::GroupIntoIncidents(alerts, incident_zone_)) {
+    if (views[group.alerts.front()]->seq() <= after_seq) continue;
+    if (incidents.size() == limit) {
+      more = true;
+      break;
+    }
+    v1::Incident& incident = incidents.emplace_back();
+    incident.set_incident_id(group.incident_id);
+    incident.set_rule(group.rule);
+    incident.set_actor_id(group.actor_id);
+    incident.set_local_date(group.local_date);
+    incident.set_severity(group.severity);
+    for (const std::string& subject : group.subject_ids) incident.add_subject_ids(subject);
+    std::vector<v1::AlertState> states;
+    for (size_t i : group.alerts) {
+      *incident.add_alerts() = *views[i];
+      states.push_back(views[i]->state());
+    }
+    incident.set_state(IncidentState(states));
+  }
+  return incidents;
 }
 
 std::vector<v1::AlertUpdate> AlertBook::UpdatesAfter(uint64_t after_seq, size_t limit) const {

@@ -1,7 +1,8 @@
 // The alerts the ledger holds and where each stands: every Alert entry and
 // every AlertDecision entry, applied in seq order by one writer (the alert
 // monitor, as it reads committed entries). Nothing here is the record; the
-// ledger is, and the book is rebuilt from it at start. Answers ListAlerts,
+// ledger is, and the book is rebuilt from it at start. Answers ListAlerts
+// (alert by alert, or grouped into incidents by anomaly/incidents.h),
 // feeds WatchAlerts, and lets UpdateAlert wait until its decision shows.
 // Thread-safe: Apply from one thread, everything else from any.
 #ifndef INNSYN_DAEMON_ALERTS_ALERT_BOOK_H_
@@ -17,6 +18,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
+#include "anomaly/incidents.h"
 #include "innsyn/v1/service.pb.h"
 
 namespace innsyn::daemon {
@@ -50,6 +52,14 @@ class AlertBook {
   // others follow.
   std::vector<v1::AlertView> List(const AlertFilter& filter, uint64_t after_seq, size_t limit,
                                   bool& more) const;
+  // The days of this zone (the detectors') group alerts into incidents;
+  // UTC until set.
+  void SetIncidentTimeZone(absl::TimeZone zone);
+  // The alerts matching `filter`, grouped into incidents, in the order of
+  // each incident's first alert: those whose first alert was recorded
+  // after `after_seq`; at most `limit`. `more` says whether others follow.
+  std::vector<v1::Incident> ListIncidents(const AlertFilter& filter, uint64_t after_seq,
+                                          size_t limit, bool& more) const;
   // The changes (alerts raised, decisions) recorded after `after_seq`, in
   // order; at most `limit`.
   std::vector<v1::AlertUpdate> UpdatesAfter(uint64_t after_seq, size_t limit) const;
@@ -77,8 +87,11 @@ class AlertBook {
   // (seq of the change, index in alerts_), in seq order.
   std::vector<std::pair<uint64_t, size_t>> updates_ ABSL_GUARDED_BY(mu_);
   uint64_t applied_size_ ABSL_GUARDED_BY(mu_) = 0;
+  absl::TimeZone incident_zone_ ABSL_GUARDED_BY(mu_) = absl::UTCTimeZone();
 };
 
+// Where an incident of alerts in `states` stands (see v1::Incident.state).
+v1::AlertState IncidentState(const std::vector<v1::AlertState>& states);
 // True for the states that close an alert.
 bool IsResolved(v1::AlertState state);
 // "open", "acknowledged", "justified", "violation", "false_positive".

@@ -30,6 +30,13 @@ absl::StatusOr<v1::LedgerEntry> ReadEntry(const storage::Ledger& ledger, uint64_
   return std::move(stored->front().entry);
 }
 
+// Incidents are days of the detectors' zone. A zone that does not load
+// (detection off, so never checked) leaves the book's as it was.
+void UseIncidentZone(AlertBook& book, const std::string& name) {
+  absl::TimeZone zone;
+  if (absl::LoadTimeZone(name, &zone)) book.SetIncidentTimeZone(zone);
+}
+
 }  // namespace
 
 AlertMonitor::AlertMonitor(storage::Ledger& ledger, exporters::Metrics& metrics,
@@ -105,6 +112,7 @@ absl::StatusOr<std::unique_ptr<AlertMonitor>> AlertMonitor::Start(
   monitor->book_.AppliedThrough(size);
   absl::StatusOr<std::unique_ptr<anomaly::Engine>> engine = monitor->NewEngine(options);
   if (!engine.ok()) return engine.status();
+  UseIncidentZone(monitor->book_, options.time_zone);
   monitor->engine_ = *std::move(engine);
   monitor->next_seq_ = size;
   monitor->raise_from_seq_ = size;
@@ -165,6 +173,7 @@ void AlertMonitor::VerificationFailed(const std::string& mode, uint64_t first_ba
 absl::Status AlertMonitor::Reload(const anomaly::DetectionOptions& options) {
   absl::StatusOr<std::unique_ptr<anomaly::Engine>> engine = NewEngine(options);
   if (!engine.ok()) return engine.status();
+  UseIncidentZone(book_, options.time_zone);
   const uint64_t size = ledger_.Size();
   uint64_t replay_from = size;
   if (*engine && size > 0) {

@@ -112,14 +112,30 @@ absl::Status AlertService::DoListAlerts(grpc::ServerContext& context,
   ASSIGN_OR_RETURN(uint64_t after_seq, ParsePageToken(request.page_token()));
   const size_t limit = request.page_size() == 0 ? kDefaultPageSize : request.page_size();
   bool more = false;
-  std::vector<v1::AlertView> alerts = book_.List(filter, after_seq, limit, more);
+  std::vector<v1::AlertView> alerts;
+  std::vector<v1::Incident> incidents;
+  size_t results = 0;
+  if (request.incidents()) {
+    incidents = book_.ListIncidents(filter, after_seq, limit, more);
+    for (const v1::Incident& incident : incidents) results += incident.alerts_size();
+  } else {
+    alerts = book_.List(filter, after_seq, limit, more);
+    results = alerts.size();
+  }
   SetCaller(pass.caller(), record);
   if (request.has_from()) *record.mutable_range_from() = request.from();
   if (request.has_to()) *record.mutable_range_to() = request.to();
-  record.set_results(alerts.size());
+  record.set_results(results);
   ASSIGN_OR_RETURN(v1::AppendReceipt receipt, ledger_.AppendQuery(record));
   for (v1::AlertView& view : alerts) *response.add_alerts() = std::move(view);
-  if (more) response.set_next_page_token(StrCat(response.alerts().rbegin()->seq()));
+  for (v1::Incident& incident : incidents) *response.add_incidents() = std::move(incident);
+  // The token is the seq of the last alert, or of the last incident's
+  // first alert, on this page.
+  if (more && request.incidents()) {
+    response.set_next_page_token(StrCat(response.incidents().rbegin()->alerts(0).seq()));
+  } else if (more) {
+    response.set_next_page_token(StrCat(response.alerts().rbegin()->seq()));
+  }
   response.set_query_seq(receipt.seq());
   metrics_.ObserveQueryLatency("ListAlerts", Now() - start);
   return absl::OkStatus();

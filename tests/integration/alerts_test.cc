@@ -11,6 +11,7 @@
 #include <functional>
 #include <thread>
 
+#include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "base/clock.h"
@@ -343,6 +344,90 @@ TEST_F(AlertsTest, TriageIsRecordedWithWhoDecidedAndAViolationGetsItsDeadline) {
   testing::CommandResult all =
       RunCommand({INNSYNCTL_PATH, "--server", daemon_->grpc_address(), "alerts", "list"});
   EXPECT_TRUE(Contains(all.output, "notify the supervisory authority by")) << all.output;
+}
+
+// The privacy officer triages incidents, not rows: dr.lie's reads of three
+// patients without a care link on one Oslo day are one incident listing
+// them, the next day's read another, the emergency access a third; the
+// ledger still holds every alert.
+TEST_F(AlertsTest, AlertsOfOneRuleActorAndDayAreListedAsOneIncident) {
+  Start();
+  Append({events_.JournalRead("dr.lie", "p-a", kWednesday, 11),
+          events_.JournalRead("dr.lie", "p-b", kWednesday, 11, 20),
+          events_.JournalRead("dr.lie", "p-c", kWednesday, 14),
+          events_.BreakGlass("dr.lie", "p-e", kWednesday, 15),
+          events_.JournalRead("dr.lie", "p-d", kThursday, 11)});
+  ASSERT_TRUE(Eventually([&] { return ListAlerts().size() == 5; })) << ListAlerts().size();
+  EXPECT_EQ(AlertEntries().size(), 5u);
+
+  testing::CommandResult listed = RunCommand(
+      {INNSYNCTL_PATH, "--server", daemon_->grpc_address(), "alerts", "list", "--incidents"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.output;
+  EXPECT_TRUE(Contains(listed.output, "3 incidents from 5 alerts")) << listed.output;
+  const std::string wednesday = absl::FormatCivilTime(FirstMonday() + kWednesday);
+  const std::string thursday = absl::FormatCivilTime(FirstMonday() + kThursday);
+  // Each incident is one row: find it by its id and read its cells.
+  auto row = [&](const std::string& incident_id) {
+    const std::vector<std::string> lines = absl::StrSplit(listed.output, '\n');
+    for (const std::string& line : lines) {
+      if (line.ends_with(incident_id)) return line;
+    }
+    return std::string();
+  };
+  const std::string snooping = row("no_care_relationship/dr.lie/" + wednesday);
+  EXPECT_TRUE(Contains(snooping, " 3 ")) << listed.output;  // alerts
+  EXPECT_TRUE(Contains(snooping, "p-a, p-b, p-c")) << listed.output;
+  EXPECT_TRUE(Contains(snooping, "open")) << listed.output;
+  const std::string next_day = row("no_care_relationship/dr.lie/" + thursday);
+  EXPECT_TRUE(Contains(next_day, " 1 ")) << listed.output;
+  EXPECT_TRUE(Contains(next_day, "p-d")) << listed.output;
+  EXPECT_FALSE(row("break_glass/dr.lie/" + wednesday).empty()) << listed.output;
+
+  // Filters apply to the alerts before they are grouped.
+  testing::CommandResult one_patient =
+      RunCommand({INNSYNCTL_PATH, "--server", daemon_->grpc_address(), "alerts", "list",
+                  "--incidents", "--subject", "p-b"});
+  ASSERT_EQ(one_patient.exit_code, 0) << one_patient.output;
+  EXPECT_TRUE(Contains(one_patient.output, "1 incident from 1 alert")) << one_patient.output;
+
+  // The same through the API: the incident carries its alerts, and its
+  // state follows them (open while any is open, then the resolution).
+  v1::ListAlertsRequest request;
+  request.set_incidents(true);
+  request.set_rule("no_care_relationship");
+  v1::ListAlertsResponse response;
+  ASSERT_TRUE(alerts_->ListAlerts(Context().get(), request, &response).ok());
+  EXPECT_TRUE(response.alerts().empty());
+  ASSERT_EQ(response.incidents_size(), 2);
+  const v1::Incident& incident = response.incidents(0);
+  EXPECT_EQ(incident.incident_id(), "no_care_relationship/dr.lie/" + wednesday);
+  EXPECT_EQ(incident.local_date(), wednesday);
+  EXPECT_EQ(incident.state(), v1::ALERT_STATE_OPEN);
+  ASSERT_EQ(incident.alerts_size(), 3);
+  EXPECT_EQ(std::vector<std::string>(incident.subject_ids().begin(), incident.subject_ids().end()),
+            (std::vector<std::string>{"p-a", "p-b", "p-c"}));
+  for (const v1::AlertView& view : incident.alerts()) {
+    v1::UpdateAlertRequest decide;
+    decide.set_alert_id(view.alert().alert_id());
+    decide.set_state(view.alert().subject_id() == "p-b" ? v1::ALERT_STATE_RESOLVED_VIOLATION
+                                                        : v1::ALERT_STATE_RESOLVED_JUSTIFIED);
+    decide.set_note("asked dr.lie");
+    v1::UpdateAlertResponse decided;
+    ASSERT_TRUE(alerts_->UpdateAlert(Context().get(), decide, &decided).ok());
+  }
+  // One page of one incident at a time still reaches both.
+  request.set_page_size(1);
+  ASSERT_TRUE(alerts_->ListAlerts(Context().get(), request, &response).ok());
+  ASSERT_EQ(response.incidents_size(), 1);
+  EXPECT_EQ(response.incidents(0).state(), v1::ALERT_STATE_RESOLVED_VIOLATION);
+  ASSERT_FALSE(response.next_page_token().empty());
+  request.set_page_token(response.next_page_token());
+  ASSERT_TRUE(alerts_->ListAlerts(Context().get(), request, &response).ok());
+  ASSERT_EQ(response.incidents_size(), 1);
+  EXPECT_EQ(response.incidents(0).incident_id(), "no_care_relationship/dr.lie/" + thursday);
+  EXPECT_TRUE(response.next_page_token().empty());
+  // The ledger holds every alert and every decision, one entry each.
+  EXPECT_EQ(AlertEntries().size(), 5u);
 }
 
 TEST_F(AlertsTest, WatchResumesAfterAnAlertAndThenFollowsNewOnes) {

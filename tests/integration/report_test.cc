@@ -3,13 +3,16 @@
 // emergency access at night in summer time, a login) are sent to the real
 // innsynd; `innsynctl report` makes the PDF, FHIR and JSON answer over a
 // socket; poppler's pdftotext, pdffonts and pdfinfo read the PDF as a
-// person's viewer would; `innsynctl verify-report` accepts the real report
+// person's viewer would, and pdfdetach finds the signed answer attached to
+// it; `innsynctl verify-report` accepts the real report from the PDF alone
 // and rejects it with a row removed or a time changed.
+#include <dirent.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -22,6 +25,7 @@
 #include "base/proto_time.h"
 #include "innsyn/v1/service.grpc.pb.h"
 #include "report/answer.h"
+#include "report/pdf_attachment.h"
 #include "tests/support/daemon_process.h"
 #include "tests/support/eventually.h"
 #include "tests/support/temp_dir.h"
@@ -152,6 +156,20 @@ void WriteFile(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary | std::ios::trunc) << bytes;
 }
 
+// The names in directory `path`, sorted.
+std::vector<std::string> FilesIn(const std::string& path) {
+  std::vector<std::string> names;
+  DIR* dir = ::opendir(path.c_str());
+  if (dir == nullptr) return names;
+  while (const dirent* entry = ::readdir(dir)) {
+    const std::string name = entry->d_name;
+    if (name != "." && name != "..") names.push_back(name);
+  }
+  ::closedir(dir);
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
 // Counts how often `needle` occurs in `text`.
 size_t Count(const std::string& text, const std::string& needle) {
   size_t count = 0;
@@ -225,7 +243,8 @@ class ReportTest : public ::testing::Test {
 TEST_F(ReportTest, PdfListsEveryAccessInOsloTimeWithItsExplanation) {
   testing::CommandResult made = Report("pdf", "nb", "innsyn.pdf");
   ASSERT_EQ(made.exit_code, 0) << made.output;
-  EXPECT_TRUE(Contains(made.output, "innsyn.answer.json")) << made.output;
+  EXPECT_TRUE(Contains(made.output, "attached to it as innsyn-answer.json")) << made.output;
+  EXPECT_NE(::access(Path("innsyn.answer.json").c_str(), F_OK), 0);  // one self-contained file
   const std::string text = PdfText("innsyn.pdf");
 
   // The controller, the patient with a masked number, never the whole one.
@@ -268,7 +287,8 @@ TEST_F(ReportTest, PdfListsEveryAccessInOsloTimeWithItsExplanation) {
   for (const char* expected :
        {"Utlevering til andre", "889640782", "opus-dental, website", "10 år", "web_form: 2 år",
         "Retting", "Sletting", "Begrensning", "Datatilsynet", "Denne rapporten er også logget",
-        "pasienten ba om innsyn", "tannlege.example.no/innsyn"}) {
+        "pasienten ba om innsyn", "tannlege.example.no/innsyn",
+        "svaret med bevisene er lagt ved denne PDF-en som filen innsyn"}) {
     EXPECT_TRUE(Contains(text, expected)) << expected << "\n" << text;
   }
 
@@ -306,28 +326,61 @@ TEST_F(ReportTest, EnglishPdfIsNumberedPageXOfY) {
   }
 }
 
-TEST_F(ReportTest, VerifyReportAcceptsTheRealReportAndRejectsATamperedOne) {
-  ASSERT_EQ(Report("pdf", "nb", "innsyn.pdf").exit_code, 0);
-  testing::CommandResult good =
-      RunCommand({INNSYNCTL_PATH, "verify-report", Path("innsyn.pdf"), "--key-file", key_file()});
+// The PDF alone is the whole report: verify-report reads the answer
+// attached to it, with nothing beside it. pdfdetach (poppler, as a
+// patient's tools would) finds that attachment and saves the very answer
+// the daemon signed.
+TEST_F(ReportTest, VerifyReportChecksThePdfAlone) {
+  ASSERT_EQ(::mkdir(Path("alone").c_str(), 0700), 0);
+  ASSERT_EQ(Report("pdf", "nb", "alone/innsyn.pdf").exit_code, 0);
+  EXPECT_EQ(FilesIn(Path("alone")), std::vector<std::string>{"innsyn.pdf"});
+  testing::CommandResult good = RunCommand(
+      {INNSYNCTL_PATH, "verify-report", Path("alone/innsyn.pdf"), "--key-file", key_file()});
   EXPECT_EQ(good.exit_code, 0) << good.output;
   EXPECT_TRUE(Contains(good.output, "OK: tannlege.example.no/innsyn signed this answer"))
       << good.output;
-  EXPECT_TRUE(Contains(good.output, "the PDF names this answer")) << good.output;
+  EXPECT_TRUE(
+      Contains(good.output, "the PDF names this answer, attached to it as innsyn-answer.json"))
+      << good.output;
   EXPECT_TRUE(Contains(good.output, "12 rows, each an entry of that signed log")) << good.output;
 
-  const std::string answer_path = Path("innsyn.answer.json");
-  const std::string original = ReadFile(answer_path);
-  absl::StatusOr<v1::SignedAnswer> answer = report::AnswerFromJson(original);
+  testing::CommandResult listed = RunCommand({PDFDETACH_PATH, "-list", Path("alone/innsyn.pdf")});
+  ASSERT_EQ(listed.exit_code, 0) << listed.output;
+  EXPECT_TRUE(Contains(listed.output, "1 embedded files")) << listed.output;
+  EXPECT_TRUE(Contains(listed.output, "1: innsyn-answer.json")) << listed.output;
+  testing::CommandResult saved = RunCommand(
+      {PDFDETACH_PATH, "-save", "1", "-o", Path("saved.json"), Path("alone/innsyn.pdf")});
+  ASSERT_EQ(saved.exit_code, 0) << saved.output;
+  absl::StatusOr<v1::SignedAnswer> answer = report::AnswerFromJson(ReadFile(Path("saved.json")));
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  EXPECT_EQ(answer->answer().rows_size(), 12);
+  EXPECT_EQ(answer->answer().self_record().entry().query_record().reason(),
+            "pasienten ba om innsyn");
+  // The attachment is an associated file of the data kind (PDF 2.0, PDF/A-3).
+  EXPECT_TRUE(Contains(ReadFile(Path("alone/innsyn.pdf")), "/AFRelationship /Data"));
+}
+
+// A row removed or a time changed is refused, whether the answer comes
+// alone, inside the PDF, or inside the PDF with its keywords made to
+// match: the clinic's signature covers the answer, not the file.
+TEST_F(ReportTest, VerifyReportRejectsATamperedAnswer) {
+  ASSERT_EQ(Report("pdf", "nb", "innsyn.pdf").exit_code, 0);
+  const std::string pdf = ReadFile(Path("innsyn.pdf"));
+  absl::StatusOr<report::PdfContents> contents = report::ReadPdfContents(pdf, "");
+  ASSERT_TRUE(contents.ok()) << contents.status();
+  ASSERT_TRUE(contents->answer_json.has_value());
+  absl::StatusOr<v1::SignedAnswer> answer = report::AnswerFromJson(*contents->answer_json);
   ASSERT_TRUE(answer.ok()) << answer.status();
   ASSERT_EQ(answer->answer().rows_size(), 12);
+  auto verify = [&](const std::string& name) {
+    return RunCommand({INNSYNCTL_PATH, "verify-report", Path(name), "--key-file", key_file()});
+  };
 
   // A row removed (the emergency access).
   v1::SignedAnswer removed = *answer;
   removed.mutable_answer()->mutable_rows()->DeleteSubrange(7, 1);
   WriteFile(Path("removed.json"), *report::AnswerToJson(removed));
-  testing::CommandResult rejected =
-      RunCommand({INNSYNCTL_PATH, "verify-report", Path("removed.json"), "--key-file", key_file()});
+  testing::CommandResult rejected = verify("removed.json");
   EXPECT_EQ(rejected.exit_code, 1) << rejected.output;
   EXPECT_TRUE(Contains(rejected.output, "FAILED")) << rejected.output;
   EXPECT_TRUE(Contains(rejected.output, "not the one the clinic signed")) << rejected.output;
@@ -340,25 +393,55 @@ TEST_F(ReportTest, VerifyReportAcceptsTheRealReportAndRejectsATamperedOne) {
                    ->mutable_access_event()
                    ->mutable_occurred_at();
   when->set_seconds(when->seconds() + 600);
-  WriteFile(Path("moved.json"), *report::AnswerToJson(moved));
-  rejected =
-      RunCommand({INNSYNCTL_PATH, "verify-report", Path("moved.json"), "--key-file", key_file()});
+  const std::string moved_json = *report::AnswerToJson(moved);
+  WriteFile(Path("moved.json"), moved_json);
+  rejected = verify("moved.json");
   EXPECT_EQ(rejected.exit_code, 1) << rejected.output;
   EXPECT_TRUE(Contains(rejected.output, "not the one the clinic signed")) << rejected.output;
 
-  // The PDF with another answer beside it: they do not belong together.
-  WriteFile(answer_path, *report::AnswerToJson(moved));
-  rejected =
-      RunCommand({INNSYNCTL_PATH, "verify-report", Path("innsyn.pdf"), "--key-file", key_file()});
+  // The PDF with that answer attached instead: the PDF does not name it.
+  absl::StatusOr<std::string> swapped = report::AttachAnswer(pdf, moved_json, absl::UnixEpoch());
+  ASSERT_TRUE(swapped.ok()) << swapped.status();
+  WriteFile(Path("swapped.pdf"), *swapped);
+  rejected = verify("swapped.pdf");
   EXPECT_EQ(rejected.exit_code, 1) << rejected.output;
   EXPECT_TRUE(Contains(rejected.output, "do not belong together")) << rejected.output;
 
+  // ... and with its keywords rewritten to name it (the same length, so
+  // the PDF stays whole): the signature still refuses it.
+  const std::string digest = report::AnswerDigest(answer->answer());
+  ASSERT_EQ(Count(*swapped, digest), 1u);
+  WriteFile(Path("renamed.pdf"),
+            absl::StrReplaceAll(*swapped, {{digest, report::AnswerDigest(moved.answer())}}));
+  rejected = verify("renamed.pdf");
+  EXPECT_EQ(rejected.exit_code, 1) << rejected.output;
+  EXPECT_TRUE(Contains(rejected.output, "not the one the clinic signed")) << rejected.output;
+
+  // A companion file beside the PDF is not read: the PDF carries its own.
+  WriteFile(Path("innsyn.answer.json"), moved_json);
+  EXPECT_EQ(verify("innsyn.pdf").exit_code, 0);
+
   // Another clinic's key proves nothing.
-  WriteFile(answer_path, original);
   testing::CommandResult other_key =
       RunCommand({INNSYNCTL_PATH, "verify-report", Path("innsyn.pdf"), "--key",
                   "other.example/innsyn+9a1b2c3d+AWZ3mh0OY4bcCYzIBP7wLCc4G3TL2JHdhOI1CdV7MZ8x"});
   EXPECT_NE(other_key.exit_code, 0) << other_key.output;
+}
+
+// A PDF and a FHIR report with one base name keep their own answers: the
+// FHIR bundle's goes beside it, the PDF's inside it, so neither overwrites
+// the other.
+TEST_F(ReportTest, PdfAndFhirWithOneBaseNameKeepTheirOwnAnswers) {
+  ASSERT_EQ(Report("fhir", "nb", "case.json").exit_code, 0);
+  const std::string fhir_answer = ReadFile(Path("case.answer.json"));
+  ASSERT_FALSE(fhir_answer.empty());
+  ASSERT_EQ(Report("pdf", "nb", "case.pdf").exit_code, 0);
+  EXPECT_EQ(ReadFile(Path("case.answer.json")), fhir_answer);
+  for (const char* name : {"case.json", "case.pdf"}) {
+    testing::CommandResult good =
+        RunCommand({INNSYNCTL_PATH, "verify-report", Path(name), "--key-file", key_file()});
+    EXPECT_EQ(good.exit_code, 0) << name << "\n" << good.output;
+  }
 }
 
 TEST_F(ReportTest, JsonAnswerVerifiesAndItsMakingIsRecorded) {
@@ -385,22 +468,34 @@ TEST_F(ReportTest, JsonAnswerVerifiesAndItsMakingIsRecorded) {
 // Protected for e-mail: --encrypt writes an AES-256 PDF that poppler cannot
 // open without the password from --password-file, whose words (the
 // controller, the answer digest) are not in its bytes, and that opens with
-// it; verify-report needs the password too. A missing or empty password
-// file is an error naming the flag, and nothing is written.
+// it; its attached answer is encrypted with it and no answer is written in
+// the clear beside it; verify-report needs the password too. A missing or
+// empty password file is an error naming the flag, and nothing is written.
 TEST_F(ReportTest, EncryptedPdfNeedsItsPassword) {
   constexpr char kPassword[] = "fjord-Lefse-4817";
   WriteFile(Path("password.txt"), absl::StrCat(kPassword, "\n"));
-  WriteFile(Path("secret.pdf"), "was here before");
-  ASSERT_EQ(::chmod(Path("secret.pdf").c_str(), 0644), 0);
+  ASSERT_EQ(::mkdir(Path("mail").c_str(), 0700), 0);
+  WriteFile(Path("mail/secret.pdf"), "was here before");
+  ASSERT_EQ(::chmod(Path("mail/secret.pdf").c_str(), 0644), 0);
   testing::CommandResult made =
-      Ctl({"report", "--subject", kPatient, "--out", Path("secret.pdf"), "--encrypt",
+      Ctl({"report", "--subject", kPatient, "--out", Path("mail/secret.pdf"), "--encrypt",
            "--password-file", Path("password.txt"), "--reason", "pasienten ba om innsyn"});
   ASSERT_EQ(made.exit_code, 0) << made.output;
   EXPECT_TRUE(Contains(made.output, "AES-256")) << made.output;
   EXPECT_FALSE(Contains(made.output, kPassword)) << made.output;
+  EXPECT_EQ(FilesIn(Path("mail")), std::vector<std::string>{"secret.pdf"});
+  ASSERT_EQ(::rename(Path("mail/secret.pdf").c_str(), Path("secret.pdf").c_str()), 0);
   struct stat st {};
   ASSERT_EQ(::stat(Path("secret.pdf").c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  // The answer is inside, and only the password lets poppler at it.
+  testing::CommandResult attachments = RunCommand({PDFDETACH_PATH, "-list", Path("secret.pdf")});
+  EXPECT_NE(attachments.exit_code, 0) << attachments.output;
+  EXPECT_FALSE(Contains(attachments.output, "innsyn-answer.json")) << attachments.output;
+  attachments = RunCommand({PDFDETACH_PATH, "-upw", kPassword, "-list", Path("secret.pdf")});
+  ASSERT_EQ(attachments.exit_code, 0) << attachments.output;
+  EXPECT_TRUE(Contains(attachments.output, "1: innsyn-answer.json")) << attachments.output;
 
   // The plain PDF shows these words in its bytes; the encrypted one does not.
   ASSERT_EQ(Report("pdf", "nb", "plain.pdf").exit_code, 0);
@@ -434,7 +529,9 @@ TEST_F(ReportTest, EncryptedPdfNeedsItsPassword) {
       RunCommand({INNSYNCTL_PATH, "verify-report", Path("secret.pdf"), "--key-file", key_file(),
                   "--password-file", Path("password.txt")});
   EXPECT_EQ(good.exit_code, 0) << good.output;
-  EXPECT_TRUE(Contains(good.output, "the PDF names this answer")) << good.output;
+  EXPECT_TRUE(
+      Contains(good.output, "the PDF names this answer, attached to it as innsyn-answer.json"))
+      << good.output;
   testing::CommandResult no_password =
       RunCommand({INNSYNCTL_PATH, "verify-report", Path("secret.pdf"), "--key-file", key_file()});
   EXPECT_EQ(no_password.exit_code, 2) << no_password.output;

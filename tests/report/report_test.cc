@@ -1,5 +1,6 @@
 // The report module without a daemon: the PDF is the same bytes for the
-// same answer whatever the machine's time zone, times are shown in Oslo
+// same answer whatever the machine's time zone, it carries its answer as
+// an attachment that encryption covers too, times are shown in Oslo
 // time across the change to summer time, identity numbers are masked, and
 // the explanations read in bokmål.
 #include <gtest/gtest.h>
@@ -10,6 +11,8 @@
 #include "report/answer.h"
 #include "report/fhir_report.h"
 #include "report/internal/labels.h"
+#include "report/pdf_attachment.h"
+#include "report/pdf_encrypt.h"
 #include "report/pdf_report.h"
 #include "storage/checkpoint.h"
 #include "tests/support/temp_dir.h"
@@ -75,6 +78,68 @@ TEST(PdfReport, AnUnknownLanguageIsRefused) {
   EXPECT_EQ(RenderPdf(answer).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// The PDF carries the exact answer file as its attachment, and names its
+// digest in its keywords.
+TEST(PdfAttachment, ThePdfCarriesItsAnswer) {
+  const v1::SignedAnswer answer = SampleAnswer(3);
+  absl::StatusOr<std::string> pdf = RenderPdf(answer);
+  ASSERT_TRUE(pdf.ok()) << pdf.status();
+  absl::StatusOr<PdfContents> contents = ReadPdfContents(*pdf, "");
+  ASSERT_TRUE(contents.ok()) << contents.status();
+  ASSERT_TRUE(contents->answer_json.has_value());
+  EXPECT_EQ(*contents->answer_json, *AnswerToJson(answer));
+  EXPECT_EQ(contents->keywords, std::string(kDigestKeywordPrefix) + AnswerDigest(answer.answer()));
+  // An associated file of the data kind, as PDF 2.0 and PDF/A-3 describe it.
+  EXPECT_NE(pdf->find("/AFRelationship /Data"), std::string::npos);
+  EXPECT_NE(pdf->find("/EmbeddedFile"), std::string::npos);
+}
+
+// Attaching again replaces the attachment rather than adding a second one
+// that a reader might take instead.
+TEST(PdfAttachment, AttachingAgainReplacesTheAnswer) {
+  absl::StatusOr<std::string> pdf = RenderPdf(SampleAnswer(1));
+  ASSERT_TRUE(pdf.ok()) << pdf.status();
+  absl::StatusOr<std::string> again = AttachAnswer(*pdf, "{\"other\": 1}", absl::UnixEpoch());
+  ASSERT_TRUE(again.ok()) << again.status();
+  absl::StatusOr<PdfContents> contents = ReadPdfContents(*again, "");
+  ASSERT_TRUE(contents.ok()) << contents.status();
+  EXPECT_EQ(contents->answer_json.value_or(""), "{\"other\": 1}");
+  size_t specs = 0;
+  for (size_t at = again->find("/Filespec"); at != std::string::npos;
+       at = again->find("/Filespec", at + 1)) {
+    ++specs;
+  }
+  EXPECT_EQ(specs, 1u);
+}
+
+// Encryption covers the attachment: without the password nothing opens,
+// with it the answer is the same.
+TEST(PdfAttachment, EncryptionCoversTheAnswer) {
+  const v1::SignedAnswer answer = SampleAnswer(2);
+  absl::StatusOr<std::string> pdf = RenderPdf(answer);
+  ASSERT_TRUE(pdf.ok()) << pdf.status();
+  absl::StatusOr<std::string> encrypted = EncryptPdf(*pdf, "fjord-Lefse-4817");
+  ASSERT_TRUE(encrypted.ok()) << encrypted.status();
+  EXPECT_EQ(ReadPdfContents(*encrypted, "").status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(ReadPdfContents(*encrypted, "fjord-Lefse-4818").status().code(),
+            absl::StatusCode::kPermissionDenied);
+  absl::StatusOr<PdfContents> contents = ReadPdfContents(*encrypted, "fjord-Lefse-4817");
+  ASSERT_TRUE(contents.ok()) << contents.status();
+  EXPECT_EQ(contents->answer_json.value_or(""), *AnswerToJson(answer));
+}
+
+TEST(PdfAttachment, APdfWithoutAnAnswerOrNoPdfAtAll) {
+  absl::StatusOr<PdfContents> none = ReadPdfContents(
+      "%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj 2 0 obj<</Type/Pages/Kids[]/Count "
+      "0>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n",
+      "");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_FALSE(none->answer_json.has_value());
+  EXPECT_EQ(ReadPdfContents("not a pdf", "").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(AttachAnswer("not a pdf", "{}", absl::UnixEpoch()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(Labels, OsloTimeFollowsSummerTime) {
   absl::TimeZone oslo;
   ASSERT_TRUE(absl::LoadTimeZone(std::string(kReportTimeZone), &oslo));
@@ -105,7 +170,7 @@ TEST(Answer, IdentityNumbersAreMasked) {
 }
 
 TEST(Answer, CompanionFileSitsBesideTheReport) {
-  EXPECT_EQ(CompanionPath("innsyn.pdf"), "innsyn.answer.json");
+  EXPECT_EQ(CompanionPath("innsyn.json"), "innsyn.answer.json");
   EXPECT_EQ(CompanionPath("/tmp/a.b/report"), "/tmp/a.b/report.answer.json");
   EXPECT_EQ(CompanionPath("dir/x.fhir.json"), "dir/x.fhir.answer.json");
 }
