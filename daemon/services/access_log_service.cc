@@ -140,6 +140,13 @@ absl::Status AccessLogService::ListIndexed(
   }
   if (request.prove()) {
     ASSIGN_OR_RETURN(proof, (ledger_.*prove)(query->id));
+    if (proof->tree_size == 0) {
+      // A checkpoint is signed for a tree of at least one entry (size 0
+      // asks for the newest), so an empty ledger has no proof to give.
+      return absl::FailedPreconditionError(
+          "the ledger has no entries yet, so there is no signed tree to prove an answer against; "
+          "ask without prove");
+    }
     if (request.tree_size() != 0 && request.tree_size() != proof->tree_size) {
       return absl::FailedPreconditionError(
           StrCat("tree_size ", request.tree_size(), ": a proof is made for the newest tree only (",

@@ -136,6 +136,10 @@ class CompleteAnswersTest : public ::testing::Test {
 
 TEST_F(CompleteAnswersTest, AnHonestAnswerIsProvenCompleteAndAnUnknownSubjectEmpty) {
   Start();
+  // A new ledger has no signed tree to prove against yet, and says so.
+  CommandResult empty = History("patient-1");
+  EXPECT_EQ(empty.exit_code, 2) << empty.output;
+  EXPECT_TRUE(Contains(empty.output, "the ledger has no entries yet")) << empty.output;
   Append(0, 40);
   CommandResult history = History("patient-1");
   EXPECT_EQ(history.exit_code, 0) << history.output;
