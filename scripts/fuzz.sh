@@ -13,7 +13,7 @@ shift || true
 targets=("$@")
 if [ ${#targets[@]} -eq 0 ]; then
   targets=(event_validation json_ingest proof_verification checkpoint_parsing http_json
-           fhir_audit_event)
+           fhir_audit_event history_proof)
 fi
 build=build-sanitize
 if [ ! -x "$build/tests/${targets[0]}_fuzzer" ]; then
