@@ -463,9 +463,9 @@ absl::StatusOr<HistoryProof> ProveHistory(const internal::LedgerImpl& impl, MapS
     if (!read_entry.ok()) return read_entry.status();
     StoredEntry& stored = read_entry->front();
     const v1::SealedEntry& header = stored.header;
-    const bool subject = space == MapSpace::kSubject;
-    const uint64_t count = subject ? header.subject_count() : header.actor_count();
-    const uint64_t prev = subject ? header.subject_prev() : header.actor_prev();
+    const HeaderLinks links = LinksIn(header, space);
+    const uint64_t count = links.count;
+    const uint64_t prev = links.prev;
     if (count != left) {
       return absl::DataLossError(StrCat("entry ", seq, " says it is number ", count,
                                         " of its history, where ", left, " was expected"));

@@ -85,6 +85,33 @@ absl::StatusOr<std::optional<MapValue>> VerifyMapProof(const Hash& root, const H
   return value;
 }
 
+HeaderLinks LinksIn(const v1::SealedEntry& header, MapSpace space) {
+  if (space == MapSpace::kSubject) {
+    return {header.subject(), header.subject_count(), header.subject_prev(),
+            header.subject_prev_hash()};
+  }
+  return {header.actor(), header.actor_count(), header.actor_prev(), header.actor_prev_hash()};
+}
+
+void LinkAfter(v1::SealedEntry& header, MapSpace space, const MapValue& head) {
+  const bool subject = space == MapSpace::kSubject;
+  if (head.count > 0) {
+    std::string hash(AsBytes(head.entry_hash));
+    if (subject) {
+      header.set_subject_prev(head.seq);
+      header.set_subject_prev_hash(std::move(hash));
+    } else {
+      header.set_actor_prev(head.seq);
+      header.set_actor_prev_hash(std::move(hash));
+    }
+  }
+  if (subject) {
+    header.set_subject_count(head.count + 1);
+  } else {
+    header.set_actor_count(head.count + 1);
+  }
+}
+
 absl::StatusOr<std::vector<HistoryLink>> VerifyHistory(const Hash& map_root, MapSpace space,
                                                        std::string_view pseudonym,
                                                        const v1::MapProof& proof,
@@ -133,15 +160,14 @@ absl::StatusOr<std::vector<HistoryLink>> VerifyHistory(const Hash& map_root, Map
     }
     const bool kind_ok = header->kind() == v1::ENTRY_KIND_ACCESS_EVENT ||
                          (subject && header->kind() == v1::ENTRY_KIND_ERASURE);
-    const std::string& named = subject ? header->subject() : header->actor();
-    if (!kind_ok || named != pseudonym) {
+    const HeaderLinks fields = LinksIn(*header, space);
+    if (!kind_ok || fields.pseudonym != pseudonym) {
       return absl::FailedPreconditionError(
           StrCat("entry ", seq, " is not about this ", whose, ": another's entry was put in"));
     }
-    const uint64_t stated = subject ? header->subject_count() : header->actor_count();
-    const uint64_t prev = subject ? header->subject_prev() : header->actor_prev();
-    const std::string& prev_hash =
-        subject ? header->subject_prev_hash() : header->actor_prev_hash();
+    const uint64_t stated = fields.count;
+    const uint64_t prev = fields.prev;
+    const std::string prev_hash(fields.prev_hash);
     if (stated != count) {
       return absl::FailedPreconditionError(StrCat("entry ", seq, " says it is number ", stated,
                                                   " of the history, where ", count,

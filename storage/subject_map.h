@@ -57,6 +57,19 @@ inline bool MapKeyBit(const Hash& key, int depth) {
 absl::StatusOr<std::optional<MapValue>> VerifyMapProof(const Hash& root, const Hash& key,
                                                        const v1::MapProof& proof);
 
+// A header's link fields for one history: the pseudonym it names there,
+// its count, and the seq and leaf hash of the entry before it.
+struct HeaderLinks {
+  std::string_view pseudonym;
+  uint64_t count = 0;
+  uint64_t prev = 0;
+  std::string_view prev_hash;
+};
+HeaderLinks LinksIn(const v1::SealedEntry& header, MapSpace space);
+// Makes `header` the next entry of a history whose head was `head` (count
+// 0: a history not begun).
+void LinkAfter(v1::SealedEntry& header, MapSpace space, const MapValue& head);
+
 // One entry of a history, checked.
 struct HistoryLink {
   uint64_t seq = 0;

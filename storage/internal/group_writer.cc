@@ -588,27 +588,26 @@ absl::StatusOr<v1::AppendReceipt> GroupWriter::AddEntry(Draft& draft, v1::Ledger
       histories && !header.actor().empty() && header.kind() == v1::ENTRY_KIND_ACCESS_EVENT;
   std::string subject_history, actor_history;
   MapValue subject_head, actor_head;
+  auto link = [&](MapSpace space, std::string_view pseudonym, std::string& history,
+                  MapValue& head) -> absl::Status {
+    history = HistoryId(space, pseudonym);
+    absl::StatusOr<MapValue> found = Head(draft, history);
+    if (!found.ok()) return found.status();
+    head = *found;
+    LinkAfter(header, space, head);
+    return absl::OkStatus();
+  };
   if (in_subject_history) {
-    subject_history = HistoryId(MapSpace::kSubject, header.subject());
-    absl::StatusOr<MapValue> head = Head(draft, subject_history);
-    if (!head.ok()) return head.status();
-    subject_head = *head;
-    if (subject_head.count > 0) {
-      header.set_subject_prev(subject_head.seq);
-      header.set_subject_prev_hash(std::string(AsBytes(subject_head.entry_hash)));
+    if (absl::Status s = link(MapSpace::kSubject, header.subject(), subject_history, subject_head);
+        !s.ok()) {
+      return s;
     }
-    header.set_subject_count(subject_head.count + 1);
   }
   if (in_actor_history) {
-    actor_history = HistoryId(MapSpace::kActor, header.actor());
-    absl::StatusOr<MapValue> head = Head(draft, actor_history);
-    if (!head.ok()) return head.status();
-    actor_head = *head;
-    if (actor_head.count > 0) {
-      header.set_actor_prev(actor_head.seq);
-      header.set_actor_prev_hash(std::string(AsBytes(actor_head.entry_hash)));
+    if (absl::Status s = link(MapSpace::kActor, header.actor(), actor_history, actor_head);
+        !s.ok()) {
+      return s;
     }
-    header.set_actor_count(actor_head.count + 1);
   }
   const std::string bytes = live == nullptr
                                 ? EncodeEntry(described.header, entry, "", nullptr)
