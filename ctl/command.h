@@ -74,6 +74,8 @@ void AddEraseCommand(CLI::App& app, CommandContext& context);
 void AddReportCommand(CLI::App& app, CommandContext& context);
 void AddVerifyReportCommand(CLI::App& app, CommandContext& context);
 void AddForwardCommand(CLI::App& app, CommandContext& context);
+void AddConsoleUserCommand(CLI::App& app, CommandContext& context);
+void AddEntriesCommand(CLI::App& app, CommandContext& context);
 
 }  // namespace innsyn::ctl
 

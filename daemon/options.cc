@@ -183,6 +183,9 @@ absl::Status LoadConfigFile(const std::string& path, DaemonOptions& options) {
                                                            "http_listen",
                                                            "http_read_timeout_seconds",
                                                            "http_threads",
+                                                           "console_listen",
+                                                           "console_users_file",
+                                                           "console_idle_minutes",
                                                            "metrics_listen",
                                                            "data_dir",
                                                            "origin",
@@ -224,11 +227,15 @@ absl::Status LoadConfigFile(const std::string& path, DaemonOptions& options) {
   int64_t stream_seconds = absl::ToInt64Seconds(options.limits.max_stream_duration);
   int64_t grace_seconds = absl::ToInt64Seconds(options.shutdown_grace);
   int64_t http_read_seconds = absl::ToInt64Seconds(options.http_read_timeout);
+  int64_t console_idle_minutes = absl::ToInt64Minutes(options.console_idle_timeout);
   for (absl::Status s :
        {Read(table, "listen", options.listen),
         Read(table, "http_listen", options.http_listen),
         Read(table, "http_read_timeout_seconds", http_read_seconds),
         Read(table, "http_threads", options.http_threads),
+        Read(table, "console_listen", options.console_listen),
+        Read(table, "console_users_file", options.console_users_file),
+        Read(table, "console_idle_minutes", console_idle_minutes),
         Read(table, "tls_cert_file", options.tls_cert_file),
         Read(table, "tls_key_file", options.tls_key_file),
         Read(table, "tls_ca_file", options.tls_ca_file),
@@ -267,6 +274,10 @@ absl::Status LoadConfigFile(const std::string& path, DaemonOptions& options) {
   options.limits.max_stream_duration = absl::Seconds(stream_seconds);
   options.shutdown_grace = absl::Seconds(grace_seconds);
   options.http_read_timeout = absl::Seconds(http_read_seconds);
+  if (console_idle_minutes <= 0) {
+    return absl::InvalidArgumentError("console_idle_minutes must be at least 1");
+  }
+  options.console_idle_timeout = absl::Minutes(console_idle_minutes);
   return absl::OkStatus();
 }
 
@@ -304,6 +315,12 @@ absl::Status CheckTransport(const DaemonOptions& options) {
                "tls_ca_file innsynd serves plaintext HTTP, which must not be reachable from "
                "the network"));
   }
+  if (!options.console_listen.empty() && !IsLoopbackAddress(options.console_listen)) {
+    return absl::InvalidArgumentError(
+        StrCat("console_listen ", options.console_listen,
+               " is not a loopback address; without tls_cert_file and tls_key_file the console "
+               "is plaintext HTTP, and passwords must not cross the network in the clear"));
+  }
   return absl::OkStatus();
 }
 
@@ -318,7 +335,7 @@ absl::StatusOr<DaemonOptions> ParseDaemonOptions(int argc, char** argv, bool& he
                  "TOML config file (for example /etc/innsyn/innsynd.toml)");
   // Flags are stored aside, the config file applied, and then the flags
   // given on the command line applied over it.
-  std::string listen, http_listen, metrics_listen, data_dir, origin, port_file;
+  std::string listen, http_listen, console_listen, metrics_listen, data_dir, origin, port_file;
   std::string tls_cert, tls_key, tls_ca, tls_crl;
   size_t max_group_events = 0;
   int64_t checkpoint_seconds = 0, call_seconds = 0, stream_seconds = 0;
@@ -326,6 +343,8 @@ absl::StatusOr<DaemonOptions> ParseDaemonOptions(int argc, char** argv, bool& he
   app.add_option("--listen", listen, StrCat("gRPC address (default ", options.listen, ")"));
   app.add_option("--http-listen", http_listen,
                  "HTTP/JSON and FHIR address, \"\" for none (default none)");
+  app.add_option("--console-listen", console_listen,
+                 "the privacy officer's console address, \"\" for none (default none)");
   app.add_option("--metrics-listen", metrics_listen,
                  StrCat("Prometheus /metrics address, \"\" to disable (default ",
                         options.metrics_listen, ")"));
@@ -383,6 +402,7 @@ absl::StatusOr<DaemonOptions> ParseDaemonOptions(int argc, char** argv, bool& he
   }
   if (app.count("--listen")) options.listen = listen;
   if (app.count("--http-listen")) options.http_listen = http_listen;
+  if (app.count("--console-listen")) options.console_listen = console_listen;
   if (app.count("--metrics-listen")) options.metrics_listen = metrics_listen;
   if (app.count("--data-dir")) options.data_dir = data_dir;
   if (app.count("--origin")) options.origin = origin;

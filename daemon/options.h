@@ -42,15 +42,24 @@ struct DaemonOptions {
   std::string http_listen;
   absl::Duration http_read_timeout = absl::Seconds(10);
   int http_threads = 32;
+  // The privacy officer's console (daemon/console); empty: none. HTTPS with
+  // tls_cert_file and tls_key_file when TLS is set (no client certificate:
+  // people sign in with an account from console_users_file), else
+  // plaintext on a loopback address only. Empty console_users_file:
+  // console-users.toml in data_dir. A session ends after
+  // console_idle_timeout without a request.
+  std::string console_listen;
+  std::string console_users_file;
+  absl::Duration console_idle_timeout = absl::Minutes(15);
   // Prometheus /metrics address; empty disables the endpoint.
   std::string metrics_listen = "127.0.0.1:9464";
   // RocksDB files and keys.
   std::string data_dir = "./innsyn-data";
   // Checkpoint origin line and key name; a clinic sets its own.
   std::string origin = "innsyn.local/ledger";
-  // If set, innsynd writes "<grpc port>\n<metrics port>\n<http port>\n" here
-  // once serving (for tests and scripts that listen on port 0; the HTTP
-  // port is 0 without http_listen).
+  // If set, innsynd writes "<grpc port>\n<metrics port>\n<http port>\n
+  // <console port>\n" here once serving (for tests and scripts that listen
+  // on port 0; the HTTP and console ports are 0 without their listeners).
   std::string port_file;
   // Most events per group commit (one RocksDB batch, one fsync).
   size_t max_group_events = 8192;

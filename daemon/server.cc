@@ -16,6 +16,7 @@
 #include "daemon/alerts/alert_monitor.h"
 #include "daemon/auth/call_gate.h"
 #include "daemon/auth/server_tls.h"
+#include "daemon/console/console.h"
 #include "daemon/http/http_listener.h"
 #include "daemon/ops/log.h"
 #include "daemon/ops/retention_job.h"
@@ -74,10 +75,11 @@ struct Server::State {
   std::unique_ptr<AlertService> alerts;
   std::unique_ptr<grpc::Server> server;
   int grpc_port = 0;
-  std::unique_ptr<http::HttpListener> http;  // with http_listen
-  absl::Notification stopping;               // Shutdown was called
-  absl::Notification stopped;                // Shutdown has finished
-  std::thread checkpointer;                  // signs checkpoints until `stopping`
+  std::unique_ptr<http::HttpListener> http;   // with http_listen
+  std::unique_ptr<console::Console> console;  // with console_listen
+  absl::Notification stopping;                // Shutdown was called
+  absl::Notification stopped;                 // Shutdown has finished
+  std::thread checkpointer;                   // signs checkpoints until `stopping`
   std::atomic<bool> ingest_stopped{false};
   absl::Mutex shutdown_mu;
   bool shut_down ABSL_GUARDED_BY(shutdown_mu) = false;
@@ -92,6 +94,7 @@ struct Server::State {
   // Closes the ledger while the metrics it reports to still exist, also
   // when Start fails halfway.
   ~State() {
+    console.reset();
     http.reset();
     retention.reset();
     self_verifier.reset();
@@ -287,6 +290,30 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& optio
                           .access_log = *state->access_log,
                           .ready = [s = state.get()] { return !s->ingest_stopped.load(); }}));
   }
+  if (!options.console_listen.empty()) {
+    ASSIGN_OR_RETURN(
+        state->console,
+        console::Console::Start(
+            {.listen = options.console_listen,
+             .tls = {.cert_file = options.tls_cert_file,
+                     .key_file = options.tls_key_file,
+                     .ca_file = "",
+                     .crl_file = "",
+                     .data_dir = options.data_dir},
+             .users_file =
+                 options.console_users_file.empty()
+                     ? (std::filesystem::path(options.data_dir) / "console-users.toml").string()
+                     : options.console_users_file,
+             .idle_timeout = options.console_idle_timeout,
+             .time_zone = options.detection.time_zone},
+            {.gate = *state->gate,
+             .access_log = *state->access_log,
+             .alerts = *state->alerts,
+             .reports = *state->reports,
+             .admin = *state->admin,
+             .ledger = *state->ledger,
+             .metrics = *state->metrics}));
+  }
   state->checkpointer = std::thread([s = state.get()] { s->CheckpointLoop(); });
   state->self_verifier = std::make_unique<SelfVerifier>(
       *state->ledger, *state->metrics, options.verify_interval, options.full_verify_interval,
@@ -302,7 +329,8 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& optio
     std::string tmp = options.port_file + ".tmp";
     std::ofstream(tmp) << state->grpc_port << "\n"
                        << state->metrics->port() << "\n"
-                       << (state->http ? state->http->port() : 0) << "\n";
+                       << (state->http ? state->http->port() : 0) << "\n"
+                       << (state->console ? state->console->port() : 0) << "\n";
     std::rename(tmp.c_str(), options.port_file.c_str());
   }
   return std::unique_ptr<Server>(new Server(std::move(state)));
@@ -320,6 +348,9 @@ void Server::Reload(const DaemonOptions& options) {
         {"http_listen", options.http_listen != running.http_listen},
         {"http_read_timeout_seconds", options.http_read_timeout != running.http_read_timeout},
         {"http_threads", options.http_threads != running.http_threads},
+        {"console_listen", options.console_listen != running.console_listen},
+        {"console_users_file", options.console_users_file != running.console_users_file},
+        {"console_idle_minutes", options.console_idle_timeout != running.console_idle_timeout},
         {"data_dir", options.data_dir != running.data_dir},
         {"origin", options.origin != running.origin},
         {"max_group_events", options.max_group_events != running.max_group_events},
@@ -340,6 +371,12 @@ void Server::Reload(const DaemonOptions& options) {
   if (absl::Status s = state_->alert_monitor->Reload(options.detection); !s.ok()) {
     ReloadFailed(s);
     return;
+  }
+  // The console's accounts: a person added or removed takes effect now.
+  if (state_->console) {
+    if (absl::Status s = state_->console->ReloadAccounts(); !s.ok()) {
+      LogWarning("reload: console accounts kept as they were: ", s.message());
+    }
   }
   {
     absl::MutexLock lock(&state_->reload_mu);
@@ -382,6 +419,7 @@ void Server::Shutdown() {
   state_->gate->Drain(state_->options.shutdown_grace);
   state_->server->Shutdown(std::chrono::system_clock::now());
   if (state_->http) state_->http->Stop();
+  if (state_->console) state_->console->Stop();
   state_->checkpointer.join();
   state_->retention.reset();
   state_->self_verifier.reset();

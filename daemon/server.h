@@ -21,6 +21,8 @@
 //  - HTTP listener (http/http_listener.h, with http_listen): its accepting
 //    thread and pool of http_threads; stopped after gRPC in Shutdown (the
 //    CallGate's drain covers its calls too).
+//  - console (console/console.h, with console_listen): its accepting thread
+//    and pool; stopped after the HTTP listener in Shutdown.
 //  - call deadlines watchdog (auth/call_deadlines.h): cancels calls that
 //    outlive the server's limit; joined when the CallGate is destroyed.
 //  - checkpointer (State::CheckpointLoop): signs a checkpoint every

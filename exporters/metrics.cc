@@ -8,9 +8,12 @@
 #include <prometheus/text_serializer.h>
 
 #include <exception>
+#include <map>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "base/clock.h"
+#include "base/strings.h"
 #include "exporters/ledger_collector.h"
 #include "exporters/process_collector.h"
 
@@ -38,6 +41,9 @@ prometheus::Family<prometheus::Counter>& Counters(prometheus::Registry& registry
 }  // namespace
 
 struct Metrics::State {
+  mutable absl::Mutex recent_mu;
+  Recent recent ABSL_GUARDED_BY(recent_mu);
+  std::map<std::string, Recent::Source, std::less<>> sources ABSL_GUARDED_BY(recent_mu);
   std::shared_ptr<prometheus::Registry> registry = std::make_shared<prometheus::Registry>();
   std::unique_ptr<prometheus::Exposer> exposer;
   prometheus::Family<prometheus::Counter>& appended =
@@ -210,7 +216,13 @@ absl::StatusOr<std::unique_ptr<Metrics>> Metrics::Start(const std::string& liste
 void Metrics::EventsAppended(std::string_view source, std::string_view action, uint64_t count) {
   state_->appended.Add({{"source", std::string(source)}, {"action", std::string(action)}})
       .Increment(static_cast<double>(count));
-  state_->source_last_event.Add({{"source", std::string(source)}}).Set(UnixSeconds(Now()));
+  const absl::Time now = Now();
+  state_->source_last_event.Add({{"source", std::string(source)}}).Set(UnixSeconds(now));
+  absl::MutexLock lock(&state_->recent_mu);
+  Recent::Source& seen = state_->sources[std::string(source)];
+  seen.name = std::string(source);
+  seen.last_event = now;
+  seen.events += count;
 }
 
 void Metrics::EventsRejected(std::string_view reason, uint64_t count) {
@@ -241,6 +253,8 @@ void Metrics::SetLedgerSize(uint64_t entries) {
 
 void Metrics::SetLastCheckpointTime(absl::Time time) {
   state_->last_checkpoint.Set(absl::ToDoubleSeconds(time - absl::UnixEpoch()));
+  absl::MutexLock lock(&state_->recent_mu);
+  state_->recent.checkpoint = time;
 }
 
 int Metrics::port() const {
@@ -282,6 +296,10 @@ void Metrics::VerificationFinished(std::string_view mode, bool ok, absl::Time fi
   } else {
     state_->verify_failures.Add(labels).Increment();
   }
+  absl::MutexLock lock(&state_->recent_mu);
+  state_->recent.verification = finished;
+  state_->recent.verification_result =
+      StrCat(mode, ": ", ok ? "ok" : "FAILED", ", ", entries_checked, " entries");
 }
 
 void Metrics::SetVerificationInterval(std::string_view mode, absl::Duration interval) {
@@ -295,6 +313,11 @@ void Metrics::ConfigReloaded(bool ok, absl::Time at) {
 
 void Metrics::BackupFinished(bool ok, absl::Time at, uint64_t bytes) {
   state_->backups.Add({{"result", ok ? "ok" : "failed"}}).Increment();
+  {
+    absl::MutexLock lock(&state_->recent_mu);
+    state_->recent.backup = at;
+    state_->recent.backup_result = ok ? StrCat("ok, ", bytes, " bytes") : "FAILED";
+  }
   if (!ok) return;
   state_->last_backup.Set(UnixSeconds(at));
   state_->last_backup_bytes.Set(static_cast<double>(bytes));
@@ -305,6 +328,17 @@ void Metrics::RetentionFinished(bool ok, absl::Time at, size_t keys, uint64_t en
   state_->retention_keys.Increment(static_cast<double>(keys));
   state_->retention_entries.Increment(static_cast<double>(entries));
   if (ok) state_->retention_last_success.Set(UnixSeconds(at));
+  absl::MutexLock lock(&state_->recent_mu);
+  state_->recent.retention = at;
+  state_->recent.retention_result =
+      ok ? StrCat("ok, ", keys, " keys shredded, ", entries, " entries") : "FAILED";
+}
+
+Metrics::Recent Metrics::recent() const {
+  absl::MutexLock lock(&state_->recent_mu);
+  Recent recent = state_->recent;
+  for (const auto& [name, source] : state_->sources) recent.sources.push_back(source);
+  return recent;
 }
 
 void Metrics::ErasureFinished(bool ok) {

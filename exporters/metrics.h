@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -74,6 +75,24 @@ class Metrics {
   int port() const;
   // The exposition text, as a scrape would see it.
   std::string Scrape() const;
+
+  // The latest of what was reported here, for the console's health page.
+  struct Recent {
+    struct Source {
+      std::string name;  // the source's metrics label
+      absl::Time last_event;
+      uint64_t events = 0;  // appended since innsynd started
+    };
+    std::vector<Source> sources;  // by name
+    absl::Time checkpoint = absl::InfinitePast();
+    absl::Time verification = absl::InfinitePast();
+    std::string verification_result;  // for example "full: ok"
+    absl::Time backup = absl::InfinitePast();
+    std::string backup_result;
+    absl::Time retention = absl::InfinitePast();
+    std::string retention_result;
+  };
+  Recent recent() const;
 
  private:
   struct State;

@@ -9,17 +9,15 @@
 #include "base/status_macros.h"
 #include "base/strings.h"
 #include "report/answer.h"
-#include "report/internal/labels.h"
 #include "report/internal/page_layout.h"
+#include "report/labels.h"
 #include "report/pdf_attachment.h"
 
 namespace innsyn::report {
 namespace {
 
 using internal::Column;
-using internal::Language;
 using internal::PageLayout;
-using internal::Text;
 
 std::string E(std::string_view text) { return PageLayout::Escape(text); }
 
@@ -31,13 +29,13 @@ struct Context {
   absl::TimeZone zone;
   std::string digest;
 
-  std::string T(const Text& text) const { return std::string(internal::Pick(language, text)); }
+  std::string T(const Text& text) const { return std::string(Pick(language, text)); }
   std::string Time(const google::protobuf::Timestamp& t) const {
-    return internal::LocalTime(language, FromProto(t), zone);
+    return LocalTime(language, FromProto(t), zone);
   }
   // In a table cell the date and the time stay on one line.
   std::string CellTime(absl::Time t) const {
-    return absl::StrReplaceAll(internal::LocalTime(language, t, zone), {{" ", "\u00a0"}});
+    return absl::StrReplaceAll(LocalTime(language, t, zone), {{" ", "\u00a0"}});
   }
 };
 
@@ -53,7 +51,7 @@ std::string WhoCell(const Context& c, const v1::Actor& actor) {
   if (actor.role() == "patient") return E(c.T({"Deg selv", "You"}));
   if (!actor.display_name().empty())
     lines.push_back(StrCat("<b>", E(actor.display_name()), "</b>"));
-  if (!actor.role().empty()) lines.push_back(E(internal::RoleLabel(c.language, actor.role())));
+  if (!actor.role().empty()) lines.push_back(E(RoleLabel(c.language, actor.role())));
   if (!actor.hpr_number().empty()) lines.push_back(E(StrCat("HPR ", actor.hpr_number())));
   if (!actor.organisation().empty()) lines.push_back(E(actor.organisation()));
   if (lines.empty()) lines.push_back(E(actor.id()));
@@ -63,9 +61,9 @@ std::string WhoCell(const Context& c, const v1::Actor& actor) {
 }
 
 std::string WhatCell(const Context& c, const v1::AccessEvent& event) {
-  std::string out = StrCat(E(internal::ActionLabel(c.language, event)), ": ",
-                           E(internal::DataLabel(c.language, event.data_object().type())));
-  if (internal::IsDisclosure(event)) {
+  std::string out = StrCat(E(ActionLabel(c.language, event)), ": ",
+                           E(DataLabel(c.language, event.data_object().type())));
+  if (IsDisclosure(event)) {
     const std::string& name =
         event.recipient().name().empty() ? event.recipient().id() : event.recipient().name();
     out += StrCat(" ", E(c.T({"til", "to"})), " <b>", E(name), "</b>");
@@ -76,7 +74,7 @@ std::string WhatCell(const Context& c, const v1::AccessEvent& event) {
 }
 
 std::string PurposeCell(const Context& c, const v1::AccessEvent& event) {
-  std::string out = E(internal::PurposeLabel(c.language, event.purpose_of_use()));
+  std::string out = E(PurposeLabel(c.language, event.purpose_of_use()));
   if (!event.legal_basis().empty()) {
     out += StrCat(out.empty() ? "" : "\n", "<i>", E(event.legal_basis()), "</i>");
   }
@@ -86,11 +84,11 @@ std::string PurposeCell(const Context& c, const v1::AccessEvent& event) {
 std::string ExplanationCell(const Context& c, const v1::ReportRow& row) {
   const v1::AccessEvent& event = row.entry().access_event();
   std::string out;
-  if (internal::IsEmergency(event)) {
+  if (IsEmergency(event)) {
     out = StrCat("<span foreground=\"#a00000\"><b>", E(c.T({"Nødtilgang", "Emergency access"})),
                  "</b></span>");
   }
-  std::string explanation = internal::ExplanationLabel(c.language, row.explanation());
+  std::string explanation = ExplanationLabel(c.language, row.explanation());
   if (!explanation.empty()) out += StrCat(out.empty() ? "" : "\n", E(explanation));
   return out;
 }
@@ -151,7 +149,7 @@ void Accesses(PageLayout& page, const Context& c) {
   size_t emergencies = 0;
   for (const v1::ReportRow& row : a.rows()) {
     if (row.erased() || row.entry().has_access_event()) ++accesses;
-    if (row.entry().has_access_event() && internal::IsEmergency(row.entry().access_event())) {
+    if (row.entry().has_access_event() && IsEmergency(row.entry().access_event())) {
       ++emergencies;
     }
   }
@@ -194,7 +192,7 @@ void Disclosures(PageLayout& page, const Context& c) {
   page.Heading(c.T({"Utlevering til andre", "Disclosures to others"}));
   std::vector<std::vector<std::string>> rows;
   for (const v1::ReportRow& row : c.answer.rows()) {
-    if (!row.entry().has_access_event() || !internal::IsDisclosure(row.entry().access_event())) {
+    if (!row.entry().has_access_event() || !IsDisclosure(row.entry().access_event())) {
       continue;
     }
     const v1::AccessEvent& event = row.entry().access_event();
@@ -202,10 +200,10 @@ void Disclosures(PageLayout& page, const Context& c) {
     if (!event.recipient().id().empty()) recipient += StrCat(" (", E(event.recipient().id()), ")");
     // The legal basis, or else the consent innsyn found for the recipient.
     std::string basis = event.legal_basis().empty()
-                            ? E(internal::ExplanationLabel(c.language, row.explanation()))
+                            ? E(ExplanationLabel(c.language, row.explanation()))
                             : E(event.legal_basis());
     rows.push_back({E(c.CellTime(FromProto(event.occurred_at()))), recipient,
-                    E(internal::DataLabel(c.language, event.data_object().type())), basis});
+                    E(DataLabel(c.language, event.data_object().type())), basis});
   }
   if (rows.empty()) {
     page.Paragraph(E(c.T({"Ingen opplysninger om deg er utlevert til andre i perioden.",

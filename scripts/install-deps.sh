@@ -19,6 +19,8 @@ PACKAGES=(
   libsystemd-dev systemd
   libcpp-httplib-dev      # innsynd's HTTP listener (daemon/http)
   libcsv-dev              # innsynctl forward reads CSV exports (ctl/forward)
+  libargon2-dev libkainjow-mustache-dev  # the console: password hashes, HTML templates (daemon/console)
+  chromium chromium-driver python3-selenium  # the console's browser tests (tests/console)
   prometheus python3
   clang libclang-rt-dev  # the sanitizer and libFuzzer build (scripts/test-sanitizers.sh)
   clang-format git        # scripts/check-format.sh

@@ -10,6 +10,7 @@
 
 #include <grpcpp/server_context.h>
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -144,6 +145,19 @@ class CallGate {
   size_t calls_in_flight_ ABSL_GUARDED_BY(calls_mu_) = 0;  // admitted or being admitted
   bool draining_ ABSL_GUARDED_BY(calls_mu_) = false;
 };
+
+// Admits one call as the CallGate does, given what it asks (recorded if it
+// is refused). A gRPC handler admits from its ServerContext; another
+// listener (daemon/http, daemon/console) for a caller it identified itself.
+using Admission =
+    std::function<absl::StatusOr<CallGate::Pass>(Method, const v1::QueryRecord& asked)>;
+
+// The Admission of a gRPC call; borrows `gate` and `context`.
+inline Admission GrpcAdmission(CallGate& gate, grpc::ServerContext& context) {
+  return [&gate, &context](Method method, const v1::QueryRecord& asked) {
+    return gate.Admit(context, method, asked);
+  };
+}
 
 }  // namespace innsyn::daemon
 

@@ -47,7 +47,8 @@ absl::Status AddCrl(SSL_CTX& context, const std::string& crl_file) {
 
 }  // namespace
 
-absl::Status ConfigureServerTls(SSL_CTX& context, const ServerTlsFiles& files) {
+absl::Status ConfigureServerTls(SSL_CTX& context, const ServerTlsFiles& files,
+                                bool client_certificates) {
   if (SSL_CTX_set_min_proto_version(&context, TLS1_2_VERSION) != 1) {
     return absl::InternalError(StrCat("HTTP listener: TLS 1.2: ", OpenSslError()));
   }
@@ -58,6 +59,7 @@ absl::Status ConfigureServerTls(SSL_CTX& context, const ServerTlsFiles& files) {
       SSL_CTX_check_private_key(&context) != 1) {
     return Failed("tls_key_file", files.key_file);
   }
+  if (!client_certificates) return absl::OkStatus();
   if (SSL_CTX_load_verify_locations(&context, files.ca_file.c_str(), nullptr) != 1) {
     return Failed("tls_ca_file", files.ca_file);
   }

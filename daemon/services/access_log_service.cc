@@ -220,11 +220,7 @@ grpc::Status AccessLogService::ListSubjectAccess(grpc::ServerContext* context,
 absl::Status AccessLogService::DoListSubjectAccess(grpc::ServerContext& context,
                                                    const v1::ListSubjectAccessRequest& request,
                                                    v1::ListSubjectAccessResponse& response) {
-  return ListSubjectAccessFor(
-      [&](Method method, const v1::QueryRecord& asked) {
-        return gate_.Admit(context, method, asked);
-      },
-      request, response);
+  return ListSubjectAccessFor(GrpcAdmission(gate_, context), request, response);
 }
 
 absl::Status AccessLogService::ListSubjectAccessFor(const Admission& admit,
@@ -242,15 +238,18 @@ absl::Status AccessLogService::ListSubjectAccessFor(const Admission& admit,
 grpc::Status AccessLogService::ListActorActivity(grpc::ServerContext* context,
                                                  const v1::ListActorActivityRequest* request,
                                                  v1::ListActorActivityResponse* response) {
+  return ToGrpcStatus(ListActorActivityFor(GrpcAdmission(gate_, *context), *request, *response));
+}
+
+absl::Status AccessLogService::ListActorActivityFor(const Admission& admit,
+                                                    const v1::ListActorActivityRequest& request,
+                                                    v1::ListActorActivityResponse& response) {
   v1::QueryRecord record;
-  record.set_actor_id(request->actor_id());
-  const Admission admit = [&](Method method, const v1::QueryRecord& asked) {
-    return gate_.Admit(*context, method, asked);
-  };
-  return ToGrpcStatus(ListIndexed(admit, Method::kListActorActivity, *request,
-                                  MakeIndexQuery(*request, "actor_id", request->actor_id()),
-                                  &storage::Ledger::ListActor, &storage::Ledger::ProveActorHistory,
-                                  std::move(record), *response));
+  record.set_actor_id(request.actor_id());
+  return ListIndexed(admit, Method::kListActorActivity, request,
+                     MakeIndexQuery(request, "actor_id", request.actor_id()),
+                     &storage::Ledger::ListActor, &storage::Ledger::ProveActorHistory,
+                     std::move(record), response);
 }
 
 grpc::Status AccessLogService::GetEntries(grpc::ServerContext* context,

@@ -49,16 +49,16 @@ class AccessLogService final : public v1::AccessLogService::Service {
   grpc::Status VerifyLedger(grpc::ServerContext* context, const v1::VerifyLedgerRequest* request,
                             v1::VerifyLedgerResponse* response) override;
 
-  // Admits a call as the CallGate does, given what it asks (recorded if it
-  // is refused).
-  using Admission =
-      std::function<absl::StatusOr<CallGate::Pass>(Method, const v1::QueryRecord& asked)>;
   // ListSubjectAccess for a caller that `admit` lets in: for another
   // listener (daemon/http's FHIR search), which identifies its callers
   // itself. The same checks, query record and answer as over gRPC.
   absl::Status ListSubjectAccessFor(const Admission& admit,
                                     const v1::ListSubjectAccessRequest& request,
                                     v1::ListSubjectAccessResponse& response);
+  // ListActorActivity, likewise (the console's staff activity page).
+  absl::Status ListActorActivityFor(const Admission& admit,
+                                    const v1::ListActorActivityRequest& request,
+                                    v1::ListActorActivityResponse& response);
 
  private:
   // The handlers' bodies. Each returns the one status its handler converts

@@ -81,12 +81,11 @@ absl::Status AdminService::DoBackup(grpc::ServerContext& context, v1::BackupResp
 
 grpc::Status AdminService::GetStatus(grpc::ServerContext* context, const v1::GetStatusRequest*,
                                      v1::GetStatusResponse* response) {
-  return ToGrpcStatus(DoGetStatus(*context, *response));
+  return ToGrpcStatus(GetStatusFor(GrpcAdmission(gate_, *context), *response));
 }
 
-absl::Status AdminService::DoGetStatus(grpc::ServerContext& context,
-                                       v1::GetStatusResponse& response) {
-  ASSIGN_OR_RETURN(CallGate::Pass pass, gate_.Admit(context, Method::kGetStatus));
+absl::Status AdminService::GetStatusFor(const Admission& admit, v1::GetStatusResponse& response) {
+  ASSIGN_OR_RETURN(CallGate::Pass pass, admit(Method::kGetStatus, {}));
   response.set_ledger_size(ledger_.Size());
   if (std::optional<v1::Checkpoint> checkpoint = ledger_.LatestStoredCheckpoint()) {
     *response.mutable_latest_checkpoint() = *std::move(checkpoint);

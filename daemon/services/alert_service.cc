@@ -98,16 +98,16 @@ absl::Status CheckDecision(const v1::UpdateAlertRequest& request) {
 grpc::Status AlertService::ListAlerts(grpc::ServerContext* context,
                                       const v1::ListAlertsRequest* request,
                                       v1::ListAlertsResponse* response) {
-  return ToGrpcStatus(DoListAlerts(*context, *request, *response));
+  return ToGrpcStatus(ListAlertsFor(GrpcAdmission(gate_, *context), *request, *response));
 }
 
-absl::Status AlertService::DoListAlerts(grpc::ServerContext& context,
-                                        const v1::ListAlertsRequest& request,
-                                        v1::ListAlertsResponse& response) {
+absl::Status AlertService::ListAlertsFor(const Admission& admit,
+                                         const v1::ListAlertsRequest& request,
+                                         v1::ListAlertsResponse& response) {
   const absl::Time start = Now();
   v1::QueryRecord record =
       Asked("ListAlerts", request.subject_id(), request.actor_id(), request.reason());
-  ASSIGN_OR_RETURN(CallGate::Pass pass, gate_.Admit(context, Method::kListAlerts, record));
+  ASSIGN_OR_RETURN(CallGate::Pass pass, admit(Method::kListAlerts, record));
   ASSIGN_OR_RETURN(AlertFilter filter, MakeFilter(request));
   ASSIGN_OR_RETURN(uint64_t after_seq, ParsePageToken(request.page_token()));
   const size_t limit = request.page_size() == 0 ? kDefaultPageSize : request.page_size();
@@ -185,14 +185,14 @@ absl::Status AlertService::DoWatchAlerts(grpc::ServerContext& context,
 grpc::Status AlertService::UpdateAlert(grpc::ServerContext* context,
                                        const v1::UpdateAlertRequest* request,
                                        v1::UpdateAlertResponse* response) {
-  return ToGrpcStatus(DoUpdateAlert(*context, *request, *response));
+  return ToGrpcStatus(UpdateAlertFor(GrpcAdmission(gate_, *context), *request, *response));
 }
 
-absl::Status AlertService::DoUpdateAlert(grpc::ServerContext& context,
-                                         const v1::UpdateAlertRequest& request,
-                                         v1::UpdateAlertResponse& response) {
-  ASSIGN_OR_RETURN(CallGate::Pass pass, gate_.Admit(context, Method::kUpdateAlert,
-                                                    Asked("UpdateAlert", "", "", request.note())));
+absl::Status AlertService::UpdateAlertFor(const Admission& admit,
+                                          const v1::UpdateAlertRequest& request,
+                                          v1::UpdateAlertResponse& response) {
+  ASSIGN_OR_RETURN(CallGate::Pass pass,
+                   admit(Method::kUpdateAlert, Asked("UpdateAlert", "", "", request.note())));
   RETURN_IF_ERROR(CheckDecision(request));
   std::optional<v1::AlertView> current = book_.Find(request.alert_id());
   if (!current) {

@@ -34,15 +34,19 @@ class AlertService final : public v1::AlertService::Service {
   // Ends open watches (innsynd is stopping).
   void Stop() { stopping_ = true; }
 
+  // ListAlerts and UpdateAlert for a caller that `admit` lets in (the
+  // console): the same checks, records and answers as over gRPC. Each
+  // holds the caller's CallGate::Pass until it returns.
+  absl::Status ListAlertsFor(const Admission& admit, const v1::ListAlertsRequest& request,
+                             v1::ListAlertsResponse& response);
+  absl::Status UpdateAlertFor(const Admission& admit, const v1::UpdateAlertRequest& request,
+                              v1::UpdateAlertResponse& response);
+
  private:
   // The handlers' bodies. Each returns the one status its handler converts
   // for gRPC, and holds the caller's CallGate::Pass until it returns.
-  absl::Status DoListAlerts(grpc::ServerContext& context, const v1::ListAlertsRequest& request,
-                            v1::ListAlertsResponse& response);
   absl::Status DoWatchAlerts(grpc::ServerContext& context, const v1::WatchAlertsRequest& request,
                              grpc::ServerWriter<v1::AlertUpdate>& writer);
-  absl::Status DoUpdateAlert(grpc::ServerContext& context, const v1::UpdateAlertRequest& request,
-                             v1::UpdateAlertResponse& response);
 
   storage::Ledger& ledger_;
   exporters::Metrics& metrics_;

@@ -68,7 +68,7 @@ absl::StatusOr<google::protobuf::RepeatedPtrField<std::string>> ProofOf(
 grpc::Status ReportService::CreateReport(grpc::ServerContext* context,
                                          const v1::CreateReportRequest* request,
                                          v1::CreateReportResponse* response) {
-  return ToGrpcStatus(DoCreateReport(*context, *request, *response));
+  return ToGrpcStatus(CreateReportFor(GrpcAdmission(gate_, *context), *request, *response));
 }
 
 absl::StatusOr<google::protobuf::RepeatedPtrField<v1::RecordedEntry>> ReportService::Collect(
@@ -118,16 +118,16 @@ absl::Status ReportService::AddRows(
   return absl::OkStatus();
 }
 
-absl::Status ReportService::DoCreateReport(grpc::ServerContext& context,
-                                           const v1::CreateReportRequest& request,
-                                           v1::CreateReportResponse& response) {
+absl::Status ReportService::CreateReportFor(const Admission& admit,
+                                            const v1::CreateReportRequest& request,
+                                            v1::CreateReportResponse& response) {
   const absl::Time start = absl::Now();
   v1::QueryRecord record;
   record.set_subject_id(request.subject_id());
   record.set_reason(request.reason());
   if (request.has_from()) *record.mutable_range_from() = request.from();
   if (request.has_to()) *record.mutable_range_to() = request.to();
-  ASSIGN_OR_RETURN(CallGate::Pass pass, gate_.Admit(context, Method::kCreateReport, record));
+  ASSIGN_OR_RETURN(CallGate::Pass pass, admit(Method::kCreateReport, record));
   RETURN_IF_ERROR(CheckRequest(request));
   ASSIGN_OR_RETURN(auto entries, Collect(request));
 

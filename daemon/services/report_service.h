@@ -34,9 +34,12 @@ class ReportService final : public v1::ReportService::Service {
   grpc::Status CreateReport(grpc::ServerContext* context, const v1::CreateReportRequest* request,
                             v1::CreateReportResponse* response) override;
 
+  // CreateReport for a caller that `admit` lets in (the console): the same
+  // checks, query record and document as over gRPC.
+  absl::Status CreateReportFor(const Admission& admit, const v1::CreateReportRequest& request,
+                               v1::CreateReportResponse& response);
+
  private:
-  absl::Status DoCreateReport(grpc::ServerContext& context, const v1::CreateReportRequest& request,
-                              v1::CreateReportResponse& response);
   // The subject's entries in the period, explained, oldest first.
   absl::StatusOr<google::protobuf::RepeatedPtrField<v1::RecordedEntry>> Collect(
       const v1::CreateReportRequest& request) const;

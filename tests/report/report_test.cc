@@ -10,7 +10,7 @@
 #include "base/proto_time.h"
 #include "report/answer.h"
 #include "report/fhir_report.h"
-#include "report/internal/labels.h"
+#include "report/labels.h"
 #include "report/pdf_attachment.h"
 #include "report/pdf_encrypt.h"
 #include "report/pdf_report.h"
@@ -143,25 +143,25 @@ TEST(PdfAttachment, APdfWithoutAnAnswerOrNoPdfAtAll) {
 TEST(Labels, OsloTimeFollowsSummerTime) {
   absl::TimeZone oslo;
   ASSERT_TRUE(absl::LoadTimeZone(std::string(kReportTimeZone), &oslo));
-  using internal::Language;
+  using Language;
   // Summer time begins at 01:00Z on 2026-03-29: 01:30Z is 03:30 CEST,
   // and 23:30Z the evening before is 00:30 CET.
-  EXPECT_EQ(internal::LocalTime(Language::kBokmal, absl::FromUnixSeconds(1'774'747'800), oslo),
+  EXPECT_EQ(LocalTime(Language::kBokmal, absl::FromUnixSeconds(1'774'747'800), oslo),
             "29.03.2026 03:30");
-  EXPECT_EQ(internal::LocalTime(Language::kEnglish, absl::FromUnixSeconds(1'774'740'600), oslo),
+  EXPECT_EQ(LocalTime(Language::kEnglish, absl::FromUnixSeconds(1'774'740'600), oslo),
             "2026-03-29 00:30");
 }
 
 TEST(Labels, ExplanationsReadInBokmal) {
-  using internal::Language;
-  EXPECT_EQ(internal::ExplanationLabel(Language::kBokmal,
+  using Language;
+  EXPECT_EQ(ExplanationLabel(Language::kBokmal,
                                        "appointment 2026-03-30 09:00 with this clinician"),
             "time 2026-03-30 09:00 hos denne behandleren");
-  EXPECT_EQ(internal::ExplanationLabel(Language::kBokmal,
+  EXPECT_EQ(ExplanationLabel(Language::kBokmal,
                                        "disclosed to NAV with your consent given 2026-01-05"),
             "utlevert til NAV med ditt samtykke gitt 2026-01-05");
-  EXPECT_EQ(internal::ExplanationLabel(Language::kEnglish, "invoice/billing"), "invoice/billing");
-  EXPECT_EQ(internal::ExplanationLabel(Language::kBokmal, "something new"), "something new");
+  EXPECT_EQ(ExplanationLabel(Language::kEnglish, "invoice/billing"), "invoice/billing");
+  EXPECT_EQ(ExplanationLabel(Language::kBokmal, "something new"), "something new");
 }
 
 TEST(Answer, IdentityNumbersAreMasked) {

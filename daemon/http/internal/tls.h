@@ -1,8 +1,7 @@
-// TLS for innsynd's HTTP listener, with the same PKI as gRPC: the server's
-// certificate and key, client certificates required and verified against
-// the configured CA, the CRL's revoked ones refused, and the caller named by
-// its certificate (common name and innsyn:role URI) just as the gRPC
-// CallGate names it. OpenSSL only; thread-safe.
+// The caller of an HTTP listener's connection, named by its client
+// certificate (common name and innsyn:role URI) just as the gRPC CallGate
+// names it; the context itself is server_tls_context.h. OpenSSL only;
+// thread-safe.
 #ifndef INNSYN_DAEMON_HTTP_INTERNAL_TLS_H_
 #define INNSYN_DAEMON_HTTP_INTERNAL_TLS_H_
 
@@ -12,12 +11,9 @@
 #include "absl/status/statusor.h"
 #include "daemon/auth/call_gate.h"
 #include "daemon/auth/server_tls.h"
+#include "daemon/http/server_tls_context.h"
 
 namespace innsyn::daemon::http {
-
-// Sets `context` up to serve `files` (cert, key, CA, CRL; checked once
-// already by MakeServerCredentials); the error names the file at fault.
-absl::Status ConfigureServerTls(SSL_CTX& context, const ServerTlsFiles& files);
 
 // The caller of a connection whose handshake verified its certificate.
 absl::StatusOr<Caller> CallerFromTls(const SSL* ssl);

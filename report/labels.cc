@@ -1,4 +1,4 @@
-#include "report/internal/labels.h"
+#include "report/labels.h"
 
 #include <array>
 #include <utility>
@@ -6,7 +6,7 @@
 #include "absl/strings/str_replace.h"
 #include "base/strings.h"
 
-namespace innsyn::report::internal {
+namespace innsyn::report {
 namespace {
 
 std::string Str(Language language, const Text& text) { return std::string(Pick(language, text)); }
@@ -170,4 +170,4 @@ bool IsDisclosure(const v1::AccessEvent& event) {
   return event.action_subtype() == v1::ACTION_SUBTYPE_DISCLOSE;
 }
 
-}  // namespace innsyn::report::internal
+}  // namespace innsyn::report

@@ -1,8 +1,9 @@
 // The words of an innsyn report in bokmål and English: headings, the
 // names of actions, data, purposes and roles, times in the clinic's zone,
-// and the detectors' explanations. Private to report/. Pure; thread-safe.
-#ifndef INNSYN_REPORT_INTERNAL_LABELS_H_
-#define INNSYN_REPORT_INTERNAL_LABELS_H_
+// and the detectors' explanations; the console shows the same words. Pure;
+// thread-safe.
+#ifndef INNSYN_REPORT_LABELS_H_
+#define INNSYN_REPORT_LABELS_H_
 
 #include <string>
 #include <string_view>
@@ -10,7 +11,7 @@
 #include "absl/time/time.h"
 #include "innsyn/v1/event.pb.h"
 
-namespace innsyn::report::internal {
+namespace innsyn::report {
 
 enum class Language { kBokmal, kEnglish };
 
@@ -36,6 +37,6 @@ std::string LocalDate(Language language, absl::Time time, absl::TimeZone zone);
 bool IsEmergency(const v1::AccessEvent& event);
 bool IsDisclosure(const v1::AccessEvent& event);
 
-}  // namespace innsyn::report::internal
+}  // namespace innsyn::report
 
-#endif  // INNSYN_REPORT_INTERNAL_LABELS_H_
+#endif  // INNSYN_REPORT_LABELS_H_
