@@ -154,12 +154,11 @@ TEST(Labels, OsloTimeFollowsSummerTime) {
 
 TEST(Labels, ExplanationsReadInBokmal) {
   using Language;
-  EXPECT_EQ(ExplanationLabel(Language::kBokmal,
-                                       "appointment 2026-03-30 09:00 with this clinician"),
+  EXPECT_EQ(ExplanationLabel(Language::kBokmal, "appointment 2026-03-30 09:00 with this clinician"),
             "time 2026-03-30 09:00 hos denne behandleren");
-  EXPECT_EQ(ExplanationLabel(Language::kBokmal,
-                                       "disclosed to NAV with your consent given 2026-01-05"),
-            "utlevert til NAV med ditt samtykke gitt 2026-01-05");
+  EXPECT_EQ(
+      ExplanationLabel(Language::kBokmal, "disclosed to NAV with your consent given 2026-01-05"),
+      "utlevert til NAV med ditt samtykke gitt 2026-01-05");
   EXPECT_EQ(ExplanationLabel(Language::kEnglish, "invoice/billing"), "invoice/billing");
   EXPECT_EQ(ExplanationLabel(Language::kBokmal, "something new"), "something new");
 }
