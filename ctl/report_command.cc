@@ -2,10 +2,9 @@
 // bokmål or English, FHIR AuditEvents, or the signed answer as JSON), and
 // `innsynctl verify-report` checks a received one offline against the
 // clinic's public key and says what that proves. A PDF carries its signed
-// answer as an attachment (report/pdf_attachment.h), so it is one file; a
-// FHIR report is written with its answer beside it (report/answer.h names
-// it). Every file holds health data and is written readable by its owner
-// only. With --encrypt the PDF, its attached answer included, is
+// answer as an attachment (report/pdf_attachment.h) and a FHIR bundle as
+// a Binary entry (report/fhir_report.h), so each is one file. Every file holds health data and is
+// written readable by its owner only. With --encrypt the PDF, its attached answer included, is
 // AES-256-encrypted with a password read from a file (never a flag value,
 // which `ps` would show), for the clinic to send the patient another way;
 // the password is wiped from memory after use, and no answer is written in
@@ -19,16 +18,20 @@
 #include <memory>
 
 #include "absl/strings/match.h"
+#include "base/proto_time.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
 #include "ctl/client.h"
 #include "ctl/command.h"
+#include "ctl/completeness.h"
 #include "ctl/format.h"
 #include "ctl/trust.h"
 #include "report/answer.h"
+#include "report/fhir_report.h"
 #include "report/pdf_attachment.h"
 #include "report/pdf_encrypt.h"
 #include "report/pdf_report.h"
+#include "storage/hash.h"
 
 namespace innsyn::ctl {
 namespace {
@@ -148,17 +151,14 @@ int RunReport(const GlobalOptions& global, const ReportFlags& flags) {
   if (absl::Status s = WritePrivateFile(flags.out, document); !s.ok()) return ReportError(s);
   fmt::print("report written to {} ({}{})\n", flags.out, response->media_type(),
              flags.encrypt ? ", AES-256 encrypted: send its password another way" : "");
+  // The answer rides inside the document (encrypted with a PDF under
+  // --encrypt): no second file to send, keep or delete.
   if (*format == v1::REPORT_FORMAT_PDF) {
-    // The answer rides inside the PDF (encrypted with it under --encrypt):
-    // no second file to send, keep or delete.
     fmt::print("its signed answer and proofs are attached to it as {}\n",
                report::kAnswerAttachmentName);
-  } else if (response->has_answer()) {
-    absl::StatusOr<std::string> json = report::AnswerToJson(response->answer());
-    if (!json.ok()) return ReportError(json.status());
-    const std::string companion = report::CompanionPath(flags.out);
-    if (absl::Status s = WritePrivateFile(companion, *json); !s.ok()) return ReportError(s);
-    fmt::print("its signed answer and proofs: {}; send both\n", companion);
+  } else if (*format == v1::REPORT_FORMAT_FHIR) {
+    fmt::print("its signed answer and proofs are in it, as the Binary {}\n",
+               report::kAnswerBinaryId);
   }
   fmt::print("this report was recorded as seq {}\n", response->query_seq());
   return kExitOk;
@@ -229,16 +229,69 @@ absl::StatusOr<ReceivedReport> ReadReport(const std::string& path,
     ASSIGN_OR_RETURN(received.answer, report::AnswerFromJson(bytes));
     return received;
   }
-  ASSIGN_OR_RETURN(std::string json, ReadCompanion(path));
-  ASSIGN_OR_RETURN(received.answer, report::AnswerFromJson(json));
-  const std::string digest = report::AnswerDigest(received.answer.answer());
-  const std::string companion = report::CompanionPath(path);
-  if (!absl::StrContains(bytes, digest)) {
-    return VerificationFailure(StrCat(path, " does not name the answer in ", companion,
-                                      " (SHA-256 ", digest, "): they do not belong together"));
+  // A FHIR bundle carries its answer; one made before bundles did goes
+  // with the answer beside it.
+  ASSIGN_OR_RETURN(std::optional<std::string> carried, report::AnswerInBundle(bytes));
+  std::string where = StrCat("in it as the Binary ", report::kAnswerBinaryId);
+  if (!carried) {
+    ASSIGN_OR_RETURN(carried, ReadCompanion(path));
+    where = StrCat("in ", report::CompanionPath(path));
   }
-  received.tie = StrCat("the FHIR bundle names this answer (", companion, ")");
+  ASSIGN_OR_RETURN(received.answer, report::AnswerFromJson(*carried));
+  const std::string digest = report::AnswerDigest(received.answer.answer());
+  if (!absl::StrContains(bytes, digest)) {
+    return VerificationFailure(StrCat(path, " does not name the answer ", where, " (SHA-256 ",
+                                      digest, "): they do not belong together"));
+  }
+  if (absl::Status s = report::CheckBundleEvents(bytes, received.answer.answer()); !s.ok()) {
+    return VerificationFailure(StrCat(path, ": ", s.message()));
+  }
+  received.tie = StrCat("the FHIR bundle's AuditEvents are exactly the signed answer's, ", where);
   return received;
+}
+
+// The answer's completeness proof, checked offline as `innsynctl history`
+// checks one (completeness.h): its rows are every entry of the subject's
+// signed history in the period, in the tree of the answer's checkpoint.
+// `tree_size` is that checkpoint's, already verified. NotFound for an
+// answer made before answers carried the proof.
+absl::StatusOr<CompleteAnswer> CheckAnswerComplete(Trust& trust, const v1::InnsynAnswer& answer,
+                                                   uint64_t tree_size) {
+  if (!answer.has_completeness()) {
+    return absl::NotFoundError("this answer carries no completeness proof");
+  }
+  if (answer.completeness().checkpoint().note() != answer.checkpoint().note()) {
+    return VerificationFailure("the completeness proof is of another checkpoint than the answer");
+  }
+  std::vector<v1::RecordedEntry> entries;
+  std::string subject;
+  for (const v1::ReportRow& row : answer.rows()) {
+    v1::SealedEntry header;  // VerifyAnswer has checked that the bytes are entry `seq`
+    header.ParseFromString(row.entry_bytes());
+    v1::RecordedEntry& entry = entries.emplace_back();
+    entry.set_seq(row.seq());
+    entry.set_leaf_hash(std::string(storage::AsBytes(storage::LeafHash(row.entry_bytes()))));
+    entry.set_kind(header.kind());
+    entry.mutable_hour()->set_seconds(header.hour());
+    entry.set_erased(row.erased());
+    *entry.mutable_entry() = row.entry();
+    if (subject.empty() && row.entry().has_access_event()) {
+      subject = row.entry().access_event().subject().id();
+    }
+  }
+  if (!subject.empty() && report::MaskIdentityNumber(subject) != answer.subject_id_masked()) {
+    return VerificationFailure(StrCat("the rows are about ", report::MaskIdentityNumber(subject),
+                                      ", the answer says it is for ", answer.subject_id_masked()));
+  }
+  AnswerToCheck check;
+  check.space = storage::MapSpace::kSubject;
+  check.id = subject;
+  if (answer.has_from()) check.from = FromProto(answer.from());
+  if (answer.has_to()) check.to = FromProto(answer.to());
+  check.tree_size = tree_size;
+  check.proof = &answer.completeness();
+  check.entries = &entries;
+  return CheckComplete(trust, check);
 }
 
 int RunVerifyReport(const std::string& path, const std::string& password_file,
@@ -258,9 +311,20 @@ int RunVerifyReport(const std::string& path, const std::string& password_file,
   fmt::print("  {} rows, each an entry of that signed log with its inclusion proof", check->rows);
   if (check->erased_rows > 0) fmt::print(" ({} erased)", check->erased_rows);
   fmt::print("\n  the report itself was recorded as entry {}\n", check->self_record_seq);
+  absl::StatusOr<CompleteAnswer> complete = CheckAnswerComplete(*trust, answer, check->tree_size);
+  if (absl::IsNotFound(complete.status())) {
+    fmt::print("  not proven: that no entry about the subject was left out ({})\n",
+               complete.status().message());
+    return kExitOk;
+  }
+  if (!complete.ok()) {
+    return ReportError(VerificationFailure(
+        StrCat("the answer is not proven complete: ", complete.status().message())));
+  }
   fmt::print(
-      "  not proven yet: that no entry about the subject was left out (that needs "
-      "completeness proofs)\n");
+      "  complete: this list of {} entries is every entry about the subject in the period, up to "
+      "tree size {} (the subject's signed history holds {} entries in all)\n",
+      complete->entries, complete->checkpoint.tree_size, complete->history);
   return kExitOk;
 }
 
@@ -288,8 +352,8 @@ void AddReportCommand(CLI::App& app, CommandContext& context) {
                       "sent to the patient another way (e.g. by SMS)");
   command->footer(
       "Making a report is a query: it is recorded in the ledger with --reason. A PDF carries "
-      "its signed answer as the attachment innsyn-answer.json; a FHIR report is written with "
-      "its answer beside it (report.fhir.json -> report.fhir.answer.json). --encrypt "
+      "its signed answer as the attachment innsyn-answer.json, a FHIR bundle as the Binary "
+      "innsyn-answer. --encrypt "
       "encrypts the PDF with its attachment: nothing is written in the clear.");
   command->callback([&context, flags] { context.exit_code = RunReport(context.global, *flags); });
 }
@@ -302,8 +366,8 @@ void AddVerifyReportCommand(CLI::App& app, CommandContext& context) {
       "verify-report", "Check a received innsyn report offline against the clinic's public key");
   command
       ->add_option("FILE", *path,
-                   "The report (a PDF, which carries its answer; FHIR, with its "
-                   ".answer.json beside it) or an answer alone")
+                   "The report (a PDF or FHIR bundle, which carries its answer) or an answer "
+                   "alone")
       ->required();
   command->add_option("--password-file", *password_file,
                       "For a PDF made with --encrypt: a file whose first line is its password");

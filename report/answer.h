@@ -8,9 +8,11 @@
 // entry of its seq in the signed tree (its stored bytes, leaf hash and
 // inclusion proof), all rows are about one subject pseudonym, each access
 // row's time lies in the hour its stored header records, and the making
-// of the report was itself recorded in that tree. It does not yet prove
-// that no entry about the subject was left out: that needs the subject
-// map's completeness proofs. Pure functions; thread-safe.
+// of the report was itself recorded in that tree. That no entry about the
+// subject was left out is proven by the answer's `completeness`, the
+// subject's history proof in the same tree, which the client checks as it
+// checks any complete answer (ctl/completeness.h). Pure functions;
+// thread-safe.
 #ifndef INNSYN_REPORT_ANSWER_H_
 #define INNSYN_REPORT_ANSWER_H_
 
@@ -44,9 +46,9 @@ std::string StatementText(std::string_view origin, std::string_view digest);
 // number is hidden. Other ids keep their first third.
 std::string MaskIdentityNumber(std::string_view id);
 
-// Where the answer goes beside a FHIR report: "innsyn.fhir.json" ->
-// "innsyn.fhir.answer.json". A PDF carries its answer inside
-// (pdf_attachment.h); only a PDF made before that has one beside it.
+// Where the answer went beside a report made before reports carried it:
+// "innsyn.fhir.json" -> "innsyn.fhir.answer.json". A PDF carries its answer
+// inside (pdf_attachment.h), a FHIR bundle too (fhir_report.h).
 std::string CompanionPath(std::string_view report_path);
 
 // The file form: proto3 JSON of the SignedAnswer, indented.

@@ -143,6 +143,23 @@ void Header(PageLayout& page, const Context& c) {
   page.Paragraph(patient);
 }
 
+// What the answer proves of the list as a whole, in a sentence for the
+// patient: complete, when it carries the proof of the subject's history.
+std::string CompletenessSentence(const Context& c) {
+  if (!c.answer.has_completeness()) {
+    return c.T({"Denne rapporten beviser ikke at listen er fullstendig.",
+                "This report does not prove that the list is complete."});
+  }
+  return StrCat(
+      c.T({"Listen er fullstendig: den er bevist mot loggens signerte kontrollpunkt med ",
+           "This list is complete: it is proven against the log's signed checkpoint of "}),
+      c.answer.checkpoint().tree_size(),
+      c.T({" oppføringer, så ingen oppføring om deg i perioden er utelatt (se «Bevis» til "
+           "slutt).",
+           " entries, so no entry about you in the period has been left out (see \"Proof\" at "
+           "the end)."}));
+}
+
 void Accesses(PageLayout& page, const Context& c) {
   const v1::InnsynAnswer& a = c.answer;
   size_t accesses = 0;
@@ -173,6 +190,7 @@ void Accesses(PageLayout& page, const Context& c) {
                    : c.T({"Ansatte vises med navn, rolle og HPR-nummer (Helsepersonellregisteret).",
                           "Staff are shown by name, role and HPR number (the Norwegian health "
                           "personnel register)."})));
+  page.Paragraph(E(CompletenessSentence(c)));
   std::vector<std::vector<std::string>> rows;
   for (const v1::ReportRow& row : a.rows()) rows.push_back(AccessRow(c, row));
   if (rows.empty()) {
@@ -310,12 +328,20 @@ void Proof(PageLayout& page, const Context& c) {
            "This report was made from the log's signed checkpoint of "}),
       checkpoint.tree_size(),
       c.T({" oppføringer. Hver rad er bevist å være med i den signerte loggen (inklusjonsbevis), "
-           "og "
-           "hele svaret er signert med klinikkens nøkkel. Det maskinlesbare svaret med bevisene "
-           "er ",
+           "og hele svaret er signert med klinikkens nøkkel. ",
            " entries. Every row is proven to be in the signed log (inclusion proofs), and the "
-           "whole answer is signed with the clinic's key. The machine-readable answer with the "
-           "proofs is "}),
+           "whole answer is signed with the clinic's key. "}),
+      c.answer.has_completeness()
+          ? c.T({"Listen er også bevist fullstendig: kontrollpunktet signerer den nyeste "
+                 "oppføringen i historikken din, og hver oppføring peker på den før, så en "
+                 "utelatt oppføring ville bli oppdaget. ",
+                 "The list is also proven complete: the checkpoint signs the newest entry of "
+                 "your history, and each entry points to the one before it, so an entry left out "
+                 "would be detected. "})
+          : c.T({"At listen er fullstendig, er ikke bevist. ",
+                 "That the list is complete is not proven. "}),
+      c.T({"Det maskinlesbare svaret med bevisene er ",
+           "The machine-readable answer with the proofs is "}),
       c.T({"lagt ved denne PDF-en som filen ", "attached to this PDF as the file "}),
       kAnswerAttachmentName,
       c.T({" (se vedleggene i PDF-leseren); kontroller det med «innsynctl verify-report» og "

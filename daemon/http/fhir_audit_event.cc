@@ -22,6 +22,12 @@ constexpr char kDicom[] = "http://dicom.nema.org/resources/ontology/DCM";
 constexpr char kActReason[] = "http://terminology.hl7.org/CodeSystem/v3-ActReason";
 constexpr char kObjectRole[] = "http://terminology.hl7.org/CodeSystem/object-role";
 constexpr char kEntityType[] = "http://terminology.hl7.org/CodeSystem/audit-entity-type";
+constexpr char kParticipation[] = "http://terminology.hl7.org/CodeSystem/v3-ParticipationType";
+// The information recipient (v3-ParticipationType IRCP): whom data was
+// disclosed to, as the innsyn report writes it.
+constexpr char kRecipientParticipation[] = "IRCP";
+// The data entity's detail that carries the legal basis of the access.
+constexpr char kLegalBasisDetail[] = "legal_basis";
 // DICOM codes BALP uses: event types, and the roles of agents that are not
 // the person acting.
 constexpr char kUserAuthentication[] = "110114";
@@ -203,6 +209,10 @@ bool AgentHasRole(const Value* agent, std::string_view dicom_code) {
   return CodeIn(Field(agent, "type"), kDicom) == dicom_code;
 }
 
+bool IsRecipient(const Value* agent) {
+  return CodeIn(Field(agent, "type"), kParticipation) == kRecipientParticipation;
+}
+
 // ---- AuditEvent to AccessEvent, one part at a time ----
 
 absl::Status ReadWhen(const Value& resource, std::string_view path, v1::AccessEvent& event) {
@@ -349,8 +359,10 @@ absl::Status ReadAgents(const Value& resource, std::string_view path, v1::Access
       if (source_address.empty() && Text(Field(network, "type")) == kIpAddress) {
         source_address = Text(Field(network, "address"));
       }
-    } else if (AgentHasRole(agent, kDestinationRole) &&
-               event.action_subtype() == v1::ACTION_SUBTYPE_DISCLOSE) {
+    } else if (IsRecipient(agent) || (AgentHasRole(agent, kDestinationRole) &&
+                                      event.action_subtype() == v1::ACTION_SUBTYPE_DISCLOSE)) {
+      // An information recipient, for any event (a consent names whom it
+      // allows); BALP's destination machine only for a disclosure.
       event.mutable_recipient()->set_id(Text(Field(Field(who, "identifier"), "value")));
       event.mutable_recipient()->set_name(Text(Field(who, "display")));
     }
@@ -389,6 +401,11 @@ absl::Status ReadDataObject(const Value* entity, const std::string& path, v1::Ac
   std::string id = Text(Field(Field(what, "identifier"), "value"));
   data.set_id(id.empty() ? reference : id);
   data.set_description(Text(Field(entity, "description")));
+  for (const Value* detail : Items(Field(entity, "detail"))) {
+    if (Text(Field(detail, "type")) == kLegalBasisDetail) {
+      event.set_legal_basis(Text(Field(detail, "valueString")));
+    }
+  }
   if (std::optional<std::string> code = CodeIn(Field(entity, "type"), kDataObjectTypeSystem)) {
     std::optional<int> type = EnumFromCode(*v1::DataObjectType_descriptor(), *code);
     if (!type) return Bad(StrCat(path, ".type"), "has an unknown urn:innsyn:data-object-type");
@@ -584,9 +601,11 @@ Value AccessEventToAuditEvent(const v1::AccessEvent& event) {
         AgentOfRole(kSourceRole, Object({{"display", Str(event.workstation())}}));
   }
   if (event.has_recipient()) {
-    *agents.mutable_list_value()->add_values() = AgentOfRole(
-        kDestinationRole, Object({{"identifier", Object({{"value", Str(event.recipient().id())}})},
-                                  {"display", Str(event.recipient().name())}}));
+    *agents.mutable_list_value()->add_values() = Object(
+        {{"type", Object({{"coding", List({Coding(kParticipation, kRecipientParticipation)})}})},
+         {"who", Object({{"identifier", Object({{"value", Str(event.recipient().id())}})},
+                         {"display", Str(event.recipient().name())}})},
+         {"requestor", Bool(false)}});
   }
   const v1::Subject& subject = event.subject();
   const bool patient = subject.kind() == v1::SUBJECT_KIND_PATIENT;
@@ -603,7 +622,11 @@ Value AccessEventToAuditEvent(const v1::AccessEvent& event) {
       Object({{"what", Object({{"identifier", Object({{"value", Str(data.id())}})}})},
               {"type", Coding(kDataObjectTypeSystem,
                               EnumCode(*v1::DataObjectType_descriptor(), data.type()))},
-              {"description", Str(data.description())}});
+              {"description", Str(data.description())},
+              {"detail", event.legal_basis().empty()
+                             ? Value()
+                             : List({Object({{"type", Str(kLegalBasisDetail)},
+                                             {"valueString", Str(event.legal_basis())}})})}});
   return Object(
       {{"resourceType", Str("AuditEvent")},
        {"id", Str(event.event_id())},

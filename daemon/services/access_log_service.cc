@@ -8,6 +8,7 @@
 #include "base/strings.h"
 #include "daemon/services/explanations.h"
 #include "daemon/services/grpc_status.h"
+#include "daemon/services/history_proof.h"
 #include "daemon/services/portal_view.h"
 
 namespace innsyn::daemon {
@@ -162,52 +163,11 @@ absl::Status AccessLogService::ListIndexed(
   ASSIGN_OR_RETURN(v1::AppendReceipt receipt, ledger_.AppendQuery(record));
   RETURN_IF_ERROR(FillEntries(page.entries, request.include_entry_bytes(), pass.caller(),
                               *response.mutable_entries()));
-  if (proof) RETURN_IF_ERROR(FillProof(*proof, at, *response.mutable_proof()));
+  if (proof) RETURN_IF_ERROR(FillHistoryProof(ledger_, *proof, at, *response.mutable_proof()));
   response.set_tree_size(at.tree_size);
   response.set_next_page_token(page.next_page_token);
   response.set_query_seq(receipt.seq());
   metrics_.ObserveQueryLatency(MethodName(method), Now() - start);
-  return absl::OkStatus();
-}
-
-namespace {
-
-// Whether the period's start or end falls inside the hour that begins at
-// `hour`: then only the entry's own time says whether it is in the answer.
-bool CutByPeriod(absl::Time hour, const storage::IndexQuery& query) {
-  auto inside = [&](const std::optional<absl::Time>& edge) {
-    return edge && *edge > hour && *edge < hour + absl::Hours(1);
-  };
-  return inside(query.from) || inside(query.to);
-}
-
-}  // namespace
-
-absl::Status AccessLogService::FillProof(const storage::HistoryProof& history,
-                                         const storage::IndexQuery& query, v1::HistoryProof& out) {
-  ASSIGN_OR_RETURN(*out.mutable_checkpoint(), ledger_.Checkpoint(history.tree_size));
-  out.set_pseudonym(history.pseudonym);
-  *out.mutable_map() = history.map;
-  for (const storage::StoredEntry& stored : history.chain) {
-    v1::RecordedEntry& link = *out.add_chain();
-    link.set_seq(stored.seq);
-    link.set_leaf_hash(std::string(storage::AsBytes(stored.leaf_hash)));
-    link.set_entry_bytes(stored.bytes);
-    link.set_kind(stored.header.kind());
-    link.mutable_hour()->set_seconds(stored.header.hour());
-    if (!CutByPeriod(absl::FromUnixSeconds(stored.header.hour()), query)) continue;
-    ASSIGN_OR_RETURN(std::vector<storage::StoredEntry> opened, ledger_.GetEntries(stored.seq, 1));
-    if (opened.empty()) return absl::InternalError(StrCat("entry ", stored.seq, " is gone"));
-    const storage::StoredEntry& entry = opened.front();
-    link.set_erased(entry.erased);
-    if (entry.erased) continue;
-    if (entry.entry.has_access_event()) {
-      *link.mutable_entry()->mutable_access_event()->mutable_occurred_at() =
-          entry.entry.access_event().occurred_at();
-    } else {
-      *link.mutable_entry()->mutable_committed_at() = entry.entry.committed_at();
-    }
-  }
   return absl::OkStatus();
 }
 

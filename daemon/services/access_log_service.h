@@ -89,10 +89,6 @@ class AccessLogService final : public v1::AccessLogService::Service {
       absl::StatusOr<storage::IndexPage> (storage::Ledger::*list)(const storage::IndexQuery&) const,
       absl::StatusOr<storage::HistoryProof> (storage::Ledger::*prove)(std::string_view) const,
       v1::QueryRecord record, Response& response);
-  // The proof of `history` as the response carries it, its checkpoint
-  // signed; the times of the entries an edge of [from, to) cuts.
-  absl::Status FillProof(const storage::HistoryProof& history, const storage::IndexQuery& query,
-                         v1::HistoryProof& out);
 
   storage::Ledger& ledger_;
   exporters::Metrics& metrics_;

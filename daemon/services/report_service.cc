@@ -1,11 +1,14 @@
 #include "daemon/services/report_service.h"
 
+#include <algorithm>
+
 #include "base/clock.h"
 #include "base/proto_time.h"
 #include "base/status_macros.h"
 #include "base/strings.h"
 #include "daemon/services/explanations.h"
 #include "daemon/services/grpc_status.h"
+#include "daemon/services/history_proof.h"
 #include "daemon/services/portal_view.h"
 #include "report/fhir_report.h"
 #include "report/pdf_report.h"
@@ -72,11 +75,7 @@ grpc::Status ReportService::CreateReport(grpc::ServerContext* context,
 }
 
 absl::StatusOr<google::protobuf::RepeatedPtrField<v1::RecordedEntry>> ReportService::Collect(
-    const v1::CreateReportRequest& request) const {
-  storage::IndexQuery query;
-  query.id = request.subject_id();
-  if (request.has_from()) query.from = FromProto(request.from());
-  if (request.has_to()) query.to = FromProto(request.to());
+    storage::IndexQuery query) const {
   query.limit = kPageSize;
   google::protobuf::RepeatedPtrField<v1::RecordedEntry> entries;
   while (true) {
@@ -95,7 +94,7 @@ absl::StatusOr<google::protobuf::RepeatedPtrField<v1::RecordedEntry>> ReportServ
     if (page.next_page_token.empty()) break;
     query.page_token = page.next_page_token;
   }
-  RETURN_IF_ERROR(ExplainAccesses(ledger_, monitor_, request.subject_id(), entries));
+  RETURN_IF_ERROR(ExplainAccesses(ledger_, monitor_, query.id, entries));
   return entries;
 }
 
@@ -129,7 +128,12 @@ absl::Status ReportService::CreateReportFor(const Admission& admit,
   if (request.has_to()) *record.mutable_range_to() = request.to();
   ASSIGN_OR_RETURN(CallGate::Pass pass, admit(Method::kCreateReport, record));
   RETURN_IF_ERROR(CheckRequest(request));
-  ASSIGN_OR_RETURN(auto entries, Collect(request));
+  storage::IndexQuery query;
+  query.id = request.subject_id();
+  if (request.has_from()) query.from = FromProto(request.from());
+  if (request.has_to()) query.to = FromProto(request.to());
+  query.tree_size = ledger_.Size();
+  ASSIGN_OR_RETURN(auto entries, Collect(query));
 
   // The report is a query: recorded before anything is signed, so that the
   // signed tree holds its record too.
@@ -138,7 +142,21 @@ absl::Status ReportService::CreateReportFor(const Admission& admit,
   record.set_caller_role(pass.caller().role);
   record.set_results(entries.size());
   ASSIGN_OR_RETURN(v1::AppendReceipt receipt, ledger_.AppendQuery(record));
-  ASSIGN_OR_RETURN(v1::Checkpoint checkpoint, ledger_.Checkpoint());
+  // The answer is of one tree, the newest, which holds that record: the
+  // subject's history is proven complete in it, and every row and the
+  // record are proven in it. An entry about the subject that came in after
+  // the rows were read is in that history, so the rows are read again.
+  ASSIGN_OR_RETURN(storage::HistoryProof history,
+                   ledger_.ProveSubjectHistory(request.subject_id()));
+  const uint64_t read_at = query.tree_size;
+  if (std::any_of(history.chain.begin(), history.chain.end(),
+                  [&](const storage::StoredEntry& link) { return link.seq >= read_at; })) {
+    query.tree_size = history.tree_size;
+    ASSIGN_OR_RETURN(entries, Collect(query));
+  }
+  v1::HistoryProof completeness;
+  RETURN_IF_ERROR(FillHistoryProof(ledger_, history, query, completeness));
+  v1::Checkpoint checkpoint = completeness.checkpoint();
 
   v1::InnsynAnswer& answer = *response.mutable_answer()->mutable_answer();
   answer.set_format(std::string(report::kAnswerFormat));
@@ -159,6 +177,7 @@ absl::Status ReportService::CreateReportFor(const Admission& admit,
   ASSIGN_OR_RETURN(*self_row.mutable_inclusion_proof(),
                    ProofOf(ledger_, receipt.seq(), checkpoint.tree_size()));
   *answer.mutable_checkpoint() = std::move(checkpoint);
+  *answer.mutable_completeness() = std::move(completeness);
   answer.mutable_retention()->set_default_years(retention_.default_years);
   for (const auto& [name, years] : retention_.years_by_class) {
     (*answer.mutable_retention()->mutable_years_by_class())[name] = years;

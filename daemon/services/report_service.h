@@ -40,9 +40,10 @@ class ReportService final : public v1::ReportService::Service {
                                v1::CreateReportResponse& response);
 
  private:
-  // The subject's entries in the period, explained, oldest first.
+  // The subject's entries in the query's period, as of its tree, explained,
+  // oldest first.
   absl::StatusOr<google::protobuf::RepeatedPtrField<v1::RecordedEntry>> Collect(
-      const v1::CreateReportRequest& request) const;
+      storage::IndexQuery query) const;
   // Rows with their proofs in the tree of `tree_size`, shown as a patient sees them.
   absl::Status AddRows(const google::protobuf::RepeatedPtrField<v1::RecordedEntry>& entries,
                        uint64_t tree_size, v1::InnsynAnswer& answer) const;

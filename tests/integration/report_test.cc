@@ -7,6 +7,7 @@
 // it; `innsynctl verify-report` accepts the real report from the PDF alone
 // and rejects it with a row removed or a time changed.
 #include <dirent.h>
+#include <google/protobuf/util/message_differencer.h>
 #include <grpcpp/grpcpp.h>
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -25,7 +26,9 @@
 #include "base/proto_time.h"
 #include "innsyn/v1/service.grpc.pb.h"
 #include "report/answer.h"
+#include "report/fhir_report.h"
 #include "report/pdf_attachment.h"
+#include "storage/checkpoint.h"
 #include "tests/support/daemon_process.h"
 #include "tests/support/eventually.h"
 #include "tests/support/temp_dir.h"
@@ -288,7 +291,9 @@ TEST_F(ReportTest, PdfListsEveryAccessInOsloTimeWithItsExplanation) {
        {"Utlevering til andre", "889640782", "opus-dental, website", "10 år", "web_form: 2 år",
         "Retting", "Sletting", "Begrensning", "Datatilsynet", "Denne rapporten er også logget",
         "pasienten ba om innsyn", "tannlege.example.no/innsyn",
-        "svaret med bevisene er lagt ved denne PDF-en som filen innsyn"}) {
+        "svaret med bevisene er lagt ved denne PDF-en som filen innsyn",
+        "Listen er fullstendig: den er bevist mot loggens signerte kontrollpunkt med",
+        "Listen er også bevist fullstendig"}) {
     EXPECT_TRUE(Contains(text, expected)) << expected << "\n" << text;
   }
 
@@ -319,9 +324,12 @@ TEST_F(ReportTest, EnglishPdfIsNumberedPageXOfY) {
   testing::CommandResult made = Report("pdf", "en", "access.pdf");
   ASSERT_EQ(made.exit_code, 0) << made.output;
   const std::string text = PdfText("access.pdf");
-  for (const char* expected : {"Access report", "Every access in the period", "Page 1 of",
-                               "appointment 2026-03-05 09:00 with this clinician",
-                               "Emergency access", "Your rights", "2026-06-15 03:30"}) {
+  for (const char* expected :
+       {"Access report", "Every access in the period", "Page 1 of",
+        "appointment 2026-03-05 09:00 with this clinician", "Emergency access", "Your rights",
+        "2026-06-15 03:30", "This list is complete: it is proven against the log's signed",
+        "so no entry about you in the period has been left out",
+        "The list is also proven complete"}) {
     EXPECT_TRUE(Contains(text, expected)) << expected << "\n" << text;
   }
 }
@@ -343,6 +351,10 @@ TEST_F(ReportTest, VerifyReportChecksThePdfAlone) {
       Contains(good.output, "the PDF names this answer, attached to it as innsyn-answer.json"))
       << good.output;
   EXPECT_TRUE(Contains(good.output, "12 rows, each an entry of that signed log")) << good.output;
+  EXPECT_TRUE(Contains(good.output,
+                       "complete: this list of 12 entries is every entry about the subject in "
+                       "the period, up to tree size"))
+      << good.output;
 
   testing::CommandResult listed = RunCommand({PDFDETACH_PATH, "-list", Path("alone/innsyn.pdf")});
   ASSERT_EQ(listed.exit_code, 0) << listed.output;
@@ -428,20 +440,91 @@ TEST_F(ReportTest, VerifyReportRejectsATamperedAnswer) {
   EXPECT_NE(other_key.exit_code, 0) << other_key.output;
 }
 
-// A PDF and a FHIR report with one base name keep their own answers: the
-// FHIR bundle's goes beside it, the PDF's inside it, so neither overwrites
-// the other.
-TEST_F(ReportTest, PdfAndFhirWithOneBaseNameKeepTheirOwnAnswers) {
-  ASSERT_EQ(Report("fhir", "nb", "case.json").exit_code, 0);
-  const std::string fhir_answer = ReadFile(Path("case.answer.json"));
-  ASSERT_FALSE(fhir_answer.empty());
-  ASSERT_EQ(Report("pdf", "nb", "case.pdf").exit_code, 0);
-  EXPECT_EQ(ReadFile(Path("case.answer.json")), fhir_answer);
-  for (const char* name : {"case.json", "case.pdf"}) {
-    testing::CommandResult good =
-        RunCommand({INNSYNCTL_PATH, "verify-report", Path(name), "--key-file", key_file()});
-    EXPECT_EQ(good.exit_code, 0) << name << "\n" << good.output;
-  }
+// A FHIR report is one file too: its signed answer rides in the bundle as
+// the Binary "innsyn-answer", and nothing is written beside it.
+// verify-report makes the AuditEvents again from the signed answer, so an
+// AuditEvent changed in the bundle is refused, even with the answer intact.
+TEST_F(ReportTest, FhirBundleCarriesItsAnswer) {
+  ASSERT_EQ(::mkdir(Path("fhir").c_str(), 0700), 0);
+  testing::CommandResult made = Report("fhir", "nb", "fhir/case.json");
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  EXPECT_TRUE(Contains(made.output, "in it, as the Binary innsyn-answer")) << made.output;
+  EXPECT_EQ(FilesIn(Path("fhir")), std::vector<std::string>{"case.json"});
+  auto verify = [&](const std::string& name) {
+    return RunCommand({INNSYNCTL_PATH, "verify-report", Path(name), "--key-file", key_file()});
+  };
+  testing::CommandResult good = verify("fhir/case.json");
+  EXPECT_EQ(good.exit_code, 0) << good.output;
+  EXPECT_TRUE(Contains(good.output,
+                       "the FHIR bundle's AuditEvents are exactly the signed "
+                       "answer's, in it as the Binary innsyn-answer"))
+      << good.output;
+  EXPECT_TRUE(Contains(good.output, "complete: this list of 12 entries")) << good.output;
+
+  const auto bundle = nlohmann::ordered_json::parse(ReadFile(Path("fhir/case.json")));
+  auto moved = bundle;
+  moved["entry"][2]["resource"]["period"]["start"] = "2026-03-05T08:20:00.000Z";
+  WriteFile(Path("moved.fhir.json"), moved.dump(2));
+  testing::CommandResult rejected = verify("moved.fhir.json");
+  EXPECT_EQ(rejected.exit_code, 1) << rejected.output;
+  EXPECT_TRUE(Contains(rejected.output,
+                       "Bundle.entry[2] is not the AuditEvent the signed answer gives for it"))
+      << rejected.output;
+  auto dropped = bundle;
+  dropped["entry"].erase(7);
+  WriteFile(Path("dropped.fhir.json"), dropped.dump(2));
+  rejected = verify("dropped.fhir.json");
+  EXPECT_EQ(rejected.exit_code, 1) << rejected.output;
+  EXPECT_TRUE(Contains(rejected.output, "the Bundle holds 11 entries besides the answer"))
+      << rejected.output;
+}
+
+// A clinic that leaves an access out and signs the shorter answer with its
+// own key passes every check but one: the subject's history, proven in the
+// same signed checkpoint, names the entry left out.
+TEST_F(ReportTest, VerifyReportFindsAnEntryLeftOutOfASignedAnswer) {
+  ASSERT_EQ(Report("json", "nb", "answer.json").exit_code, 0);
+  absl::StatusOr<v1::SignedAnswer> answer = report::AnswerFromJson(ReadFile(Path("answer.json")));
+  ASSERT_TRUE(answer.ok()) << answer.status();
+  ASSERT_EQ(answer->answer().rows_size(), 12);
+  const uint64_t left_out = answer->answer().rows(7).seq();  // the emergency access
+  v1::SignedAnswer shorter = *answer;
+  shorter.mutable_answer()->mutable_rows()->DeleteSubrange(7, 1);
+  const std::string verifier = ReadFile(key_file());
+  absl::StatusOr<std::unique_ptr<storage::CheckpointSigner>> signer =
+      storage::CheckpointSigner::Load(data_dir() + "/checkpoint_key.pem",
+                                      verifier.substr(0, verifier.find('+')), /*create=*/false);
+  ASSERT_TRUE(signer.ok()) << signer.status();
+  absl::StatusOr<std::string> statement = (*signer)->SignStatement(report::StatementText(
+      answer->answer().checkpoint().origin(), report::AnswerDigest(shorter.answer())));
+  ASSERT_TRUE(statement.ok()) << statement.status();
+  shorter.set_statement(*statement);
+  WriteFile(Path("shorter.json"), *report::AnswerToJson(shorter));
+  testing::CommandResult rejected =
+      RunCommand({INNSYNCTL_PATH, "verify-report", Path("shorter.json"), "--key-file", key_file()});
+  EXPECT_EQ(rejected.exit_code, 1) << rejected.output;
+  EXPECT_TRUE(Contains(rejected.output, "OK: tannlege.example.no/innsyn signed this answer"))
+      << rejected.output;  // the signature holds: the clinic signed it
+  EXPECT_TRUE(Contains(rejected.output, absl::StrCat("FAILED: the answer is not proven complete: "
+                                                     "entry ",
+                                                     left_out, " of the subject's signed history")))
+      << rejected.output;
+  EXPECT_TRUE(Contains(rejected.output, "is missing from the answer")) << rejected.output;
+
+  // Without the proof (an answer made before reports carried it), the
+  // answer verifies but says that completeness is not proven.
+  v1::SignedAnswer unproven = *answer;
+  unproven.mutable_answer()->clear_completeness();
+  statement = (*signer)->SignStatement(report::StatementText(
+      answer->answer().checkpoint().origin(), report::AnswerDigest(unproven.answer())));
+  ASSERT_TRUE(statement.ok()) << statement.status();
+  unproven.set_statement(*statement);
+  WriteFile(Path("unproven.json"), *report::AnswerToJson(unproven));
+  testing::CommandResult old = RunCommand(
+      {INNSYNCTL_PATH, "verify-report", Path("unproven.json"), "--key-file", key_file()});
+  EXPECT_EQ(old.exit_code, 0) << old.output;
+  EXPECT_TRUE(Contains(old.output, "not proven: that no entry about the subject was left out"))
+      << old.output;
 }
 
 TEST_F(ReportTest, JsonAnswerVerifiesAndItsMakingIsRecorded) {
@@ -592,9 +675,12 @@ TEST_F(ReportTest, FhirBundleMapsBackToTheEvents) {
   EXPECT_TRUE(Contains(invalid.output, "entry[1].resource/action")) << invalid.output;
   EXPECT_EQ(bundle["resourceType"], "Bundle");
   const std::vector<v1::AccessEvent> history = PatientHistory();
-  ASSERT_EQ(bundle["entry"].size(), history.size());
-  absl::StatusOr<v1::SignedAnswer> answer =
-      report::AnswerFromJson(ReadFile(Path("innsyn.fhir.answer.json")));
+  ASSERT_EQ(bundle["entry"].size(), history.size() + 1);  // and the answer
+  EXPECT_EQ(bundle["entry"][history.size()]["resource"]["resourceType"], "Binary");
+  absl::StatusOr<std::optional<std::string>> carried =
+      report::AnswerInBundle(ReadFile(Path("innsyn.fhir.json")));
+  ASSERT_TRUE(carried.ok() && carried->has_value()) << carried.status();
+  absl::StatusOr<v1::SignedAnswer> answer = report::AnswerFromJson(**carried);
   ASSERT_TRUE(answer.ok()) << answer.status();
   std::map<std::string, v1::AccessEvent> by_id;
   for (const v1::ReportRow& row : answer->answer().rows()) {
@@ -617,6 +703,95 @@ TEST_F(ReportTest, FhirBundleMapsBackToTheEvents) {
       EXPECT_EQ(audit["agent"][0]["who"]["identifier"]["value"], sent.actor().hpr_number());
     }
   }
+}
+
+// The round trip of issue 16: a report's FHIR bundle from one real innsynd,
+// posted as a batch (its AuditEvents, each with its request) to a second
+// innsynd's FHIR feed, is recorded there as the very access events the
+// report shows, field by field; posting it again records nothing new. The
+// one exception is said: an emergency access, whose free-text reason a
+// report leaves out and innsyn requires of every emergency access, refuses
+// the whole batch, naming the entry and the field.
+TEST_F(ReportTest, FhirReportGoesBackInThroughTheFeed) {
+  ASSERT_EQ(Report("fhir", "nb", "first.fhir.json").exit_code, 0);
+  const std::string bundle_json = ReadFile(Path("first.fhir.json"));
+  absl::StatusOr<std::optional<std::string>> carried = report::AnswerInBundle(bundle_json);
+  ASSERT_TRUE(carried.ok() && carried->has_value()) << carried.status();
+  absl::StatusOr<v1::SignedAnswer> sent = report::AnswerFromJson(**carried);
+  ASSERT_TRUE(sent.ok()) << sent.status();
+  ASSERT_EQ(sent->answer().rows_size(), 12);
+  int emergency = -1;
+  for (int i = 0; i < sent->answer().rows_size(); ++i) {
+    if (sent->answer().rows(i).entry().access_event().action_subtype() ==
+        v1::ACTION_SUBTYPE_BREAK_GLASS) {
+      emergency = i;
+    }
+  }
+  ASSERT_GE(emergency, 0);
+
+  // The collection as a batch, as the README's jq line makes it: the
+  // AuditEvents only, each POSTed.
+  const auto bundle = nlohmann::ordered_json::parse(bundle_json);
+  nlohmann::ordered_json batch = {{"resourceType", "Bundle"}, {"type", "batch"}};
+  batch["entry"] = nlohmann::ordered_json::array();
+  for (const auto& entry : bundle["entry"]) {
+    if (entry["resource"]["resourceType"] != "AuditEvent") continue;
+    batch["entry"].push_back({{"resource", entry["resource"]},
+                              {"request", {{"method", "POST"}, {"url", "AuditEvent"}}}});
+  }
+  ASSERT_EQ(batch["entry"].size(), 12u);
+
+  DaemonProcess second(INNSYND_PATH, dir_.path() + "/second",
+                       std::vector<std::string>{"--http-listen", "127.0.0.1:0"});
+  ASSERT_TRUE(second.running());
+  ASSERT_NE(second.http_port(), 0);
+  auto post = [&](const nlohmann::ordered_json& body) {
+    WriteFile(Path("batch.json"), body.dump());
+    return RunCommand({"/usr/bin/curl", "-s", "-w", "\nHTTP %{http_code}", "--max-time", "20", "-X",
+                       "POST", "-H", "Content-Type: application/fhir+json", "--data-binary",
+                       "@" + Path("batch.json"),
+                       absl::StrCat("http://127.0.0.1:", second.http_port(), "/fhir")});
+  };
+  testing::CommandResult refused = post(batch);
+  ASSERT_EQ(refused.exit_code, 0) << refused.output;
+  EXPECT_TRUE(Contains(refused.output, "HTTP 400")) << refused.output;
+  EXPECT_TRUE(Contains(refused.output, absl::StrCat("Bundle.entry[", emergency, "].resource")))
+      << refused.output;
+  EXPECT_TRUE(Contains(refused.output, "reason is required for ACTION_SUBTYPE_BREAK_GLASS"))
+      << refused.output;
+
+  batch["entry"].erase(static_cast<size_t>(emergency));
+  testing::CommandResult posted = post(batch);
+  ASSERT_EQ(posted.exit_code, 0) << posted.output;
+  ASSERT_TRUE(Contains(posted.output, "HTTP 200")) << posted.output;
+  EXPECT_EQ(Count(posted.output, "\"201 Created\""), 11u) << posted.output;
+  posted = post(batch);  // a retry: every event is already recorded
+  ASSERT_TRUE(Contains(posted.output, "HTTP 200")) << posted.output;
+  EXPECT_EQ(Count(posted.output, "\"200 OK\""), 11u) << posted.output;
+
+  testing::CommandResult made = RunCommand(
+      {INNSYNCTL_PATH, "--server", second.grpc_address(), "report", "--subject", kPatient,
+       "--format", "json", "--out", Path("second.json"), "--reason", "kontroll av tilbakeføring"});
+  ASSERT_EQ(made.exit_code, 0) << made.output;
+  absl::StatusOr<v1::SignedAnswer> recorded = report::AnswerFromJson(ReadFile(Path("second.json")));
+  ASSERT_TRUE(recorded.ok()) << recorded.status();
+  ASSERT_EQ(recorded->answer().rows_size(), 11);
+  for (int i = 0, j = 0; i < sent->answer().rows_size(); ++i) {
+    if (i == emergency) continue;
+    const v1::AccessEvent& before = sent->answer().rows(i).entry().access_event();
+    const v1::AccessEvent& after = recorded->answer().rows(j++).entry().access_event();
+    std::string differences;
+    google::protobuf::util::MessageDifferencer differ;
+    differ.ReportDifferencesToString(&differences);
+    EXPECT_TRUE(differ.Compare(before, after))
+        << "row " << i << " (" << v1::ActionSubtype_Name(before.action_subtype())
+        << "): " << differences;
+  }
+  testing::CommandResult checked =
+      RunCommand({INNSYNCTL_PATH, "verify-report", Path("second.json"), "--key-file",
+                  dir_.path() + "/second/checkpoint_key.pub"});
+  EXPECT_EQ(checked.exit_code, 0) << checked.output;
+  EXPECT_TRUE(Contains(checked.output, "complete: this list of 11 entries")) << checked.output;
 }
 
 }  // namespace

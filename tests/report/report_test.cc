@@ -201,5 +201,36 @@ TEST(FhirReport, OneAuditEventPerAccess) {
   EXPECT_NE(bundle->find("\"id\": \"seq-2\""), std::string::npos) << *bundle;
 }
 
+// The bundle carries its answer as the Binary "innsyn-answer", and its
+// AuditEvents are exactly those the answer gives: one changed, or a bundle
+// without its answer, is told apart.
+TEST(FhirReport, TheBundleCarriesItsAnswerAndMatchesIt) {
+  const v1::SignedAnswer signed_answer = SampleAnswer(3);
+  absl::StatusOr<std::string> bundle = RenderFhir(signed_answer);
+  ASSERT_TRUE(bundle.ok()) << bundle.status();
+  EXPECT_NE(bundle->find("\"resourceType\": \"Binary\""), std::string::npos) << *bundle;
+  absl::StatusOr<std::optional<std::string>> carried = AnswerInBundle(*bundle);
+  ASSERT_TRUE(carried.ok()) << carried.status();
+  ASSERT_TRUE(carried->has_value());
+  EXPECT_EQ(**carried, *AnswerToJson(signed_answer));
+  EXPECT_TRUE(CheckBundleEvents(*bundle, signed_answer.answer()).ok());
+
+  std::string changed = *bundle;
+  const size_t at = changed.find("\"R\"");
+  ASSERT_NE(at, std::string::npos);
+  changed.replace(at, 3, "\"U\"");
+  absl::Status refused = CheckBundleEvents(changed, signed_answer.answer());
+  EXPECT_TRUE(absl::IsDataLoss(refused)) << refused;
+  EXPECT_NE(refused.message().find("Bundle.entry[0] is not the AuditEvent"), std::string::npos)
+      << refused;
+
+  absl::StatusOr<std::optional<std::string>> none =
+      AnswerInBundle(R"({"resourceType": "Bundle", "type": "collection", "entry": []})");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_FALSE(none->has_value());
+  EXPECT_FALSE(AnswerInBundle(R"({"resourceType": "Patient"})").ok());
+  EXPECT_FALSE(AnswerInBundle("not json").ok());
+}
+
 }  // namespace
 }  // namespace innsyn::report
