@@ -143,7 +143,6 @@ TEST(PdfAttachment, APdfWithoutAnAnswerOrNoPdfAtAll) {
 TEST(Labels, OsloTimeFollowsSummerTime) {
   absl::TimeZone oslo;
   ASSERT_TRUE(absl::LoadTimeZone(std::string(kReportTimeZone), &oslo));
-  using Language;
   // Summer time begins at 01:00Z on 2026-03-29: 01:30Z is 03:30 CEST,
   // and 23:30Z the evening before is 00:30 CET.
   EXPECT_EQ(LocalTime(Language::kBokmal, absl::FromUnixSeconds(1'774'747'800), oslo),
@@ -153,7 +152,6 @@ TEST(Labels, OsloTimeFollowsSummerTime) {
 }
 
 TEST(Labels, ExplanationsReadInBokmal) {
-  using Language;
   EXPECT_EQ(ExplanationLabel(Language::kBokmal, "appointment 2026-03-30 09:00 with this clinician"),
             "time 2026-03-30 09:00 hos denne behandleren");
   EXPECT_EQ(
