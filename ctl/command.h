@@ -74,6 +74,8 @@ void AddEraseCommand(CLI::App& app, CommandContext& context);
 void AddReportCommand(CLI::App& app, CommandContext& context);
 void AddVerifyReportCommand(CLI::App& app, CommandContext& context);
 void AddForwardCommand(CLI::App& app, CommandContext& context);
+void AddImportCommand(CLI::App& app, CommandContext& context);
+void AddRosterCommand(CLI::App& app, CommandContext& context);
 
 }  // namespace innsyn::ctl
 

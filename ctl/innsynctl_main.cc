@@ -53,6 +53,8 @@ int main(int argc, char** argv) {
   innsyn::ctl::AddReportCommand(app, context);
   innsyn::ctl::AddVerifyReportCommand(app, context);
   innsyn::ctl::AddForwardCommand(app, context);
+  innsyn::ctl::AddImportCommand(app, context);
+  innsyn::ctl::AddRosterCommand(app, context);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {
