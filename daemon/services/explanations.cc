@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "anomaly/engine.h"
+#include "anomaly/event_conventions.h"
 #include "base/proto_time.h"
 #include "base/status_macros.h"
 
@@ -51,7 +52,11 @@ absl::Status ExplainAccesses(const storage::Ledger& ledger, const AlertMonitor* 
         if (stored.entry.has_access_event()) {
           history.push_back(std::move(*stored.entry.mutable_access_event()));
         } else if (stored.entry.has_baseline()) {
-          history.push_back(std::move(*stored.entry.mutable_baseline()->mutable_event()));
+          // Marked as go-live state, which Explain trusts as the detector
+          // does (a treatment imported is a care link of its own).
+          v1::AccessEvent& event = *stored.entry.mutable_baseline()->mutable_event();
+          (*event.mutable_attributes()).try_emplace(std::string(anomaly::kImport), "baseline");
+          history.push_back(std::move(event));
         }
       }
       if (page.next_page_token.empty()) break;

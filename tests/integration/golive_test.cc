@@ -269,7 +269,7 @@ TEST_F(GoLiveTest, ImportedCareLinksRaiseNoAlertAndStayOutOfTheAnswers) {
   testing::CommandResult proven = Innsynctl({"--reason", "test", "history", "--subject", "p-known",
                                              "--key-file", Path("data/checkpoint_key.pub")});
   EXPECT_EQ(proven.exit_code, 0) << proven.output;
-  EXPECT_TRUE(Contains(proven.output, "complete: 1 entries")) << proven.output;
+  EXPECT_TRUE(Contains(proven.output, "complete: 1 entry,")) << proven.output;
   // The actor's activity lists the read, not the treatment imported.
   v1::ListActorActivityRequest activity;
   activity.set_actor_id("dr.lie");
