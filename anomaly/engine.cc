@@ -104,12 +104,17 @@ Engine::State::State(DetectionOptions options_in, Roster roster_in, internal::Lo
 void Engine::State::IndexRoster() {
   staff_contact_key.clear();
   related_by_actor.clear();
+  related_pseudonyms_by_actor.clear();
   for (const StaffMember& member : roster.staff()) {
     std::string key = internal::ContactKey(member.surname, member.address);
     if (!key.empty()) staff_contact_key[member.id] = std::move(key);
     if (!member.related_subject_ids.empty()) {
       related_by_actor[member.id].insert(member.related_subject_ids.begin(),
                                          member.related_subject_ids.end());
+    }
+    if (!member.related_subject_pseudonyms.empty()) {
+      related_pseudonyms_by_actor[member.id].insert(member.related_subject_pseudonyms.begin(),
+                                                    member.related_subject_pseudonyms.end());
     }
   }
 }
@@ -210,8 +215,37 @@ void Engine::SetRoster(Roster roster) {
   state_->IndexRoster();
 }
 
+void Engine::SetSubjectPseudonyms(SubjectPseudonymFunction pseudonym) {
+  state_->subject_pseudonym = std::move(pseudonym);
+}
+
+std::string Engine::State::PseudonymIfNeeded(const std::string& subject_id) const {
+  if (!roster.has_pseudonyms() || !subject_pseudonym) return std::string();
+  return subject_pseudonym(subject_id);
+}
+
+const StaffMember* Engine::State::OwnerOfRecord(const std::string& subject_id) {
+  if (roster.empty()) return nullptr;
+  return roster.OwnerOf(subject_id, PseudonymIfNeeded(subject_id));
+}
+
+void Engine::State::ObserveBaseline(const v1::AccessEvent& event) {
+  const absl::Time time = internal::EventTime(event);
+  care.Observe(event, time);
+  if (internal::IsTreatment(event)) {
+    care.RecordTreatment(event.subject().id(), event.actor().id(), time);
+  }
+  if (event.data_object().type() == v1::DATA_OBJECT_TYPE_CONTACT_DETAILS) {
+    ObserveContactDetails(event);
+  }
+}
+
 std::vector<v1::Alert> Engine::Observe(uint64_t seq, const v1::LedgerEntry& entry) {
   State& s = *state_;
+  if (entry.has_baseline()) {
+    if (s.options.enabled) s.ObserveBaseline(entry.baseline().event());
+    return {};
+  }
   if (entry.has_alert()) {
     // From now on the ledger holds it: forget it once no rule can see the
     // incident again.

@@ -22,6 +22,7 @@
 #define INNSYN_ANOMALY_ENGINE_H_
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -49,8 +50,10 @@ class Engine {
   // An alert with this id is already in the ledger: never raise it again.
   void MarkRaised(std::string_view alert_id);
   // Feeds committed entry `seq`. Access events update the rules' state and
-  // may raise alerts; alert entries mark their id raised; other entries are
-  // ignored. Returns the alerts to append, each already marked raised.
+  // may raise alerts; baseline entries (go-live state) update what the
+  // rules know (appointments, treatment, referrals, consents, contact
+  // details) and raise nothing; alert entries mark their id raised; other
+  // entries are ignored. Returns the alerts to append, each already marked raised.
   std::vector<v1::Alert> Observe(uint64_t seq, const v1::LedgerEntry& entry);
   // Rules that fire on the passing of time (source_silent, a sequence gap
   // past its grace): `now` is the wall clock in innsynd, simulated time in
@@ -62,6 +65,12 @@ class Engine {
                                             std::string_view problem, absl::Time now);
   // A new roster (on reload); the state built from entries is kept.
   void SetRoster(Roster roster);
+  // How to find a subject's pseudonym (32 hex digits, as the roster's
+  // *_subject_pseudonyms hold it), for a roster that names records by
+  // pseudonym; innsynd computes it with its pseudonym key. Without it such
+  // a roster's records are never recognised.
+  using SubjectPseudonymFunction = std::function<std::string(std::string_view subject_id)>;
+  void SetSubjectPseudonyms(SubjectPseudonymFunction pseudonym);
 
   const DetectionOptions& options() const;
   // Events seen from actors whose role no setting names ("" when neither

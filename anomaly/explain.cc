@@ -33,12 +33,13 @@ CareLinks LinksAt(const v1::AccessEvent& access, absl::Span<const v1::AccessEven
     if (time > at + internal::kLateBookingGrace) break;
     links.Observe(*event, time);
     // As the detector does: a clinician's treatment that was itself
-    // expected, or served a colleague's appointment, links them to the
-    // patient.
+    // expected, or served a colleague's appointment, or was recorded at
+    // go-live (the clinic's state before innsyn), links them to the patient.
     bool clinician = std::find(options.clinical_roles.begin(), options.clinical_roles.end(),
                                event->actor().role()) != options.clinical_roles.end();
+    const bool imported = event->attributes().contains(std::string(kImport));
     if (time < at && clinician && internal::IsTreatment(*event) &&
-        (links.Find(event->subject().id(), event->actor().id(), time, time) ||
+        (imported || links.Find(event->subject().id(), event->actor().id(), time, time) ||
          links.ColleagueSlot(event->subject().id(), event->actor().id(), time))) {
       links.RecordTreatment(event->subject().id(), event->actor().id(), time);
     }

@@ -12,15 +12,17 @@
 namespace innsyn::anomaly {
 namespace {
 
-constexpr std::array<std::string_view, 9> kStaffKeys = {"id",
-                                                        "name",
-                                                        "role",
-                                                        "start",
-                                                        "end",
-                                                        "surname",
-                                                        "address",
-                                                        "own_subject_ids",
-                                                        "related_subject_ids"};
+constexpr std::array<std::string_view, 11> kStaffKeys = {"id",
+                                                         "name",
+                                                         "role",
+                                                         "start",
+                                                         "end",
+                                                         "surname",
+                                                         "address",
+                                                         "own_subject_ids",
+                                                         "related_subject_ids",
+                                                         "own_subject_pseudonyms",
+                                                         "related_subject_pseudonyms"};
 
 // Reads one [[staff]] entry; errors name the entry by index and id.
 class EntryReader {
@@ -68,6 +70,18 @@ class EntryReader {
     return absl::OkStatus();
   }
 
+  absl::Status PseudonymList(std::string_view field, std::vector<std::string>& out) const {
+    if (absl::Status s = StringList(field, out); !s.ok()) return s;
+    for (const std::string& text : out) {
+      if (!IsSubjectPseudonym(text)) {
+        return Error(field, StrCat("must hold subject pseudonyms of 32 lower-case hex digits, as "
+                                   "innsynctl roster pseudonymize writes them; \"",
+                                   text.substr(0, 40), "\" is not one"));
+      }
+    }
+    return absl::OkStatus();
+  }
+
   absl::Status CheckKeys() const {
     for (const auto& [key, value] : table_) {
       if (std::find(kStaffKeys.begin(), kStaffKeys.end(), key.str()) == kStaffKeys.end()) {
@@ -92,7 +106,9 @@ absl::StatusOr<StaffMember> ReadStaffMember(const EntryReader& reader) {
         reader.String("surname", false, member.surname),
         reader.String("address", false, member.address),
         reader.StringList("own_subject_ids", member.own_subject_ids),
-        reader.StringList("related_subject_ids", member.related_subject_ids)}) {
+        reader.StringList("related_subject_ids", member.related_subject_ids),
+        reader.PseudonymList("own_subject_pseudonyms", member.own_subject_pseudonyms),
+        reader.PseudonymList("related_subject_pseudonyms", member.related_subject_pseudonyms)}) {
     if (!s.ok()) return s;
   }
   if (member.start && member.end && *member.end < *member.start) {
@@ -103,11 +119,22 @@ absl::StatusOr<StaffMember> ReadStaffMember(const EntryReader& reader) {
 
 }  // namespace
 
+bool IsSubjectPseudonym(std::string_view text) {
+  constexpr size_t kHexDigits = 32;
+  return text.size() == kHexDigits && std::all_of(text.begin(), text.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
 Roster::Roster(std::vector<StaffMember> staff) : staff_(std::move(staff)) {
   for (size_t i = 0; i < staff_.size(); ++i) {
     by_id_.emplace(staff_[i].id, i);
     for (const std::string& subject : staff_[i].own_subject_ids)
       by_own_subject_.emplace(subject, i);
+    for (const std::string& pseudonym : staff_[i].own_subject_pseudonyms)
+      by_own_pseudonym_.emplace(pseudonym, i);
+    has_pseudonyms_ = has_pseudonyms_ || !staff_[i].own_subject_pseudonyms.empty() ||
+                      !staff_[i].related_subject_pseudonyms.empty();
   }
 }
 
@@ -116,9 +143,12 @@ const StaffMember* Roster::Find(std::string_view actor_id) const {
   return it == by_id_.end() ? nullptr : &staff_[it->second];
 }
 
-const StaffMember* Roster::OwnerOf(std::string_view subject_id) const {
+const StaffMember* Roster::OwnerOf(std::string_view subject_id, std::string_view pseudonym) const {
   auto it = by_own_subject_.find(absl::string_view(subject_id.data(), subject_id.size()));
-  return it == by_own_subject_.end() ? nullptr : &staff_[it->second];
+  if (it != by_own_subject_.end()) return &staff_[it->second];
+  if (pseudonym.empty()) return nullptr;
+  it = by_own_pseudonym_.find(absl::string_view(pseudonym.data(), pseudonym.size()));
+  return it == by_own_pseudonym_.end() ? nullptr : &staff_[it->second];
 }
 
 absl::StatusOr<Roster> LoadRoster(const std::string& path) {

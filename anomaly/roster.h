@@ -12,6 +12,12 @@
 //   address = "Storgata 1, 0155 Oslo"
 //   own_subject_ids = ["01017012345"]       # the employee's own records
 //   related_subject_ids = ["12128054321"]   # family members' records
+//
+// Instead of identity numbers the roster may name records by their subject
+// pseudonyms (32 hex digits, `innsynctl roster pseudonymize` computes them
+// with innsynd's pseudonym key): own_subject_pseudonyms and
+// related_subject_pseudonyms. Without surname and address, a staff member's
+// household is taken from the contact details of their own record.
 #ifndef INNSYN_ANOMALY_ROSTER_H_
 #define INNSYN_ANOMALY_ROSTER_H_
 
@@ -36,7 +42,14 @@ struct StaffMember {
   std::string address;
   std::vector<std::string> own_subject_ids;
   std::vector<std::string> related_subject_ids;
+  // The same records by subject pseudonym: 32 lower-case hex digits.
+  std::vector<std::string> own_subject_pseudonyms;
+  std::vector<std::string> related_subject_pseudonyms;
 };
+
+// Whether `text` is a subject pseudonym as the roster writes it: 32 hex
+// digits (lower case).
+bool IsSubjectPseudonym(std::string_view text);
 
 class Roster {
  public:
@@ -46,13 +59,19 @@ class Roster {
   bool empty() const { return staff_.empty(); }
   const std::vector<StaffMember>& staff() const { return staff_; }
   const StaffMember* Find(std::string_view actor_id) const;
-  // The staff member whose own record this subject id is, if any.
-  const StaffMember* OwnerOf(std::string_view subject_id) const;
+  // The staff member whose own record this subject id is, if any; by its
+  // pseudonym (hex) too when one is given.
+  const StaffMember* OwnerOf(std::string_view subject_id, std::string_view pseudonym = {}) const;
+  // Some staff member's records are named by pseudonym: the detectors must
+  // compute the pseudonym of the subjects they see.
+  bool has_pseudonyms() const { return has_pseudonyms_; }
 
  private:
   std::vector<StaffMember> staff_;
   absl::flat_hash_map<std::string, size_t> by_id_;
   absl::flat_hash_map<std::string, size_t> by_own_subject_;
+  absl::flat_hash_map<std::string, size_t> by_own_pseudonym_;
+  bool has_pseudonyms_ = false;
 };
 
 // Reads a roster file. InvalidArgument names the file, the entry and the

@@ -163,18 +163,31 @@ void Engine::State::CheckSelfOrRelated(EventContext& context) {
   const std::string& actor_id = event.actor().id();
   const std::string& subject_id = event.subject().id();
   std::string relation;
-  const StaffMember* owner = roster.OwnerOf(subject_id);
+  const std::string pseudonym = PseudonymIfNeeded(subject_id);
+  const StaffMember* owner = roster.OwnerOf(subject_id, pseudonym);
+  auto listed = [&](const auto& by_actor, const std::string& key) {
+    auto related = by_actor.find(actor_id);
+    return !key.empty() && related != by_actor.end() && related->second.contains(key);
+  };
+  // The roster's surname and address, else those of the staff member's own
+  // record, from its contact details.
+  auto household = [&]() -> const std::string* {
+    if (auto it = staff_contact_key.find(actor_id); it != staff_contact_key.end()) {
+      return &it->second;
+    }
+    auto it = household_by_staff.find(actor_id);
+    return it == household_by_staff.end() ? nullptr : &it->second;
+  };
   if (owner != nullptr && owner->id == actor_id) {
     relation = "their own record";
   } else if (owner != nullptr) {
     relation = StrCat("the record of their co-worker ", owner->id);
-  } else if (auto related = related_by_actor.find(actor_id);
-             related != related_by_actor.end() && related->second.contains(subject_id)) {
+  } else if (listed(related_by_actor, subject_id) ||
+             listed(related_pseudonyms_by_actor, pseudonym)) {
     relation = "the record of a relative named in the staff roster";
-  } else if (auto staff_key = staff_contact_key.find(actor_id);
-             staff_key != staff_contact_key.end()) {
+  } else if (const std::string* staff_key = household(); staff_key != nullptr) {
     auto subject_key = subject_contact_key.find(subject_id);
-    if (subject_key != subject_contact_key.end() && subject_key->second == staff_key->second) {
+    if (subject_key != subject_contact_key.end() && subject_key->second == *staff_key) {
       relation = "the record of a patient with their surname and address";
     }
   }
@@ -195,6 +208,13 @@ void Engine::State::ObserveContactDetails(const v1::AccessEvent& event) {
   auto address = event.attributes().find(std::string(kContactAddress));
   if (surname == event.attributes().end() || address == event.attributes().end()) return;
   std::string key = internal::ContactKey(surname->second, address->second);
+  if (const StaffMember* owner = OwnerOfRecord(event.subject().id()); owner != nullptr) {
+    if (key.empty()) {
+      household_by_staff.erase(owner->id);
+    } else {
+      household_by_staff[owner->id] = key;
+    }
+  }
   if (key.empty()) {
     subject_contact_key.erase(event.subject().id());
   } else {

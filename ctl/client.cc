@@ -110,6 +110,16 @@ absl::StatusOr<v1::EraseResponse> Client::Erase(const v1::EraseRequest& request)
   return Call(*admin_, &v1::AdminService::Stub::Erase, request);
 }
 
+absl::StatusOr<v1::ImportBaselineResponse> Client::ImportBaseline(
+    const v1::ImportBaselineRequest& request) {
+  return Call(*admin_, &v1::AdminService::Stub::ImportBaseline, request);
+}
+
+absl::StatusOr<v1::PseudonymizeResponse> Client::Pseudonymize(
+    const v1::PseudonymizeRequest& request) {
+  return Call(*admin_, &v1::AdminService::Stub::Pseudonymize, request);
+}
+
 absl::StatusOr<v1::CreateReportResponse> Client::CreateReport(
     const v1::CreateReportRequest& request) {
   return Call(*reports_, &v1::ReportService::Stub::CreateReport, request);

@@ -41,6 +41,9 @@ class Client {
   absl::StatusOr<v1::BackupResponse> Backup(const v1::BackupRequest& request);
   absl::StatusOr<v1::GetStatusResponse> GetStatus(const v1::GetStatusRequest& request);
   absl::StatusOr<v1::EraseResponse> Erase(const v1::EraseRequest& request);
+  absl::StatusOr<v1::ImportBaselineResponse> ImportBaseline(
+      const v1::ImportBaselineRequest& request);
+  absl::StatusOr<v1::PseudonymizeResponse> Pseudonymize(const v1::PseudonymizeRequest& request);
   absl::StatusOr<v1::CreateReportResponse> CreateReport(const v1::CreateReportRequest& request);
   absl::StatusOr<v1::GetLeafHashesResponse> GetLeafHashes(const v1::GetLeafHashesRequest& request);
   absl::StatusOr<v1::ListAlertsResponse> ListAlerts(const v1::ListAlertsRequest& request);

@@ -76,6 +76,8 @@ void AddVerifyReportCommand(CLI::App& app, CommandContext& context);
 void AddForwardCommand(CLI::App& app, CommandContext& context);
 void AddConsoleUserCommand(CLI::App& app, CommandContext& context);
 void AddEntriesCommand(CLI::App& app, CommandContext& context);
+void AddImportCommand(CLI::App& app, CommandContext& context);
+void AddRosterCommand(CLI::App& app, CommandContext& context);
 
 }  // namespace innsyn::ctl
 

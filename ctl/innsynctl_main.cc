@@ -55,6 +55,8 @@ int main(int argc, char** argv) {
   innsyn::ctl::AddForwardCommand(app, context);
   innsyn::ctl::AddConsoleUserCommand(app, context);
   innsyn::ctl::AddEntriesCommand(app, context);
+  innsyn::ctl::AddImportCommand(app, context);
+  innsyn::ctl::AddRosterCommand(app, context);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

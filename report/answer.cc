@@ -37,6 +37,7 @@ v1::EntryKind KindOf(const v1::LedgerEntry& entry) {
     case v1::LedgerEntry::kAlertDecision: return v1::ENTRY_KIND_ALERT_DECISION;
     case v1::LedgerEntry::kErasure: return v1::ENTRY_KIND_ERASURE;
     case v1::LedgerEntry::kRetentionRun: return v1::ENTRY_KIND_RETENTION_RUN;
+    case v1::LedgerEntry::kBaseline: return v1::ENTRY_KIND_BASELINE;
     case v1::LedgerEntry::BODY_NOT_SET: break;
   }
   return v1::ENTRY_KIND_UNSPECIFIED;

@@ -209,7 +209,8 @@ namespace {
 
 template <typename Events>
 absl::StatusOr<std::vector<v1::AppendReceipt>> AppendAll(const internal::LedgerImpl& impl,
-                                                         const Events& events) {
+                                                         const Events& events,
+                                                         const v1::Baseline* baseline = nullptr) {
   internal::GroupWriter* writer = impl.writer.get();
   if (writer == nullptr) return absl::FailedPreconditionError("ledger is open read-only");
   if (absl::Status s = impl.DamageError("no events are taken"); !s.ok()) return s;
@@ -217,7 +218,7 @@ absl::StatusOr<std::vector<v1::AppendReceipt>> AppendAll(const internal::LedgerI
   std::vector<const v1::AccessEvent*> pointers;
   pointers.reserve(events.size());
   for (const v1::AccessEvent& event : events) pointers.push_back(&event);
-  return writer->AppendEvents(std::move(pointers));
+  return writer->AppendEvents(std::move(pointers), baseline);
 }
 
 }  // namespace
@@ -230,6 +231,14 @@ absl::StatusOr<std::vector<v1::AppendReceipt>> Ledger::AppendEvents(
 absl::StatusOr<std::vector<v1::AppendReceipt>> Ledger::AppendEvents(
     const google::protobuf::RepeatedPtrField<v1::AccessEvent>& events) {
   return AppendAll(*impl_, events);
+}
+
+absl::StatusOr<std::vector<v1::AppendReceipt>> Ledger::AppendBaseline(
+    const google::protobuf::RepeatedPtrField<v1::AccessEvent>& events,
+    const v1::Baseline& imported) {
+  v1::Baseline about = imported;
+  about.clear_event();
+  return AppendAll(*impl_, events, &about);
 }
 
 absl::Status Ledger::AppendEventsAsync(
@@ -331,6 +340,8 @@ bool InRange(const StoredEntry& stored, const IndexQuery& query) {
   absl::Time when;
   if (!stored.erased && stored.entry.has_access_event()) {
     when = FromProto(stored.entry.access_event().occurred_at());
+  } else if (!stored.erased && stored.entry.has_baseline()) {
+    when = FromProto(stored.entry.baseline().event().occurred_at());
   } else if (!stored.erased) {
     when = FromProto(stored.entry.committed_at());
   } else {
@@ -416,6 +427,17 @@ absl::StatusOr<IndexPage> Ledger::ListActor(const IndexQuery& query) const {
   if (absl::Status s = NeedsPseudonyms(*impl_); !s.ok()) return s;
   std::string pseudonym = impl_->pseudonymizer->Pseudonym(PseudonymDomain::kActor, query.id);
   return ScanIndex(*impl_, internal::kActorIndex, pseudonym, query, AnswerSize(query, Size()));
+}
+
+absl::StatusOr<IndexPage> Ledger::ListSubjectBaseline(const IndexQuery& query) const {
+  if (absl::Status s = NeedsPseudonyms(*impl_); !s.ok()) return s;
+  std::string pseudonym = impl_->pseudonymizer->Pseudonym(PseudonymDomain::kSubject, query.id);
+  return ScanIndex(*impl_, internal::kBaselineIndex, pseudonym, query, AnswerSize(query, Size()));
+}
+
+absl::StatusOr<std::string> Ledger::SubjectPseudonym(std::string_view subject_id) const {
+  if (absl::Status s = NeedsPseudonyms(*impl_); !s.ok()) return s;
+  return impl_->pseudonymizer->Pseudonym(PseudonymDomain::kSubject, subject_id);
 }
 
 namespace {

@@ -208,6 +208,14 @@ class Ledger {
       absl::Span<const v1::AccessEvent> events);
   absl::StatusOr<std::vector<v1::AppendReceipt>> AppendEvents(
       const google::protobuf::RepeatedPtrField<v1::AccessEvent>& events);
+  // Records the clinic's state at go-live: each event as a baseline entry
+  // (v1::Baseline: `imported` with the event), which the detectors learn
+  // from and which is in no subject's or actor's history, so no answer
+  // lists it. As AppendEvents otherwise, duplicates included: an event
+  // imported before with the same contents gets its original receipt.
+  absl::StatusOr<std::vector<v1::AppendReceipt>> AppendBaseline(
+      const google::protobuf::RepeatedPtrField<v1::AccessEvent>& events,
+      const v1::Baseline& imported);
   // The same without waiting, so that one caller can have many requests in
   // flight: queues the events and returns. `done` runs once they are durable
   // (with the receipts) or have failed (with the status), on the writer
@@ -237,6 +245,12 @@ class Ledger {
   // Access events about a subject, and what an actor did.
   absl::StatusOr<IndexPage> ListSubject(const IndexQuery& query) const;
   absl::StatusOr<IndexPage> ListActor(const IndexQuery& query) const;
+  // A subject's baseline entries (go-live state), as ListSubject lists
+  // access events; for the detectors' explanations, never for an answer.
+  absl::StatusOr<IndexPage> ListSubjectBaseline(const IndexQuery& query) const;
+  // The 16-byte pseudonym of a subject id under the pseudonym key, as the
+  // clear headers carry it.
+  absl::StatusOr<std::string> SubjectPseudonym(std::string_view subject_id) const;
   // The proof that a subject's history (access events and erasures) or an
   // actor's (access events), as of the newest tree, is complete.
   absl::StatusOr<HistoryProof> ProveSubjectHistory(std::string_view subject_id) const;

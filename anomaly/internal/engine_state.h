@@ -127,6 +127,12 @@ struct Engine::State {
   absl::flat_hash_map<std::string, std::string> staff_contact_key;
   absl::flat_hash_map<std::string, std::string> subject_contact_key;
   absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> related_by_actor;
+  // The roster's related_subject_pseudonyms, by actor.
+  absl::flat_hash_map<std::string, absl::flat_hash_set<std::string>> related_pseudonyms_by_actor;
+  // A staff member's household taken from their own record's contact
+  // details, by staff id: used when the roster gives no surname and address.
+  absl::flat_hash_map<std::string, std::string> household_by_staff;
+  Engine::SubjectPseudonymFunction subject_pseudonym;
 
   // Alert ids raised, with the time of the activity they are about; kept
   // while a rule could still see the same incident (see kRaisedRetention).
@@ -169,6 +175,12 @@ struct Engine::State {
   void CheckNetwork(internal::EventContext& context);
   void CheckRoleData(internal::EventContext& context);
   void ObserveContactDetails(const v1::AccessEvent& event);
+  // A go-live fact: what the rules learn from it, and no check.
+  void ObserveBaseline(const v1::AccessEvent& event);
+  // The staff member whose own record `subject_id` is, by id or pseudonym.
+  const StaffMember* OwnerOfRecord(const std::string& subject_id);
+  // The subject's pseudonym when the roster uses pseudonyms, else "".
+  std::string PseudonymIfNeeded(const std::string& subject_id) const;
 
   // care_rules.cc
   void CheckCareRelationship(internal::EventContext& context);

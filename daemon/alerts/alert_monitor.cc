@@ -6,6 +6,7 @@
 #include "base/proto_time.h"
 #include "base/strings.h"
 #include "daemon/ops/log.h"
+#include "storage/hash.h"
 
 namespace innsyn::daemon {
 namespace {
@@ -67,6 +68,11 @@ absl::StatusOr<std::unique_ptr<anomaly::Engine>> AlertMonitor::NewEngine(
   absl::StatusOr<std::unique_ptr<anomaly::Engine>> engine =
       anomaly::Engine::Create(options, std::move(roster));
   if (!engine.ok()) return engine.status();
+  // A roster may name records by pseudonym: the ledger's key computes them.
+  (*engine)->SetSubjectPseudonyms([&ledger = ledger_](std::string_view subject_id) {
+    absl::StatusOr<std::string> pseudonym = ledger.SubjectPseudonym(subject_id);
+    return pseudonym.ok() ? storage::ToHex(*pseudonym) : std::string();
+  });
   for (const std::string& id : book_.AlertIds()) (*engine)->MarkRaised(id);
   return engine;
 }

@@ -12,7 +12,7 @@ constexpr std::array<std::string_view, kMethodCount> kMethodNames = {
     "Append",        "AppendStream",  "ListSubjectAccess", "ListActorActivity",   "GetEntries",
     "GetLeafHashes", "GetCheckpoint", "GetInclusionProof", "GetConsistencyProof", "VerifyLedger",
     "Backup",        "ListAlerts",    "WatchAlerts",       "UpdateAlert",         "GetStatus",
-    "Erase",         "CreateReport"};
+    "Erase",         "CreateReport",  "ImportBaseline",    "Pseudonymize"};
 
 MethodSet Methods(std::initializer_list<Method> methods) {
   MethodSet set;
@@ -52,7 +52,8 @@ RolePermissions DefaultRolePermissions() {
                kListAlerts, kWatchAlerts, kUpdateAlert, kGetStatus, kErase, kCreateReport});
   roles[std::string(kPortalRole)] = proofs | Methods({kListSubjectAccess, kCreateReport});
   roles[std::string(kAuditorRole)] = proofs | Methods({kGetLeafHashes, kVerifyLedger, kGetStatus});
-  roles[std::string(kAdminRole)] = Methods({kGetCheckpoint, kVerifyLedger, kBackup, kGetStatus});
+  roles[std::string(kAdminRole)] =
+      Methods({kGetCheckpoint, kVerifyLedger, kBackup, kGetStatus, kImportBaseline, kPseudonymize});
   return roles;
 }
 
@@ -68,6 +69,12 @@ absl::Status CheckGrant(std::string_view role, Method method) {
     return absl::InvalidArgumentError(StrCat("the auditor role may not be granted ",
                                              MethodName(method),
                                              ": auditors never read entry contents"));
+  }
+  if (method == Method::kPseudonymize && role != kAdminRole && role != kControllerRole) {
+    return absl::InvalidArgumentError(
+        StrCat("the ", role,
+               " role may not be granted Pseudonymize: it links identity numbers to "
+               "the ledger's pseudonyms (admin and controller only)"));
   }
   if (role == kPortalRole && RevealsEntryContents(method) && !IsAboutOneSubject(method)) {
     return absl::InvalidArgumentError(

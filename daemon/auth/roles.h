@@ -35,11 +35,13 @@ enum class Method {
   kListAlerts,  // innsyn.v1.AlertService
   kWatchAlerts,
   kUpdateAlert,
-  kGetStatus,     // innsyn.v1.AdminService
-  kErase,         // innsyn.v1.AdminService
-  kCreateReport,  // innsyn.v1.ReportService
+  kGetStatus,       // innsyn.v1.AdminService
+  kErase,           // innsyn.v1.AdminService
+  kCreateReport,    // innsyn.v1.ReportService
+  kImportBaseline,  // innsyn.v1.AdminService
+  kPseudonymize,    // innsyn.v1.AdminService
 };
-inline constexpr size_t kMethodCount = 17;
+inline constexpr size_t kMethodCount = 19;
 
 // The gRPC method name, for example "ListSubjectAccess".
 std::string_view MethodName(Method method);

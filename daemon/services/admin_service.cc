@@ -7,12 +7,16 @@
 #include "base/strings.h"
 #include "daemon/ops/log.h"
 #include "daemon/services/grpc_status.h"
+#include "daemon/services/validation.h"
+#include "storage/hash.h"
 
 namespace innsyn::daemon {
 namespace {
 
 // How long an erasure waits for anomaly detection to catch up.
 constexpr absl::Duration kEraseWaitForDetection = absl::Seconds(10);
+// Most subject ids one Pseudonymize call takes: a roster's worth.
+constexpr int kMaxPseudonymsPerCall = 1000;
 
 }  // namespace
 
@@ -161,6 +165,59 @@ absl::Status AdminService::DoErase(grpc::ServerContext& context, const v1::Erase
     metrics_.SetDataKeys(keys->live, keys->shredded);
   }
   return absl::OkStatus();
+}
+
+grpc::Status AdminService::ImportBaseline(grpc::ServerContext* context,
+                                          const v1::ImportBaselineRequest* request,
+                                          v1::ImportBaselineResponse* response) {
+  return ToGrpcStatus(DoImportBaseline(*context, *request, *response));
+}
+
+absl::Status AdminService::DoImportBaseline(grpc::ServerContext& context,
+                                            const v1::ImportBaselineRequest& request,
+                                            v1::ImportBaselineResponse& response) {
+  ASSIGN_OR_RETURN(CallGate::Pass pass, gate_.Admit(context, Method::kImportBaseline));
+  RETURN_IF_ERROR(ValidateEvents(request.events(), Now()));
+  if (request.validate_only()) return absl::OkStatus();
+  v1::Baseline imported;
+  imported.set_imported_by(pass.caller().identity);
+  imported.set_imported_by_role(pass.caller().role);
+  ASSIGN_OR_RETURN(std::vector<v1::AppendReceipt> receipts,
+                   ledger_.AppendBaseline(request.events(), imported));
+  for (v1::AppendReceipt& receipt : receipts) *response.add_receipts() = std::move(receipt);
+  return absl::OkStatus();
+}
+
+grpc::Status AdminService::Pseudonymize(grpc::ServerContext* context,
+                                        const v1::PseudonymizeRequest* request,
+                                        v1::PseudonymizeResponse* response) {
+  return ToGrpcStatus(DoPseudonymize(*context, *request, *response));
+}
+
+absl::Status AdminService::DoPseudonymize(grpc::ServerContext& context,
+                                          const v1::PseudonymizeRequest& request,
+                                          v1::PseudonymizeResponse& response) {
+  v1::QueryRecord record;
+  record.set_method(std::string(MethodName(Method::kPseudonymize)));
+  record.set_reason(request.reason());
+  ASSIGN_OR_RETURN(CallGate::Pass pass, gate_.Admit(context, Method::kPseudonymize, record));
+  if (request.subject_ids().empty()) return absl::InvalidArgumentError("subject_ids is empty");
+  if (request.subject_ids_size() > kMaxPseudonymsPerCall) {
+    return absl::InvalidArgumentError(StrCat("subject_ids has ", request.subject_ids_size(),
+                                             " ids, more than ", kMaxPseudonymsPerCall));
+  }
+  for (int i = 0; i < request.subject_ids_size(); ++i) {
+    const std::string& id = request.subject_ids(i);
+    if (id.empty()) return absl::InvalidArgumentError(StrCat("subject_ids[", i, "] is empty"));
+    ASSIGN_OR_RETURN(std::string pseudonym, ledger_.SubjectPseudonym(id));
+    response.add_subject_pseudonyms(storage::ToHex(pseudonym));
+  }
+  // Recorded before the answer, like every query: who learned which
+  // pseudonyms link to identity numbers, and how many.
+  record.set_caller(pass.caller().identity);
+  record.set_caller_role(pass.caller().role);
+  record.set_results(static_cast<uint64_t>(request.subject_ids_size()));
+  return ledger_.AppendQuery(record).status();
 }
 
 }  // namespace innsyn::daemon

@@ -1,4 +1,5 @@
-// AdminService: operations on the running daemon (online backup, status).
+// AdminService: operations on the running daemon (online backup, status,
+// erasure, the import at go-live, pseudonyms for the roster).
 // Backups go only into the configured folder, never to a path a caller
 // names. Every call passes the CallGate first.
 // Thread-safe; the ledger, metrics and gate must outlive the service.
@@ -31,6 +32,11 @@ class AdminService final : public v1::AdminService::Service {
                          v1::GetStatusResponse* response) override;
   grpc::Status Erase(grpc::ServerContext* context, const v1::EraseRequest* request,
                      v1::EraseResponse* response) override;
+  grpc::Status ImportBaseline(grpc::ServerContext* context,
+                              const v1::ImportBaselineRequest* request,
+                              v1::ImportBaselineResponse* response) override;
+  grpc::Status Pseudonymize(grpc::ServerContext* context, const v1::PseudonymizeRequest* request,
+                            v1::PseudonymizeResponse* response) override;
 
   // GetStatus for a caller that `admit` lets in (the console's health page).
   absl::Status GetStatusFor(const Admission& admit, v1::GetStatusResponse& response);
@@ -40,6 +46,11 @@ class AdminService final : public v1::AdminService::Service {
   absl::Status DoBackup(grpc::ServerContext& context, v1::BackupResponse& response);
   absl::Status DoErase(grpc::ServerContext& context, const v1::EraseRequest& request,
                        v1::EraseResponse& response);
+  absl::Status DoImportBaseline(grpc::ServerContext& context,
+                                const v1::ImportBaselineRequest& request,
+                                v1::ImportBaselineResponse& response);
+  absl::Status DoPseudonymize(grpc::ServerContext& context, const v1::PseudonymizeRequest& request,
+                              v1::PseudonymizeResponse& response);
 
   storage::Ledger& ledger_;
   exporters::Metrics& metrics_;

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "anomaly/engine.h"
+#include "anomaly/event_conventions.h"
 #include "base/proto_time.h"
 #include "base/status_macros.h"
 
@@ -40,16 +41,27 @@ absl::Status ExplainAccesses(const storage::Ledger& ledger, const AlertMonitor* 
   query.from = first - absl::Hours(24) * std::max(care.treatment_days, care.days_before);
   query.to = last + absl::Hours(24) * (care.days_after + 1);
   query.limit = kHistoryPageSize;
+  // The subject's accesses, and what the clinic held at go-live (baseline
+  // entries, which explain without being listed).
   std::vector<v1::AccessEvent> history;
-  while (history.size() < kMaxExplainedHistory) {
-    ASSIGN_OR_RETURN(storage::IndexPage page, ledger.ListSubject(query));
-    for (storage::StoredEntry& stored : page.entries) {
-      if (stored.entry.has_access_event()) {
-        history.push_back(std::move(*stored.entry.mutable_access_event()));
+  for (auto list : {&storage::Ledger::ListSubject, &storage::Ledger::ListSubjectBaseline}) {
+    query.page_token.clear();
+    while (history.size() < kMaxExplainedHistory) {
+      ASSIGN_OR_RETURN(storage::IndexPage page, (ledger.*list)(query));
+      for (storage::StoredEntry& stored : page.entries) {
+        if (stored.entry.has_access_event()) {
+          history.push_back(std::move(*stored.entry.mutable_access_event()));
+        } else if (stored.entry.has_baseline()) {
+          // Marked as go-live state, which Explain trusts as the detector
+          // does (a treatment imported is a care link of its own).
+          v1::AccessEvent& event = *stored.entry.mutable_baseline()->mutable_event();
+          (*event.mutable_attributes()).try_emplace(std::string(anomaly::kImport), "baseline");
+          history.push_back(std::move(event));
+        }
       }
+      if (page.next_page_token.empty()) break;
+      query.page_token = page.next_page_token;
     }
-    if (page.next_page_token.empty()) break;
-    query.page_token = page.next_page_token;
   }
   for (v1::RecordedEntry& recorded : entries) {
     if (!recorded.entry().has_access_event()) continue;

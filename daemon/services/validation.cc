@@ -405,12 +405,12 @@ std::string DedupeKey(const v1::AccessEvent& event) {
 // Within one request the ledger treats a repeated (source, event_id) as a
 // retry and keeps only the first event; if the two differ, the second would
 // be silently dropped.
-absl::Status CheckNotConflicting(const v1::AppendRequest& request, int index,
+absl::Status CheckNotConflicting(const AccessEvents& events, int index,
                                  std::unordered_map<std::string, int>& first_index_by_key) {
-  const v1::AccessEvent& event = request.events(index);
+  const v1::AccessEvent& event = events[index];
   auto [it, inserted] = first_index_by_key.try_emplace(DedupeKey(event), index);
   if (inserted) return absl::OkStatus();
-  const v1::AccessEvent& first = request.events(it->second);
+  const v1::AccessEvent& first = events[it->second];
   if (google::protobuf::util::MessageDifferencer::Equals(first, event)) return absl::OkStatus();
   return Invalid(absl::StrCat("repeats the source and event_id of events[", it->second,
                               "] with different contents"));
@@ -423,20 +423,24 @@ absl::Status ValidateEvent(const v1::AccessEvent& event, absl::Time now) {
   return s.ok() ? s : NameEvent("event", event, s);
 }
 
-absl::Status ValidateAppendRequest(const v1::AppendRequest& request, absl::Time now) {
-  if (request.events().empty()) return Invalid("request has no events");
-  if (static_cast<size_t>(request.events_size()) > kMaxEventsPerRequest) {
-    return Invalid(absl::StrCat("request has ", request.events_size(), " events, more than ",
-                                kMaxEventsPerRequest));
+absl::Status ValidateEvents(const AccessEvents& events, absl::Time now) {
+  if (events.empty()) return Invalid("request has no events");
+  if (static_cast<size_t>(events.size()) > kMaxEventsPerRequest) {
+    return Invalid(
+        absl::StrCat("request has ", events.size(), " events, more than ", kMaxEventsPerRequest));
   }
   std::unordered_map<std::string, int> first_index_by_key;
-  first_index_by_key.reserve(static_cast<size_t>(request.events_size()));
-  for (int i = 0; i < request.events_size(); ++i) {
-    absl::Status s = CheckEvent(request.events(i), now);
-    if (s.ok()) s = CheckNotConflicting(request, i, first_index_by_key);
-    if (!s.ok()) return NameEvent(absl::StrCat("events[", i, "]"), request.events(i), s);
+  first_index_by_key.reserve(static_cast<size_t>(events.size()));
+  for (int i = 0; i < events.size(); ++i) {
+    absl::Status s = CheckEvent(events[i], now);
+    if (s.ok()) s = CheckNotConflicting(events, i, first_index_by_key);
+    if (!s.ok()) return NameEvent(absl::StrCat("events[", i, "]"), events[i], s);
   }
   return absl::OkStatus();
+}
+
+absl::Status ValidateAppendRequest(const v1::AppendRequest& request, absl::Time now) {
+  return ValidateEvents(request.events(), now);
 }
 
 bool IsValidUtf8(std::string_view text) {

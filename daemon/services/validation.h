@@ -55,6 +55,9 @@ absl::Status ValidateEvent(const innsyn::v1::AccessEvent& event, absl::Time now)
 // by the ledger). Returns the first problem found, in request order; the
 // caller then writes nothing of the request.
 absl::Status ValidateAppendRequest(const innsyn::v1::AppendRequest& request, absl::Time now);
+// The same for the events of any request (an import's).
+using AccessEvents = google::protobuf::RepeatedPtrField<innsyn::v1::AccessEvent>;
+absl::Status ValidateEvents(const AccessEvents& events, absl::Time now);
 
 }  // namespace innsyn::daemon
 

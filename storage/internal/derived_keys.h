@@ -23,11 +23,12 @@ enum DerivedKind {
   kDataKeyKeys,
   kErasureKeys,
   kDedupeKeys,
+  kBaselineKeys,
   kDerivedKinds
 };
 inline constexpr const char* kDerivedKindNames[kDerivedKinds] = {
-    "subject index",  "actor index",   "query index",   "alert index",
-    "data-key index", "erasure index", "event-id table"};
+    "subject index",  "actor index",   "query index",    "alert index",
+    "data-key index", "erasure index", "event-id table", "baseline index"};
 
 // Calls `emit(kind, key, value)` for each key stored for the entry whose
 // clear header is `header`: in the index family (empty value) and the
@@ -49,6 +50,14 @@ void ForEachDerivedKey(const v1::SealedEntry& header, EmitFn&& emit, std::string
       index_key(kSubjectKeys, kSubjectIndex, header.subject());
       index_key(kActorKeys, kActorIndex, header.actor());
       const std::string value = SeqKey(seq);  // 8 bytes: no allocation
+      emit(kDedupeKeys, std::string_view(header.event()), std::string_view(value));
+      break;
+    }
+    case v1::ENTRY_KIND_BASELINE: {
+      // Go-live state: found by subject for the detectors and explanations,
+      // but in the 'B' index, never in the subject's or actor's ('S', 'A').
+      index_key(kBaselineKeys, kBaselineIndex, header.subject());
+      const std::string value = SeqKey(seq);
       emit(kDedupeKeys, std::string_view(header.event()), std::string_view(value));
       break;
     }

@@ -107,10 +107,13 @@ EntryHeader DescribeEntry(const v1::LedgerEntry& entry, const Pseudonymizer& pse
     return people;
   };
   switch (entry.body_case()) {
-    case v1::LedgerEntry::kAccessEvent: {
-      const v1::AccessEvent& event = entry.access_event();
+    case v1::LedgerEntry::kAccessEvent:
+    case v1::LedgerEntry::kBaseline: {
+      // A baseline entry's header is an access event's, but for its kind.
+      const bool baseline = entry.has_baseline();
+      const v1::AccessEvent& event = baseline ? entry.baseline().event() : entry.access_event();
       const absl::Time occurred_at = FromProto(event.occurred_at());
-      h.set_kind(v1::ENTRY_KIND_ACCESS_EVENT);
+      h.set_kind(baseline ? v1::ENTRY_KIND_BASELINE : v1::ENTRY_KIND_ACCESS_EVENT);
       h.set_hour(HourOf(occurred_at));
       h.set_source_system(event.source().system());
       const People people = pseudonyms(event.subject().id(), event.actor().id());

@@ -31,6 +31,8 @@ absl::Status WriteFailedError() {
 
 struct GroupWriter::Request {
   std::vector<const v1::AccessEvent*> events;
+  // Set for an import at go-live: the events become baseline entries.
+  const v1::Baseline* baseline = nullptr;
   // Records that are not access events (queries, alerts, decisions): the
   // bodies of the entries to write, whose seq and time the writer sets.
   std::vector<const v1::LedgerEntry*> records;
@@ -83,10 +85,11 @@ GroupWriter::~GroupWriter() {
 }
 
 absl::StatusOr<std::vector<v1::AppendReceipt>> GroupWriter::AppendEvents(
-    std::vector<const v1::AccessEvent*> events) {
+    std::vector<const v1::AccessEvent*> events, const v1::Baseline* baseline) {
   Request request;
   for (const v1::AccessEvent* event : events) request.bytes += event->ByteSizeLong();
   request.events = std::move(events);
+  request.baseline = baseline;
   return Submit(request);
 }
 
@@ -459,7 +462,9 @@ absl::Status GroupWriter::PrepareEvents(Draft& draft, Request& request) {
     std::string key = impl_.pseudonymizer->Pseudonym(
         PseudonymDomain::kEvent,
         DedupeKey(event.source().system(), event.source().instance(), event.event_id()));
-    absl::StatusOr<std::optional<v1::AppendReceipt>> original = OriginalReceipt(draft, key, event);
+    const bool baseline = request.baseline != nullptr;
+    absl::StatusOr<std::optional<v1::AppendReceipt>> original =
+        OriginalReceipt(draft, key, event, baseline);
     if (!original.ok()) {
       // A read that failed (a disk error) fails the group. A reused event
       // id, or a first copy that no longer matches its leaf hash (the
@@ -489,7 +494,12 @@ absl::Status GroupWriter::PrepareEvents(Draft& draft, Request& request) {
       continue;
     }
     v1::LedgerEntry entry;
-    *entry.mutable_access_event() = event;
+    if (baseline) {
+      *entry.mutable_baseline() = *request.baseline;
+      *entry.mutable_baseline()->mutable_event() = event;
+    } else {
+      *entry.mutable_access_event() = event;
+    }
     absl::StatusOr<v1::AppendReceipt> added_receipt = AddEntry(draft, entry);
     if (!added_receipt.ok()) {
       (void)draft.batch.PopSavePoint();
@@ -498,7 +508,7 @@ absl::Status GroupWriter::PrepareEvents(Draft& draft, Request& request) {
     v1::AppendReceipt receipt = *std::move(added_receipt);
     receipt.set_event_id(event.event_id());
     added.push_back(key);
-    draft.fresh.emplace(std::move(key), Recorded{receipt, &event});
+    draft.fresh.emplace(std::move(key), Recorded{receipt, &event, baseline});
     request.receipts.push_back(std::move(receipt));
   }
   (void)draft.batch.PopSavePoint();
@@ -513,6 +523,15 @@ bool SameEvent(const v1::AccessEvent& a, const v1::AccessEvent& b) {
   return SerializeDeterministic(a) == SerializeDeterministic(b);
 }
 
+// An access event sent with the id of a baseline entry, or the reverse, is
+// not a retry either.
+absl::Status OtherKindError(const v1::AccessEvent& event, uint64_t seq, bool baseline) {
+  return absl::AlreadyExistsError(StrCat(
+      "event_id ", event.event_id(), " of source ", event.source().system(),
+      " was recorded as seq ", seq, baseline ? ", an access event" : ", a baseline entry (go-live)",
+      "; a new event needs a new event_id"));
+}
+
 absl::Status ReusedIdError(const v1::AccessEvent& event, uint64_t seq) {
   return absl::AlreadyExistsError(
       StrCat("event_id ", event.event_id(), " of source ", event.source().system(),
@@ -525,9 +544,12 @@ absl::Status ReusedIdError(const v1::AccessEvent& event, uint64_t seq) {
 }  // namespace
 
 absl::StatusOr<std::optional<v1::AppendReceipt>> GroupWriter::OriginalReceipt(
-    const Draft& draft, const std::string& key, const v1::AccessEvent& event) {
+    const Draft& draft, const std::string& key, const v1::AccessEvent& event, bool baseline) {
   using Found = std::optional<v1::AppendReceipt>;
   if (auto it = draft.fresh.find(key); it != draft.fresh.end()) {
+    if (it->second.baseline != baseline) {
+      return OtherKindError(event, it->second.receipt.seq(), baseline);
+    }
     if (!SameEvent(*it->second.event, event)) return ReusedIdError(event, it->second.receipt.seq());
     return Found(it->second.receipt);
   }
@@ -537,6 +559,9 @@ absl::StatusOr<std::optional<v1::AppendReceipt>> GroupWriter::OriginalReceipt(
     // the request is answered and its event let go.
     absl::MutexLock lock(&pending_mu_);
     if (auto it = pending_.find(key); it != pending_.end()) {
+      if (it->second.baseline != baseline) {
+        return OtherKindError(event, it->second.receipt.seq(), baseline);
+      }
       if (!SameEvent(*it->second.event, event)) {
         return ReusedIdError(event, it->second.receipt.seq());
       }
@@ -552,13 +577,17 @@ absl::StatusOr<std::optional<v1::AppendReceipt>> GroupWriter::OriginalReceipt(
   // An erased event cannot be compared. A retry comes within minutes, long
   // before anything is erased; an event id met again after its first event
   // was erased is a reused id, refused rather than taken for a retry.
-  if (!entry.has_access_event()) {
+  if (entry.has_access_event() == baseline || entry.has_baseline() != baseline) {
+    if (entry.has_access_event() || entry.has_baseline()) {
+      return OtherKindError(event, receipt->seq(), baseline);
+    }
     return absl::AlreadyExistsError(
         StrCat("event_id ", event.event_id(), " of source ", event.source().system(),
                " was recorded as seq ", receipt->seq(),
                " and that entry has since been erased; a new event needs a new event_id"));
   }
-  if (!SameEvent(entry.access_event(), event)) return ReusedIdError(event, receipt->seq());
+  const v1::AccessEvent& recorded = baseline ? entry.baseline().event() : entry.access_event();
+  if (!SameEvent(recorded, event)) return ReusedIdError(event, receipt->seq());
   return Found(*std::move(receipt));
 }
 

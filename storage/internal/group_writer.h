@@ -47,8 +47,10 @@ class GroupWriter {
   ~GroupWriter();
 
   // The events are borrowed until the call returns.
+  // With `baseline` (borrowed too), each event is recorded as a baseline
+  // entry: `baseline` with the event.
   absl::StatusOr<std::vector<v1::AppendReceipt>> AppendEvents(
-      std::vector<const v1::AccessEvent*> events);
+      std::vector<const v1::AccessEvent*> events, const v1::Baseline* baseline = nullptr);
   // `record` has a body other than an access event; borrowed until return.
   absl::StatusOr<v1::AppendReceipt> AppendRecord(const v1::LedgerEntry& record);
   // Several such records in one group, all or none; borrowed until return.
@@ -91,6 +93,7 @@ class GroupWriter {
   struct Recorded {
     v1::AppendReceipt receipt;
     const v1::AccessEvent* event = nullptr;
+    bool baseline = false;  // recorded as a baseline entry
   };
   // The receipt of the event with dedupe key `key` if it was recorded
   // before: earlier in this draft, by a group still being written, or in
@@ -100,7 +103,8 @@ class GroupWriter {
   // another error if a read failed.
   absl::StatusOr<std::optional<v1::AppendReceipt>> OriginalReceipt(const Draft& draft,
                                                                    const std::string& key,
-                                                                   const v1::AccessEvent& event);
+                                                                   const v1::AccessEvent& event,
+                                                                   bool baseline);
   // The data key of every entry the requests add, in one key-store call.
   absl::Status PrepareKeys(Draft& draft, const std::vector<Request*>& requests);
   // Numbers, seals and hashes `entry` and adds it to the batch; returns its

@@ -36,6 +36,7 @@ std::optional<DerivedKind> IndexKeyKind(char prefix) {
     case kAlertIndex: return kAlertKeys;
     case kDataKeyIndex: return kDataKeyKeys;
     case kErasureIndex: return kErasureKeys;
+    case kBaselineIndex: return kBaselineKeys;
     default: return std::nullopt;
   }
 }

@@ -300,7 +300,8 @@ absl::StatusOr<v1::AppendReceipt> LedgerImpl::ReceiptFor(uint64_t seq,
   if (!chain_hash.ok()) return chain_hash.status();
   StoredEntry& found = stored->front();
   v1::AppendReceipt receipt;
-  receipt.set_event_id(found.entry.access_event().event_id());
+  receipt.set_event_id(found.entry.has_baseline() ? found.entry.baseline().event().event_id()
+                                                  : found.entry.access_event().event_id());
   receipt.set_seq(seq);
   receipt.set_leaf_hash(std::string(AsBytes(found.leaf_hash)));
   receipt.set_chain_hash(*chain_hash);

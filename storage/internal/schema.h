@@ -48,6 +48,7 @@ inline constexpr char kSubjectQueryIndex = 'Q';
 inline constexpr char kAlertIndex = 'L';
 inline constexpr char kErasureIndex = 'E';
 inline constexpr char kDataKeyIndex = 'K';
+inline constexpr char kBaselineIndex = 'B';
 
 inline constexpr std::string_view kMetaSize = "size";
 inline constexpr std::string_view kMetaCheckpoint = "checkpoint";

@@ -69,6 +69,28 @@ TEST_F(RosterFile, ReadsEveryField) {
   EXPECT_FALSE(roster->empty());
 }
 
+TEST_F(RosterFile, NamesRecordsByPseudonym) {
+  const std::string own = "0123456789abcdef0123456789abcdef";
+  absl::StatusOr<Roster> roster = LoadRoster(Write(R"(
+    [[staff]]
+    id = "dr.lie"
+    role = "dentist"
+    own_subject_pseudonyms = ["0123456789abcdef0123456789abcdef"]
+    related_subject_pseudonyms = ["fedcba9876543210fedcba9876543210"]
+  )"));
+  ASSERT_TRUE(roster.ok()) << roster.status();
+  EXPECT_TRUE(roster->has_pseudonyms());
+  const StaffMember* lie = roster->Find("dr.lie");
+  EXPECT_THAT(lie->related_subject_pseudonyms, ElementsAre("fedcba9876543210fedcba9876543210"));
+  EXPECT_EQ(roster->OwnerOf("01017012345", own), lie);
+  EXPECT_EQ(roster->OwnerOf("01017012345"), nullptr);
+  EXPECT_EQ(roster->OwnerOf(own), nullptr);  // a pseudonym is not an identity number
+  EXPECT_EQ(ErrorFor("[[staff]]\nid = \"a\"\nown_subject_pseudonyms = [\"01017012345\"]"),
+            "roster <roster>: staff[0] (a): own_subject_pseudonyms must hold subject pseudonyms "
+            "of 32 lower-case hex digits, as innsynctl roster pseudonymize writes them; "
+            "\"01017012345\" is not one");
+}
+
 TEST_F(RosterFile, EmptyFileIsAnEmptyRoster) {
   absl::StatusOr<Roster> roster = LoadRoster(Write(""));
   ASSERT_TRUE(roster.ok());
