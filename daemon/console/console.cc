@@ -91,6 +91,18 @@ std::string StateKey(v1::AlertState state) {
   return name.substr(std::string_view("ALERT_STATE_").size());
 }
 
+// The page a path belongs to, which answers GET: where the language link
+// returns to, also from a form's answer (/console/alerts/decide).
+std::string PageOf(std::string_view path) {
+  std::string_view page = path.substr(std::min(path.size(), std::string_view("/console/").size()));
+  page = page.substr(0, page.find('/'));
+  if (page == "report") return "/console/person";
+  if (page == "person" || page == "alerts" || page == "staff" || page == "health") {
+    return StrCat("/console/", page);
+  }
+  return "/console/signin";
+}
+
 std::string FormatLeft(absl::Duration left) {
   const int64_t minutes = absl::ToInt64Minutes(left);
   return StrCat(minutes / 60, " h ", minutes % 60, " min");
@@ -131,7 +143,7 @@ struct Console::State {
 
   void Show(Visit& visit, Page page, std::string_view title_key, Data data, int code = 200) {
     data.set("title", Word(visit.lang, title_key));
-    data.set("path", visit.request.path);
+    data.set("path", PageOf(visit.request.path));
     if (visit.session) {
       data.set("signed_in", true);
       data.set("controller", visit.session->role == kControllerRole);

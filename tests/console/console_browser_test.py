@@ -41,6 +41,7 @@ from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
@@ -67,11 +68,6 @@ def totp(secret_b32, at=None):
     offset = mac[-1] & 0x0F
     code = (struct.unpack(">I", mac[offset:offset + 4])[0] & 0x7FFFFFFF) % 1000000
     return f"{code:06d}"
-
-
-def wait_for_next_step():
-    """Sleeps into the next 30-second step, so that a fresh code differs."""
-    time.sleep(30 - now() % 30 + 0.5)
 
 
 def run(*command, input_text=None):
@@ -252,8 +248,10 @@ class Browser:
 
     def sign_in(self, base, user, secret):
         self.driver.get(base + "/console/signin")
-        self.fill(user=user, password=PASSWORD, code=totp(secret))
+        code = totp(secret)
+        self.fill(user=user, password=PASSWORD, code=code)
         self.submit(self.driver.find_element(By.CSS_SELECTOR, "form button[type=submit]"))
+        return code
 
 
 def raw(clinic, method, path, cookie=None, body=None):
@@ -319,18 +317,17 @@ def main():
         # The privacy officer signs in.
         driver.get(clinic.base + "/console/signin")
         browser.shot("sign-in")
-        wait_for_next_step()  # kari's code of this step is fresh
-        browser.sign_in(clinic.base, "kari", clinic.secrets["kari"])
+        kari_code = browser.sign_in(clinic.base, "kari", clinic.secrets["kari"])
         check(driver.current_url.endswith("/console/person"), "kari signs in to Find a person")
         cookie = driver.get_cookie("innsyn_session")
         check(cookie is not None and cookie["httpOnly"] and cookie["secure"] and
               cookie.get("sameSite") == "Strict",
               "the session cookie is Secure, HttpOnly and SameSite=Strict")
 
-        # A replayed one-time code is refused, also for a correct password.
+        # A replayed one-time code is refused, also with the right password
+        # (still within the window a code is good for).
         status, _, text = raw(clinic, "POST", "/console/signin",
-                              body={"user": "kari", "password": PASSWORD,
-                                    "code": totp(clinic.secrets["kari"])})
+                              body={"user": "kari", "password": PASSWORD, "code": kari_code})
         check(status == 401 and "brukt" in text, "a one-time code is taken only once")
 
         # Find a person: the history, explained, with the injected text as text.
@@ -352,6 +349,21 @@ def main():
         check(re.search(r"logget som oppføring \d+", text) is not None,
               "the look-up says where it was logged")
         browser.shot("find-a-person")
+
+        # Keyboard and zoom: the first Tab reaches the skip link, and at 200%
+        # zoom (a 640-pixel-wide window at twice the pixel ratio) the page
+        # reflows: nothing but the table scrolls sideways.
+        driver.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+        check(driver.switch_to.active_element.get_attribute("class") == "skip",
+              "the first Tab reaches the skip link")
+        driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": 640, "height": 900, "deviceScaleFactor": 2,
+                                "mobile": False})
+        overflow = driver.execute_script(
+            "return document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        check(overflow <= 0, f"at 200% zoom the page reflows (overflow {overflow} px)")
+        driver.save_screenshot(os.path.join(args.screenshots, "find-a-person-200-percent.png"))
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
 
         # The report, downloaded as a PDF.
         Select(browser.field("lang")).select_by_value("nb")
@@ -440,7 +452,6 @@ def main():
         check(status == 303, "a signed-out session no longer opens pages")
 
         # The administrator sees health, not patients.
-        wait_for_next_step()
         browser.sign_in(clinic.base, "ole", clinic.secrets["ole"])
         check(driver.current_url.endswith("/console/health"), "admin signs in to the health page")
         admin_session = driver.get_cookie("innsyn_session")["value"]
