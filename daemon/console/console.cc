@@ -28,6 +28,9 @@ namespace {
 
 constexpr char kSessionCookie[] = "innsyn_session";
 constexpr char kLanguageCookie[] = "innsyn_lang";
+// The sign-in form's CSRF token, before there is a session: the form
+// carries it and this cookie must match it (a double-submit token).
+constexpr char kSignInCookie[] = "innsyn_signin";
 constexpr char kHtml[] = "text/html; charset=utf-8";
 constexpr uint32_t kPageSize = 1000;  // the most a page shows; narrow the period beyond
 constexpr size_t kMaxReasonBytes = 500;
@@ -232,12 +235,23 @@ struct Console::State {
 
   // --- Signing in and out -------------------------------------------------
 
+  // The sign-in form's data, with a fresh CSRF token in it and its cookie.
+  Data SignInData(Visit& visit, const std::string& user) {
+    const std::string token = RandomToken();
+    visit.response.set_header("Set-Cookie",
+                              StrCat(kSignInCookie, "=", token,
+                                     "; Path=/console/signin; Secure; HttpOnly; SameSite=Strict"));
+    Data data("user_typed", user);
+    data.set("signin_token", token);
+    return data;
+  }
+
   void SignInForm(Visit& visit) {
     if (visit.session) {
       visit.response.set_redirect("/console/", 303);
       return;
     }
-    Show(visit, Page::kSignIn, "sign_in", Data("user_typed", ""));
+    Show(visit, Page::kSignIn, "sign_in", SignInData(visit, ""));
   }
 
   void SignIn(Visit& visit) {
@@ -253,10 +267,25 @@ struct Console::State {
     const auto refuse = [&](std::string message) {
       LogWarning("console: sign-in as \"", user, "\" from ", visit.request.remote_addr,
                  " refused: ", message);
-      Data data("user_typed", user);
       ShowError(visit, Page::kSignIn, "sign_in", absl::UnauthenticatedError(message),
-                std::move(data));
+                SignInData(visit, user));
     };
+    // A form from elsewhere (login CSRF: signing someone in to another
+    // account) carries no token that matches this browser's cookie.
+    const std::string token = visit.request.get_param_value("csrf");
+    const std::string cookie = Cookie(visit.request, kSignInCookie);
+    if (token.empty() || token.size() != cookie.size() ||
+        CRYPTO_memcmp(token.data(), cookie.data(), token.size()) != 0) {
+      ShowError(visit, Page::kSignIn, "sign_in",
+                absl::PermissionDeniedError(
+                    visit.lang == "en"
+                        ? "The sign-in form is out of date or did not come from this console; "
+                          "try again."
+                        : "Innloggingsskjemaet er utdatert eller kom ikke fra dette konsollet; "
+                          "prøv igjen."),
+                SignInData(visit, user));
+      return;
+    }
     const std::string wrong = visit.lang == "en" ? "Wrong user name, password or one-time code."
                                                  : "Feil brukernavn, passord eller engangskode.";
     if (!account) {

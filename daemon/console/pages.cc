@@ -176,6 +176,7 @@ constexpr char kLayout[] = R"(<!doctype html>
 
 constexpr char kSignIn[] = R"(<p>{{t.sign_in_intro}}</p>
 <form method="post" action="/console/signin" class="stack">
+<input type="hidden" name="csrf" value="{{signin_token}}">
 <label for="user">{{t.user}}</label>
 <input id="user" name="user" autocomplete="username" required value="{{user_typed}}" autofocus>
 <label for="password">{{t.password}}</label>

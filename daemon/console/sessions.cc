@@ -11,14 +11,14 @@ namespace {
 
 constexpr int kTokenBytes = 32;
 
+}  // namespace
+
 std::string RandomToken() {
   unsigned char bytes[kTokenBytes];
   if (RAND_bytes(bytes, kTokenBytes) != 1) std::abort();  // no randomness: nothing safe to do
   return absl::WebSafeBase64Escape(
       absl::string_view(reinterpret_cast<const char*>(bytes), kTokenBytes));
 }
-
-}  // namespace
 
 Session SessionStore::Create(const Account& account, absl::Time now) {
   Session session{.id = RandomToken(),

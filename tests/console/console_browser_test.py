@@ -38,7 +38,7 @@ import urllib.parse
 import zoneinfo
 
 from selenium import webdriver
-from selenium.common.exceptions import NoAlertPresentException
+from selenium.common.exceptions import NoAlertPresentException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -239,7 +239,15 @@ class Browser:
         """Clicks a button that loads a new page, and waits for that page."""
         old = self.driver.find_element(By.TAG_NAME, "html")
         button.click()
-        WebDriverWait(self.driver, 60).until(expected_conditions.staleness_of(old))
+
+        def left(_):
+            # Chromium reports a node of a page that is gone either as stale
+            # or as "does not belong to the document".
+            try:
+                return expected_conditions.staleness_of(old)(None)
+            except WebDriverException:
+                return True
+        WebDriverWait(self.driver, 60).until(left)
         WebDriverWait(self.driver, 60).until(
             lambda d: d.execute_script("return document.readyState") == "complete")
 
@@ -254,16 +262,32 @@ class Browser:
         return code
 
 
-def raw(clinic, method, path, cookie=None, body=None):
+def raw(clinic, method, path, cookie=None, body=None, cookies=None):
     """A request outside the browser: (status, headers, text)."""
     connection = http.client.HTTPSConnection("127.0.0.1", clinic.console_port,
                                              context=ssl._create_unverified_context())
     headers = {"Content-Type": "application/x-www-form-urlencoded"}
+    cookies = dict(cookies or {})
     if cookie:
-        headers["Cookie"] = f"innsyn_session={cookie}"
+        cookies["innsyn_session"] = cookie
+    if cookies:
+        headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
     connection.request(method, path, urllib.parse.urlencode(body or {}), headers)
     response = connection.getresponse()
     return response.status, dict(response.getheaders()), response.read().decode()
+
+
+def sign_in_raw(clinic, user, code, with_token=True):
+    """Posts the sign-in form outside the browser, with the form's token and
+    cookie as a browser would send them (or without)."""
+    _, headers, page = raw(clinic, "GET", "/console/signin")
+    cookie = re.search(r"innsyn_signin=([^;]+)", headers.get("Set-Cookie", "")).group(1)
+    token = re.search(r'name="csrf" value="([^"]+)"', page).group(1)
+    body = {"user": user, "password": PASSWORD, "code": code}
+    if not with_token:
+        return raw(clinic, "POST", "/console/signin", body=body)
+    return raw(clinic, "POST", "/console/signin", body=dict(body, csrf=token),
+               cookies={"innsyn_signin": cookie})
 
 
 def alert_states(clinic):
@@ -326,9 +350,13 @@ def main():
 
         # A replayed one-time code is refused, also with the right password
         # (still within the window a code is good for).
-        status, _, text = raw(clinic, "POST", "/console/signin",
-                              body={"user": "kari", "password": PASSWORD, "code": kari_code})
+        status, _, text = sign_in_raw(clinic, "kari", kari_code)
         check(status == 401 and "brukt" in text, "a one-time code is taken only once")
+        # A sign-in form from elsewhere (login CSRF) is refused.
+        status, headers, text = sign_in_raw(clinic, "ole", totp(clinic.secrets["ole"]),
+                                            with_token=False)
+        check(status == 403 and "innsyn_session" not in headers.get("Set-Cookie", ""),
+              "a sign-in post without the form's token is refused")
 
         # Find a person: the history, explained, with the injected text as text.
         browser.fill(id="01017012345", reason="Innsynsbegjæring fra pasienten, sak 2026-17")

@@ -19,6 +19,9 @@
 
 namespace innsyn::daemon::console {
 
+// 32 random bytes, base64url: session ids and CSRF tokens.
+std::string RandomToken();
+
 struct Session {
   std::string id;    // 32 random bytes, base64url
   std::string csrf;  // likewise; every form posts it back
