@@ -165,6 +165,21 @@ class SecurityTest : public ::testing::Test {
       v1::BackupResponse response;
       return v1::AdminService::NewStub(channel)->Backup(context.get(), {}, &response);
     }
+    if (method == "ImportBaseline") {
+      // Checked only, so that the ledger stays as the other calls see it.
+      v1::ImportBaselineRequest request;
+      *request.add_events() = JournalRead(++event_number_, kPatient, "dr-a");
+      request.set_validate_only(true);
+      v1::ImportBaselineResponse response;
+      return v1::AdminService::NewStub(channel)->ImportBaseline(context.get(), request, &response);
+    }
+    if (method == "Pseudonymize") {
+      v1::PseudonymizeRequest request;
+      request.add_subject_ids(kPatient);
+      request.set_reason("roster");
+      v1::PseudonymizeResponse response;
+      return v1::AdminService::NewStub(channel)->Pseudonymize(context.get(), request, &response);
+    }
     if (method == "GetStatus") {
       v1::GetStatusResponse response;
       return v1::AdminService::NewStub(channel)->GetStatus(context.get(), {}, &response);
@@ -232,9 +247,10 @@ class SecurityTest : public ::testing::Test {
 };
 
 const std::vector<std::string> kMethods = {
-    "Append",        "AppendStream",  "ListSubjectAccess", "ListActorActivity",   "GetEntries",
-    "GetLeafHashes", "GetCheckpoint", "GetInclusionProof", "GetConsistencyProof", "VerifyLedger",
-    "Backup",        "ListAlerts",    "WatchAlerts",       "UpdateAlert",         "GetStatus"};
+    "Append",         "AppendStream",  "ListSubjectAccess", "ListActorActivity",   "GetEntries",
+    "GetLeafHashes",  "GetCheckpoint", "GetInclusionProof", "GetConsistencyProof", "VerifyLedger",
+    "Backup",         "ListAlerts",    "WatchAlerts",       "UpdateAlert",         "GetStatus",
+    "ImportBaseline", "Pseudonymize"};
 
 // The README's table of roles, written out here rather than taken from the
 // code, so that a change to either is caught.
@@ -248,7 +264,8 @@ const std::map<std::string, std::set<std::string>> kAllowed = {
     {"auditor",
      {"GetLeafHashes", "GetCheckpoint", "GetInclusionProof", "GetConsistencyProof", "VerifyLedger",
       "GetStatus"}},
-    {"admin", {"GetCheckpoint", "VerifyLedger", "Backup", "GetStatus"}},
+    {"admin",
+     {"GetCheckpoint", "VerifyLedger", "Backup", "GetStatus", "ImportBaseline", "Pseudonymize"}},
 };
 
 TEST_F(SecurityTest, PkiInitWritesEveryFileReadableByItsOwnerOnly) {
