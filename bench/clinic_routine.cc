@@ -109,6 +109,7 @@ void Builder::EmitAppointment(const Appointment& a) {
   auto booking = [&](absl::Time at, int by, ActionCode action, ActionSubtype subtype,
                      absl::Time start) {
     AccessEvent* e;
+    bool check_contact = false;
     if (by == kImport) {
       e = &AddFor(at, Source::kJournal, "journal-sync", "system", action, subtype,
                   DATA_OBJECT_TYPE_APPOINTMENT, PURPOSE_OF_USE_ADMINISTRATION);
@@ -131,16 +132,18 @@ void Builder::EmitAppointment(const Appointment& a) {
       e = &Add(at, Source::kJournal, by, a.patient, action, subtype, DATA_OBJECT_TYPE_APPOINTMENT,
                PURPOSE_OF_USE_ADMINISTRATION);
       // On the phone, reception often checks the patient's contact details.
-      if (random_() % 2 == 0) {
-        AccessEvent& contact = Add(at + absl::Minutes(1), Source::kJournal, by, a.patient,
-                                   ACTION_CODE_READ, ACTION_SUBTYPE_VIEW,
-                                   DATA_OBJECT_TYPE_CONTACT_DETAILS, PURPOSE_OF_USE_ADMINISTRATION);
-        contact.mutable_data_object()->set_id(StrCat("contact-", patient.id));
-      }
+      check_contact = random_() % 2 == 0;
     }
     e->mutable_data_object()->set_id(a.id);
     (*e->mutable_attributes())[std::string(anomaly::kAppointmentClinician)] = clinician.member.id;
     (*e->mutable_attributes())[std::string(anomaly::kAppointmentStart)] = Rfc3339(start);
+    // Added only now: adding an event may move the others, `e` with them.
+    if (check_contact) {
+      AccessEvent& contact =
+          Add(at + absl::Minutes(1), Source::kJournal, by, a.patient, ACTION_CODE_READ,
+              ACTION_SUBTYPE_VIEW, DATA_OBJECT_TYPE_CONTACT_DETAILS, PURPOSE_OF_USE_ADMINISTRATION);
+      contact.mutable_data_object()->set_id(StrCat("contact-", patient.id));
+    }
   };
   if (a.booked_by == kImport || a.booked_at >= import_at_) {
     booking(a.booked_at, a.booked_by, ACTION_CODE_CREATE, ACTION_SUBTYPE_CREATE, a.original_start);
