@@ -451,6 +451,28 @@ struct Console::State {
     return row;
   }
 
+  // A history's rows, count and query record into `data`, for the person
+  // and staff pages; returns the first name `name_of` finds in its access
+  // events (the person's own), or "".
+  template <typename Response, typename NameOf>
+  std::string SetHistory(std::string_view lang, const Response& response, bool staff_view,
+                         NameOf name_of, Data& data) {
+    Data rows{Data::type::list};
+    std::string name;
+    for (const v1::RecordedEntry& recorded : response.entries()) {
+      rows.push_back(AccessRow(lang, recorded, staff_view));
+      if (name.empty() && recorded.entry().has_access_event()) {
+        name = name_of(recorded.entry().access_event());
+      }
+    }
+    data.set("searched", true);
+    data.set("count", std::to_string(response.entries_size()));
+    data.set("has_rows", response.entries_size() > 0);
+    data.set("rows", rows);
+    data.set("query_seq", std::to_string(response.query_seq()));
+    return name;
+  }
+
   void PersonForm(Visit& visit) {
     Show(visit, Page::kPerson, "find_person", LookupData(visit, "/console/person"));
   }
@@ -477,20 +499,11 @@ struct Console::State {
       status = services.access_log.ListSubjectAccessFor(AdmitAs(*visit.session), request, response);
     }
     if (!status.ok()) return ShowError(visit, Page::kPerson, "find_person", status, data);
-    Data rows{Data::type::list};
-    std::string name;
-    for (const v1::RecordedEntry& recorded : response.entries()) {
-      rows.push_back(AccessRow(visit.lang, recorded, false));
-      if (name.empty() && recorded.entry().has_access_event()) {
-        name = recorded.entry().access_event().subject().display_name();
-      }
-    }
-    data.set("searched", true);
-    data.set("subject_name", name);
-    data.set("count", std::to_string(response.entries_size()));
-    data.set("has_rows", response.entries_size() > 0);
-    data.set("rows", rows);
-    data.set("query_seq", std::to_string(response.query_seq()));
+    data.set(
+        "subject_name",
+        SetHistory(
+            visit.lang, response, false,
+            [](const v1::AccessEvent& event) { return event.subject().display_name(); }, data));
     if (response.has_proof()) {
       Data complete;
       complete.set("history", std::to_string(response.proof().chain_size()));
@@ -673,20 +686,10 @@ struct Console::State {
         !s.ok()) {
       return ShowError(visit, Page::kStaff, "staff", s, data);
     }
-    Data rows{Data::type::list};
-    std::string name;
-    for (const v1::RecordedEntry& recorded : response.entries()) {
-      rows.push_back(AccessRow(visit.lang, recorded, true));
-      if (name.empty() && recorded.entry().has_access_event()) {
-        name = recorded.entry().access_event().actor().display_name();
-      }
-    }
-    data.set("searched", true);
-    data.set("actor_name", name);
-    data.set("count", std::to_string(response.entries_size()));
-    data.set("has_rows", response.entries_size() > 0);
-    data.set("rows", rows);
-    data.set("query_seq", std::to_string(response.query_seq()));
+    data.set("actor_name",
+             SetHistory(
+                 visit.lang, response, true,
+                 [](const v1::AccessEvent& event) { return event.actor().display_name(); }, data));
     if (!notice.empty()) data.set("notice", notice);
     Show(visit, Page::kStaff, "staff", std::move(data));
   }
