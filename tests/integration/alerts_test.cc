@@ -17,6 +17,7 @@
 #include "base/clock.h"
 #include "base/proto_time.h"
 #include "innsyn/v1/service.grpc.pb.h"
+#include "tests/support/clinic_week.h"
 #include "tests/support/daemon_process.h"
 #include "tests/support/eventually.h"
 #include "tests/support/http_get.h"
@@ -28,6 +29,7 @@ namespace {
 using testing::Contains;
 using testing::DaemonProcess;
 using testing::Eventually;
+using testing::FirstMonday;
 using testing::RunCommand;
 
 // Days are counted from a Monday two to three weeks before today (by
@@ -36,28 +38,8 @@ using testing::RunCommand;
 constexpr int kWednesday = 9;  // of the second week
 constexpr int kThursday = 10;
 
-const absl::TimeZone& OsloZone() {
-  static const absl::TimeZone* const kOslo = [] {
-    auto* zone = new absl::TimeZone;
-    absl::LoadTimeZone("Europe/Oslo", zone);
-    return zone;
-  }();
-  return *kOslo;
-}
-
-absl::CivilDay FirstMonday() {
-  static const absl::CivilDay kMonday = [] {
-    absl::CivilDay day = absl::ToCivilDay(Now(), OsloZone()) - 14;
-    while (absl::GetWeekday(day) != absl::Weekday::monday) --day;
-    return day;
-  }();
-  return kMonday;
-}
-
 google::protobuf::Timestamp Oslo(int day, int hour, int minute = 0) {
-  const absl::CivilDay date = FirstMonday() + day;
-  return ToProto(absl::FromCivil(
-      absl::CivilMinute(date.year(), date.month(), date.day(), hour, minute), OsloZone()));
+  return ToProto(testing::OsloTime(day, hour, minute));
 }
 
 // Events of a small clinic's journal system, all in November 2026.

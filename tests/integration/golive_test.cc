@@ -20,6 +20,7 @@
 #include "base/proto_time.h"
 #include "innsyn/v1/admin.grpc.pb.h"
 #include "innsyn/v1/service.grpc.pb.h"
+#include "tests/support/clinic_week.h"
 #include "tests/support/daemon_process.h"
 #include "tests/support/eventually.h"
 #include "tests/support/temp_dir.h"
@@ -35,27 +36,7 @@ using testing::RunCommand;
 constexpr int kWednesday = 9;  // days after a Monday two to three weeks ago
 constexpr int kThursday = 10;
 
-const absl::TimeZone& OsloZone() {
-  static const absl::TimeZone* const kOslo = [] {
-    auto* zone = new absl::TimeZone;
-    absl::LoadTimeZone("Europe/Oslo", zone);
-    return zone;
-  }();
-  return *kOslo;
-}
-
-// A day counted from a Monday two to three weeks before innsyn's clock, so
-// that the weekdays are the same on any date and nothing lies ahead.
-absl::Time Oslo(int day, int hour, int minute = 0) {
-  static const absl::CivilDay kMonday = [] {
-    absl::CivilDay day = absl::ToCivilDay(Now(), OsloZone()) - 14;
-    while (absl::GetWeekday(day) != absl::Weekday::monday) --day;
-    return day;
-  }();
-  const absl::CivilDay date = kMonday + day;
-  return absl::FromCivil(absl::CivilMinute(date.year(), date.month(), date.day(), hour, minute),
-                         OsloZone());
-}
+absl::Time Oslo(int day, int hour, int minute = 0) { return testing::OsloTime(day, hour, minute); }
 
 std::string Rfc3339(absl::Time time) {
   return absl::FormatTime(absl::RFC3339_sec, time, absl::UTCTimeZone());
