@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <deque>
@@ -39,6 +40,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <string_view>
 #include <thread>
 
 #include "absl/container/flat_hash_set.h"
@@ -79,26 +81,79 @@ struct Options {
   std::string config_path;
 };
 
+// One acknowledged call: when its answer came, how long it took, and how
+// many events it acknowledged.
+struct Ack {
+  Clock::time_point done;
+  double latency_ms = 0;
+  uint64_t events = 0;
+};
+
+double MillisSince(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+Ack AckSince(Clock::time_point sent, uint64_t events) {
+  return Ack{Clock::now(), MillisSince(sent), events};
+}
+
 struct Results {
   std::mutex mu;
   std::vector<double> ack_ms;  // one per call (per batch)
+  std::vector<Ack> acks;       // the same calls, with when they were answered
   uint64_t events = 0;
   uint64_t failed_calls = 0;
-  void Add(const std::vector<double>& latencies, uint64_t acknowledged, uint64_t failures) {
+  void Add(const std::vector<Ack>& answered, uint64_t failures) {
     std::lock_guard<std::mutex> lock(mu);
-    ack_ms.insert(ack_ms.end(), latencies.begin(), latencies.end());
-    events += acknowledged;
+    for (const Ack& ack : answered) {
+      ack_ms.push_back(ack.latency_ms);
+      events += ack.events;
+    }
+    acks.insert(acks.end(), answered.begin(), answered.end());
     failed_calls += failures;
   }
 };
 
+// A tenth of the run, by events acknowledged: how fast it went and the
+// slowest acknowledgements in it. A sustained rate keeps the last tenth
+// near the first however long the ledger grows.
+struct Tenth {
+  double events_per_second = 0;
+  double ack_p99_ms = 0;
+};
+
+std::vector<Tenth> Tenths(std::vector<Ack> acks, Clock::time_point start) {
+  std::sort(acks.begin(), acks.end(), [](const Ack& a, const Ack& b) { return a.done < b.done; });
+  uint64_t total = 0;
+  for (const Ack& ack : acks) total += ack.events;
+  std::vector<Tenth> tenths;
+  if (total == 0) return tenths;
+  size_t next = 0;
+  uint64_t seen = 0;
+  Clock::time_point from = start;
+  for (uint64_t k = 1; k <= 10; ++k) {
+    const uint64_t until = total * k / 10;
+    std::vector<double> latencies;
+    uint64_t events = 0;
+    Clock::time_point to = from;
+    while (next < acks.size() && seen < until) {
+      seen += acks[next].events;
+      events += acks[next].events;
+      latencies.push_back(acks[next].latency_ms);
+      to = acks[next].done;
+      ++next;
+    }
+    const double seconds = std::chrono::duration<double>(to - from).count();
+    tenths.push_back(Tenth{seconds > 0 ? static_cast<double>(events) / seconds : 0,
+                           latencies.empty() ? 0 : innsyn::bench::Percentile(latencies, 0.99)});
+    from = to;
+  }
+  return tenths;
+}
+
 int Fail(const std::string& what) {
   fmt::print(stderr, "innsyn-bench: {}\n", what);
   return 1;
-}
-
-double MillisSince(Clock::time_point start) {
-  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
 
 // One client's requests, in the order it sends them: its own clinic's
@@ -156,8 +211,8 @@ std::shared_ptr<grpc::Channel> NewChannel(const std::string& address) {
 
 void UnaryClient(const std::string& address, ClientTraffic traffic, Results& results) {
   auto stub = innsyn::v1::IngestService::NewStub(NewChannel(address));
-  std::vector<double> latencies;
-  uint64_t acknowledged = 0, failures = 0;
+  std::vector<Ack> acks;
+  uint64_t failures = 0;
   while (std::optional<innsyn::v1::AppendRequest> request = traffic.Next()) {
     innsyn::v1::AppendResponse response;
     grpc::ClientContext context;
@@ -167,10 +222,9 @@ void UnaryClient(const std::string& address, ClientTraffic traffic, Results& res
       ++failures;
       continue;
     }
-    latencies.push_back(MillisSince(start));
-    acknowledged += static_cast<uint64_t>(response.receipts_size());
+    acks.push_back(AckSince(start, static_cast<uint64_t>(response.receipts_size())));
   }
-  results.Add(latencies, acknowledged, failures);
+  results.Add(acks, failures);
 }
 
 // As a website would: each batch as the proto3 JSON of an AppendRequest,
@@ -179,8 +233,8 @@ void HttpClient(int port, ClientTraffic traffic, Results& results) {
   httplib::Client client("127.0.0.1", port);
   client.set_keep_alive(true);
   client.set_read_timeout(std::chrono::seconds(60));
-  std::vector<double> latencies;
-  uint64_t acknowledged = 0, failures = 0;
+  std::vector<Ack> acks;
+  uint64_t failures = 0;
   while (std::optional<innsyn::v1::AppendRequest> request = traffic.Next()) {
     auto start = Clock::now();
     std::string body;
@@ -192,10 +246,9 @@ void HttpClient(int port, ClientTraffic traffic, Results& results) {
       ++failures;
       continue;
     }
-    latencies.push_back(MillisSince(start));
-    acknowledged += static_cast<uint64_t>(response.receipts_size());
+    acks.push_back(AckSince(start, static_cast<uint64_t>(response.receipts_size())));
   }
-  results.Add(latencies, acknowledged, failures);
+  results.Add(acks, failures);
 }
 
 void StreamClient(const std::string& address, ClientTraffic traffic, const Options& options,
@@ -206,8 +259,7 @@ void StreamClient(const std::string& address, ClientTraffic traffic, const Optio
   std::mutex mu;
   std::deque<Clock::time_point> sent;  // send times of batches not yet answered
   std::atomic<int> in_flight{0};
-  std::vector<double> latencies;
-  uint64_t acknowledged = 0;
+  std::vector<Ack> acks;
   std::thread reader([&] {
     innsyn::v1::AppendResponse response;
     while (stream->Read(&response)) {
@@ -217,8 +269,7 @@ void StreamClient(const std::string& address, ClientTraffic traffic, const Optio
         start = sent.front();
         sent.pop_front();
       }
-      latencies.push_back(MillisSince(start));
-      acknowledged += static_cast<uint64_t>(response.receipts_size());
+      acks.push_back(AckSince(start, static_cast<uint64_t>(response.receipts_size())));
       --in_flight;
     }
   });
@@ -237,12 +288,12 @@ void StreamClient(const std::string& address, ClientTraffic traffic, const Optio
   stream->WritesDone();
   reader.join();
   grpc::Status status = stream->Finish();
-  results.Add(latencies, acknowledged, status.ok() ? 0 : 1);
+  results.Add(acks, status.ok() ? 0 : 1);
 }
 
 void StorageClient(innsyn::storage::Ledger& ledger, ClientTraffic traffic, Results& results) {
-  std::vector<double> latencies;
-  uint64_t acknowledged = 0, failures = 0;
+  std::vector<Ack> acks;
+  uint64_t failures = 0;
   while (std::optional<innsyn::v1::AppendRequest> request = traffic.Next()) {
     auto start = Clock::now();
     auto receipts = ledger.AppendEvents(request->events());
@@ -250,10 +301,9 @@ void StorageClient(innsyn::storage::Ledger& ledger, ClientTraffic traffic, Resul
       ++failures;
       continue;
     }
-    latencies.push_back(MillisSince(start));
-    acknowledged += receipts->size();
+    acks.push_back(AckSince(start, receipts->size()));
   }
-  results.Add(latencies, acknowledged, failures);
+  results.Add(acks, failures);
 }
 
 // How far behind innsynd's anomaly detectors are, read from its /metrics
@@ -542,6 +592,14 @@ uint64_t FolderBytes(const std::string& path) {
   return total;
 }
 
+std::string Joined(const std::vector<double>& values, std::string_view separator) {
+  std::string out;
+  for (double value : values) {
+    out += fmt::format("{}{:.0f}", out.empty() ? "" : separator, value);
+  }
+  return out;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -671,6 +729,19 @@ int main(int argc, char** argv) {
   fmt::print("  ack latency per call  p50 {:.3f} ms, p99 {:.3f} ms, p99.9 {:.3f} ms\n",
              Percentile(results.ack_ms, 0.5), Percentile(results.ack_ms, 0.99),
              Percentile(results.ack_ms, 0.999));
+  const std::vector<Tenth> tenths = Tenths(results.acks, start);
+  std::vector<double> tenth_rates, tenth_p99s;
+  for (const Tenth& tenth : tenths) {
+    tenth_rates.push_back(tenth.events_per_second);
+    tenth_p99s.push_back(tenth.ack_p99_ms);
+  }
+  const double last_to_first =
+      tenths.empty() || tenths.front().events_per_second == 0
+          ? 0
+          : tenths.back().events_per_second / tenths.front().events_per_second;
+  fmt::print("  rate in each tenth    {} events/s (last/first {:.2f})\n", Joined(tenth_rates, " "),
+             last_to_first);
+  fmt::print("  ack p99 in each tenth {} ms\n", Joined(tenth_p99s, " "));
   if (daemon) {
     fmt::print("  innsynd CPU           {:.2f} s ({:.0f}% of one core), peak RSS {:.0f} MiB\n", cpu,
                100 * cpu / seconds, peak_rss);
@@ -719,12 +790,14 @@ int main(int argc, char** argv) {
         "\"p999\": {:.4f}}}, \"daemon_cpu_seconds\": {:.3f}, \"daemon_peak_rss_mib\": {:.1f}, "
         "\"disk_bytes_per_event\": {:.1f}, \"traffic\": \"{}\", \"detection\": {}, "
         "\"stop_seconds\": {:.3f}, \"alerts\": {}, \"incidents\": {}, "
-        "\"detection_lag_max_entries\": {:.0f}, \"detection_lag_max_seconds\": {:.2f}}}\n",
+        "\"detection_lag_max_entries\": {:.0f}, \"detection_lag_max_seconds\": {:.2f}, "
+        "\"tenths_events_per_second\": [{}], \"tenths_ack_p99_ms\": [{}]}}\n",
         options.mode, options.batch, options.clients, results.events, seconds, rate,
         Percentile(results.ack_ms, 0.5), Percentile(results.ack_ms, 0.99),
         Percentile(results.ack_ms, 0.999), cpu, peak_rss, per_event_disk, options.traffic,
         options.detection, stop_seconds, alerts, options.clinic_incidents,
-        lag ? lag->max_entries() : 0, lag ? lag->max_seconds() : 0);
+        lag ? lag->max_entries() : 0, lag ? lag->max_seconds() : 0, Joined(tenth_rates, ", "),
+        Joined(tenth_p99s, ", "));
   }
   if (options.keep_data) {
     fmt::print("  ledger kept in        {}\n", options.data_dir);
