@@ -749,13 +749,13 @@ void GroupWriter::AddPending(Draft& draft, Group& group) {
 }
 
 absl::StatusOr<std::string> GroupWriter::ReadDedupe(const std::string& key) const {
-  // Almost every lookup is of a new event id: the Bloom filter answers it,
-  // and the rare data block read is not kept, so that the block cache holds
-  // what queries read instead of random event-id blocks.
-  rocksdb::ReadOptions read_options;
-  read_options.fill_cache = false;
+  // Almost every lookup is of a new event id, which the Bloom filter
+  // answers. The read must fill the block cache: with fill_cache off, a
+  // filter block once evicted is read from its file (and its checksum
+  // computed) on every lookup, which grows with the ledger until ingest
+  // collapses.
   std::string value;
-  rocksdb::Status s = impl_.db->Get(read_options, impl_.dedupe, key, &value);
+  rocksdb::Status s = impl_.db->Get(rocksdb::ReadOptions(), impl_.dedupe, key, &value);
   if (!s.ok()) return FromRocks(s, "event-id read");
   return value;
 }

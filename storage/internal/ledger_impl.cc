@@ -69,7 +69,16 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
   table.cache_index_and_filter_blocks = true;
+  // Filters and indexes in partitions of a few kilobytes, so that a lookup
+  // reads (and checksums) one small partition instead of a whole file's
+  // filter, and a full cache evicts partitions, not megabytes at a time. The
+  // top levels stay pinned, and level 0's (the newest, most probed) whole.
+  table.index_type = rocksdb::BlockBasedTableOptions::kTwoLevelIndexSearch;
+  table.cache_index_and_filter_blocks_with_high_priority = true;
+  table.pin_top_level_index_and_filter = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
   if (point_lookups) {
+    table.partition_filters = true;
     table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(kDedupeBloomBitsPerKey));
     options.memtable_whole_key_filtering = true;
     options.memtable_prefix_bloom_size_ratio = 0.02;
