@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 
 #include "base/clock.h"
 #include "base/proto_time.h"
+#include "base/status_macros.h"
 #include "base/strings.h"
 #include "rocksdb/slice.h"
 #include "rocksdb/write_batch.h"
@@ -296,28 +298,69 @@ absl::StatusOr<std::vector<StoredEntry>> Ledger::GetEntries(uint64_t from_seq, s
   return impl_->ReadEntries(seqs);
 }
 
+namespace {
+
+// The stored nodes [from, end) of one level of the tree, in order, each
+// passed to `take` as its 32 bytes.
+absl::Status ReadLevel(const internal::LedgerImpl& impl, int level, uint64_t from, uint64_t end,
+                       const std::function<void(std::string_view)>& take) {
+  const std::string last = TreeKey(level, end);
+  rocksdb::ReadOptions read_options;
+  rocksdb::Slice upper(last);
+  read_options.iterate_upper_bound = &upper;
+  std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(read_options, impl.tree));
+  uint64_t index = from;
+  auto node = [&] {
+    return level == 0 ? StrCat("leaf ", index) : StrCat("tree node (", level, ", ", index, ")");
+  };
+  for (it->Seek(TreeKey(level, from)); it->Valid(); it->Next(), ++index) {
+    if (it->key().ToString() != TreeKey(level, index) || it->value().size() != kHashBytes) {
+      return absl::DataLossError(StrCat(node(), " is missing or not 32 bytes"));
+    }
+    take(std::string_view(it->value().data(), it->value().size()));
+  }
+  if (!it->status().ok()) return FromRocks(it->status(), "read");
+  if (index != end) return absl::DataLossError(StrCat(node(), " is missing"));
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<std::vector<Hash>> Ledger::LeafHashes(uint64_t from_seq, size_t count) const {
   const uint64_t size = Size();
   std::vector<Hash> hashes;
   if (from_seq >= size) return hashes;
   const uint64_t end = from_seq + std::min<uint64_t>(count, size - from_seq);
-  const std::string last = TreeKey(0, end);
-  rocksdb::ReadOptions read_options;
-  rocksdb::Slice upper(last);
-  read_options.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read_options, impl_->tree));
-  uint64_t seq = from_seq;
-  for (it->Seek(TreeKey(0, from_seq)); it->Valid(); it->Next(), ++seq) {
-    std::optional<Hash> hash =
-        HashFromBytes(std::string_view(it->value().data(), it->value().size()));
-    if (it->key().ToString() != TreeKey(0, seq) || !hash) {
-      return absl::DataLossError(StrCat("leaf ", seq, " is missing or not 32 bytes"));
-    }
-    hashes.push_back(*hash);
-  }
-  if (!it->status().ok()) return FromRocks(it->status(), "read");
-  if (seq != end) return absl::DataLossError(StrCat("leaf ", seq, " is missing"));
+  RETURN_IF_ERROR(ReadLevel(*impl_, 0, from_seq, end, [&](std::string_view bytes) {
+    hashes.push_back(*HashFromBytes(bytes));
+  }));
   return hashes;
+}
+
+absl::StatusOr<std::string> Ledger::Tile(int level, uint64_t index, int width) const {
+  if (level < 0 || level > kMaxTileLevel) {
+    return absl::InvalidArgumentError(
+        StrCat("tile level ", level, " is not between 0 and ", kMaxTileLevel));
+  }
+  if (width < 1 || width > kTileWidth) {
+    return absl::InvalidArgumentError(
+        StrCat("tile width ", width, " is not between 1 and ", kTileWidth));
+  }
+  const int tree_level = kTileHeight * level;
+  // Node n of tree level 8L is complete once the tree holds (n + 1) << 8L
+  // leaves; the index is bounded so that this cannot overflow.
+  const uint64_t nodes_at_level = Size() >> tree_level;
+  if (index >= nodes_at_level / kTileWidth + 1 ||
+      index * kTileWidth + static_cast<uint64_t>(width) > nodes_at_level) {
+    return absl::NotFoundError(StrCat("tile ", level, "/", index, " of width ", width,
+                                      " is beyond the tree of ", Size(), " entries"));
+  }
+  std::string tile;
+  tile.reserve(static_cast<size_t>(width) * kHashBytes);
+  const uint64_t from = index * kTileWidth;
+  RETURN_IF_ERROR(ReadLevel(*impl_, tree_level, from, from + static_cast<uint64_t>(width),
+                            [&](std::string_view bytes) { tile.append(bytes); }));
+  return tile;
 }
 
 namespace {

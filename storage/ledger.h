@@ -242,6 +242,15 @@ class Ledger {
   // The stored leaf hashes of entries [from_seq, from_seq + count), cut at
   // Size(): no entry is read.
   absl::StatusOr<std::vector<Hash>> LeafHashes(uint64_t from_seq, size_t count) const;
+  // A tile of the tree as C2SP tlog-tiles lays it out: the `width` hashes
+  // (1 to 256) at tree level 8 × `level` starting at node 256 × `index`,
+  // concatenated, each the root of a perfect subtree of 256^level leaves.
+  // The hashes carry no personal data. NotFound while the committed tree
+  // is too small to hold them all (README, "Tiles").
+  static constexpr int kTileHeight = 8;
+  static constexpr int kTileWidth = 1 << kTileHeight;
+  static constexpr int kMaxTileLevel = 5;
+  absl::StatusOr<std::string> Tile(int level, uint64_t index, int width) const;
   // Access events about a subject, and what an actor did.
   absl::StatusOr<IndexPage> ListSubject(const IndexQuery& query) const;
   absl::StatusOr<IndexPage> ListActor(const IndexQuery& query) const;

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <set>
+#include <tuple>
 
 #include "rocksdb/db.h"
 #include "storage/checkpoint.h"
@@ -257,6 +258,29 @@ TEST_F(LedgerTest, ProofsVerifyAgainstTheSignedCheckpoint) {
   }
   EXPECT_EQ(ledger_->InclusionProof(77, 77).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ledger_->InclusionProof(1, 78).status().code(), absl::StatusCode::kOutOfRange);
+}
+
+TEST_F(LedgerTest, TilesHoldTheTreeLevelsTlogTilesNames) {
+  AppendMany(300);
+  const std::vector<Hash> leaf_hashes = *ledger_->LeafHashes(0, 300);
+  std::string leaves;
+  for (const Hash& leaf : leaf_hashes) leaves.append(AsBytes(leaf));
+  // Level 0: the leaf hashes, a full tile and a partial one of 44.
+  EXPECT_EQ(*ledger_->Tile(0, 0, 256), leaves.substr(0, 256 * kHashBytes));
+  EXPECT_EQ(*ledger_->Tile(0, 1, 44), leaves.substr(256 * kHashBytes));
+  EXPECT_EQ(*ledger_->Tile(0, 1, 3), leaves.substr(256 * kHashBytes, 3 * kHashBytes));
+  // Level 1: one hash so far, the root of the first 256 entries.
+  EXPECT_EQ(*ledger_->Tile(1, 0, 1), AsBytes(*ledger_->RootAt(256)));
+  for (auto [level, index, width] : {std::tuple{0, 1, 45}, {0, 2, 1}, {1, 0, 2}, {2, 0, 1}}) {
+    EXPECT_EQ(ledger_->Tile(level, index, width).status().code(), absl::StatusCode::kNotFound)
+        << level << "/" << index << " width " << width;
+  }
+  for (auto [level, index, width] : {std::tuple{-1, 0, 1}, {6, 0, 1}, {0, 0, 0}, {0, 0, 257}}) {
+    EXPECT_EQ(ledger_->Tile(level, index, width).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << level << "/" << index << " width " << width;
+  }
+  EXPECT_EQ(ledger_->Tile(0, uint64_t{1} << 60, 256).status().code(), absl::StatusCode::kNotFound);
 }
 
 TEST_F(LedgerTest, ReadOnlyLedgerRefusesAppends) {

@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Sustained ingest before and after a change, side by side in one run: the
+# storage layer alone (innsyn-bench --mode storage, the simulated clinic's
+# traffic, batches of 1,000, 4 clients, detection off) over EVENTS events,
+# with innsyn-bench built from a git revision BEFORE (default main, with
+# this tree's bench/) and from this tree, alternating ROUNDS times, so that
+# the machine's noise falls on both alike. Prints each run's rate, its first
+# and last tenth (a rate that falls as the ledger grows shows there), and
+# its ack p99, then the medians.
+# Usage: scripts/bench-sustained.sh [BEFORE] [EVENTS] [ROUNDS]   (default main 3000000 2)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+before=${1:-main}
+events=${2:-3000000}
+rounds=${3:-2}
+build=${BUILD_DIR:-build}
+src=$build/sustained-before-src
+out=$build/bench-results/sustained
+launcher=()
+if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+
+rm -rf "$src"
+mkdir -p "$src" "$out"
+git archive "$before" | tar -x -C "$src"
+rm -rf "$src/bench"
+cp -r bench "$src/bench"
+cmake -S "$src" -B "$build/sustained-before" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  "${launcher[@]}" >/dev/null
+cmake --build "$build/sustained-before" -j2 --target innsyn-bench >/dev/null
+cmake --build "$build" -j2 --target innsyn-bench >/dev/null
+
+field() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$@"; }
+tenth() {
+  python3 -c "import json,sys; print(round(json.load(open(sys.argv[1]))['tenths_events_per_second'][int(sys.argv[2])]))" "$@"
+}
+p99() { python3 -c "import json,sys; print(round(json.load(open(sys.argv[1]))['ack_ms']['p99']))" "$@"; }
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+
+for round in $(seq 1 "$rounds"); do
+  for side in before after; do
+    dir=$build/sustained-before
+    [ "$side" = after ] && dir=$build
+    json=$out/$side-$round.json
+    "$dir/bench/innsyn-bench" --mode storage --batch 1000 --clients 4 --events "$events" \
+      --detection false --json "$json" > "$out/$side-$round.txt" 2>&1
+    echo "round $round $side: $(field "$json" events_per_second) events/s," \
+      "first tenth $(tenth "$json" 0), last tenth $(tenth "$json" 9)," \
+      "ack p99 $(p99 "$json") ms"
+  done
+done
+for side in before after; do
+  rate=$(for r in $(seq 1 "$rounds"); do field "$out/$side-$r.json" events_per_second; done | median)
+  last=$(for r in $(seq 1 "$rounds"); do tenth "$out/$side-$r.json" 9; done | median)
+  echo "median $side: $rate events/s, last tenth $last events/s"
+done
+echo "runs: $out/{before,after}-ROUND.{txt,json}"
