@@ -20,8 +20,10 @@
 #include "google/protobuf/arena.h"
 #include "rocksdb/db.h"
 #include "storage/checkpoint.h"
+#include "storage/internal/history_check.h"
 #include "storage/internal/index_digests.h"
 #include "storage/internal/ledger_impl.h"
+#include "storage/internal/map_store.h"
 #include "storage/internal/schema.h"
 
 namespace innsyn::storage {
@@ -96,14 +98,30 @@ struct LeafBatch {
   bool last = false;
 };
 
+// A full pass's check of the histories and the subject map: the links of
+// every entry, and at two tree sizes the map the entries imply against what
+// is stored (the heads and root of one snapshot) and what is signed.
+struct MapChecks {
+  internal::HistoryCheck histories;
+  // The stored map, read from `snapshot` (released by the owner), for the
+  // tree of `stored_size` entries; none if no tree of the pass's has one.
+  const rocksdb::Snapshot* snapshot = nullptr;
+  uint64_t stored_size = 0;
+  Hash stored_root{};
+  // The signed checkpoint's map line and its tree size, if it has one.
+  uint64_t signed_size = 0;
+  std::optional<Hash> signed_root;
+};
+
 // Reads entries [from, size) on its own thread into a bounded queue of
 // batches.
 class LeafReader {
  public:
-  // With `digest_key`, also derives the index keys the entries imply.
+  // With `digest_key`, also derives the index keys the entries imply; with
+  // `maps` (from seq 0 only), also checks the histories and the map.
   LeafReader(const LedgerImpl& ledger, uint64_t from, uint64_t size,
-             const internal::SipKey* digest_key)
-      : ledger_(ledger), from_(from), size_(size) {
+             const internal::SipKey* digest_key, MapChecks* maps = nullptr)
+      : ledger_(ledger), from_(from), size_(size), maps_(maps) {
     if (digest_key) expected_.emplace(*digest_key);
     thread_ = std::thread([this] { Run(); });
   }
@@ -142,10 +160,13 @@ class LeafReader {
   }
 
   void Run();
+  // After entry `seq`: what the map checks find wrong, if anything.
+  std::optional<Problem> CheckMapAfter(uint64_t seq);
 
   const LedgerImpl& ledger_;
   const uint64_t from_;
   const uint64_t size_;
+  MapChecks* const maps_;
   std::optional<ExpectedKeys> expected_;  // reader thread, until the last batch
   absl::Mutex mu_;
   std::deque<LeafBatch> queue_ ABSL_GUARDED_BY(mu_);
@@ -184,6 +205,16 @@ void LeafReader::Run() {
     }
     batch.leaves.push_back(LeafHash(std::string_view(bytes.data(), bytes.size())));
     if (expected_) expected_->Add(*entry);
+    if (maps_ != nullptr) {
+      if (std::optional<std::string> links = maps_->histories.Add(*entry, batch.leaves.back())) {
+        batch.problem = Problem{seq, *std::move(links)};
+        break;
+      }
+      if (std::optional<Problem> problem = CheckMapAfter(seq)) {
+        batch.problem = std::move(problem);
+        break;
+      }
+    }
     arena.Reset();  // `entry` is gone from here on
     ++seq;
     it->Next();
@@ -197,6 +228,28 @@ void LeafReader::Run() {
   }
   batch.last = true;
   Push(std::move(batch));
+}
+
+std::optional<Problem> LeafReader::CheckMapAfter(uint64_t seq) {
+  const uint64_t tree_size = seq + 1;
+  if (tree_size != maps_->stored_size && tree_size != maps_->signed_size) return std::nullopt;
+  const Hash root = maps_->histories.Root();
+  if (tree_size == maps_->signed_size && maps_->signed_root && *maps_->signed_root != root) {
+    return Problem{std::nullopt, StrCat("the signed checkpoint's map root at ", tree_size,
+                                        " entries differs from the map the entries imply")};
+  }
+  if (tree_size != maps_->stored_size) return std::nullopt;
+  if (maps_->stored_root != root) {
+    return Problem{std::nullopt, StrCat("the stored map root at ", tree_size,
+                                        " entries differs from the map the entries imply")};
+  }
+  rocksdb::ReadOptions options = ScanOptions();
+  options.snapshot = maps_->snapshot;
+  std::unique_ptr<rocksdb::Iterator> map(ledger_.db->NewIterator(options, ledger_.map));
+  if (std::optional<std::string> heads = maps_->histories.CompareStoredHeads(*map)) {
+    return Problem{std::nullopt, StrCat(*heads, " (at ", tree_size, " entries)")};
+  }
+  return std::nullopt;
 }
 
 // One pass: recomputes entries [start.range.size(), committed size) from
@@ -234,6 +287,7 @@ class Pass {
   bool LoadCheckpoint(const std::optional<v1::Checkpoint>& stored, uint64_t size);
   bool CheckEarlierCheckpoint();
   void CheckEntries(uint64_t size);
+  std::unique_ptr<MapChecks> MapChecksFor(uint64_t size);
   bool CheckLeaves(LeafReader& reader);
   bool CheckLeaf(uint64_t seq, const Hash& leaf);
   bool CheckNode(const CompactRange::Node& node, uint64_t seq);
@@ -306,12 +360,39 @@ void Pass::CheckEntries(uint64_t size) {
   if (check_indexes_) {
     index_scan = std::thread([&] { stored_keys = StoredKeys(ledger_, digest_key, size, cancel_); });
   }
-  LeafReader reader(ledger_, start_, size, check_indexes_ ? &digest_key : nullptr);
+  std::unique_ptr<MapChecks> maps = MapChecksFor(size);
+  LeafReader reader(ledger_, start_, size, check_indexes_ ? &digest_key : nullptr, maps.get());
   bool going = CheckLeaves(reader);
+  if (maps != nullptr && maps->snapshot != nullptr) ledger_.db->ReleaseSnapshot(maps->snapshot);
   report_.entries_checked = range_.size() - start_;
   if (index_scan.joinable()) index_scan.join();
   if (going && check_indexes_ && Cancelled(cancel_)) going = Cancel();
   if (going && check_indexes_) CheckIndexes(reader.expected_keys(), stored_keys);
+}
+
+// What a pass from the first entry checks of the histories and the map:
+// the stored map of a snapshot taken now, if its tree is one the pass
+// covers (a group committed since `size` was read is not), and the signed
+// checkpoint's map line.
+std::unique_ptr<MapChecks> Pass::MapChecksFor(uint64_t size) {
+  if (start_ != 0 || !ledger_.options.keep_histories) return nullptr;
+  auto maps = std::make_unique<MapChecks>();
+  if (checkpoint_ && checkpoint_->map_root) {
+    maps->signed_size = checkpoint_->tree_size;
+    maps->signed_root = checkpoint_->map_root;
+  }
+  maps->snapshot = ledger_.db->GetSnapshot();
+  rocksdb::ReadOptions options;
+  options.snapshot = maps->snapshot;
+  std::string stored;
+  if (ledger_.db->Get(options, ledger_.meta, internal::kMetaMap, &stored).ok()) {
+    if (absl::StatusOr<internal::MapRoot> root = internal::DecodeMapRoot(stored);
+        root.ok() && root->tree_size <= size) {
+      maps->stored_size = root->tree_size;
+      maps->stored_root = root->root.hash;
+    }
+  }
+  return maps;
 }
 
 // Takes the reader's batches until the last one, a problem or a cancel.

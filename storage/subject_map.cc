@@ -1,7 +1,9 @@
 #include "storage/subject_map.h"
 
+#include <algorithm>
 #include <string>
 
+#include "absl/types/span.h"
 #include "base/strings.h"
 #include "storage/internal/entry_codec.h"
 #include "storage/internal/schema.h"
@@ -20,7 +22,24 @@ bool SamePrefix(const Hash& a, const Hash& b, int bits) {
   return true;
 }
 
+Hash SubtreeRoot(absl::Span<const std::pair<Hash, MapValue>> sorted, int depth) {
+  if (sorted.empty()) return kZeroHash;
+  if (sorted.size() == 1) return MapLeafHash(sorted.front().first, sorted.front().second);
+  const auto split = std::partition_point(
+      sorted.begin(), sorted.end(),
+      [depth](const auto& history) { return !MapKeyBit(history.first, depth); });
+  const size_t left = static_cast<size_t>(split - sorted.begin());
+  return MapNodeHash(SubtreeRoot(sorted.subspan(0, left), depth + 1),
+                     SubtreeRoot(sorted.subspan(left), depth + 1));
+}
+
 }  // namespace
+
+Hash MapRootOf(std::vector<std::pair<Hash, MapValue>> histories) {
+  std::sort(histories.begin(), histories.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  return SubtreeRoot(histories, 0);
+}
 
 Hash MapKey(MapSpace space, std::string_view pseudonym) {
   std::string input(1, static_cast<char>(space));
@@ -93,6 +112,14 @@ HeaderLinks LinksIn(const v1::SealedEntry& header, MapSpace space) {
   return {header.actor(), header.actor_count(), header.actor_prev(), header.actor_prev_hash()};
 }
 
+bool InHistory(const v1::SealedEntry& header, MapSpace space) {
+  if (space == MapSpace::kSubject) {
+    return !header.subject().empty() && (header.kind() == v1::ENTRY_KIND_ACCESS_EVENT ||
+                                         header.kind() == v1::ENTRY_KIND_ERASURE);
+  }
+  return !header.actor().empty() && header.kind() == v1::ENTRY_KIND_ACCESS_EVENT;
+}
+
 void LinkAfter(v1::SealedEntry& header, MapSpace space, const MapValue& head) {
   const bool subject = space == MapSpace::kSubject;
   if (head.count > 0) {
@@ -158,10 +185,8 @@ absl::StatusOr<std::vector<HistoryLink>> VerifyHistory(const Hash& map_root, Map
       return absl::FailedPreconditionError(
           StrCat("entry ", seq, " does not parse: ", header.status().message()));
     }
-    const bool kind_ok = header->kind() == v1::ENTRY_KIND_ACCESS_EVENT ||
-                         (subject && header->kind() == v1::ENTRY_KIND_ERASURE);
     const HeaderLinks fields = LinksIn(*header, space);
-    if (!kind_ok || fields.pseudonym != pseudonym) {
+    if (!InHistory(*header, space) || fields.pseudonym != pseudonym) {
       return absl::FailedPreconditionError(
           StrCat("entry ", seq, " is not about this ", whose, ": another's entry was put in"));
     }

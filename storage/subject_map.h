@@ -21,6 +21,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -50,6 +51,10 @@ inline bool MapKeyBit(const Hash& key, int depth) {
   return (key[depth / 8] >> (7 - depth % 8)) & 1;
 }
 
+// The root of the map holding exactly `histories` (map key and value, in
+// any order; keys distinct).
+Hash MapRootOf(std::vector<std::pair<Hash, MapValue>> histories);
+
 // Checks `proof` for `key` against the map root `root`: the key's value if
 // the proof shows it present, nullopt if it shows it absent, or an error
 // (InvalidArgument for a malformed proof, FailedPrecondition for one that
@@ -66,6 +71,9 @@ struct HeaderLinks {
   std::string_view prev_hash;
 };
 HeaderLinks LinksIn(const v1::SealedEntry& header, MapSpace space);
+// Whether the entry joins that history: access events join their subject's
+// and their actor's, erasures their subject's; other kinds join none.
+bool InHistory(const v1::SealedEntry& header, MapSpace space);
 // Makes `header` the next entry of a history whose head was `head` (count
 // 0: a history not begun).
 void LinkAfter(v1::SealedEntry& header, MapSpace space, const MapValue& head);

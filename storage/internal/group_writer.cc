@@ -610,11 +610,8 @@ absl::StatusOr<v1::AppendReceipt> GroupWriter::AddEntry(Draft& draft, v1::Ledger
   // actor's, and becomes their head.
   v1::SealedEntry& header = described.header;
   const bool histories = impl_.options.keep_histories;
-  const bool in_subject_history =
-      histories && !header.subject().empty() &&
-      (header.kind() == v1::ENTRY_KIND_ACCESS_EVENT || header.kind() == v1::ENTRY_KIND_ERASURE);
-  const bool in_actor_history =
-      histories && !header.actor().empty() && header.kind() == v1::ENTRY_KIND_ACCESS_EVENT;
+  const bool in_subject_history = histories && InHistory(header, MapSpace::kSubject);
+  const bool in_actor_history = histories && InHistory(header, MapSpace::kActor);
   std::string subject_history, actor_history;
   MapValue subject_head, actor_head;
   auto link = [&](MapSpace space, std::string_view pseudonym, std::string& history,

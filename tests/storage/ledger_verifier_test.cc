@@ -9,6 +9,7 @@
 
 #include "base/proto_time.h"
 #include "storage/checkpoint.h"
+#include "storage/internal/map_store.h"
 #include "storage/internal/schema.h"
 #include "storage/ledger.h"
 #include "storage/pseudonym.h"
@@ -114,6 +115,57 @@ TEST_F(LedgerVerifierTest, DeletedIndexKeyIsCaughtSoNoAccessCanBeHidden) {
   EXPECT_NE(report.problem.find("subject index does not match"), std::string::npos)
       << report.problem;
   EXPECT_TRUE(ledger_->Verify(/*check_indexes=*/false).ok);
+}
+
+// The subject map is what the entries imply: a stored head changed or
+// deleted (either would mislink that history's next entry) or a changed
+// stored root is found by the full pass, and nothing else is.
+TEST_F(LedgerVerifierTest, AChangedOrMissingMapHeadOrRootIsCaught) {
+  Append({testing::JournalRead(1, "01017012345", "dr-a"),
+          testing::JournalRead(2, "01017012345", "dr-b"),
+          testing::JournalRead(3, "02029012345", "dr-a")});
+  ASSERT_TRUE(ledger_->Checkpoint().ok());
+  ASSERT_TRUE(ledger_->Verify().ok);
+  ledger_.reset();
+  auto pseudonymizer = *Pseudonymizer::Load(dir_.path() + "/pseudonym.key", false);
+  const std::string head = internal::HeadKey(internal::HistoryId(
+      MapSpace::kSubject, pseudonymizer->Pseudonym(PseudonymDomain::kSubject, "01017012345")));
+  std::string original;
+  TamperWithStoredValue(internal::kMapFamily, head, [&](std::string& value) {
+    original = value;
+    MapValue changed = *internal::DecodeMapValue(value);
+    --changed.count;
+    value = internal::EncodeMapValue(changed);
+    return true;
+  });
+  VerifyReport report = ledger_->Verify();
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.problem,
+            "the subject map's stored head of a subject's history (entry 1, count 1) differs from "
+            "the entries (entry 1, count 2) (at 3 entries)");
+  auto restore = [&](std::string& value) {
+    value = original;
+    return true;
+  };
+  TamperWithStoredValue(internal::kMapFamily, head, restore);
+  EXPECT_TRUE(ledger_->Verify().ok) << ledger_->Verify().problem;
+
+  auto flip_root = [](std::string& root) {
+    root.back() ^= 1;  // the root's hash ends the stored value
+    return true;
+  };
+  TamperWithStoredValue(internal::kMetaFamily, std::string(internal::kMetaMap), flip_root);
+  report = ledger_->Verify();
+  EXPECT_EQ(report.problem,
+            "the stored map root at 3 entries differs from the map the entries imply");
+  EXPECT_FALSE(report.first_bad_seq.has_value());
+  TamperWithStoredValue(internal::kMetaFamily, std::string(internal::kMetaMap), flip_root);
+  EXPECT_TRUE(ledger_->Verify().ok) << ledger_->Verify().problem;
+
+  TamperWithStoredValue(internal::kMapFamily, head, [](std::string&) { return false; });
+  report = ledger_->Verify();
+  EXPECT_EQ(report.problem,
+            "the subject map stores 3 history heads; the entries begin 4 histories (at 3 entries)");
 }
 
 TEST_F(LedgerVerifierTest, RemovedCheckpointFailsVerification) {

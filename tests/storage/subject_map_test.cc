@@ -8,11 +8,14 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <memory>
+#include <optional>
 #include <set>
 #include <thread>
 
 #include "rocksdb/write_batch.h"
 #include "storage/checkpoint.h"
+#include "storage/internal/history_check.h"
 #include "storage/internal/map_store.h"
 #include "storage/internal/schema.h"
 #include "storage/ledger.h"
@@ -241,6 +244,50 @@ TEST_F(SubjectMapTest, CheckpointsNameTheMapRootOfTheirTree) {
 }
 
 // The vectors of the README, from tests/storage/vectors/subject_map.py.
+// The verifier's recomputation of the histories: each entry must carry
+// the count and the link that the entries before it imply, and an entry
+// of a kind that joins no history must carry none.
+TEST(HistoryCheck, FindsEveryLinkThatTheEntriesBeforeItDoNotImply) {
+  const std::string patient(16, 'P'), actor(16, 'A');
+  auto access = [&](uint64_t seq, uint64_t count, uint64_t prev, const std::string& prev_hash) {
+    v1::SealedEntry header;
+    header.set_seq(seq);
+    header.set_kind(v1::ENTRY_KIND_ACCESS_EVENT);
+    header.set_subject(patient);
+    header.set_actor(actor);
+    header.set_subject_count(count);
+    header.set_subject_prev(prev);
+    header.set_subject_prev_hash(prev_hash);
+    header.set_actor_count(count);
+    header.set_actor_prev(prev);
+    header.set_actor_prev_hash(prev_hash);
+    return header;
+  };
+  const std::string leaf0(AsBytes(H(0xa0)));
+  auto two = [&] {
+    auto check = std::make_unique<internal::HistoryCheck>();
+    EXPECT_EQ(check->Add(access(0, 1, 0, ""), H(0xa0)), std::nullopt);
+    EXPECT_EQ(check->Add(access(1, 2, 0, leaf0), H(0xa1)), std::nullopt);
+    return check;
+  };
+  EXPECT_EQ(two()->histories(), 2u);
+  EXPECT_EQ(two()->Root(), MapRootOf({{MapKey(MapSpace::kSubject, patient), {1, 2, H(0xa1)}},
+                                      {MapKey(MapSpace::kActor, actor), {1, 2, H(0xa1)}}}));
+  EXPECT_EQ(two()->Add(access(2, 3, 0, leaf0), H(0xa2)),
+            "entry 2 links to entry 0 in its subject's history, but that history's entry before "
+            "it is 1");
+  EXPECT_EQ(two()->Add(access(2, 5, 1, std::string(AsBytes(H(0xa1)))), H(0xa2)),
+            "entry 2 says it is entry 5 of its subject's history; the entries before it make it "
+            "entry 3");
+  EXPECT_EQ(two()->Add(access(2, 3, 1, leaf0), H(0xa2)),
+            "entry 2 links to entry 1 in its subject's history, but that history's entry before "
+            "it is 1");  // the right seq, another entry's hash
+  v1::SealedEntry query = access(2, 3, 1, std::string(AsBytes(H(0xa1))));
+  query.set_kind(v1::ENTRY_KIND_QUERY_RECORD);
+  EXPECT_EQ(two()->Add(query, H(0xa2)),
+            "entry 2 joins no subject's history, yet carries a link to one");
+}
+
 TEST(SubjectMapVectors, RootAndProofsMatchAnIndependentImplementation) {
   struct History {
     MapSpace space;
@@ -287,6 +334,13 @@ TEST(SubjectMapVectors, RootAndProofsMatchAnIndependentImplementation) {
   }
   const Hash root = writer.root().root.hash;
   EXPECT_EQ(ToHex(root), "5a46db5f9279cad0bc7db5c7b6aca8c3a76c4d5391df243f4095f9963706177e");
+  // The same root from the histories alone, as the verifier computes it.
+  std::vector<std::pair<Hash, MapValue>> all;
+  for (const History& history : histories) {
+    all.emplace_back(key_of(history.space, history.pseudonym), history.value);
+  }
+  EXPECT_EQ(MapRootOf(all), root);
+  EXPECT_EQ(MapRootOf({}), kZeroHash);
 
   absl::StatusOr<v1::MapProof> present =
       internal::ProveMapKey(writer.root().root, key_of(MapSpace::kSubject, 0x44), read);

@@ -1,0 +1,92 @@
+#include "storage/internal/history_check.h"
+
+#include <utility>
+#include <vector>
+
+#include "base/strings.h"
+#include "rocksdb/iterator.h"
+#include "storage/internal/map_store.h"
+
+namespace innsyn::storage::internal {
+namespace {
+
+const char* Whose(MapSpace space) { return space == MapSpace::kSubject ? "subject" : "actor"; }
+
+}  // namespace
+
+std::optional<std::string> HistoryCheck::Link(const v1::SealedEntry& header, MapSpace space,
+                                              const Hash& leaf) {
+  const HeaderLinks links = LinksIn(header, space);
+  const uint64_t seq = header.seq();
+  if (!InHistory(header, space)) {
+    if (links.count != 0 || links.prev != 0 || !links.prev_hash.empty()) {
+      return StrCat("entry ", seq, " joins no ", Whose(space),
+                    "'s history, yet carries a link to one");
+    }
+    return std::nullopt;
+  }
+  id_.assign(1, static_cast<char>(space));
+  id_.append(links.pseudonym);
+  MapValue& head = heads_[id_];  // count 0: a history not begun
+  if (links.count != head.count + 1) {
+    return StrCat("entry ", seq, " says it is entry ", links.count, " of its ", Whose(space),
+                  "'s history; the entries before it make it entry ", head.count + 1);
+  }
+  const bool first = head.count == 0;
+  if (first ? (links.prev != 0 || !links.prev_hash.empty())
+            : (links.prev != head.seq || links.prev_hash != AsBytes(head.entry_hash))) {
+    return StrCat("entry ", seq, " links to entry ", links.prev, " in its ", Whose(space),
+                  "'s history, but that history's entry before it is ",
+                  first ? std::string("none") : StrCat(head.seq));
+  }
+  head = MapValue{seq, links.count, leaf};
+  return std::nullopt;
+}
+
+std::optional<std::string> HistoryCheck::Add(const v1::SealedEntry& header, const Hash& leaf) {
+  if (std::optional<std::string> problem = Link(header, MapSpace::kSubject, leaf)) return problem;
+  return Link(header, MapSpace::kActor, leaf);
+}
+
+Hash HistoryCheck::Root() const {
+  std::vector<std::pair<Hash, MapValue>> histories;
+  histories.reserve(heads_.size());
+  for (const auto& [id, head] : heads_) {
+    histories.emplace_back(MapKey(static_cast<MapSpace>(id[0]), std::string_view(id).substr(1)),
+                           head);
+  }
+  return MapRootOf(std::move(histories));
+}
+
+std::optional<std::string> HistoryCheck::CompareStoredHeads(rocksdb::Iterator& map) const {
+  const std::string prefix(1, kMapHead);
+  size_t stored = 0;
+  for (map.Seek(prefix); map.Valid() && map.key().starts_with(prefix); map.Next()) {
+    ++stored;
+    const std::string_view id(map.key().data() + 1, map.key().size() - 1);
+    std::optional<MapValue> value =
+        DecodeMapValue(std::string_view(map.value().data(), map.value().size()));
+    const bool space_ok = !id.empty() && (id[0] == static_cast<char>(MapSpace::kSubject) ||
+                                          id[0] == static_cast<char>(MapSpace::kActor));
+    if (!value || !space_ok) return StrCat("a stored head of the subject map is corrupt");
+    const MapSpace space = static_cast<MapSpace>(id[0]);
+    auto it = heads_.find(std::string(id));
+    if (it == heads_.end()) {
+      return StrCat("the subject map stores a head for a ", Whose(space),
+                    "'s history that no entry begins");
+    }
+    if (it->second != *value) {
+      return StrCat("the subject map's stored head of a ", Whose(space), "'s history (entry ",
+                    value->seq, ", count ", value->count, ") differs from the entries (entry ",
+                    it->second.seq, ", count ", it->second.count, ")");
+    }
+  }
+  if (!map.status().ok()) return StrCat("reading the subject map: ", map.status().ToString());
+  if (stored != heads_.size()) {
+    return StrCat("the subject map stores ", stored, " history heads; the entries begin ",
+                  heads_.size(), " histories");
+  }
+  return std::nullopt;
+}
+
+}  // namespace innsyn::storage::internal
