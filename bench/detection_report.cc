@@ -90,6 +90,9 @@ absl::StatusOr<RunResult> RunLive(const Clinic& clinic, const std::string& dir,
   uint64_t next_seq = 0;
   double detect_seconds = 0;
   absl::Status failure;
+  // The detectors' clock: the latest event judged or Tick given, as in
+  // innsynd, which judges an event within a second of its append.
+  absl::Time detector_now = absl::InfinitePast();
   auto raise = [&](std::vector<innsyn::v1::Alert> alerts) {
     for (innsyn::v1::Alert& alert : alerts) {
       auto receipt = ledger->AppendAlert(alert);
@@ -98,10 +101,12 @@ absl::StatusOr<RunResult> RunLive(const Clinic& clinic, const std::string& dir,
         return;
       }
       result.alerts.push_back(std::move(alert));
+      result.raised_at.push_back(detector_now);
     }
   };
   auto tick_until = [&](absl::Time t) {
     while (next_tick <= t) {
+      detector_now = std::max(detector_now, next_tick);
       auto start = Clock::now();
       auto alerts = engine->Tick(next_tick);
       detect_seconds += SecondsSince(start);
@@ -118,9 +123,9 @@ absl::StatusOr<RunResult> RunLive(const Clinic& clinic, const std::string& dir,
         const innsyn::v1::LedgerEntry& entry = stored.entry;
         if (result.event_ids.size() <= stored.seq) result.event_ids.resize(stored.seq + 1);
         if (entry.has_access_event()) {
-          if (clinic.period_start <= FromProto(entry.access_event().occurred_at())) {
-            tick_until(FromProto(entry.access_event().occurred_at()));
-          }
+          const absl::Time occurred = FromProto(entry.access_event().occurred_at());
+          if (clinic.period_start <= occurred) tick_until(occurred);
+          detector_now = std::max(detector_now, occurred);
           result.event_ids[stored.seq] = entry.access_event().event_id();
           ++result.access_entries;
         }

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "anomaly/detection_options.h"
 #include "bench/clinic_sim.h"
 #include "innsyn/v1/ledger.pb.h"
@@ -23,6 +24,10 @@ namespace innsyn::bench {
 // One run of the engine over a clinic's ledger.
 struct RunResult {
   std::vector<v1::Alert> alerts;
+  // Beside each alert, when the detectors raised it by their own clock:
+  // the occurred_at of the entry whose Observe returned it, or the `now` of
+  // the Tick that did.
+  std::vector<absl::Time> raised_at;
   std::vector<std::string> event_ids;  // by ledger seq; empty for other entries
   uint64_t access_entries = 0;
   double live_seconds = 0;         // append, read back and detect
@@ -40,6 +45,11 @@ struct RuleScore {
   int alerts = 0;
   int true_alerts = 0;
   int normal_alerts = 0;  // in the run without incidents
+  // For each incident detected: from when it began (IncidentLabel::began)
+  // to when its first alert was raised (RunResult::raised_at).
+  std::vector<absl::Duration> times_to_alert;
+  absl::Duration MedianTimeToAlert() const;
+  absl::Duration MaxTimeToAlert() const;
 };
 
 struct Report {
