@@ -248,8 +248,9 @@ void PrintReport(const Clinic& clinic, const Report& report, std::FILE* out) {
   for (size_t a : report.false_alerts) {
     if (shown++ == kExamples) break;
     const v1::Alert& alert = run.alerts[a];
-    fmt::print(out, "false alert {} ({}): {}\n", alert.alert_id(),
-               FormatLocal(FromProto(alert.occurred_at()), clinic), alert.summary());
+    fmt::print(out, "false alert {} ({}, raised {}): {}\n", alert.alert_id(),
+               FormatLocal(FromProto(alert.occurred_at()), clinic),
+               FormatLocal(run.raised_at[a], clinic), alert.summary());
   }
   shown = 0;
   for (const v1::Alert& alert : report.normal.alerts) {
