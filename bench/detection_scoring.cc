@@ -226,6 +226,23 @@ void PrintReport(const Clinic& clinic, const Report& report, std::FILE* out) {
   std::string by_rule;
   for (const auto& [rule, n] : false_by_rule) by_rule += fmt::format(" {} {}", rule, n);
   if (!by_rule.empty()) fmt::print(out, "  of which, by rule:{}\n", by_rule);
+  if (report.go_live.ran) {
+    const GoLiveComparison& g = report.go_live;
+    fmt::print(out,
+               "go-live, the routine alone: alerts in the first {} days (whole period), "
+               "explanation coverage of staff accesses:\n",
+               GoLiveComparison::kFirstDays);
+    for (const auto& [name, run] : {std::pair<const char*, const GoLiveComparison::Run&>{
+                                        "imported as baseline entries", g.baseline},
+                                    {"sent as live events marked import", g.live_events},
+                                    {"not imported", g.none}}) {
+      std::string by_rule;
+      for (const auto& [rule, n] : run.first_weeks_by_rule)
+        by_rule += fmt::format(" {} {}", rule, n);
+      fmt::print(out, "  {:<34} {:>4} ({:>4}), coverage {:.3f}{}{}\n", name, run.first_weeks_alerts,
+                 run.alerts, run.coverage, by_rule.empty() ? "" : ";", by_rule);
+    }
+  }
   fmt::print(out,
              "detection alone (replay of {} access entries into a new engine, Observe and Tick): "
              "{:.3f} s, {:.0f} events/s, engine heap +{:.1f} MiB; same alerts as the live "
@@ -319,7 +336,25 @@ std::string ReportJson(const Clinic& clinic, const Report& report) {
     out += fmt::format("{}\n    \"{}\"", first ? "" : ",", Escape(run.alerts[a].alert_id()));
     first = false;
   }
-  out += "\n  ],\n  \"routine_alerts\": [";
+  if (report.go_live.ran) {
+    const GoLiveComparison& g = report.go_live;
+    out += "\n  ],\n  \"go_live\": {";
+    first = true;
+    for (const auto& [name, run] :
+         {std::pair<const char*, const GoLiveComparison::Run&>{"baseline", g.baseline},
+          {"live_events", g.live_events},
+          {"none", g.none}}) {
+      out += fmt::format(
+          "{}\n    \"{}\": {{\"first_days\": {}, \"first_days_alerts\": {}, \"alerts\": {}, "
+          "\"explanation_coverage\": {:.4f}}}",
+          first ? "" : ",", name, GoLiveComparison::kFirstDays, run.first_weeks_alerts, run.alerts,
+          run.coverage);
+      first = false;
+    }
+    out += "\n  },\n  \"routine_alerts\": [";
+  } else {
+    out += "\n  ],\n  \"routine_alerts\": [";
+  }
   first = true;
   for (const v1::Alert& alert : report.normal.alerts) {
     out += fmt::format("{}\n    \"{}\"", first ? "" : ",", Escape(alert.alert_id()));

@@ -52,6 +52,23 @@ struct RuleScore {
   absl::Duration MaxTimeToAlert() const;
 };
 
+// The routine run three ways at go-live (see innsyn-detection-report
+// --go-live): alerts in the first kFirstDays days and in the whole period
+// (covering notices left out), and explanation coverage of staff accesses.
+struct GoLiveComparison {
+  static constexpr int kFirstDays = 14;
+  struct Run {
+    int first_weeks_alerts = 0;
+    int alerts = 0;
+    std::map<std::string, int> first_weeks_by_rule;
+    double coverage = 0;
+  };
+  bool ran = false;
+  Run live_events;  // the go-live state sent as events marked `import`
+  Run baseline;     // recorded as baseline entries (innsynctl import)
+  Run none;         // not imported
+};
+
 struct Report {
   double staff_days = 0;
   uint64_t events = 0;
@@ -82,6 +99,7 @@ struct Report {
   Coverage coverage;
   std::map<std::string, Coverage> coverage_by_role;
   std::map<std::string, uint64_t> unexplained_examples;  // "role data kind" -> count
+  GoLiveComparison go_live;
 };
 
 void Score(const Clinic& clinic, Report& report);
