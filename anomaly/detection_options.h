@@ -154,7 +154,12 @@ struct DetectionOptions {
   // it was active on most days of the same kind (weekday, Saturday,
   // Sunday), and only those its schedule in `schedules` allows (by source
   // system; a weekday not given keeps the clinic's opening hours), so that
-  // an X-ray system idle on Friday afternoons is not "silent" then.
+  // an X-ray system idle on Friday afternoons is not "silent" then. Only
+  // hours in which the clinic's other sources sent staff's events count
+  // (all of them if no other source has), and the source must be quieter
+  // than on every day of the same kind in `known_days` on which it worked
+  // (days of a raised silence excepted): a clinic gone home early, or a
+  // sensor idle as on other mornings, is not a lost log.
   struct SourceSilent : RuleOptions {
     absl::Duration max_silence = absl::Hours(2);
     int known_days = 14;

@@ -168,6 +168,9 @@ void Engine::State::Sweep(absl::Time now) {
   const int64_t hour_cutoff = clock.At(source_cutoff).hour;
   for (auto& [key, source] : sources) {
     absl::erase_if(source.active_hours, [&](int64_t hour) { return hour < hour_cutoff; });
+    absl::erase_if(source.staff_hours, [&](int64_t hour) { return hour < hour_cutoff; });
+    const int64_t day_cutoff = clock.At(source_cutoff).day;
+    absl::erase_if(source.alerted_days, [&](int64_t day) { return day < day_cutoff; });
   }
   absl::Time actor_cutoff = now - options.replay_window;
   absl::erase_if(actors, [&](const auto& item) { return item.second.last_seen < actor_cutoff; });

@@ -53,16 +53,18 @@ UsualHours LearnUsualHours(const SourceState& source, const internal::LocalClock
   return usual;
 }
 
-// Minutes in [from, to) when the clinic was open, the source usually works
-// and its schedule, if it has one, says it works; counting stops at
-// `enough`.
+// Minutes in [from, to) when the clinic was open, the source usually works,
+// its schedule, if it has one, says it works, and (unless null) the clinic
+// was at work by `clinic_at_work`; counting stops at `enough`.
 int64_t QuietUsualMinutes(const internal::LocalClock& clock, const UsualHours& usual,
-                          const OpeningHours* schedule, absl::Time from, absl::Time to,
-                          int64_t enough) {
+                          const OpeningHours* schedule,
+                          const absl::flat_hash_set<int64_t>* clinic_at_work, absl::Time from,
+                          absl::Time to, int64_t enough) {
   int64_t minutes = 0;
   for (absl::Time t = from; t < to && minutes < enough;) {
     const LocalTime local = clock.At(t);
-    if (!usual[DayKind(local.weekday)][local.minute_of_day / kMinutesPerHour]) {
+    if (!usual[DayKind(local.weekday)][local.minute_of_day / kMinutesPerHour] ||
+        (clinic_at_work != nullptr && !clinic_at_work->contains(local.hour))) {
       // Usual hours are whole hours: on to the next.
       t += absl::Minutes(kMinutesPerHour - local.minute_of_day % kMinutesPerHour);
     } else if (!clock.IsOpen(local) || (schedule != nullptr && !clock.IsOpen(local, *schedule))) {
@@ -75,6 +77,61 @@ int64_t QuietUsualMinutes(const internal::LocalClock& clock, const UsualHours& u
     }
   }
   return minutes;
+}
+
+// Open by the clinic's hours and the source's schedule, if it has one, in
+// the middle of local `hour` of `day`.
+bool ScheduledAt(const internal::LocalClock& clock, const OpeningHours* schedule, int64_t day,
+                 int hour) {
+  const LocalTime middle{day, day * kHoursPerDay + hour,
+                         hour * kMinutesPerHour + kMinutesPerHour / 2, Weekday(day)};
+  return clock.IsOpen(middle) && (schedule == nullptr || clock.IsOpen(middle, *schedule));
+}
+
+// The source worked on `day` (sent something in some hour of it) but sent
+// nothing in `hours` of it, all of which were open.
+bool QuietThrough(const SourceState& source, const internal::LocalClock& clock,
+                  const OpeningHours* schedule, int64_t day, const std::vector<int>& hours) {
+  bool worked = false;
+  for (int hour = 0; hour < kHoursPerDay && !worked; ++hour) {
+    worked = source.active_hours.contains(day * kHoursPerDay + hour);
+  }
+  if (!worked) return false;  // not there yet, or lost that day too: tells nothing
+  for (int hour : hours) {
+    if (!ScheduledAt(clock, schedule, day, hour) ||
+        source.active_hours.contains(day * kHoursPerDay + hour)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// Whether the source was, on some recent day, as quiet as it has been
+// today since `last_seen`: among the last known_days - 1 days of the same
+// kind (weekday, Saturday, Sunday) without a raised silence, one on which it
+// worked but sent nothing in the whole usual hours of today that the
+// silence has covered so far. A tiny clinic's X-ray system, idle on some
+// mornings while the journal is busy, is then quiet as usual. Hours are
+// whole local hours, as the source's activity is kept; an hour the silence
+// covers only in part does not count yet.
+bool QuietAsOnARecentDay(const SourceState& source, const internal::LocalClock& clock,
+                         const UsualHours& usual, const OpeningHours* schedule, absl::Time now,
+                         int known_days) {
+  const LocalTime today = clock.At(now);
+  const LocalTime since = clock.At(source.last_seen);
+  const int first_hour = since.day == today.day ? since.minute_of_day / kMinutesPerHour + 1 : 0;
+  const int kind = DayKind(today.weekday);
+  std::vector<int> hours;  // today's usual hours the silence has covered
+  for (int hour = first_hour; hour < today.minute_of_day / kMinutesPerHour; ++hour) {
+    if (usual[kind][hour] && ScheduledAt(clock, schedule, today.day, hour)) hours.push_back(hour);
+  }
+  if (hours.empty()) return true;  // no whole usual hour yet: wait for one
+  // From the first day whose activity is wholly kept.
+  for (int64_t day = today.day - known_days + 1; day < today.day; ++day) {
+    if (DayKind(Weekday(day)) != kind || source.alerted_days.contains(day)) continue;
+    if (QuietThrough(source, clock, schedule, day, hours)) return true;
+  }
+  return false;
 }
 
 // Marks source sequence number `n` as arrived; false if no gap held it.
@@ -170,9 +227,19 @@ void Engine::State::ObserveSource(EventContext& context) {
     found = sources.emplace(key_buffer, std::move(fresh)).first;
   }
   SourceState& source = found->second;
+  if (source.silence_alerted_from && context.time > source.last_seen) {
+    // Back after a raised silence: its days were an outage.
+    for (int64_t day = *source.silence_alerted_from; day <= context.local.day; ++day) {
+      source.alerted_days.insert(day);
+    }
+    source.silence_alerted_from.reset();
+  }
   source.last_seen = std::max(source.last_seen, context.time);
   source.last_ledger_seq = context.seq;
-  if (options.source_silent.enabled) source.active_hours.insert(context.local.hour);
+  if (options.source_silent.enabled) {
+    source.active_hours.insert(context.local.hour);
+    if (context.staff) source.staff_hours.insert(context.local.hour);
+  }
   if (options.source_sequence_gap.enabled && event.source_seq() > 0) {
     TrackSequence(source, event.source_seq(), context);
   }
@@ -200,22 +267,43 @@ void Engine::State::ExpireGaps(SourceState& source, absl::Time now) {
   }
 }
 
+std::optional<absl::flat_hash_set<int64_t>> Engine::State::ClinicAtWork(
+    const internal::SourceState& silent, int64_t first_hour, int64_t last_hour) const {
+  bool other_staff_source = false;
+  absl::flat_hash_set<int64_t> hours;
+  for (const auto& [key, other] : sources) {
+    if (&other == &silent || other.staff_hours.empty()) continue;
+    other_staff_source = true;
+    for (int64_t hour = first_hour; hour <= last_hour; ++hour) {
+      if (other.staff_hours.contains(hour)) hours.insert(hour);
+    }
+  }
+  if (!other_staff_source) return std::nullopt;
+  return hours;
+}
+
 void Engine::State::CheckSilence(absl::Time now) {
   const DetectionOptions::SourceSilent& rule = options.source_silent;
   if (!rule.enabled) return;
   absl::Time known_since = now - absl::Hours(24 * rule.known_days);
   int64_t max_silence_minutes = absl::ToInt64Minutes(rule.max_silence);
   const int64_t today = clock.At(now).day;
-  for (const auto& [key, source] : sources) {
+  for (auto& [key, source] : sources) {
     if (source.last_seen < known_since || source.last_seen >= now) continue;
     // Cheap first: not even the open minutes add up to the limit.
     if (clock.OpenMinutesBetween(source.last_seen, now) < max_silence_minutes) continue;
     auto scheduled = rule.schedules.find(source.system);
     const OpeningHours* schedule = scheduled == rule.schedules.end() ? nullptr : &scheduled->second;
+    const UsualHours usual = LearnUsualHours(source, clock, today, rule.known_days);
+    const std::optional<absl::flat_hash_set<int64_t>> at_work =
+        ClinicAtWork(source, clock.At(source.last_seen).hour, clock.At(now).hour);
     const int64_t open_minutes =
-        QuietUsualMinutes(clock, LearnUsualHours(source, clock, today, rule.known_days), schedule,
-                          source.last_seen, now, max_silence_minutes);
+        QuietUsualMinutes(clock, usual, schedule, at_work ? &*at_work : nullptr, source.last_seen,
+                          now, max_silence_minutes);
     if (open_minutes < max_silence_minutes) continue;
+    if (QuietAsOnARecentDay(source, clock, usual, schedule, now, rule.known_days)) continue;
+    // Also when already raised (a replay), so that the state is the same.
+    source.silence_alerted_from = clock.At(source.last_seen).day;
     v1::Alert* alert = Raise(StrCat("source_silent/", source.system, "/", source.instance, "/",
                                     absl::ToUnixSeconds(source.last_seen)),
                              "source_silent", rule, source.last_seen);

@@ -18,11 +18,11 @@ void Incidents::PlanSilences() {
     int day = Target(k, 4, 0.25, 0.9);
     while (day < Days() - 1 && (!Weekday(day) || !Weekday(day - 1) || SilentDay(day))) ++day;
     if (day >= Days() - 1) continue;
-    b_.silences_.push_back({sources[k], day});
     std::string system = SystemName(sources[k]);
-    Label("source_silent",
-          StrCat(system, " sends nothing all ", absl::FormatCivilTime(b_.Day(day))), "", "",
-          b_.Local(day - 1, 12, 0), b_.Local(day + 1, 12, 0), system);
+    int label = Label("source_silent",
+                      StrCat(system, " sends nothing all ", absl::FormatCivilTime(b_.Day(day))), "",
+                      "", b_.Local(day - 1, 12, 0), b_.Local(day + 1, 12, 0), system);
+    b_.silences_.push_back({sources[k], day, label});
   }
 }
 

@@ -411,11 +411,15 @@ void Builder::EmitWebsite() {
 }
 
 Clinic Builder::Finish() {
-  // A silenced source's events of that day were never sent.
+  // A silenced source's events of that day were never sent; the silence
+  // began when the first of them would have been.
   auto silenced = [&](const Draft& d) {
     if (!d.normal) return false;
     for (const Silence& s : silences_) {
-      if (s.source == d.source && DayOf(d.at) == s.day) return true;
+      if (s.source != d.source || DayOf(d.at) != s.day) continue;
+      absl::Time& began = labels_[static_cast<size_t>(s.label)].began;
+      began = std::min(began, d.at);
+      return true;
     }
     return false;
   };
@@ -445,7 +449,9 @@ Clinic Builder::Finish() {
     d.event.set_event_id(
         fmt::format("{}-{}-{:07d}", SystemName(d.source), InstanceName(d.source), seq));
     for (int label : labels) {
-      labels_[static_cast<size_t>(label)].event_ids.push_back(d.event.event_id());
+      IncidentLabel& labelled = labels_[static_cast<size_t>(label)];
+      labelled.event_ids.push_back(d.event.event_id());
+      labelled.began = std::min(labelled.began, d.at);
     }
     clinic.events.push_back(std::move(d.event));
   }

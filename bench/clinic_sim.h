@@ -64,6 +64,10 @@ struct IncidentLabel {
   absl::Time from;
   absl::Time to;
   std::vector<std::string> event_ids;  // the injected events (or the event after a gap)
+  // When the incident began: its first event (for a gap in the numbering,
+  // the event after it, the first sign of it), or for a silent source the
+  // time its first unsent event would have been sent.
+  absl::Time began = absl::InfiniteFuture();
 };
 
 struct Clinic {

@@ -99,6 +99,7 @@ struct SequenceGap {
 struct Silence {
   Source source;
   int day = 0;
+  int label = -1;
 };
 
 class Builder {

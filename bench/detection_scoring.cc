@@ -41,6 +41,9 @@ bool Matches(const v1::Alert& alert, const IncidentLabel& label,
 
 double Ratio(double a, double b) { return b > 0 ? a / b : 1.0; }
 
+// Whole minutes, rounded to the nearest.
+int64_t Minutes(absl::Duration d) { return absl::ToInt64Minutes(d + absl::Seconds(30)); }
+
 std::string Escape(std::string_view text) {
   std::string out;
   for (char c : text) {
@@ -58,10 +61,24 @@ std::string FormatLocal(absl::Time t, const Clinic& clinic) {
 
 }  // namespace
 
+absl::Duration RuleScore::MedianTimeToAlert() const {
+  if (times_to_alert.empty()) return absl::ZeroDuration();
+  std::vector<absl::Duration> sorted = times_to_alert;
+  std::sort(sorted.begin(), sorted.end());
+  const size_t middle = sorted.size() / 2;
+  return sorted.size() % 2 == 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+absl::Duration RuleScore::MaxTimeToAlert() const {
+  if (times_to_alert.empty()) return absl::ZeroDuration();
+  return *std::max_element(times_to_alert.begin(), times_to_alert.end());
+}
+
 void Score(const Clinic& clinic, Report& report) {
   for (std::string_view rule : anomaly::kRuleNames) report.rules[std::string(rule)];
   const RunResult& run = report.with_incidents;
   std::vector<bool> detected(clinic.incidents.size(), false);
+  std::vector<absl::Time> first_alert(clinic.incidents.size(), absl::InfiniteFuture());
   std::vector<std::set<std::string>> label_events;
   for (const IncidentLabel& label : clinic.incidents) {
     label_events.emplace_back(label.event_ids.begin(), label.event_ids.end());
@@ -79,6 +96,7 @@ void Score(const Clinic& clinic, Report& report) {
     for (size_t i = 0; i < clinic.incidents.size(); ++i) {
       if (!Matches(alert, clinic.incidents[i], label_events[i], run)) continue;
       matched = true;
+      if (a < run.raised_at.size()) first_alert[i] = std::min(first_alert[i], run.raised_at[a]);
       if (!detected[i]) {
         detected[i] = true;
         report.rules[clinic.incidents[i].rule].detected++;
@@ -103,6 +121,11 @@ void Score(const Clinic& clinic, Report& report) {
   for (size_t i = 0; i < detected.size(); ++i) {
     if (detected[i]) {
       ++found;
+      const IncidentLabel& label = clinic.incidents[i];
+      if (first_alert[i] != absl::InfiniteFuture()) {
+        absl::Time began = label.began != absl::InfiniteFuture() ? label.began : label.from;
+        report.rules[label.rule].times_to_alert.push_back(first_alert[i] - began);
+      }
     } else {
       report.missed.push_back(static_cast<int>(i));
     }
@@ -149,18 +172,27 @@ void PrintReport(const Clinic& clinic, const Report& report, std::FILE* out) {
              "{} events, {} incidents\n\n",
              o.seed, clinic.working_staff, o.patients, o.days, absl::FormatCivilTime(o.first_day),
              o.time_zone, report.events, clinic.incidents.size());
-  fmt::print(out, "{:<28} {:>9} {:>8} {:>7} {:>7} {:>6} {:>9} {:>8}\n", "rule", "incidents",
-             "detected", "recall", "alerts", "true", "precision", "routine");
+  fmt::print(out, "{:<28} {:>9} {:>8} {:>7} {:>7} {:>6} {:>9} {:>8} {:>17}\n", "rule", "incidents",
+             "detected", "recall", "alerts", "true", "precision", "routine", "to alert med/max");
   for (const auto& [rule, s] : report.rules) {
     std::string recall = s.incidents ? fmt::format("{:.2f}", Ratio(s.detected, s.incidents)) : "-";
     std::string precision = s.alerts ? fmt::format("{:.2f}", Ratio(s.true_alerts, s.alerts)) : "-";
-    fmt::print(out, "{:<28} {:>9} {:>8} {:>7} {:>7} {:>6} {:>9} {:>8}\n", rule, s.incidents,
-               s.detected, recall, s.alerts, s.true_alerts, precision, s.normal_alerts);
+    std::string to_alert =
+        s.times_to_alert.empty()
+            ? "-"
+            : fmt::format("{}/{}", Minutes(s.MedianTimeToAlert()), Minutes(s.MaxTimeToAlert()));
+    fmt::print(out, "{:<28} {:>9} {:>8} {:>7} {:>7} {:>6} {:>9} {:>8} {:>17}\n", rule, s.incidents,
+               s.detected, recall, s.alerts, s.true_alerts, precision, s.normal_alerts, to_alert);
   }
-  fmt::print(out, "{:<28} {:>9} {:>8} {:>7.2f} {:>7} {:>6} {:>9.2f} {:>8}\n\n", "all",
+  fmt::print(out, "{:<28} {:>9} {:>8} {:>7.2f} {:>7} {:>6} {:>9.2f} {:>8}\n", "all",
              clinic.incidents.size(), clinic.incidents.size() - report.missed.size(), report.recall,
              run.alerts.size(), run.alerts.size() - report.false_alerts.size(), report.precision,
              report.normal.alerts.size());
+  fmt::print(
+      out,
+      "to alert: median/max minutes from an incident's first event (for a silent source, the first "
+      "event it did not send) to its first alert, by the detectors' clock (the event "
+      "judged, or the Tick every 5 simulated minutes)\n\n");
   fmt::print(out,
              "verification_failed has no incidents: it comes from self-verification of the "
              "ledger, not from events.\n");
@@ -194,6 +226,23 @@ void PrintReport(const Clinic& clinic, const Report& report, std::FILE* out) {
   std::string by_rule;
   for (const auto& [rule, n] : false_by_rule) by_rule += fmt::format(" {} {}", rule, n);
   if (!by_rule.empty()) fmt::print(out, "  of which, by rule:{}\n", by_rule);
+  if (report.go_live.ran) {
+    const GoLiveComparison& g = report.go_live;
+    fmt::print(out,
+               "go-live, the routine alone: alerts in the first {} days (whole period), "
+               "explanation coverage of staff accesses:\n",
+               GoLiveComparison::kFirstDays);
+    for (const auto& [name, run] : {std::pair<const char*, const GoLiveComparison::Run&>{
+                                        "imported as baseline entries", g.baseline},
+                                    {"sent as live events marked import", g.live_events},
+                                    {"not imported", g.none}}) {
+      std::string by_rule;
+      for (const auto& [rule, n] : run.first_weeks_by_rule)
+        by_rule += fmt::format(" {} {}", rule, n);
+      fmt::print(out, "  {:<34} {:>4} ({:>4}), coverage {:.3f}{}{}\n", name, run.first_weeks_alerts,
+                 run.alerts, run.coverage, by_rule.empty() ? "" : ";", by_rule);
+    }
+  }
   fmt::print(out,
              "detection alone (replay of {} access entries into a new engine, Observe and Tick): "
              "{:.3f} s, {:.0f} events/s, engine heap +{:.1f} MiB; same alerts as the live "
@@ -216,8 +265,9 @@ void PrintReport(const Clinic& clinic, const Report& report, std::FILE* out) {
   for (size_t a : report.false_alerts) {
     if (shown++ == kExamples) break;
     const v1::Alert& alert = run.alerts[a];
-    fmt::print(out, "false alert {} ({}): {}\n", alert.alert_id(),
-               FormatLocal(FromProto(alert.occurred_at()), clinic), alert.summary());
+    fmt::print(out, "false alert {} ({}, raised {}): {}\n", alert.alert_id(),
+               FormatLocal(FromProto(alert.occurred_at()), clinic),
+               FormatLocal(run.raised_at[a], clinic), alert.summary());
   }
   shown = 0;
   for (const v1::Alert& alert : report.normal.alerts) {
@@ -252,8 +302,13 @@ std::string ReportJson(const Clinic& clinic, const Report& report) {
   for (const auto& [rule, s] : report.rules) {
     out += fmt::format(
         "{}\n    \"{}\": {{\"incidents\": {}, \"detected\": {}, \"alerts\": {}, \"true_alerts\": "
-        "{}, \"routine_alerts\": {}}}",
-        first ? "" : ",", rule, s.incidents, s.detected, s.alerts, s.true_alerts, s.normal_alerts);
+        "{}, \"routine_alerts\": {}, \"median_seconds_to_alert\": {}, "
+        "\"max_seconds_to_alert\": {}}}",
+        first ? "" : ",", rule, s.incidents, s.detected, s.alerts, s.true_alerts, s.normal_alerts,
+        s.times_to_alert.empty() ? "null"
+                                 : std::to_string(absl::ToInt64Seconds(s.MedianTimeToAlert())),
+        s.times_to_alert.empty() ? "null"
+                                 : std::to_string(absl::ToInt64Seconds(s.MaxTimeToAlert())));
     first = false;
   }
   out += "\n  },\n  \"explanation_coverage_by_role\": {";
@@ -281,7 +336,25 @@ std::string ReportJson(const Clinic& clinic, const Report& report) {
     out += fmt::format("{}\n    \"{}\"", first ? "" : ",", Escape(run.alerts[a].alert_id()));
     first = false;
   }
-  out += "\n  ],\n  \"routine_alerts\": [";
+  if (report.go_live.ran) {
+    const GoLiveComparison& g = report.go_live;
+    out += "\n  ],\n  \"go_live\": {";
+    first = true;
+    for (const auto& [name, run] :
+         {std::pair<const char*, const GoLiveComparison::Run&>{"baseline", g.baseline},
+          {"live_events", g.live_events},
+          {"none", g.none}}) {
+      out += fmt::format(
+          "{}\n    \"{}\": {{\"first_days\": {}, \"first_days_alerts\": {}, \"alerts\": {}, "
+          "\"explanation_coverage\": {:.4f}}}",
+          first ? "" : ",", name, GoLiveComparison::kFirstDays, run.first_weeks_alerts, run.alerts,
+          run.coverage);
+      first = false;
+    }
+    out += "\n  },\n  \"routine_alerts\": [";
+  } else {
+    out += "\n  ],\n  \"routine_alerts\": [";
+  }
   first = true;
   for (const v1::Alert& alert : report.normal.alerts) {
     out += fmt::format("{}\n    \"{}\"", first ? "" : ",", Escape(alert.alert_id()));

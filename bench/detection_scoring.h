@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/time.h"
 #include "anomaly/detection_options.h"
 #include "bench/clinic_sim.h"
 #include "innsyn/v1/ledger.pb.h"
@@ -23,6 +24,10 @@ namespace innsyn::bench {
 // One run of the engine over a clinic's ledger.
 struct RunResult {
   std::vector<v1::Alert> alerts;
+  // Beside each alert, when the detectors raised it by their own clock:
+  // the occurred_at of the entry whose Observe returned it, or the `now` of
+  // the Tick that did.
+  std::vector<absl::Time> raised_at;
   std::vector<std::string> event_ids;  // by ledger seq; empty for other entries
   uint64_t access_entries = 0;
   double live_seconds = 0;         // append, read back and detect
@@ -40,6 +45,28 @@ struct RuleScore {
   int alerts = 0;
   int true_alerts = 0;
   int normal_alerts = 0;  // in the run without incidents
+  // For each incident detected: from when it began (IncidentLabel::began)
+  // to when its first alert was raised (RunResult::raised_at).
+  std::vector<absl::Duration> times_to_alert;
+  absl::Duration MedianTimeToAlert() const;
+  absl::Duration MaxTimeToAlert() const;
+};
+
+// The routine run three ways at go-live (see innsyn-detection-report
+// --go-live): alerts in the first kFirstDays days and in the whole period
+// (covering notices left out), and explanation coverage of staff accesses.
+struct GoLiveComparison {
+  static constexpr int kFirstDays = 14;
+  struct Run {
+    int first_weeks_alerts = 0;
+    int alerts = 0;
+    std::map<std::string, int> first_weeks_by_rule;
+    double coverage = 0;
+  };
+  bool ran = false;
+  Run live_events;  // the go-live state sent as events marked `import`
+  Run baseline;     // recorded as baseline entries (innsynctl import)
+  Run none;         // not imported
 };
 
 struct Report {
@@ -72,6 +99,7 @@ struct Report {
   Coverage coverage;
   std::map<std::string, Coverage> coverage_by_role;
   std::map<std::string, uint64_t> unexplained_examples;  // "role data kind" -> count
+  GoLiveComparison go_live;
 };
 
 void Score(const Clinic& clinic, Report& report);

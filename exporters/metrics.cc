@@ -9,6 +9,7 @@
 
 #include <exception>
 #include <map>
+#include <set>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -178,6 +179,11 @@ struct Metrics::State {
   prometheus::Family<prometheus::Counter>& alert_decisions =
       Counters(*registry, "innsyn_alert_decisions_total",
                "Triage decisions recorded on alerts, by the state they set.");
+  prometheus::Family<prometheus::Counter>& unknown_role_events =
+      Counters(*registry, "innsyn_detection_unknown_role_events_total",
+               "Events judged by the anomaly detectors from actors whose role no detection "
+               "setting names (judged by the strictest rule, as a clinician's), by role.");
+  std::set<std::string, std::less<>> unknown_roles ABSL_GUARDED_BY(recent_mu);
   prometheus::Counter& detection_entries =
       Counters(*registry, "innsyn_detection_entries_total",
                "Committed ledger entries read by the anomaly detectors.")
@@ -362,6 +368,21 @@ void Metrics::AlertRaised(std::string_view rule, std::string_view severity) {
 
 void Metrics::AlertDecided(std::string_view state) {
   state_->alert_decisions.Add({{"state", std::string(state)}}).Increment();
+}
+
+void Metrics::UnknownRoleEvents(std::string_view role, uint64_t count) {
+  std::string label(role);
+  {
+    absl::MutexLock lock(&state_->recent_mu);
+    if (!state_->unknown_roles.contains(label)) {
+      if (state_->unknown_roles.size() < kMaxUnknownRoles) {
+        state_->unknown_roles.insert(label);
+      } else {
+        label = "other";
+      }
+    }
+  }
+  state_->unknown_role_events.Add({{"role", label}}).Increment(static_cast<double>(count));
 }
 
 void Metrics::DetectionProgress(uint64_t observed, uint64_t lag_entries, absl::Duration lag_time) {

@@ -64,6 +64,13 @@ class Metrics {
   void AlertRaised(std::string_view rule, std::string_view severity);
   // A triage decision, by the state it set ("acknowledged", "violation", ...).
   void AlertDecided(std::string_view state);
+  // `count` more events judged (not replayed) whose actor's role no
+  // detection setting names, so that the rules treated them as a
+  // clinician's; by that role ("" when neither roster nor event gives one).
+  // Roles are the event's own words: past kMaxUnknownRoles of them, the
+  // rest are counted under role "other".
+  static constexpr size_t kMaxUnknownRoles = 16;
+  void UnknownRoleEvents(std::string_view role, uint64_t count);
   // Committed entries the detectors have read, and those still to read.
   // `lag_time`: how long ago the last entry judged was committed, while
   // entries wait; zero once caught up.

@@ -29,7 +29,8 @@ rm -rf "$src/bench"
 cp -r bench "$src/bench"
 cp anomaly/event_conventions.h "$src/anomaly/event_conventions.h"
 cmake -S "$src" -B "$build/before" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  -DCMAKE_CXX_FLAGS=-DINNSYN_DETECTION_BEFORE "${launcher[@]}" >/dev/null
+  -DCMAKE_CXX_FLAGS=-DINNSYN_DETECTION_BEFORE -DINNSYN_BENCH_DETECTION_ONLY=ON \
+  "${launcher[@]}" >/dev/null
 cmake --build "$build/before" -j2 --target innsyn-detection-report >/dev/null
 cmake --build "$build" -j2 --target innsyn-detection-report >/dev/null
 

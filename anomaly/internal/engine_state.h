@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <deque>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -64,6 +65,14 @@ struct SourceState {
   // within known_days: when it usually works, learned from itself, so that
   // an X-ray sensor idle after its last patient is not "silent".
   absl::flat_hash_set<int64_t> active_hours;
+  // Those of them in which it sent staff's events (not patients' or
+  // systems'): when the clinic was at work, as this source shows it.
+  absl::flat_hash_set<int64_t> staff_hours;
+  // Local days of a silence source_silent raised, from the day it began to
+  // the day the source came back: an outage is not a quiet day to compare
+  // with. A raised silence not yet over began on silence_alerted_from.
+  absl::flat_hash_set<int64_t> alerted_days;
+  std::optional<int64_t> silence_alerted_from;
   struct Gap {
     absl::Time noticed;                                  // occurred_at of the event after the gap
     uint64_t revealed_by;                                // ledger seq of that event
@@ -194,6 +203,12 @@ struct Engine::State {
   void ObserveSource(internal::EventContext& context);
   void ExpireGaps(internal::SourceState& source, absl::Time now);
   void CheckSilence(absl::Time now);
+  // The local hours in [first_hour, last_hour] in which the clinic was at
+  // work by its other sources (a staff event from any of them); nullopt if
+  // no other source has sent staff events within known_days.
+  std::optional<absl::flat_hash_set<int64_t>> ClinicAtWork(const internal::SourceState& silent,
+                                                           int64_t first_hour,
+                                                           int64_t last_hour) const;
 };
 
 }  // namespace innsyn::anomaly

@@ -240,6 +240,8 @@ void AlertMonitor::Run() {
       // rebuilds their state.
       raise_from_seq_ = std::max(raise_from_seq_, next_seq_);
       engine_ = std::move(next_engine);
+      counting_unknown_roles_ = false;
+      unknown_roles_exported_.clear();
       if (engine_) next_seq_ = std::min(next_seq_, replay_from);
       LogInfo("anomaly detection: settings reloaded; ", engine_ ? "on" : "off");
     }
@@ -297,6 +299,10 @@ bool AlertMonitor::CatchUp() {
         }
       }
       if (engine_) {
+        if (!counting_unknown_roles_ && record.seq >= raise_from_seq_) {
+          unknown_roles_exported_ = engine_->UnknownRoleEvents();
+          counting_unknown_roles_ = true;
+        }
         std::vector<v1::Alert> alerts = engine_->Observe(record.seq, entry);
         if (record.seq >= raise_from_seq_) {
           raised.insert(raised.end(), std::make_move_iterator(alerts.begin()),
@@ -306,6 +312,7 @@ bool AlertMonitor::CatchUp() {
     }
     book_.AppliedThrough(next_seq_);
     if (book_changed) PublishOpenCounts();
+    PublishUnknownRoles();
     // Alerts that could not be recorded hold the mark back, so that the
     // next start judges their entries again.
     if (!Raise(raised)) mark_held_ = true;
@@ -317,6 +324,15 @@ bool AlertMonitor::CatchUp() {
   }
   PublishLag(0, last_committed);
   return true;
+}
+
+void AlertMonitor::PublishUnknownRoles() {
+  if (!engine_ || !counting_unknown_roles_) return;
+  for (const auto& [role, count] : engine_->UnknownRoleEvents()) {
+    uint64_t& exported = unknown_roles_exported_[role];
+    if (count > exported) metrics_.UnknownRoleEvents(role, count - exported);
+    exported = count;
+  }
 }
 
 void AlertMonitor::PublishLag(uint64_t observed, absl::Time last_committed) {

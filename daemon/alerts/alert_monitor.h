@@ -19,6 +19,7 @@
 #define INNSYN_DAEMON_ALERTS_ALERT_MONITOR_H_
 
 #include <atomic>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
@@ -97,6 +98,9 @@ class AlertMonitor {
   // batch, so that they show how far behind a long catch-up is.
   void PublishLag(uint64_t observed, absl::Time last_committed);
   void SaveProgress(bool force);
+  // Exports the events from unknown roles the engine has counted since
+  // unknown_roles_exported_ was taken.
+  void PublishUnknownRoles();
   void PublishOpenCounts();
 
   storage::Ledger& ledger_;
@@ -121,6 +125,11 @@ class AlertMonitor {
   uint64_t careful_until_ = 0;  // entries below are read one at a time (a damaged one is near)
   DetectionProgress progress_;
   absl::Time last_tick_ = absl::InfinitePast();
+  // The engine's counts of events from unknown roles already exported, taken
+  // when it reached the first entry to judge: what a replay reads again is
+  // not counted twice.
+  std::map<std::string, uint64_t> unknown_roles_exported_;
+  bool counting_unknown_roles_ = false;
   std::set<std::pair<std::string, std::string>> exported_;  // innsyn_alerts_open series
   std::atomic<uint64_t> lag_entries_{0};
   std::atomic<int64_t> lag_micros_{0};

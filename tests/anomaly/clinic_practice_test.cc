@@ -229,6 +229,13 @@ TEST(SourceSilent, AScheduleKeepsAQuietAfternoonFromCounting) {
     event.mutable_source()->set_system(system);
     clinic.Feed(event);
   }
+  // The clinic works on (its billing system shows it) while both are quiet.
+  for (int minute = 130; minute <= 6 * 60; minute += 10) {
+    v1::AccessEvent event = Access("ann", "receptionist", "p1", kMonday + absl::Minutes(minute),
+                                   v1::DATA_OBJECT_TYPE_INVOICE);
+    event.mutable_source()->set_system("billing");
+    clinic.Feed(event);
+  }
   clinic.Tick(kMonday + absl::Hours(6));
   EXPECT_THAT(Ids(clinic.Of("source_silent")),
               ElementsAre("source_silent/journal/clinic-1/" +

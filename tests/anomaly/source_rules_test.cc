@@ -150,7 +150,13 @@ TEST(SourceSilent, SilenceForMaxSilenceOfOpeningHoursRaisesOnce) {
 TEST(SourceSilent, ClosedHoursDoNotCountAndLongGoneSourcesAreForgotten) {
   Harness clinic;
   FeedUsualWeeks(clinic);
-  // Monday 19:00 local; Tuesday opens at 07:00: 60 + 59 open minutes by 07:59.
+  // An ordinary Monday until 19:00 local; Tuesday opens at 07:00: 60 + 59
+  // open minutes by 07:59.
+  for (int hour = 0; hour < 12; ++hour) {
+    clinic.Feed(Access("resepsjon", "receptionist", "p1",
+                       At("2026-01-12T06:30:00Z") + absl::Hours(hour),
+                       v1::DATA_OBJECT_TYPE_CONTACT_DETAILS));
+  }
   absl::Time evening = At("2026-01-12T18:00:00Z");
   clinic.Feed(
       Access("resepsjon", "receptionist", "p1", evening, v1::DATA_OBJECT_TYPE_CONTACT_DETAILS));
@@ -191,6 +197,99 @@ TEST(SourceSilent, HoursTheSourceDoesNotUsuallyWorkDoNotCount) {
   clinic.Tick(At("2026-01-12T09:10:00Z"));  // 10:10: 120 minutes
   ASSERT_EQ(clinic.Of("source_silent").size(), 1u);
   EXPECT_EQ(clinic.Of("source_silent")[0].source_system(), "xray");
+}
+
+// A staff event of `system` at `time`.
+v1::AccessEvent From(const std::string& system, absl::Time time) {
+  v1::AccessEvent event =
+      Access("resepsjon", "receptionist", "p1", time, v1::DATA_OBJECT_TYPE_CONTACT_DETAILS);
+  event.mutable_source()->set_system(system);
+  return event;
+}
+
+// The two working weeks of FeedUsualWeeks for several sources, in time
+// order, leaving out `system`'s events on `quiet_day` (days from
+// 2025-12-29) in local hours [quiet_from, quiet_to); with a Tick at `tick`.
+void FeedUsualWeeksOf(Harness& clinic, const std::vector<std::string>& systems,
+                      const std::string& quiet_system = "", int quiet_day = -1, int quiet_from = 0,
+                      int quiet_to = 0, absl::Time tick = absl::InfinitePast()) {
+  const absl::Time first_monday = At("2025-12-29T06:30:00Z");  // 07:30 local
+  for (int day = 0; day < 14; ++day) {
+    if (day % 7 >= 5) continue;
+    for (int hour = 0; hour < 13; ++hour) {
+      const absl::Time at = first_monday + absl::Hours(24 * day + hour);
+      if (tick > at - absl::Hours(1) && tick <= at) clinic.Tick(tick);
+      for (const std::string& system : systems) {
+        const int local_hour = 7 + hour;
+        if (system == quiet_system && day == quiet_day && local_hour >= quiet_from &&
+            local_hour < quiet_to) {
+          continue;
+        }
+        clinic.Feed(From(system, at));
+      }
+    }
+  }
+}
+
+TEST(SourceSilent, NotSilentWhileTheRestOfTheClinicIsQuietToo) {
+  // Both systems fall quiet at 10:00: everyone has gone home early.
+  Harness home;
+  FeedUsualWeeksOf(home, {"opus-dental", "billing"});
+  home.Feed(From("opus-dental", kMonday));
+  home.Feed(From("billing", kMonday));
+  home.Tick(kMonday + absl::Hours(8));
+  EXPECT_THAT(home.Of("source_silent"), IsEmpty());
+
+  // The billing system goes on working while the journal is quiet.
+  Harness lost;
+  FeedUsualWeeksOf(lost, {"opus-dental", "billing"});
+  lost.Feed(From("opus-dental", kMonday));
+  for (int minute = 10; minute < 120; minute += 10) {
+    lost.Feed(From("billing", kMonday + absl::Minutes(minute)));
+  }
+  lost.Tick(kMonday + absl::Minutes(119));
+  EXPECT_THAT(lost.Of("source_silent"), IsEmpty());
+  lost.Feed(From("billing", kMonday + absl::Minutes(120)));
+  lost.Tick(kMonday + absl::Minutes(120));
+  ASSERT_EQ(lost.Of("source_silent").size(), 1u);
+  EXPECT_EQ(lost.Of("source_silent")[0].source_system(), "opus-dental");
+}
+
+// Monday kMonday: the X-ray system's last image at 09:45, the journal busy
+// every ten minutes until `until` (local hour).
+void QuietXrayMonday(Harness& clinic, int until) {
+  clinic.Feed(From("xray", kMonday - absl::Minutes(15)));
+  for (absl::Time t = kMonday; t < kMonday + absl::Hours(until - 10); t += absl::Minutes(10)) {
+    clinic.Feed(From("opus-dental", t));
+    clinic.Tick(t);
+  }
+}
+
+TEST(SourceSilent, AsQuietAsOnARecentDayOfTheSameKindIsNotSilent) {
+  // On Wednesday 2026-01-07 (day 9) the X-ray system sent nothing from
+  // 10:00 to 13:59 while the journal worked: an ordinary quiet spell.
+  Harness clinic;
+  FeedUsualWeeksOf(clinic, {"opus-dental", "xray"}, "xray", 9, 10, 14);
+  // Today it has been as quiet through 13:59 ...
+  QuietXrayMonday(clinic, 15);
+  EXPECT_THAT(clinic.Of("source_silent"), IsEmpty());
+  // ... but not through 14:59: quieter than on any recent weekday.
+  clinic.Feed(From("opus-dental", kMonday + absl::Hours(5)));
+  clinic.Tick(kMonday + absl::Hours(5));
+  ASSERT_EQ(clinic.Of("source_silent").size(), 1u);
+  EXPECT_EQ(clinic.Of("source_silent")[0].source_system(), "xray");
+}
+
+TEST(SourceSilent, ARaisedSilenceIsNoQuietDayToCompareWith) {
+  // A quiet Thursday (2026-01-08, day 10) like that Wednesday, but judged
+  // on the day: at 12:00 it was a silence, and raised.
+  Harness clinic;
+  FeedUsualWeeksOf(clinic, {"opus-dental", "xray"}, "xray", 10, 10, 14, At("2026-01-08T11:00:00Z"));
+  ASSERT_EQ(clinic.Of("source_silent").size(), 1u);
+  // So Monday's silence is judged without it: raised by 12:00.
+  QuietXrayMonday(clinic, 12);
+  clinic.Tick(kMonday + absl::Hours(2));
+  EXPECT_EQ(clinic.Of("source_silent").size(), 2u);
 }
 
 TEST(SourceSilent, ANewSourceIsNotJudgedBeforeItHasAUsualDay) {

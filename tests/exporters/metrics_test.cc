@@ -41,6 +41,7 @@ void Exercise(Metrics& metrics) {
   metrics.SetVerificationInterval("full", absl::Hours(24));
   metrics.ConfigReloaded(true, absl::Now());
   metrics.BackupFinished(true, absl::Now(), 1 << 20);
+  metrics.UnknownRoleEvents("locum", 2);
 }
 
 TEST(Metrics, ExpositionPassesPromtoolCheckMetrics) {
@@ -111,6 +112,7 @@ TEST(Metrics, ExportsTheOperationsMetrics) {
            "innsyn_verification_interval_seconds{mode=\"full\"} 86400",
            "innsyn_config_reloads_total{result=\"ok\"} 1",
            "innsyn_backup_last_size_bytes 1048576",
+           "innsyn_detection_unknown_role_events_total{role=\"locum\"} 2",
            "innsyn_ledger_disk_bytes ",
            "innsyn_rocksdb_pending_compaction_bytes ",
            "innsyn_rocksdb_write_stalls_total{kind=\"stop\"} 0",
@@ -129,6 +131,24 @@ TEST(Metrics, ExportsTheOperationsMetrics) {
   metrics->WatchLedger(nullptr);
   ledger->reset();
   EXPECT_EQ(metrics->Scrape().find("innsyn_ledger_disk_bytes"), std::string::npos);
+}
+
+TEST(Metrics, UnknownRolesBeyondTheLimitAreCountedAsOther) {
+  std::unique_ptr<Metrics> metrics = StartMetrics();
+  for (size_t i = 0; i < Metrics::kMaxUnknownRoles + 3; ++i) {
+    metrics->UnknownRoleEvents("role-" + std::to_string(i), 1);
+  }
+  metrics->UnknownRoleEvents("role-0", 4);  // a role already exported keeps its series
+  std::string text = metrics->Scrape();
+  EXPECT_NE(text.find("innsyn_detection_unknown_role_events_total{role=\"role-0\"} 5"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("innsyn_detection_unknown_role_events_total{role=\"other\"} 3"),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(text.find("role=\"role-" + std::to_string(Metrics::kMaxUnknownRoles) + "\""),
+            std::string::npos)
+      << text;
 }
 
 }  // namespace

@@ -487,6 +487,38 @@ TEST_F(AlertsTest, AReloadReplaysWithoutRaisingOrDecidingAnythingTwice) {
   EXPECT_EQ(AlertEntries().size(), 3u);
 }
 
+TEST_F(AlertsTest, EventsFromAnUnknownRoleAreCountedOnceEvenAfterAReplay) {
+  Start();
+  auto locum_read = [&](const std::string& actor, int day) {
+    v1::AccessEvent event = events_.JournalRead(actor, "p-unknown-role", day, 10);
+    event.mutable_actor()->set_role("locum");
+    return event;
+  };
+  auto unknown_actor_alerts = [&] {
+    v1::ListAlertsRequest request;
+    request.set_rule("unknown_or_dormant_actor");
+    return ListAlerts(request).size();
+  };
+  const std::string counted = "innsyn_detection_unknown_role_events_total{role=\"locum\"} ";
+  Append({locum_read("locum.a", kWednesday)});
+  ASSERT_TRUE(Eventually([&] { return unknown_actor_alerts() == 1; }));
+  EXPECT_TRUE(Eventually([&] {
+    return Contains(testing::HttpGetBody(daemon_->metrics_port(), "/metrics"), counted + "1\n");
+  }));
+  // A reload replays the ledger into a new engine: the first event is read
+  // again but not counted again.
+  ASSERT_EQ(kill(daemon_->pid(), SIGHUP), 0);
+  ASSERT_TRUE(Eventually([&] {
+    return Contains(testing::HttpGetBody(daemon_->metrics_port(), "/metrics"),
+                    "innsyn_config_reloads_total{result=\"ok\"} 2");
+  }));
+  Append({locum_read("locum.b", kThursday)});
+  ASSERT_TRUE(Eventually([&] { return unknown_actor_alerts() == 2; }));
+  EXPECT_TRUE(Eventually([&] {
+    return Contains(testing::HttpGetBody(daemon_->metrics_port(), "/metrics"), counted + "2\n");
+  })) << testing::HttpGetBody(daemon_->metrics_port(), "/metrics");
+}
+
 TEST_F(AlertsTest, ABadRosterOnReloadIsRefusedAndDetectionGoesOn) {
   Start();
   std::ofstream(dir_.path() + "/roster.toml") << "[[staff]]\nname = \"no id\"\n";
