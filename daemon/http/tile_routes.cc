@@ -29,7 +29,7 @@ constexpr char kTileType[] = "application/octet-stream";
 
 absl::Status Malformed(std::string_view path, std::string_view why) {
   return absl::InvalidArgumentError(
-      StrCat("tile path ", path, ": ", why, " (tlog-tiles: /tile/<L>/<N>[.p/<W>])"));
+      StrCat("tile path ", path, ": ", why, " (tlog-tiles paths are /tile/L/N or /tile/L/N.p/W)"));
 }
 
 bool AllDigits(std::string_view text) {

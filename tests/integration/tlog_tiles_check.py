@@ -102,7 +102,7 @@ class Client:
 def verify_note(note, verifier_key):
     """signed-note: text, a blank line, signature lines "— <name> <base64>"
     where the base64 is key id (4) ‖ signature. Returns the text."""
-    name, key_hash, key_b64 = verifier_key.strip().split("+")
+    name, key_hash, key_b64 = verifier_key.strip().split("+", 2)
     key = base64.b64decode(key_b64)
     if key[0] != 1 or len(key) != 33:
         raise Mismatch("the verifier key is not an Ed25519 key (type 0x01)")
