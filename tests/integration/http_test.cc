@@ -196,11 +196,11 @@ TEST_F(HttpTest, HealthAndReadinessAnswerAndUnknownPathsAre404InJson) {
   EXPECT_EQ(missing.code, 404);
   EXPECT_EQ(At(At(Json(missing.body), "error"), "status").string_value(), "NOT_FOUND");
   // The requests are counted by route and code.
-  testing::CommandResult metrics = RunCommand(
-      {kCurl, "-s", "http://127.0.0.1:" + std::to_string(daemon_->metrics_port()) + "/metrics"});
-  EXPECT_NE(metrics.output.find("innsyn_http_requests_total{code=\"200\",route=\"/healthz\"} 1"),
+  HttpAnswer metrics =
+      Curl("http://127.0.0.1:" + std::to_string(daemon_->metrics_port()) + "/metrics");
+  EXPECT_NE(metrics.body.find("innsyn_http_requests_total{code=\"200\",route=\"/healthz\"} 1"),
             std::string::npos)
-      << metrics.output;
+      << metrics.body;
 }
 
 // ---- FHIR ----
