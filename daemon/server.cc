@@ -288,6 +288,7 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& optio
                           .gate = *state->gate,
                           .metrics = *state->metrics,
                           .access_log = *state->access_log,
+                          .ledger = *state->ledger,
                           .ready = [s = state.get()] { return !s->ingest_stopped.load(); }}));
   }
   if (!options.console_listen.empty()) {

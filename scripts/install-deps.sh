@@ -22,6 +22,7 @@ PACKAGES=(
   libargon2-dev libkainjow-mustache-dev  # the console: password hashes, HTML templates (daemon/console)
   chromium chromium-driver python3-selenium  # the console's browser tests (tests/console)
   prometheus python3
+  golang-go golang-golang-x-mod-dev python3-cryptography  # the tiles' clients (tests/integration/tiles_test.cc)
   clang libclang-rt-dev  # the sanitizer and libFuzzer build (scripts/test-sanitizers.sh)
   clang-format git        # scripts/check-format.sh
 )

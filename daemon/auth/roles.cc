@@ -12,7 +12,7 @@ constexpr std::array<std::string_view, kMethodCount> kMethodNames = {
     "Append",        "AppendStream",  "ListSubjectAccess", "ListActorActivity",   "GetEntries",
     "GetLeafHashes", "GetCheckpoint", "GetInclusionProof", "GetConsistencyProof", "VerifyLedger",
     "Backup",        "ListAlerts",    "WatchAlerts",       "UpdateAlert",         "GetStatus",
-    "Erase",         "CreateReport",  "ImportBaseline",    "Pseudonymize"};
+    "Erase",         "CreateReport",  "ImportBaseline",    "Pseudonymize",        "GetTile"};
 
 MethodSet Methods(std::initializer_list<Method> methods) {
   MethodSet set;
@@ -47,11 +47,14 @@ RolePermissions DefaultRolePermissions() {
   RolePermissions roles;
   roles[std::string(kIngestRole)] = Methods({kAppend, kAppendStream});
   roles[std::string(kControllerRole)] =
-      proofs |
-      Methods({kListSubjectAccess, kListActorActivity, kGetEntries, kGetLeafHashes, kVerifyLedger,
-               kListAlerts, kWatchAlerts, kUpdateAlert, kGetStatus, kErase, kCreateReport});
+      proofs | Methods({kListSubjectAccess, kListActorActivity, kGetEntries, kGetLeafHashes,
+                        kGetTile, kVerifyLedger, kListAlerts, kWatchAlerts, kUpdateAlert,
+                        kGetStatus, kErase, kCreateReport});
   roles[std::string(kPortalRole)] = proofs | Methods({kListSubjectAccess, kCreateReport});
-  roles[std::string(kAuditorRole)] = proofs | Methods({kGetLeafHashes, kVerifyLedger, kGetStatus});
+  // Tiles are the tree's hashes, level 0 the leaf hashes: whoever may read
+  // leaf hashes may read tiles.
+  roles[std::string(kAuditorRole)] =
+      proofs | Methods({kGetLeafHashes, kGetTile, kVerifyLedger, kGetStatus});
   roles[std::string(kAdminRole)] =
       Methods({kGetCheckpoint, kVerifyLedger, kBackup, kGetStatus, kImportBaseline, kPseudonymize});
   return roles;

@@ -40,8 +40,9 @@ enum class Method {
   kCreateReport,    // innsyn.v1.ReportService
   kImportBaseline,  // innsyn.v1.AdminService
   kPseudonymize,    // innsyn.v1.AdminService
+  kGetTile,         // GET /tile/... on the HTTP listener (C2SP tlog-tiles)
 };
-inline constexpr size_t kMethodCount = 19;
+inline constexpr size_t kMethodCount = 20;
 
 // The gRPC method name, for example "ListSubjectAccess".
 std::string_view MethodName(Method method);

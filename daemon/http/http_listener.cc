@@ -10,6 +10,7 @@
 #include "base/strings.h"
 #include "daemon/http/internal/fhir_routes.h"
 #include "daemon/http/internal/route.h"
+#include "daemon/http/internal/tile_routes.h"
 #include "daemon/http/internal/tls.h"
 #include "daemon/http/json_codec.h"
 
@@ -41,7 +42,7 @@ absl::Status SplitListen(const std::string& listen, std::string& host, int& port
 // The route label for a path the listener did not route (an error handled
 // by cpp-httplib itself: 413, 404, a malformed request).
 std::string_view RouteOf(const std::string& path) {
-  for (std::string_view route : {"/v1/events:append", "/fhir/AuditEvent", "/fhir"}) {
+  for (std::string_view route : {"/v1/events:append", "/fhir/AuditEvent", "/fhir", "/checkpoint"}) {
     if (path == route) return route;
   }
   return "other";
@@ -79,14 +80,16 @@ struct HttpListener::State {
   std::thread accepting;
   int port = 0;
 
-  // Registers `route` under `pattern`: its reply is written, counted, and
-  // told to retry later when the ledger pushes back.
+  // Registers `route` under `pattern` (a regular expression, which is also
+  // the route's label in the metrics unless `label` is given): its reply is
+  // written, counted, and told to retry later when the ledger pushes back.
   template <typename Route>
-  void Handle(const char* method, const char* pattern, Route route) {
-    auto handler = [this, pattern, route](const httplib::Request& request,
-                                          httplib::Response& response) {
+  void Handle(const char* method, const char* pattern, Route route, const char* label = nullptr) {
+    if (label == nullptr) label = pattern;
+    auto handler = [this, label, route](const httplib::Request& request,
+                                        httplib::Response& response) {
       Reply reply = route(request);
-      Write(pattern, reply, response);
+      Write(label, reply, response);
     };
     if (std::string_view(method) == "GET") {
       server->Get(pattern, handler);
@@ -146,6 +149,11 @@ struct HttpListener::State {
     Handle("POST", "/fhir", [fhir](const httplib::Request& r) { return fhir.PostBundle(r); });
     Handle("GET", "/fhir/AuditEvent",
            [fhir](const httplib::Request& r) { return fhir.SearchAuditEvents(r); });
+    TileRoutes tiles{services.ledger, services.gate};
+    Handle("GET", "/checkpoint",
+           [tiles](const httplib::Request& r) { return tiles.Checkpoint(r); });
+    Handle(
+        "GET", "/tile/.*", [tiles](const httplib::Request& r) { return tiles.Tile(r); }, "/tile");
     // What cpp-httplib answers itself (413, 404, 400 for a malformed
     // request) gets a JSON body too.
     server->set_error_handler([this](const httplib::Request& request, httplib::Response& response) {

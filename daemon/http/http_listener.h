@@ -4,6 +4,8 @@
 //   POST /fhir/AuditEvent       one FHIR R4 AuditEvent (IHE ITI-20)
 //   POST /fhir                  a transaction or batch Bundle of them
 //   GET  /fhir/AuditEvent       a subject's accesses as a searchset (ITI-81)
+//   GET  /checkpoint, /tile/... the signed checkpoint and the tree's tiles
+//                               (C2SP tlog-tiles; never entry bundles)
 //   GET  /healthz, /readyz      for load balancers
 // Every call passes the same CallGate as gRPC (roles from the client
 // certificate, rate limits, shutdown drain; refusals recorded), and events
@@ -30,6 +32,7 @@
 #include "daemon/services/access_log_service.h"
 #include "daemon/services/event_ingest.h"
 #include "exporters/metrics.h"
+#include "storage/ledger.h"
 
 namespace innsyn::daemon::http {
 
@@ -51,6 +54,7 @@ class HttpListener {
     CallGate& gate;
     exporters::Metrics& metrics;
     AccessLogService& access_log;  // for the FHIR search
+    storage::Ledger& ledger;       // for the checkpoint and the tiles
     // For /readyz: whether innsynd takes events now.
     std::function<bool()> ready;
   };

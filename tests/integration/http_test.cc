@@ -18,6 +18,7 @@
 #include "daemon/http/fhir_audit_event.h"
 #include "daemon/http/json_codec.h"
 #include "innsyn/v1/service.grpc.pb.h"
+#include "tests/support/curl.h"
 #include "tests/support/daemon_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_events.h"
@@ -27,48 +28,19 @@ namespace {
 
 using daemon::http::ParseJsonValue;
 using google::protobuf::Value;
+using testing::Curl;
 using testing::DaemonProcess;
+using testing::HttpAnswer;
 using testing::JournalRead;
 using testing::RunCommand;
 
 constexpr char kPatient[] = "01017012345";
-constexpr char kCurl[] = "/usr/bin/curl";
 
 std::string ReadFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-struct HttpAnswer {
-  int code = 0;
-  std::string headers;
-  std::string body;
-  int curl_exit = 0;
-};
-
-// One request with curl; `body_file` is sent as the body when given.
-HttpAnswer Curl(const std::string& url, std::vector<std::string> options = {}) {
-  std::vector<std::string> argv = {kCurl, "-s", "-i", "--max-time", "20"};
-  argv.insert(argv.end(), options.begin(), options.end());
-  argv.push_back(url);
-  testing::CommandResult run = RunCommand(argv);
-  HttpAnswer answer;
-  answer.curl_exit = run.exit_code;
-  std::string_view rest = run.output;
-  // Skip interim answers ("100 Continue") to the final one.
-  while (true) {
-    const size_t end = rest.find("\r\n\r\n");
-    if (end == std::string_view::npos) return answer;
-    std::string_view head = rest.substr(0, end);
-    rest.remove_prefix(end + 4);
-    if (head.starts_with("HTTP/1.1 100")) continue;
-    answer.code = std::atoi(std::string(head.substr(9, 3)).c_str());
-    answer.headers = std::string(head);
-    answer.body = std::string(rest);
-    return answer;
-  }
 }
 
 Value Json(const std::string& text) {
@@ -224,11 +196,11 @@ TEST_F(HttpTest, HealthAndReadinessAnswerAndUnknownPathsAre404InJson) {
   EXPECT_EQ(missing.code, 404);
   EXPECT_EQ(At(At(Json(missing.body), "error"), "status").string_value(), "NOT_FOUND");
   // The requests are counted by route and code.
-  testing::CommandResult metrics = RunCommand(
-      {kCurl, "-s", "http://127.0.0.1:" + std::to_string(daemon_->metrics_port()) + "/metrics"});
-  EXPECT_NE(metrics.output.find("innsyn_http_requests_total{code=\"200\",route=\"/healthz\"} 1"),
+  HttpAnswer metrics =
+      Curl("http://127.0.0.1:" + std::to_string(daemon_->metrics_port()) + "/metrics");
+  EXPECT_NE(metrics.body.find("innsyn_http_requests_total{code=\"200\",route=\"/healthz\"} 1"),
             std::string::npos)
-      << metrics.output;
+      << metrics.body;
 }
 
 // ---- FHIR ----

@@ -16,6 +16,7 @@
 #include "innsyn/v1/admin.grpc.pb.h"
 #include "innsyn/v1/service.grpc.pb.h"
 #include "storage/hash.h"
+#include "tests/support/curl.h"
 #include "tests/support/daemon_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_events.h"
@@ -62,8 +63,9 @@ class SecurityTest : public ::testing::Test {
   void Start(const std::vector<std::string>& extra = {}, std::string crl = "") {
     if (crl.empty()) crl = PkiFile("crl.pem");
     std::vector<std::string> args = {
-        "--tls-cert", PkiFile("server.pem"), "--tls-key", PkiFile("server.key"),
-        "--tls-ca",   PkiFile("ca.pem"),     "--tls-crl", crl};
+        "--tls-cert",    PkiFile("server.pem"), "--tls-key", PkiFile("server.key"),
+        "--tls-ca",      PkiFile("ca.pem"),     "--tls-crl", crl,
+        "--http-listen", "127.0.0.1:0"};
     args.insert(args.end(), extra.begin(), extra.end());
     daemon_.reset();
     daemon_ = std::make_unique<DaemonProcess>(INNSYND_PATH, dir_.path() + "/data", args);
@@ -218,6 +220,19 @@ class SecurityTest : public ::testing::Test {
     return grpc::Status::CANCELLED;
   }
 
+  // GetTile is served on the HTTP listener only (README, "Tiles"): a tile
+  // fetched with `role`'s certificate, its HTTP status as the gRPC one.
+  grpc::Status GetTile(const std::string& role) {
+    testing::HttpAnswer answer = testing::Curl(
+        "https://127.0.0.1:" + std::to_string(daemon_->http_port()) + "/tile/0/000.p/1",
+        {"--cacert", PkiFile("ca.pem"), "--cert", PkiFile(role + ".pem"), "--key",
+         PkiFile(role + ".key")});
+    if (answer.code == 200) return grpc::Status::OK;
+    return grpc::Status(
+        answer.code == 403 ? grpc::StatusCode::PERMISSION_DENIED : grpc::StatusCode::UNKNOWN,
+        answer.body);
+  }
+
   // Every entry the ledger held before this call, read as the controller.
   // (Each read is itself recorded, so the ledger grows as it is read.)
   std::vector<v1::LedgerEntry> AllEntries() {
@@ -246,24 +261,26 @@ class SecurityTest : public ::testing::Test {
   int event_number_ = 0;
 };
 
-const std::vector<std::string> kMethods = {
+// The gRPC methods, and those of the HTTP listener that have no gRPC call.
+const std::vector<std::string> kGrpcMethods = {
     "Append",         "AppendStream",  "ListSubjectAccess", "ListActorActivity",   "GetEntries",
     "GetLeafHashes",  "GetCheckpoint", "GetInclusionProof", "GetConsistencyProof", "VerifyLedger",
     "Backup",         "ListAlerts",    "WatchAlerts",       "UpdateAlert",         "GetStatus",
     "ImportBaseline", "Pseudonymize"};
+const std::vector<std::string> kHttpOnlyMethods = {"GetTile"};
 
 // The README's table of roles, written out here rather than taken from the
 // code, so that a change to either is caught.
 const std::map<std::string, std::set<std::string>> kAllowed = {
     {"ingest", {"Append", "AppendStream"}},
     {"controller",
-     {"ListSubjectAccess", "ListActorActivity", "GetEntries", "GetLeafHashes", "GetCheckpoint",
-      "GetInclusionProof", "GetConsistencyProof", "VerifyLedger", "ListAlerts", "WatchAlerts",
-      "UpdateAlert", "GetStatus"}},
+     {"ListSubjectAccess", "ListActorActivity", "GetEntries", "GetLeafHashes", "GetTile",
+      "GetCheckpoint", "GetInclusionProof", "GetConsistencyProof", "VerifyLedger", "ListAlerts",
+      "WatchAlerts", "UpdateAlert", "GetStatus"}},
     {"portal", {"ListSubjectAccess", "GetCheckpoint", "GetInclusionProof", "GetConsistencyProof"}},
     {"auditor",
-     {"GetLeafHashes", "GetCheckpoint", "GetInclusionProof", "GetConsistencyProof", "VerifyLedger",
-      "GetStatus"}},
+     {"GetLeafHashes", "GetTile", "GetCheckpoint", "GetInclusionProof", "GetConsistencyProof",
+      "VerifyLedger", "GetStatus"}},
     {"admin",
      {"GetCheckpoint", "VerifyLedger", "Backup", "GetStatus", "ImportBaseline", "Pseudonymize"}},
 };
@@ -292,8 +309,10 @@ TEST_F(SecurityTest, EachRoleMayCallItsMethodsAndEveryOtherCallIsDeniedAndRecord
   std::map<std::string, int> denials;
   for (const auto& [role, allowed] : kAllowed) {
     std::shared_ptr<grpc::Channel> channel = Channel(role);
-    for (const std::string& method : kMethods) {
-      grpc::Status status = Call(channel, method);
+    std::vector<std::string> methods = kGrpcMethods;
+    methods.insert(methods.end(), kHttpOnlyMethods.begin(), kHttpOnlyMethods.end());
+    for (const std::string& method : methods) {
+      grpc::Status status = method == "GetTile" ? GetTile(role) : Call(channel, method);
       if (allowed.contains(method) && method == "Backup") {
         // Admitted; it fails only because this innsynd has no backup_dir.
         EXPECT_EQ(status.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << role;
@@ -396,7 +415,7 @@ TEST_F(SecurityTest, CertificateWithoutARoleMayCallNothing) {
   absl::StatusOr<pki::KeyAndCertificate> cert = pki::IssueCertificate(ca, request);
   ASSERT_TRUE(cert.ok());
   auto channel = ChannelWith(ca.certificate_pem, cert->certificate_pem, cert->key_pem);
-  for (const std::string& method : kMethods) {
+  for (const std::string& method : kGrpcMethods) {
     EXPECT_EQ(Call(channel, method).error_code(), grpc::StatusCode::PERMISSION_DENIED) << method;
   }
 }
