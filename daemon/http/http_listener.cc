@@ -199,6 +199,10 @@ absl::StatusOr<std::unique_ptr<HttpListener>> HttpListener::Start(
   // cpp-httplib takes ownership of the raw pointer (its API).
   server.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server.set_payload_max_length(options.max_body_bytes);
+  // An answer's headers and body leave at once: with Nagle's algorithm the
+  // body waits for the client's delayed ACK of the headers, 40 ms or more a
+  // request on a kept-alive connection.
+  server.set_tcp_nodelay(true);
   const auto timeout = absl::ToChronoMicroseconds(options.read_timeout);
   server.set_read_timeout(timeout);
   server.set_write_timeout(timeout);
