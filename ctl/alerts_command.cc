@@ -4,6 +4,7 @@
 //   alerts watch    WatchAlerts: prints changes as they happen (--after ID resumes)
 //   alerts ack      UpdateAlert to ACKNOWLEDGED
 //   alerts resolve  UpdateAlert to a resolution, with a note
+//                   (ack and resolve take --incident for all of an incident's)
 // Every decision is a ledger entry naming who decided; list and watch are
 // recorded as queries, like any look at personal data.
 #include <fmt/format.h>
@@ -44,6 +45,7 @@ struct WatchFlags {
 
 struct DecisionFlags {
   std::string alert_id;
+  std::string incident_id;
   std::string resolution;
   std::string note;
   bool json = false;
@@ -202,7 +204,80 @@ int RunWatch(const GlobalOptions& global, const WatchFlags& flags) {
   return kExitOk;
 }
 
+bool Undecided(v1::AlertState state) {
+  return state == v1::ALERT_STATE_OPEN || state == v1::ALERT_STATE_ACKNOWLEDGED;
+}
+
+// The alerts of incident `id` ("<rule>/<actor_id>/<YYYY-MM-DD>", or an
+// alert id for an alert about no actor), found by listing the incidents of
+// its rule and actor.
+absl::StatusOr<std::vector<v1::AlertView>> IncidentAlerts(const GlobalOptions& global,
+                                                          Client& client, const std::string& id) {
+  const size_t first = id.find('/'), last = id.rfind('/');
+  v1::ListAlertsRequest request;
+  request.set_reason(global.reason);
+  request.set_incidents(true);
+  request.set_page_size(kMaxPageSize);
+  if (first != std::string::npos && first != last) {
+    request.set_rule(id.substr(0, first));
+    request.set_actor_id(id.substr(first + 1, last - first - 1));
+  }
+  while (true) {
+    absl::StatusOr<v1::ListAlertsResponse> page = client.ListAlerts(request);
+    if (!page.ok()) return page.status();
+    for (const v1::Incident& incident : page->incidents()) {
+      if (incident.incident_id() == id) {
+        return std::vector<v1::AlertView>(incident.alerts().begin(), incident.alerts().end());
+      }
+    }
+    if (page->next_page_token().empty()) break;
+    request.set_page_token(page->next_page_token());
+  }
+  return absl::NotFoundError(
+      absl::StrCat("--incident: no incident ", id, " (see `innsynctl alerts list --incidents`)"));
+}
+
+// Decides every alert of an incident that is not decided yet, one
+// UpdateAlert (one ledger entry) each, with the same state and note.
+int RunIncidentDecision(const GlobalOptions& global, const DecisionFlags& flags,
+                        v1::AlertState state) {
+  Client client(global);
+  absl::StatusOr<std::vector<v1::AlertView>> alerts =
+      IncidentAlerts(global, client, flags.incident_id);
+  if (!alerts.ok()) return ReportError(alerts.status());
+  std::vector<uint64_t> seqs;
+  size_t skipped = 0;
+  for (const v1::AlertView& view : *alerts) {
+    if (!Undecided(view.state()) || view.state() == state) {
+      ++skipped;
+      continue;
+    }
+    v1::UpdateAlertRequest request;
+    request.set_alert_id(view.alert().alert_id());
+    request.set_state(state);
+    request.set_note(flags.note);
+    absl::StatusOr<v1::UpdateAlertResponse> response = client.UpdateAlert(request);
+    if (!response.ok()) return ReportError(response.status());
+    if (flags.json) fmt::print("{}\n", ToJsonLine(*response));
+    seqs.push_back(response->receipt().seq());
+  }
+  if (flags.json) return kExitOk;
+  fmt::print(
+      "incident {}: {} of its {} alert{} now {}{}; {}\n", flags.incident_id, seqs.size(),
+      alerts->size(), alerts->size() == 1 ? "" : "s", Label(state),
+      skipped == 0 ? "" : absl::StrCat(" (", skipped, " already decided, left as they were)"),
+      seqs.empty() ? "nothing was recorded"
+                   : absl::StrCat("the decisions were recorded as seq",
+                                  seqs.size() == 1 ? " " : "s ", absl::StrJoin(seqs, ", ")));
+  return kExitOk;
+}
+
 int RunDecision(const GlobalOptions& global, const DecisionFlags& flags, v1::AlertState state) {
+  if (flags.alert_id.empty() == flags.incident_id.empty()) {
+    return ReportError(absl::InvalidArgumentError(
+        "give an alert_id or --incident (from `innsynctl alerts list --incidents`), not both"));
+  }
+  if (!flags.incident_id.empty()) return RunIncidentDecision(global, flags, state);
   v1::UpdateAlertRequest request;
   request.set_alert_id(flags.alert_id);
   request.set_state(state);
@@ -255,7 +330,10 @@ void AddWatchCommand(CLI::App& alerts, CommandContext& context) {
 void AddDecisionCommands(CLI::App& alerts, CommandContext& context) {
   auto ack = std::make_shared<DecisionFlags>();
   CLI::App* command = alerts.add_subcommand("ack", "Acknowledge an alert: someone is on it");
-  command->add_option("alert_id", ack->alert_id, "The alert's id")->required();
+  command->add_option("alert_id", ack->alert_id, "The alert's id");
+  command->add_option("--incident", ack->incident_id,
+                      "Every alert of this incident instead (its id from `alerts list "
+                      "--incidents`)");
   command->add_option("--note", ack->note, "A note for the record");
   command->add_flag("--json", ack->json, "Print the UpdateAlertResponse as JSON");
   command->callback([ack, &context] {
@@ -264,7 +342,10 @@ void AddDecisionCommands(CLI::App& alerts, CommandContext& context) {
 
   auto resolve = std::make_shared<DecisionFlags>();
   command = alerts.add_subcommand("resolve", "Resolve an alert, saying why");
-  command->add_option("alert_id", resolve->alert_id, "The alert's id")->required();
+  command->add_option("alert_id", resolve->alert_id, "The alert's id");
+  command->add_option("--incident", resolve->incident_id,
+                      "Every undecided alert of this incident instead (its id from `alerts list "
+                      "--incidents`), one decision entry each");
   command
       ->add_option("--as", resolve->resolution,
                    "justified (a lawful reason), violation (a confirmed breach: starts the "

@@ -408,6 +408,32 @@ TEST_F(AlertsTest, AlertsOfOneRuleActorAndDayAreListedAsOneIncident) {
   ASSERT_EQ(response.incidents_size(), 1);
   EXPECT_EQ(response.incidents(0).incident_id(), "no_care_relationship/dr.lie/" + thursday);
   EXPECT_TRUE(response.next_page_token().empty());
+  // A whole incident is decided with one command, one decision entry for
+  // each of its alerts not decided yet.
+  auto resolve = [&](const std::string& incident_id) {
+    return RunCommand({INNSYNCTL_PATH, "--server", daemon_->grpc_address(), "alerts", "resolve",
+                       "--incident", incident_id, "--as", "false-positive", "--note",
+                       "covering for dr.berg"});
+  };
+  testing::CommandResult thursday_decided = resolve("no_care_relationship/dr.lie/" + thursday);
+  ASSERT_EQ(thursday_decided.exit_code, 0) << thursday_decided.output;
+  EXPECT_TRUE(Contains(thursday_decided.output, "1 of its 1 alert now")) << thursday_decided.output;
+  testing::CommandResult wednesday_again = resolve("no_care_relationship/dr.lie/" + wednesday);
+  ASSERT_EQ(wednesday_again.exit_code, 0) << wednesday_again.output;
+  EXPECT_TRUE(Contains(wednesday_again.output, "0 of its 3 alerts now")) << wednesday_again.output;
+  EXPECT_TRUE(Contains(wednesday_again.output, "3 already decided, left as they were"))
+      << wednesday_again.output;
+  EXPECT_TRUE(Contains(wednesday_again.output, "nothing was recorded")) << wednesday_again.output;
+  testing::CommandResult unknown = resolve("no_care_relationship/dr.nobody/" + wednesday);
+  EXPECT_NE(unknown.exit_code, 0);
+  EXPECT_TRUE(Contains(unknown.output, "no incident no_care_relationship/dr.nobody/"))
+      << unknown.output;
+  request.clear_page_token();
+  request.set_page_size(10);
+  ASSERT_TRUE(alerts_->ListAlerts(Context().get(), request, &response).ok());
+  ASSERT_EQ(response.incidents_size(), 2);
+  EXPECT_EQ(response.incidents(1).state(), v1::ALERT_STATE_RESOLVED_FALSE_POSITIVE);
+  EXPECT_EQ(response.incidents(0).state(), v1::ALERT_STATE_RESOLVED_VIOLATION);  // unchanged
   // The ledger holds every alert and every decision, one entry each.
   EXPECT_EQ(AlertEntries().size(), 5u);
 }
