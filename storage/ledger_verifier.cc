@@ -102,10 +102,17 @@ struct LeafBatch {
 // every entry, and at two tree sizes the map the entries imply against what
 // is stored (the heads and root of one snapshot) and what is signed.
 struct MapChecks {
+  explicit MapChecks(rocksdb::DB& db) : db(db), snapshot(db.GetSnapshot()) {}
+  // Outlives the reader that uses the snapshot.
+  ~MapChecks() { db.ReleaseSnapshot(snapshot); }
+  MapChecks(const MapChecks&) = delete;
+  MapChecks& operator=(const MapChecks&) = delete;
+
   internal::HistoryCheck histories;
-  // The stored map, read from `snapshot` (released by the owner), for the
-  // tree of `stored_size` entries; none if no tree of the pass's has one.
-  const rocksdb::Snapshot* snapshot = nullptr;
+  rocksdb::DB& db;
+  // The stored map, read from `snapshot`, for the tree of `stored_size`
+  // entries; none if no tree of the pass's has one.
+  const rocksdb::Snapshot* const snapshot;
   uint64_t stored_size = 0;
   Hash stored_root{};
   // The signed checkpoint's map line and its tree size, if it has one.
@@ -360,10 +367,10 @@ void Pass::CheckEntries(uint64_t size) {
   if (check_indexes_) {
     index_scan = std::thread([&] { stored_keys = StoredKeys(ledger_, digest_key, size, cancel_); });
   }
+  // Declared before the reader, so destroyed after its thread has ended.
   std::unique_ptr<MapChecks> maps = MapChecksFor(size);
   LeafReader reader(ledger_, start_, size, check_indexes_ ? &digest_key : nullptr, maps.get());
   bool going = CheckLeaves(reader);
-  if (maps != nullptr && maps->snapshot != nullptr) ledger_.db->ReleaseSnapshot(maps->snapshot);
   report_.entries_checked = range_.size() - start_;
   if (index_scan.joinable()) index_scan.join();
   if (going && check_indexes_ && Cancelled(cancel_)) going = Cancel();
@@ -376,12 +383,11 @@ void Pass::CheckEntries(uint64_t size) {
 // checkpoint's map line.
 std::unique_ptr<MapChecks> Pass::MapChecksFor(uint64_t size) {
   if (start_ != 0 || !ledger_.options.keep_histories) return nullptr;
-  auto maps = std::make_unique<MapChecks>();
+  auto maps = std::make_unique<MapChecks>(*ledger_.db);
   if (checkpoint_ && checkpoint_->map_root) {
     maps->signed_size = checkpoint_->tree_size;
     maps->signed_root = checkpoint_->map_root;
   }
-  maps->snapshot = ledger_.db->GetSnapshot();
   rocksdb::ReadOptions options;
   options.snapshot = maps->snapshot;
   std::string stored;
