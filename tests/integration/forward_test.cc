@@ -18,7 +18,6 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
 
 #include "innsyn/v1/service.grpc.pb.h"
 #include "tests/support/daemon_process.h"
@@ -31,6 +30,7 @@ namespace {
 using testing::Contains;
 using testing::DaemonProcess;
 using testing::Eventually;
+using testing::ReadFile;
 using testing::RunCommand;
 
 constexpr auto kArrivalTimeout = std::chrono::seconds(60);
@@ -108,13 +108,6 @@ void WriteFile(const std::string& path, const std::string& text) {
 
 void AppendFile(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary | std::ios::app) << text;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 int FreePort() {

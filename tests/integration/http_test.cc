@@ -13,7 +13,6 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <sstream>
 
 #include "daemon/http/fhir_audit_event.h"
 #include "daemon/http/json_codec.h"
@@ -32,16 +31,10 @@ using testing::Curl;
 using testing::DaemonProcess;
 using testing::HttpAnswer;
 using testing::JournalRead;
+using testing::ReadFile;
 using testing::RunCommand;
 
 constexpr char kPatient[] = "01017012345";
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 Value Json(const std::string& text) {
   absl::StatusOr<Value> value = ParseJsonValue(text);

@@ -17,7 +17,6 @@
 #include <fstream>
 #include <map>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -38,6 +37,7 @@ namespace {
 
 using testing::Contains;
 using testing::DaemonProcess;
+using testing::ReadFile;
 using testing::RunCommand;
 
 constexpr char kPatient[] = "01017012345";
@@ -146,13 +146,6 @@ std::vector<v1::AccessEvent> PatientHistory() {
                          ACTION_SUBTYPE_PRINT, DATA_OBJECT_TYPE_REFERRAL,
                          PURPOSE_OF_USE_TREATMENT));
   return events;
-}
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
 }
 
 void WriteFile(const std::string& path, const std::string& bytes) {

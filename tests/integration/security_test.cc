@@ -9,7 +9,6 @@
 #include <fstream>
 #include <map>
 #include <set>
-#include <sstream>
 
 #include "daemon/auth/pki.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -26,16 +25,10 @@ namespace {
 
 using testing::DaemonProcess;
 using testing::JournalRead;
+using testing::ReadFile;
 using testing::RunCommand;
 
 constexpr char kPatient[] = "01017012345";
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 void WriteFile(const std::string& path, const std::string& contents) {
   std::ofstream(path, std::ios::binary) << contents;

@@ -8,7 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
-#include <sstream>
+#include <tuple>
 
 #include "innsyn/v1/service.grpc.pb.h"
 #include "tests/support/curl.h"
@@ -23,6 +23,7 @@ using testing::Curl;
 using testing::DaemonProcess;
 using testing::HttpAnswer;
 using testing::JournalRead;
+using testing::ReadFile;
 using testing::RunCommand;
 
 constexpr char kPatient[] = "01017012345";
@@ -34,13 +35,6 @@ constexpr int kSmallTree = 300;
 // needs made this test take 33 s on a busy 2-core machine.)
 constexpr int kLargeTree = 1000;
 constexpr int kBatch = 1000;
-
-std::string ReadFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
 
 bool HasHeader(const HttpAnswer& answer, const std::string& line) {
   return answer.headers.find("\r\n" + line + "\r\n") != std::string::npos ||
@@ -163,29 +157,24 @@ TEST_F(TilesTest, TheCheckpointIsNotCachedAndTilesArePrivateAndImmutable) {
 
 TEST_F(TilesTest, MalformedPathsAre400EntryBundlesAndTilesBeyondTheTree404AndNothingIsRecorded) {
   ASSERT_NO_FATAL_FAILURE(GrowTo(kSmallTree));
-  for (const auto& [path, why] : {
-           std::pair{"/tile/00/000", "level \\\"00\\\""},
-           std::pair{"/tile/0/0001", "index element \\\"0001\\\" is not 3 digits"},
-           std::pair{"/tile/0/001/000", "index element \\\"001\\\" must begin with x"},
-           std::pair{"/tile/0/x000/001", "leading x000"},
-           std::pair{"/tile/0/001.p/256", "partial width \\\"256\\\""},
-           std::pair{"/tile/0/001.p/0", "partial width \\\"0\\\""},
+  // Malformed paths are 400; entry bundles and tiles beyond the tree 404.
+  for (const auto& [path, code, why] : {
+           std::tuple{"/tile/00/000", 400, "level \\\"00\\\""},
+           std::tuple{"/tile/0/0001", 400, "index element \\\"0001\\\" is not 3 digits"},
+           std::tuple{"/tile/0/001/000", 400, "index element \\\"001\\\" must begin with x"},
+           std::tuple{"/tile/0/x000/001", 400, "leading x000"},
+           std::tuple{"/tile/0/001.p/256", 400, "partial width \\\"256\\\""},
+           std::tuple{"/tile/0/001.p/0", 400, "partial width \\\"0\\\""},
+           std::tuple{"/tile/entries/000", 404, "entry bundles (/tile/entries/...) are not served"},
+           std::tuple{"/tile/entries/001.p/44", 404, "personal data"},
+           std::tuple{"/tile/0/001", 404, "beyond the tree of 300 entries"},
+           std::tuple{"/tile/0/001.p/45", 404, "beyond the tree of 300 entries"},
+           std::tuple{"/tile/1/000.p/2", 404, "beyond the tree of 300 entries"},
+           std::tuple{"/tile/2/000.p/1", 404, "beyond the tree of 300 entries"},
+           std::tuple{"/tile/6/000.p/1", 404, "above the highest this ledger has"},
        }) {
     HttpAnswer answer = Curl(Url(path));
-    EXPECT_EQ(answer.code, 400) << path;
-    EXPECT_NE(answer.body.find(why), std::string::npos) << path << ": " << answer.body;
-  }
-  for (const auto& [path, why] : {
-           std::pair{"/tile/entries/000", "entry bundles (/tile/entries/...) are not served"},
-           std::pair{"/tile/entries/001.p/44", "personal data"},
-           std::pair{"/tile/0/001", "beyond the tree of 300 entries"},
-           std::pair{"/tile/0/001.p/45", "beyond the tree of 300 entries"},
-           std::pair{"/tile/1/000.p/2", "beyond the tree of 300 entries"},
-           std::pair{"/tile/2/000.p/1", "beyond the tree of 300 entries"},
-           std::pair{"/tile/6/000.p/1", "above the highest this ledger has"},
-       }) {
-    HttpAnswer answer = Curl(Url(path));
-    EXPECT_EQ(answer.code, 404) << path;
+    EXPECT_EQ(answer.code, code) << path;
     EXPECT_NE(answer.body.find(why), std::string::npos) << path << ": " << answer.body;
   }
   // Reads of hashes are not recorded (as GetLeafHashes and the proofs

@@ -1,5 +1,5 @@
 // A fresh folder under $TMPDIR, removed with everything in it when the
-// object goes out of scope.
+// object goes out of scope; and reading a file the tests made there.
 #ifndef INNSYN_TESTS_SUPPORT_TEMP_DIR_H_
 #define INNSYN_TESTS_SUPPORT_TEMP_DIR_H_
 
@@ -18,6 +18,9 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// The whole of the file at `path`, as bytes; empty if it cannot be read.
+std::string ReadFile(const std::string& path);
 
 }  // namespace innsyn::testing
 
