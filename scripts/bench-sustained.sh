@@ -16,20 +16,15 @@ rounds=${3:-2}
 build=${BUILD_DIR:-build}
 src=$build/sustained-before-src
 out=$build/bench-results/sustained
-launcher=()
-if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+source scripts/before-tree.sh
 
-rm -rf "$src"
-mkdir -p "$src" "$out"
-git archive "$before" | tar -x -C "$src"
-rm -rf "$src/bench"
-cp -r bench "$src/bench"
+mkdir -p "$out"
+prepare_before_tree "$before" "$src"
 cmake -S "$src" -B "$build/sustained-before" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   "${launcher[@]}" >/dev/null
 cmake --build "$build/sustained-before" -j2 --target innsyn-bench >/dev/null
 cmake --build "$build" -j2 --target innsyn-bench >/dev/null
 
-field() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$@"; }
 tenth() {
   python3 -c "import json,sys; print(round(json.load(open(sys.argv[1]))['tenths_events_per_second'][int(sys.argv[2])]))" "$@"
 }

@@ -19,22 +19,16 @@ seeds=${SEEDS:-1 2}
 days=${DAYS:-45}
 src=$build/before-src
 out=$build/bench-results/before-after
-launcher=()
-if command -v ccache >/dev/null; then launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache); fi
+source scripts/before-tree.sh
 
-rm -rf "$src"
-mkdir -p "$src" "$out"
-git archive "$before" | tar -x -C "$src"
-rm -rf "$src/bench"
-cp -r bench "$src/bench"
-cp anomaly/event_conventions.h "$src/anomaly/event_conventions.h"
+mkdir -p "$out"
+prepare_before_tree "$before" "$src" anomaly/event_conventions.h
 cmake -S "$src" -B "$build/before" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DCMAKE_CXX_FLAGS=-DINNSYN_DETECTION_BEFORE -DINNSYN_BENCH_DETECTION_ONLY=ON \
   "${launcher[@]}" >/dev/null
 cmake --build "$build/before" -j2 --target innsyn-detection-report >/dev/null
 cmake --build "$build" -j2 --target innsyn-detection-report >/dev/null
 
-field() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$@"; }
 printf '%-5s %-4s %-8s | %-28s | %-28s\n' staff seed staff-days \
   "before: routine/incid./recall/cov" "after: routine/incid./recall/cov"
 for staff in $sizes; do
