@@ -213,28 +213,81 @@ absl::Status ReadSchedules(const TableReader& reader, const OpeningHours& clinic
   return absl::OkStatus();
 }
 
-// [detection.role_data]: role = list of kinds of data; replaces the
-// defaults as a whole when given.
-absl::Status ReadRoleData(const TableReader& reader,
-                          std::map<std::string, std::vector<std::string>>& role_data) {
-  absl::StatusOr<const toml::table*> table = reader.Table("role_data");
+constexpr std::string_view kDataKindList =
+    "journal_note, image, contact_details, invoice, referral, appointment, treatment_plan, "
+    "consent, web_form, account";
+constexpr std::string_view kPurposeList =
+    "treatment, emergency, administration, billing, quality, legal, patient_request, research, "
+    "system";
+
+// A table of role = list of names (kinds of data, purposes), each of which
+// `known` accepts; given, it replaces the defaults as a whole.
+template <typename Known>
+absl::Status ReadRoleLists(const TableReader& reader, std::string_view table_key,
+                           std::string_view what, std::string_view names, Known known,
+                           std::map<std::string, std::vector<std::string>>& out) {
+  absl::StatusOr<const toml::table*> table = reader.Table(table_key);
   if (!table.ok() || *table == nullptr) return table.status();
   std::map<std::string, std::vector<std::string>> parsed;
   for (const auto& [role, value] : **table) {
-    std::string key = StrCat("role_data.", role.str());
+    std::string key = StrCat(table_key, ".", role.str());
     std::optional<std::vector<std::string>> list = TableReader::ToStringList(value);
-    if (!list) return reader.Error(key, "must be a list of kinds of data");
-    for (const std::string& kind : *list) {
-      if (!DataKindFromName(kind)) {
-        return reader.Error(key, StrCat(": \"", kind,
-                                        "\" is not a kind of data (journal_note, image, "
-                                        "contact_details, invoice, referral, appointment, "
-                                        "treatment_plan, consent, web_form, account)"));
+    if (!list) return reader.Error(key, StrCat("must be a list of ", what, "s"));
+    for (const std::string& name : *list) {
+      if (!known(name)) {
+        return reader.Error(key, StrCat(": \"", name, "\" is not a ", what, " (", names, ")"));
       }
     }
     parsed[std::string(role.str())] = std::move(*list);
   }
-  role_data = std::move(parsed);
+  out = std::move(parsed);
+  return absl::OkStatus();
+}
+
+absl::Status ReadRoleData(const TableReader& reader,
+                          std::map<std::string, std::vector<std::string>>& role_data) {
+  return ReadRoleLists(
+      reader, "role_data", "kind of data", kDataKindList,
+      [](std::string_view name) { return DataKindFromName(name).has_value(); }, role_data);
+}
+
+// clinical_purposes and [role_purposes]: every name a purpose, every role
+// in role_data given its purposes, and no role named that is neither
+// clinical nor in role_data.
+absl::Status ReadPurposes(const TableReader& reader, DetectionOptions& options) {
+  auto known = [](std::string_view name) { return PurposeFromName(name).has_value(); };
+  if (absl::Status s = reader.StringList("clinical_purposes", options.clinical_purposes);
+      !s.ok()) {
+    return s;
+  }
+  for (const std::string& name : options.clinical_purposes) {
+    if (!known(name)) {
+      return reader.Error("clinical_purposes",
+                          StrCat(": \"", name, "\" is not a purpose (", kPurposeList, ")"));
+    }
+  }
+  if (absl::Status s = ReadRoleLists(reader, "role_purposes", "purpose", kPurposeList, known,
+                                     options.role_purposes);
+      !s.ok()) {
+    return s;
+  }
+  // The defaults may name roles a role_data given has left out.
+  const std::vector<std::string>& clinical = options.clinical_roles;
+  bool given = reader.table().contains("role_purposes");
+  for (const auto& [role, purposes] : options.role_purposes) {
+    if (!given || options.role_data.contains(role) ||
+        std::find(clinical.begin(), clinical.end(), role) != clinical.end()) {
+      continue;
+    }
+    return reader.Error(StrCat("role_purposes.", role),
+                        ": is neither in clinical_roles nor in role_data");
+  }
+  for (const auto& [role, kinds] : options.role_data) {
+    if (options.role_purposes.contains(role)) continue;
+    return reader.Error("role_purposes", StrCat(": the role \"", role,
+                                                "\" in role_data has no purposes here, and "
+                                                "would go unchecked"));
+  }
   return absl::OkStatus();
 }
 
@@ -308,6 +361,7 @@ RuleOptions& CommonOptions(std::string_view rule, DetectionOptions& o) {
   if (rule == "source_sequence_gap") return o.source_sequence_gap;
   if (rule == "role_data_access") return o.role_data_access;
   if (rule == "covering") return o.covering;
+  if (rule == "role_purpose") return o.role_purpose;
   return o.verification_failed;
 }
 
@@ -331,7 +385,8 @@ absl::Status ReadRules(const TableReader& detection, DetectionOptions& options) 
 absl::Status ReadTopLevel(const TableReader& r, DetectionOptions& options) {
   std::vector<std::string_view> known = {
       "enabled",         "roster_file",        "time_zone",     "closed_dates", "clinical_roles",
-      "non_staff_roles", "replay_window_days", "opening_hours", "role_data"};
+      "non_staff_roles", "replay_window_days", "opening_hours", "role_data",
+      "clinical_purposes", "role_purposes"};
   known.insert(known.end(), kRuleNames.begin(), kRuleNames.end());
   for (const auto& [key, value] : r.table()) {
     if (std::find(known.begin(), known.end(), key.str()) == known.end()) {
@@ -346,7 +401,8 @@ absl::Status ReadTopLevel(const TableReader& r, DetectionOptions& options) {
            r.StringList("closed_dates", options.closed_dates),
            r.StringList("clinical_roles", options.clinical_roles),
            r.StringList("non_staff_roles", options.non_staff_roles),
-           r.Int("replay_window_days", 1, replay_days), ReadRoleData(r, options.role_data)});
+           r.Int("replay_window_days", 1, replay_days), ReadRoleData(r, options.role_data),
+           ReadPurposes(r, options)});
       !s.ok()) {
     return s;
   }
@@ -380,20 +436,51 @@ constexpr std::array<std::pair<std::string_view, v1::DataObjectType>, 10> kDataK
     {"account", v1::DATA_OBJECT_TYPE_ACCOUNT},
 }};
 
+constexpr std::array<std::pair<std::string_view, v1::PurposeOfUse>, 9> kPurposes = {{
+    {"treatment", v1::PURPOSE_OF_USE_TREATMENT},
+    {"emergency", v1::PURPOSE_OF_USE_EMERGENCY},
+    {"administration", v1::PURPOSE_OF_USE_ADMINISTRATION},
+    {"billing", v1::PURPOSE_OF_USE_BILLING},
+    {"quality", v1::PURPOSE_OF_USE_QUALITY},
+    {"legal", v1::PURPOSE_OF_USE_LEGAL},
+    {"patient_request", v1::PURPOSE_OF_USE_PATIENT_REQUEST},
+    {"research", v1::PURPOSE_OF_USE_RESEARCH},
+    {"system", v1::PURPOSE_OF_USE_SYSTEM},
+}};
+
+// The name for `value` in `table`, or `missing`; and the value of a name.
+template <typename Table, typename Value>
+std::string_view NameIn(const Table& table, Value value, std::string_view missing) {
+  for (const auto& [name, v] : table) {
+    if (v == value) return name;
+  }
+  return missing;
+}
+template <typename Table>
+auto ValueIn(const Table& table, std::string_view name)
+    -> std::optional<typename Table::value_type::second_type> {
+  for (const auto& [n, value] : table) {
+    if (n == name) return value;
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
+std::string_view PurposeName(v1::PurposeOfUse purpose) {
+  return NameIn(kPurposes, purpose, "unspecified");
+}
+
+std::optional<v1::PurposeOfUse> PurposeFromName(std::string_view name) {
+  return ValueIn(kPurposes, name);
+}
+
 std::string_view DataKindName(v1::DataObjectType type) {
-  for (const auto& [name, kind] : kDataKinds) {
-    if (kind == type) return name;
-  }
-  return "unspecified";
+  return NameIn(kDataKinds, type, "unspecified");
 }
 
 std::optional<v1::DataObjectType> DataKindFromName(std::string_view name) {
-  for (const auto& [kind_name, kind] : kDataKinds) {
-    if (kind_name == name) return kind;
-  }
-  return std::nullopt;
+  return ValueIn(kDataKinds, name);
 }
 
 OpeningHours OpeningHours::Default() {

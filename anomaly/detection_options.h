@@ -64,6 +64,22 @@ struct DetectionOptions {
       {"billing_clerk", {"contact_details", "appointment", "invoice", "account"}},
       {"manager", {"contact_details", "appointment", "invoice", "consent", "web_form", "account"}},
   };
+  // The purposes of use (PurposeName: "treatment", "billing", "research",
+  // ...) a staff role's work has; an event with another purpose raises
+  // role_purpose (an event that gives none is not judged by it). A
+  // clinical role takes `clinical_purposes` unless role_purposes names it;
+  // every role in role_data must be named in role_purposes, and
+  // role_purposes names no role that is neither. An unknown role, judged
+  // as a clinician, takes `clinical_purposes`. Research (which needs its
+  // own approval) and system administration are no one's by default, and
+  // legal requests (police, courts, authorities) only the manager's.
+  std::vector<std::string> clinical_purposes = {
+      "treatment", "emergency", "administration", "billing", "quality", "patient_request"};
+  std::map<std::string, std::vector<std::string>> role_purposes = {
+      {"receptionist", {"treatment", "administration", "billing", "patient_request"}},
+      {"billing_clerk", {"administration", "billing", "patient_request"}},
+      {"manager", {"administration", "billing", "quality", "legal", "patient_request"}},
+  };
   // Actor roles that are not staff: patients using the portal or website,
   // and system accounts. Staff rules (off_hours, volume_spike,
   // unknown_or_dormant_actor, no_care_relationship) skip them.
@@ -171,6 +187,13 @@ struct DetectionOptions {
   struct RoleDataAccess : RuleOptions {
   } role_data_access{{true, v1::ALERT_SEVERITY_HIGH}};
 
+  // A staff member's access gives a purpose of use their role does not
+  // have (clinical_purposes, role_purposes): a dentist reading their own
+  // patients' journals "for research", a receptionist looking up an
+  // address for a "legal" request. One alert per person, patient and day.
+  struct RolePurpose : RuleOptions {
+  } role_purpose{{true, v1::ALERT_SEVERITY_MEDIUM}};
+
   // A clinician handles a patient booked in the same slot with a colleague
   // who has not been at work that day: one low notice per covering
   // clinician and day, instead of no_care_relationship per patient.
@@ -189,23 +212,30 @@ struct DetectionOptions {
 };
 
 // Every rule's name, as alerts and the config use it.
-inline constexpr std::array<std::string_view, 15> kRuleNames = {
+inline constexpr std::array<std::string_view, 16> kRuleNames = {
     "no_care_relationship", "off_hours",        "volume_spike",
     "self_or_related",      "bulk_export",      "disclosure_without_consent",
     "login_failures",       "break_glass",      "unknown_or_dormant_actor",
     "disallowed_network",   "source_silent",    "source_sequence_gap",
-    "verification_failed",  "role_data_access", "covering"};
+    "verification_failed",  "role_data_access", "covering",
+    "role_purpose"};
 
 // The name of a kind of data in role_data ("journal_note", "image",
 // "contact_details", "invoice", "referral", "appointment",
 // "treatment_plan", "consent", "web_form", "account"), and back.
 std::string_view DataKindName(v1::DataObjectType type);
 std::optional<v1::DataObjectType> DataKindFromName(std::string_view name);
+// The name of a purpose of use in clinical_purposes and role_purposes
+// ("treatment", "emergency", "administration", "billing", "quality",
+// "legal", "patient_request", "research", "system"), and back.
+std::string_view PurposeName(v1::PurposeOfUse purpose);
+std::optional<v1::PurposeOfUse> PurposeFromName(std::string_view name);
 
 // Reads the [detection] table (`detection` is that table) into `options`,
 // over its defaults. Keys: enabled, roster_file, time_zone, closed_dates,
 // clinical_roles, non_staff_roles, [role_data] (role = list of kinds of
-// data), replay_window_days, [opening_hours]
+// data), clinical_purposes, [role_purposes] (role = list of purposes),
+// replay_window_days, [opening_hours]
 // (monday .. sunday, each a list of "HH:MM-HH:MM"; a day given replaces its
 // default, [] closes it), and a sub-table per rule (kRuleNames) with
 // enabled, severity ("low" .. "critical") and the rule's fields in

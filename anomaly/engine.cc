@@ -83,6 +83,21 @@ std::string_view DescribeData(v1::DataObjectType type) {
   }
 }
 
+std::string_view DescribePurpose(v1::PurposeOfUse purpose) {
+  switch (purpose) {
+    case v1::PURPOSE_OF_USE_TREATMENT: return "treatment";
+    case v1::PURPOSE_OF_USE_EMERGENCY: return "emergency treatment";
+    case v1::PURPOSE_OF_USE_ADMINISTRATION: return "administration";
+    case v1::PURPOSE_OF_USE_BILLING: return "billing";
+    case v1::PURPOSE_OF_USE_QUALITY: return "quality improvement";
+    case v1::PURPOSE_OF_USE_LEGAL: return "a legal request";
+    case v1::PURPOSE_OF_USE_PATIENT_REQUEST: return "the patient's own request";
+    case v1::PURPOSE_OF_USE_RESEARCH: return "research";
+    case v1::PURPOSE_OF_USE_SYSTEM: return "system administration";
+    default: return "an unstated purpose";
+  }
+}
+
 }  // namespace internal
 
 Engine::State::State(DetectionOptions options_in, Roster roster_in, internal::LocalClock clock_in)
@@ -97,6 +112,15 @@ Engine::State::State(DetectionOptions options_in, Roster roster_in, internal::Lo
     for (const std::string& kind : kinds) {
       if (std::optional<v1::DataObjectType> type = DataKindFromName(kind)) set.insert(*type);
     }
+  }
+  auto add_purposes = [](const std::vector<std::string>& names, absl::flat_hash_set<int>& set) {
+    for (const std::string& name : names) {
+      if (std::optional<v1::PurposeOfUse> purpose = PurposeFromName(name)) set.insert(*purpose);
+    }
+  };
+  add_purposes(options.clinical_purposes, clinical_purposes);
+  for (const auto& [role, names] : options.role_purposes) {
+    add_purposes(names, role_purposes[role]);
   }
   IndexRoster();
 }
@@ -292,6 +316,7 @@ std::vector<v1::Alert> Engine::Observe(uint64_t seq, const v1::LedgerEntry& entr
     s.CheckVolume(context, actor);
     s.CheckSelfOrRelated(context);
     s.CheckRoleData(context);
+    s.CheckRolePurpose(context);
     s.CheckCareRelationship(context);
     actor.last_seen = std::max(actor.last_seen, time);
   }

@@ -124,6 +124,29 @@ void Engine::State::CheckRoleData(EventContext& context) {
                             internal::DescribeData(type), ", which the role does not work with"));
 }
 
+void Engine::State::CheckRolePurpose(EventContext& context) {
+  const RuleOptions& rule = options.role_purpose;
+  const v1::AccessEvent& event = context.event;
+  const v1::PurposeOfUse purpose = event.purpose_of_use();
+  if (!rule.enabled || purpose == v1::PURPOSE_OF_USE_UNSPECIFIED) return;
+  // A non-clinical role with no purposes named has none.
+  static const absl::flat_hash_set<int> kNone;
+  auto named = role_purposes.find(context.role);
+  const absl::flat_hash_set<int>& allowed = named != role_purposes.end() ? named->second
+                                            : context.clinician         ? clinical_purposes
+                                                                        : kNone;
+  if (allowed.contains(purpose)) return;
+  v1::Alert* alert = RaiseFor(context,
+                              StrCat("role_purpose/", event.actor().id(), "/",
+                                     event.subject().id(), "/", LocalDate(context.local.day)),
+                              "role_purpose", rule);
+  if (alert == nullptr) return;
+  alert->set_summary(StrCat(event.actor().id(), ", a ", context.role, ", opened a patient's ",
+                            internal::DescribeData(event.data_object().type()), " for ",
+                            internal::DescribePurpose(purpose),
+                            ", which is not a purpose the role has"));
+}
+
 void Engine::State::CheckUnknownOrDormant(EventContext& context, ActorState& actor) {
   const DetectionOptions::UnknownOrDormantActor& rule = options.unknown_or_dormant_actor;
   if (!rule.enabled || actor.unknown_day == context.local.day) return;

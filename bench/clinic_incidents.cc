@@ -334,4 +334,51 @@ void Incidents::RoleDataAccess() {
   }
 }
 
+// A purpose the role does not have, on data it may touch, so that only
+// the purpose tells: a dentist gathers their own recent patients' journals
+// and images for a talk ("research", which needs its own approval); a
+// receptionist looks up a patient's address for a caller who says they are
+// the police (a "legal" request, the manager's to answer).
+void Incidents::RolePurpose() {
+  std::vector<int> dentists = b_.StaffWithRole("dentist");
+  std::vector<int> desk = b_.StaffWithRole("receptionist");
+  for (int k = 0; k < 4; ++k) {
+    bool talk = k % 2 == 0 || desk.empty();
+    if (talk && dentists.empty()) continue;
+    int s = talk ? dentists[static_cast<size_t>(k / 2) % dentists.size()]
+                 : desk[static_cast<size_t>(k / 2) % desk.size()];
+    auto shift = ShiftNear(s, Target(k, 4, 0.25, 0.95));
+    if (!shift) continue;
+    absl::Time t = InShift(*shift);
+    std::vector<int> patients;
+    if (talk) {
+      patients = TreatedBefore(s, t);
+      if (patients.size() > 3) patients.resize(3);
+    } else {
+      patients = {static_cast<int>(random_() % static_cast<uint64_t>(b_.options_.patients))};
+    }
+    if (patients.empty()) continue;
+    int label = Label("role_purpose",
+                      talk ? "a dentist reads their own patients' journals and images for a talk"
+                           : "a receptionist looks up an address for a caller claiming to be "
+                             "the police",
+                      StaffId(s), talk ? "" : PatientAt(patients[0]).id, t,
+                      t + absl::Minutes(2 * static_cast<int>(patients.size())));
+    size_t first = b_.drafts_.size();
+    for (size_t i = 0; i < patients.size(); ++i) {
+      absl::Time at = t + absl::Minutes(2 * static_cast<int>(i));
+      if (talk) {
+        Access(at, Source::kJournal, s, patients[i], DATA_OBJECT_TYPE_JOURNAL_NOTE,
+               ACTION_SUBTYPE_VIEW, PURPOSE_OF_USE_RESEARCH);
+        Access(at + absl::Minutes(1), Source::kXray, s, patients[i], DATA_OBJECT_TYPE_IMAGE,
+               ACTION_SUBTYPE_VIEW, PURPOSE_OF_USE_RESEARCH);
+      } else {
+        Access(at, Source::kJournal, s, patients[i], DATA_OBJECT_TYPE_CONTACT_DETAILS,
+               ACTION_SUBTYPE_VIEW, PURPOSE_OF_USE_LEGAL);
+      }
+    }
+    TagSince(first, label);
+  }
+}
+
 }  // namespace innsyn::bench::sim

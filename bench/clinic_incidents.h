@@ -39,6 +39,7 @@ class Incidents {
     UnknownOrDormant();
     DisallowedNetwork();
     SequenceGaps();
+    RolePurpose();
   }
 
  private:
@@ -199,6 +200,7 @@ class Incidents {
   void UnknownOrDormant();
   void DisallowedNetwork();
   void SequenceGaps();
+  void RolePurpose();
 
   Builder& b_;
   std::mt19937_64 random_;

@@ -102,6 +102,8 @@ struct PendingAccess {
 std::string ContactKey(std::string_view surname, std::string_view address);
 // What the data object is, in words: "journal note", "image", ...
 std::string_view DescribeData(v1::DataObjectType type);
+// "research", "a legal request", ...: a purpose of use in a summary.
+std::string_view DescribePurpose(v1::PurposeOfUse purpose);
 
 // What Observe works out once per access event.
 struct EventContext {
@@ -128,6 +130,9 @@ struct Engine::State {
   absl::flat_hash_set<std::string> non_staff_roles;
   // role_data: each non-clinical staff role's kinds of data.
   absl::flat_hash_map<std::string, absl::flat_hash_set<int>> role_data_kinds;
+  // clinical_purposes and role_purposes, as purposes of use.
+  absl::flat_hash_set<int> clinical_purposes;
+  absl::flat_hash_map<std::string, absl::flat_hash_set<int>> role_purposes;
   // Events whose actor's role no setting names, by role.
   std::map<std::string, uint64_t> unknown_role_events;
   absl::flat_hash_map<std::string, internal::NetworkList> networks_by_source;
@@ -183,6 +188,7 @@ struct Engine::State {
   void CheckBreakGlass(internal::EventContext& context);
   void CheckNetwork(internal::EventContext& context);
   void CheckRoleData(internal::EventContext& context);
+  void CheckRolePurpose(internal::EventContext& context);
   void ObserveContactDetails(const v1::AccessEvent& event);
   // A go-live fact: what the rules learn from it, and no check.
   void ObserveBaseline(const v1::AccessEvent& event);

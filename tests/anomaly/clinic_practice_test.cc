@@ -1,6 +1,6 @@
 // How clinics actually work, and the rules that must live with it:
 // call-ins, internal referrals, covering for a sick colleague, month-end
-// invoicing, role_data_access, unknown roles, per-source schedules, and
+// invoicing, role_data_access, role_purpose, unknown roles, per-source schedules, and
 // the explanations for the same.
 #include <gtest/gtest.h>
 
@@ -180,6 +180,87 @@ TEST(RoleDataAccess, TheRolesKindsOfDataAreConfiguration) {
   Harness clinic(options);
   clinic.Feed(Access("resepsjon", "receptionist", "p1", kMonday, v1::DATA_OBJECT_TYPE_INVOICE));
   EXPECT_THAT(clinic.ids(), ElementsAre("role_data_access/resepsjon/p1/2026-01-12"));
+}
+
+v1::AccessEvent WithPurpose(v1::AccessEvent event, v1::PurposeOfUse purpose) {
+  event.set_purpose_of_use(purpose);
+  return event;
+}
+
+TEST(RolePurpose, APurposeTheRoleDoesNotHaveIsAnAlertEvenOnDataItMayTouch) {
+  Harness clinic;
+  // dr.lie has p1 at 10:00, and reads p1's journal "for research": the
+  // care link holds, the purpose does not.
+  clinic.Feed(
+      Appointment("a1", "p1", "dr.lie", "2026-01-12T10:00:00+01:00", kMonday - absl::Hours(72)));
+  uint64_t research = clinic.Feed(
+      WithPurpose(JournalRead("dr.lie", "p1", kMonday), v1::PURPOSE_OF_USE_RESEARCH));
+  clinic.Feed(WithPurpose(JournalRead("dr.lie", "p1", kMonday + absl::Minutes(5)),
+                          v1::PURPOSE_OF_USE_QUALITY));
+  // Contact details are reception's data, but a legal request is not its
+  // purpose.
+  uint64_t legal = clinic.Feed(WithPurpose(
+      Access("resepsjon", "receptionist", "p2", kMonday, v1::DATA_OBJECT_TYPE_CONTACT_DETAILS),
+      v1::PURPOSE_OF_USE_LEGAL));
+  clinic.Feed(WithPurpose(Access("leder", "manager", "p2", kMonday + absl::Minutes(10),
+                                 v1::DATA_OBJECT_TYPE_CONTACT_DETAILS),
+                          v1::PURPOSE_OF_USE_LEGAL));
+  clinic.Feed(WithPurpose(
+      Access("resepsjon", "receptionist", "p3", kMonday, v1::DATA_OBJECT_TYPE_APPOINTMENT),
+      v1::PURPOSE_OF_USE_ADMINISTRATION));
+  // An event that gives no purpose is not judged by it.
+  clinic.Feed(WithPurpose(
+      Access("resepsjon", "receptionist", "p4", kMonday, v1::DATA_OBJECT_TYPE_CONTACT_DETAILS),
+      v1::PURPOSE_OF_USE_UNSPECIFIED));
+  clinic.Tick(kMonday + absl::Hours(3));
+  std::vector<v1::Alert> alerts = clinic.Of("role_purpose");
+  ASSERT_EQ(alerts.size(), 2u);
+  EXPECT_EQ(alerts[0].alert_id(), "role_purpose/dr.lie/p1/2026-01-12");
+  EXPECT_THAT(Evidence(alerts[0]), ElementsAre(research));
+  EXPECT_EQ(alerts[0].severity(), v1::ALERT_SEVERITY_MEDIUM);
+  EXPECT_EQ(alerts[0].summary(),
+            "dr.lie, a dentist, opened a patient's journal for research, which is not a purpose "
+            "the role has");
+  EXPECT_EQ(alerts[1].alert_id(), "role_purpose/resepsjon/p2/2026-01-12");
+  EXPECT_THAT(Evidence(alerts[1]), ElementsAre(legal));
+  EXPECT_THAT(clinic.ids(), ElementsAre("role_purpose/dr.lie/p1/2026-01-12",
+                                        "role_purpose/resepsjon/p2/2026-01-12"));
+}
+
+TEST(RolePurpose, TheRolesPurposesAreConfigurationAndUnknownRolesTakeTheClinicalOnes) {
+  DetectionOptions options = TestOptions();
+  options.clinical_purposes = {"treatment"};
+  options.role_purposes["dentist"] = {"treatment", "research"};  // an approved project
+  options.role_purposes["receptionist"] = {};
+  Harness clinic(options);
+  clinic.Feed(
+      Appointment("a1", "p1", "dr.lie", "2026-01-12T10:00:00+01:00", kMonday - absl::Hours(72)));
+  clinic.Feed(
+      Appointment("a2", "p1", "kari", "2026-01-12T11:00:00+01:00", kMonday - absl::Hours(72)));
+  clinic.Feed(WithPurpose(JournalRead("dr.lie", "p1", kMonday), v1::PURPOSE_OF_USE_RESEARCH));
+  clinic.Feed(WithPurpose(Access("kari", "hygienist", "p1", kMonday + absl::Minutes(1)),
+                          v1::PURPOSE_OF_USE_RESEARCH));
+  clinic.Feed(WithPurpose(Access("vikar", "locum_unknown", "p1", kMonday + absl::Minutes(2),
+                                 v1::DATA_OBJECT_TYPE_CONTACT_DETAILS),
+                          v1::PURPOSE_OF_USE_BILLING));
+  clinic.Feed(WithPurpose(
+      Access("resepsjon", "receptionist", "p3", kMonday, v1::DATA_OBJECT_TYPE_APPOINTMENT),
+      v1::PURPOSE_OF_USE_ADMINISTRATION));
+  EXPECT_THAT(Ids(clinic.Of("role_purpose")),
+              ::testing::UnorderedElementsAre("role_purpose/kari/p1/2026-01-12",
+                                              "role_purpose/vikar/p1/2026-01-12",
+                                              "role_purpose/resepsjon/p1/2026-01-09",  // booking
+                                              "role_purpose/resepsjon/p3/2026-01-12"));
+}
+
+TEST(RolePurpose, ARoleWithNoPurposesNamedHasNone) {
+  DetectionOptions options = TestOptions();
+  options.role_data["vaktmester"] = {"contact_details"};
+  Harness clinic(options);
+  clinic.Feed(WithPurpose(
+      Access("ola", "vaktmester", "p1", kMonday, v1::DATA_OBJECT_TYPE_CONTACT_DETAILS),
+      v1::PURPOSE_OF_USE_ADMINISTRATION));
+  EXPECT_THAT(Ids(clinic.Of("role_purpose")), ElementsAre("role_purpose/ola/p1/2026-01-12"));
 }
 
 TEST(UnknownRole, ARosterRoleNoSettingNamesIsRefusedAtStart) {

@@ -166,6 +166,8 @@ TEST(DetectionOptions, RoleDataAndSourceSchedules) {
   ASSERT_TRUE(ReadDetectionOptions(Detection(R"(
     [role_data]
     front_desk = ["contact_details", "appointment"]
+    [role_purposes]
+    front_desk = ["administration", "patient_request"]
     [source_silent.schedules.xray]
     friday = ["07:00-12:00"]
     saturday = []
@@ -178,6 +180,8 @@ TEST(DetectionOptions, RoleDataAndSourceSchedules) {
                   .ok());
   EXPECT_THAT(options.role_data,
               ElementsAre(Pair("front_desk", ElementsAre("contact_details", "appointment"))));
+  EXPECT_THAT(options.role_purposes,
+              ElementsAre(Pair("front_desk", ElementsAre("administration", "patient_request"))));
   const OpeningHours& xray = options.source_silent.schedules.at("xray");
   EXPECT_THAT(xray.days[4], ElementsAre(Pair(7 * 60, 12 * 60)));
   EXPECT_TRUE(xray.days[5].empty());
@@ -191,6 +195,20 @@ TEST(DetectionOptions, BadRoleDataOrScheduleIsNamed) {
             "config: detection.role_data.front_desk: \"journal\" is not a kind of data "
             "(journal_note, image, contact_details, invoice, referral, appointment, "
             "treatment_plan, consent, web_form, account)");
+  EXPECT_EQ(ErrorFor("[role_data]\nfront_desk = [\"appointment\"]"),
+            "config: detection.role_purposes: the role \"front_desk\" in role_data has no "
+            "purposes here, and would go unchecked");
+  EXPECT_EQ(ErrorFor("[role_purposes]\nreceptionist = [\"research\"]\nvaktmester = []"),
+            "config: detection.role_purposes.vaktmester: is neither in clinical_roles nor in "
+            "role_data");
+  EXPECT_EQ(ErrorFor("[role_purposes]\nreceptionist = [\"forskning\"]"),
+            "config: detection.role_purposes.receptionist: \"forskning\" is not a purpose "
+            "(treatment, emergency, administration, billing, quality, legal, patient_request, "
+            "research, system)");
+  EXPECT_EQ(ErrorFor("clinical_purposes = [\"treatment\", \"teaching\"]"),
+            "config: detection.clinical_purposes: \"teaching\" is not a purpose (treatment, "
+            "emergency, administration, billing, quality, legal, patient_request, research, "
+            "system)");
   EXPECT_EQ(ErrorFor("[source_silent.schedules.xray]\nfredag = []"),
             "config: unknown setting detection.source_silent.schedules.xray.fredag");
   EXPECT_EQ(ErrorFor("[source_silent.schedules]\nxray = 3"),
