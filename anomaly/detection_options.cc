@@ -256,8 +256,7 @@ absl::Status ReadRoleData(const TableReader& reader,
 // clinical nor in role_data.
 absl::Status ReadPurposes(const TableReader& reader, DetectionOptions& options) {
   auto known = [](std::string_view name) { return PurposeFromName(name).has_value(); };
-  if (absl::Status s = reader.StringList("clinical_purposes", options.clinical_purposes);
-      !s.ok()) {
+  if (absl::Status s = reader.StringList("clinical_purposes", options.clinical_purposes); !s.ok()) {
     return s;
   }
   for (const std::string& name : options.clinical_purposes) {
@@ -384,9 +383,9 @@ absl::Status ReadRules(const TableReader& detection, DetectionOptions& options) 
 
 absl::Status ReadTopLevel(const TableReader& r, DetectionOptions& options) {
   std::vector<std::string_view> known = {
-      "enabled",         "roster_file",        "time_zone",     "closed_dates", "clinical_roles",
-      "non_staff_roles", "replay_window_days", "opening_hours", "role_data",
-      "clinical_purposes", "role_purposes"};
+      "enabled",        "roster_file",       "time_zone",          "closed_dates",
+      "clinical_roles", "non_staff_roles",   "replay_window_days", "opening_hours",
+      "role_data",      "clinical_purposes", "role_purposes"};
   known.insert(known.end(), kRuleNames.begin(), kRuleNames.end());
   for (const auto& [key, value] : r.table()) {
     if (std::find(known.begin(), known.end(), key.str()) == known.end()) {
@@ -395,14 +394,14 @@ absl::Status ReadTopLevel(const TableReader& r, DetectionOptions& options) {
     }
   }
   int replay_days = static_cast<int>(absl::ToInt64Hours(options.replay_window) / 24);
-  if (absl::Status s = FirstError(
-          {r.Bool("enabled", options.enabled), r.String("roster_file", options.roster_file),
-           r.String("time_zone", options.time_zone),
-           r.StringList("closed_dates", options.closed_dates),
-           r.StringList("clinical_roles", options.clinical_roles),
-           r.StringList("non_staff_roles", options.non_staff_roles),
-           r.Int("replay_window_days", 1, replay_days), ReadRoleData(r, options.role_data),
-           ReadPurposes(r, options)});
+  if (absl::Status s = FirstError({r.Bool("enabled", options.enabled),
+                                   r.String("roster_file", options.roster_file),
+                                   r.String("time_zone", options.time_zone),
+                                   r.StringList("closed_dates", options.closed_dates),
+                                   r.StringList("clinical_roles", options.clinical_roles),
+                                   r.StringList("non_staff_roles", options.non_staff_roles),
+                                   r.Int("replay_window_days", 1, replay_days),
+                                   ReadRoleData(r, options.role_data), ReadPurposes(r, options)});
       !s.ok()) {
     return s;
   }

@@ -73,8 +73,8 @@ struct DetectionOptions {
   // as a clinician, takes `clinical_purposes`. Research (which needs its
   // own approval) and system administration are no one's by default, and
   // legal requests (police, courts, authorities) only the manager's.
-  std::vector<std::string> clinical_purposes = {
-      "treatment", "emergency", "administration", "billing", "quality", "patient_request"};
+  std::vector<std::string> clinical_purposes = {"treatment", "emergency", "administration",
+                                                "billing",   "quality",   "patient_request"};
   std::map<std::string, std::vector<std::string>> role_purposes = {
       {"receptionist", {"treatment", "administration", "billing", "patient_request"}},
       {"billing_clerk", {"administration", "billing", "patient_request"}},

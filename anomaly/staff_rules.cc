@@ -133,12 +133,12 @@ void Engine::State::CheckRolePurpose(EventContext& context) {
   static const absl::flat_hash_set<int> kNone;
   auto named = role_purposes.find(context.role);
   const absl::flat_hash_set<int>& allowed = named != role_purposes.end() ? named->second
-                                            : context.clinician         ? clinical_purposes
-                                                                        : kNone;
+                                            : context.clinician          ? clinical_purposes
+                                                                         : kNone;
   if (allowed.contains(purpose)) return;
   v1::Alert* alert = RaiseFor(context,
-                              StrCat("role_purpose/", event.actor().id(), "/",
-                                     event.subject().id(), "/", LocalDate(context.local.day)),
+                              StrCat("role_purpose/", event.actor().id(), "/", event.subject().id(),
+                                     "/", LocalDate(context.local.day)),
                               "role_purpose", rule);
   if (alert == nullptr) return;
   alert->set_summary(StrCat(event.actor().id(), ", a ", context.role, ", opened a patient's ",

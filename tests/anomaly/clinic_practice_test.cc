@@ -193,8 +193,8 @@ TEST(RolePurpose, APurposeTheRoleDoesNotHaveIsAnAlertEvenOnDataItMayTouch) {
   // care link holds, the purpose does not.
   clinic.Feed(
       Appointment("a1", "p1", "dr.lie", "2026-01-12T10:00:00+01:00", kMonday - absl::Hours(72)));
-  uint64_t research = clinic.Feed(
-      WithPurpose(JournalRead("dr.lie", "p1", kMonday), v1::PURPOSE_OF_USE_RESEARCH));
+  uint64_t research =
+      clinic.Feed(WithPurpose(JournalRead("dr.lie", "p1", kMonday), v1::PURPOSE_OF_USE_RESEARCH));
   clinic.Feed(WithPurpose(JournalRead("dr.lie", "p1", kMonday + absl::Minutes(5)),
                           v1::PURPOSE_OF_USE_QUALITY));
   // Contact details are reception's data, but a legal request is not its
@@ -257,9 +257,9 @@ TEST(RolePurpose, ARoleWithNoPurposesNamedHasNone) {
   DetectionOptions options = TestOptions();
   options.role_data["vaktmester"] = {"contact_details"};
   Harness clinic(options);
-  clinic.Feed(WithPurpose(
-      Access("ola", "vaktmester", "p1", kMonday, v1::DATA_OBJECT_TYPE_CONTACT_DETAILS),
-      v1::PURPOSE_OF_USE_ADMINISTRATION));
+  clinic.Feed(
+      WithPurpose(Access("ola", "vaktmester", "p1", kMonday, v1::DATA_OBJECT_TYPE_CONTACT_DETAILS),
+                  v1::PURPOSE_OF_USE_ADMINISTRATION));
   EXPECT_THAT(Ids(clinic.Of("role_purpose")), ElementsAre("role_purpose/ola/p1/2026-01-12"));
 }
 
