@@ -139,6 +139,28 @@ int main(int argc, char** argv) {
   auto channel = grpc::CreateChannel(fmt::format("127.0.0.1:{}", (*server)->grpc_port()),
                                      grpc::InsecureChannelCredentials());
   auto stub = innsyn::v1::AccessLogService::NewStub(channel);
+  // A query is recorded and signed only once innsynd's full verification
+  // at start has passed, which on a large ledger takes a while: wait for
+  // it (untimed), and say how long it took.
+  double ready_seconds = 0;
+  {
+    auto start = Clock::now();
+    while (true) {
+      // A stored checkpoint is served at once; a query's record must wait.
+      innsyn::v1::ListSubjectAccessRequest request;
+      request.set_subject_id(innsyn::bench::PatientId(0));
+      request.set_reason("benchmark: is innsynd ready");
+      innsyn::v1::ListSubjectAccessResponse response;
+      grpc::ClientContext context;
+      grpc::Status status = stub->ListSubjectAccess(&context, request, &response);
+      if (status.ok()) break;
+      if (!status.ok() && status.error_code() != grpc::StatusCode::UNAVAILABLE) {
+        return Fail(status.error_message());
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    }
+    ready_seconds = std::chrono::duration<double>(Clock::now() - start).count();
+  }
   std::mt19937_64 random(7);
   std::vector<double> latencies_ms;
   uint64_t results = 0;
@@ -244,6 +266,7 @@ int main(int argc, char** argv) {
     fmt::print("  fill rate (storage, batches of {})  {:>12.0f} events/s\n", options.fill_batch,
                static_cast<double>(filled_events) / fill_seconds);
   }
+  fmt::print("  innsynd ready (verified at start)   {:>12.1f} s\n", ready_seconds);
   fmt::print("  ListSubject, storage layer only      median {:.3f} ms, p99 {:.3f} ms\n",
              innsyn::bench::Percentile(storage_ms, 0.5),
              innsyn::bench::Percentile(storage_ms, 0.99));
@@ -282,13 +305,19 @@ int main(int argc, char** argv) {
         "\"query_record_append_ms\": {{\"median\": {:.4f}, \"p99\": {:.4f}}}, "
         "\"small_unary_call_ms_median\": {:.4f}, "
         "\"entries_per_answer\": {:.2f}, \"verify_entries_per_second_median\": {:.0f}, "
-        "\"verify_with_indexes_entries_per_second_median\": {:.0f}}}\n",
+        "\"verify_with_indexes_entries_per_second_median\": {:.0f}, \"ready_seconds\": {:.1f}, "
+        "\"proven_list_subject_access_ms_median\": {:.4f}, \"proof_check_ms\": {{\"median\": "
+        "{:.4f}, \"p99\": {:.4f}}}, \"proof_bytes\": {{\"median\": {:.0f}, \"max\": {:.0f}}}, "
+        "\"history_entries_median\": {:.0f}}}\n",
         size, static_cast<double>(filled_events) / fill_seconds, median_ms,
         innsyn::bench::Percentile(latencies_ms, 0.9), p99_ms,
         innsyn::bench::Percentile(storage_ms, 0.5), innsyn::bench::Percentile(storage_ms, 0.99),
         innsyn::bench::Percentile(record_ms, 0.5), innsyn::bench::Percentile(record_ms, 0.99),
         small_call_ms, static_cast<double>(results) / options.queries, verify_median,
-        full_verify_median);
+        full_verify_median, ready_seconds, innsyn::bench::Percentile(proven_ms, 0.5),
+        innsyn::bench::Percentile(check_ms, 0.5), innsyn::bench::Percentile(check_ms, 0.99),
+        innsyn::bench::Percentile(proof_bytes, 0.5), innsyn::bench::Percentile(proof_bytes, 1),
+        innsyn::bench::Percentile(history_sizes, 0.5));
   }
   if (temporary && !options.keep) std::filesystem::remove_all(options.data_dir);
   return 0;
