@@ -6,7 +6,11 @@
 # this tree's bench/) and from this tree, alternating ROUNDS times, so that
 # the machine's noise falls on both alike. Prints each run's rate, its first
 # and last tenth (a rate that falls as the ledger grows shows there), and
-# its ack p99, then the medians.
+# its ack p99, then the medians. BENCH_FLAGS replaces the flags after
+# --events (default "--clients 4 --detection false"), for example
+# BENCH_FLAGS="--clients 2 --histories false"; BEFORE_BUILD names the
+# before side's build folder (default build/sustained-before; its source
+# goes beside it, in BEFORE_BUILD-src).
 # Usage: scripts/bench-sustained.sh [BEFORE] [EVENTS] [ROUNDS]   (default main 3000000 2)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,15 +18,16 @@ before=${1:-main}
 events=${2:-3000000}
 rounds=${3:-2}
 build=${BUILD_DIR:-build}
-src=$build/sustained-before-src
+before_build=${BEFORE_BUILD:-$build/sustained-before}
+src=$before_build-src
+flags=${BENCH_FLAGS:---clients 4 --detection false}
 out=$build/bench-results/sustained
 source scripts/before-tree.sh
 
 mkdir -p "$out"
 prepare_before_tree "$before" "$src"
-cmake -S "$src" -B "$build/sustained-before" -DCMAKE_BUILD_TYPE=RelWithDebInfo \
-  "${launcher[@]}" >/dev/null
-cmake --build "$build/sustained-before" -j2 --target innsyn-bench >/dev/null
+cmake -S "$src" -B "$before_build" -DCMAKE_BUILD_TYPE=RelWithDebInfo "${launcher[@]}" >/dev/null
+cmake --build "$before_build" -j2 --target innsyn-bench >/dev/null
 cmake --build "$build" -j2 --target innsyn-bench >/dev/null
 
 tenth() {
@@ -33,11 +38,12 @@ median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
 for round in $(seq 1 "$rounds"); do
   for side in before after; do
-    dir=$build/sustained-before
+    dir=$before_build
     [ "$side" = after ] && dir=$build
     json=$out/$side-$round.json
-    "$dir/bench/innsyn-bench" --mode storage --batch 1000 --clients 4 --events "$events" \
-      --detection false --json "$json" > "$out/$side-$round.txt" 2>&1
+    # shellcheck disable=SC2086  # the flags are words
+    "$dir/bench/innsyn-bench" --mode storage --batch 1000 --events "$events" $flags \
+      --json "$json" > "$out/$side-$round.txt" 2>&1
     echo "round $round $side: $(field "$json" events_per_second) events/s," \
       "first tenth $(tenth "$json" 0), last tenth $(tenth "$json" 9)," \
       "ack p99 $(p99 "$json") ms"

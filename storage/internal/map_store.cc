@@ -162,7 +162,8 @@ absl::StatusOr<MapTile> ReadTile(const MapReader& read, const std::string& tile_
     if (!left.ok()) return corrupt();
     absl::StatusOr<MapChild> right = TakeChild(bytes);
     if (!right.ok()) return corrupt();
-    tile.nodes.emplace_back(static_cast<uint8_t>(slot), MapNode{*std::move(left), *std::move(right)});
+    tile.nodes.emplace_back(static_cast<uint8_t>(slot),
+                            MapNode{*std::move(left), *std::move(right)});
     last = slot;
   }
   if (last < 0) return corrupt();

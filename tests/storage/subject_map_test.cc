@@ -408,9 +408,11 @@ TEST(SubjectMapTiles, EveryHistoryProvesFromTilesWhateverTheWriterKeptInMemory) 
         // Half of them histories seen before, half new.
         std::string pseudonym(16, '\0');
         const uint64_t which = random() % 2000;
-        for (int b = 0; b < 8; ++b) pseudonym[static_cast<size_t>(b)] = static_cast<char>(which >> (8 * b));
+        for (int b = 0; b < 8; ++b)
+          pseudonym[static_cast<size_t>(b)] = static_cast<char>(which >> (8 * b));
         ++size;
-        changes[MapKey(MapSpace::kSubject, pseudonym)] = MapValue{size, size, H(static_cast<uint8_t>(size))};
+        changes[MapKey(MapSpace::kSubject, pseudonym)] =
+            MapValue{size, size, H(static_cast<uint8_t>(size))};
       }
       std::vector<internal::MapWriter::Change> list;
       for (const auto& [key, value] : changes) {
@@ -454,8 +456,8 @@ TEST(SubjectMapTiles, AMissingOrDamagedTileIsDataLossNamingIt) {
   internal::MapWriter writer(internal::MapRoot{}, read);
   std::vector<internal::MapWriter::Change> changes;
   for (uint8_t i = 0; i < 40; ++i) {
-    changes.push_back({MapKey(MapSpace::kSubject, std::string(16, static_cast<char>(i))),
-                       MapValue{i, 1, H(i)}});
+    changes.push_back(
+        {MapKey(MapSpace::kSubject, std::string(16, static_cast<char>(i))), MapValue{i, 1, H(i)}});
   }
   ASSERT_TRUE(stored.Apply(writer, changes, 40).ok());
   const Hash key = changes[5].key;
