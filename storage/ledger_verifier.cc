@@ -114,7 +114,7 @@ struct MapChecks {
   // entries; none if no tree of the pass's has one.
   const rocksdb::Snapshot* const snapshot;
   uint64_t stored_size = 0;
-  Hash stored_root{};
+  internal::MapChild stored_root;
   // The signed checkpoint's map line and its tree size, if it has one.
   uint64_t signed_size = 0;
   std::optional<Hash> signed_root;
@@ -246,7 +246,7 @@ std::optional<Problem> LeafReader::CheckMapAfter(uint64_t seq) {
                                         " entries differs from the map the entries imply")};
   }
   if (tree_size != maps_->stored_size) return std::nullopt;
-  if (maps_->stored_root != root) {
+  if (maps_->stored_root.hash != root) {
     return Problem{std::nullopt, StrCat("the stored map root at ", tree_size,
                                         " entries differs from the map the entries imply")};
   }
@@ -255,6 +255,27 @@ std::optional<Problem> LeafReader::CheckMapAfter(uint64_t seq) {
   std::unique_ptr<rocksdb::Iterator> map(ledger_.db->NewIterator(options, ledger_.map));
   if (std::optional<std::string> heads = maps_->histories.CompareStoredHeads(*map)) {
     return Problem{std::nullopt, StrCat(*heads, " (at ", tree_size, " entries)")};
+  }
+  // The tiles, which proofs read: each on the paths, each node's hash its
+  // children's, each leaf a head.
+  size_t tiles = 0;
+  const std::string tile_prefix(1, internal::kMapTile);
+  for (map->Seek(tile_prefix); map->Valid() && map->key().starts_with(tile_prefix); map->Next()) {
+    ++tiles;
+  }
+  if (!map->status().ok()) {
+    return Problem{std::nullopt, StrCat("reading the subject map: ", map->status().ToString())};
+  }
+  internal::MapReader read = [&](std::string_view key) -> absl::StatusOr<std::string> {
+    std::string value;
+    rocksdb::Status s = ledger_.db->Get(options, ledger_.map, key, &value);
+    if (s.IsNotFound()) return absl::NotFoundError("absent");
+    if (!s.ok()) return absl::InternalError(s.ToString());
+    return value;
+  };
+  if (std::optional<std::string> problem =
+          internal::CheckStoredTiles(maps_->stored_root, read, maps_->histories.Leaves(), tiles)) {
+    return Problem{std::nullopt, StrCat(*problem, " (at ", tree_size, " entries)")};
   }
   return std::nullopt;
 }
@@ -395,7 +416,7 @@ std::unique_ptr<MapChecks> Pass::MapChecksFor(uint64_t size) {
     if (absl::StatusOr<internal::MapRoot> root = internal::DecodeMapRoot(stored);
         root.ok() && root->tree_size <= size) {
       maps->stored_size = root->tree_size;
-      maps->stored_root = root->root.hash;
+      maps->stored_root = root->root;
     }
   }
   return maps;

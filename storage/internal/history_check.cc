@@ -49,13 +49,17 @@ std::optional<std::string> HistoryCheck::Add(const v1::SealedEntry& header, cons
 }
 
 Hash HistoryCheck::Root() const {
-  std::vector<std::pair<Hash, MapValue>> histories;
-  histories.reserve(heads_.size());
+  absl::flat_hash_map<Hash, MapValue> leaves = Leaves();
+  return MapRootOf(std::vector<std::pair<Hash, MapValue>>(leaves.begin(), leaves.end()));
+}
+
+absl::flat_hash_map<Hash, MapValue> HistoryCheck::Leaves() const {
+  absl::flat_hash_map<Hash, MapValue> leaves;
+  leaves.reserve(heads_.size());
   for (const auto& [id, head] : heads_) {
-    histories.emplace_back(MapKey(static_cast<MapSpace>(id[0]), std::string_view(id).substr(1)),
-                           head);
+    leaves.emplace(MapKey(static_cast<MapSpace>(id[0]), std::string_view(id).substr(1)), head);
   }
-  return MapRootOf(std::move(histories));
+  return leaves;
 }
 
 std::optional<std::string> HistoryCheck::CompareStoredHeads(rocksdb::Iterator& map) const {

@@ -38,6 +38,8 @@ class HistoryCheck {
   // nullopt.
   std::optional<std::string> CompareStoredHeads(rocksdb::Iterator& map) const;
   size_t histories() const { return heads_.size(); }
+  // The heads by their map keys, as the map's leaves must hold them.
+  absl::flat_hash_map<Hash, MapValue> Leaves() const;
 
  private:
   std::optional<std::string> Link(const v1::SealedEntry& header, MapSpace space, const Hash& leaf);

@@ -185,7 +185,119 @@ absl::Status MissingNode(int depth, const Hash& some_key) {
                                     " in tile ", ToHex(TileKeyOf(depth, some_key))));
 }
 
+// The walk of CheckStoredTiles.
+class TileWalk {
+ public:
+  TileWalk(const MapReader& read, const absl::flat_hash_map<Hash, MapValue>& expected)
+      : read_(read), expected_(expected) {}
+
+  // The tile being walked, and how many of its nodes the walk has reached.
+  struct Open {
+    MapTile tile;
+    size_t reached = 0;
+  };
+
+  std::optional<std::string> Child(const MapChild& child, int depth, Open* open) {
+    switch (child.type) {
+      case MapChild::kEmpty:
+        if (child.hash != kZeroHash) return Where(depth, "an empty subtree's hash is not zero");
+        return std::nullopt;
+      case MapChild::kLeaf: return Leaf(child, depth);
+      case MapChild::kInner: return Inner(child, depth, open);
+    }
+    return Where(depth, "a child of unknown type");
+  }
+
+  size_t tiles() const { return tiles_; }
+  size_t leaves() const { return leaves_; }
+
+ private:
+  std::optional<std::string> Leaf(const MapChild& child, int depth) {
+    if (MapLeafHash(child.key, child.value) != child.hash) {
+      return Where(depth, "a leaf's hash is not its key's and value's");
+    }
+    for (int d = 0; d < depth; ++d) {
+      if (MapKeyBit(child.key, d) != MapKeyBit(path_, d)) {
+        return Where(depth, "a leaf lies off its key's path");
+      }
+    }
+    auto it = expected_.find(child.key);
+    if (it == expected_.end()) return Where(depth, "a leaf no history has");
+    if (it->second != child.value) {
+      return Where(depth, StrCat("a leaf holds entry ", child.value.seq, ", count ",
+                                 child.value.count, "; its history's head is entry ",
+                                 it->second.seq, ", count ", it->second.count));
+    }
+    ++leaves_;
+    return std::nullopt;
+  }
+
+  std::optional<std::string> Inner(const MapChild& child, int depth, Open* open) {
+    if (depth >= kMapDepth) return Where(depth, "the map is deeper than 256 levels");
+    std::optional<Open> here;
+    if (depth % kMapTileLevels == 0) {
+      absl::StatusOr<MapTile> tile = ReadTile(read_, TileKeyOf(depth, path_));
+      if (absl::IsNotFound(tile.status())) return std::string(MissingNode(depth, path_).message());
+      if (!tile.ok()) return std::string(tile.status().message());
+      ++tiles_;
+      here.emplace(Open{*std::move(tile), 0});
+      open = &*here;
+    }
+    const MapNode* node = open->tile.Find(TileSlot(depth, path_));
+    if (node == nullptr) return std::string(MissingNode(depth, path_).message());
+    ++open->reached;
+    if (MapNodeHash(node->left.hash, node->right.hash) != child.hash) {
+      return Where(depth, "an inner node's hash is not its children's");
+    }
+    const MapNode copy = *node;  // `open` may be read again below
+    if (std::optional<std::string> left = Child(copy.left, depth + 1, open)) return left;
+    SetBit(depth, true);
+    std::optional<std::string> right = Child(copy.right, depth + 1, open);
+    SetBit(depth, false);
+    if (right) return right;
+    if (here && here->reached != here->tile.nodes.size()) {
+      return Where(
+          depth, StrCat("tile ", ToHex(TileKeyOf(depth, path_)), " holds ", here->tile.nodes.size(),
+                        " nodes, of which ", here->reached, " are on the map's paths"));
+    }
+    return std::nullopt;
+  }
+
+  void SetBit(int depth, bool one) {
+    uint8_t& byte = path_[static_cast<size_t>(depth / 8)];
+    const uint8_t bit = static_cast<uint8_t>(0x80 >> (depth % 8));
+    byte = one ? (byte | bit) : (byte & static_cast<uint8_t>(~bit));
+  }
+
+  std::string Where(int depth, std::string_view problem) const {
+    return StrCat("the subject map's stored tiles: ", problem, " (depth ", depth, ", tile ",
+                  ToHex(TileKeyOf(depth, path_)), ")");
+  }
+
+  const MapReader& read_;
+  const absl::flat_hash_map<Hash, MapValue>& expected_;
+  Hash path_{};
+  size_t tiles_ = 0;
+  size_t leaves_ = 0;
+};
+
 }  // namespace
+
+std::optional<std::string> CheckStoredTiles(const MapChild& root, const MapReader& read,
+                                            const absl::flat_hash_map<Hash, MapValue>& expected,
+                                            size_t stored_tiles) {
+  TileWalk walk(read, expected);
+  if (std::optional<std::string> problem = walk.Child(root, 0, nullptr)) return problem;
+  if (walk.leaves() != expected.size()) {
+    return StrCat("the subject map's stored tiles hold ", walk.leaves(),
+                  " histories; the entries begin ", expected.size());
+  }
+  if (walk.tiles() != stored_tiles) {
+    return StrCat("the subject map stores ", stored_tiles, " tiles, of which ", walk.tiles(),
+                  " are on its paths");
+  }
+  return std::nullopt;
+}
 
 absl::StatusOr<v1::MapProof> ProveMapKey(const MapChild& root, const Hash& key,
                                          const MapReader& read) {

@@ -98,6 +98,16 @@ absl::StatusOr<MapRoot> DecodeMapRoot(std::string_view bytes);
 absl::StatusOr<v1::MapProof> ProveMapKey(const MapChild& root, const Hash& key,
                                          const MapReader& read);
 
+// Walks the stored tiles from `root` through `read` (a snapshot's reads):
+// every inner node's hash is its children's, every leaf's its key's and
+// value's, each leaf lies on its key's path and holds the value `expected`
+// has for its key, every key of `expected` is a leaf, every node of a tile
+// reached is on the way, and the walk reaches all `stored_tiles` tiles the
+// map family holds. What is wrong first, or nullopt.
+std::optional<std::string> CheckStoredTiles(const MapChild& root, const MapReader& read,
+                                            const absl::flat_hash_map<Hash, MapValue>& expected,
+                                            size_t stored_tiles);
+
 // Keeps the map up to date, one group commit at a time. Used by the
 // committing thread alone, which writes groups in order, so that every tile
 // it reads is of the tree as the group before left it. Tiles are kept in

@@ -48,7 +48,8 @@ class RawLedger {
 };
 
 // Rewrites the stored value of `key` in `family` of the closed ledger in
-// `dir` with `change`, or deletes it where `change` returns false.
+// `dir` with `change` (given "" for a key not stored, which it then adds),
+// or deletes it where `change` returns false.
 void TamperWithStoredValue(const std::string& dir, std::string_view family, const std::string& key,
                            const std::function<bool(std::string&)>& change);
 

@@ -3,11 +3,13 @@
 // incremental passes check only what is new and keep their progress.
 #include "storage/ledger_verifier.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <atomic>
 
 #include "base/proto_time.h"
+#include "base/strings.h"
 #include "storage/checkpoint.h"
 #include "storage/internal/map_store.h"
 #include "storage/internal/schema.h"
@@ -166,6 +168,62 @@ TEST_F(LedgerVerifierTest, AChangedOrMissingMapHeadOrRootIsCaught) {
   report = ledger_->Verify();
   EXPECT_EQ(report.problem,
             "the subject map stores 3 history heads; the entries begin 4 histories (at 3 entries)");
+}
+
+// The stored tiles, which proofs read, are walked too: a changed node, a
+// tile left over off the map's paths, or a missing tile is found by the
+// full pass, before a client's proof would find it.
+TEST_F(LedgerVerifierTest, AChangedMissingOrStrayMapTileIsCaught) {
+  Append({testing::JournalRead(1, "01017012345", "dr-a"),
+          testing::JournalRead(2, "01017012345", "dr-b"),
+          testing::JournalRead(3, "02029012345", "dr-a")});
+  ASSERT_TRUE(ledger_->Checkpoint().ok());
+  ASSERT_TRUE(ledger_->Verify().ok);
+  ledger_.reset();
+  const std::string root_tile = std::string(1, internal::kMapTile) + std::string(1, '\0');
+  std::string original;
+  TamperWithStoredValue(internal::kMapFamily, root_tile, [&](std::string& value) {
+    original = value;
+    value.back() ^= 1;  // the last child's last byte
+    return true;
+  });
+  VerifyReport report = ledger_->Verify();
+  EXPECT_FALSE(report.ok);
+  EXPECT_THAT(report.problem, ::testing::StartsWith("the subject map's stored tiles: "));
+  EXPECT_THAT(report.problem, ::testing::EndsWith("(at 3 entries)"));
+  TamperWithStoredValue(internal::kMapFamily, root_tile, [&](std::string& value) {
+    value = original;
+    return true;
+  });
+  EXPECT_TRUE(ledger_->Verify().ok) << ledger_->Verify().problem;
+
+  // A stray tile: a copy of the root's, where no path leads. (How many
+  // tiles there are depends on the pseudonyms, so on the ledger's key.)
+  size_t tiles = 0;
+  {
+    std::unique_ptr<testing::RawLedger> raw = testing::RawLedger::Open(dir_.path());
+    ASSERT_NE(raw, nullptr);
+    std::unique_ptr<rocksdb::Iterator> it(
+        raw->db().NewIterator(rocksdb::ReadOptions(), raw->family(internal::kMapFamily)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) tiles += it->key()[0] == internal::kMapTile;
+  }
+  ASSERT_GE(tiles, 1u);
+  // Its prefix has bits set past its depth, which no real tile's has.
+  const std::string stray = std::string(1, internal::kMapTile) + "\x04\x0f";
+  TamperWithStoredValue(internal::kMapFamily, stray, [&](std::string& value) {
+    value = original;
+    return true;
+  });
+  report = ledger_->Verify();
+  EXPECT_EQ(report.problem, StrCat("the subject map stores ", tiles + 1, " tiles, of which ", tiles,
+                                   " are on its paths (at 3 entries)"));
+  TamperWithStoredValue(internal::kMapFamily, stray, [](std::string&) { return false; });
+  EXPECT_TRUE(ledger_->Verify().ok) << ledger_->Verify().problem;
+
+  TamperWithStoredValue(internal::kMapFamily, root_tile, [](std::string&) { return false; });
+  report = ledger_->Verify();
+  EXPECT_EQ(report.problem,
+            "the subject map lacks the inner node at depth 0 in tile 5400 (at 3 entries)");
 }
 
 TEST_F(LedgerVerifierTest, RemovedCheckpointFailsVerification) {
