@@ -146,10 +146,12 @@ int main(int argc, char** argv) {
   {
     auto start = Clock::now();
     while (true) {
-      // A stored checkpoint is served at once; a query's record must wait.
+      // A stored checkpoint is served at once; a proof of a new tree must
+      // wait.
       innsyn::v1::ListSubjectAccessRequest request;
       request.set_subject_id(innsyn::bench::PatientId(0));
       request.set_reason("benchmark: is innsynd ready");
+      request.set_prove(true);  // needs a checkpoint signed after the verification
       innsyn::v1::ListSubjectAccessResponse response;
       grpc::ClientContext context;
       grpc::Status status = stub->ListSubjectAccess(&context, request, &response);
