@@ -16,6 +16,7 @@
 #include "bench/clinic_events.h"
 #include "daemon/options.h"
 #include "daemon/server.h"
+#include "innsyn/v1/admin.grpc.pb.h"
 #include "innsyn/v1/service.grpc.pb.h"
 #include "storage/checkpoint.h"
 #include "storage/ledger.h"
@@ -145,21 +146,17 @@ int main(int argc, char** argv) {
   double ready_seconds = 0;
   {
     auto start = Clock::now();
+    auto admin = innsyn::v1::AdminService::NewStub(channel);
     while (true) {
-      // A stored checkpoint is served at once; a proof of a new tree must
-      // wait.
-      innsyn::v1::ListSubjectAccessRequest request;
-      request.set_subject_id(innsyn::bench::PatientId(0));
-      request.set_reason("benchmark: is innsynd ready");
-      request.set_prove(true);  // needs a checkpoint signed after the verification
-      innsyn::v1::ListSubjectAccessResponse response;
+      innsyn::v1::GetStatusRequest request;
+      innsyn::v1::GetStatusResponse response;
       grpc::ClientContext context;
-      grpc::Status status = stub->ListSubjectAccess(&context, request, &response);
-      if (status.ok()) break;
-      if (!status.ok() && status.error_code() != grpc::StatusCode::UNAVAILABLE) {
-        return Fail(status.error_message());
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      grpc::Status status = admin->GetStatus(&context, request, &response);
+      if (!status.ok()) return Fail(status.error_message());
+      if (response.read_only())
+        return Fail("innsynd found the ledger damaged: " + response.problem());
+      if (response.verified_at_start()) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
     }
     ready_seconds = std::chrono::duration<double>(Clock::now() - start).count();
   }
