@@ -256,12 +256,12 @@ std::optional<Problem> LeafReader::CheckMapAfter(uint64_t seq) {
   if (std::optional<std::string> heads = maps_->histories.CompareStoredHeads(*map)) {
     return Problem{std::nullopt, StrCat(*heads, " (at ", tree_size, " entries)")};
   }
-  // The tiles, which proofs read: each on the paths, each node's hash its
-  // children's, each leaf a head.
-  size_t tiles = 0;
-  const std::string tile_prefix(1, internal::kMapTile);
-  for (map->Seek(tile_prefix); map->Valid() && map->key().starts_with(tile_prefix); map->Next()) {
-    ++tiles;
+  // The inner nodes, which proofs read: each on the paths, each one's hash
+  // its children's, each leaf a head.
+  size_t nodes = 0;
+  const std::string node_prefix(1, internal::kMapNode);
+  for (map->Seek(node_prefix); map->Valid() && map->key().starts_with(node_prefix); map->Next()) {
+    ++nodes;
   }
   if (!map->status().ok()) {
     return Problem{std::nullopt, StrCat("reading the subject map: ", map->status().ToString())};
@@ -274,7 +274,7 @@ std::optional<Problem> LeafReader::CheckMapAfter(uint64_t seq) {
     return value;
   };
   if (std::optional<std::string> problem =
-          internal::CheckStoredTiles(maps_->stored_root, read, maps_->histories.Leaves(), tiles)) {
+          internal::CheckStoredNodes(maps_->stored_root, read, maps_->histories.Leaves(), nodes)) {
     return Problem{std::nullopt, StrCat(*problem, " (at ", tree_size, " entries)")};
   }
   return std::nullopt;

@@ -10,29 +10,18 @@
 namespace innsyn::storage::internal {
 namespace {
 
+// Inner nodes kept in memory by the writer; about 170 bytes each.
+constexpr size_t kMaxCachedNodes = 1 << 17;
 constexpr size_t kChildBytes = 1 + kHashBytes;
 constexpr size_t kLeafChildBytes = kChildBytes + kHashBytes + 16 + kHashBytes;
 
-// The depth of the top of the tile that holds the node at `depth`.
-int TileTop(int depth) { return depth - depth % kMapTileLevels; }
-
-std::string TileKeyOf(int depth, const Hash& some_key) {
-  const int top = TileTop(depth);
-  std::string key(1, kMapTile);
-  key.push_back(static_cast<char>(top));
-  const int bytes = (top + 7) / 8;
+std::string NodeKey(int depth, const Hash& some_key) {
+  std::string key(1, kMapNode);
+  key.push_back(static_cast<char>(depth));
+  const int bytes = (depth + 7) / 8;
   key.append(reinterpret_cast<const char*>(some_key.data()), bytes);
-  if (top % 8 != 0) key.back() = static_cast<char>(key.back() & (0xff << (8 - top % 8)));
+  if (depth % 8 != 0) key.back() = static_cast<char>(key.back() & (0xff << (8 - depth % 8)));
   return key;
-}
-
-// The node's place in its tile: 2^r - 1 + the r bits of its path below the
-// tile's top, r = depth - top (0 .. kMapTileLevels - 1).
-int TileSlot(int depth, const Hash& some_key) {
-  const int top = TileTop(depth);
-  int path = 0;
-  for (int d = top; d < depth; ++d) path = path << 1 | (MapKeyBit(some_key, d) ? 1 : 0);
-  return (1 << (depth - top)) - 1 + path;
 }
 
 void AppendChild(std::string& out, const MapChild& child) {
@@ -76,23 +65,6 @@ MapChild LeafChild(const Hash& key, const MapValue& value) {
 }
 
 }  // namespace
-
-const MapNode* MapTile::Find(int slot) const {
-  for (const auto& [at, node] : nodes) {
-    if (at == slot) return &node;
-  }
-  return nullptr;
-}
-
-void MapTile::Set(int slot, MapNode node) {
-  auto at = std::lower_bound(nodes.begin(), nodes.end(), slot,
-                             [](const auto& entry, int s) { return entry.first < s; });
-  if (at != nodes.end() && at->first == slot) {
-    at->second = std::move(node);
-  } else {
-    nodes.emplace(at, static_cast<uint8_t>(slot), std::move(node));
-  }
-}
 
 std::string HeadKey(std::string_view history_id) {
   std::string key(1, kMapHead);
@@ -144,71 +116,40 @@ absl::StatusOr<MapRoot> DecodeMapRoot(std::string_view bytes) {
 
 namespace {
 
-// A stored tile, or NotFound.
-absl::StatusOr<MapTile> ReadTile(const MapReader& read, const std::string& tile_key) {
-  absl::StatusOr<std::string> stored = read(tile_key);
+absl::StatusOr<std::pair<MapChild, MapChild>> ReadStoredNode(const MapReader& read,
+                                                             const std::string& node_key) {
+  absl::StatusOr<std::string> stored = read(node_key);
+  if (absl::IsNotFound(stored.status())) {
+    return absl::DataLossError(StrCat("the subject map lacks inner node ", ToHex(node_key)));
+  }
   if (!stored.ok()) return stored.status();
-  auto corrupt = [&] {
-    return absl::DataLossError(StrCat("the subject map's tile ", ToHex(tile_key), " is corrupt"));
-  };
   std::string_view bytes = *stored;
-  MapTile tile;
-  int last = -1;
-  while (!bytes.empty()) {
-    const int slot = static_cast<uint8_t>(bytes[0]);
-    if (slot <= last || slot >= kMapTileSlots) return corrupt();
-    bytes.remove_prefix(1);
-    absl::StatusOr<MapChild> left = TakeChild(bytes);
-    if (!left.ok()) return corrupt();
-    absl::StatusOr<MapChild> right = TakeChild(bytes);
-    if (!right.ok()) return corrupt();
-    tile.nodes.emplace_back(static_cast<uint8_t>(slot),
-                            MapNode{*std::move(left), *std::move(right)});
-    last = slot;
-  }
-  if (last < 0) return corrupt();
-  return tile;
+  absl::StatusOr<MapChild> left = TakeChild(bytes);
+  if (!left.ok()) return left.status();
+  absl::StatusOr<MapChild> right = TakeChild(bytes);
+  if (!right.ok()) return right.status();
+  if (!bytes.empty()) return absl::DataLossError("a stored node of the subject map is corrupt");
+  return std::make_pair(*left, *right);
 }
 
-std::string EncodeTile(const MapTile& tile) {
-  std::string out;
-  for (const auto& [slot, node] : tile.nodes) {
-    out.push_back(static_cast<char>(slot));
-    AppendChild(out, node.left);
-    AppendChild(out, node.right);
-  }
-  return out;
-}
-
-absl::Status MissingNode(int depth, const Hash& some_key) {
-  return absl::DataLossError(StrCat("the subject map lacks the inner node at depth ", depth,
-                                    " in tile ", ToHex(TileKeyOf(depth, some_key))));
-}
-
-// The walk of CheckStoredTiles.
-class TileWalk {
+// The walk of CheckStoredNodes.
+class NodeWalk {
  public:
-  TileWalk(const MapReader& read, const absl::flat_hash_map<Hash, MapValue>& expected)
+  NodeWalk(const MapReader& read, const absl::flat_hash_map<Hash, MapValue>& expected)
       : read_(read), expected_(expected) {}
 
-  // The tile being walked, and how many of its nodes the walk has reached.
-  struct Open {
-    MapTile tile;
-    size_t reached = 0;
-  };
-
-  std::optional<std::string> Child(const MapChild& child, int depth, Open* open) {
+  std::optional<std::string> Child(const MapChild& child, int depth) {
     switch (child.type) {
       case MapChild::kEmpty:
         if (child.hash != kZeroHash) return Where(depth, "an empty subtree's hash is not zero");
         return std::nullopt;
       case MapChild::kLeaf: return Leaf(child, depth);
-      case MapChild::kInner: return Inner(child, depth, open);
+      case MapChild::kInner: return Inner(child, depth);
     }
     return Where(depth, "a child of unknown type");
   }
 
-  size_t tiles() const { return tiles_; }
+  size_t nodes() const { return nodes_; }
   size_t leaves() const { return leaves_; }
 
  private:
@@ -232,35 +173,20 @@ class TileWalk {
     return std::nullopt;
   }
 
-  std::optional<std::string> Inner(const MapChild& child, int depth, Open* open) {
+  std::optional<std::string> Inner(const MapChild& child, int depth) {
     if (depth >= kMapDepth) return Where(depth, "the map is deeper than 256 levels");
-    std::optional<Open> here;
-    if (depth % kMapTileLevels == 0) {
-      absl::StatusOr<MapTile> tile = ReadTile(read_, TileKeyOf(depth, path_));
-      if (absl::IsNotFound(tile.status())) return std::string(MissingNode(depth, path_).message());
-      if (!tile.ok()) return std::string(tile.status().message());
-      ++tiles_;
-      here.emplace(Open{*std::move(tile), 0});
-      open = &*here;
-    }
-    const MapNode* node = open->tile.Find(TileSlot(depth, path_));
-    if (node == nullptr) return std::string(MissingNode(depth, path_).message());
-    ++open->reached;
-    if (MapNodeHash(node->left.hash, node->right.hash) != child.hash) {
+    absl::StatusOr<std::pair<MapChild, MapChild>> node =
+        ReadStoredNode(read_, NodeKey(depth, path_));
+    if (!node.ok()) return StrCat(node.status().message());
+    ++nodes_;
+    if (MapNodeHash(node->first.hash, node->second.hash) != child.hash) {
       return Where(depth, "an inner node's hash is not its children's");
     }
-    const MapNode copy = *node;  // `open` may be read again below
-    if (std::optional<std::string> left = Child(copy.left, depth + 1, open)) return left;
+    if (std::optional<std::string> left = Child(node->first, depth + 1)) return left;
     SetBit(depth, true);
-    std::optional<std::string> right = Child(copy.right, depth + 1, open);
+    std::optional<std::string> right = Child(node->second, depth + 1);
     SetBit(depth, false);
-    if (right) return right;
-    if (here && here->reached != here->tile.nodes.size()) {
-      return Where(
-          depth, StrCat("tile ", ToHex(TileKeyOf(depth, path_)), " holds ", here->tile.nodes.size(),
-                        " nodes, of which ", here->reached, " are on the map's paths"));
-    }
-    return std::nullopt;
+    return right;
   }
 
   void SetBit(int depth, bool one) {
@@ -270,30 +196,30 @@ class TileWalk {
   }
 
   std::string Where(int depth, std::string_view problem) const {
-    return StrCat("the subject map's stored tiles: ", problem, " (depth ", depth, ", tile ",
-                  ToHex(TileKeyOf(depth, path_)), ")");
+    return StrCat("the subject map's stored nodes: ", problem, " (depth ", depth, ", node ",
+                  ToHex(NodeKey(depth, path_)), ")");
   }
 
   const MapReader& read_;
   const absl::flat_hash_map<Hash, MapValue>& expected_;
   Hash path_{};
-  size_t tiles_ = 0;
+  size_t nodes_ = 0;
   size_t leaves_ = 0;
 };
 
 }  // namespace
 
-std::optional<std::string> CheckStoredTiles(const MapChild& root, const MapReader& read,
+std::optional<std::string> CheckStoredNodes(const MapChild& root, const MapReader& read,
                                             const absl::flat_hash_map<Hash, MapValue>& expected,
-                                            size_t stored_tiles) {
-  TileWalk walk(read, expected);
-  if (std::optional<std::string> problem = walk.Child(root, 0, nullptr)) return problem;
+                                            size_t stored_nodes) {
+  NodeWalk walk(read, expected);
+  if (std::optional<std::string> problem = walk.Child(root, 0)) return problem;
   if (walk.leaves() != expected.size()) {
-    return StrCat("the subject map's stored tiles hold ", walk.leaves(),
+    return StrCat("the subject map's stored nodes hold ", walk.leaves(),
                   " histories; the entries begin ", expected.size());
   }
-  if (walk.tiles() != stored_tiles) {
-    return StrCat("the subject map stores ", stored_tiles, " tiles, of which ", walk.tiles(),
+  if (walk.nodes() != stored_nodes) {
+    return StrCat("the subject map stores ", stored_nodes, " inner nodes, of which ", walk.nodes(),
                   " are on its paths");
   }
   return std::nullopt;
@@ -304,20 +230,13 @@ absl::StatusOr<v1::MapProof> ProveMapKey(const MapChild& root, const Hash& key,
   v1::MapProof proof;
   proof.set_key(std::string(AsBytes(key)));
   MapChild at = root;
-  std::optional<MapTile> tile;
   for (int depth = 0; at.type == MapChild::kInner; ++depth) {
     if (depth >= kMapDepth) return absl::DataLossError("the subject map is deeper than 256 levels");
-    if (depth % kMapTileLevels == 0) {
-      absl::StatusOr<MapTile> read_tile = ReadTile(read, TileKeyOf(depth, key));
-      if (absl::IsNotFound(read_tile.status())) return MissingNode(depth, key);
-      if (!read_tile.ok()) return read_tile.status();
-      tile = *std::move(read_tile);
-    }
-    const MapNode* node = tile->Find(TileSlot(depth, key));
-    if (node == nullptr) return MissingNode(depth, key);
+    absl::StatusOr<std::pair<MapChild, MapChild>> node = ReadStoredNode(read, NodeKey(depth, key));
+    if (!node.ok()) return node.status();
     const bool right = MapKeyBit(key, depth);
-    proof.add_siblings(std::string(AsBytes(right ? node->left.hash : node->right.hash)));
-    at = right ? node->right : node->left;
+    proof.add_siblings(std::string(AsBytes(right ? node->first.hash : node->second.hash)));
+    at = right ? node->second : node->first;
   }
   if (at.type == MapChild::kLeaf) {
     v1::MapLeaf& leaf = *proof.mutable_leaf();
@@ -341,11 +260,17 @@ absl::Status MapWriter::Apply(std::vector<Change> updates, uint64_t tree_size,
     written_.clear();
     return root.status();
   }
-  std::vector<std::pair<std::string_view, const MapTile*>> tiles;
-  tiles.reserve(written_.size());
-  for (const auto& [key, tile] : written_) tiles.emplace_back(key, &tile);
-  std::sort(tiles.begin(), tiles.end());
-  for (const auto& [key, tile] : tiles) batch.Put(map, key, EncodeTile(*tile));
+  std::vector<std::pair<std::string, const Node*>> nodes;
+  nodes.reserve(written_.size());
+  for (const auto& [key, node] : written_) nodes.emplace_back(key, &node);
+  std::sort(nodes.begin(), nodes.end());
+  std::string value;
+  for (const auto& [key, node] : nodes) {
+    value.clear();
+    AppendChild(value, node->left);
+    AppendChild(value, node->right);
+    batch.Put(map, key, value);
+  }
   pending_root_ = MapRoot{tree_size, *root};
   batch.Put(meta, kMetaMap, EncodeMapRoot(*pending_root_));
   batch.Put(meta, MapRootHistoryKey(tree_size), AsBytes(root->hash));
@@ -355,8 +280,8 @@ absl::Status MapWriter::Apply(std::vector<Change> updates, uint64_t tree_size,
 void MapWriter::Commit() {
   if (pending_root_) root_ = *std::move(pending_root_);
   pending_root_.reset();
-  if (cache_.size() + written_.size() > max_cached_tiles_) cache_.clear();
-  for (auto& [key, tile] : written_) cache_.insert_or_assign(key, std::move(tile));
+  if (cache_.size() + written_.size() > kMaxCachedNodes) cache_.clear();
+  for (auto& [key, node] : written_) cache_.insert_or_assign(key, node);
   written_.clear();
 }
 
@@ -365,23 +290,16 @@ void MapWriter::Abandon() {
   written_.clear();
 }
 
-absl::StatusOr<const MapTile*> MapWriter::Tile(const std::string& tile_key, bool create) {
-  if (auto it = written_.find(tile_key); it != written_.end()) return &it->second;
-  if (auto it = cache_.find(tile_key); it != cache_.end()) return &it->second;
-  absl::StatusOr<MapTile> stored = ReadTile(read_, tile_key);
-  if (absl::IsNotFound(stored.status()) && create) return &written_[tile_key];
+absl::StatusOr<MapWriter::Node> MapWriter::ReadNode(int depth, const Hash& some_key) {
+  const std::string key = NodeKey(depth, some_key);
+  if (auto it = written_.find(key); it != written_.end()) return it->second;
+  if (auto it = cache_.find(key); it != cache_.end()) return it->second;
+  absl::StatusOr<std::pair<MapChild, MapChild>> stored = ReadStoredNode(read_, key);
   if (!stored.ok()) return stored.status();
-  if (cache_.size() >= max_cached_tiles_) cache_.clear();
-  return &cache_.emplace(tile_key, *std::move(stored)).first->second;
-}
-
-absl::StatusOr<MapNode> MapWriter::ReadNode(int depth, const Hash& some_key) {
-  absl::StatusOr<const MapTile*> tile = Tile(TileKeyOf(depth, some_key), /*create=*/false);
-  if (absl::IsNotFound(tile.status())) return MissingNode(depth, some_key);
-  if (!tile.ok()) return tile.status();
-  const MapNode* node = (*tile)->Find(TileSlot(depth, some_key));
-  if (node == nullptr) return MissingNode(depth, some_key);
-  return *node;
+  Node node{stored->first, stored->second};
+  if (cache_.size() >= kMaxCachedNodes) cache_.clear();
+  cache_.emplace(key, node);
+  return node;
 }
 
 absl::StatusOr<MapChild> MapWriter::Update(int depth, const MapChild& current,
@@ -402,7 +320,7 @@ absl::StatusOr<MapChild> MapWriter::Update(int depth, const MapChild& current,
     return Build(depth, leaves);
   }
   if (depth >= kMapDepth) return absl::DataLossError("the subject map is deeper than 256 levels");
-  absl::StatusOr<MapNode> node = ReadNode(depth, updates.front().key);
+  absl::StatusOr<Node> node = ReadNode(depth, updates.front().key);
   if (!node.ok()) return node.status();
   const auto split = std::partition_point(
       updates.begin(), updates.end(),
@@ -412,39 +330,26 @@ absl::StatusOr<MapChild> MapWriter::Update(int depth, const MapChild& current,
   if (!left.ok()) return left.status();
   absl::StatusOr<MapChild> right = Update(depth + 1, node->right, updates.subspan(left_count));
   if (!right.ok()) return right.status();
-  return Store(depth, updates.front().key, *std::move(left), *std::move(right));
+  return Store(depth, updates.front().key, *left, *right);
 }
 
-absl::StatusOr<MapChild> MapWriter::Build(int depth, absl::Span<const MapWriter::Change> leaves) {
+MapChild MapWriter::Build(int depth, absl::Span<const MapWriter::Change> leaves) {
   if (leaves.empty()) return MapChild{};
   if (leaves.size() == 1) return LeafChild(leaves.front().key, leaves.front().value);
   const auto split = std::partition_point(
       leaves.begin(), leaves.end(),
       [depth](const MapWriter::Change& u) { return !MapKeyBit(u.key, depth); });
   const size_t left_count = static_cast<size_t>(split - leaves.begin());
-  absl::StatusOr<MapChild> left = Build(depth + 1, leaves.subspan(0, left_count));
-  if (!left.ok()) return left.status();
-  absl::StatusOr<MapChild> right = Build(depth + 1, leaves.subspan(left_count));
-  if (!right.ok()) return right.status();
-  return Store(depth, leaves.front().key, *std::move(left), *std::move(right));
+  MapChild left = Build(depth + 1, leaves.subspan(0, left_count));
+  MapChild right = Build(depth + 1, leaves.subspan(left_count));
+  return Store(depth, leaves.front().key, left, right);
 }
 
-absl::StatusOr<MapChild> MapWriter::Store(int depth, const Hash& some_key, MapChild left,
-                                          MapChild right) {
+MapChild MapWriter::Store(int depth, const Hash& some_key, MapChild left, MapChild right) {
   MapChild inner;
   inner.type = MapChild::kInner;
   inner.hash = MapNodeHash(left.hash, right.hash);
-  // The tile as this Apply leaves it: its other nodes as stored, or as an
-  // earlier Store of this Apply left them.
-  const std::string tile_key = TileKeyOf(depth, some_key);
-  auto written = written_.find(tile_key);
-  if (written == written_.end()) {
-    absl::StatusOr<const MapTile*> tile = Tile(tile_key, /*create=*/true);
-    if (!tile.ok()) return tile.status();
-    written = written_.find(tile_key);
-    if (written == written_.end()) written = written_.emplace(tile_key, **tile).first;
-  }
-  written->second.Set(TileSlot(depth, some_key), MapNode{std::move(left), std::move(right)});
+  written_.insert_or_assign(NodeKey(depth, some_key), Node{std::move(left), std::move(right)});
   return inner;
 }
 

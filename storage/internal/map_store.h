@@ -3,24 +3,16 @@
 //
 // Layout, in the `map` column family:
 //   'H' space(1) pseudonym(16)  -> seq(8) count(8) entry_hash(32): a history's head
-//   'T' top(1) prefix           -> a tile: the inner nodes of depths top to
-//                                  top + 3 below one node at depth top
+//   'N' depth(1) prefix         -> the two children of an inner node
 // and in `meta`: "map" -> tree size(8) child (the root), "map/" size(8) ->
 // the root hash after the group that ended at that size.
-// `top` is a multiple of kMapTileLevels (4); the prefix is the first
-// ceil(top/8) bytes of the keys below, the bits from `top` on zeroed. A
-// tile is its present nodes in slot order, each slot(1) left child right
-// child; a node at depth top + r whose path below the top is the r bits p
-// has slot 2^r - 1 + p (0 .. 14). A child is type(1) hash(32), and for a
-// leaf also key(32) seq(8) count(8) entry_hash(32); type 0 empty, 1 leaf,
-// 2 inner. So a group commit writes one key per tile its paths cross, not
-// one per node, and a proof reads one tile per four levels.
-// Leaves are never removed: a history only grows, even when erased; so an
-// inner node, once made, stays.
+// A node's prefix is the first ceil(depth/8) bytes of its keys, the bits
+// from `depth` on zeroed. A child is type(1) hash(32), and for a leaf also
+// key(32) seq(8) count(8) entry_hash(32); type 0 empty, 1 leaf, 2 inner.
+// Leaves are never removed: a history only grows, even when erased.
 #ifndef INNSYN_STORAGE_INTERNAL_MAP_STORE_H_
 #define INNSYN_STORAGE_INTERNAL_MAP_STORE_H_
 
-#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -44,9 +36,7 @@ namespace innsyn::storage::internal {
 
 inline constexpr char kMapFamily[] = "map";
 inline constexpr char kMapHead = 'H';
-inline constexpr char kMapTile = 'T';
-inline constexpr int kMapTileLevels = 4;
-inline constexpr int kMapTileSlots = (1 << kMapTileLevels) - 1;
+inline constexpr char kMapNode = 'N';
 inline constexpr std::string_view kMetaMap = "map";
 inline constexpr std::string_view kMetaMapHistory = "map/";
 
@@ -70,17 +60,6 @@ struct MapChild {
   MapValue value;  // a leaf's
 };
 
-// An inner node: its two children.
-struct MapNode {
-  MapChild left, right;
-};
-// The inner nodes of one tile that are made, in slot order.
-struct MapTile {
-  std::vector<std::pair<uint8_t, MapNode>> nodes;
-  const MapNode* Find(int slot) const;
-  void Set(int slot, MapNode node);
-};
-
 // Reads a stored value of the map family ("" key suffix included), or
 // NotFound.
 using MapReader = std::function<absl::StatusOr<std::string>(std::string_view key)>;
@@ -98,26 +77,23 @@ absl::StatusOr<MapRoot> DecodeMapRoot(std::string_view bytes);
 absl::StatusOr<v1::MapProof> ProveMapKey(const MapChild& root, const Hash& key,
                                          const MapReader& read);
 
-// Walks the stored tiles from `root` through `read` (a snapshot's reads):
-// every inner node's hash is its children's, every leaf's its key's and
-// value's, each leaf lies on its key's path and holds the value `expected`
-// has for its key, every key of `expected` is a leaf, every node of a tile
-// reached is on the way, and the walk reaches all `stored_tiles` tiles the
-// map family holds. What is wrong first, or nullopt.
-std::optional<std::string> CheckStoredTiles(const MapChild& root, const MapReader& read,
+// Walks the stored inner nodes from `root` through `read` (a snapshot's
+// reads): every inner node's hash is its children's, every leaf's its key's
+// and value's, each leaf lies on its key's path and holds the value
+// `expected` has for its key, every key of `expected` is a leaf, and the
+// walk reaches all `stored_nodes` inner nodes the map family holds. What is
+// wrong first, or nullopt.
+std::optional<std::string> CheckStoredNodes(const MapChild& root, const MapReader& read,
                                             const absl::flat_hash_map<Hash, MapValue>& expected,
-                                            size_t stored_tiles);
+                                            size_t stored_nodes);
 
 // Keeps the map up to date, one group commit at a time. Used by the
-// committing thread alone, which writes groups in order, so that every tile
-// it reads is of the tree as the group before left it. Tiles are kept in
-// memory once read or written, up to a bound.
+// committing thread alone, which writes groups in order, so that every node
+// it reads is of the tree as the group before left it. Inner nodes are kept
+// in memory once read or written, up to a bound.
 class MapWriter {
  public:
-  // `max_cached_tiles` bounds the tiles kept in memory, a few hundred
-  // bytes each on average (tests make it tiny).
-  MapWriter(MapRoot root, MapReader read, size_t max_cached_tiles = 1 << 14)
-      : root_(std::move(root)), read_(std::move(read)), max_cached_tiles_(max_cached_tiles) {}
+  MapWriter(MapRoot root, MapReader read) : root_(std::move(root)), read_(std::move(read)) {}
 
   struct Change {
     Hash key;
@@ -135,23 +111,20 @@ class MapWriter {
   const MapRoot& root() const { return root_; }
 
  private:
+  struct Node {
+    MapChild left, right;
+  };
   absl::StatusOr<MapChild> Update(int depth, const MapChild& current,
                                   absl::Span<const Change> updates);
-  absl::StatusOr<MapChild> Build(int depth, absl::Span<const Change> leaves);
-  // Makes the inner node at `depth` on the path of `some_key`.
-  absl::StatusOr<MapChild> Store(int depth, const Hash& some_key, MapChild left, MapChild right);
-  absl::StatusOr<MapNode> ReadNode(int depth, const Hash& some_key);
-  // The tile as this Apply sees it (written, cached, else read and
-  // cached). NotFound if none is stored, unless `create`: then a new empty
-  // one among the written.
-  absl::StatusOr<const MapTile*> Tile(const std::string& tile_key, bool create);
+  MapChild Build(int depth, absl::Span<const Change> leaves);
+  MapChild Store(int depth, const Hash& some_key, MapChild left, MapChild right);
+  absl::StatusOr<Node> ReadNode(int depth, const Hash& some_key);
 
   MapRoot root_;
   MapReader read_;
-  size_t max_cached_tiles_;
-  absl::flat_hash_map<std::string, MapTile> cache_;
-  // What the current Apply writes, by tile key: whole tiles.
-  absl::flat_hash_map<std::string, MapTile> written_;
+  absl::flat_hash_map<std::string, Node> cache_;
+  // What the current Apply writes, by node key.
+  absl::flat_hash_map<std::string, Node> written_;
   std::optional<MapRoot> pending_root_;
 };
 

@@ -170,60 +170,60 @@ TEST_F(LedgerVerifierTest, AChangedOrMissingMapHeadOrRootIsCaught) {
             "the subject map stores 3 history heads; the entries begin 4 histories (at 3 entries)");
 }
 
-// The stored tiles, which proofs read, are walked too: a changed node, a
-// tile left over off the map's paths, or a missing tile is found by the
-// full pass, before a client's proof would find it.
-TEST_F(LedgerVerifierTest, AChangedMissingOrStrayMapTileIsCaught) {
+// The stored inner nodes, which proofs read, are walked too: a changed
+// node, a node left over off the map's paths, or a missing node is found by
+// the full pass, before a client's proof would find it.
+TEST_F(LedgerVerifierTest, AChangedMissingOrStrayMapNodeIsCaught) {
   Append({testing::JournalRead(1, "01017012345", "dr-a"),
           testing::JournalRead(2, "01017012345", "dr-b"),
           testing::JournalRead(3, "02029012345", "dr-a")});
   ASSERT_TRUE(ledger_->Checkpoint().ok());
   ASSERT_TRUE(ledger_->Verify().ok);
   ledger_.reset();
-  const std::string root_tile = std::string(1, internal::kMapTile) + std::string(1, '\0');
+  // Depth 0, no prefix: the root, an inner node with four histories.
+  const std::string root = std::string(1, internal::kMapNode) + std::string(1, '\0');
   std::string original;
-  TamperWithStoredValue(internal::kMapFamily, root_tile, [&](std::string& value) {
+  TamperWithStoredValue(internal::kMapFamily, root, [&](std::string& value) {
     original = value;
-    value.back() ^= 1;  // the last child's last byte
+    value.back() ^= 1;  // the right child's last byte
     return true;
   });
   VerifyReport report = ledger_->Verify();
   EXPECT_FALSE(report.ok);
-  EXPECT_THAT(report.problem, ::testing::StartsWith("the subject map's stored tiles: "));
+  EXPECT_THAT(report.problem, ::testing::StartsWith("the subject map's stored nodes: "));
   EXPECT_THAT(report.problem, ::testing::EndsWith("(at 3 entries)"));
-  TamperWithStoredValue(internal::kMapFamily, root_tile, [&](std::string& value) {
+  TamperWithStoredValue(internal::kMapFamily, root, [&](std::string& value) {
     value = original;
     return true;
   });
   EXPECT_TRUE(ledger_->Verify().ok) << ledger_->Verify().problem;
 
-  // A stray tile: a copy of the root's, where no path leads. (How many
-  // tiles there are depends on the pseudonyms, so on the ledger's key.)
-  size_t tiles = 0;
+  // A stray node: a copy of the root, where no path leads. (How many
+  // nodes there are depends on the pseudonyms, so on the ledger's key.)
+  size_t nodes = 0;
   {
     std::unique_ptr<testing::RawLedger> raw = testing::RawLedger::Open(dir_.path());
     ASSERT_NE(raw, nullptr);
     std::unique_ptr<rocksdb::Iterator> it(
         raw->db().NewIterator(rocksdb::ReadOptions(), raw->family(internal::kMapFamily)));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) tiles += it->key()[0] == internal::kMapTile;
+    for (it->SeekToFirst(); it->Valid(); it->Next()) nodes += it->key()[0] == internal::kMapNode;
   }
-  ASSERT_GE(tiles, 1u);
-  // Its prefix has bits set past its depth, which no real tile's has.
-  const std::string stray = std::string(1, internal::kMapTile) + "\x04\x0f";
+  ASSERT_GE(nodes, 1u);
+  // Its prefix has bits set past its depth, which no real node's has.
+  const std::string stray = std::string(1, internal::kMapNode) + "\x04\x0f";
   TamperWithStoredValue(internal::kMapFamily, stray, [&](std::string& value) {
     value = original;
     return true;
   });
   report = ledger_->Verify();
-  EXPECT_EQ(report.problem, StrCat("the subject map stores ", tiles + 1, " tiles, of which ", tiles,
-                                   " are on its paths (at 3 entries)"));
+  EXPECT_EQ(report.problem, StrCat("the subject map stores ", nodes + 1, " inner nodes, of which ",
+                                   nodes, " are on its paths (at 3 entries)"));
   TamperWithStoredValue(internal::kMapFamily, stray, [](std::string&) { return false; });
   EXPECT_TRUE(ledger_->Verify().ok) << ledger_->Verify().problem;
 
-  TamperWithStoredValue(internal::kMapFamily, root_tile, [](std::string&) { return false; });
+  TamperWithStoredValue(internal::kMapFamily, root, [](std::string&) { return false; });
   report = ledger_->Verify();
-  EXPECT_EQ(report.problem,
-            "the subject map lacks the inner node at depth 0 in tile 5400 (at 3 entries)");
+  EXPECT_EQ(report.problem, "the subject map lacks inner node 4e00 (at 3 entries)");
 }
 
 TEST_F(LedgerVerifierTest, RemovedCheckpointFailsVerification) {

@@ -10,7 +10,6 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <random>
 #include <set>
 #include <thread>
 
@@ -33,38 +32,6 @@ Hash H(uint8_t byte) {
   hash.fill(byte);
   return hash;
 }
-
-// The map family of RocksDB's layout, kept in a plain map.
-struct PlainMapStore {
-  std::map<std::string, std::string> values;
-
-  internal::MapReader Reader() {
-    return [this](std::string_view key) -> absl::StatusOr<std::string> {
-      auto it = values.find(std::string(key));
-      if (it == values.end()) return absl::NotFoundError("absent");
-      return it->second;
-    };
-  }
-  // One group commit: Apply, store the batch, Commit.
-  absl::Status Apply(internal::MapWriter& writer, std::vector<internal::MapWriter::Change> changes,
-                     uint64_t tree_size) {
-    rocksdb::WriteBatch batch;
-    if (absl::Status s = writer.Apply(std::move(changes), tree_size, batch, nullptr, nullptr);
-        !s.ok()) {
-      return s;
-    }
-    struct Collect : rocksdb::WriteBatch::Handler {
-      std::map<std::string, std::string>* out;
-      void Put(const rocksdb::Slice& key, const rocksdb::Slice& value) override {
-        (*out)[key.ToString()] = value.ToString();
-      }
-    } collect;
-    collect.out = &values;
-    if (!batch.Iterate(&collect).ok()) return absl::InternalError("batch");
-    writer.Commit();
-    return absl::OkStatus();
-  }
-};
 
 std::vector<std::string> ChainBytes(const HistoryProof& proof) {
   std::vector<std::string> bytes;
@@ -339,16 +306,31 @@ TEST(SubjectMapVectors, RootAndProofsMatchAnIndependentImplementation) {
             "d244522d152d0113a92802eeab0fd906eab485fc39398685c2a9dcab8bb56101");
   EXPECT_EQ(ToHex(MapLeafHash(key_of(MapSpace::kSubject, 0x11), histories[0].value)),
             "2425bf7416f1ba4415d119be8449a4a39dd14171bf74184974e02d6006a47626");
-  // Written as the writer does, in two group commits.
-  PlainMapStore stored;
-  internal::MapReader read = stored.Reader();
+  // Written as the writer does, in two group commits, through RocksDB's
+  // layout kept in a plain map here.
+  std::map<std::string, std::string> stored;
+  internal::MapReader read = [&](std::string_view key) -> absl::StatusOr<std::string> {
+    auto it = stored.find(std::string(key));
+    if (it == stored.end()) return absl::NotFoundError("absent");
+    return it->second;
+  };
   internal::MapWriter writer(internal::MapRoot{}, read);
   for (auto [from, to] : {std::pair<size_t, size_t>{0, 2}, {2, 5}}) {
     std::vector<internal::MapWriter::Change> changes;
     for (size_t i = from; i < to; ++i) {
       changes.push_back({key_of(histories[i].space, histories[i].pseudonym), histories[i].value});
     }
-    ASSERT_TRUE(stored.Apply(writer, changes, to).ok());
+    rocksdb::WriteBatch batch;
+    ASSERT_TRUE(writer.Apply(changes, to, batch, nullptr, nullptr).ok());
+    struct Collect : rocksdb::WriteBatch::Handler {
+      std::map<std::string, std::string>* out;
+      void Put(const rocksdb::Slice& key, const rocksdb::Slice& value) override {
+        (*out)[key.ToString()] = value.ToString();
+      }
+    } collect;
+    collect.out = &stored;
+    ASSERT_TRUE(batch.Iterate(&collect).ok());
+    writer.Commit();
   }
   const Hash root = writer.root().root.hash;
   EXPECT_EQ(ToHex(root), "5a46db5f9279cad0bc7db5c7b6aca8c3a76c4d5391df243f4095f9963706177e");
@@ -387,96 +369,6 @@ TEST(SubjectMapVectors, RootAndProofsMatchAnIndependentImplementation) {
   EXPECT_FALSE(value->has_value());
   // The absence proof does not verify for a key that is there.
   EXPECT_FALSE(VerifyMapProof(root, key_of(MapSpace::kSubject, 0x44), *absent).ok());
-}
-
-// The map is stored in tiles of four levels: a group commit writes a key
-// per tile its paths cross, and every history still proves against the
-// root the histories alone imply, also when the writer's cache of tiles
-// is too small to hold what one group touches.
-TEST(SubjectMapTiles, EveryHistoryProvesFromTilesWhateverTheWriterKeptInMemory) {
-  for (size_t cache : {size_t{1} << 14, size_t{1}}) {
-    SCOPED_TRACE(cache);
-    PlainMapStore stored;
-    internal::MapReader read = stored.Reader();
-    internal::MapWriter writer(internal::MapRoot{}, read, cache);
-    std::map<Hash, MapValue> latest;
-    std::mt19937_64 random(7);
-    uint64_t size = 0;
-    for (int group = 0; group < 12; ++group) {
-      std::map<Hash, MapValue> changes;
-      for (int i = 0; i < 300; ++i) {
-        // Half of them histories seen before, half new.
-        std::string pseudonym(16, '\0');
-        const uint64_t which = random() % 2000;
-        for (int b = 0; b < 8; ++b)
-          pseudonym[static_cast<size_t>(b)] = static_cast<char>(which >> (8 * b));
-        ++size;
-        changes[MapKey(MapSpace::kSubject, pseudonym)] =
-            MapValue{size, size, H(static_cast<uint8_t>(size))};
-      }
-      std::vector<internal::MapWriter::Change> list;
-      for (const auto& [key, value] : changes) {
-        list.push_back({key, value});
-        latest[key] = value;
-      }
-      ASSERT_TRUE(stored.Apply(writer, list, size).ok());
-    }
-    size_t tiles = 0;
-    for (const auto& [key, value] : stored.values) {
-      if (key.starts_with(internal::kMetaMap)) continue;  // the roots (meta, here alike)
-      EXPECT_EQ(key[0], internal::kMapTile) << "only tiles: " << ToHex(key);
-      ++tiles;
-    }
-    std::vector<std::pair<Hash, MapValue>> all(latest.begin(), latest.end());
-    const Hash root = writer.root().root.hash;
-    ASSERT_EQ(root, MapRootOf(all));
-    // About 1,000 histories: depth about 10 to 12, so three tiles on a
-    // path, and far fewer tiles than the some 2,000 inner nodes.
-    EXPECT_GT(tiles, 273u) << "the top three levels of tiles are full";
-    EXPECT_LT(tiles, 700u);
-    for (const auto& [key, value] : latest) {
-      absl::StatusOr<v1::MapProof> proof = internal::ProveMapKey(writer.root().root, key, read);
-      ASSERT_TRUE(proof.ok()) << proof.status();
-      absl::StatusOr<std::optional<MapValue>> proven = VerifyMapProof(root, key, *proof);
-      ASSERT_TRUE(proven.ok() && proven->has_value()) << proven.status();
-      EXPECT_EQ(**proven, value);
-    }
-    // Absent: a key no history has.
-    const Hash absent = MapKey(MapSpace::kActor, std::string(16, 'x'));
-    absl::StatusOr<v1::MapProof> proof = internal::ProveMapKey(writer.root().root, absent, read);
-    ASSERT_TRUE(proof.ok()) << proof.status();
-    absl::StatusOr<std::optional<MapValue>> proven = VerifyMapProof(root, absent, *proof);
-    ASSERT_TRUE(proven.ok() && !proven->has_value());
-  }
-}
-
-TEST(SubjectMapTiles, AMissingOrDamagedTileIsDataLossNamingIt) {
-  PlainMapStore stored;
-  internal::MapReader read = stored.Reader();
-  internal::MapWriter writer(internal::MapRoot{}, read);
-  std::vector<internal::MapWriter::Change> changes;
-  for (uint8_t i = 0; i < 40; ++i) {
-    changes.push_back(
-        {MapKey(MapSpace::kSubject, std::string(16, static_cast<char>(i))), MapValue{i, 1, H(i)}});
-  }
-  ASSERT_TRUE(stored.Apply(writer, changes, 40).ok());
-  const Hash key = changes[5].key;
-  const std::string root_tile = std::string(1, internal::kMapTile) + std::string(1, '\0');
-  ASSERT_TRUE(stored.values.contains(root_tile));
-  std::string saved = stored.values[root_tile];
-  stored.values[root_tile] = saved.substr(0, saved.size() - 3);
-  absl::StatusOr<v1::MapProof> proof = internal::ProveMapKey(writer.root().root, key, read);
-  EXPECT_EQ(proof.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(proof.status().message(), "the subject map's tile 5400 is corrupt");
-  stored.values.erase(root_tile);
-  proof = internal::ProveMapKey(writer.root().root, key, read);
-  EXPECT_EQ(proof.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(proof.status().message(),
-            "the subject map lacks the inner node at depth 0 in tile 5400");
-  // The writer, too, refuses to build on a tile it cannot read.
-  internal::MapWriter fresh(writer.root(), read);
-  EXPECT_EQ(stored.Apply(fresh, {{key, MapValue{41, 2, H(41)}}}, 41).code(),
-            absl::StatusCode::kDataLoss);
 }
 
 }  // namespace
