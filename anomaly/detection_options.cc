@@ -213,31 +213,78 @@ absl::Status ReadSchedules(const TableReader& reader, const OpeningHours& clinic
   return absl::OkStatus();
 }
 
-constexpr std::string_view kDataKindList =
-    "journal_note, image, contact_details, invoice, referral, appointment, treatment_plan, "
-    "consent, web_form, account";
-constexpr std::string_view kPurposeList =
-    "treatment, emergency, administration, billing, quality, legal, patient_request, research, "
-    "system";
+constexpr std::array<std::pair<std::string_view, v1::DataObjectType>, 10> kDataKinds = {{
+    {"journal_note", v1::DATA_OBJECT_TYPE_JOURNAL_NOTE},
+    {"image", v1::DATA_OBJECT_TYPE_IMAGE},
+    {"contact_details", v1::DATA_OBJECT_TYPE_CONTACT_DETAILS},
+    {"invoice", v1::DATA_OBJECT_TYPE_INVOICE},
+    {"referral", v1::DATA_OBJECT_TYPE_REFERRAL},
+    {"appointment", v1::DATA_OBJECT_TYPE_APPOINTMENT},
+    {"treatment_plan", v1::DATA_OBJECT_TYPE_TREATMENT_PLAN},
+    {"consent", v1::DATA_OBJECT_TYPE_CONSENT},
+    {"web_form", v1::DATA_OBJECT_TYPE_WEB_FORM},
+    {"account", v1::DATA_OBJECT_TYPE_ACCOUNT},
+}};
 
-// A table of role = list of names (kinds of data, purposes), each of which
-// `known` accepts; given, it replaces the defaults as a whole.
-template <typename Known>
+constexpr std::array<std::pair<std::string_view, v1::PurposeOfUse>, 9> kPurposes = {{
+    {"treatment", v1::PURPOSE_OF_USE_TREATMENT},
+    {"emergency", v1::PURPOSE_OF_USE_EMERGENCY},
+    {"administration", v1::PURPOSE_OF_USE_ADMINISTRATION},
+    {"billing", v1::PURPOSE_OF_USE_BILLING},
+    {"quality", v1::PURPOSE_OF_USE_QUALITY},
+    {"legal", v1::PURPOSE_OF_USE_LEGAL},
+    {"patient_request", v1::PURPOSE_OF_USE_PATIENT_REQUEST},
+    {"research", v1::PURPOSE_OF_USE_RESEARCH},
+    {"system", v1::PURPOSE_OF_USE_SYSTEM},
+}};
+
+// The name for `value` in `table`, or `missing`; and the value of a name.
+template <typename Table, typename Value>
+std::string_view NameIn(const Table& table, Value value, std::string_view missing) {
+  for (const auto& [name, v] : table) {
+    if (v == value) return name;
+  }
+  return missing;
+}
+template <typename Table>
+auto ValueIn(const Table& table, std::string_view name)
+    -> std::optional<typename Table::value_type::second_type> {
+  for (const auto& [n, value] : table) {
+    if (n == name) return value;
+  }
+  return std::nullopt;
+}
+
+// Checks that each of `names` is a name in `table` (kDataKinds,
+// kPurposes): the error names the setting and lists the names there are.
+template <typename Table>
+absl::Status CheckNames(const TableReader& reader, std::string_view key, std::string_view what,
+                        const Table& table, const std::vector<std::string>& names) {
+  for (const std::string& name : names) {
+    if (ValueIn(table, name)) continue;
+    std::string known;
+    for (const auto& [known_name, value] : table) {
+      known = known.empty() ? std::string(known_name) : StrCat(known, ", ", known_name);
+    }
+    return reader.Error(key, StrCat(": \"", name, "\" is not a ", what, " (", known, ")"));
+  }
+  return absl::OkStatus();
+}
+
+// A table of role = list of names in `table` (kinds of data, purposes);
+// given, it replaces the defaults as a whole.
+template <typename Table>
 absl::Status ReadRoleLists(const TableReader& reader, std::string_view table_key,
-                           std::string_view what, std::string_view names, Known known,
+                           std::string_view what, const Table& table,
                            std::map<std::string, std::vector<std::string>>& out) {
-  absl::StatusOr<const toml::table*> table = reader.Table(table_key);
-  if (!table.ok() || *table == nullptr) return table.status();
+  absl::StatusOr<const toml::table*> given = reader.Table(table_key);
+  if (!given.ok() || *given == nullptr) return given.status();
   std::map<std::string, std::vector<std::string>> parsed;
-  for (const auto& [role, value] : **table) {
+  for (const auto& [role, value] : **given) {
     std::string key = StrCat(table_key, ".", role.str());
     std::optional<std::vector<std::string>> list = TableReader::ToStringList(value);
     if (!list) return reader.Error(key, StrCat("must be a list of ", what, "s"));
-    for (const std::string& name : *list) {
-      if (!known(name)) {
-        return reader.Error(key, StrCat(": \"", name, "\" is not a ", what, " (", names, ")"));
-      }
-    }
+    if (absl::Status s = CheckNames(reader, key, what, table, *list); !s.ok()) return s;
     parsed[std::string(role.str())] = std::move(*list);
   }
   out = std::move(parsed);
@@ -246,27 +293,17 @@ absl::Status ReadRoleLists(const TableReader& reader, std::string_view table_key
 
 absl::Status ReadRoleData(const TableReader& reader,
                           std::map<std::string, std::vector<std::string>>& role_data) {
-  return ReadRoleLists(
-      reader, "role_data", "kind of data", kDataKindList,
-      [](std::string_view name) { return DataKindFromName(name).has_value(); }, role_data);
+  return ReadRoleLists(reader, "role_data", "kind of data", kDataKinds, role_data);
 }
 
 // clinical_purposes and [role_purposes]: every name a purpose, every role
 // in role_data given its purposes, and no role named that is neither
 // clinical nor in role_data.
 absl::Status ReadPurposes(const TableReader& reader, DetectionOptions& options) {
-  auto known = [](std::string_view name) { return PurposeFromName(name).has_value(); };
-  if (absl::Status s = reader.StringList("clinical_purposes", options.clinical_purposes); !s.ok()) {
-    return s;
-  }
-  for (const std::string& name : options.clinical_purposes) {
-    if (!known(name)) {
-      return reader.Error("clinical_purposes",
-                          StrCat(": \"", name, "\" is not a purpose (", kPurposeList, ")"));
-    }
-  }
-  if (absl::Status s = ReadRoleLists(reader, "role_purposes", "purpose", kPurposeList, known,
-                                     options.role_purposes);
+  if (absl::Status s = FirstError(
+          {reader.StringList("clinical_purposes", options.clinical_purposes),
+           CheckNames(reader, "clinical_purposes", "purpose", kPurposes, options.clinical_purposes),
+           ReadRoleLists(reader, "role_purposes", "purpose", kPurposes, options.role_purposes)});
       !s.ok()) {
     return s;
   }
@@ -422,53 +459,7 @@ absl::Status ReadTopLevel(const TableReader& r, DetectionOptions& options) {
                           options.opening_hours);
 }
 
-constexpr std::array<std::pair<std::string_view, v1::DataObjectType>, 10> kDataKinds = {{
-    {"journal_note", v1::DATA_OBJECT_TYPE_JOURNAL_NOTE},
-    {"image", v1::DATA_OBJECT_TYPE_IMAGE},
-    {"contact_details", v1::DATA_OBJECT_TYPE_CONTACT_DETAILS},
-    {"invoice", v1::DATA_OBJECT_TYPE_INVOICE},
-    {"referral", v1::DATA_OBJECT_TYPE_REFERRAL},
-    {"appointment", v1::DATA_OBJECT_TYPE_APPOINTMENT},
-    {"treatment_plan", v1::DATA_OBJECT_TYPE_TREATMENT_PLAN},
-    {"consent", v1::DATA_OBJECT_TYPE_CONSENT},
-    {"web_form", v1::DATA_OBJECT_TYPE_WEB_FORM},
-    {"account", v1::DATA_OBJECT_TYPE_ACCOUNT},
-}};
-
-constexpr std::array<std::pair<std::string_view, v1::PurposeOfUse>, 9> kPurposes = {{
-    {"treatment", v1::PURPOSE_OF_USE_TREATMENT},
-    {"emergency", v1::PURPOSE_OF_USE_EMERGENCY},
-    {"administration", v1::PURPOSE_OF_USE_ADMINISTRATION},
-    {"billing", v1::PURPOSE_OF_USE_BILLING},
-    {"quality", v1::PURPOSE_OF_USE_QUALITY},
-    {"legal", v1::PURPOSE_OF_USE_LEGAL},
-    {"patient_request", v1::PURPOSE_OF_USE_PATIENT_REQUEST},
-    {"research", v1::PURPOSE_OF_USE_RESEARCH},
-    {"system", v1::PURPOSE_OF_USE_SYSTEM},
-}};
-
-// The name for `value` in `table`, or `missing`; and the value of a name.
-template <typename Table, typename Value>
-std::string_view NameIn(const Table& table, Value value, std::string_view missing) {
-  for (const auto& [name, v] : table) {
-    if (v == value) return name;
-  }
-  return missing;
-}
-template <typename Table>
-auto ValueIn(const Table& table, std::string_view name)
-    -> std::optional<typename Table::value_type::second_type> {
-  for (const auto& [n, value] : table) {
-    if (n == name) return value;
-  }
-  return std::nullopt;
-}
-
 }  // namespace
-
-std::string_view PurposeName(v1::PurposeOfUse purpose) {
-  return NameIn(kPurposes, purpose, "unspecified");
-}
 
 std::optional<v1::PurposeOfUse> PurposeFromName(std::string_view name) {
   return ValueIn(kPurposes, name);

@@ -64,7 +64,7 @@ struct DetectionOptions {
       {"billing_clerk", {"contact_details", "appointment", "invoice", "account"}},
       {"manager", {"contact_details", "appointment", "invoice", "consent", "web_form", "account"}},
   };
-  // The purposes of use (PurposeName: "treatment", "billing", "research",
+  // The purposes of use (PurposeFromName: "treatment", "billing", "research",
   // ...) a staff role's work has; an event with another purpose raises
   // role_purpose (an event that gives none is not judged by it). A
   // clinical role takes `clinical_purposes` unless role_purposes names it;
@@ -225,10 +225,9 @@ inline constexpr std::array<std::string_view, 16> kRuleNames = {
 // "treatment_plan", "consent", "web_form", "account"), and back.
 std::string_view DataKindName(v1::DataObjectType type);
 std::optional<v1::DataObjectType> DataKindFromName(std::string_view name);
-// The name of a purpose of use in clinical_purposes and role_purposes
-// ("treatment", "emergency", "administration", "billing", "quality",
-// "legal", "patient_request", "research", "system"), and back.
-std::string_view PurposeName(v1::PurposeOfUse purpose);
+// The purpose of use a name in clinical_purposes and role_purposes stands
+// for ("treatment", "emergency", "administration", "billing", "quality",
+// "legal", "patient_request", "research", "system").
 std::optional<v1::PurposeOfUse> PurposeFromName(std::string_view name);
 
 // Reads the [detection] table (`detection` is that table) into `options`,

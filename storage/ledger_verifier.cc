@@ -240,7 +240,9 @@ void LeafReader::Run() {
 std::optional<Problem> LeafReader::CheckMapAfter(uint64_t seq) {
   const uint64_t tree_size = seq + 1;
   if (tree_size != maps_->stored_size && tree_size != maps_->signed_size) return std::nullopt;
-  const Hash root = maps_->histories.Root();
+  // The heads by map key, hashed once for the root and the walk below.
+  const absl::flat_hash_map<Hash, MapValue> leaves = maps_->histories.Leaves();
+  const Hash root = MapRootOf(std::vector<std::pair<Hash, MapValue>>(leaves.begin(), leaves.end()));
   if (tree_size == maps_->signed_size && maps_->signed_root && *maps_->signed_root != root) {
     return Problem{std::nullopt, StrCat("the signed checkpoint's map root at ", tree_size,
                                         " entries differs from the map the entries imply")};
@@ -269,12 +271,11 @@ std::optional<Problem> LeafReader::CheckMapAfter(uint64_t seq) {
   internal::MapReader read = [&](std::string_view key) -> absl::StatusOr<std::string> {
     std::string value;
     rocksdb::Status s = ledger_.db->Get(options, ledger_.map, key, &value);
-    if (s.IsNotFound()) return absl::NotFoundError("absent");
-    if (!s.ok()) return absl::InternalError(s.ToString());
+    if (!s.ok()) return FromRocks(s, internal::DescribeKey(*ledger_.map, key));
     return value;
   };
   if (std::optional<std::string> problem =
-          internal::CheckStoredNodes(maps_->stored_root, read, maps_->histories.Leaves(), nodes)) {
+          internal::CheckStoredNodes(maps_->stored_root, read, leaves, nodes)) {
     return Problem{std::nullopt, StrCat(*problem, " (at ", tree_size, " entries)")};
   }
   return std::nullopt;
