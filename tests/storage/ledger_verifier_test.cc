@@ -26,7 +26,19 @@ using innsyn::testing::AppendJournalReads;
 using innsyn::testing::OpenTestLedger;
 using innsyn::testing::TempDir;
 
-class LedgerVerifierTest : public innsyn::testing::LedgerFixture {};
+class LedgerVerifierTest : public innsyn::testing::LedgerFixture {
+ protected:
+  // Two patients' reads by two dentists, checkpointed and verified, then
+  // the ledger closed for tampering: four histories in the subject map.
+  void FourHistoriesThenClose() {
+    Append({testing::JournalRead(1, "01017012345", "dr-a"),
+            testing::JournalRead(2, "01017012345", "dr-b"),
+            testing::JournalRead(3, "02029012345", "dr-a")});
+    ASSERT_TRUE(ledger_->Checkpoint().ok());
+    ASSERT_TRUE(ledger_->Verify().ok);
+    ledger_.reset();
+  }
+};
 
 // Flips a bit of stored entry `seq` of the closed ledger in `dir`.
 void TamperWithEntry(const std::string& dir, uint64_t seq) {
@@ -123,12 +135,7 @@ TEST_F(LedgerVerifierTest, DeletedIndexKeyIsCaughtSoNoAccessCanBeHidden) {
 // deleted (either would mislink that history's next entry) or a changed
 // stored root is found by the full pass, and nothing else is.
 TEST_F(LedgerVerifierTest, AChangedOrMissingMapHeadOrRootIsCaught) {
-  Append({testing::JournalRead(1, "01017012345", "dr-a"),
-          testing::JournalRead(2, "01017012345", "dr-b"),
-          testing::JournalRead(3, "02029012345", "dr-a")});
-  ASSERT_TRUE(ledger_->Checkpoint().ok());
-  ASSERT_TRUE(ledger_->Verify().ok);
-  ledger_.reset();
+  ASSERT_NO_FATAL_FAILURE(FourHistoriesThenClose());
   auto pseudonymizer = *Pseudonymizer::Load(dir_.path() + "/pseudonym.key", false);
   const std::string head = internal::HeadKey(internal::HistoryId(
       MapSpace::kSubject, pseudonymizer->Pseudonym(PseudonymDomain::kSubject, "01017012345")));
@@ -174,12 +181,7 @@ TEST_F(LedgerVerifierTest, AChangedOrMissingMapHeadOrRootIsCaught) {
 // node, a node left over off the map's paths, or a missing node is found by
 // the full pass, before a client's proof would find it.
 TEST_F(LedgerVerifierTest, AChangedMissingOrStrayMapNodeIsCaught) {
-  Append({testing::JournalRead(1, "01017012345", "dr-a"),
-          testing::JournalRead(2, "01017012345", "dr-b"),
-          testing::JournalRead(3, "02029012345", "dr-a")});
-  ASSERT_TRUE(ledger_->Checkpoint().ok());
-  ASSERT_TRUE(ledger_->Verify().ok);
-  ledger_.reset();
+  ASSERT_NO_FATAL_FAILURE(FourHistoriesThenClose());
   // Depth 0, no prefix: the root, an inner node with four histories.
   const std::string root = std::string(1, internal::kMapNode) + std::string(1, '\0');
   std::string original;
