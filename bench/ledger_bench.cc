@@ -201,9 +201,9 @@ int main(int argc, char** argv) {
       auto body = innsyn::storage::VerifyCheckpointNote(proof.checkpoint().note(),
                                                         proof.checkpoint().verifier_key());
       if (!body.ok() || !body->map_root) return Fail("the proof's checkpoint does not verify");
-      std::vector<std::string> chain;
+      std::vector<innsyn::storage::GivenHeader> chain;
       for (const innsyn::v1::RecordedEntry& link : proof.chain())
-        chain.push_back(link.entry_bytes());
+        chain.push_back({link.header_bytes(), link.contents_hash()});
       auto history =
           innsyn::storage::VerifyHistory(*body->map_root, innsyn::storage::MapSpace::kSubject,
                                          proof.pseudonym(), proof.map(), chain);

@@ -74,9 +74,11 @@ absl::StatusOr<CompleteAnswer> CheckComplete(Trust& trust, const AnswerToCheck& 
     return VerificationFailure(absl::StrCat("the checkpoint of size ", body->tree_size,
                                             " has no map line: completeness cannot be proven"));
   }
-  std::vector<std::string> chain;
+  std::vector<storage::GivenHeader> chain;
   chain.reserve(proof.chain_size());
-  for (const v1::RecordedEntry& link : proof.chain()) chain.push_back(link.entry_bytes());
+  for (const v1::RecordedEntry& link : proof.chain()) {
+    chain.push_back({link.header_bytes(), link.contents_hash()});
+  }
   absl::StatusOr<std::vector<storage::HistoryLink>> history =
       storage::VerifyHistory(*body->map_root, answer.space, proof.pseudonym(), proof.map(), chain);
   if (!history.ok()) return VerificationFailure(std::string(history.status().message()));
@@ -121,10 +123,17 @@ absl::StatusOr<CompleteAnswer> CheckComplete(Trust& trust, const AnswerToCheck& 
       continue;
     }
     const v1::RecordedEntry& given = *found->second;
-    if (given.leaf_hash() != storage::AsBytes(link.leaf_hash)) {
-      return VerificationFailure(absl::StrCat("entry ", link.seq,
-                                              " in the answer is not the entry of that seq in the ",
-                                              whose, "'s signed history"));
+    // An answer that carries the entry's bytes (a report's rows do) is bound
+    // to the history by them; one without is bound by seq, kind and hour.
+    if (!given.entry_bytes().empty()) {
+      absl::StatusOr<storage::EntryHeaderBytes> split =
+          storage::SplitEntry(given.entry_bytes(), link.seq);
+      if (!split.ok() ||
+          storage::HeaderHash(split->contents_hash, split->header) != link.header_hash) {
+        return VerificationFailure(
+            absl::StrCat("entry ", link.seq, " in the answer is not the entry of that seq in the ",
+                         whose, "'s signed history"));
+      }
     }
     if (given.hour().seconds() != link.header.hour() || given.kind() != link.header.kind()) {
       return VerificationFailure(absl::StrCat(

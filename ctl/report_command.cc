@@ -270,7 +270,7 @@ absl::StatusOr<CompleteAnswer> CheckAnswerComplete(Trust& trust, const v1::Innsy
     header.ParseFromString(row.entry_bytes());
     v1::RecordedEntry& entry = entries.emplace_back();
     entry.set_seq(row.seq());
-    entry.set_leaf_hash(std::string(storage::AsBytes(storage::LeafHash(row.entry_bytes()))));
+    entry.set_entry_bytes(row.entry_bytes());
     entry.set_kind(header.kind());
     entry.mutable_hour()->set_seconds(header.hour());
     entry.set_erased(row.erased());

@@ -25,7 +25,7 @@
 
 namespace innsyn::report {
 
-inline constexpr std::string_view kAnswerFormat = "innsyn-answer/1";
+inline constexpr std::string_view kAnswerFormat = "innsyn-answer/2";
 
 // What the clinic sets for its reports (the [report] table of innsynd.toml).
 struct ReportSettings {

@@ -526,16 +526,20 @@ absl::StatusOr<HistoryProof> ProveHistory(const internal::LedgerImpl& impl, MapS
   for (uint64_t left = proof.map.leaf().count(); left > 0; --left) {
     absl::StatusOr<std::vector<StoredEntry>> read_entry = impl.ReadEntries({seq}, /*open=*/false);
     if (!read_entry.ok()) return read_entry.status();
-    StoredEntry& stored = read_entry->front();
-    const v1::SealedEntry& header = stored.header;
-    const HeaderLinks links = LinksIn(header, space);
+    absl::StatusOr<EntryHeaderBytes> split = SplitEntry(read_entry->front().bytes, seq);
+    if (!split.ok()) return split.status();
+    HistoryProof::Link link;
+    link.seq = seq;
+    link.header = std::move(read_entry->front().header);  // without its contents
+    link.bytes = *std::move(split);
+    const HeaderLinks links = LinksIn(link.header, space);
     const uint64_t count = links.count;
     const uint64_t prev = links.prev;
     if (count != left) {
       return absl::DataLossError(StrCat("entry ", seq, " says it is number ", count,
                                         " of its history, where ", left, " was expected"));
     }
-    proof.chain.push_back(std::move(stored));
+    proof.chain.push_back(std::move(link));
     if (left > 1 && prev >= seq) {
       return absl::DataLossError(
           StrCat("entry ", seq, " names entry ", prev, " before it in its history"));

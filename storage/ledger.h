@@ -179,9 +179,14 @@ struct HistoryProof {
   Hash map_root{};         // the map root a checkpoint of tree_size signs
   std::string pseudonym;   // the history's 16-byte pseudonym
   v1::MapProof map;
-  // The history's entries as stored, newest first, their contents not
-  // opened (header, bytes and leaf hash set).
-  std::vector<StoredEntry> chain;
+  // The history's entries, newest first, as a proof carries them: the
+  // clear header without the contents, and the contents' hash.
+  struct Link {
+    uint64_t seq = 0;
+    v1::SealedEntry header;  // `sealed` and `clear` absent
+    EntryHeaderBytes bytes;
+  };
+  std::vector<Link> chain;
 };
 
 class Ledger {

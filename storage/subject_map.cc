@@ -13,6 +13,7 @@ namespace {
 
 constexpr char kMapLeafPrefix = 0x02;
 constexpr char kMapNodePrefix = 0x03;
+constexpr char kHeaderPrefix = 0x04;
 
 // Whether `a` and `b` agree on their first `bits` bits.
 bool SamePrefix(const Hash& a, const Hash& b, int bits) {
@@ -104,6 +105,37 @@ absl::StatusOr<std::optional<MapValue>> VerifyMapProof(const Hash& root, const H
   return value;
 }
 
+Hash HeaderHash(const Hash& contents_hash, std::string_view header_bytes) {
+  std::string input(1, kHeaderPrefix);
+  input.reserve(1 + kHashBytes + header_bytes.size());
+  input.append(AsBytes(contents_hash));
+  input.append(header_bytes);
+  return Sha256(input);
+}
+
+EntryHeaderBytes SplitEntry(v1::SealedEntry& entry) {
+  // The contents are moved out while H is serialised, and back: no copy.
+  std::string* field = entry.sealed().empty() ? entry.mutable_clear() : entry.mutable_sealed();
+  std::string contents;
+  contents.swap(*field);
+  EntryHeaderBytes out;
+  out.contents_hash = Sha256(contents);
+  out.header = internal::SerializeDeterministic(entry);
+  contents.swap(*field);
+  return out;
+}
+
+absl::StatusOr<EntryHeaderBytes> SplitEntry(std::string_view entry_bytes, uint64_t seq) {
+  absl::StatusOr<v1::SealedEntry> entry = internal::ParseStored(entry_bytes, seq);
+  if (!entry.ok()) return entry.status();
+  return SplitEntry(*entry);
+}
+
+Hash HeaderHashOf(v1::SealedEntry& entry) {
+  const EntryHeaderBytes split = SplitEntry(entry);
+  return HeaderHash(split.contents_hash, split.header);
+}
+
 HeaderLinks LinksIn(const v1::SealedEntry& header, MapSpace space) {
   if (space == MapSpace::kSubject) {
     return {header.subject(), header.subject_count(), header.subject_prev(),
@@ -142,7 +174,7 @@ void LinkAfter(v1::SealedEntry& header, MapSpace space, const MapValue& head) {
 absl::StatusOr<std::vector<HistoryLink>> VerifyHistory(const Hash& map_root, MapSpace space,
                                                        std::string_view pseudonym,
                                                        const v1::MapProof& proof,
-                                                       const std::vector<std::string>& chain) {
+                                                       const std::vector<GivenHeader>& chain) {
   const bool subject = space == MapSpace::kSubject;
   const char* whose = subject ? "subject" : "actor";
   const Hash key = MapKey(space, pseudonym);
@@ -173,17 +205,26 @@ absl::StatusOr<std::vector<HistoryLink>> VerifyHistory(const Hash& map_root, Map
     const uint64_t count = head.count - i;
     HistoryLink link;
     link.seq = seq;
-    link.leaf_hash = LeafHash(chain[i]);
-    if (link.leaf_hash != expected) {
+    std::optional<Hash> contents_hash = HashFromBytes(chain[i].contents_hash);
+    if (!contents_hash) {
+      return absl::FailedPreconditionError(
+          StrCat("entry ", seq, " is given without the 32-byte hash of its contents"));
+    }
+    link.header_hash = HeaderHash(*contents_hash, chain[i].header);
+    if (link.header_hash != expected) {
       return absl::FailedPreconditionError(
           StrCat("entry ", seq, " given does not hash to what ",
                  i == 0 ? "the signed map" : StrCat("entry ", links.back().seq), " names (",
                  ToHex(expected).substr(0, 16), "…): the history was changed"));
     }
-    absl::StatusOr<v1::SealedEntry> header = internal::ParseStored(chain[i], seq);
+    absl::StatusOr<v1::SealedEntry> header = internal::ParseStored(chain[i].header, seq);
     if (!header.ok()) {
       return absl::FailedPreconditionError(
           StrCat("entry ", seq, " does not parse: ", header.status().message()));
+    }
+    if (!header->sealed().empty() || !header->clear().empty()) {
+      return absl::FailedPreconditionError(
+          StrCat("entry ", seq, " is given with its contents, where only its header belongs"));
     }
     const HeaderLinks fields = LinksIn(*header, space);
     if (!InHistory(*header, space) || fields.pseudonym != pseudonym) {
@@ -203,8 +244,6 @@ absl::StatusOr<std::vector<HistoryLink>> VerifyHistory(const Hash& map_root, Map
       return absl::FailedPreconditionError(
           StrCat("entry ", seq, " does not link properly to the entry before it"));
     }
-    header->clear_sealed();
-    header->clear_clear();
     link.header = *std::move(header);
     links.push_back(std::move(link));
     if (count > 1) {

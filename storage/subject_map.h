@@ -10,6 +10,13 @@
 //   node  = SHA-256(0x03 || left || right)
 //   empty = 32 zero bytes
 //
+// A history links its entries, and the map names its newest, by header
+// hash, which a client computes from the clear header and a hash of the
+// contents, without the contents themselves:
+//   header hash = SHA-256(0x04 || SHA-256(contents) || H)
+// where contents is the value of E_seq's field 9 (sealed) or 10 (clear) and
+// H is E_seq without that field.
+//
 // The tree is 256 levels deep, bit 0 of the key (its first byte's highest
 // bit) choosing the side at the root. A subtree that holds one leaf hashes
 // to that leaf's hash (it is not extended to the bottom); one that holds
@@ -33,7 +40,7 @@ namespace innsyn::storage {
 // Whose history a map key stands for.
 enum class MapSpace : char { kSubject = 'S', kActor = 'A' };
 
-// A history's state: its latest entry (seq and leaf hash) and its length.
+// A history's state: its latest entry (seq and header hash) and its length.
 struct MapValue {
   uint64_t seq = 0;
   uint64_t count = 0;
@@ -62,8 +69,22 @@ Hash MapRootOf(std::vector<std::pair<Hash, MapValue>> histories);
 absl::StatusOr<std::optional<MapValue>> VerifyMapProof(const Hash& root, const Hash& key,
                                                        const v1::MapProof& proof);
 
+// An entry split as a history proof carries it: H, and the contents' hash.
+struct EntryHeaderBytes {
+  std::string header;  // E_seq without field 9 or 10
+  Hash contents_hash{};
+};
+Hash HeaderHash(const Hash& contents_hash, std::string_view header_bytes);
+// From a parsed E_seq (`entry` as stored, contents included; changed while
+// this runs, and left as it was).
+EntryHeaderBytes SplitEntry(v1::SealedEntry& entry);
+// From E_seq's bytes: DataLoss if they do not parse or say another seq.
+absl::StatusOr<EntryHeaderBytes> SplitEntry(std::string_view entry_bytes, uint64_t seq);
+// The header hash of a parsed E_seq (as SplitEntry).
+Hash HeaderHashOf(v1::SealedEntry& entry);
+
 // A header's link fields for one history: the pseudonym it names there,
-// its count, and the seq and leaf hash of the entry before it.
+// its count, and the seq and header hash of the entry before it.
 struct HeaderLinks {
   std::string_view pseudonym;
   uint64_t count = 0;
@@ -81,21 +102,28 @@ void LinkAfter(v1::SealedEntry& header, MapSpace space, const MapValue& head);
 // One entry of a history, checked.
 struct HistoryLink {
   uint64_t seq = 0;
-  Hash leaf_hash{};
-  v1::SealedEntry header;  // its clear header (`sealed` and `clear` left out)
+  Hash header_hash{};
+  v1::SealedEntry header;  // its clear header (`sealed` and `clear` absent)
+};
+
+// An entry of a history as a proof gives it: H (E_seq without its
+// contents) and the hash of the contents.
+struct GivenHeader {
+  std::string_view header;
+  std::string_view contents_hash;
 };
 
 // Checks a whole history against the map root of a signed checkpoint: the
-// map proof for (space, pseudonym), then each entry in `chain` (E_seq,
-// newest first), which must hash to what the map leaf or the entry after
-// it names, say the seq and count expected, name the pseudonym, and link to
-// the next, down to the history's first entry. Returns the entries, newest
-// first (none when the proof shows the history absent), or
-// FailedPrecondition saying what did not match.
+// map proof for (space, pseudonym), then each entry in `chain` (newest
+// first), which must hash to what the map leaf or the entry after it names,
+// say the seq and count expected, name the pseudonym, and link to the next,
+// down to the history's first entry. Returns the entries, newest first
+// (none when the proof shows the history absent), or FailedPrecondition
+// saying what did not match.
 absl::StatusOr<std::vector<HistoryLink>> VerifyHistory(const Hash& map_root, MapSpace space,
                                                        std::string_view pseudonym,
                                                        const v1::MapProof& proof,
-                                                       const std::vector<std::string>& chain);
+                                                       const std::vector<GivenHeader>& chain);
 
 }  // namespace innsyn::storage
 

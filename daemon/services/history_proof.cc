@@ -22,11 +22,11 @@ absl::Status FillHistoryProof(storage::Ledger& ledger, const storage::HistoryPro
   ASSIGN_OR_RETURN(*out.mutable_checkpoint(), ledger.Checkpoint(history.tree_size));
   out.set_pseudonym(history.pseudonym);
   *out.mutable_map() = history.map;
-  for (const storage::StoredEntry& stored : history.chain) {
+  for (const storage::HistoryProof::Link& stored : history.chain) {
     v1::RecordedEntry& link = *out.add_chain();
     link.set_seq(stored.seq);
-    link.set_leaf_hash(std::string(storage::AsBytes(stored.leaf_hash)));
-    link.set_entry_bytes(stored.bytes);
+    link.set_header_bytes(stored.bytes.header);
+    link.set_contents_hash(std::string(storage::AsBytes(stored.bytes.contents_hash)));
     link.set_kind(stored.header.kind());
     link.mutable_hour()->set_seconds(stored.header.hour());
     if (!CutByPeriod(absl::FromUnixSeconds(stored.header.hour()), query)) continue;

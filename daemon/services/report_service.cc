@@ -150,7 +150,7 @@ absl::Status ReportService::CreateReportFor(const Admission& admit,
                    ledger_.ProveSubjectHistory(request.subject_id()));
   const uint64_t read_at = query.tree_size;
   if (std::any_of(history.chain.begin(), history.chain.end(),
-                  [&](const storage::StoredEntry& link) { return link.seq >= read_at; })) {
+                  [&](const storage::HistoryProof::Link& link) { return link.seq >= read_at; })) {
     query.tree_size = history.tree_size;
     ASSIGN_OR_RETURN(entries, Collect(query));
   }

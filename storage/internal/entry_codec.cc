@@ -10,6 +10,7 @@
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "storage/hash.h"
 #include "storage/internal/schema.h"
+#include "storage/subject_map.h"
 
 namespace innsyn::storage::internal {
 namespace {
@@ -194,31 +195,39 @@ std::string EntryAad(uint64_t seq, std::string_view key_id) {
 
 namespace {
 
-std::string Finish(v1::SealedEntry& header, const v1::LedgerEntry& entry, std::string_view key_id,
-                   const DataKey* key, const std::string_view* nonce) {
-  const std::string contents = SerializeDeterministic(entry);
+EncodedEntry Finish(v1::SealedEntry& header, const v1::LedgerEntry& entry, std::string_view key_id,
+                    const DataKey* key, const std::string_view* nonce) {
+  std::string contents = SerializeDeterministic(entry);
   if (key == nullptr) {
     header.clear_key_id();
-    header.set_clear(contents);
   } else {
     header.set_key_id(std::string(key_id));
     const std::string aad = EntryAad(header.seq(), key_id);
-    header.set_sealed(nonce == nullptr ? Seal(*key, contents, aad)
-                                       : SealWithNonce(*key, *nonce, contents, aad));
+    contents =
+        nonce == nullptr ? Seal(*key, contents, aad) : SealWithNonce(*key, *nonce, contents, aad);
   }
-  return SerializeDeterministic(header);
+  // H, the header without its contents, is what a history links by.
+  EncodedEntry out;
+  out.header_hash = HeaderHash(Sha256(contents), SerializeDeterministic(header));
+  if (key == nullptr) {
+    header.set_clear(std::move(contents));
+  } else {
+    header.set_sealed(std::move(contents));
+  }
+  out.bytes = SerializeDeterministic(header);
+  return out;
 }
 
 }  // namespace
 
-std::string EncodeEntry(v1::SealedEntry header, const v1::LedgerEntry& entry,
-                        std::string_view key_id, const DataKey* key) {
+EncodedEntry EncodeEntry(v1::SealedEntry header, const v1::LedgerEntry& entry,
+                         std::string_view key_id, const DataKey* key) {
   return Finish(header, entry, key_id, key, nullptr);
 }
 
-std::string EncodeEntryWithNonce(v1::SealedEntry header, const v1::LedgerEntry& entry,
-                                 std::string_view key_id, const DataKey& key,
-                                 std::string_view nonce) {
+EncodedEntry EncodeEntryWithNonce(v1::SealedEntry header, const v1::LedgerEntry& entry,
+                                  std::string_view key_id, const DataKey& key,
+                                  std::string_view nonce) {
   return Finish(header, entry, key_id, &key, &nonce);
 }
 

@@ -15,6 +15,7 @@
 #include "absl/time/time.h"
 #include "google/protobuf/message_lite.h"
 #include "innsyn/v1/ledger.pb.h"
+#include "storage/hash.h"
 #include "storage/pseudonym.h"
 #include "storage/sealing.h"
 
@@ -55,13 +56,18 @@ absl::Time PeriodEnd(int year);
 std::string EntryAad(uint64_t seq, std::string_view key_id);
 
 // E_n for `entry` (whose seq is `header.seq`): sealed under `key` with id
-// `key_id`, or in the clear when `key` is null.
-std::string EncodeEntry(v1::SealedEntry header, const v1::LedgerEntry& entry,
-                        std::string_view key_id, const DataKey* key);
+// `key_id`, or in the clear when `key` is null; and its header hash, by
+// which a history links to it (subject_map.h).
+struct EncodedEntry {
+  std::string bytes;
+  Hash header_hash{};
+};
+EncodedEntry EncodeEntry(v1::SealedEntry header, const v1::LedgerEntry& entry,
+                         std::string_view key_id, const DataKey* key);
 // The same with a given nonce, for test vectors.
-std::string EncodeEntryWithNonce(v1::SealedEntry header, const v1::LedgerEntry& entry,
-                                 std::string_view key_id, const DataKey& key,
-                                 std::string_view nonce);
+EncodedEntry EncodeEntryWithNonce(v1::SealedEntry header, const v1::LedgerEntry& entry,
+                                  std::string_view key_id, const DataKey& key,
+                                  std::string_view nonce);
 
 // Parses E_n. DataLoss if it does not parse or says another seq.
 absl::StatusOr<v1::SealedEntry> ParseStored(std::string_view bytes, uint64_t seq);

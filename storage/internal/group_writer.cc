@@ -635,12 +635,15 @@ absl::StatusOr<v1::AppendReceipt> GroupWriter::AddEntry(Draft& draft, v1::Ledger
       return s;
     }
   }
-  const std::string bytes = live == nullptr
-                                ? EncodeEntry(described.header, entry, "", nullptr)
-                                : EncodeEntry(described.header, entry, live->id, live->key.get());
+  const EncodedEntry encoded =
+      live == nullptr ? EncodeEntry(described.header, entry, "", nullptr)
+                      : EncodeEntry(described.header, entry, live->id, live->key.get());
+  const std::string& bytes = encoded.bytes;
   const Hash leaf = LeafHash(bytes);
-  if (in_subject_history) heads_[subject_history] = {seq, subject_head.count + 1, leaf};
-  if (in_actor_history) heads_[actor_history] = {seq, actor_head.count + 1, leaf};
+  if (in_subject_history) {
+    heads_[subject_history] = {seq, subject_head.count + 1, encoded.header_hash};
+  }
+  if (in_actor_history) heads_[actor_history] = {seq, actor_head.count + 1, encoded.header_hash};
   chain_head_ = ChainHash(chain_head_, leaf);
   for (const CompactRange::Node& node : range_.Append(leaf)) {
     draft.batch.Put(impl_.tree, TreeKey(node.level, node.index), AsBytes(node.hash));

@@ -15,7 +15,7 @@ const char* Whose(MapSpace space) { return space == MapSpace::kSubject ? "subjec
 }  // namespace
 
 std::optional<std::string> HistoryCheck::Link(const v1::SealedEntry& header, MapSpace space,
-                                              const Hash& leaf) {
+                                              const Hash& header_hash) {
   const HeaderLinks links = LinksIn(header, space);
   const uint64_t seq = header.seq();
   if (!InHistory(header, space)) {
@@ -39,13 +39,18 @@ std::optional<std::string> HistoryCheck::Link(const v1::SealedEntry& header, Map
                   "'s history, but that history's entry before it is ",
                   first ? std::string("none") : StrCat(head.seq));
   }
-  head = MapValue{seq, links.count, leaf};
+  head = MapValue{seq, links.count, header_hash};
   return std::nullopt;
 }
 
-std::optional<std::string> HistoryCheck::Add(const v1::SealedEntry& header, const Hash& leaf) {
-  if (std::optional<std::string> problem = Link(header, MapSpace::kSubject, leaf)) return problem;
-  return Link(header, MapSpace::kActor, leaf);
+std::optional<std::string> HistoryCheck::Add(v1::SealedEntry& entry) {
+  // Only an entry that joins a history needs its header hash.
+  const bool linked = InHistory(entry, MapSpace::kSubject) || InHistory(entry, MapSpace::kActor);
+  const Hash header_hash = linked ? HeaderHashOf(entry) : kZeroHash;
+  if (std::optional<std::string> problem = Link(entry, MapSpace::kSubject, header_hash)) {
+    return problem;
+  }
+  return Link(entry, MapSpace::kActor, header_hash);
 }
 
 Hash HistoryCheck::Root() const {

@@ -27,10 +27,11 @@ namespace innsyn::storage::internal {
 
 class HistoryCheck {
  public:
-  // Checks the links of the next entry (its clear header, of leaf hash
-  // `leaf`) and makes it the head of the histories it joins. Returns what
-  // is wrong, if its links are not what the entries before it imply.
-  std::optional<std::string> Add(const v1::SealedEntry& header, const Hash& leaf);
+  // Checks the links of the next entry (as stored, contents included) and
+  // makes it the head of the histories it joins, by its header hash.
+  // Returns what is wrong, if its links are not what the entries before it
+  // imply. `entry` is changed while this runs, and left as it was.
+  std::optional<std::string> Add(v1::SealedEntry& entry);
   // The map root the heads so far imply.
   Hash Root() const;
   // Compares the heads stored in the map family (read with `map`, an
@@ -42,7 +43,8 @@ class HistoryCheck {
   absl::flat_hash_map<Hash, MapValue> Leaves() const;
 
  private:
-  std::optional<std::string> Link(const v1::SealedEntry& header, MapSpace space, const Hash& leaf);
+  std::optional<std::string> Link(const v1::SealedEntry& header, MapSpace space,
+                                  const Hash& header_hash);
 
   // By HistoryId (space and pseudonym): the map key, a hash, is computed
   // for Root() only, not for every entry.

@@ -55,10 +55,11 @@ inline constexpr std::string_view kMetaCheckpoint = "checkpoint";
 inline constexpr std::string_view kMetaCheckpointHistory = "checkpoint/";
 inline constexpr std::string_view kMetaFormat = "format";
 // Entries are SealedEntry messages with their subject's and actor's
-// history links, and the subject map is kept. A ledger without this mark
-// holds plain LedgerEntry messages; format 2 had no history links. This
-// version reads neither.
-inline constexpr std::string_view kEntryFormat = "3";
+// history links, by header hash, and the subject map is kept. A ledger
+// without this mark holds plain LedgerEntry messages; format 2 had no
+// history links, format 3 linked by leaf hash. This version reads none of
+// them.
+inline constexpr std::string_view kEntryFormat = "4";
 
 inline void AppendBigEndian64(std::string& out, uint64_t value) {
   for (int shift = 56; shift >= 0; shift -= 8) {

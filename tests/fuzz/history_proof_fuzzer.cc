@@ -5,7 +5,7 @@
 //
 // Input: space (1 byte: odd for an actor) || map root (32) || pseudonym (16)
 // || map proof length (2, big-endian) || MapProof || then entries, each as
-// length (2, big-endian) || bytes.
+// contents hash (32) || length (2, big-endian) || header bytes.
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -45,8 +45,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   innsyn::v1::MapProof proof;
   const std::string_view proof_bytes = Take(input, TakeLength(input));
   if (!proof.ParseFromArray(proof_bytes.data(), static_cast<int>(proof_bytes.size()))) return 0;
-  std::vector<std::string> chain;
-  while (!input.empty() && chain.size() < 512) chain.emplace_back(Take(input, TakeLength(input)));
+  std::vector<innsyn::storage::GivenHeader> chain;
+  while (!input.empty() && chain.size() < 512) {
+    const std::string_view contents_hash = Take(input, 32);
+    chain.push_back({Take(input, TakeLength(input)), contents_hash});
+  }
   const MapSpace which = !space.empty() && (space[0] & 1) ? MapSpace::kActor : MapSpace::kSubject;
   (void)innsyn::storage::VerifyHistory(root, which, pseudonym, proof, chain);
   std::optional<innsyn::storage::Hash> key = innsyn::storage::HashFromBytes(proof.key());

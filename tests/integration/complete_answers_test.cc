@@ -116,13 +116,14 @@ class CompleteAnswersTest : public ::testing::Test {
   }
 
   // A real answer of the daemon (with its proof), asked directly.
-  v1::ListSubjectAccessResponse Answer(const std::string& subject) {
+  v1::ListSubjectAccessResponse Answer(const std::string& subject, bool entry_bytes = false) {
     auto stub = v1::AccessLogService::NewStub(
         grpc::CreateChannel(daemon_->grpc_address(), grpc::InsecureChannelCredentials()));
     v1::ListSubjectAccessRequest request;
     request.set_subject_id(subject);
     request.set_reason("test");
     request.set_prove(true);
+    request.set_include_entry_bytes(entry_bytes);
     v1::ListSubjectAccessResponse response;
     grpc::ClientContext context;
     EXPECT_TRUE(stub->ListSubjectAccess(&context, request, &response).ok());
@@ -166,8 +167,9 @@ TEST_F(CompleteAnswersTest, AnHonestAnswerIsProvenCompleteAndAnUnknownSubjectEmp
 TEST_F(CompleteAnswersTest, ABentAnswerIsCaughtWithWhatWasBent) {
   Start();
   Append(0, 40);
-  const v1::ListSubjectAccessResponse other = Answer("patient-2");
-  ASSERT_GT(other.entries_size(), 0);
+  const v1::ListSubjectAccessResponse other = Answer("patient-2", /*entry_bytes=*/true);
+  ASSERT_GT(other.entries_size(), 4);
+  const v1::ListSubjectAccessResponse mine = Answer("patient-1", /*entry_bytes=*/true);
   struct Case {
     const char* name;
     std::function<void(v1::ListSubjectAccessResponse&)> change;
@@ -195,6 +197,24 @@ TEST_F(CompleteAnswersTest, ABentAnswerIsCaughtWithWhatWasBent) {
          *r.mutable_proof()->mutable_chain() = other.proof().chain();
        },
        "does not hash to what the signed map names"},
+      {"an entry's contents changed, its header kept (the proof's hash of them)",
+       [](v1::ListSubjectAccessResponse& r) {
+         std::string& hash = *r.mutable_proof()->mutable_chain(2)->mutable_contents_hash();
+         hash[0] = static_cast<char>(hash[0] ^ 1);
+       },
+       "does not hash to what entry"},
+      {"the newest entry given whole, contents and all, where its header belongs",
+       [&](v1::ListSubjectAccessResponse& r) {
+         v1::RecordedEntry& link = *r.mutable_proof()->mutable_chain(0);
+         ASSERT_EQ(link.seq(), mine.entries(mine.entries_size() - 1).seq());
+         link.set_header_bytes(mine.entries(mine.entries_size() - 1).entry_bytes());
+       },
+       "given does not hash to what the signed map names"},
+      {"an answered entry's bytes taken from another entry",
+       [&](v1::ListSubjectAccessResponse& r) {
+         r.mutable_entries(4)->set_entry_bytes(other.entries(4).entry_bytes());
+       },
+       "in the answer is not the entry of that seq in the subject's signed history"},
       {"another subject's whole answer, with its own proof",
        [&](v1::ListSubjectAccessResponse& r) { r = other; },
        "in the answer is about another subject"},

@@ -58,8 +58,10 @@ TEST_F(BaselineTest, BaselineEntriesAreInNoHistoryButInTheirOwnIndex) {
   ASSERT_TRUE(proof.ok()) << proof.status();
   ASSERT_EQ(proof->chain.size(), 1u);
   EXPECT_EQ(proof->chain[0].seq, 2u);
-  std::vector<std::string> chain;
-  for (const StoredEntry& link : proof->chain) chain.push_back(link.bytes);
+  std::vector<GivenHeader> chain;
+  for (const HistoryProof::Link& link : proof->chain) {
+    chain.push_back({link.bytes.header, AsBytes(link.bytes.contents_hash)});
+  }
   EXPECT_TRUE(
       VerifyHistory(proof->map_root, MapSpace::kSubject, proof->pseudonym, proof->map, chain).ok());
   // An actor known only from a baseline entry has no history.

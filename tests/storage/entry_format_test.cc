@@ -17,6 +17,7 @@
 #include "storage/internal/entry_codec.h"
 #include "storage/pseudonym.h"
 #include "storage/sealing.h"
+#include "storage/subject_map.h"
 #include "tests/support/temp_dir.h"
 
 namespace innsyn::storage::internal {
@@ -133,6 +134,10 @@ constexpr std::string_view kAccessEntryHex =
     "5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a7801";
 constexpr std::string_view kAccessLeafHex =
     "4d6bab8500a904e25dcaa6ae2d006c56a72b3ce8a3c6e2a46f782e60d292d2ff";
+// SHA-256(0x04 || SHA-256(field 9) || E_7 without field 9): what entry 8
+// and the subject map name entry 7 by.
+constexpr std::string_view kAccessHeaderHashHex =
+    "7b6c03d556520435609aef18c224de35af1ed7e8d7ebbbc545da6a0c2fa97d15";
 constexpr std::string_view kErasureEntryHex =
     "0808100518d089f5cd062a1011111111111111111111111111111111529f0108"
     "08120608fc8bf5cd063a92010a380a34732e3131313131313131313131313131"
@@ -140,10 +145,12 @@ constexpr std::string_view kErasureEntryHex =
     "323032361001121247445052206172742e2031372831292861291a0c63617365"
     "20323032362d31372a0f707269766163792d6f666669636572320f7072697661"
     "63795f6f66666963657238014210111111111111111111111111111111115807"
-    "60036a204d6bab8500a904e25dcaa6ae2d006c56a72b3ce8a3c6e2a46f782e60"
-    "d292d2ff";
+    "60036a207b6c03d556520435609aef18c224de35af1ed7e8d7ebbbc545da6a0c"
+    "2fa97d15";
 constexpr std::string_view kErasureLeafHex =
-    "09fa619915a82bc39ace2b33c1eeb3641faf60b60a20124ac1533bc36b6c396f";
+    "c61faa621fce6306fe7ee2b9e279dbfef390c8d5bde1375c88c344088f76fa8a";
+constexpr std::string_view kErasureHeaderHashHex =
+    "a81639273925424609984d285c39868e7d32a4f2626e25c2771645fb2791c347";
 
 // An erasure names the erased subject by pseudonym in its header, so that
 // the subject's history shows it; its contents are in the clear.
@@ -156,13 +163,14 @@ v1::SealedEntry ErasureHeader() {
   // The patient's third entry, after entry 7.
   header.set_subject_prev(kAccessSeq);
   header.set_subject_count(3);
-  header.set_subject_prev_hash(*FromHex(kAccessLeafHex));
+  header.set_subject_prev_hash(*FromHex(kAccessHeaderHashHex));
   return header;
 }
 
-std::string AccessEntryBytes() {
+EncodedEntry AccessEncoded() {
   return EncodeEntryWithNonce(AccessHeader(), AccessEntry(), kKeyId, VectorKey(), kNonce);
 }
+std::string AccessEntryBytes() { return AccessEncoded().bytes; }
 
 TEST(EntryFormat, AccessEventContentsAreTheVector) {
   EXPECT_EQ(ToHex(SerializeDeterministic(AccessEntry())), kAccessContentsHex);
@@ -184,6 +192,27 @@ TEST(EntryFormat, SealedAccessEventIsTheVector) {
   EXPECT_EQ(stored->sealed().size(), kAccessContentsHex.size() / 2 + kSealOverheadBytes);
   EXPECT_EQ(stored->key_id(), kKeyId);
   EXPECT_TRUE(stored->clear().empty());
+}
+
+// A history links by header hash: computed by the writer, from the stored
+// bytes, and from a header given apart from its contents, alike.
+TEST(EntryFormat, HeaderHashIsTheVectorHoweverItIsComputed) {
+  EXPECT_EQ(ToHex(AccessEncoded().header_hash), kAccessHeaderHashHex);
+  absl::StatusOr<EntryHeaderBytes> split = SplitEntry(Bytes(kAccessEntryHex), kAccessSeq);
+  ASSERT_TRUE(split.ok()) << split.status();
+  EXPECT_EQ(ToHex(HeaderHash(split->contents_hash, split->header)), kAccessHeaderHashHex);
+  // H is E_7 with the field-9 record (tag 0x4a, length 0x8c01, the
+  // sealed bytes) cut out, and its contents hash that of the sealed bytes.
+  const std::string bytes = Bytes(kAccessEntryHex);
+  const v1::SealedEntry stored = *ParseStored(bytes, kAccessSeq);
+  const size_t at = bytes.find("\x4a\x8c\x01" + stored.sealed());
+  ASSERT_NE(at, std::string::npos);
+  EXPECT_EQ(split->header, bytes.substr(0, at) + bytes.substr(at + 3 + stored.sealed().size()));
+  EXPECT_EQ(split->contents_hash, Sha256(stored.sealed()));
+  // The erasure's, from its bytes, whose contents are in the clear.
+  split = SplitEntry(Bytes(kErasureEntryHex), kErasureSeq);
+  ASSERT_TRUE(split.ok()) << split.status();
+  EXPECT_EQ(ToHex(HeaderHash(split->contents_hash, split->header)), kErasureHeaderHashHex);
 }
 
 TEST(EntryFormat, SealedAccessEventOpensWithItsKeyOnly) {
@@ -214,9 +243,11 @@ TEST(EntryFormat, SealedContentsAreBoundToTheirSeqAndKeyId) {
 }
 
 TEST(EntryFormat, ErasureIsStoredInTheClear) {
-  const std::string bytes = EncodeEntry(ErasureHeader(), ErasureEntry(), "", nullptr);
+  const EncodedEntry encoded = EncodeEntry(ErasureHeader(), ErasureEntry(), "", nullptr);
+  const std::string& bytes = encoded.bytes;
   EXPECT_EQ(ToHex(bytes), kErasureEntryHex);
   EXPECT_EQ(ToHex(LeafHash(bytes)), kErasureLeafHex);
+  EXPECT_EQ(ToHex(encoded.header_hash), kErasureHeaderHashHex);
   absl::StatusOr<v1::SealedEntry> stored = ParseStored(bytes, kErasureSeq);
   ASSERT_TRUE(stored.ok()) << stored.status();
   EXPECT_TRUE(stored->key_id().empty());
@@ -301,7 +332,7 @@ TEST(EntryFormat, IndexKeysComeFromTheClearHeaderAlone) {
 // `cryptography` package's AES-GCM, on a protobuf parse by hand.
 constexpr std::string_view kPythonCheck = R"(import hashlib, sys
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-entry, key, contents, leaf = (bytes.fromhex(a) for a in sys.argv[1:5])
+entry, key, contents, leaf, header_hash = (bytes.fromhex(a) for a in sys.argv[1:6])
 def varint(b, i):
     value = shift = 0
     while True:
@@ -328,6 +359,10 @@ if opened != contents:
     sys.exit("contents differ")
 if hashlib.sha256(b"\0" + entry).digest() != leaf:
     sys.exit("leaf hash differs")
+start = entry.index(bytes([9 << 3 | 2]) + b"\x8c\x01" + sealed)
+header = entry[:start] + entry[start + 3 + len(sealed):]
+if hashlib.sha256(b"\4" + hashlib.sha256(sealed).digest() + header).digest() != header_hash:
+    sys.exit("header hash differs")
 )";
 
 TEST(EntryFormat, PythonCryptographyOpensTheVector) {
@@ -339,7 +374,8 @@ TEST(EntryFormat, PythonCryptographyOpensTheVector) {
   std::ofstream(script) << kPythonCheck;
   const std::string command = "python3 " + script + " " + std::string(kAccessEntryHex) + " " +
                               ToHex(VectorKey().bytes()) + " " + std::string(kAccessContentsHex) +
-                              " " + std::string(kAccessLeafHex);
+                              " " + std::string(kAccessLeafHex) + " " +
+                              std::string(kAccessHeaderHashHex);
   EXPECT_EQ(std::system(command.c_str()), 0);
 }
 

@@ -33,10 +33,12 @@ Hash H(uint8_t byte) {
   return hash;
 }
 
-std::vector<std::string> ChainBytes(const HistoryProof& proof) {
-  std::vector<std::string> bytes;
-  for (const StoredEntry& stored : proof.chain) bytes.push_back(stored.bytes);
-  return bytes;
+std::vector<GivenHeader> ChainBytes(const HistoryProof& proof) {
+  std::vector<GivenHeader> given;
+  for (const HistoryProof::Link& link : proof.chain) {
+    given.push_back({link.bytes.header, AsBytes(link.bytes.contents_hash)});
+  }
+  return given;
 }
 
 // The map root computed from scratch, the simplest way: a subtree of one
@@ -95,7 +97,7 @@ class SubjectMapTest : public innsyn::testing::LedgerFixture {
         for (const HistoryLink& link : *links) got.insert(got.begin(), link.seq);
         EXPECT_EQ(got, seqs) << id;
         const Hash key = MapKey(space, proof->pseudonym);
-        leaves[key] = MapLeafHash(key, {seqs.back(), seqs.size(), links->front().leaf_hash});
+        leaves[key] = MapLeafHash(key, {seqs.back(), seqs.size(), links->front().header_hash});
       }
     };
     check(MapSpace::kSubject, subjects_);
@@ -179,27 +181,48 @@ TEST_F(SubjectMapTest, AChangedHistoryIsCaughtWithAMessageThatSaysHow) {
   HistoryProof proof = *ledger_->ProveSubjectHistory("patient-2");
   HistoryProof other = *ledger_->ProveSubjectHistory("patient-3");
   ASSERT_GE(proof.chain.size(), 5u);
-  auto verify = [&](const std::vector<std::string>& chain, const v1::MapProof& map,
+  auto verify = [&](const std::vector<GivenHeader>& chain, const v1::MapProof& map,
                     const Hash& against) {
     return VerifyHistory(against, MapSpace::kSubject, proof.pseudonym, map, chain).status();
   };
-  const std::vector<std::string> chain = ChainBytes(proof);
+  const std::vector<GivenHeader> chain = ChainBytes(proof);
   ASSERT_TRUE(verify(chain, proof.map, root).ok());
 
-  std::vector<std::string> dropped = chain;
+  std::vector<GivenHeader> dropped = chain;
   dropped.erase(dropped.begin() + 2);
   EXPECT_NE(verify(dropped, proof.map, root).message().find("entries, but"), std::string::npos);
 
-  std::vector<std::string> reordered = chain;
+  std::vector<GivenHeader> reordered = chain;
   std::swap(reordered[1], reordered[2]);
   EXPECT_NE(verify(reordered, proof.map, root).message().find("does not hash to what entry"),
             std::string::npos)
       << verify(reordered, proof.map, root);
 
-  std::vector<std::string> substituted = chain;
-  substituted[3] = other.chain[0].bytes;
+  std::vector<GivenHeader> substituted = chain;
+  substituted[3] = ChainBytes(other)[0];
   EXPECT_NE(verify(substituted, proof.map, root).message().find("does not hash"),
             std::string::npos);
+
+  // Other contents under the same header: the contents' hash is bound.
+  std::vector<GivenHeader> recontented = chain;
+  const std::string other_contents(AsBytes(H(0x5c)));
+  recontented[2].contents_hash = other_contents;
+  EXPECT_NE(verify(recontented, proof.map, root)
+                .message()
+                .find("entry " + std::to_string(proof.chain[2].seq) + " given does not hash"),
+            std::string::npos);
+
+  // The whole entry, contents and all, where the header alone belongs.
+  HistoryProof::Link whole = proof.chain[1];
+  std::optional<StoredEntry> stored;
+  {
+    absl::StatusOr<std::vector<StoredEntry>> read = ledger_->GetEntries(whole.seq, 1);
+    ASSERT_TRUE(read.ok()) << read.status();
+    stored = read->front();
+  }
+  std::vector<GivenHeader> with_contents = chain;
+  with_contents[1].header = stored->bytes;
+  EXPECT_FALSE(verify(with_contents, proof.map, root).ok());
 
   // Another subject's whole (valid) history, offered as this one's.
   absl::Status swapped = verify(ChainBytes(other), other.map, root);
@@ -263,29 +286,46 @@ TEST(HistoryCheck, FindsEveryLinkThatTheEntriesBeforeItDoNotImply) {
     header.set_actor_prev_hash(prev_hash);
     return header;
   };
-  const std::string leaf0(AsBytes(H(0xa0)));
+  // Each entry is added with its contents; a history links by header hash.
+  auto with_contents = [](v1::SealedEntry header) {
+    header.set_sealed("sealed contents of entry " + std::to_string(header.seq()));
+    return header;
+  };
+  v1::SealedEntry first = with_contents(access(0, 1, 0, ""));
+  const std::string hash0(AsBytes(HeaderHashOf(first)));
+  v1::SealedEntry second = with_contents(access(1, 2, 0, hash0));
+  const Hash hash1 = HeaderHashOf(second);
+  EXPECT_NE(AsBytes(hash1), hash0);
   auto two = [&] {
     auto check = std::make_unique<internal::HistoryCheck>();
-    EXPECT_EQ(check->Add(access(0, 1, 0, ""), H(0xa0)), std::nullopt);
-    EXPECT_EQ(check->Add(access(1, 2, 0, leaf0), H(0xa1)), std::nullopt);
+    v1::SealedEntry a = first, b = second;
+    EXPECT_EQ(check->Add(a), std::nullopt);
+    EXPECT_EQ(check->Add(b), std::nullopt);
     return check;
   };
+  auto add_third = [&](v1::SealedEntry header) {
+    v1::SealedEntry third = with_contents(std::move(header));
+    return two()->Add(third);
+  };
   EXPECT_EQ(two()->histories(), 2u);
-  EXPECT_EQ(two()->Root(), MapRootOf({{MapKey(MapSpace::kSubject, patient), {1, 2, H(0xa1)}},
-                                      {MapKey(MapSpace::kActor, actor), {1, 2, H(0xa1)}}}));
-  EXPECT_EQ(two()->Add(access(2, 3, 0, leaf0), H(0xa2)),
+  EXPECT_EQ(two()->Root(), MapRootOf({{MapKey(MapSpace::kSubject, patient), {1, 2, hash1}},
+                                      {MapKey(MapSpace::kActor, actor), {1, 2, hash1}}}));
+  EXPECT_EQ(add_third(access(2, 3, 1, std::string(AsBytes(hash1)))), std::nullopt);
+  EXPECT_EQ(add_third(access(2, 3, 0, hash0)),
             "entry 2 links to entry 0 in its subject's history, but that history's entry before "
             "it is 1");
-  EXPECT_EQ(two()->Add(access(2, 5, 1, std::string(AsBytes(H(0xa1)))), H(0xa2)),
+  EXPECT_EQ(add_third(access(2, 5, 1, std::string(AsBytes(hash1)))),
             "entry 2 says it is entry 5 of its subject's history; the entries before it make it "
             "entry 3");
-  EXPECT_EQ(two()->Add(access(2, 3, 1, leaf0), H(0xa2)),
+  EXPECT_EQ(add_third(access(2, 3, 1, hash0)),
             "entry 2 links to entry 1 in its subject's history, but that history's entry before "
             "it is 1");  // the right seq, another entry's hash
-  v1::SealedEntry query = access(2, 3, 1, std::string(AsBytes(H(0xa1))));
+  // Entry 1's leaf hash (of its whole bytes) is not its header hash.
+  EXPECT_NE(add_third(access(2, 3, 1, std::string(AsBytes(LeafHash(second.SerializeAsString()))))),
+            std::nullopt);
+  v1::SealedEntry query = access(2, 3, 1, std::string(AsBytes(hash1)));
   query.set_kind(v1::ENTRY_KIND_QUERY_RECORD);
-  EXPECT_EQ(two()->Add(query, H(0xa2)),
-            "entry 2 joins no subject's history, yet carries a link to one");
+  EXPECT_EQ(add_third(query), "entry 2 joins no subject's history, yet carries a link to one");
 }
 
 TEST(SubjectMapVectors, RootAndProofsMatchAnIndependentImplementation) {
