@@ -134,6 +134,11 @@ absl::StatusOr<v1::ListSubjectAccessResponse> Client::ListSubjectAccess(
   return Call(*access_log_, &v1::AccessLogService::Stub::ListSubjectAccess, request);
 }
 
+absl::StatusOr<v1::GetSubjectProofResponse> Client::GetSubjectProof(
+    const v1::GetSubjectProofRequest& request) {
+  return Call(*access_log_, &v1::AccessLogService::Stub::GetSubjectProof, request);
+}
+
 absl::StatusOr<v1::ListActorActivityResponse> Client::ListActorActivity(
     const v1::ListActorActivityRequest& request) {
   return Call(*access_log_, &v1::AccessLogService::Stub::ListActorActivity, request);

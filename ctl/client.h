@@ -32,6 +32,8 @@ class Client {
       const v1::ListSubjectAccessRequest& request);
   absl::StatusOr<v1::ListActorActivityResponse> ListActorActivity(
       const v1::ListActorActivityRequest& request);
+  absl::StatusOr<v1::GetSubjectProofResponse> GetSubjectProof(
+      const v1::GetSubjectProofRequest& request);
   absl::StatusOr<v1::GetEntriesResponse> GetEntries(const v1::GetEntriesRequest& request);
   absl::StatusOr<v1::Checkpoint> GetCheckpoint(const v1::GetCheckpointRequest& request);
   absl::StatusOr<v1::InclusionProof> GetInclusionProof(const v1::GetInclusionProofRequest& request);

@@ -59,14 +59,13 @@ absl::StatusOr<bool> Belongs(const storage::HistoryLink& checked, const v1::Reco
 
 }  // namespace
 
-absl::StatusOr<CompleteAnswer> CheckComplete(Trust& trust, const AnswerToCheck& answer) {
-  const v1::HistoryProof& proof = *answer.proof;
-  const char* whose = answer.space == storage::MapSpace::kSubject ? "subject" : "actor";
+absl::StatusOr<ProvenHistory> CheckHistory(Trust& trust, storage::MapSpace space,
+                                           uint64_t tree_size, const v1::HistoryProof& proof) {
   absl::StatusOr<storage::CheckpointBody> body =
       trust.VerifyNote(proof.checkpoint().note(), proof.checkpoint());
   if (!body.ok()) return body.status();
-  if (body->tree_size != answer.tree_size) {
-    return VerificationFailure(absl::StrCat("the answer is of a tree of ", answer.tree_size,
+  if (body->tree_size != tree_size) {
+    return VerificationFailure(absl::StrCat("the answer is of a tree of ", tree_size,
                                             " entries, its proof's checkpoint of ",
                                             body->tree_size));
   }
@@ -79,9 +78,18 @@ absl::StatusOr<CompleteAnswer> CheckComplete(Trust& trust, const AnswerToCheck& 
   for (const v1::RecordedEntry& link : proof.chain()) {
     chain.push_back({link.header_bytes(), link.contents_hash()});
   }
-  absl::StatusOr<std::vector<storage::HistoryLink>> history =
-      storage::VerifyHistory(*body->map_root, answer.space, proof.pseudonym(), proof.map(), chain);
-  if (!history.ok()) return VerificationFailure(std::string(history.status().message()));
+  absl::StatusOr<std::vector<storage::HistoryLink>> entries =
+      storage::VerifyHistory(*body->map_root, space, proof.pseudonym(), proof.map(), chain);
+  if (!entries.ok()) return VerificationFailure(std::string(entries.status().message()));
+  return ProvenHistory{*std::move(entries), *std::move(body)};
+}
+
+absl::StatusOr<CompleteAnswer> CheckComplete(Trust& trust, const AnswerToCheck& answer) {
+  const v1::HistoryProof& proof = *answer.proof;
+  const char* whose = answer.space == storage::MapSpace::kSubject ? "subject" : "actor";
+  absl::StatusOr<ProvenHistory> proven = CheckHistory(trust, answer.space, answer.tree_size, proof);
+  if (!proven.ok()) return proven.status();
+  const std::vector<storage::HistoryLink>& history = proven->entries;
 
   // The answer, by seq: each entry once, and in the order of the index
   // (hour, then seq).
@@ -100,15 +108,15 @@ absl::StatusOr<CompleteAnswer> CheckComplete(Trust& trust, const AnswerToCheck& 
   // Nothing in the answer that is not in the history (a substituted or
   // invented entry), before anything the history has and the answer lacks.
   std::map<uint64_t, size_t> in_history;
-  for (size_t i = 0; i < history->size(); ++i) in_history.emplace((*history)[i].seq, i);
+  for (size_t i = 0; i < history.size(); ++i) in_history.emplace(history[i].seq, i);
   for (const auto& [seq, entry] : answered) {
     if (!in_history.contains(seq)) {
       return VerificationFailure(
           absl::StrCat("entry ", seq, " in the answer is not in the ", whose, "'s signed history"));
     }
   }
-  for (size_t i = 0; i < history->size(); ++i) {
-    const storage::HistoryLink& link = (*history)[i];
+  for (size_t i = 0; i < history.size(); ++i) {
+    const storage::HistoryLink& link = history[i];
     absl::StatusOr<bool> belongs = Belongs(link, proof.chain(static_cast<int>(i)), answer);
     if (!belongs.ok()) return belongs.status();
     auto found = answered.find(link.seq);
@@ -164,8 +172,8 @@ absl::StatusOr<CompleteAnswer> CheckComplete(Trust& trust, const AnswerToCheck& 
   }
   CompleteAnswer complete;
   complete.entries = answered.size();
-  complete.history = history->size();
-  complete.checkpoint = *std::move(body);
+  complete.history = history.size();
+  complete.checkpoint = std::move(proven->checkpoint);
   complete.note = proof.checkpoint().note();
   return complete;
 }

@@ -38,6 +38,17 @@ struct AnswerToCheck {
 
 absl::StatusOr<CompleteAnswer> CheckComplete(Trust& trust, const AnswerToCheck& answer);
 
+// The first half of CheckComplete, for a proof given alone
+// (GetSubjectProof): the checkpoint signed by the trusted key and of
+// `tree_size`, and the history proven by its map line. Returns the
+// history's entries, newest first (none: the history is proven absent).
+struct ProvenHistory {
+  std::vector<storage::HistoryLink> entries;
+  storage::CheckpointBody checkpoint;
+};
+absl::StatusOr<ProvenHistory> CheckHistory(Trust& trust, storage::MapSpace space,
+                                           uint64_t tree_size, const v1::HistoryProof& proof);
+
 // That the signed tree `now` extends `seen`, one the client saw before (a
 // saved checkpoint note): never smaller (a replayed old checkpoint), never
 // another tree of the same size or one that does not contain it (a fork),

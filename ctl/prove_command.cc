@@ -1,6 +1,7 @@
 // `innsynctl prove`: checks the server's inclusion and consistency proofs
-// against signed checkpoints, recomputing every hash locally (storage/merkle.h)
-// so that nothing the server says is taken on trust but the signature key.
+// against signed checkpoints, and its proofs that a history is complete,
+// recomputing every hash locally (storage/merkle.h, storage/subject_map.h) so
+// that nothing the server says is taken on trust but the signature key.
 #include <fmt/format.h>
 
 #include <memory>
@@ -11,6 +12,8 @@
 #include "absl/strings/str_cat.h"
 #include "ctl/client.h"
 #include "ctl/command.h"
+#include "ctl/completeness.h"
+#include "ctl/format.h"
 #include "ctl/trust.h"
 #include "innsyn/v1/ledger.pb.h"
 #include "storage/hash.h"
@@ -21,6 +24,9 @@ namespace {
 
 struct ProveFlags {
   TrustFlags trust;
+  std::string subject;
+  std::string actor;
+  bool json = false;
   std::optional<uint64_t> seq;
   std::optional<uint64_t> from;
   std::optional<uint64_t> to;
@@ -196,14 +202,52 @@ int ProveSince(const GlobalOptions& global, Trust& trust, const std::string& pat
   return ProveConsistency(client, *saved, latest->body);
 }
 
+// Checks the proof that a subject's (or actor's) history is complete, with
+// no entry's contents: its length, or that it has none.
+int ProveHistory(const GlobalOptions& global, Trust& trust, const ProveFlags& flags) {
+  const bool subject = !flags.subject.empty();
+  v1::GetSubjectProofRequest request;
+  if (subject) {
+    request.set_subject_id(flags.subject);
+  } else {
+    request.set_actor_id(flags.actor);
+  }
+  request.set_reason(global.reason);
+  Client client(global);
+  absl::StatusOr<v1::GetSubjectProofResponse> response = client.GetSubjectProof(request);
+  if (!response.ok()) return ReportError(response.status());
+  absl::StatusOr<ProvenHistory> proven =
+      CheckHistory(trust, subject ? storage::MapSpace::kSubject : storage::MapSpace::kActor,
+                   response->tree_size(), response->proof());
+  if (!proven.ok()) return ReportError(proven.status());
+  if (flags.json) fmt::print("{}\n", ToJsonLine(response->proof()));
+  const std::string against =
+      absl::StrCat("verified against checkpoint of size ", proven->checkpoint.tree_size,
+                   trust.pinned() ? "" : " (signed by the server's own key, not a pinned one)");
+  const size_t n = proven->entries.size();
+  if (n == 0) {
+    fmt::print("complete: no history: {}, {}\n",
+               subject ? "no one has accessed this subject's data"
+                       : "this actor has accessed no one's data",
+               against);
+  } else {
+    fmt::print("complete: a history of {} {} (the first entry {}, the newest {}), {}\n", n,
+               n == 1 ? "entry" : "entries", proven->entries.back().seq,
+               proven->entries.front().seq, against);
+  }
+  fmt::print("this query was recorded as seq {}\n", response->query_seq());
+  return kExitOk;
+}
+
 int RunProve(const GlobalOptions& global, const ProveFlags& flags) {
   absl::StatusOr<Trust> trust = Trust::FromFlags(flags.trust);
   if (!trust.ok()) return ReportError(trust.status());
+  if (!flags.subject.empty() || !flags.actor.empty()) return ProveHistory(global, *trust, flags);
   if (flags.seq) return ProveInclusion(global, *trust, *flags.seq, flags.leaf_hash_only);
   if (flags.from) return ProveRange(global, *trust, *flags.from, flags.to);
   if (!flags.since.empty()) return ProveSince(global, *trust, flags.since);
-  return ReportError(
-      absl::InvalidArgumentError("prove needs --seq, --from or --since (see --help)"));
+  return ReportError(absl::InvalidArgumentError(
+      "prove needs --subject, --actor, --seq, --from or --since (see --help)"));
 }
 
 }  // namespace
@@ -212,6 +256,14 @@ void AddProveCommand(CLI::App& app, CommandContext& context) {
   auto flags = std::make_shared<ProveFlags>();
   CLI::App* command = app.add_subcommand(
       "prove", "Verify inclusion or consistency proofs against signed checkpoints");
+  CLI::Option* subject = command->add_option(
+      "--subject", flags->subject,
+      "Prove this subject's history complete, from headers alone (GetSubjectProof): its "
+      "length, or that no one has accessed the subject's data");
+  CLI::Option* actor =
+      command->add_option("--actor", flags->actor, "Prove this actor's history complete, likewise");
+  CLI::Option* json =
+      command->add_flag("--json", flags->json, "With --subject or --actor: print the proof too");
   CLI::Option* seq =
       command->add_option("--seq", flags->seq, "Prove entry N is in the latest signed tree");
   CLI::Option* from =
@@ -229,6 +281,9 @@ void AddProveCommand(CLI::App& app, CommandContext& context) {
   to->needs(from);
   seq->excludes(from)->excludes(since);
   from->excludes(since);
+  subject->excludes(seq)->excludes(from)->excludes(since);
+  actor->excludes(subject)->excludes(seq)->excludes(from)->excludes(since);
+  json->excludes(seq)->excludes(from)->excludes(since);
   AddTrustFlags(*command, flags->trust);
   command->footer("Exit code 1 if a signature or proof does not verify, 2 on usage or RPC errors.");
   command->callback([flags, &context] { context.exit_code = RunProve(context.global, *flags); });

@@ -44,6 +44,8 @@ std::string_view Byte(const uint8_t& b) { return {reinterpret_cast<const char*>(
 
 Hash Sha256(std::string_view data) { return Digest({data}); }
 
+Hash Sha256(std::initializer_list<std::string_view> parts) { return Digest(parts); }
+
 Hash LeafHash(std::string_view entry_bytes) { return Digest({Byte(kLeafPrefix), entry_bytes}); }
 
 Hash NodeHash(const Hash& left, const Hash& right) {

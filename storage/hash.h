@@ -9,6 +9,7 @@
 
 #include <array>
 #include <cstdint>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,8 @@ inline constexpr size_t kHashBytes = 32;
 using Hash = std::array<uint8_t, kHashBytes>;
 
 Hash Sha256(std::string_view data);
+// SHA-256 of the parts one after the other, without joining them.
+Hash Sha256(std::initializer_list<std::string_view> parts);
 Hash LeafHash(std::string_view entry_bytes);
 Hash NodeHash(const Hash& left, const Hash& right);
 Hash ChainHash(const Hash& previous_chain, const Hash& leaf);

@@ -213,7 +213,8 @@ void LeafReader::Run() {
     batch.leaves.push_back(LeafHash(std::string_view(bytes.data(), bytes.size())));
     if (expected_) expected_->Add(*entry);
     if (maps_ != nullptr) {
-      if (std::optional<std::string> links = maps_->histories.Add(*entry)) {
+      if (std::optional<std::string> links =
+              maps_->histories.Add(*entry, std::string_view(bytes.data(), bytes.size()))) {
         batch.problem = Problem{seq, *std::move(links)};
         break;
       }

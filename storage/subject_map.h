@@ -75,13 +75,11 @@ struct EntryHeaderBytes {
   Hash contents_hash{};
 };
 Hash HeaderHash(const Hash& contents_hash, std::string_view header_bytes);
-// From a parsed E_seq (`entry` as stored, contents included; changed while
-// this runs, and left as it was).
-EntryHeaderBytes SplitEntry(v1::SealedEntry& entry);
 // From E_seq's bytes: DataLoss if they do not parse or say another seq.
 absl::StatusOr<EntryHeaderBytes> SplitEntry(std::string_view entry_bytes, uint64_t seq);
-// The header hash of a parsed E_seq (as SplitEntry).
-Hash HeaderHashOf(v1::SealedEntry& entry);
+// The header hash of E_seq's bytes, cut where they lie without copying
+// them; InvalidArgument if they are not protobuf wire format.
+absl::StatusOr<Hash> HeaderHashOf(std::string_view entry_bytes);
 
 // A header's link fields for one history: the pseudonym it names there,
 // its count, and the seq and header hash of the entry before it.

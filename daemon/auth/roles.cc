@@ -9,10 +9,11 @@ namespace innsyn::daemon {
 namespace {
 
 constexpr std::array<std::string_view, kMethodCount> kMethodNames = {
-    "Append",        "AppendStream",  "ListSubjectAccess", "ListActorActivity",   "GetEntries",
-    "GetLeafHashes", "GetCheckpoint", "GetInclusionProof", "GetConsistencyProof", "VerifyLedger",
-    "Backup",        "ListAlerts",    "WatchAlerts",       "UpdateAlert",         "GetStatus",
-    "Erase",         "CreateReport",  "ImportBaseline",    "Pseudonymize",        "GetTile"};
+    "Append",         "AppendStream",  "ListSubjectAccess", "ListActorActivity",   "GetEntries",
+    "GetLeafHashes",  "GetCheckpoint", "GetInclusionProof", "GetConsistencyProof", "VerifyLedger",
+    "Backup",         "ListAlerts",    "WatchAlerts",       "UpdateAlert",         "GetStatus",
+    "Erase",          "CreateReport",  "ImportBaseline",    "Pseudonymize",        "GetTile",
+    "GetSubjectProof"};
 
 MethodSet Methods(std::initializer_list<Method> methods) {
   MethodSet set;
@@ -23,7 +24,8 @@ MethodSet Methods(std::initializer_list<Method> methods) {
 }  // namespace
 
 bool IsAboutOneSubject(Method method) {
-  return method == Method::kListSubjectAccess || method == Method::kCreateReport;
+  return method == Method::kListSubjectAccess || method == Method::kCreateReport ||
+         method == Method::kGetSubjectProof;
 }
 
 std::string_view MethodName(Method method) { return kMethodNames[static_cast<size_t>(method)]; }
@@ -47,10 +49,11 @@ RolePermissions DefaultRolePermissions() {
   RolePermissions roles;
   roles[std::string(kIngestRole)] = Methods({kAppend, kAppendStream});
   roles[std::string(kControllerRole)] =
-      proofs | Methods({kListSubjectAccess, kListActorActivity, kGetEntries, kGetLeafHashes,
-                        kGetTile, kVerifyLedger, kListAlerts, kWatchAlerts, kUpdateAlert,
-                        kGetStatus, kErase, kCreateReport});
-  roles[std::string(kPortalRole)] = proofs | Methods({kListSubjectAccess, kCreateReport});
+      proofs | Methods({kListSubjectAccess, kListActorActivity, kGetSubjectProof, kGetEntries,
+                        kGetLeafHashes, kGetTile, kVerifyLedger, kListAlerts, kWatchAlerts,
+                        kUpdateAlert, kGetStatus, kErase, kCreateReport});
+  roles[std::string(kPortalRole)] =
+      proofs | Methods({kListSubjectAccess, kGetSubjectProof, kCreateReport});
   // Tiles are the tree's hashes, level 0 the leaf hashes: whoever may read
   // leaf hashes may read tiles.
   roles[std::string(kAuditorRole)] =
@@ -72,6 +75,11 @@ absl::Status CheckGrant(std::string_view role, Method method) {
     return absl::InvalidArgumentError(StrCat("the auditor role may not be granted ",
                                              MethodName(method),
                                              ": auditors never read entry contents"));
+  }
+  if (role == kAuditorRole && method == Method::kGetSubjectProof) {
+    return absl::InvalidArgumentError(
+        "the auditor role may not be granted GetSubjectProof: for a named person it tells "
+        "whether and when their data was accessed");
   }
   if (method == Method::kPseudonymize && role != kAdminRole && role != kControllerRole) {
     return absl::InvalidArgumentError(

@@ -41,8 +41,9 @@ enum class Method {
   kImportBaseline,  // innsyn.v1.AdminService
   kPseudonymize,    // innsyn.v1.AdminService
   kGetTile,         // GET /tile/... on the HTTP listener (C2SP tlog-tiles)
+  kGetSubjectProof,
 };
-inline constexpr size_t kMethodCount = 20;
+inline constexpr size_t kMethodCount = 21;
 
 // The gRPC method name, for example "ListSubjectAccess".
 std::string_view MethodName(Method method);

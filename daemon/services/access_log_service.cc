@@ -111,6 +111,26 @@ absl::Status CheckFromSeq(uint64_t from_seq, uint64_t size) {
       StrCat("from_seq ", from_seq, " is not below the ledger size ", size));
 }
 
+// A proof can be given: the ledger has a signed tree, and `tree_size` (0:
+// the newest) is the proof's.
+absl::Status CheckProvable(const storage::HistoryProof& proof, uint64_t tree_size,
+                           std::string_view otherwise) {
+  if (proof.tree_size == 0) {
+    // A checkpoint is signed for a tree of at least one entry (size 0
+    // asks for the newest), so an empty ledger has no proof to give.
+    return absl::FailedPreconditionError(
+        StrCat("the ledger has no entries yet, so there is no signed tree to prove an answer "
+               "against; ",
+               otherwise));
+  }
+  if (tree_size != 0 && tree_size != proof.tree_size) {
+    return absl::FailedPreconditionError(
+        StrCat("tree_size ", tree_size, ": a proof is made for the newest tree only (",
+               proof.tree_size, " entries); ask without tree_size"));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 // The shared body of ListSubjectAccess and ListActorActivity: admit the
@@ -141,18 +161,7 @@ absl::Status AccessLogService::ListIndexed(
   }
   if (request.prove()) {
     ASSIGN_OR_RETURN(proof, (ledger_.*prove)(query->id));
-    if (proof->tree_size == 0) {
-      // A checkpoint is signed for a tree of at least one entry (size 0
-      // asks for the newest), so an empty ledger has no proof to give.
-      return absl::FailedPreconditionError(
-          "the ledger has no entries yet, so there is no signed tree to prove an answer against; "
-          "ask without prove");
-    }
-    if (request.tree_size() != 0 && request.tree_size() != proof->tree_size) {
-      return absl::FailedPreconditionError(
-          StrCat("tree_size ", request.tree_size(), ": a proof is made for the newest tree only (",
-                 proof->tree_size, " entries); ask without tree_size"));
-    }
+    RETURN_IF_ERROR(CheckProvable(*proof, request.tree_size(), "ask without prove"));
     at.tree_size = proof->tree_size;
   } else {
     at.tree_size = request.tree_size() != 0 ? request.tree_size() : size;
@@ -210,6 +219,49 @@ absl::Status AccessLogService::ListActorActivityFor(const Admission& admit,
                      MakeIndexQuery(request, "actor_id", request.actor_id()),
                      &storage::Ledger::ListActor, &storage::Ledger::ProveActorHistory,
                      std::move(record), response);
+}
+
+grpc::Status AccessLogService::GetSubjectProof(grpc::ServerContext* context,
+                                               const v1::GetSubjectProofRequest* request,
+                                               v1::GetSubjectProofResponse* response) {
+  return ToGrpcStatus(DoGetSubjectProof(*context, *request, *response));
+}
+
+absl::Status AccessLogService::DoGetSubjectProof(grpc::ServerContext& context,
+                                                 const v1::GetSubjectProofRequest& request,
+                                                 v1::GetSubjectProofResponse& response) {
+  const absl::Time start = Now();
+  v1::QueryRecord record = Asked(request.reason());
+  record.set_subject_id(request.subject_id());
+  record.set_actor_id(request.actor_id());
+  ASSIGN_OR_RETURN(CallGate::Pass pass, gate_.Admit(context, Method::kGetSubjectProof, record));
+  const bool subject = !request.subject_id().empty();
+  if (subject == !request.actor_id().empty()) {
+    return absl::InvalidArgumentError(
+        "exactly one of subject_id and actor_id is required, naming whose history to prove");
+  }
+  const std::string& id = subject ? request.subject_id() : request.actor_id();
+  if (id.size() > kMaxQueryIdBytes) {
+    return absl::InvalidArgumentError(StrCat(subject ? "subject_id" : "actor_id",
+                                             " is longer than ", kMaxQueryIdBytes, " bytes"));
+  }
+  if (request.reason().size() > kMaxQueryReasonBytes) {
+    return absl::InvalidArgumentError(
+        StrCat("reason is longer than ", kMaxQueryReasonBytes, " bytes"));
+  }
+  ASSIGN_OR_RETURN(storage::HistoryProof proof,
+                   subject ? ledger_.ProveSubjectHistory(id) : ledger_.ProveActorHistory(id));
+  RETURN_IF_ERROR(CheckProvable(proof, request.tree_size(), "ask again once it has some"));
+  SetCaller(pass.caller(), Method::kGetSubjectProof, request.reason(), record);
+  record.set_results(proof.chain.size());
+  ASSIGN_OR_RETURN(v1::AppendReceipt receipt, ledger_.AppendQuery(record));
+  // No period: no entry's own time is needed, only the headers.
+  RETURN_IF_ERROR(
+      FillHistoryProof(ledger_, proof, storage::IndexQuery{}, *response.mutable_proof()));
+  response.set_tree_size(proof.tree_size);
+  response.set_query_seq(receipt.seq());
+  metrics_.ObserveQueryLatency(MethodName(Method::kGetSubjectProof), Now() - start);
+  return absl::OkStatus();
 }
 
 grpc::Status AccessLogService::GetEntries(grpc::ServerContext* context,

@@ -34,6 +34,9 @@ class AccessLogService final : public v1::AccessLogService::Service {
   grpc::Status ListActorActivity(grpc::ServerContext* context,
                                  const v1::ListActorActivityRequest* request,
                                  v1::ListActorActivityResponse* response) override;
+  grpc::Status GetSubjectProof(grpc::ServerContext* context,
+                               const v1::GetSubjectProofRequest* request,
+                               v1::GetSubjectProofResponse* response) override;
   grpc::Status GetEntries(grpc::ServerContext* context, const v1::GetEntriesRequest* request,
                           v1::GetEntriesResponse* response) override;
   grpc::Status GetLeafHashes(grpc::ServerContext* context, const v1::GetLeafHashesRequest* request,
@@ -66,6 +69,9 @@ class AccessLogService final : public v1::AccessLogService::Service {
   absl::Status DoListSubjectAccess(grpc::ServerContext& context,
                                    const v1::ListSubjectAccessRequest& request,
                                    v1::ListSubjectAccessResponse& response);
+  absl::Status DoGetSubjectProof(grpc::ServerContext& context,
+                                 const v1::GetSubjectProofRequest& request,
+                                 v1::GetSubjectProofResponse& response);
   absl::Status DoGetEntries(grpc::ServerContext& context, const v1::GetEntriesRequest& request,
                             v1::GetEntriesResponse& response);
   absl::Status DoGetLeafHashes(grpc::ServerContext& context,

@@ -206,15 +206,15 @@ EncodedEntry Finish(v1::SealedEntry& header, const v1::LedgerEntry& entry, std::
     contents =
         nonce == nullptr ? Seal(*key, contents, aad) : SealWithNonce(*key, *nonce, contents, aad);
   }
-  // H, the header without its contents, is what a history links by.
-  EncodedEntry out;
-  out.header_hash = HeaderHash(Sha256(contents), SerializeDeterministic(header));
   if (key == nullptr) {
     header.set_clear(std::move(contents));
   } else {
     header.set_sealed(std::move(contents));
   }
+  EncodedEntry out;
   out.bytes = SerializeDeterministic(header);
+  // What a history links by; these bytes are always wire format.
+  out.header_hash = HeaderHashOf(out.bytes).value();
   return out;
 }
 

@@ -43,14 +43,19 @@ std::optional<std::string> HistoryCheck::Link(const v1::SealedEntry& header, Map
   return std::nullopt;
 }
 
-std::optional<std::string> HistoryCheck::Add(v1::SealedEntry& entry) {
+std::optional<std::string> HistoryCheck::Add(const v1::SealedEntry& header,
+                                             std::string_view bytes) {
   // Only an entry that joins a history needs its header hash.
-  const bool linked = InHistory(entry, MapSpace::kSubject) || InHistory(entry, MapSpace::kActor);
-  const Hash header_hash = linked ? HeaderHashOf(entry) : kZeroHash;
-  if (std::optional<std::string> problem = Link(entry, MapSpace::kSubject, header_hash)) {
+  Hash header_hash = kZeroHash;
+  if (InHistory(header, MapSpace::kSubject) || InHistory(header, MapSpace::kActor)) {
+    absl::StatusOr<Hash> hash = HeaderHashOf(bytes);
+    if (!hash.ok()) return StrCat("entry ", header.seq(), ": ", hash.status().message());
+    header_hash = *hash;
+  }
+  if (std::optional<std::string> problem = Link(header, MapSpace::kSubject, header_hash)) {
     return problem;
   }
-  return Link(entry, MapSpace::kActor, header_hash);
+  return Link(header, MapSpace::kActor, header_hash);
 }
 
 Hash HistoryCheck::Root() const {

@@ -27,11 +27,11 @@ namespace innsyn::storage::internal {
 
 class HistoryCheck {
  public:
-  // Checks the links of the next entry (as stored, contents included) and
-  // makes it the head of the histories it joins, by its header hash.
-  // Returns what is wrong, if its links are not what the entries before it
-  // imply. `entry` is changed while this runs, and left as it was.
-  std::optional<std::string> Add(v1::SealedEntry& entry);
+  // Checks the links of the next entry (`header`, parsed from its stored
+  // bytes `bytes`) and makes it the head of the histories it joins, by its
+  // header hash. Returns what is wrong, if its links are not what the
+  // entries before it imply.
+  std::optional<std::string> Add(const v1::SealedEntry& header, std::string_view bytes);
   // The map root the heads so far imply.
   Hash Root() const;
   // Compares the heads stored in the map family (read with `map`, an

@@ -61,6 +61,19 @@ class TamperingProxy final : public v1::AccessLogService::Service {
     if (status.ok() && change_) change_(*response);
     return status;
   }
+  // Changes every GetSubjectProof response from now on.
+  void TamperProof(std::function<void(v1::GetSubjectProofResponse&)> change) {
+    std::lock_guard<std::mutex> lock(mu_);
+    change_proof_ = std::move(change);
+  }
+  grpc::Status GetSubjectProof(grpc::ServerContext*, const v1::GetSubjectProofRequest* request,
+                               v1::GetSubjectProofResponse* response) override {
+    grpc::ClientContext context;
+    grpc::Status status = stub_->GetSubjectProof(&context, *request, response);
+    std::lock_guard<std::mutex> lock(mu_);
+    if (status.ok() && change_proof_) change_proof_(*response);
+    return status;
+  }
   grpc::Status GetConsistencyProof(grpc::ServerContext*,
                                    const v1::GetConsistencyProofRequest* request,
                                    v1::ConsistencyProof* response) override {
@@ -74,6 +87,7 @@ class TamperingProxy final : public v1::AccessLogService::Service {
   int port_ = 0;
   std::mutex mu_;
   std::function<void(v1::ListSubjectAccessResponse&)> change_;
+  std::function<void(v1::GetSubjectProofResponse&)> change_proof_;
 };
 
 class CompleteAnswersTest : public ::testing::Test {
@@ -226,6 +240,86 @@ TEST_F(CompleteAnswersTest, ABentAnswerIsCaughtWithWhatWasBent) {
     EXPECT_TRUE(Contains(history.output, "FAILED: ")) << c.name << "\n" << history.output;
     EXPECT_TRUE(Contains(history.output, c.message)) << c.name << "\n" << history.output;
   }
+}
+
+// GetSubjectProof, through `innsynctl prove`: a history's length proven
+// from headers alone, and "no one has accessed your data" proven too.
+TEST_F(CompleteAnswersTest, AHistoryIsProvenAloneAndNoHistoryIsProvenAbsent) {
+  Start();
+  Append(0, 40);  // 10 accesses of each patient; dr-1 made 13
+  auto prove = [&](const std::string& flag, const std::string& id) {
+    return RunCommand({INNSYNCTL_PATH, "--server", proxy_->address(), "--reason", "own innsyn",
+                       "prove", flag, id, "--key-file", key_file()});
+  };
+  CommandResult patient = prove("--subject", "patient-1");
+  EXPECT_EQ(patient.exit_code, 0) << patient.output;
+  EXPECT_TRUE(Contains(patient.output, "complete: a history of 10 entries (the first entry "))
+      << patient.output;
+  CommandResult nobody = prove("--subject", "patient-9");
+  EXPECT_EQ(nobody.exit_code, 0) << nobody.output;
+  EXPECT_TRUE(Contains(nobody.output,
+                       "complete: no history: no one has accessed this subject's data, verified "
+                       "against checkpoint of size "))
+      << nobody.output;
+  CommandResult actor = prove("--actor", "dr-1");
+  EXPECT_EQ(actor.exit_code, 0) << actor.output;
+  EXPECT_TRUE(Contains(actor.output, "complete: a history of 13 entries")) << actor.output;
+
+  // The call is a query about the patient, recorded as one.
+  const std::string marker = "this query was recorded as seq ";
+  const size_t at = patient.output.find(marker);
+  ASSERT_NE(at, std::string::npos) << patient.output;
+  const uint64_t query_seq = std::stoull(patient.output.substr(at + marker.size()));
+  auto stub = v1::AccessLogService::NewStub(
+      grpc::CreateChannel(daemon_->grpc_address(), grpc::InsecureChannelCredentials()));
+  {
+    v1::GetEntriesRequest request;
+    request.set_from_seq(query_seq);
+    request.set_count(1);
+    request.set_reason("test");
+    v1::GetEntriesResponse response;
+    grpc::ClientContext context;
+    ASSERT_TRUE(stub->GetEntries(&context, request, &response).ok());
+    ASSERT_EQ(response.entries_size(), 1);
+    const v1::QueryRecord& record = response.entries(0).entry().query_record();
+    EXPECT_EQ(record.method(), "GetSubjectProof");
+    EXPECT_EQ(record.subject_id(), "patient-1");
+    EXPECT_EQ(record.reason(), "own innsyn");
+    EXPECT_EQ(record.results(), 10u);
+  }
+  // Bad requests name what is wrong.
+  auto call = [&](const v1::GetSubjectProofRequest& request) {
+    v1::GetSubjectProofResponse response;
+    grpc::ClientContext context;
+    return stub->GetSubjectProof(&context, request, &response);
+  };
+  v1::GetSubjectProofRequest both;
+  both.set_subject_id("patient-1");
+  both.set_actor_id("dr-1");
+  grpc::Status refused = call(both);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(Contains(refused.error_message(), "exactly one of subject_id and actor_id"));
+  v1::GetSubjectProofRequest old_tree;
+  old_tree.set_subject_id("patient-1");
+  old_tree.set_tree_size(3);
+  refused = call(old_tree);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_TRUE(Contains(refused.error_message(), "newest tree only")) << refused.error_message();
+
+  // A shortened history, or one link's header changed, is caught.
+  proxy_->TamperProof([](v1::GetSubjectProofResponse& r) {
+    r.mutable_proof()->mutable_chain()->DeleteSubrange(4, 1);
+  });
+  CommandResult shortened = prove("--subject", "patient-1");
+  EXPECT_EQ(shortened.exit_code, 1) << shortened.output;
+  EXPECT_TRUE(Contains(shortened.output, "has 10 entries, but 9 were given")) << shortened.output;
+  proxy_->TamperProof([](v1::GetSubjectProofResponse& r) {
+    std::string& header = *r.mutable_proof()->mutable_chain(3)->mutable_header_bytes();
+    header.back() = static_cast<char>(header.back() ^ 1);
+  });
+  CommandResult changed = prove("--subject", "patient-1");
+  EXPECT_EQ(changed.exit_code, 1) << changed.output;
+  EXPECT_TRUE(Contains(changed.output, "does not hash to what entry")) << changed.output;
 }
 
 TEST_F(CompleteAnswersTest, AReplayedOrForkedCheckpointIsCaught) {

@@ -15,6 +15,7 @@
 
 #include "rocksdb/write_batch.h"
 #include "storage/checkpoint.h"
+#include "storage/internal/entry_codec.h"
 #include "storage/internal/history_check.h"
 #include "storage/internal/map_store.h"
 #include "storage/internal/schema.h"
@@ -291,21 +292,21 @@ TEST(HistoryCheck, FindsEveryLinkThatTheEntriesBeforeItDoNotImply) {
     header.set_sealed("sealed contents of entry " + std::to_string(header.seq()));
     return header;
   };
-  v1::SealedEntry first = with_contents(access(0, 1, 0, ""));
-  const std::string hash0(AsBytes(HeaderHashOf(first)));
-  v1::SealedEntry second = with_contents(access(1, 2, 0, hash0));
-  const Hash hash1 = HeaderHashOf(second);
+  auto bytes = [](const v1::SealedEntry& entry) { return internal::SerializeDeterministic(entry); };
+  const v1::SealedEntry first = with_contents(access(0, 1, 0, ""));
+  const std::string hash0(AsBytes(*HeaderHashOf(bytes(first))));
+  const v1::SealedEntry second = with_contents(access(1, 2, 0, hash0));
+  const Hash hash1 = *HeaderHashOf(bytes(second));
   EXPECT_NE(AsBytes(hash1), hash0);
   auto two = [&] {
     auto check = std::make_unique<internal::HistoryCheck>();
-    v1::SealedEntry a = first, b = second;
-    EXPECT_EQ(check->Add(a), std::nullopt);
-    EXPECT_EQ(check->Add(b), std::nullopt);
+    EXPECT_EQ(check->Add(first, bytes(first)), std::nullopt);
+    EXPECT_EQ(check->Add(second, bytes(second)), std::nullopt);
     return check;
   };
   auto add_third = [&](v1::SealedEntry header) {
-    v1::SealedEntry third = with_contents(std::move(header));
-    return two()->Add(third);
+    const v1::SealedEntry third = with_contents(std::move(header));
+    return two()->Add(third, bytes(third));
   };
   EXPECT_EQ(two()->histories(), 2u);
   EXPECT_EQ(two()->Root(), MapRootOf({{MapKey(MapSpace::kSubject, patient), {1, 2, hash1}},
@@ -321,7 +322,7 @@ TEST(HistoryCheck, FindsEveryLinkThatTheEntriesBeforeItDoNotImply) {
             "entry 2 links to entry 1 in its subject's history, but that history's entry before "
             "it is 1");  // the right seq, another entry's hash
   // Entry 1's leaf hash (of its whole bytes) is not its header hash.
-  EXPECT_NE(add_third(access(2, 3, 1, std::string(AsBytes(LeafHash(second.SerializeAsString()))))),
+  EXPECT_NE(add_third(access(2, 3, 1, std::string(AsBytes(LeafHash(bytes(second)))))),
             std::nullopt);
   v1::SealedEntry query = access(2, 3, 1, std::string(AsBytes(hash1)));
   query.set_kind(v1::ENTRY_KIND_QUERY_RECORD);

@@ -24,6 +24,12 @@ TEST(Roles, AuditorAndPortalCanNeverBeGrantedEntryContents) {
   EXPECT_THAT(CheckGrant("portal", Method::kCreateReport), IsOk());
   EXPECT_THAT(CheckGrant("auditor", Method::kCreateReport),
               StatusIs(absl::StatusCode::kInvalidArgument));
+  // A history's proof holds no contents, but names whether and when a named
+  // person's data was accessed: the portal's own patient's, never an
+  // auditor's.
+  EXPECT_THAT(CheckGrant("portal", Method::kGetSubjectProof), IsOk());
+  EXPECT_THAT(CheckGrant("auditor", Method::kGetSubjectProof),
+              StatusIs(absl::StatusCode::kInvalidArgument));
 }
 
 TEST(Roles, AnUnknownRoleCanBeGrantedNothing) {
