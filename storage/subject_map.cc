@@ -34,6 +34,57 @@ Hash SubtreeRoot(absl::Span<const std::pair<Hash, MapValue>> sorted, int depth) 
                      SubtreeRoot(sorted.subspan(left), depth + 1));
 }
 
+// Where E_seq's contents lie: its field 9 or 10 record (tag, length and
+// value) from `begin` to `end`, its value from `value`. A record absent:
+// all three at the end.
+struct ContentsRecord {
+  size_t begin = 0, value = 0, end = 0;
+};
+
+std::optional<uint64_t> ReadVarint(std::string_view bytes, size_t& at) {
+  uint64_t value = 0;
+  for (int shift = 0; shift < 64 && at < bytes.size(); shift += 7) {
+    const auto byte = static_cast<uint8_t>(bytes[at++]);
+    value |= static_cast<uint64_t>(byte & 0x7f) << shift;
+    if (byte < 0x80) return value;
+  }
+  return std::nullopt;
+}
+
+absl::StatusOr<ContentsRecord> FindContents(std::string_view bytes) {
+  constexpr int kSealedField = 9, kClearField = 10;
+  ContentsRecord found{bytes.size(), bytes.size(), bytes.size()};
+  size_t at = 0;
+  while (at < bytes.size()) {
+    const size_t begin = at;
+    std::optional<uint64_t> tag = ReadVarint(bytes, at);
+    if (!tag) return absl::InvalidArgumentError("entry bytes hold a broken field tag");
+    uint64_t skip = 0;
+    switch (*tag & 7) {
+      case 0:
+        if (!ReadVarint(bytes, at)) return absl::InvalidArgumentError("entry bytes end early");
+        break;
+      case 1: skip = 8; break;
+      case 2: {
+        std::optional<uint64_t> length = ReadVarint(bytes, at);
+        if (!length) return absl::InvalidArgumentError("entry bytes end early");
+        skip = *length;
+        break;
+      }
+      case 5: skip = 4; break;
+      default:
+        return absl::InvalidArgumentError("entry bytes hold a field of an unknown wire type");
+    }
+    if (skip > bytes.size() - at) return absl::InvalidArgumentError("entry bytes end early");
+    const uint64_t field = *tag >> 3;
+    if ((field == kSealedField || field == kClearField) && (*tag & 7) == 2) {
+      found = {begin, at, at + static_cast<size_t>(skip)};
+    }
+    at += static_cast<size_t>(skip);
+  }
+  return found;
+}
+
 }  // namespace
 
 Hash MapRootOf(std::vector<std::pair<Hash, MapValue>> histories) {
@@ -106,67 +157,9 @@ absl::StatusOr<std::optional<MapValue>> VerifyMapProof(const Hash& root, const H
 }
 
 Hash HeaderHash(const Hash& contents_hash, std::string_view header_bytes) {
-  std::string input(1, kHeaderPrefix);
-  input.reserve(1 + kHashBytes + header_bytes.size());
-  input.append(AsBytes(contents_hash));
-  input.append(header_bytes);
-  return Sha256(input);
+  const char prefix = kHeaderPrefix;
+  return Sha256({std::string_view(&prefix, 1), AsBytes(contents_hash), header_bytes});
 }
-
-namespace {
-
-// Where E_seq's contents lie: its field 9 or 10 record (tag, length and
-// value) from `begin` to `end`, its value from `value`. A record absent:
-// all three at the end.
-struct ContentsRecord {
-  size_t begin = 0, value = 0, end = 0;
-};
-
-std::optional<uint64_t> ReadVarint(std::string_view bytes, size_t& at) {
-  uint64_t value = 0;
-  for (int shift = 0; shift < 64 && at < bytes.size(); shift += 7) {
-    const auto byte = static_cast<uint8_t>(bytes[at++]);
-    value |= static_cast<uint64_t>(byte & 0x7f) << shift;
-    if (byte < 0x80) return value;
-  }
-  return std::nullopt;
-}
-
-absl::StatusOr<ContentsRecord> FindContents(std::string_view bytes) {
-  constexpr int kSealedField = 9, kClearField = 10;
-  ContentsRecord found{bytes.size(), bytes.size(), bytes.size()};
-  size_t at = 0;
-  while (at < bytes.size()) {
-    const size_t begin = at;
-    std::optional<uint64_t> tag = ReadVarint(bytes, at);
-    if (!tag) return absl::InvalidArgumentError("entry bytes hold a broken field tag");
-    uint64_t skip = 0;
-    switch (*tag & 7) {
-      case 0:
-        if (!ReadVarint(bytes, at)) return absl::InvalidArgumentError("entry bytes end early");
-        break;
-      case 1: skip = 8; break;
-      case 2: {
-        std::optional<uint64_t> length = ReadVarint(bytes, at);
-        if (!length) return absl::InvalidArgumentError("entry bytes end early");
-        skip = *length;
-        break;
-      }
-      case 5: skip = 4; break;
-      default:
-        return absl::InvalidArgumentError("entry bytes hold a field of an unknown wire type");
-    }
-    if (skip > bytes.size() - at) return absl::InvalidArgumentError("entry bytes end early");
-    const uint64_t field = *tag >> 3;
-    if ((field == kSealedField || field == kClearField) && (*tag & 7) == 2) {
-      found = {begin, at, at + static_cast<size_t>(skip)};
-    }
-    at += static_cast<size_t>(skip);
-  }
-  return found;
-}
-
-}  // namespace
 
 absl::StatusOr<EntryHeaderBytes> SplitEntry(std::string_view entry_bytes, uint64_t seq) {
   absl::StatusOr<v1::SealedEntry> entry = internal::ParseStored(entry_bytes, seq);
