@@ -4,6 +4,7 @@
 // that nothing the server says is taken on trust but the signature key.
 #include <fmt/format.h>
 
+#include <cstdio>
 #include <memory>
 #include <optional>
 #include <string>
@@ -220,22 +221,25 @@ int ProveHistory(const GlobalOptions& global, Trust& trust, const ProveFlags& fl
       CheckHistory(trust, subject ? storage::MapSpace::kSubject : storage::MapSpace::kActor,
                    response->tree_size(), response->proof());
   if (!proven.ok()) return ReportError(proven.status());
+  // With --json, stdout holds the proof alone, as one JSON line, and the
+  // verdict goes to stderr, as for `history --json`.
+  std::FILE* const verdict = flags.json ? stderr : stdout;
   if (flags.json) fmt::print("{}\n", ToJsonLine(response->proof()));
   const std::string against =
       absl::StrCat("verified against checkpoint of size ", proven->checkpoint.tree_size,
                    trust.pinned() ? "" : " (signed by the server's own key, not a pinned one)");
   const size_t n = proven->entries.size();
   if (n == 0) {
-    fmt::print("complete: no history: {}, {}\n",
+    fmt::print(verdict, "complete: no history: {}, {}\n",
                subject ? "no one has accessed this subject's data"
                        : "this actor has accessed no one's data",
                against);
   } else {
-    fmt::print("complete: a history of {} {} (the first entry {}, the newest {}), {}\n", n,
+    fmt::print(verdict, "complete: a history of {} {} (the first entry {}, the newest {}), {}\n", n,
                n == 1 ? "entry" : "entries", proven->entries.back().seq,
                proven->entries.front().seq, against);
   }
-  fmt::print("this query was recorded as seq {}\n", response->query_seq());
+  fmt::print(verdict, "this query was recorded as seq {}\n", response->query_seq());
   return kExitOk;
 }
 
@@ -255,7 +259,9 @@ int RunProve(const GlobalOptions& global, const ProveFlags& flags) {
 void AddProveCommand(CLI::App& app, CommandContext& context) {
   auto flags = std::make_shared<ProveFlags>();
   CLI::App* command = app.add_subcommand(
-      "prove", "Verify inclusion or consistency proofs against signed checkpoints");
+      "prove",
+      "Verify inclusion or consistency proofs, or that a history is complete, against signed "
+      "checkpoints");
   CLI::Option* subject = command->add_option(
       "--subject", flags->subject,
       "Prove this subject's history complete, from headers alone (GetSubjectProof): its "

@@ -261,6 +261,12 @@ TEST_F(CompleteAnswersTest, AHistoryIsProvenAloneAndNoHistoryIsProvenAbsent) {
                        "complete: no history: no one has accessed this subject's data, verified "
                        "against checkpoint of size "))
       << nobody.output;
+  CommandResult json =
+      RunCommand({INNSYNCTL_PATH, "--server", proxy_->address(), "--reason", "own innsyn", "prove",
+                  "--subject", "patient-1", "--json", "--key-file", key_file()});
+  EXPECT_EQ(json.exit_code, 0) << json.output;
+  EXPECT_TRUE(Contains(json.output, "\"header_bytes\"")) << json.output;
+  EXPECT_TRUE(Contains(json.output, "complete: a history of 10 entries")) << json.output;
   CommandResult actor = prove("--actor", "dr-1");
   EXPECT_EQ(actor.exit_code, 0) << actor.output;
   EXPECT_TRUE(Contains(actor.output, "complete: a history of 13 entries")) << actor.output;
