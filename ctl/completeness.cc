@@ -134,10 +134,8 @@ absl::StatusOr<CompleteAnswer> CheckComplete(Trust& trust, const AnswerToCheck& 
     // An answer that carries the entry's bytes (a report's rows do) is bound
     // to the history by them; one without is bound by seq, kind and hour.
     if (!given.entry_bytes().empty()) {
-      absl::StatusOr<storage::EntryHeaderBytes> split =
-          storage::SplitEntry(given.entry_bytes(), link.seq);
-      if (!split.ok() ||
-          storage::HeaderHash(split->contents_hash, split->header) != link.header_hash) {
+      absl::StatusOr<storage::Hash> header_hash = storage::HeaderHashOf(given.entry_bytes());
+      if (!header_hash.ok() || *header_hash != link.header_hash) {
         return VerificationFailure(
             absl::StrCat("entry ", link.seq, " in the answer is not the entry of that seq in the ",
                          whose, "'s signed history"));

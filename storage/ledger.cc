@@ -526,8 +526,10 @@ absl::StatusOr<HistoryProof> ProveHistory(const internal::LedgerImpl& impl, MapS
   for (uint64_t left = proof.map.leaf().count(); left > 0; --left) {
     absl::StatusOr<std::vector<StoredEntry>> read_entry = impl.ReadEntries({seq}, /*open=*/false);
     if (!read_entry.ok()) return read_entry.status();
-    absl::StatusOr<EntryHeaderBytes> split = SplitEntry(read_entry->front().bytes, seq);
-    if (!split.ok()) return split.status();
+    // ReadEntries has checked the bytes against their leaf hash and parsed them.
+    absl::StatusOr<EntryHeaderBytes> split = SplitEntry(read_entry->front().bytes);
+    if (!split.ok())
+      return absl::DataLossError(StrCat("entry ", seq, ": ", split.status().message()));
     HistoryProof::Link link;
     link.seq = seq;
     link.header = std::move(read_entry->front().header);  // without its contents

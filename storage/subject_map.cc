@@ -85,6 +85,17 @@ absl::StatusOr<ContentsRecord> FindContents(std::string_view bytes) {
   return found;
 }
 
+// SHA-256(0x04 || contents_hash || H), H given as the two parts of E_seq
+// around its contents' record.
+Hash HeaderDigest(const Hash& contents_hash, std::string_view before, std::string_view after) {
+  const char prefix = kHeaderPrefix;
+  return Sha256({std::string_view(&prefix, 1), AsBytes(contents_hash), before, after});
+}
+
+Hash ContentsHash(std::string_view entry_bytes, const ContentsRecord& contents) {
+  return Sha256(entry_bytes.substr(contents.value, contents.end - contents.value));
+}
+
 }  // namespace
 
 Hash MapRootOf(std::vector<std::pair<Hash, MapValue>> histories) {
@@ -157,17 +168,14 @@ absl::StatusOr<std::optional<MapValue>> VerifyMapProof(const Hash& root, const H
 }
 
 Hash HeaderHash(const Hash& contents_hash, std::string_view header_bytes) {
-  const char prefix = kHeaderPrefix;
-  return Sha256({std::string_view(&prefix, 1), AsBytes(contents_hash), header_bytes});
+  return HeaderDigest(contents_hash, header_bytes, "");
 }
 
-absl::StatusOr<EntryHeaderBytes> SplitEntry(std::string_view entry_bytes, uint64_t seq) {
-  absl::StatusOr<v1::SealedEntry> entry = internal::ParseStored(entry_bytes, seq);
-  if (!entry.ok()) return entry.status();
+absl::StatusOr<EntryHeaderBytes> SplitEntry(std::string_view entry_bytes) {
   absl::StatusOr<ContentsRecord> contents = FindContents(entry_bytes);
-  if (!contents.ok()) return absl::DataLossError(contents.status().message());
+  if (!contents.ok()) return contents.status();
   EntryHeaderBytes out;
-  out.contents_hash = Sha256(entry_bytes.substr(contents->value, contents->end - contents->value));
+  out.contents_hash = ContentsHash(entry_bytes, *contents);
   out.header = StrCat(entry_bytes.substr(0, contents->begin), entry_bytes.substr(contents->end));
   return out;
 }
@@ -175,11 +183,8 @@ absl::StatusOr<EntryHeaderBytes> SplitEntry(std::string_view entry_bytes, uint64
 absl::StatusOr<Hash> HeaderHashOf(std::string_view entry_bytes) {
   absl::StatusOr<ContentsRecord> contents = FindContents(entry_bytes);
   if (!contents.ok()) return contents.status();
-  const Hash contents_hash =
-      Sha256(entry_bytes.substr(contents->value, contents->end - contents->value));
-  const char prefix = kHeaderPrefix;
-  return Sha256({std::string_view(&prefix, 1), AsBytes(contents_hash),
-                 entry_bytes.substr(0, contents->begin), entry_bytes.substr(contents->end)});
+  return HeaderDigest(ContentsHash(entry_bytes, *contents), entry_bytes.substr(0, contents->begin),
+                      entry_bytes.substr(contents->end));
 }
 
 HeaderLinks LinksIn(const v1::SealedEntry& header, MapSpace space) {

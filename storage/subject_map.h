@@ -75,8 +75,8 @@ struct EntryHeaderBytes {
   Hash contents_hash{};
 };
 Hash HeaderHash(const Hash& contents_hash, std::string_view header_bytes);
-// From E_seq's bytes: DataLoss if they do not parse or say another seq.
-absl::StatusOr<EntryHeaderBytes> SplitEntry(std::string_view entry_bytes, uint64_t seq);
+// From E_seq's bytes; InvalidArgument if they are not protobuf wire format.
+absl::StatusOr<EntryHeaderBytes> SplitEntry(std::string_view entry_bytes);
 // The header hash of E_seq's bytes, cut where they lie without copying
 // them; InvalidArgument if they are not protobuf wire format.
 absl::StatusOr<Hash> HeaderHashOf(std::string_view entry_bytes);

@@ -21,21 +21,29 @@ constexpr uint32_t kMaxLeafHashes = 65536;  // 2 MiB of hashes
 constexpr size_t kMaxQueryIdBytes = 256;
 constexpr size_t kMaxQueryReasonBytes = 1024;
 
+// Whom a query asks about (`id`, in the request's field `id_field`) and
+// why: the error names the field that is wrong.
+absl::Status CheckAsked(std::string_view id_field, const std::string& id,
+                        const std::string& reason) {
+  if (id.empty()) return absl::InvalidArgumentError(StrCat(id_field, " is required"));
+  if (id.size() > kMaxQueryIdBytes) {
+    return absl::InvalidArgumentError(
+        StrCat(id_field, " is longer than ", kMaxQueryIdBytes, " bytes"));
+  }
+  if (reason.size() > kMaxQueryReasonBytes) {
+    return absl::InvalidArgumentError(
+        StrCat("reason is longer than ", kMaxQueryReasonBytes, " bytes"));
+  }
+  return absl::OkStatus();
+}
+
 // Builds the index query from a request's common fields, naming the field
 // that is wrong.
 template <typename Request>
 absl::StatusOr<storage::IndexQuery> MakeIndexQuery(const Request& request,
                                                    std::string_view id_field,
                                                    const std::string& id) {
-  if (id.empty()) return absl::InvalidArgumentError(StrCat(id_field, " is required"));
-  if (id.size() > kMaxQueryIdBytes) {
-    return absl::InvalidArgumentError(
-        StrCat(id_field, " is longer than ", kMaxQueryIdBytes, " bytes"));
-  }
-  if (request.reason().size() > kMaxQueryReasonBytes) {
-    return absl::InvalidArgumentError(
-        StrCat("reason is longer than ", kMaxQueryReasonBytes, " bytes"));
-  }
+  RETURN_IF_ERROR(CheckAsked(id_field, id, request.reason()));
   if (request.page_size() > kMaxPageSize) {
     return absl::InvalidArgumentError(StrCat("page_size is above ", kMaxPageSize));
   }
@@ -241,14 +249,7 @@ absl::Status AccessLogService::DoGetSubjectProof(grpc::ServerContext& context,
         "exactly one of subject_id and actor_id is required, naming whose history to prove");
   }
   const std::string& id = subject ? request.subject_id() : request.actor_id();
-  if (id.size() > kMaxQueryIdBytes) {
-    return absl::InvalidArgumentError(StrCat(subject ? "subject_id" : "actor_id",
-                                             " is longer than ", kMaxQueryIdBytes, " bytes"));
-  }
-  if (request.reason().size() > kMaxQueryReasonBytes) {
-    return absl::InvalidArgumentError(
-        StrCat("reason is longer than ", kMaxQueryReasonBytes, " bytes"));
-  }
+  RETURN_IF_ERROR(CheckAsked(subject ? "subject_id" : "actor_id", id, request.reason()));
   ASSIGN_OR_RETURN(storage::HistoryProof proof,
                    subject ? ledger_.ProveSubjectHistory(id) : ledger_.ProveActorHistory(id));
   RETURN_IF_ERROR(CheckProvable(proof, request.tree_size(), "ask again once it has some"));

@@ -197,19 +197,15 @@ namespace {
 
 EncodedEntry Finish(v1::SealedEntry& header, const v1::LedgerEntry& entry, std::string_view key_id,
                     const DataKey* key, const std::string_view* nonce) {
-  std::string contents = SerializeDeterministic(entry);
+  const std::string contents = SerializeDeterministic(entry);
   if (key == nullptr) {
     header.clear_key_id();
+    header.set_clear(contents);
   } else {
     header.set_key_id(std::string(key_id));
     const std::string aad = EntryAad(header.seq(), key_id);
-    contents =
-        nonce == nullptr ? Seal(*key, contents, aad) : SealWithNonce(*key, *nonce, contents, aad);
-  }
-  if (key == nullptr) {
-    header.set_clear(std::move(contents));
-  } else {
-    header.set_sealed(std::move(contents));
+    header.set_sealed(nonce == nullptr ? Seal(*key, contents, aad)
+                                       : SealWithNonce(*key, *nonce, contents, aad));
   }
   EncodedEntry out;
   out.bytes = SerializeDeterministic(header);

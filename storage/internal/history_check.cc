@@ -58,11 +58,6 @@ std::optional<std::string> HistoryCheck::Add(const v1::SealedEntry& header,
   return Link(header, MapSpace::kActor, header_hash);
 }
 
-Hash HistoryCheck::Root() const {
-  absl::flat_hash_map<Hash, MapValue> leaves = Leaves();
-  return MapRootOf(std::vector<std::pair<Hash, MapValue>>(leaves.begin(), leaves.end()));
-}
-
 absl::flat_hash_map<Hash, MapValue> HistoryCheck::Leaves() const {
   absl::flat_hash_map<Hash, MapValue> leaves;
   leaves.reserve(heads_.size());

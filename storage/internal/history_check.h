@@ -32,8 +32,6 @@ class HistoryCheck {
   // header hash. Returns what is wrong, if its links are not what the
   // entries before it imply.
   std::optional<std::string> Add(const v1::SealedEntry& header, std::string_view bytes);
-  // The map root the heads so far imply.
-  Hash Root() const;
   // Compares the heads stored in the map family (read with `map`, an
   // iterator over that family) with the recomputed ones: what differs, or
   // nullopt.
@@ -47,7 +45,7 @@ class HistoryCheck {
                                   const Hash& header_hash);
 
   // By HistoryId (space and pseudonym): the map key, a hash, is computed
-  // for Root() only, not for every entry.
+  // for Leaves() only, not for every entry.
   absl::flat_hash_map<std::string, MapValue> heads_;
   std::string id_;  // scratch
 };

@@ -198,7 +198,7 @@ TEST(EntryFormat, SealedAccessEventIsTheVector) {
 // bytes, and from a header given apart from its contents, alike.
 TEST(EntryFormat, HeaderHashIsTheVectorHoweverItIsComputed) {
   EXPECT_EQ(ToHex(AccessEncoded().header_hash), kAccessHeaderHashHex);
-  absl::StatusOr<EntryHeaderBytes> split = SplitEntry(Bytes(kAccessEntryHex), kAccessSeq);
+  absl::StatusOr<EntryHeaderBytes> split = SplitEntry(Bytes(kAccessEntryHex));
   ASSERT_TRUE(split.ok()) << split.status();
   EXPECT_EQ(ToHex(HeaderHash(split->contents_hash, split->header)), kAccessHeaderHashHex);
   // H is E_7 with the field-9 record (tag 0x4a, length 0x8c01, the
@@ -210,7 +210,7 @@ TEST(EntryFormat, HeaderHashIsTheVectorHoweverItIsComputed) {
   EXPECT_EQ(split->header, bytes.substr(0, at) + bytes.substr(at + 3 + stored.sealed().size()));
   EXPECT_EQ(split->contents_hash, Sha256(stored.sealed()));
   // The erasure's, from its bytes, whose contents are in the clear.
-  split = SplitEntry(Bytes(kErasureEntryHex), kErasureSeq);
+  split = SplitEntry(Bytes(kErasureEntryHex));
   ASSERT_TRUE(split.ok()) << split.status();
   EXPECT_EQ(ToHex(HeaderHash(split->contents_hash, split->header)), kErasureHeaderHashHex);
 }
