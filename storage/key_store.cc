@@ -215,6 +215,33 @@ absl::StatusOr<std::shared_ptr<const DataKey>> KeyStore::ReadKey(std::string_vie
   rocksdb::Status got = db_->Get(rocksdb::ReadOptions(), internal::WrappedKeyKey(id), &wrapped);
   if (got.IsNotFound()) return nullptr;
   RETURN_IF_ERROR(FromRocks(got, StrCat("read the data key ", id, " from ", options_.dir)));
+  return OpenWrapped(id, wrapped);
+}
+
+absl::StatusOr<std::vector<std::shared_ptr<const DataKey>>> KeyStore::ReadKeys(
+    absl::Span<const std::string> ids) const {
+  // One MultiGet for the lot: most ids are new (a subject's first entry of
+  // a class and year), and the filters answer them in one pass.
+  std::vector<std::string> names;
+  names.reserve(ids.size());
+  for (const std::string& id : ids) names.push_back(internal::WrappedKeyKey(id));
+  std::vector<rocksdb::Slice> slices(names.begin(), names.end());
+  std::vector<rocksdb::PinnableSlice> values(ids.size());
+  std::vector<rocksdb::Status> got(ids.size());
+  db_->MultiGet(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), slices.size(), slices.data(),
+                values.data(), got.data());
+  std::vector<std::shared_ptr<const DataKey>> keys(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (got[i].IsNotFound()) continue;
+    RETURN_IF_ERROR(
+        FromRocks(got[i], StrCat("read the data key ", ids[i], " from ", options_.dir)));
+    ASSIGN_OR_RETURN(keys[i], OpenWrapped(ids[i], values[i].ToStringView()));
+  }
+  return keys;
+}
+
+absl::StatusOr<std::shared_ptr<const DataKey>> KeyStore::OpenWrapped(
+    std::string_view id, std::string_view wrapped) const {
   auto damaged = [&](const absl::Status& why) {
     return absl::DataLossError(StrCat("the data key ", id, " in ", options_.dir,
                                       " does not open under the key-encryption key ",
@@ -246,27 +273,28 @@ absl::StatusOr<std::vector<std::shared_ptr<const DataKey>>> KeyStore::GetOrCreat
   if (missing.empty()) return keys;
 
   absl::MutexLock create(&create_mu_);
-  std::vector<std::pair<std::string_view, std::string>> wrapped;
-  absl::flat_hash_map<std::string, std::shared_ptr<const DataKey>> resolved;
+  // Each id missing from the cache once, by its first place in `ids`.
+  absl::flat_hash_map<std::string_view, size_t> first;
+  std::vector<std::string> unique;
   for (size_t i : missing) {
     const std::string& id = ids[i];
-    if (auto found = resolved.find(View(id)); found != resolved.end()) {
-      keys[i] = found->second;
-      continue;
-    }
+    if (!first.try_emplace(id, unique.size()).second) continue;
     if (id.empty()) return absl::InvalidArgumentError("a data key id may not be empty");
     if (IsShredded(id)) {
       return absl::FailedPreconditionError(
           StrCat("the data key ", id, " was shredded; its next generation is ", LiveId(id)));
     }
-    ASSIGN_OR_RETURN(keys[i], ReadKey(id));
-    if (keys[i] == nullptr) {
-      auto key = std::make_shared<const DataKey>(DataKey::Random());
-      wrapped.emplace_back(id, Seal(kek_, key->bytes(), internal::WrappedKeyAad(id)));
-      keys[i] = std::move(key);
-    }
-    resolved.emplace(id, keys[i]);
+    unique.push_back(id);
   }
+  ASSIGN_OR_RETURN(std::vector<std::shared_ptr<const DataKey>> stored, ReadKeys(unique));
+  std::vector<std::pair<std::string_view, std::string>> wrapped;
+  for (size_t u = 0; u < unique.size(); ++u) {
+    if (stored[u] != nullptr) continue;
+    stored[u] = std::make_shared<const DataKey>(DataKey::Random());
+    wrapped.emplace_back(unique[u],
+                         Seal(kek_, stored[u]->bytes(), internal::WrappedKeyAad(unique[u])));
+  }
+  for (size_t i : missing) keys[i] = stored[first.at(ids[i])];
   if (!wrapped.empty()) {
     // Random ids go in sorted: the memtable's skip list then finds each
     // insert position from the last one instead of from its top.
@@ -279,7 +307,7 @@ absl::StatusOr<std::vector<std::shared_ptr<const DataKey>>> KeyStore::GetOrCreat
                               StrCat("store ", batch.Count(), " new data keys in ", options_.dir)));
   }
   absl::MutexLock lock(&mu_);
-  for (const auto& [id, key] : resolved) cache_->Insert(id, key);
+  for (size_t u = 0; u < unique.size(); ++u) cache_->Insert(unique[u], stored[u]);
   return keys;
 }
 

@@ -137,6 +137,13 @@ class KeyStore {
   absl::Status CheckWritable(std::string_view what) const;
   // The stored key of `id`, or nullptr if there is none.
   absl::StatusOr<std::shared_ptr<const DataKey>> ReadKey(std::string_view id) const;
+  // The same for each of `ids`, in one read.
+  absl::StatusOr<std::vector<std::shared_ptr<const DataKey>>> ReadKeys(
+      absl::Span<const std::string> ids) const;
+  // The key in `wrapped`, the stored bytes of `id`; DataLoss naming the id
+  // if they do not open.
+  absl::StatusOr<std::shared_ptr<const DataKey>> OpenWrapped(std::string_view id,
+                                                             std::string_view wrapped) const;
   bool IsShreddedLocked(std::string_view id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   const KeyStoreOptions options_;

@@ -85,9 +85,27 @@ std::string EventKeyBaseOf(const v1::AccessEvent& event, std::string_view subjec
 
 }  // namespace
 
-std::string EventKeyBase(const v1::AccessEvent& event, const Pseudonymizer& pseudonymizer) {
-  return EventKeyBaseOf(event,
-                        pseudonymizer.Pseudonym(PseudonymDomain::kSubject, event.subject().id()));
+EntryHeader DescribeEvent(const v1::AccessEvent& event, bool baseline,
+                          const Pseudonymizer& pseudonymizer) {
+  EntryHeader out;
+  v1::SealedEntry& h = out.header;
+  // A baseline entry's header is an access event's, but for its kind.
+  h.set_kind(baseline ? v1::ENTRY_KIND_BASELINE : v1::ENTRY_KIND_ACCESS_EVENT);
+  h.set_hour(HourOf(FromProto(event.occurred_at())));
+  h.set_source_system(event.source().system());
+  // The subject's pseudonym names the key even when the id is empty (which
+  // validation refuses), but only a subject's is put in the header.
+  const std::string subject =
+      pseudonymizer.Pseudonym(PseudonymDomain::kSubject, event.subject().id());
+  if (!event.subject().id().empty()) h.set_subject(subject);
+  if (!event.actor().id().empty()) {
+    h.set_actor(pseudonymizer.Pseudonym(PseudonymDomain::kActor, event.actor().id()));
+  }
+  std::string event_key;
+  AppendDedupeKey(event_key, event.source().system(), event.source().instance(), event.event_id());
+  h.set_event(pseudonymizer.Pseudonym(PseudonymDomain::kEvent, event_key));
+  out.key_base = EventKeyBaseOf(event, subject);
+  return out;
 }
 
 EntryHeader DescribeEntry(const v1::LedgerEntry& entry, const Pseudonymizer& pseudonymizer) {
@@ -109,25 +127,9 @@ EntryHeader DescribeEntry(const v1::LedgerEntry& entry, const Pseudonymizer& pse
   };
   switch (entry.body_case()) {
     case v1::LedgerEntry::kAccessEvent:
-    case v1::LedgerEntry::kBaseline: {
-      // A baseline entry's header is an access event's, but for its kind.
-      const bool baseline = entry.has_baseline();
-      const v1::AccessEvent& event = baseline ? entry.baseline().event() : entry.access_event();
-      const absl::Time occurred_at = FromProto(event.occurred_at());
-      h.set_kind(baseline ? v1::ENTRY_KIND_BASELINE : v1::ENTRY_KIND_ACCESS_EVENT);
-      h.set_hour(HourOf(occurred_at));
-      h.set_source_system(event.source().system());
-      const People people = pseudonyms(event.subject().id(), event.actor().id());
-      std::string event_key;
-      AppendDedupeKey(event_key, event.source().system(), event.source().instance(),
-                      event.event_id());
-      h.set_event(pseudonymizer.Pseudonym(PseudonymDomain::kEvent, event_key));
-      // The subject's pseudonym is the header's (an empty id, which
-      // validation refuses, has none there: EventKeyBase names its key).
-      out.key_base = people.subject.empty() ? EventKeyBase(event, pseudonymizer)
-                                            : EventKeyBaseOf(event, people.subject);
-      break;
-    }
+      return DescribeEvent(entry.access_event(), false, pseudonymizer);
+    case v1::LedgerEntry::kBaseline:
+      return DescribeEvent(entry.baseline().event(), true, pseudonymizer);
     case v1::LedgerEntry::kQueryRecord: {
       const v1::QueryRecord& query = entry.query_record();
       h.set_kind(v1::ENTRY_KIND_QUERY_RECORD);

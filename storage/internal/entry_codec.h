@@ -34,8 +34,10 @@ struct EntryHeader {
   std::string key_base;
 };
 EntryHeader DescribeEntry(const v1::LedgerEntry& entry, const Pseudonymizer& pseudonymizer);
-// The key base of an access event alone (one HMAC, no copy of the event).
-std::string EventKeyBase(const v1::AccessEvent& event, const Pseudonymizer& pseudonymizer);
+// The same for an access event (or, with `baseline`, a baseline entry's
+// event), without a copy of it into a LedgerEntry.
+EntryHeader DescribeEvent(const v1::AccessEvent& event, bool baseline,
+                          const Pseudonymizer& pseudonymizer);
 
 // "journal_note" for DATA_OBJECT_TYPE_JOURNAL_NOTE: the class of an access
 // event's data key.

@@ -37,6 +37,9 @@ struct GroupWriter::Request {
   // bodies of the entries to write, whose seq and time the writer sets.
   std::vector<const v1::LedgerEntry*> records;
   size_t bytes = 0;  // serialized size of the events
+  // Each event's clear header and key base, described once by the
+  // preparing thread for the key lookup and the entry alike.
+  std::vector<EntryHeader> described;
   // For an erasure or retention record: the keys to shred once written,
   // and whether the record is durable while its shred failed.
   std::vector<std::string> shred_ids;
@@ -374,6 +377,13 @@ void GroupWriter::PrepareRequests(Group& group, const std::vector<Request*>& req
   const CompactRange saved_range = range_;
   const Hash saved_chain = chain_head_;
   Draft draft(group.batch, CommitTime());
+  for (Request* request : requests) {
+    request->described.reserve(request->events.size());
+    for (const v1::AccessEvent* event : request->events) {
+      request->described.push_back(
+          DescribeEvent(*event, request->baseline != nullptr, *impl_.pseudonymizer));
+    }
+  }
   absl::Status failure = PrepareKeys(draft, requests);
   for (Request* request : requests) {
     if (!failure.ok()) break;
@@ -413,16 +423,17 @@ absl::Status GroupWriter::PrepareRecords(Draft& draft, Request& request) {
 
 absl::Status GroupWriter::PrepareKeys(Draft& draft, const std::vector<Request*>& requests) {
   if (impl_.keys == nullptr) return absl::OkStatus();  // stored in the clear
-  v1::LedgerEntry entry;
-  *entry.mutable_committed_at() = draft.committed_at;
+  size_t entries = 0;
+  for (const Request* request : requests)
+    entries += request->events.size() + request->records.size();
+  draft.keys.reserve(entries);
   auto add = [&](const v1::LedgerEntry& described) {
     EntryHeader header = DescribeEntry(described, *impl_.pseudonymizer);
     if (!header.key_base.empty()) draft.keys.try_emplace(std::move(header.key_base));
   };
   for (const Request* request : requests) {
-    for (const v1::AccessEvent* event : request->events) {
-      draft.keys.try_emplace(EventKeyBase(*event, *impl_.pseudonymizer));
-    }
+    for (const EntryHeader& described : request->described)
+      draft.keys.try_emplace(described.key_base);
     for (const v1::LedgerEntry* record : request->records) {
       v1::LedgerEntry copy = *record;
       *copy.mutable_committed_at() = draft.committed_at;
@@ -459,9 +470,7 @@ absl::Status GroupWriter::PrepareEvents(Draft& draft, Request& request) {
   std::vector<std::string> added;
   for (size_t i = 0; i < request.events.size(); ++i) {
     const v1::AccessEvent& event = *request.events[i];
-    std::string key = impl_.pseudonymizer->Pseudonym(
-        PseudonymDomain::kEvent,
-        DedupeKey(event.source().system(), event.source().instance(), event.event_id()));
+    std::string key = request.described[i].header.event();
     const bool baseline = request.baseline != nullptr;
     absl::StatusOr<std::optional<v1::AppendReceipt>> original =
         OriginalReceipt(draft, key, event, baseline);
@@ -500,7 +509,8 @@ absl::Status GroupWriter::PrepareEvents(Draft& draft, Request& request) {
     } else {
       *entry.mutable_access_event() = event;
     }
-    absl::StatusOr<v1::AppendReceipt> added_receipt = AddEntry(draft, entry);
+    absl::StatusOr<v1::AppendReceipt> added_receipt =
+        AddEntry(draft, entry, std::move(request.described[i]));
     if (!added_receipt.ok()) {
       (void)draft.batch.PopSavePoint();
       return added_receipt.status();
@@ -591,11 +601,13 @@ absl::StatusOr<std::optional<v1::AppendReceipt>> GroupWriter::OriginalReceipt(
   return Found(*std::move(receipt));
 }
 
-absl::StatusOr<v1::AppendReceipt> GroupWriter::AddEntry(Draft& draft, v1::LedgerEntry& entry) {
+absl::StatusOr<v1::AppendReceipt> GroupWriter::AddEntry(Draft& draft, v1::LedgerEntry& entry,
+                                                        std::optional<EntryHeader> given) {
   const uint64_t seq = range_.size();
   entry.set_seq(seq);
   *entry.mutable_committed_at() = draft.committed_at;
-  EntryHeader described = DescribeEntry(entry, *impl_.pseudonymizer);
+  EntryHeader described =
+      given.has_value() ? *std::move(given) : DescribeEntry(entry, *impl_.pseudonymizer);
   described.header.set_seq(seq);
   const Draft::LiveKey* live = nullptr;
   if (!described.key_base.empty() && impl_.keys != nullptr) {

@@ -26,6 +26,7 @@
 #include "absl/types/span.h"
 #include "innsyn/v1/ledger.pb.h"
 #include "storage/hash.h"
+#include "storage/internal/entry_codec.h"
 #include "storage/internal/map_store.h"
 #include "storage/ledger.h"
 #include "storage/merkle.h"
@@ -108,8 +109,10 @@ class GroupWriter {
   // The data key of every entry the requests add, in one key-store call.
   absl::Status PrepareKeys(Draft& draft, const std::vector<Request*>& requests);
   // Numbers, seals and hashes `entry` and adds it to the batch; returns its
-  // receipt, or the status of a head read that failed.
-  absl::StatusOr<v1::AppendReceipt> AddEntry(Draft& draft, v1::LedgerEntry& entry);
+  // receipt, or the status of a head read that failed. `described` is the
+  // entry's DescribeEntry when the caller has it already.
+  absl::StatusOr<v1::AppendReceipt> AddEntry(Draft& draft, v1::LedgerEntry& entry,
+                                             std::optional<EntryHeader> described = std::nullopt);
   // The head of history `id` (a HistoryId): from heads_, else read from
   // RocksDB (count 0 for a history not begun). Records in `draft` what to
   // undo before the caller changes it.

@@ -316,6 +316,16 @@ TEST_F(KeyStoreTest, SmallCacheStillGivesEveryKey) {
         EXPECT_EQ(Bytes(*store->Get(ids[i])), Bytes(keys[i]));
       }
     }
+    // Stored keys the cache dropped, read back in one call beside a new one.
+    std::vector<std::string> more = ids;
+    more.insert(more.begin() + 5, "new");
+    std::vector<std::shared_ptr<const DataKey>> again = *store->GetOrCreate(more);
+    ASSERT_EQ(again.size(), more.size());
+    for (size_t i = 0; i < more.size(); ++i) {
+      if (more[i] == "new") continue;
+      EXPECT_EQ(Bytes(again[i]), Bytes(keys[i < 5 ? i : i - 1])) << more[i];
+    }
+    EXPECT_EQ(Bytes(*store->Get("new")), Bytes(again[5]));
   }
 }
 
