@@ -33,6 +33,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <deque>
 #include <filesystem>
 #include <fstream>
@@ -291,18 +292,64 @@ void StreamClient(const std::string& address, ClientTraffic traffic, const Optio
   results.Add(acks, status.ok() ? 0 : 1);
 }
 
-void StorageClient(innsyn::storage::Ledger& ledger, ClientTraffic traffic, Results& results) {
+void StorageClient(innsyn::storage::Ledger& ledger, ClientTraffic traffic, int window,
+                   Results& results) {
   std::vector<Ack> acks;
   uint64_t failures = 0;
-  while (std::optional<innsyn::v1::AppendRequest> request = traffic.Next()) {
-    auto start = Clock::now();
-    auto receipts = ledger.AppendEvents(request->events());
-    if (!receipts.ok()) {
-      ++failures;
-      continue;
+  if (window <= 1) {  // one batch at a time, each call waiting for its ack
+    while (std::optional<innsyn::v1::AppendRequest> request = traffic.Next()) {
+      auto start = Clock::now();
+      auto receipts = ledger.AppendEvents(request->events());
+      if (!receipts.ok()) {
+        ++failures;
+        continue;
+      }
+      acks.push_back(AckSince(start, receipts->size()));
     }
-    acks.push_back(AckSince(start, receipts->size()));
+    results.Add(acks, failures);
+    return;
   }
+  // Up to `window` batches in flight, as innsynd's AppendStream drives the
+  // ledger: each batch is queued at once and answered by the writer.
+  std::mutex mu;
+  std::condition_variable answered;
+  int in_flight = 0;
+  std::deque<innsyn::v1::AppendRequest> requests;  // borrowed until answered
+  while (std::optional<innsyn::v1::AppendRequest> next = traffic.Next()) {
+    std::unique_lock<std::mutex> lock(mu);
+    answered.wait(lock, [&] { return in_flight < window; });
+    // The answered batches at the front are no longer borrowed.
+    while (requests.size() > static_cast<size_t>(in_flight)) requests.pop_front();
+    requests.push_back(*std::move(next));
+    const innsyn::v1::AppendRequest& request = requests.back();
+    ++in_flight;
+    lock.unlock();
+    const Clock::time_point start = Clock::now();
+    auto done = [&, start](absl::StatusOr<std::vector<innsyn::v1::AppendReceipt>> receipts) {
+      std::lock_guard<std::mutex> guard(mu);
+      if (receipts.ok()) {
+        acks.push_back(AckSince(start, receipts->size()));
+      } else {
+        ++failures;
+      }
+      --in_flight;
+      answered.notify_all();
+    };
+    // A full queue (ResourceExhausted) is asked again shortly, as a client
+    // told to retry would.
+    absl::Status queued;
+    while (absl::IsResourceExhausted(queued = ledger.AppendEventsAsync(request.events(), done))) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    if (!queued.ok()) {  // never queued: `done` does not run
+      std::lock_guard<std::mutex> guard(mu);
+      ++failures;
+      --in_flight;
+      requests.pop_back();
+    }
+  }
+  std::unique_lock<std::mutex> lock(mu);
+  answered.wait(lock, [&] { return in_flight == 0; });
   results.Add(acks, failures);
 }
 
@@ -612,7 +659,9 @@ int main(int argc, char** argv) {
       ->check(CLI::Range(1, 10000));
   app.add_option("--clients", options.clients, "concurrent clients")->check(CLI::Range(1, 1024));
   app.add_option("--events", options.events, "events in all");
-  app.add_option("--window", options.window, "stream: batches in flight per client");
+  app.add_option("--window", options.window,
+                 "stream and storage: batches in flight per client (storage: 1 unless given, "
+                 "each call waiting for its ack)");
   app.add_option("--innsynd", options.innsynd, "innsynd binary (default: beside this one)");
   app.add_option("--data-dir", options.data_dir, "ledger folder (default: a new temporary one)");
   app.add_option("--json", options.json_path, "also write the figures here as JSON");
@@ -635,6 +684,7 @@ int main(int argc, char** argv) {
                  "innsynd always does) or not (false), to measure what complete answers cost")
       ->capture_default_str();
   CLI11_PARSE(app, argc, argv);
+  if (options.mode == "storage" && app.count("--window") == 0) options.window = 1;
   if (options.mode == "unary") options.batch = 1;
   if (options.innsynd.empty()) {
     options.innsynd = (std::filesystem::canonical("/proc/self/exe").parent_path().parent_path() /
@@ -689,7 +739,7 @@ int main(int argc, char** argv) {
     clients.emplace_back([&, first, c] {
       ClientTraffic traffic(options, c, first, per_client);
       if (options.mode == "storage") {
-        StorageClient(*ledger, std::move(traffic), results);
+        StorageClient(*ledger, std::move(traffic), options.window, results);
       } else if (options.mode == "stream") {
         StreamClient(daemon->address, std::move(traffic), options, results);
       } else if (options.mode == "http") {
@@ -720,9 +770,10 @@ int main(int argc, char** argv) {
   const double rate = static_cast<double>(results.events) / seconds;
   const double per_event_disk =
       static_cast<double>(disk_bytes) / static_cast<double>(results.events);
-  fmt::print("innsyn-bench mode={} batch={} clients={} traffic={} detection={} ({} cores)\n",
-             options.mode, options.batch, options.clients, options.traffic,
-             options.detection ? "on" : "off", std::thread::hardware_concurrency());
+  fmt::print(
+      "innsyn-bench mode={} batch={} clients={} window={} traffic={} detection={} ({} cores)\n",
+      options.mode, options.batch, options.clients, options.window, options.traffic,
+      options.detection ? "on" : "off", std::thread::hardware_concurrency());
   fmt::print("  acknowledged events   {} ({} failed calls) in {:.2f} s\n", results.events,
              results.failed_calls, seconds);
   fmt::print("  throughput            {:.0f} events/s\n", rate);
@@ -785,14 +836,15 @@ int main(int argc, char** argv) {
   }
   if (!options.json_path.empty()) {
     std::ofstream(options.json_path) << fmt::format(
-        "{{\"mode\": \"{}\", \"batch\": {}, \"clients\": {}, \"events\": {}, \"seconds\": {:.3f}, "
+        "{{\"mode\": \"{}\", \"batch\": {}, \"clients\": {}, \"window\": {}, \"events\": {}, "
+        "\"seconds\": {:.3f}, "
         "\"events_per_second\": {:.0f}, \"ack_ms\": {{\"p50\": {:.4f}, \"p99\": {:.4f}, "
         "\"p999\": {:.4f}}}, \"daemon_cpu_seconds\": {:.3f}, \"daemon_peak_rss_mib\": {:.1f}, "
         "\"disk_bytes_per_event\": {:.1f}, \"traffic\": \"{}\", \"detection\": {}, "
         "\"stop_seconds\": {:.3f}, \"alerts\": {}, \"incidents\": {}, "
         "\"detection_lag_max_entries\": {:.0f}, \"detection_lag_max_seconds\": {:.2f}, "
         "\"tenths_events_per_second\": [{}], \"tenths_ack_p99_ms\": [{}]}}\n",
-        options.mode, options.batch, options.clients, results.events, seconds, rate,
+        options.mode, options.batch, options.clients, options.window, results.events, seconds, rate,
         Percentile(results.ack_ms, 0.5), Percentile(results.ack_ms, 0.99),
         Percentile(results.ack_ms, 0.999), cpu, peak_rss, per_event_disk, options.traffic,
         options.detection, stop_seconds, alerts, options.clinic_incidents,

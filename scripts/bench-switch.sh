@@ -3,13 +3,16 @@
 # (the clinic traffic, batches of 1,000, 2 clients) with the duty on (as
 # innsynd always runs) and off, side by side and alternating, ROUNDS times
 # each, so that the machine's noise falls on both alike. Prints each run
-# with its CPU time, and the medians.
-# Usage: scripts/bench-switch.sh seal|histories [EVENTS] [ROUNDS]   (default 300000 3)
+# with its CPU time, and the medians. Each client waits for the ack of its
+# batch before it sends the next, unless WINDOW (batches in flight per
+# client, as innsynd's AppendStream keeps them) is set.
+# Usage: [WINDOW=N] scripts/bench-switch.sh seal|histories [EVENTS] [ROUNDS]   (default 300000 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 switch=${1:?usage: $0 seal|histories [EVENTS] [ROUNDS]}
 events=${2:-300000}
 rounds=${3:-3}
+window=${WINDOW:-1}
 out=${BENCH_OUT:-build/bench-results}
 mkdir -p "$out"
 bench=build/bench/innsyn-bench
@@ -21,9 +24,10 @@ for round in $(seq 1 "$rounds"); do
     json="$out/$switch-$on-$round.json"
     /usr/bin/time -f "%U %S" -o "$out/$switch-$on-$round.time" \
       "$bench" --mode storage --batch 1000 --clients 2 --events "$events" --"$switch" "$on" \
+      --window "$window" \
       --json "$json" >/dev/null 2>&1
     cpu=$(awk '{ printf "%.1f", $1 + $2 }' "$out/$switch-$on-$round.time")
-    echo "round $round $switch=$on: $(rate "$json") events/s, ${cpu} s CPU"
+    echo "round $round $switch=$on window=$window: $(rate "$json") events/s, ${cpu} s CPU"
   done
 done
 for on in true false; do
