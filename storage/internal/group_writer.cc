@@ -424,16 +424,18 @@ absl::Status GroupWriter::PrepareRecords(Draft& draft, Request& request) {
 absl::Status GroupWriter::PrepareKeys(Draft& draft, const std::vector<Request*>& requests) {
   if (impl_.keys == nullptr) return absl::OkStatus();  // stored in the clear
   size_t entries = 0;
-  for (const Request* request : requests)
+  for (const Request* request : requests) {
     entries += request->events.size() + request->records.size();
+  }
   draft.keys.reserve(entries);
   auto add = [&](const v1::LedgerEntry& described) {
     EntryHeader header = DescribeEntry(described, *impl_.pseudonymizer);
     if (!header.key_base.empty()) draft.keys.try_emplace(std::move(header.key_base));
   };
   for (const Request* request : requests) {
-    for (const EntryHeader& described : request->described)
+    for (const EntryHeader& described : request->described) {
       draft.keys.try_emplace(described.key_base);
+    }
     for (const v1::LedgerEntry* record : request->records) {
       v1::LedgerEntry copy = *record;
       *copy.mutable_committed_at() = draft.committed_at;
