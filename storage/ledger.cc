@@ -528,8 +528,9 @@ absl::StatusOr<HistoryProof> ProveHistory(const internal::LedgerImpl& impl, MapS
     if (!read_entry.ok()) return read_entry.status();
     // ReadEntries has checked the bytes against their leaf hash and parsed them.
     absl::StatusOr<EntryHeaderBytes> split = SplitEntry(read_entry->front().bytes);
-    if (!split.ok())
+    if (!split.ok()) {
       return absl::DataLossError(StrCat("entry ", seq, ": ", split.status().message()));
+    }
     HistoryProof::Link link;
     link.seq = seq;
     link.header = std::move(read_entry->front().header);  // without its contents

@@ -37,8 +37,8 @@ struct GroupWriter::Request {
   // bodies of the entries to write, whose seq and time the writer sets.
   std::vector<const v1::LedgerEntry*> records;
   size_t bytes = 0;  // serialized size of the events
-  // Each event's clear header and key base, described once by the
-  // preparing thread for the key lookup and the entry alike.
+  // The clear header and key base of each event (or record), described
+  // once by the preparing thread for the key lookup and the entry alike.
   std::vector<EntryHeader> described;
   // For an erasure or retention record: the keys to shred once written,
   // and whether the record is durable while its shred failed.
@@ -378,10 +378,16 @@ void GroupWriter::PrepareRequests(Group& group, const std::vector<Request*>& req
   const Hash saved_chain = chain_head_;
   Draft draft(group.batch, CommitTime());
   for (Request* request : requests) {
-    request->described.reserve(request->events.size());
+    request->described.reserve(request->events.size() + request->records.size());
     for (const v1::AccessEvent* event : request->events) {
       request->described.push_back(
           DescribeEvent(*event, request->baseline != nullptr, *impl_.pseudonymizer));
+    }
+    for (const v1::LedgerEntry* record : request->records) {
+      // A record's hour and key year are those of its commit.
+      v1::LedgerEntry copy = *record;
+      *copy.mutable_committed_at() = draft.committed_at;
+      request->described.push_back(DescribeEntry(copy, *impl_.pseudonymizer));
     }
   }
   absl::Status failure = PrepareKeys(draft, requests);
@@ -412,9 +418,10 @@ absl::Time GroupWriter::CommitTime() const {
 }
 
 absl::Status GroupWriter::PrepareRecords(Draft& draft, Request& request) {
-  for (const v1::LedgerEntry* body : request.records) {
-    v1::LedgerEntry entry = *body;
-    absl::StatusOr<v1::AppendReceipt> receipt = AddEntry(draft, entry);
+  for (size_t i = 0; i < request.records.size(); ++i) {
+    v1::LedgerEntry entry = *request.records[i];
+    absl::StatusOr<v1::AppendReceipt> receipt =
+        AddEntry(draft, entry, std::move(request.described[i]));
     if (!receipt.ok()) return receipt.status();
     request.receipts.push_back(*std::move(receipt));
   }
@@ -424,22 +431,12 @@ absl::Status GroupWriter::PrepareRecords(Draft& draft, Request& request) {
 absl::Status GroupWriter::PrepareKeys(Draft& draft, const std::vector<Request*>& requests) {
   if (impl_.keys == nullptr) return absl::OkStatus();  // stored in the clear
   size_t entries = 0;
-  for (const Request* request : requests) {
-    entries += request->events.size() + request->records.size();
-  }
+  for (const Request* request : requests) entries += request->described.size();
   draft.keys.reserve(entries);
-  auto add = [&](const v1::LedgerEntry& described) {
-    EntryHeader header = DescribeEntry(described, *impl_.pseudonymizer);
-    if (!header.key_base.empty()) draft.keys.try_emplace(std::move(header.key_base));
-  };
   for (const Request* request : requests) {
     for (const EntryHeader& described : request->described) {
-      draft.keys.try_emplace(described.key_base);
-    }
-    for (const v1::LedgerEntry* record : request->records) {
-      v1::LedgerEntry copy = *record;
-      *copy.mutable_committed_at() = draft.committed_at;
-      add(copy);
+      // Erasure and retention records are stored in the clear.
+      if (!described.key_base.empty()) draft.keys.try_emplace(described.key_base);
     }
   }
   if (draft.keys.empty()) return absl::OkStatus();
@@ -604,12 +601,10 @@ absl::StatusOr<std::optional<v1::AppendReceipt>> GroupWriter::OriginalReceipt(
 }
 
 absl::StatusOr<v1::AppendReceipt> GroupWriter::AddEntry(Draft& draft, v1::LedgerEntry& entry,
-                                                        std::optional<EntryHeader> given) {
+                                                        EntryHeader described) {
   const uint64_t seq = range_.size();
   entry.set_seq(seq);
   *entry.mutable_committed_at() = draft.committed_at;
-  EntryHeader described =
-      given.has_value() ? *std::move(given) : DescribeEntry(entry, *impl_.pseudonymizer);
   described.header.set_seq(seq);
   const Draft::LiveKey* live = nullptr;
   if (!described.key_base.empty() && impl_.keys != nullptr) {

@@ -110,9 +110,9 @@ class GroupWriter {
   absl::Status PrepareKeys(Draft& draft, const std::vector<Request*>& requests);
   // Numbers, seals and hashes `entry` and adds it to the batch; returns its
   // receipt, or the status of a head read that failed. `described` is the
-  // entry's DescribeEntry when the caller has it already.
+  // entry's header and key base, from DescribeEvent or DescribeEntry.
   absl::StatusOr<v1::AppendReceipt> AddEntry(Draft& draft, v1::LedgerEntry& entry,
-                                             std::optional<EntryHeader> described = std::nullopt);
+                                             EntryHeader described);
   // The head of history `id` (a HistoryId): from heads_, else read from
   // RocksDB (count 0 for a history not begun). Records in `draft` what to
   // undo before the caller changes it.

@@ -60,8 +60,11 @@ class PseudonymPrefix final : public rocksdb::SliceTransform {
   }
 };
 
+// `compressed`: LZ4, and ZSTD at the bottom level; off for what does not
+// compress.
 rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>& cache,
-                                           bool point_lookups, bool pseudonym_keys) {
+                                           bool point_lookups, bool pseudonym_keys,
+                                           bool compressed) {
   rocksdb::ColumnFamilyOptions options;
   if (pseudonym_keys) {
     options.memtable_insert_with_hint_prefix_extractor = std::make_shared<PseudonymPrefix>();
@@ -84,8 +87,13 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>
     options.memtable_prefix_bloom_size_ratio = 0.02;
   }
   options.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
-  options.compression = rocksdb::kLZ4Compression;
-  options.bottommost_compression = rocksdb::kZSTD;
+  if (compressed) {
+    options.compression = rocksdb::kLZ4Compression;
+    options.bottommost_compression = rocksdb::kZSTD;
+  } else {
+    options.compression = rocksdb::kNoCompression;
+    options.bottommost_compression = rocksdb::kDisableCompressionOption;
+  }
   return options;
 }
 
@@ -127,17 +135,15 @@ std::vector<rocksdb::ColumnFamilyDescriptor> FamilyDescriptors(size_t block_cach
                                                                bool sealed) {
   auto cache = rocksdb::NewLRUCache(block_cache_bytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
-  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName, FamilyOptions(cache, false, false));
+  descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName,
+                           FamilyOptions(cache, false, false, /*compressed=*/true));
   for (const Family& family : kFamilies) {
-    descriptors.emplace_back(family.name,
-                             FamilyOptions(cache, family.point_lookups, family.pseudonym_keys));
-    if (sealed && family.handle == &LedgerImpl::entries) {
-      // Sealed entries are ciphertext and random hashes, which no
-      // compressor shrinks (0.5 %, measured): compressing them at every
-      // flush and compaction would only cost CPU.
-      descriptors.back().options.compression = rocksdb::kNoCompression;
-      descriptors.back().options.bottommost_compression = rocksdb::kDisableCompressionOption;
-    }
+    // Sealed entries are ciphertext and random hashes, which no compressor
+    // shrinks (0.5 %, measured): compressing them at every flush and
+    // compaction would only cost CPU.
+    const bool compressed = !(sealed && family.handle == &LedgerImpl::entries);
+    descriptors.emplace_back(
+        family.name, FamilyOptions(cache, family.point_lookups, family.pseudonym_keys, compressed));
   }
   return descriptors;
 }
