@@ -4,7 +4,6 @@
 // config file) and applies what can change while serving, keeping every
 // connection. Under systemd (Type=notify) it reports READY, RELOADING and
 // STOPPING, and pings the watchdog while the ledger answers.
-#include <malloc.h>
 #include <signal.h>
 
 #include <cstring>
@@ -17,8 +16,6 @@
 #include "daemon/server.h"
 
 namespace {
-
-constexpr int kMallocArenas = 2;
 
 using innsyn::daemon::LogError;
 using innsyn::daemon::LogInfo;
@@ -50,11 +47,6 @@ void HandleSignals(const sigset_t& signals, int argc, char** argv, innsyn::daemo
 }  // namespace
 
 int main(int argc, char** argv) {
-  // glibc gives each busy thread its own malloc arena, and memory freed on
-  // another thread (memtables, requests, answers) stays spread over them:
-  // with dozens of gRPC threads the resident size under sustained ingest
-  // was about a third larger than with two arenas.
-  mallopt(M_ARENA_MAX, kMallocArenas);
   // Block the signals in every thread; one thread waits for them.
   sigset_t signals;
   sigemptyset(&signals);

@@ -7,6 +7,7 @@ PACKAGES=(
   build-essential cmake pkg-config ca-certificates
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler grpc-proto
   librocksdb-dev rocksdb-tools
+  libgoogle-perftools-dev  # tcmalloc, the programs' allocator (CMakeLists.txt, INNSYN_TCMALLOC)
   libssl-dev openssl
   prometheus-cpp-dev
   libabsl-dev
