@@ -291,6 +291,8 @@ absl::StatusOr<v1::AppendReceipt> Ledger::AppendRecord(const v1::LedgerEntry& re
 
 uint64_t Ledger::Size() const { return impl_->committed_size.load(std::memory_order_acquire); }
 
+size_t Ledger::QueuedEvents() const { return impl_->writer ? impl_->writer->QueuedEvents() : 0; }
+
 absl::StatusOr<std::vector<StoredEntry>> Ledger::GetEntries(uint64_t from_seq, size_t count) const {
   uint64_t size = Size();
   std::vector<uint64_t> seqs;

@@ -243,6 +243,8 @@ class Ledger {
 
   // Number of committed entries (the tree size).
   uint64_t Size() const;
+  // Events queued and not yet taken into a group (0 when read-only).
+  size_t QueuedEvents() const;
   absl::StatusOr<std::vector<StoredEntry>> GetEntries(uint64_t from_seq, size_t count) const;
   // The stored leaf hashes of entries [from_seq, from_seq + count), cut at
   // Size(): no entry is read.

@@ -150,6 +150,11 @@ absl::Status GroupWriter::AppendEventsAsync(std::vector<const v1::AccessEvent*> 
   return absl::OkStatus();
 }
 
+size_t GroupWriter::QueuedEvents() {
+  absl::MutexLock lock(&mu_);
+  return queued_events_;
+}
+
 absl::StatusOr<std::vector<v1::AppendReceipt>> GroupWriter::Submit(Request& request) {
   absl::MutexLock lock(&mu_);
   if (absl::Status s = Enqueue(request); !s.ok()) return s;

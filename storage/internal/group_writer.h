@@ -66,6 +66,8 @@ class GroupWriter {
   // Ledger::AppendEventsAsync).
   absl::Status AppendEventsAsync(std::vector<const v1::AccessEvent*> events,
                                  Ledger::AppendDone done);
+  // Events queued and not yet taken into a group.
+  size_t QueuedEvents();
 
  private:
   struct Request;

@@ -7,21 +7,18 @@ namespace {
 
 class FaultyFile : public rocksdb::FSWritableFileOwnerWrapper {
  public:
-  FaultyFile(std::unique_ptr<rocksdb::FSWritableFile> file, const std::atomic<Fault>& fault,
-             const std::atomic<int>& slow_sync_millis)
-      : FSWritableFileOwnerWrapper(std::move(file)),
-        fault_(fault),
-        slow_sync_millis_(slow_sync_millis) {}
+  FaultyFile(std::unique_ptr<rocksdb::FSWritableFile> file, FaultyDisk& disk)
+      : FSWritableFileOwnerWrapper(std::move(file)), disk_(disk) {}
 
   rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
                            rocksdb::IODebugContext* dbg) override {
-    if (fault_ == Fault::kWrite) return rocksdb::IOStatus::IOError("injected write failure");
+    if (disk_.fault == Fault::kWrite) return rocksdb::IOStatus::IOError("injected write failure");
     return FSWritableFileOwnerWrapper::Append(data, options, dbg);
   }
   rocksdb::IOStatus Append(const rocksdb::Slice& data, const rocksdb::IOOptions& options,
                            const rocksdb::DataVerificationInfo& info,
                            rocksdb::IODebugContext* dbg) override {
-    if (fault_ == Fault::kWrite) return rocksdb::IOStatus::IOError("injected write failure");
+    if (disk_.fault == Fault::kWrite) return rocksdb::IOStatus::IOError("injected write failure");
     return FSWritableFileOwnerWrapper::Append(data, options, info, dbg);
   }
   rocksdb::IOStatus Sync(const rocksdb::IOOptions& options, rocksdb::IODebugContext* dbg) override {
@@ -36,13 +33,14 @@ class FaultyFile : public rocksdb::FSWritableFileOwnerWrapper {
 
  private:
   bool SyncAllowed() const {
-    if (fault_ == Fault::kSlowSync || fault_ == Fault::kSlowFailingSync) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(slow_sync_millis_.load()));
+    const Fault fault = disk_.fault;
+    if (fault == Fault::kSlowSync || fault == Fault::kSlowFailingSync) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(disk_.slow_sync_millis.load()));
     }
-    return fault_ == Fault::kNone || fault_ == Fault::kSlowSync;
+    if (fault == Fault::kHeldSync) disk_.WaitForRelease();
+    return fault == Fault::kNone || fault == Fault::kSlowSync || fault == Fault::kHeldSync;
   }
-  const std::atomic<Fault>& fault_;
-  const std::atomic<int>& slow_sync_millis_;
+  FaultyDisk& disk_;
 };
 
 }  // namespace
@@ -52,8 +50,25 @@ rocksdb::IOStatus FaultyDisk::NewWritableFile(const std::string& name,
                                               std::unique_ptr<rocksdb::FSWritableFile>* file,
                                               rocksdb::IODebugContext* dbg) {
   rocksdb::IOStatus s = target()->NewWritableFile(name, options, file, dbg);
-  if (s.ok()) *file = std::make_unique<FaultyFile>(std::move(*file), fault, slow_sync_millis);
+  if (s.ok()) *file = std::make_unique<FaultyFile>(std::move(*file), *this);
   return s;
+}
+
+int FaultyDisk::HeldSyncs() {
+  absl::MutexLock lock(&mu_);
+  return held_;
+}
+
+void FaultyDisk::ReleaseSyncs() {
+  absl::MutexLock lock(&mu_);
+  released_ = true;
+}
+
+void FaultyDisk::WaitForRelease() {
+  absl::MutexLock lock(&mu_);
+  ++held_;
+  mu_.Await(absl::Condition(&released_));
+  --held_;
 }
 
 }  // namespace innsyn::testing

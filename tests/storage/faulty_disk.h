@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/synchronization/mutex.h"
 #include "rocksdb/env.h"
 #include "rocksdb/file_system.h"
 #include "storage/ledger.h"
@@ -15,7 +16,10 @@
 
 namespace innsyn::testing {
 
-enum class Fault { kNone, kWrite, kSync, kSlowSync, kSlowFailingSync };
+// kHeldSync: every sync waits until the test releases it (FaultyDisk::
+// ReleaseSyncs), so that a test can act while a write is in its fsync
+// without guessing how long that takes.
+enum class Fault { kNone, kWrite, kSync, kSlowSync, kSlowFailingSync, kHeldSync };
 
 inline constexpr auto kSlowSyncDelay = std::chrono::milliseconds(50);
 
@@ -31,6 +35,18 @@ class FaultyDisk : public rocksdb::FileSystemWrapper {
   // What files opened for writing do from now on, files already open too.
   std::atomic<Fault> fault{Fault::kNone};
   std::atomic<int> slow_sync_millis{static_cast<int>(kSlowSyncDelay.count())};
+
+  // Under kHeldSync: how many syncs are waiting now, and letting them (and
+  // every later one) go.
+  int HeldSyncs();
+  void ReleaseSyncs();
+  // What a file's sync does first under kHeldSync.
+  void WaitForRelease();
+
+ private:
+  absl::Mutex mu_;
+  int held_ ABSL_GUARDED_BY(mu_) = 0;
+  bool released_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 // A temporary ledger folder on a FaultyDisk, with options for it.

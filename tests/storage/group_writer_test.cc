@@ -8,15 +8,18 @@
 #include <set>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/synchronization/mutex.h"
 #include "storage/ledger.h"
 #include "tests/storage/faulty_disk.h"
 #include "tests/storage/ledger_test_support.h"
+#include "tests/support/eventually.h"
 #include "tests/support/test_events.h"
 
 namespace innsyn::storage {
 namespace {
 
+using innsyn::testing::Eventually;
 using innsyn::testing::Fault;
 using innsyn::testing::FaultyDisk;
 using innsyn::testing::JournalRead;
@@ -250,26 +253,30 @@ TEST(LedgerPipeline, RequestsArrivingDuringAWriteShareTheNextGroup) {
   OnFaultyDisk on_disk;
   std::shared_ptr<FaultyDisk>& disk = on_disk.disk;
   LedgerOptions& options = on_disk.options;
-  disk->slow_sync_millis = 400;
   std::atomic<int> groups{0};
   options.on_group_commit = [&](const GroupCommitStats&) { ++groups; };
   std::unique_ptr<Ledger> ledger = *Ledger::Open(options);
   // The subject's data key exists before, so that no group waits for the
-  // key store's own (slow) sync.
+  // key store's own sync.
   ASSERT_TRUE(ledger->AppendEvents(Events({100})).ok());
   groups = 0;
-  disk->fault = Fault::kSlowSync;
+  disk->fault = Fault::kHeldSync;
 
   constexpr int kLater = 10;
   std::vector<google::protobuf::RepeatedPtrField<v1::AccessEvent>> requests;
   for (int i = 0; i <= kLater; ++i) requests.push_back(Events({i}));
   Answers answers;
+  // Whatever fails below, the ledger can still write and close.
+  absl::Cleanup release = [&] { disk->ReleaseSyncs(); };
   ASSERT_TRUE(ledger->AppendEventsAsync(requests[0], answers.Collect()).ok());
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));  // the first is being written
+  ASSERT_TRUE(Eventually([&] { return disk->HeldSyncs() > 0; }));  // the first is being written
   for (int i = 1; i <= kLater; ++i) {
     ASSERT_TRUE(ledger->AppendEventsAsync(requests[i], answers.Collect()).ok());
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
+  // Every later request has left the queue for the group that waits.
+  ASSERT_TRUE(Eventually([&] { return ledger->QueuedEvents() == 0; }));
+  EXPECT_EQ(groups.load(), 0);
+  disk->ReleaseSyncs();
   answers.AwaitCount(kLater + 1);
   disk->fault = Fault::kNone;
   EXPECT_EQ(groups.load(), 2);
