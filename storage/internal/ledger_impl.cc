@@ -32,16 +32,20 @@ struct Family {
   bool point_lookups;
   // Keys start with a kind and a pseudonym (see PseudonymPrefix).
   bool pseudonym_keys;
+  // Values are hashes (the chain, the tree, the map's nodes), which no
+  // compressor shrinks: compressing them at every flush and compaction
+  // would only cost CPU.
+  bool hashes;
 };
 
 constexpr Family kFamilies[] = {
-    {kEntriesFamily, &LedgerImpl::entries, false, false},
-    {kChainFamily, &LedgerImpl::chain, false, false},
-    {kTreeFamily, &LedgerImpl::tree, false, false},
-    {kIndexFamily, &LedgerImpl::index, false, true},
-    {kDedupeFamily, &LedgerImpl::dedupe, true, false},
-    {kMetaFamily, &LedgerImpl::meta, false, false},
-    {kMapFamily, &LedgerImpl::map, true, false},
+    {kEntriesFamily, &LedgerImpl::entries, false, false, false},
+    {kChainFamily, &LedgerImpl::chain, false, false, true},
+    {kTreeFamily, &LedgerImpl::tree, false, false, true},
+    {kIndexFamily, &LedgerImpl::index, false, true, false},
+    {kDedupeFamily, &LedgerImpl::dedupe, true, false, false},
+    {kMetaFamily, &LedgerImpl::meta, false, false, false},
+    {kMapFamily, &LedgerImpl::map, true, false, true},
 };
 
 // Index keys of one subject or actor arrive mostly in time order, so the
@@ -138,10 +142,9 @@ std::vector<rocksdb::ColumnFamilyDescriptor> FamilyDescriptors(size_t block_cach
   descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName,
                            FamilyOptions(cache, false, false, /*compressed=*/true));
   for (const Family& family : kFamilies) {
-    // Sealed entries are ciphertext and random hashes, which no compressor
-    // shrinks (0.5 %, measured): compressing them at every flush and
-    // compaction would only cost CPU.
-    const bool compressed = !(sealed && family.handle == &LedgerImpl::entries);
+    // Sealed entries are ciphertext and random hashes, which do not
+    // compress either (0.5 %, measured).
+    const bool compressed = !family.hashes && !(sealed && family.handle == &LedgerImpl::entries);
     descriptors.emplace_back(
         family.name, FamilyOptions(cache, family.point_lookups, family.pseudonym_keys, compressed));
   }
