@@ -13,7 +13,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 events=${1:-500000}
 batch=1000
-value_size=260  # bytes: the mean stored entry of the clinic traffic (ldb scan of a run)
+value_size=480  # bytes: the mean sealed entry of the clinic traffic (sst_dump of a 300,000-event run, 2026-12-07)
 out=${BENCH_OUT:-build/bench-results}
 mkdir -p "$out"
 bench=build/bench/innsyn-bench
