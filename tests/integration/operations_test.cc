@@ -250,11 +250,26 @@ TEST_F(OperationsTest, ATamperedEntryIsNeverServedAndStopsIngestAndSigning) {
   EXPECT_EQ(append.error_code(), grpc::StatusCode::UNAVAILABLE) << append.error_message();
   EXPECT_TRUE(Contains(append.error_message(), "failed verification")) << append.error_message();
 
+  // The finding is recorded as an alert, so the ledger has grown past the
+  // last signed tree head. That head is still given as it was signed (a
+  // read), but no new one is signed over the changed entry.
+  testing::CommandResult alerts;
+  ASSERT_TRUE(Eventually([&] {
+    alerts = Ctl({"alerts", "list", "--rule", "verification_failed"});
+    return Contains(alerts.output, "1 alert;");
+  })) << alerts.output;
+  EXPECT_TRUE(Contains(alerts.output, "critical")) << alerts.output;
+
   v1::GetCheckpointRequest checkpoint_request;
   v1::Checkpoint checkpoint;
   grpc::ClientContext sign;
   const grpc::Status signing = log->GetCheckpoint(&sign, checkpoint_request, &checkpoint);
   EXPECT_EQ(signing.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << signing.error_message();
+  checkpoint_request.set_tree_size(30);
+  grpc::ClientContext stored;
+  const grpc::Status given = log->GetCheckpoint(&stored, checkpoint_request, &checkpoint);
+  ASSERT_TRUE(given.ok()) << given.error_message();
+  EXPECT_EQ(checkpoint.tree_size(), 30u);
 
   auto health = grpc::health::v1::Health::NewStub(channel_);
   grpc::health::v1::HealthCheckRequest health_request;
@@ -271,12 +286,6 @@ TEST_F(OperationsTest, ATamperedEntryIsNeverServedAndStopsIngestAndSigning) {
   EXPECT_TRUE(Contains(status.output, "READ-ONLY: the ledger failed verification at entry 7"))
       << status.output;
 
-  testing::CommandResult alerts;
-  EXPECT_TRUE(Eventually([&] {
-    alerts = Ctl({"alerts", "list", "--rule", "verification_failed"});
-    return Contains(alerts.output, "1 alert;");
-  })) << alerts.output;
-  EXPECT_TRUE(Contains(alerts.output, "critical")) << alerts.output;
   // The alert and the queries above were recorded, but no checkpoint
   // covers them: the newest signed one is still the one from before.
   EXPECT_EQ(daemon_->StopWith(SIGTERM), 0);
