@@ -4,9 +4,12 @@
 // (LedgerImpl::FinishShreds).
 #include <algorithm>
 
+#include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/time/civil_time.h"
 #include "base/clock.h"
 #include "base/proto_time.h"
+#include "base/status_macros.h"
 #include "base/strings.h"
 #include "rocksdb/slice.h"
 #include "storage/hash.h"
@@ -55,24 +58,116 @@ int RetentionPolicy::YearsFor(std::string_view key_class) const {
   return it == years_by_class.end() ? default_years : it->second;
 }
 
-absl::StatusOr<uint64_t> Ledger::CountEntriesUnderKey(std::string_view key_id) const {
-  std::string start;
-  internal::AssignDataKeyIndexPrefix(start, key_id);
-  std::string end = start;
-  end.back() = '\1';
-  rocksdb::ReadOptions read_options;
-  rocksdb::Slice upper(end);
-  read_options.iterate_upper_bound = &upper;
-  std::unique_ptr<rocksdb::Iterator> it(impl_->db->NewIterator(read_options, impl_->index));
-  const uint64_t size = Size();
-  uint64_t count = 0;
-  for (it->Seek(start); it->Valid(); it->Next()) {
-    rocksdb::Slice key = it->key();
-    if (key.size() != start.size() + 8) return absl::DataLossError("data-key index key is bad");
-    if (internal::ReadBigEndian64(std::string_view(key.data() + start.size(), 8)) < size) ++count;
+namespace {
+
+// Most entries one read takes while counting.
+constexpr size_t kEntriesPerRead = 1024;
+
+// Counts the committed entries sealed under data keys. An entry that a
+// subject index finds has no 'K' key (internal::NeedsDataKeyIndex): for a
+// key of a subject, that subject's 'S', 'B' and 'Q' keys in the key's year
+// lead to the entries, whose clear headers name their key. One pass over
+// a subject's year tallies every key of it, so that a run that shreds a
+// subject's keys of several classes reads each entry once. The tallies of
+// one subject are kept: the key store lists key ids sorted, so a subject's
+// come together.
+class KeyEntryCounter {
+ public:
+  explicit KeyEntryCounter(const internal::LedgerImpl& impl, uint64_t size)
+      : impl_(impl), size_(size) {}
+
+  absl::StatusOr<uint64_t> Count(std::string_view key_id) {
+    std::optional<internal::KeyIdParts> parts = internal::ParseKeyId(key_id);
+    if (!parts) return absl::DataLossError(StrCat("bad data key id ", key_id));
+    std::string prefix;
+    internal::AssignDataKeyIndexPrefix(prefix, key_id);
+    ASSIGN_OR_RETURN(uint64_t count, ScanIndex(prefix, "", [](uint64_t) {}));
+    if (!parts->owner.starts_with("s.")) return count;
+    if (parts->owner != owner_) {
+      owner_.clear();
+      years_.clear();
+      tally_.clear();
+    }
+    if (!years_.contains(parts->year)) {
+      std::optional<std::string> pseudonym = FromHex(parts->owner.substr(2));
+      if (!pseudonym || pseudonym->size() != 16) {
+        return absl::DataLossError(StrCat("bad data key id ", key_id));
+      }
+      RETURN_IF_ERROR(TallySubjectYear(*pseudonym, parts->year));
+      owner_ = std::string(parts->owner);
+      years_.insert(parts->year);
+    }
+    if (auto it = tally_.find(absl::string_view(key_id.data(), key_id.size()));
+        it != tally_.end()) {
+      count += it->second;
+    }
+    return count;
   }
-  if (absl::Status s = internal::FromRocks(it->status(), "data-key index scan"); !s.ok()) return s;
-  return count;
+
+ private:
+  // Calls `found(seq)` for each committed entry whose key in the index
+  // family lies in [from, to) (to empty: every key that starts with
+  // `from`), and returns how many.
+  template <typename FoundFn>
+  absl::StatusOr<uint64_t> ScanIndex(const std::string& from, const std::string& to,
+                                     FoundFn&& found) const {
+    std::string end = to;
+    if (end.empty()) {
+      end = from;
+      end.back() = static_cast<char>(end.back() + 1);
+    }
+    rocksdb::ReadOptions read_options;
+    rocksdb::Slice upper(end);
+    read_options.iterate_upper_bound = &upper;
+    std::unique_ptr<rocksdb::Iterator> it(impl_.db->NewIterator(read_options, impl_.index));
+    uint64_t count = 0;
+    for (it->Seek(from); it->Valid(); it->Next()) {
+      const rocksdb::Slice key = it->key();
+      if (key.size() < 8) return absl::DataLossError("an index key is too short");
+      const uint64_t seq =
+          internal::ReadBigEndian64(std::string_view(key.data() + key.size() - 8, 8));
+      if (seq >= size_) continue;
+      found(seq);
+      ++count;
+    }
+    RETURN_IF_ERROR(internal::FromRocks(it->status(), "index scan"));
+    return count;
+  }
+
+  absl::Status TallySubjectYear(const std::string& pseudonym, int year) {
+    const absl::Time start = absl::FromCivil(absl::CivilYear(year), absl::UTCTimeZone());
+    const absl::Time end = internal::PeriodEnd(year);
+    std::vector<uint64_t> seqs;
+    for (char index :
+         {internal::kSubjectIndex, internal::kBaselineIndex, internal::kSubjectQueryIndex}) {
+      RETURN_IF_ERROR(ScanIndex(internal::IndexKey(index, pseudonym, start, 0),
+                                internal::IndexKey(index, pseudonym, end, 0),
+                                [&](uint64_t seq) { seqs.push_back(seq); })
+                          .status());
+    }
+    for (size_t i = 0; i < seqs.size(); i += kEntriesPerRead) {
+      const std::vector<uint64_t> part(seqs.begin() + i,
+                                       seqs.begin() + std::min(seqs.size(), i + kEntriesPerRead));
+      ASSIGN_OR_RETURN(std::vector<StoredEntry> entries, impl_.ReadEntries(part, /*open=*/false));
+      for (const StoredEntry& entry : entries) {
+        if (!entry.header.key_id().empty()) ++tally_[std::string(entry.header.key_id())];
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  const internal::LedgerImpl& impl_;
+  const uint64_t size_;
+  // The entries of each key of `owner_`'s `years_`.
+  std::string owner_;
+  absl::flat_hash_set<int> years_;
+  absl::flat_hash_map<std::string, uint64_t> tally_;
+};
+
+}  // namespace
+
+absl::StatusOr<uint64_t> Ledger::CountEntriesUnderKey(std::string_view key_id) const {
+  return KeyEntryCounter(*impl_, Size()).Count(key_id);
 }
 
 absl::StatusOr<Ledger::KeyCounts> Ledger::CountKeys() const {
@@ -114,11 +209,12 @@ absl::StatusOr<std::pair<v1::AppendReceipt, v1::Erasure>> Ledger::Erase(const Er
   if (!live.ok()) return live.status();
   v1::Erasure erasure;
   std::vector<std::string> ids;
+  KeyEntryCounter counter(*impl_, Size());
   for (const std::string& id : *live) {
     std::optional<internal::KeyIdParts> parts = internal::ParseKeyId(id);
     if (!parts) return absl::DataLossError(StrCat("the key store holds a bad key id ", id));
     if (order.before && internal::PeriodEnd(parts->year) > *order.before) continue;
-    absl::StatusOr<uint64_t> entries = CountEntriesUnderKey(id);
+    absl::StatusOr<uint64_t> entries = counter.Count(id);
     if (!entries.ok()) return entries.status();
     v1::ShreddedKey* key = erasure.add_keys();
     key->set_key_id(id);
@@ -166,6 +262,7 @@ absl::StatusOr<RetentionResult> Ledger::RunRetention(const RetentionPolicy& poli
   RetentionResult result;
   v1::LedgerEntry record;
   std::vector<std::string> ids;
+  KeyEntryCounter counter(*impl_, Size());
   auto flush = [&]() -> absl::Status {
     if (ids.empty()) return absl::OkStatus();
     *record.mutable_retention_run()->mutable_ran_at() = ToProto(now);
@@ -185,7 +282,7 @@ absl::StatusOr<RetentionResult> Ledger::RunRetention(const RetentionPolicy& poli
     const absl::Time expires =
         absl::FromCivil(absl::CivilYear(parts->year + 1 + years), absl::UTCTimeZone());
     if (expires > now) continue;
-    absl::StatusOr<uint64_t> entries = CountEntriesUnderKey(id);
+    absl::StatusOr<uint64_t> entries = counter.Count(id);
     if (!entries.ok()) return entries.status();
     v1::ShreddedKey* key = record.mutable_retention_run()->add_keys();
     key->set_key_id(id);

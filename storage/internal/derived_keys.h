@@ -30,6 +30,24 @@ inline constexpr const char* kDerivedKindNames[kDerivedKinds] = {
     "subject index",  "actor index",   "query index",    "alert index",
     "data-key index", "erasure index", "event-id table", "baseline index"};
 
+// Whether a sealed entry needs a 'K' index key to be found by its data key.
+// One that a subject index finds ('S', 'B', or 'Q' with its subject's
+// pseudonym and hour) is sealed under a key of that subject and of its
+// hour's year, so counting a key's entries reads the subject's index and
+// the headers it leads to instead (Ledger::CountEntriesUnderKey): most
+// entries are access events, and a key for each would be one more random
+// insert into the index for every event.
+inline bool NeedsDataKeyIndex(const v1::SealedEntry& header) {
+  if (header.key_id().empty()) return false;
+  if (header.subject().empty()) return true;
+  switch (header.kind()) {
+    case v1::ENTRY_KIND_ACCESS_EVENT:
+    case v1::ENTRY_KIND_BASELINE:
+    case v1::ENTRY_KIND_QUERY_RECORD: return false;
+    default: return true;
+  }
+}
+
 // Calls `emit(kind, key, value)` for each key stored for the entry whose
 // clear header is `header`: in the index family (empty value) and the
 // dedupe family (value: the seq). `key` is scratch space, reused so that
@@ -77,7 +95,7 @@ void ForEachDerivedKey(const v1::SealedEntry& header, EmitFn&& emit, std::string
       break;
     default: break;
   }
-  if (!header.key_id().empty()) {
+  if (NeedsDataKeyIndex(header)) {
     AssignDataKeyIndexPrefix(key, header.key_id());
     AppendBigEndian64(key, seq);
     emit(kDataKeyKeys, std::string_view(key), std::string_view());

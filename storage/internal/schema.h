@@ -9,7 +9,7 @@
 //            'Q' subject-pseudonym(16) hour(8) seq(8) -> ""  (queries about a subject)
 //            'L' hour(8) seq(8) -> ""  (alerts and their decisions)
 //            'E' hour(8) seq(8) -> ""  (erasures and retention runs)
-//            'K' key-id '\0' seq(8) -> ""  (the entries sealed under a data key)
+//            'K' key-id '\0' seq(8) -> ""  (sealed entries no subject index finds)
 //   dedupe   event-pseudonym(16)                     -> seq(8)
 //   meta     "size" -> tree size(8); "checkpoint" -> the latest v1::Checkpoint;
 //            "checkpoint/" size(8) -> every checkpoint stored, by tree size;
@@ -57,9 +57,9 @@ inline constexpr std::string_view kMetaFormat = "format";
 // Entries are SealedEntry messages with their subject's and actor's
 // history links, by header hash, and the subject map is kept. A ledger
 // without this mark holds plain LedgerEntry messages; format 2 had no
-// history links, format 3 linked by leaf hash. This version reads none of
-// them.
-inline constexpr std::string_view kEntryFormat = "4";
+// history links, format 3 linked by leaf hash, format 4 gave every sealed
+// entry a 'K' index key. This version reads none of them.
+inline constexpr std::string_view kEntryFormat = "5";
 
 inline void AppendBigEndian64(std::string& out, uint64_t value) {
   for (int shift = 56; shift >= 0; shift -= 8) {

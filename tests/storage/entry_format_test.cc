@@ -318,7 +318,6 @@ TEST(EntryFormat, IndexKeysComeFromTheClearHeaderAlone) {
       {"53" + subject + access_hour + seq7, ""},  // 'S'
       {"41" + actor + access_hour + seq7, ""},    // 'A'
       {ToHex(kEventPseudonym), seq7},             // dedupe
-      {"4b" + ToHex(kKeyId) + "00" + seq7, ""},   // 'K'
   };
   EXPECT_EQ(DerivedKeysHex(kAccessEntryHex, kAccessSeq), access_keys);
   const Keys erasure_keys = {

@@ -294,6 +294,88 @@ TEST_F(ForgettingTest, EraseShredsTheSubjectsKeysAndKeepsTheTreeWhole) {
   ExpectVerifies(*ledger_);
 }
 
+// A key's entries are counted whichever index finds them: access events
+// and queries about a subject through the subject's indexes, by the year of
+// their hour to its last second; alerts and decisions about the subject,
+// and a query about no one, through the data-key index. The counts are
+// checked against a tally of every stored header, read in seq order.
+TEST_F(ForgettingTest, EveryEntryUnderAKeyIsCountedWhicheverIndexFindsIt) {
+  const absl::TimeZone utc = absl::UTCTimeZone();
+  const absl::Time last_of_2025 = absl::FromCivil(absl::CivilSecond(2025, 12, 31, 23, 59, 59), utc);
+  const absl::Time first_of_2026 = absl::FromCivil(absl::CivilSecond(2026, 1, 1, 0, 0, 0), utc);
+  Append({
+      PersonalRead(1, kKari, kIngrid, last_of_2025),
+      PersonalRead(2, kKari, kIngrid, first_of_2026),
+      PersonalRead(3, kKari, kJonas, At(2025)),
+      PersonalRead(4, kKari, kIngrid, At(2025), v1::DATA_OBJECT_TYPE_IMAGE),
+      PersonalRead(5, kOla, kIngrid, At(2025)),
+  });
+  v1::QueryRecord about_kari;
+  about_kari.set_method("ListSubjectAccess");
+  about_kari.set_caller("cn=dpo");
+  about_kari.set_subject_id(kKari.id);
+  ASSERT_TRUE(ledger_->AppendQuery(about_kari).ok());
+  ASSERT_TRUE(ledger_->AppendQuery(about_kari).ok());
+  v1::QueryRecord about_no_one;
+  about_no_one.set_method("GetCheckpoint");
+  about_no_one.set_caller("cn=auditor");
+  ASSERT_TRUE(ledger_->AppendQuery(about_no_one).ok());
+  v1::Alert alert;
+  alert.set_alert_id("break_glass/7");
+  alert.set_rule("break_glass");
+  alert.set_subject_id(kKari.id);
+  alert.set_actor_id(kJonas.id);
+  ASSERT_TRUE(ledger_->AppendAlert(alert).ok());
+  v1::AlertDecision decision;
+  decision.set_alert_id("break_glass/7");
+  decision.set_state(v1::ALERT_STATE_RESOLVED_JUSTIFIED);
+  decision.set_subject_id(kKari.id);
+  ASSERT_TRUE(ledger_->AppendAlertDecision(decision).ok());
+  v1::Alert clinic_alert;
+  clinic_alert.set_alert_id("volume/8");
+  clinic_alert.set_rule("volume");
+  ASSERT_TRUE(ledger_->AppendAlert(clinic_alert).ok());
+
+  std::map<std::string, uint64_t> tally;
+  absl::StatusOr<std::vector<StoredEntry>> all = ledger_->GetEntries(0, ledger_->Size());
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->size(), ledger_->Size());
+  for (const StoredEntry& entry : *all) {
+    if (!entry.header.key_id().empty()) ++tally[entry.header.key_id()];
+  }
+  for (const auto& [key_id, count] : tally) {
+    EXPECT_EQ(*ledger_->CountEntriesUnderKey(key_id), count) << key_id;
+  }
+  const std::vector<StoredEntry> kari = Read({0, 1, 2, 3, 5, 8});
+  const std::string owner = kari[0].header.key_id().substr(0, kari[0].header.key_id().find('/'));
+  EXPECT_EQ(kari[0].header.key_id(), owner + "/journal_note/2025");
+  EXPECT_EQ(tally[owner + "/journal_note/2025"], 2u);
+  EXPECT_EQ(kari[1].header.key_id(), owner + "/journal_note/2026");
+  EXPECT_EQ(tally[owner + "/journal_note/2026"], 1u);
+  EXPECT_EQ(tally[owner + "/image/2025"], 1u);
+  EXPECT_EQ(tally[kari[4].header.key_id()], 2u);  // the queries about her
+  EXPECT_EQ(tally[kari[5].header.key_id()], 2u);  // the alert and its decision
+  EXPECT_EQ(tally.size(), 8u);                    // and Ola's, the auditor's and the clinic's
+  EXPECT_EQ(*ledger_->CountEntriesUnderKey(owner + "/journal_note/2024"), 0u);
+
+  absl::StatusOr<std::pair<v1::AppendReceipt, v1::Erasure>> erased =
+      ledger_->Erase(OrderFor(kKari.id));
+  ASSERT_TRUE(erased.ok()) << erased.status();
+  EXPECT_EQ(erased->second.keys_size(), 5);
+  EXPECT_EQ(erased->second.subject_entries(), 8u);
+  for (const v1::ShreddedKey& key : erased->second.keys()) {
+    EXPECT_EQ(key.entries(), tally[key.key_id()]) << key.key_id();
+  }
+
+  // A new key for her year and class: each generation counts its own.
+  const uint64_t seq = Append({PersonalRead(6, kKari, kIngrid, first_of_2026)}).front().seq();
+  const std::string renewed = Read({seq}).front().header.key_id();
+  EXPECT_EQ(renewed, owner + "/journal_note/2026#2");
+  EXPECT_EQ(*ledger_->CountEntriesUnderKey(renewed), 1u);
+  EXPECT_EQ(*ledger_->CountEntriesUnderKey(owner + "/journal_note/2026"), 1u);
+  ExpectVerifies(*ledger_);
+}
+
 TEST_F(ForgettingTest, EraseRefusalsChangeNothing) {
   Append({PersonalRead(1, kKari, kIngrid, At(2024)), PersonalRead(2, kKari, kIngrid, At(2026)),
           PersonalRead(3, kOla, kIngrid, At(2026))});

@@ -74,7 +74,9 @@ TEST_F(ExpectedKeysTest, AnAccessIsIndexedBySubjectAndActorWithItsEventId) {
   EXPECT_EQ(keys[kSubjectKeys], 1u);
   EXPECT_EQ(keys[kActorKeys], 1u);
   EXPECT_EQ(keys[kDedupeKeys], 1u);
-  EXPECT_EQ(keys[kDataKeyKeys], 1u);
+  // Sealed under a key of its subject's, and found by it through the
+  // subject index: no data-key index key.
+  EXPECT_EQ(keys[kDataKeyKeys], 0u);
   EXPECT_EQ(keys[kQueryKeys] + keys[kAlertKeys] + keys[kErasureKeys], 0u);
 }
 
@@ -95,9 +97,15 @@ TEST_F(ExpectedKeysTest, QueriesAboutASubjectAndAlertsHaveAnIndexKeyOfTheirOwn) 
   v1::LedgerEntry query;
   query.mutable_query_record()->set_subject_id("patient-1");
   EXPECT_EQ(KeysOf(query)[kQueryKeys], 1u);
+  EXPECT_EQ(KeysOf(query)[kDataKeyKeys], 0u);  // the 'Q' index finds it by its subject
   v1::LedgerEntry alert;
   alert.mutable_alert()->set_alert_id("break_glass/7");
   EXPECT_EQ(KeysOf(alert)[kAlertKeys], 1u);
+  EXPECT_EQ(KeysOf(alert)[kDataKeyKeys], 1u);
+  // An alert about a subject is sealed under the subject's key, but the
+  // alert index is by hour only: only its data-key index key finds it.
+  alert.mutable_alert()->set_subject_id("patient-1");
+  EXPECT_EQ(KeysOf(alert)[kDataKeyKeys], 1u);
   v1::LedgerEntry other_query;
   other_query.mutable_query_record()->set_method("GetCheckpoint");
   std::array<uint64_t, kDerivedKinds> sealed_only{};
