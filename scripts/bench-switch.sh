@@ -3,7 +3,8 @@
 # (the clinic traffic, batches of 1,000, 2 clients) with the duty on (as
 # innsynd always runs) and off, side by side and alternating, ROUNDS times
 # each, so that the machine's noise falls on both alike. Prints each run
-# with its CPU time, and the medians. Each client waits for the ack of its
+# with its CPU time, the medians, and the median of what the duty cost in
+# each round (1 - on/off). Each client waits for the ack of its
 # batch before it sends the next, unless WINDOW (batches in flight per
 # client, as innsynd's AppendStream keeps them) is set.
 # Usage: [WINDOW=N] scripts/bench-switch.sh seal|histories [EVENTS] [ROUNDS]   (default 300000 3)
@@ -35,3 +36,10 @@ for on in true false; do
   cpus=$(for r in $(seq 1 "$rounds"); do awk '{ print $1 + $2 }' "$out/$switch-$on-$r.time"; done | median)
   echo "median $switch=$on: $rates events/s, $cpus s CPU"
 done
+# Each round's on and off ran back to back, so their ratio is less moved by
+# the machine's load than either rate alone: the median of the ratios.
+cost=$(for r in $(seq 1 "$rounds"); do
+  awk -v on="$(rate "$out/$switch-true-$r.json")" -v off="$(rate "$out/$switch-false-$r.json")" \
+    'BEGIN { printf "%.1f\n", 100 * (1 - on / off) }'
+done | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+echo "median of the rounds' costs ($switch on against off): $cost %"
