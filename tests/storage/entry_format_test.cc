@@ -327,6 +327,34 @@ TEST(EntryFormat, IndexKeysComeFromTheClearHeaderAlone) {
   EXPECT_EQ(DerivedKeysHex(kErasureEntryHex, kErasureSeq), erasure_keys);
 }
 
+// An alert about the patient, entry 9, committed in the access event's
+// hour: sealed under the subject's alert key, but the alert index is by
+// hour only, so it has a 'K' key, which spells out the key id in ASCII.
+TEST(EntryFormat, AnAlertAboutASubjectHasADataKeyIndexKey) {
+  v1::SealedEntry header;
+  header.set_seq(9);
+  header.set_kind(v1::ENTRY_KIND_ALERT);
+  header.set_hour(kAccessHourSeconds);
+  header.set_subject(kSubjectPseudonym);
+  header.set_key_id("s.11111111111111111111111111111111/alert/2026");
+  std::vector<std::pair<std::string, std::string>> keys;
+  std::string scratch;
+  ForEachDerivedKey(
+      header,
+      [&](DerivedKind, std::string_view key, std::string_view value) {
+        keys.emplace_back(ToHex(key), ToHex(value));
+      },
+      scratch);
+  const std::vector<std::pair<std::string, std::string>> expected = {
+      {"4c989ca99282afa0000000000000000009", ""},  // 'L'
+      {"4b732e31313131313131313131313131313131313131313131313131313131313131312f616c657274"
+       "2f3230323600"
+       "0000000000000009",
+       ""},  // 'K'
+  };
+  EXPECT_EQ(keys, expected);
+}
+
 // The same checks with independent code: Python's hashlib and the
 // `cryptography` package's AES-GCM, on a protobuf parse by hand.
 constexpr std::string_view kPythonCheck = R"(import hashlib, sys
