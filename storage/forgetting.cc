@@ -73,15 +73,18 @@ constexpr size_t kEntriesPerRead = 1024;
 // come together.
 class KeyEntryCounter {
  public:
-  explicit KeyEntryCounter(const internal::LedgerImpl& impl, uint64_t size)
-      : impl_(impl), size_(size) {}
+  explicit KeyEntryCounter(const internal::LedgerImpl& impl) : impl_(impl) {}
 
   absl::StatusOr<uint64_t> Count(std::string_view key_id) {
     std::optional<internal::KeyIdParts> parts = internal::ParseKeyId(key_id);
     if (!parts) return absl::DataLossError(StrCat("bad data key id ", key_id));
     std::string prefix;
     internal::AssignDataKeyIndexPrefix(prefix, key_id);
-    ASSIGN_OR_RETURN(uint64_t count, ScanIndex(prefix, "", [](uint64_t) {}));
+    std::string end = prefix;
+    end.back() = '\1';
+    ASSIGN_OR_RETURN(std::vector<uint64_t> indexed,
+                     impl_.IndexSeqs(prefix, end, prefix.size() + 8));
+    uint64_t count = indexed.size();
     if (!parts->owner.starts_with("s.")) return count;
     if (parts->owner != owner_) {
       owner_.clear();
@@ -105,45 +108,17 @@ class KeyEntryCounter {
   }
 
  private:
-  // Calls `found(seq)` for each committed entry whose key in the index
-  // family lies in [from, to) (to empty: every key that starts with
-  // `from`), and returns how many.
-  template <typename FoundFn>
-  absl::StatusOr<uint64_t> ScanIndex(const std::string& from, const std::string& to,
-                                     FoundFn&& found) const {
-    std::string end = to;
-    if (end.empty()) {
-      end = from;
-      end.back() = static_cast<char>(end.back() + 1);
-    }
-    rocksdb::ReadOptions read_options;
-    rocksdb::Slice upper(end);
-    read_options.iterate_upper_bound = &upper;
-    std::unique_ptr<rocksdb::Iterator> it(impl_.db->NewIterator(read_options, impl_.index));
-    uint64_t count = 0;
-    for (it->Seek(from); it->Valid(); it->Next()) {
-      const rocksdb::Slice key = it->key();
-      if (key.size() < 8) return absl::DataLossError("an index key is too short");
-      const uint64_t seq =
-          internal::ReadBigEndian64(std::string_view(key.data() + key.size() - 8, 8));
-      if (seq >= size_) continue;
-      found(seq);
-      ++count;
-    }
-    RETURN_IF_ERROR(internal::FromRocks(it->status(), "index scan"));
-    return count;
-  }
-
   absl::Status TallySubjectYear(const std::string& pseudonym, int year) {
     const absl::Time start = absl::FromCivil(absl::CivilYear(year), absl::UTCTimeZone());
     const absl::Time end = internal::PeriodEnd(year);
     std::vector<uint64_t> seqs;
     for (char index :
          {internal::kSubjectIndex, internal::kBaselineIndex, internal::kSubjectQueryIndex}) {
-      RETURN_IF_ERROR(ScanIndex(internal::IndexKey(index, pseudonym, start, 0),
-                                internal::IndexKey(index, pseudonym, end, 0),
-                                [&](uint64_t seq) { seqs.push_back(seq); })
-                          .status());
+      const std::string from = internal::IndexKey(index, pseudonym, start, 0);
+      ASSIGN_OR_RETURN(
+          std::vector<uint64_t> found,
+          impl_.IndexSeqs(from, internal::IndexKey(index, pseudonym, end, 0), from.size()));
+      seqs.insert(seqs.end(), found.begin(), found.end());
     }
     for (size_t i = 0; i < seqs.size(); i += kEntriesPerRead) {
       const std::vector<uint64_t> part(seqs.begin() + i,
@@ -157,7 +132,6 @@ class KeyEntryCounter {
   }
 
   const internal::LedgerImpl& impl_;
-  const uint64_t size_;
   // The entries of each key of `owner_`'s `years_`.
   std::string owner_;
   absl::flat_hash_set<int> years_;
@@ -167,7 +141,7 @@ class KeyEntryCounter {
 }  // namespace
 
 absl::StatusOr<uint64_t> Ledger::CountEntriesUnderKey(std::string_view key_id) const {
-  return KeyEntryCounter(*impl_, Size()).Count(key_id);
+  return KeyEntryCounter(*impl_).Count(key_id);
 }
 
 absl::StatusOr<Ledger::KeyCounts> Ledger::CountKeys() const {
@@ -209,7 +183,7 @@ absl::StatusOr<std::pair<v1::AppendReceipt, v1::Erasure>> Ledger::Erase(const Er
   if (!live.ok()) return live.status();
   v1::Erasure erasure;
   std::vector<std::string> ids;
-  KeyEntryCounter counter(*impl_, Size());
+  KeyEntryCounter counter(*impl_);
   for (const std::string& id : *live) {
     std::optional<internal::KeyIdParts> parts = internal::ParseKeyId(id);
     if (!parts) return absl::DataLossError(StrCat("the key store holds a bad key id ", id));
@@ -262,7 +236,7 @@ absl::StatusOr<RetentionResult> Ledger::RunRetention(const RetentionPolicy& poli
   RetentionResult result;
   v1::LedgerEntry record;
   std::vector<std::string> ids;
-  KeyEntryCounter counter(*impl_, Size());
+  KeyEntryCounter counter(*impl_);
   auto flush = [&]() -> absl::Status {
     if (ids.empty()) return absl::OkStatus();
     *record.mutable_retention_run()->mutable_ran_at() = ToProto(now);

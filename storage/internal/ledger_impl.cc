@@ -468,24 +468,33 @@ absl::Status LedgerImpl::CheckFormat() {
   return FromRocks(db->Put(write_options, meta, kMetaFormat, kEntryFormat), "store format");
 }
 
-absl::StatusOr<std::vector<uint64_t>> LedgerImpl::ScanTimeIndex(char prefix,
-                                                                uint64_t from_seq) const {
-  const std::string start(1, prefix);
-  const std::string end(1, static_cast<char>(prefix + 1));
+absl::StatusOr<std::vector<uint64_t>> LedgerImpl::IndexSeqs(std::string_view from,
+                                                            std::string_view to,
+                                                            size_t key_bytes) const {
   rocksdb::ReadOptions read_options;
-  rocksdb::Slice upper(end);
+  rocksdb::Slice upper(to.data(), to.size());
   read_options.iterate_upper_bound = &upper;
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(read_options, index));
   const uint64_t size = committed_size.load(std::memory_order_acquire);
   std::vector<uint64_t> seqs;
-  for (it->Seek(start); it->Valid(); it->Next()) {
+  for (it->Seek(rocksdb::Slice(from.data(), from.size())); it->Valid(); it->Next()) {
     rocksdb::Slice key = it->key();
-    if (key.size() != 1 + 16) return absl::DataLossError("index key has the wrong length");
-    uint64_t seq = ReadBigEndian64(std::string_view(key.data() + 9, 8));
-    if (seq >= from_seq && seq < size) seqs.push_back(seq);
+    if (key.size() != key_bytes) return absl::DataLossError("index key has the wrong length");
+    uint64_t seq = ReadBigEndian64(std::string_view(key.data() + key_bytes - 8, 8));
+    if (seq < size) seqs.push_back(seq);  // else written with a group not yet acknowledged
   }
   if (absl::Status s = FromRocks(it->status(), "index scan"); !s.ok()) return s;
-  std::sort(seqs.begin(), seqs.end());
+  return seqs;
+}
+
+absl::StatusOr<std::vector<uint64_t>> LedgerImpl::ScanTimeIndex(char prefix,
+                                                                uint64_t from_seq) const {
+  const std::string start(1, prefix);
+  const std::string end(1, static_cast<char>(prefix + 1));
+  absl::StatusOr<std::vector<uint64_t>> seqs = IndexSeqs(start, end, 1 + 8 + 8);
+  if (!seqs.ok()) return seqs.status();
+  std::erase_if(*seqs, [&](uint64_t seq) { return seq < from_seq; });
+  std::sort(seqs->begin(), seqs->end());
   return seqs;
 }
 

@@ -127,6 +127,11 @@ struct LedgerImpl {
   // entry whose key was shredded comes back erased.
   absl::StatusOr<std::vector<StoredEntry>> ReadEntries(const std::vector<uint64_t>& seqs,
                                                        bool open = true) const;
+  // The seqs of the committed entries whose index key lies in [from, to),
+  // in key order; every such key is `key_bytes` long and ends in the seq
+  // (DataLoss otherwise).
+  absl::StatusOr<std::vector<uint64_t>> IndexSeqs(std::string_view from, std::string_view to,
+                                                  size_t key_bytes) const;
   // The seqs of the committed entries from `from_seq` on with an index key
   // of `prefix` that carries no pseudonym (alerts, erasures), in seq order.
   absl::StatusOr<std::vector<uint64_t>> ScanTimeIndex(char prefix, uint64_t from_seq) const;
