@@ -8,11 +8,9 @@
 #   DATE as date(1) reads it, for example 2027-01-03T23:30:00+01:00
 set -euo pipefail
 cd "$(dirname "$0")/.."
+source scripts/fake-date.sh
 at=$1
 shift
-target=$(date -d "$at" +%s)
-offset=$((target - $(date +%s)))
-export INNSYN_TEST_CLOCK_OFFSET_SECONDS=$offset
-echo "test-at: running the suite at $(TZ=Europe/Oslo date -d "@$target" '+%A %Y-%m-%d %H:%M %Z') (Europe/Oslo)"
+fake_date "$at"
 cd build
 ctest --output-on-failure -j2 --timeout 600 "$@"
