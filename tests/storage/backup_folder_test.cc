@@ -138,7 +138,7 @@ TEST(LedgerBackup, RestoreRefusesAFolderInUseAndAMissingBackup) {
 TEST(LedgerBackup, RestoreRefusesADamagedBackup) {
   TempDir live_dir, backup_dir, other;
   std::unique_ptr<Ledger> live = BackedUpLedger(live_dir, backup_dir, 200);
-  // Flip a byte in the largest file of the backup.
+  // Change a byte in the largest file of the backup.
   std::filesystem::path largest;
   uintmax_t largest_size = 0;
   for (const auto& entry :
@@ -151,9 +151,15 @@ TEST(LedgerBackup, RestoreRefusesADamagedBackup) {
   ASSERT_GT(largest_size, 0u);
   std::filesystem::permissions(largest, std::filesystem::perms::owner_write,
                                std::filesystem::perm_options::add);
+  // Its complement, so that the byte changes whatever it was (a fixed
+  // value left it as it was once in 256 runs).
   std::fstream file(largest, std::ios::in | std::ios::out | std::ios::binary);
-  file.seekp(static_cast<std::streamoff>(largest_size / 2));
-  file.put('\x5a');
+  const auto middle = static_cast<std::streamoff>(largest_size / 2);
+  file.seekg(middle);
+  const int byte = file.get();
+  ASSERT_NE(byte, std::char_traits<char>::eof());
+  file.seekp(middle);
+  file.put(static_cast<char>(~byte));
   file.close();
   absl::StatusOr<Ledger::BackupInfo> restored =
       Ledger::Restore(backup_dir.path(), 0, other.path() + "/restored");
