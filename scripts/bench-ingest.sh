@@ -7,7 +7,9 @@
 # (sync on, same batch size, a value the size of an innsyn entry), the
 # ceiling for durable batched writes, and fillrandom with 64 threads each
 # writing single values with sync on, the ceiling for 64 clients that each
-# wait for their own durable write.
+# wait for their own durable write. Last, the PostgreSQL baseline
+# (scripts/bench-postgres.sh): the same number of events in durable
+# transactions of 100, from 2 clients.
 # Usage: scripts/bench-ingest.sh [EVENTS]   (default 500000)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -49,6 +51,9 @@ db_bench --benchmarks=fillrandom --sync=1 --batch_size=1 --value_size="$value_si
   2>/dev/null | tr '\r' '\n' | tee "$out/db_bench_unary.txt" | grep -E '^fillrandom|^Percentiles'
 rm -rf "$dbdir"
 
+echo "== PostgreSQL, transactions of 100 events (scripts/bench-postgres.sh)"
+ENTRY_BYTES=$value_size scripts/bench-postgres.sh "$events" 2 100 --json "$out/postgres.json"
+
 ops_per_second() {
   awk -v b="$1" '$1 == b {for (i = 1; i <= NF; i++) if ($i ~ /^ops\/sec;?$/) print $(i - 1)}' "$2"
 }
@@ -58,6 +63,10 @@ echo "== summary (events/s; share of the db_bench ceiling)"
 for name in stream-on stream-off batch-on batch-off storage; do
   awk -v n="$name" -v r="$(rate "$name")" -v d="$db_rate" \
     'BEGIN { printf "%-11s %8d = %.2f of db_bench fillseq (%d ops/s)\n", n, r, r / d, d }'
+done
+for name in stream-on stream-off batch-on batch-off storage; do
+  awk -v n="$name" -v r="$(rate "$name")" -v p="$(rate postgres)" \
+    'BEGIN { printf "%-11s %8d = %.1f times PostgreSQL in transactions of 100 (%d events/s)\n", n, r, r / p, p }'
 done
 for name in unary64-on unary64-off; do
   awk -v n="$name" -v r="$(rate "$name")" -v d="$db_unary_rate" \
