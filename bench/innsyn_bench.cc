@@ -46,6 +46,7 @@
 
 #include "absl/container/flat_hash_set.h"
 #include "anomaly/event_conventions.h"
+#include "base/program.h"
 #include "base/proto_time.h"
 #include "bench/clinic_events.h"
 #include "bench/clinic_sim.h"
@@ -650,6 +651,7 @@ std::string Joined(const std::vector<double>& values, std::string_view separator
 }  // namespace
 
 int main(int argc, char** argv) {
+  innsyn::StartProgram();
   Options options;
   CLI::App app{"innsyn-bench: ingest throughput and latency of innsynd"};
   app.add_option("--mode", options.mode,

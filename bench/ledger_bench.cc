@@ -13,6 +13,7 @@
 #include <random>
 #include <thread>
 
+#include "base/program.h"
 #include "bench/clinic_events.h"
 #include "daemon/options.h"
 #include "daemon/server.h"
@@ -46,6 +47,7 @@ int Fail(const std::string& what) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  innsyn::StartProgram();
   BenchOptions options;
   CLI::App app{"innsyn-ledger-bench: subject-history latency and verification rate"};
   app.add_option("--data-dir", options.data_dir, "ledger folder (default: a new temporary one)");

@@ -3,6 +3,7 @@
 // proofs and hashes. See `innsynctl --help` and command.h for exit codes.
 #include <CLI/CLI.hpp>
 
+#include "base/program.h"
 #include "ctl/command.h"
 
 namespace {
@@ -29,6 +30,7 @@ void AddGlobalFlags(CLI::App& app, innsyn::ctl::GlobalOptions& global) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  innsyn::StartProgram();
   innsyn::ctl::CommandContext context;
   CLI::App app("innsynctl: client for the innsyn audit-log daemon", "innsynctl");
   // Global flags may also follow the subcommand: `innsynctl history --subject X --reason Y`.

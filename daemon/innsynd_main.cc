@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "base/clock.h"
+#include "base/program.h"
 #include "daemon/ops/log.h"
 #include "daemon/ops/systemd_notify.h"
 #include "daemon/options.h"
@@ -47,6 +48,7 @@ void HandleSignals(const sigset_t& signals, int argc, char** argv, innsyn::daemo
 }  // namespace
 
 int main(int argc, char** argv) {
+  innsyn::StartProgram();
   // Block the signals in every thread; one thread waits for them.
   sigset_t signals;
   sigemptyset(&signals);
