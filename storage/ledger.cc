@@ -157,8 +157,19 @@ absl::Status StartWriter(internal::LedgerImpl& impl) {
     return absl::DataLossError(StrCat("the subject map is of a tree of ", map_root.tree_size,
                                       " entries, but the ledger has ", size));
   }
+  // The map's inner nodes, built from its stored heads, which must give
+  // its stored root.
+  std::unique_ptr<rocksdb::Iterator> heads_it(
+      impl.db->NewIterator(rocksdb::ReadOptions(), impl.map));
+  absl::StatusOr<std::vector<internal::MapWriter::Change>> heads =
+      internal::MapWriter::ReadHeads(*heads_it);
+  heads_it.reset();
+  if (!heads.ok()) return heads.status();
+  absl::StatusOr<std::unique_ptr<internal::MapWriter>> map =
+      internal::MapWriter::Load(std::move(map_root), *std::move(heads));
+  if (!map.ok()) return map.status();
   impl.writer = std::make_unique<internal::GroupWriter>(impl, *std::move(range), chain_head,
-                                                        last_commit, std::move(map_root));
+                                                        last_commit, *std::move(map));
   return absl::OkStatus();
 }
 
@@ -489,38 +500,20 @@ namespace {
 
 absl::StatusOr<HistoryProof> ProveHistory(const internal::LedgerImpl& impl, MapSpace space,
                                           std::string pseudonym) {
-  // One snapshot, so that the root, its nodes and the size are of one tree.
-  struct Snapshot {
-    rocksdb::DB* db;
-    const rocksdb::Snapshot* snapshot;
-    ~Snapshot() { db->ReleaseSnapshot(snapshot); }
-  } snapshot{impl.db.get(), impl.db->GetSnapshot()};
-  rocksdb::ReadOptions read_options;
-  read_options.snapshot = snapshot.snapshot;
-  auto read = [&](rocksdb::ColumnFamilyHandle* family,
-                  std::string_view key) -> absl::StatusOr<std::string> {
-    std::string value;
-    rocksdb::Status s = impl.db->Get(read_options, family, key, &value);
-    if (!s.ok()) return FromRocks(s, internal::DescribeKey(*family, key));
-    return value;
-  };
-  internal::MapRoot root;
-  if (absl::StatusOr<std::string> stored = read(impl.meta, internal::kMetaMap); stored.ok()) {
-    absl::StatusOr<internal::MapRoot> decoded = internal::DecodeMapRoot(*stored);
-    if (!decoded.ok()) return decoded.status();
-    root = *decoded;
-  } else if (!absl::IsNotFound(stored.status())) {
-    return stored.status();
+  if (impl.writer == nullptr) {
+    return absl::FailedPreconditionError(
+        "the subject map is kept by a writable ledger; this one is open read-only");
   }
-  HistoryProof proof;
-  proof.tree_size = root.tree_size;
-  proof.map_root = root.root.hash;
   const Hash key = MapKey(space, pseudonym);
-  proof.pseudonym = std::move(pseudonym);
-  absl::StatusOr<v1::MapProof> map = internal::ProveMapKey(
-      root.root, key, [&](std::string_view node) { return read(impl.map, node); });
+  // The root and the path are of one map, the last committed group's; the
+  // entries they lead to are all committed, and never change.
+  absl::StatusOr<internal::MapWriter::Proof> map = impl.writer->map().Prove(key);
   if (!map.ok()) return map.status();
-  proof.map = *std::move(map);
+  HistoryProof proof;
+  proof.tree_size = map->root.tree_size;
+  proof.map_root = map->root.root.hash;
+  proof.pseudonym = std::move(pseudonym);
+  proof.map = std::move(map->proof);
   if (!proof.map.has_leaf() || proof.map.leaf().key() != AsBytes(key)) return proof;
   // The history, from its head back to its first entry, by the links in
   // the entries' clear headers.

@@ -69,12 +69,12 @@ struct GroupWriter::Group {
 };
 
 GroupWriter::GroupWriter(LedgerImpl& impl, CompactRange range, Hash chain_head,
-                         absl::Time last_commit, MapRoot map_root)
+                         absl::Time last_commit, std::unique_ptr<MapWriter> map)
     : impl_(impl),
       range_(std::move(range)),
       chain_head_(chain_head),
       last_commit_(last_commit),
-      map_(std::move(map_root), [&impl](std::string_view key) { return impl.Get(impl.map, key); }),
+      map_(std::move(map)),
       preparing_([this] { Prepare(); }),
       committing_([this] { Commit(); }) {}
 
@@ -281,14 +281,14 @@ GroupCommitStats GroupWriter::CommitGroup(Group& group) {
   if (failure.ok() && impl_.write_failed.load()) failure = WriteFailedError();
   if (failure.ok() && group.end_seq != group.first_seq && impl_.options.keep_histories) {
     // The subject map after this group, computed here because the nodes it
-    // reads are those of the groups before, all written by now.
+    // starts from are those the groups before committed.
     std::vector<MapWriter::Change> changes;
     changes.reserve(group.map_changes.size());
     for (const auto& [id, head] : group.map_changes) {
       changes.push_back(
           {MapKey(static_cast<MapSpace>(id[0]), std::string_view(id).substr(1)), head});
     }
-    failure = map_.Apply(std::move(changes), group.end_seq, group.batch, impl_.map, impl_.meta);
+    failure = map_->Apply(std::move(changes), group.end_seq, group.batch, impl_.meta);
   }
   if (failure.ok() && group.end_seq != group.first_seq) {
     group.batch.Put(impl_.meta, kMetaSize, SeqKey(group.end_seq));
@@ -306,7 +306,7 @@ GroupCommitStats GroupWriter::CommitGroup(Group& group) {
     // Nothing of this group is acknowledged, and nothing is written after
     // it: whether its batch reached the disk is unknown until a restart
     // recovers the WAL.
-    map_.Abandon();
+    map_->Abandon();
     stats.ok = false;
     const bool first_failure = !impl_.write_failed.exchange(true);
     absl::Status unavailable =
@@ -319,7 +319,7 @@ GroupCommitStats GroupWriter::CommitGroup(Group& group) {
     }
     return stats;
   }
-  map_.Commit();
+  map_->Commit();
   impl_.committed_size.store(group.end_seq, std::memory_order_release);
   if (absl::Status shredded = ShredAfterCommit(group); !shredded.ok()) {
     // The record is durable: the next start finishes the shred

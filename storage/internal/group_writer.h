@@ -43,9 +43,12 @@ class GroupWriter {
  public:
   // `impl` must outlive the writer.
   GroupWriter(LedgerImpl& impl, CompactRange range, Hash chain_head, absl::Time last_commit,
-              MapRoot map_root);
+              std::unique_ptr<MapWriter> map);
   // Writes what is queued, then stops the thread.
   ~GroupWriter();
+
+  // The subject map as the last committed group left it.
+  const MapWriter& map() const { return *map_; }
 
   // The events are borrowed until the call returns.
   // With `baseline` (borrowed too), each event is recorded as a baseline
@@ -164,8 +167,8 @@ class GroupWriter {
   Hash chain_head_;
   absl::Time last_commit_;
 
-  // Committing thread only.
-  MapWriter map_;
+  // Changed by the committing thread only; read by any (map()).
+  std::unique_ptr<MapWriter> map_;
 
   std::thread preparing_;
   std::thread committing_;

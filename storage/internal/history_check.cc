@@ -68,9 +68,15 @@ absl::flat_hash_map<Hash, MapValue> HistoryCheck::Leaves() const {
 }
 
 std::optional<std::string> HistoryCheck::CompareStoredHeads(rocksdb::Iterator& map) const {
+  // The family holds heads and nothing else: the map's inner nodes are
+  // not stored (storage/internal/map_store.h).
   const std::string prefix(1, kMapHead);
   size_t stored = 0;
-  for (map.Seek(prefix); map.Valid() && map.key().starts_with(prefix); map.Next()) {
+  for (map.SeekToFirst(); map.Valid(); map.Next()) {
+    if (!map.key().starts_with(prefix)) {
+      return StrCat("the subject map's family holds a key that is not a history head (",
+                    ToHex(std::string_view(map.key().data(), map.key().size())), ")");
+    }
     ++stored;
     const std::string_view id(map.key().data() + 1, map.key().size() - 1);
     std::optional<MapValue> value =

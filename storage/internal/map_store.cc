@@ -4,20 +4,20 @@
 #include <utility>
 
 #include "base/strings.h"
+#include "rocksdb/iterator.h"
 #include "rocksdb/write_batch.h"
 #include "storage/internal/schema.h"
 
 namespace innsyn::storage::internal {
 namespace {
 
-// Inner nodes kept in memory by the writer; about 170 bytes each.
-constexpr size_t kMaxCachedNodes = 1 << 17;
 constexpr size_t kChildBytes = 1 + kHashBytes;
 constexpr size_t kLeafChildBytes = kChildBytes + kHashBytes + 16 + kHashBytes;
 
+// An inner node's key in memory: depth(1) prefix, the prefix the first
+// ceil(depth/8) bytes of its keys, the bits from `depth` on zeroed.
 std::string NodeKey(int depth, const Hash& some_key) {
-  std::string key(1, kMapNode);
-  key.push_back(static_cast<char>(depth));
+  std::string key(1, static_cast<char>(depth));
   const int bytes = (depth + 7) / 8;
   key.append(reinterpret_cast<const char*>(some_key.data()), bytes);
   if (depth % 8 != 0) key.back() = static_cast<char>(key.back() & (0xff << (8 - depth % 8)));
@@ -114,129 +114,64 @@ absl::StatusOr<MapRoot> DecodeMapRoot(std::string_view bytes) {
   return root;
 }
 
-namespace {
-
-absl::StatusOr<std::pair<MapChild, MapChild>> ReadStoredNode(const MapReader& read,
-                                                             const std::string& node_key) {
-  absl::StatusOr<std::string> stored = read(node_key);
-  if (absl::IsNotFound(stored.status())) {
-    return absl::DataLossError(StrCat("the subject map lacks inner node ", ToHex(node_key)));
+absl::StatusOr<std::unique_ptr<MapWriter>> MapWriter::Load(MapRoot root,
+                                                           std::vector<Change> heads) {
+  std::unique_ptr<MapWriter> map(new MapWriter(MapRoot{}));
+  const Hash stored = root.root.hash;
+  const uint64_t tree_size = root.tree_size;
+  std::sort(heads.begin(), heads.end(),
+            [](const Change& a, const Change& b) { return a.key < b.key; });
+  for (size_t i = 1; i < heads.size(); ++i) {
+    if (heads[i].key == heads[i - 1].key) {
+      return absl::DataLossError("the subject map holds two heads of one history");
+    }
   }
-  if (!stored.ok()) return stored.status();
-  std::string_view bytes = *stored;
-  absl::StatusOr<MapChild> left = TakeChild(bytes);
-  if (!left.ok()) return left.status();
-  absl::StatusOr<MapChild> right = TakeChild(bytes);
-  if (!right.ok()) return right.status();
-  if (!bytes.empty()) return absl::DataLossError("a stored node of the subject map is corrupt");
-  return std::make_pair(*left, *right);
+  MapChild built = map->Build(0, heads);
+  if (built.hash != stored) {
+    return absl::DataLossError(StrCat(
+        "the subject map's ", heads.size(), " stored history heads give the root ",
+        ToHex(built.hash), ", not the stored root ", ToHex(stored), " of ", tree_size, " entries"));
+  }
+  absl::MutexLock lock(&map->mu_);
+  map->root_ = MapRoot{tree_size, built};
+  map->nodes_ = std::move(map->written_);
+  map->written_.clear();
+  return map;
 }
 
-// The walk of CheckStoredNodes.
-class NodeWalk {
- public:
-  NodeWalk(const MapReader& read, const absl::flat_hash_map<Hash, MapValue>& expected)
-      : read_(read), expected_(expected) {}
-
-  std::optional<std::string> Child(const MapChild& child, int depth) {
-    switch (child.type) {
-      case MapChild::kEmpty:
-        if (child.hash != kZeroHash) return Where(depth, "an empty subtree's hash is not zero");
-        return std::nullopt;
-      case MapChild::kLeaf: return Leaf(child, depth);
-      case MapChild::kInner: return Inner(child, depth);
-    }
-    return Where(depth, "a child of unknown type");
+absl::StatusOr<std::vector<MapWriter::Change>> MapWriter::ReadHeads(rocksdb::Iterator& map) {
+  std::vector<Change> heads;
+  const std::string prefix(1, kMapHead);
+  for (map.Seek(prefix); map.Valid() && map.key().starts_with(prefix); map.Next()) {
+    const std::string_view id(map.key().data() + 1, map.key().size() - 1);
+    std::optional<MapValue> value =
+        DecodeMapValue(std::string_view(map.value().data(), map.value().size()));
+    const bool space_ok = !id.empty() && (id[0] == static_cast<char>(MapSpace::kSubject) ||
+                                          id[0] == static_cast<char>(MapSpace::kActor));
+    if (!value || !space_ok)
+      return absl::DataLossError("a stored head of the subject map is corrupt");
+    heads.push_back({MapKey(static_cast<MapSpace>(id[0]), id.substr(1)), *value});
   }
-
-  size_t nodes() const { return nodes_; }
-  size_t leaves() const { return leaves_; }
-
- private:
-  std::optional<std::string> Leaf(const MapChild& child, int depth) {
-    if (MapLeafHash(child.key, child.value) != child.hash) {
-      return Where(depth, "a leaf's hash is not its key's and value's");
-    }
-    for (int d = 0; d < depth; ++d) {
-      if (MapKeyBit(child.key, d) != MapKeyBit(path_, d)) {
-        return Where(depth, "a leaf lies off its key's path");
-      }
-    }
-    auto it = expected_.find(child.key);
-    if (it == expected_.end()) return Where(depth, "a leaf no history has");
-    if (it->second != child.value) {
-      return Where(depth, StrCat("a leaf holds entry ", child.value.seq, ", count ",
-                                 child.value.count, "; its history's head is entry ",
-                                 it->second.seq, ", count ", it->second.count));
-    }
-    ++leaves_;
-    return std::nullopt;
+  if (!map.status().ok()) {
+    return absl::DataLossError(StrCat("reading the subject map: ", map.status().ToString()));
   }
-
-  std::optional<std::string> Inner(const MapChild& child, int depth) {
-    if (depth >= kMapDepth) return Where(depth, "the map is deeper than 256 levels");
-    absl::StatusOr<std::pair<MapChild, MapChild>> node =
-        ReadStoredNode(read_, NodeKey(depth, path_));
-    if (!node.ok()) return StrCat(node.status().message());
-    ++nodes_;
-    if (MapNodeHash(node->first.hash, node->second.hash) != child.hash) {
-      return Where(depth, "an inner node's hash is not its children's");
-    }
-    if (std::optional<std::string> left = Child(node->first, depth + 1)) return left;
-    SetBit(depth, true);
-    std::optional<std::string> right = Child(node->second, depth + 1);
-    SetBit(depth, false);
-    return right;
-  }
-
-  void SetBit(int depth, bool one) {
-    uint8_t& byte = path_[static_cast<size_t>(depth / 8)];
-    const uint8_t bit = static_cast<uint8_t>(0x80 >> (depth % 8));
-    byte = one ? (byte | bit) : (byte & static_cast<uint8_t>(~bit));
-  }
-
-  std::string Where(int depth, std::string_view problem) const {
-    return StrCat("the subject map's stored nodes: ", problem, " (depth ", depth, ", node ",
-                  ToHex(NodeKey(depth, path_)), ")");
-  }
-
-  const MapReader& read_;
-  const absl::flat_hash_map<Hash, MapValue>& expected_;
-  Hash path_{};
-  size_t nodes_ = 0;
-  size_t leaves_ = 0;
-};
-
-}  // namespace
-
-std::optional<std::string> CheckStoredNodes(const MapChild& root, const MapReader& read,
-                                            const absl::flat_hash_map<Hash, MapValue>& expected,
-                                            size_t stored_nodes) {
-  NodeWalk walk(read, expected);
-  if (std::optional<std::string> problem = walk.Child(root, 0)) return problem;
-  if (walk.leaves() != expected.size()) {
-    return StrCat("the subject map's stored nodes hold ", walk.leaves(),
-                  " histories; the entries begin ", expected.size());
-  }
-  if (walk.nodes() != stored_nodes) {
-    return StrCat("the subject map stores ", stored_nodes, " inner nodes, of which ", walk.nodes(),
-                  " are on its paths");
-  }
-  return std::nullopt;
+  return heads;
 }
 
-absl::StatusOr<v1::MapProof> ProveMapKey(const MapChild& root, const Hash& key,
-                                         const MapReader& read) {
-  v1::MapProof proof;
+absl::StatusOr<MapWriter::Proof> MapWriter::Prove(const Hash& key) const {
+  absl::ReaderMutexLock lock(&mu_);
+  Proof out;
+  out.root = root_;
+  v1::MapProof& proof = out.proof;
   proof.set_key(std::string(AsBytes(key)));
-  MapChild at = root;
+  MapChild at = root_.root;
   for (int depth = 0; at.type == MapChild::kInner; ++depth) {
     if (depth >= kMapDepth) return absl::DataLossError("the subject map is deeper than 256 levels");
-    absl::StatusOr<std::pair<MapChild, MapChild>> node = ReadStoredNode(read, NodeKey(depth, key));
+    absl::StatusOr<const Node*> node = FindNode(depth, key);
     if (!node.ok()) return node.status();
     const bool right = MapKeyBit(key, depth);
-    proof.add_siblings(std::string(AsBytes(right ? node->first.hash : node->second.hash)));
-    at = right ? node->second : node->first;
+    proof.add_siblings(std::string(AsBytes(right ? (*node)->left.hash : (*node)->right.hash)));
+    at = right ? (*node)->right : (*node)->left;
   }
   if (at.type == MapChild::kLeaf) {
     v1::MapLeaf& leaf = *proof.mutable_leaf();
@@ -245,31 +180,30 @@ absl::StatusOr<v1::MapProof> ProveMapKey(const MapChild& root, const Hash& key,
     leaf.set_count(at.value.count);
     leaf.set_entry_hash(std::string(AsBytes(at.value.entry_hash)));
   }
-  return proof;
+  return out;
+}
+
+size_t MapWriter::nodes() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return nodes_.size();
 }
 
 absl::Status MapWriter::Apply(std::vector<Change> updates, uint64_t tree_size,
-                              rocksdb::WriteBatch& batch, rocksdb::ColumnFamilyHandle* map,
-                              rocksdb::ColumnFamilyHandle* meta) {
+                              rocksdb::WriteBatch& batch, rocksdb::ColumnFamilyHandle* meta) {
   written_.clear();
   pending_root_.reset();
   std::sort(updates.begin(), updates.end(),
             [](const Change& a, const Change& b) { return a.key < b.key; });
-  absl::StatusOr<MapChild> root = Update(0, root_.root, updates);
+  absl::StatusOr<MapChild> root;
+  {
+    // Only this thread changes the committed map, so the lock is for the
+    // analysis: readers hold it shared too.
+    absl::ReaderMutexLock lock(&mu_);
+    root = Update(0, root_.root, updates);
+  }
   if (!root.ok()) {
     written_.clear();
     return root.status();
-  }
-  std::vector<std::pair<std::string, const Node*>> nodes;
-  nodes.reserve(written_.size());
-  for (const auto& [key, node] : written_) nodes.emplace_back(key, &node);
-  std::sort(nodes.begin(), nodes.end());
-  std::string value;
-  for (const auto& [key, node] : nodes) {
-    value.clear();
-    AppendChild(value, node->left);
-    AppendChild(value, node->right);
-    batch.Put(map, key, value);
   }
   pending_root_ = MapRoot{tree_size, *root};
   batch.Put(meta, kMetaMap, EncodeMapRoot(*pending_root_));
@@ -278,10 +212,10 @@ absl::Status MapWriter::Apply(std::vector<Change> updates, uint64_t tree_size,
 }
 
 void MapWriter::Commit() {
+  absl::MutexLock lock(&mu_);
   if (pending_root_) root_ = *std::move(pending_root_);
   pending_root_.reset();
-  if (cache_.size() + written_.size() > kMaxCachedNodes) cache_.clear();
-  for (auto& [key, node] : written_) cache_.insert_or_assign(key, node);
+  for (auto& [key, node] : written_) nodes_.insert_or_assign(key, std::move(node));
   written_.clear();
 }
 
@@ -290,16 +224,11 @@ void MapWriter::Abandon() {
   written_.clear();
 }
 
-absl::StatusOr<MapWriter::Node> MapWriter::ReadNode(int depth, const Hash& some_key) {
+absl::StatusOr<const MapWriter::Node*> MapWriter::FindNode(int depth, const Hash& some_key) const {
   const std::string key = NodeKey(depth, some_key);
-  if (auto it = written_.find(key); it != written_.end()) return it->second;
-  if (auto it = cache_.find(key); it != cache_.end()) return it->second;
-  absl::StatusOr<std::pair<MapChild, MapChild>> stored = ReadStoredNode(read_, key);
-  if (!stored.ok()) return stored.status();
-  Node node{stored->first, stored->second};
-  if (cache_.size() >= kMaxCachedNodes) cache_.clear();
-  cache_.emplace(key, node);
-  return node;
+  if (auto it = written_.find(key); it != written_.end()) return &it->second;
+  if (auto it = nodes_.find(key); it != nodes_.end()) return &it->second;
+  return absl::DataLossError(StrCat("the subject map lacks inner node ", ToHex(key)));
 }
 
 absl::StatusOr<MapChild> MapWriter::Update(int depth, const MapChild& current,
@@ -320,15 +249,17 @@ absl::StatusOr<MapChild> MapWriter::Update(int depth, const MapChild& current,
     return Build(depth, leaves);
   }
   if (depth >= kMapDepth) return absl::DataLossError("the subject map is deeper than 256 levels");
-  absl::StatusOr<Node> node = ReadNode(depth, updates.front().key);
-  if (!node.ok()) return node.status();
+  absl::StatusOr<const Node*> found = FindNode(depth, updates.front().key);
+  if (!found.ok()) return found.status();
+  // A copy: Store below may replace the node it points to.
+  const Node node = **found;
   const auto split = std::partition_point(
       updates.begin(), updates.end(),
       [depth](const MapWriter::Change& u) { return !MapKeyBit(u.key, depth); });
   const size_t left_count = static_cast<size_t>(split - updates.begin());
-  absl::StatusOr<MapChild> left = Update(depth + 1, node->left, updates.subspan(0, left_count));
+  absl::StatusOr<MapChild> left = Update(depth + 1, node.left, updates.subspan(0, left_count));
   if (!left.ok()) return left.status();
-  absl::StatusOr<MapChild> right = Update(depth + 1, node->right, updates.subspan(left_count));
+  absl::StatusOr<MapChild> right = Update(depth + 1, node.right, updates.subspan(left_count));
   if (!right.ok()) return right.status();
   return Store(depth, updates.front().key, *left, *right);
 }

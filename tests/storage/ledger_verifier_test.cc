@@ -177,55 +177,51 @@ TEST_F(LedgerVerifierTest, AChangedOrMissingMapHeadOrRootIsCaught) {
             "the subject map stores 3 history heads; the entries begin 4 histories (at 3 entries)");
 }
 
-// The stored inner nodes, which proofs read, are walked too: a changed
-// node, a node left over off the map's paths, or a missing node is found by
-// the full pass, before a client's proof would find it.
-TEST_F(LedgerVerifierTest, AChangedMissingOrStrayMapNodeIsCaught) {
+// The map family holds the heads and nothing else: the inner nodes are
+// built in memory from the heads, so a key left over beside them (an inner
+// node as an older innsyn stored it, say) is found by the full pass.
+TEST_F(LedgerVerifierTest, AStrayKeyInTheMapFamilyIsCaught) {
   ASSERT_NO_FATAL_FAILURE(FourHistoriesThenClose());
-  // Depth 0, no prefix: the root, an inner node with four histories.
-  const std::string root = std::string(1, internal::kMapNode) + std::string(1, '\0');
-  std::string original;
-  TamperWithStoredValue(internal::kMapFamily, root, [&](std::string& value) {
-    original = value;
-    value.back() ^= 1;  // the right child's last byte
+  const std::string stray = "N" + std::string(1, '\0');
+  TamperWithStoredValue(internal::kMapFamily, stray, [](std::string& value) {
+    value = std::string(66, '\x02');
     return true;
   });
   VerifyReport report = ledger_->Verify();
   EXPECT_FALSE(report.ok);
-  EXPECT_THAT(report.problem, ::testing::StartsWith("the subject map's stored nodes: "));
-  EXPECT_THAT(report.problem, ::testing::EndsWith("(at 3 entries)"));
-  TamperWithStoredValue(internal::kMapFamily, root, [&](std::string& value) {
-    value = original;
-    return true;
-  });
-  EXPECT_TRUE(ledger_->Verify().ok) << ledger_->Verify().problem;
-
-  // A stray node: a copy of the root, where no path leads. (How many
-  // nodes there are depends on the pseudonyms, so on the ledger's key.)
-  size_t nodes = 0;
-  {
-    std::unique_ptr<testing::RawLedger> raw = testing::RawLedger::Open(dir_.path());
-    ASSERT_NE(raw, nullptr);
-    std::unique_ptr<rocksdb::Iterator> it(
-        raw->db().NewIterator(rocksdb::ReadOptions(), raw->family(internal::kMapFamily)));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) nodes += it->key()[0] == internal::kMapNode;
-  }
-  ASSERT_GE(nodes, 1u);
-  // Its prefix has bits set past its depth, which no real node's has.
-  const std::string stray = std::string(1, internal::kMapNode) + "\x04\x0f";
-  TamperWithStoredValue(internal::kMapFamily, stray, [&](std::string& value) {
-    value = original;
-    return true;
-  });
-  report = ledger_->Verify();
-  EXPECT_EQ(report.problem, StrCat("the subject map stores ", nodes + 1, " inner nodes, of which ",
-                                   nodes, " are on its paths (at 3 entries)"));
+  EXPECT_EQ(report.problem,
+            "the subject map's family holds a key that is not a history head (4e00) (at 3 "
+            "entries)");
   TamperWithStoredValue(internal::kMapFamily, stray, [](std::string&) { return false; });
   EXPECT_TRUE(ledger_->Verify().ok) << ledger_->Verify().problem;
+}
 
-  TamperWithStoredValue(internal::kMapFamily, root, [](std::string&) { return false; });
-  report = ledger_->Verify();
-  EXPECT_EQ(report.problem, "the subject map lacks inner node 4e00 (at 3 entries)");
+// A writable ledger builds its map from the stored heads, and refuses to
+// open when they do not give the stored root, which the checkpoints sign:
+// its proofs would fail every client.
+TEST_F(LedgerVerifierTest, AWritableLedgerWhoseHeadsDoNotGiveItsRootDoesNotOpen) {
+  ASSERT_NO_FATAL_FAILURE(FourHistoriesThenClose());
+  auto pseudonymizer = *Pseudonymizer::Load(dir_.path() + "/pseudonym.key", false);
+  const std::string head = internal::HeadKey(internal::HistoryId(
+      MapSpace::kSubject, pseudonymizer->Pseudonym(PseudonymDomain::kSubject, "01017012345")));
+  std::string original;
+  TamperWithStoredValue(internal::kMapFamily, head, [&](std::string& value) {
+    original = value;
+    MapValue changed = *internal::DecodeMapValue(value);
+    --changed.count;
+    value = internal::EncodeMapValue(changed);
+    return true;
+  });
+  absl::Status status = OpenWritable();
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+  EXPECT_THAT(status.message(), ::testing::HasSubstr("the subject map's 4 stored history heads "
+                                                     "give the root "));
+  EXPECT_THAT(status.message(), ::testing::HasSubstr(", not the stored root "));
+  TamperWithStoredValue(internal::kMapFamily, head, [&](std::string& value) {
+    value = original;
+    return true;
+  });
+  EXPECT_TRUE(OpenWritable().ok());
 }
 
 TEST_F(LedgerVerifierTest, RemovedCheckpointFailsVerification) {

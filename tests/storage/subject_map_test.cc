@@ -349,33 +349,22 @@ TEST(SubjectMapVectors, RootAndProofsMatchAnIndependentImplementation) {
             "d244522d152d0113a92802eeab0fd906eab485fc39398685c2a9dcab8bb56101");
   EXPECT_EQ(ToHex(MapLeafHash(key_of(MapSpace::kSubject, 0x11), histories[0].value)),
             "2425bf7416f1ba4415d119be8449a4a39dd14171bf74184974e02d6006a47626");
-  // Written as the writer does, in two group commits, through RocksDB's
-  // layout kept in a plain map here.
-  std::map<std::string, std::string> stored;
-  internal::MapReader read = [&](std::string_view key) -> absl::StatusOr<std::string> {
-    auto it = stored.find(std::string(key));
-    if (it == stored.end()) return absl::NotFoundError("absent");
-    return it->second;
-  };
-  internal::MapWriter writer(internal::MapRoot{}, read);
+  // Made as the writer makes it, in two group commits.
+  std::unique_ptr<internal::MapWriter> writer = *internal::MapWriter::Load(internal::MapRoot{}, {});
+  std::vector<internal::MapWriter::Change> heads;
   for (auto [from, to] : {std::pair<size_t, size_t>{0, 2}, {2, 5}}) {
     std::vector<internal::MapWriter::Change> changes;
     for (size_t i = from; i < to; ++i) {
       changes.push_back({key_of(histories[i].space, histories[i].pseudonym), histories[i].value});
     }
+    heads.insert(heads.end(), changes.begin(), changes.end());
     rocksdb::WriteBatch batch;
-    ASSERT_TRUE(writer.Apply(changes, to, batch, nullptr, nullptr).ok());
-    struct Collect : rocksdb::WriteBatch::Handler {
-      std::map<std::string, std::string>* out;
-      void Put(const rocksdb::Slice& key, const rocksdb::Slice& value) override {
-        (*out)[key.ToString()] = value.ToString();
-      }
-    } collect;
-    collect.out = &stored;
-    ASSERT_TRUE(batch.Iterate(&collect).ok());
-    writer.Commit();
+    ASSERT_TRUE(writer->Apply(changes, to, batch, nullptr).ok());
+    writer->Commit();
   }
-  const Hash root = writer.root().root.hash;
+  const internal::MapRoot made = writer->Prove(kZeroHash)->root;
+  const Hash root = made.root.hash;
+  EXPECT_EQ(made.tree_size, 5u);
   EXPECT_EQ(ToHex(root), "5a46db5f9279cad0bc7db5c7b6aca8c3a76c4d5391df243f4095f9963706177e");
   // The same root from the histories alone, as the verifier computes it.
   std::vector<std::pair<Hash, MapValue>> all;
@@ -385,9 +374,19 @@ TEST(SubjectMapVectors, RootAndProofsMatchAnIndependentImplementation) {
   EXPECT_EQ(MapRootOf(all), root);
   EXPECT_EQ(MapRootOf({}), kZeroHash);
 
-  absl::StatusOr<v1::MapProof> present =
-      internal::ProveMapKey(writer.root().root, key_of(MapSpace::kSubject, 0x44), read);
-  ASSERT_TRUE(present.ok()) << present.status();
+  // The same map, loaded from its heads as a ledger opens it, proves alike;
+  // loaded against another root, it is refused.
+  std::unique_ptr<internal::MapWriter> loaded = *internal::MapWriter::Load(made, heads);
+  internal::MapRoot other = made;
+  other.root.hash[0] ^= 1;
+  EXPECT_EQ(internal::MapWriter::Load(other, heads).status().code(), absl::StatusCode::kDataLoss);
+
+  absl::StatusOr<internal::MapWriter::Proof> proven =
+      writer->Prove(key_of(MapSpace::kSubject, 0x44));
+  ASSERT_TRUE(proven.ok()) << proven.status();
+  const v1::MapProof* present = &proven->proof;
+  EXPECT_EQ(loaded->Prove(key_of(MapSpace::kSubject, 0x44))->proof.SerializeAsString(),
+            present->SerializeAsString());
   ASSERT_EQ(present->siblings_size(), 2);
   EXPECT_EQ(ToHex(present->siblings(0)),
             "129796f3f31c2b31a9abf518aa97b4710225f61f2702983413ff5dcb2f280b94");
@@ -398,9 +397,12 @@ TEST(SubjectMapVectors, RootAndProofsMatchAnIndependentImplementation) {
   ASSERT_TRUE(value.ok() && value->has_value()) << value.status();
   EXPECT_EQ(**value, histories[2].value);
 
-  absl::StatusOr<v1::MapProof> absent =
-      internal::ProveMapKey(writer.root().root, key_of(MapSpace::kSubject, 0x77), read);
-  ASSERT_TRUE(absent.ok());
+  absl::StatusOr<internal::MapWriter::Proof> proven_absent =
+      writer->Prove(key_of(MapSpace::kSubject, 0x77));
+  ASSERT_TRUE(proven_absent.ok());
+  const v1::MapProof* absent = &proven_absent->proof;
+  EXPECT_EQ(loaded->Prove(key_of(MapSpace::kSubject, 0x77))->proof.SerializeAsString(),
+            absent->SerializeAsString());
   ASSERT_EQ(absent->siblings_size(), 2);
   EXPECT_EQ(ToHex(absent->siblings(0)),
             "8e7a358bf83e9d2cc6a5e5be5baf667811d47d1470373e7e1673d3fb6e772893");
