@@ -319,8 +319,11 @@ GroupCommitStats GroupWriter::CommitGroup(Group& group) {
     }
     return stats;
   }
-  map_->Commit();
+  // The size first: a proof taken between the two is of the map before
+  // this group, whose tree the ledger already holds, never of a tree
+  // larger than Size().
   impl_.committed_size.store(group.end_seq, std::memory_order_release);
+  map_->Commit();
   if (absl::Status shredded = ShredAfterCommit(group); !shredded.ok()) {
     // The record is durable: the next start finishes the shred
     // (LedgerImpl::FinishShreds). Its caller learns that it is not done.
