@@ -157,6 +157,24 @@ absl::Status StartWriter(internal::LedgerImpl& impl) {
     return absl::DataLossError(StrCat("the subject map is of a tree of ", map_root.tree_size,
                                       " entries, but the ledger has ", size));
   }
+  // A ledger written before innsyn kept the map's inner nodes in memory
+  // stored them as 'N' depth prefix keys beside the heads: they are
+  // dropped, once, so that the map family holds heads only, as the
+  // verifier requires.
+  {
+    std::unique_ptr<rocksdb::Iterator> old_nodes(
+        impl.db->NewIterator(rocksdb::ReadOptions(), impl.map));
+    old_nodes->Seek("N");
+    const bool any = old_nodes->Valid() && old_nodes->key().starts_with("N");
+    if (!old_nodes->status().ok()) return FromRocks(old_nodes->status(), "read the subject map");
+    old_nodes.reset();
+    if (any) {
+      rocksdb::WriteOptions sync;
+      sync.sync = true;
+      RETURN_IF_ERROR(FromRocks(impl.db->DeleteRange(sync, impl.map, "N", "O"),
+                                "drop the subject map's stored inner nodes"));
+    }
+  }
   // The map's inner nodes, built from its stored heads, which must give
   // its stored root.
   std::unique_ptr<rocksdb::Iterator> heads_it(

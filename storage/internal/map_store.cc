@@ -225,8 +225,9 @@ void MapWriter::Abandon() {
 }
 
 absl::StatusOr<const MapWriter::Node*> MapWriter::FindNode(int depth, const Hash& some_key) const {
+  // The committed map only: an Apply visits each node once, and a reader
+  // must not see what the committing thread is making (written_).
   const std::string key = NodeKey(depth, some_key);
-  if (auto it = written_.find(key); it != written_.end()) return &it->second;
   if (auto it = nodes_.find(key); it != nodes_.end()) return &it->second;
   return absl::DataLossError(StrCat("the subject map lacks inner node ", ToHex(key)));
 }

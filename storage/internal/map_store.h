@@ -117,6 +117,7 @@ class MapWriter {
                                   absl::Span<const Change> updates) ABSL_SHARED_LOCKS_REQUIRED(mu_);
   MapChild Build(int depth, absl::Span<const Change> leaves);
   MapChild Store(int depth, const Hash& some_key, MapChild left, MapChild right);
+  // A node of the committed map.
   absl::StatusOr<const Node*> FindNode(int depth, const Hash& some_key) const
       ABSL_SHARED_LOCKS_REQUIRED(mu_);
 
@@ -124,7 +125,8 @@ class MapWriter {
   // The committed map: its root and every inner node, by node key.
   MapRoot root_ ABSL_GUARDED_BY(mu_);
   absl::flat_hash_map<std::string, Node> nodes_ ABSL_GUARDED_BY(mu_);
-  // What the current Apply makes, by node key: the committing thread's.
+  // What the current Apply makes, by node key, and its root: the
+  // committing thread's alone, never read by Prove.
   absl::flat_hash_map<std::string, Node> written_;
   std::optional<MapRoot> pending_root_;
 };

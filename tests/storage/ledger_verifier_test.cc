@@ -194,6 +194,16 @@ TEST_F(LedgerVerifierTest, AStrayKeyInTheMapFamilyIsCaught) {
             "entries)");
   TamperWithStoredValue(internal::kMapFamily, stray, [](std::string&) { return false; });
   EXPECT_TRUE(ledger_->Verify().ok) << ledger_->Verify().problem;
+
+  // A ledger of an innsyn that stored its inner nodes: opened writable, it
+  // drops them, and then verifies.
+  TamperWithStoredValue(internal::kMapFamily, stray, [](std::string& value) {
+    value = std::string(66, '\x02');
+    return true;
+  });
+  ASSERT_TRUE(OpenWritable().ok());
+  Reopen(/*read_only=*/true);
+  EXPECT_TRUE(ledger_->Verify().ok) << ledger_->Verify().problem;
 }
 
 // A writable ledger builds its map from the stored heads, and refuses to

@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <map>
 #include <memory>
 #include <optional>
@@ -150,6 +151,37 @@ TEST_F(SubjectMapTest, ConcurrentAppendsKeepEveryHistoryLinked) {
     for (auto& [id, seqs] : *histories) std::sort(seqs.begin(), seqs.end());
   }
   CheckEveryHistory();
+}
+
+// Proofs taken while groups commit are each of one map: the root they
+// name, the path and the chain agree, and the tree is one the ledger holds.
+TEST_F(SubjectMapTest, ProofsTakenWhileGroupsCommitAreEachOfOneMap) {
+  AppendSpread(40, 13, 4, 10);
+  std::atomic<bool> appending{true};
+  std::thread writer([&] {
+    for (int r = 0; r < 60; ++r) {
+      std::vector<v1::AccessEvent> events;
+      for (int i = 0; i < 10; ++i) {
+        const int n = 20000 + r * 10 + i;
+        events.push_back(
+            JournalRead(n, "patient-" + std::to_string(n % 13), "dr-" + std::to_string(n % 4)));
+      }
+      ASSERT_TRUE(ledger_->AppendEvents(events).ok());
+    }
+    appending = false;
+  });
+  int proofs = 0;
+  while (appending.load() || proofs < 13) {
+    const std::string id = "patient-" + std::to_string(proofs % 13);
+    absl::StatusOr<HistoryProof> proof = ledger_->ProveSubjectHistory(id);
+    ASSERT_TRUE(proof.ok()) << proof.status();
+    EXPECT_LE(proof->tree_size, ledger_->Size());
+    absl::StatusOr<std::vector<HistoryLink>> links = VerifyHistory(
+        proof->map_root, MapSpace::kSubject, proof->pseudonym, proof->map, ChainBytes(*proof));
+    ASSERT_TRUE(links.ok()) << id << " at " << proof->tree_size << ": " << links.status();
+    ++proofs;
+  }
+  writer.join();
 }
 
 TEST_F(SubjectMapTest, NoHistoryIsProvenAbsent) {
