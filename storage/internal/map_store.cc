@@ -183,11 +183,6 @@ absl::StatusOr<MapWriter::Proof> MapWriter::Prove(const Hash& key) const {
   return out;
 }
 
-size_t MapWriter::nodes() const {
-  absl::ReaderMutexLock lock(&mu_);
-  return nodes_.size();
-}
-
 absl::Status MapWriter::Apply(std::vector<Change> updates, uint64_t tree_size,
                               rocksdb::WriteBatch& batch, rocksdb::ColumnFamilyHandle* meta) {
   written_.clear();

@@ -102,8 +102,6 @@ class MapWriter {
     v1::MapProof proof;
   };
   absl::StatusOr<Proof> Prove(const Hash& key) const;
-  // Inner nodes held, for the memory figures.
-  size_t nodes() const;
   // Every head stored in the map family, read with `map` (an iterator over
   // that family), as the changes that make the map.
   static absl::StatusOr<std::vector<Change>> ReadHeads(rocksdb::Iterator& map);
