@@ -38,6 +38,23 @@ class LedgerVerifierTest : public innsyn::testing::LedgerFixture {
     ASSERT_TRUE(ledger_->Verify().ok);
     ledger_.reset();
   }
+
+  // The map key of the first patient's stored head.
+  std::string FirstPatientHead() {
+    auto pseudonymizer = *Pseudonymizer::Load(dir_.path() + "/pseudonym.key", false);
+    return internal::HeadKey(internal::HistoryId(
+        MapSpace::kSubject, pseudonymizer->Pseudonym(PseudonymDomain::kSubject, "01017012345")));
+  }
+  // Stores `head` with its count one short; what it held goes to `original`.
+  void LowerTheCountOf(const std::string& head, std::string& original) {
+    TamperWithStoredValue(internal::kMapFamily, head, [&](std::string& value) {
+      original = value;
+      MapValue changed = *internal::DecodeMapValue(value);
+      --changed.count;
+      value = internal::EncodeMapValue(changed);
+      return true;
+    });
+  }
 };
 
 // Flips a bit of stored entry `seq` of the closed ledger in `dir`.
@@ -136,17 +153,9 @@ TEST_F(LedgerVerifierTest, DeletedIndexKeyIsCaughtSoNoAccessCanBeHidden) {
 // stored root is found by the full pass, and nothing else is.
 TEST_F(LedgerVerifierTest, AChangedOrMissingMapHeadOrRootIsCaught) {
   ASSERT_NO_FATAL_FAILURE(FourHistoriesThenClose());
-  auto pseudonymizer = *Pseudonymizer::Load(dir_.path() + "/pseudonym.key", false);
-  const std::string head = internal::HeadKey(internal::HistoryId(
-      MapSpace::kSubject, pseudonymizer->Pseudonym(PseudonymDomain::kSubject, "01017012345")));
+  const std::string head = FirstPatientHead();
   std::string original;
-  TamperWithStoredValue(internal::kMapFamily, head, [&](std::string& value) {
-    original = value;
-    MapValue changed = *internal::DecodeMapValue(value);
-    --changed.count;
-    value = internal::EncodeMapValue(changed);
-    return true;
-  });
+  LowerTheCountOf(head, original);
   VerifyReport report = ledger_->Verify();
   EXPECT_FALSE(report.ok);
   EXPECT_EQ(report.problem,
@@ -211,17 +220,9 @@ TEST_F(LedgerVerifierTest, AStrayKeyInTheMapFamilyIsCaught) {
 // its proofs would fail every client.
 TEST_F(LedgerVerifierTest, AWritableLedgerWhoseHeadsDoNotGiveItsRootDoesNotOpen) {
   ASSERT_NO_FATAL_FAILURE(FourHistoriesThenClose());
-  auto pseudonymizer = *Pseudonymizer::Load(dir_.path() + "/pseudonym.key", false);
-  const std::string head = internal::HeadKey(internal::HistoryId(
-      MapSpace::kSubject, pseudonymizer->Pseudonym(PseudonymDomain::kSubject, "01017012345")));
+  const std::string head = FirstPatientHead();
   std::string original;
-  TamperWithStoredValue(internal::kMapFamily, head, [&](std::string& value) {
-    original = value;
-    MapValue changed = *internal::DecodeMapValue(value);
-    --changed.count;
-    value = internal::EncodeMapValue(changed);
-    return true;
-  });
+  LowerTheCountOf(head, original);
   absl::Status status = OpenWritable();
   EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
   EXPECT_THAT(status.message(), ::testing::HasSubstr("the subject map's 4 stored history heads "
