@@ -78,21 +78,20 @@ std::optional<std::string> HistoryCheck::CompareStoredHeads(rocksdb::Iterator& m
                     ToHex(std::string_view(map.key().data(), map.key().size())), ")");
     }
     ++stored;
-    const std::string_view id(map.key().data() + 1, map.key().size() - 1);
-    std::optional<MapValue> value =
-        DecodeMapValue(std::string_view(map.value().data(), map.value().size()));
-    const bool space_ok = !id.empty() && (id[0] == static_cast<char>(MapSpace::kSubject) ||
-                                          id[0] == static_cast<char>(MapSpace::kActor));
-    if (!value || !space_ok) return StrCat("a stored head of the subject map is corrupt");
-    const MapSpace space = static_cast<MapSpace>(id[0]);
-    auto it = heads_.find(std::string(id));
+    std::optional<StoredHead> head =
+        DecodeHead(std::string_view(map.key().data(), map.key().size()),
+                   std::string_view(map.value().data(), map.value().size()));
+    if (!head) return StrCat("a stored head of the subject map is corrupt");
+    const MapSpace space = head->space;
+    const MapValue& value = head->value;
+    auto it = heads_.find(std::string(head->history_id));
     if (it == heads_.end()) {
       return StrCat("the subject map stores a head for a ", Whose(space),
                     "'s history that no entry begins");
     }
-    if (it->second != *value) {
+    if (it->second != value) {
       return StrCat("the subject map's stored head of a ", Whose(space), "'s history (entry ",
-                    value->seq, ", count ", value->count, ") differs from the entries (entry ",
+                    value.seq, ", count ", value.count, ") differs from the entries (entry ",
                     it->second.seq, ", count ", it->second.count, ")");
     }
   }

@@ -72,6 +72,18 @@ std::string HeadKey(std::string_view history_id) {
   return key;
 }
 
+std::optional<StoredHead> DecodeHead(std::string_view key, std::string_view value) {
+  if (key.size() < 2 || key[0] != kMapHead) return std::nullopt;
+  const std::string_view id = key.substr(1);
+  if (id[0] != static_cast<char>(MapSpace::kSubject) &&
+      id[0] != static_cast<char>(MapSpace::kActor)) {
+    return std::nullopt;
+  }
+  std::optional<MapValue> decoded = DecodeMapValue(value);
+  if (!decoded) return std::nullopt;
+  return StoredHead{id, static_cast<MapSpace>(id[0]), *decoded};
+}
+
 std::string EncodeMapValue(const MapValue& value) {
   std::string out;
   AppendBigEndian64(out, value.seq);
@@ -143,14 +155,11 @@ absl::StatusOr<std::vector<MapWriter::Change>> MapWriter::ReadHeads(rocksdb::Ite
   std::vector<Change> heads;
   const std::string prefix(1, kMapHead);
   for (map.Seek(prefix); map.Valid() && map.key().starts_with(prefix); map.Next()) {
-    const std::string_view id(map.key().data() + 1, map.key().size() - 1);
-    std::optional<MapValue> value =
-        DecodeMapValue(std::string_view(map.value().data(), map.value().size()));
-    const bool space_ok = !id.empty() && (id[0] == static_cast<char>(MapSpace::kSubject) ||
-                                          id[0] == static_cast<char>(MapSpace::kActor));
-    if (!value || !space_ok)
-      return absl::DataLossError("a stored head of the subject map is corrupt");
-    heads.push_back({MapKey(static_cast<MapSpace>(id[0]), id.substr(1)), *value});
+    std::optional<StoredHead> head =
+        DecodeHead(std::string_view(map.key().data(), map.key().size()),
+                   std::string_view(map.value().data(), map.value().size()));
+    if (!head) return absl::DataLossError("a stored head of the subject map is corrupt");
+    heads.push_back({MapKey(head->space, head->history_id.substr(1)), head->value});
   }
   if (!map.status().ok()) {
     return absl::DataLossError(StrCat("reading the subject map: ", map.status().ToString()));

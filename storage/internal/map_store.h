@@ -52,6 +52,15 @@ inline std::string HistoryId(MapSpace space, std::string_view pseudonym) {
   return id;
 }
 std::string HeadKey(std::string_view history_id);
+// A stored head: its HistoryId (a view into the key) and its value.
+struct StoredHead {
+  std::string_view history_id;
+  MapSpace space;
+  MapValue value;
+};
+// A head as the map family stores it (HeadKey, EncodeMapValue), or nullopt
+// when the key or the value is not one.
+std::optional<StoredHead> DecodeHead(std::string_view key, std::string_view value);
 std::string EncodeMapValue(const MapValue& value);
 std::optional<MapValue> DecodeMapValue(std::string_view bytes);
 std::string MapRootHistoryKey(uint64_t tree_size);
