@@ -28,6 +28,7 @@ struct ProveFlags {
   std::string subject;
   std::string actor;
   bool json = false;
+  uint64_t size = 0;  // with subject or actor: the tree to prove against (0: the newest)
   std::optional<uint64_t> seq;
   std::optional<uint64_t> from;
   std::optional<uint64_t> to;
@@ -214,9 +215,15 @@ int ProveHistory(const GlobalOptions& global, Trust& trust, const ProveFlags& fl
     request.set_actor_id(flags.actor);
   }
   request.set_reason(global.reason);
+  request.set_tree_size(flags.size);
   Client client(global);
   absl::StatusOr<v1::GetSubjectProofResponse> response = client.GetSubjectProof(request);
   if (!response.ok()) return ReportError(response.status());
+  if (flags.size != 0 && response->tree_size() != flags.size) {
+    return ReportError(
+        VerificationFailure(absl::StrCat("asked for a proof against the tree of ", flags.size,
+                                         " entries, given one of ", response->tree_size())));
+  }
   absl::StatusOr<ProvenHistory> proven =
       CheckHistory(trust, subject ? storage::MapSpace::kSubject : storage::MapSpace::kActor,
                    response->tree_size(), response->proof());
@@ -270,6 +277,10 @@ void AddProveCommand(CLI::App& app, CommandContext& context) {
       command->add_option("--actor", flags->actor, "Prove this actor's history complete, likewise");
   CLI::Option* json =
       command->add_flag("--json", flags->json, "With --subject or --actor: print the proof too");
+  CLI::Option* size = command->add_option(
+      "--size", flags->size,
+      "With --subject or --actor: prove against the signed tree of this size, an older one "
+      "(default: the newest)");
   CLI::Option* seq =
       command->add_option("--seq", flags->seq, "Prove entry N is in the latest signed tree");
   CLI::Option* from =
@@ -290,6 +301,7 @@ void AddProveCommand(CLI::App& app, CommandContext& context) {
   subject->excludes(seq)->excludes(from)->excludes(since);
   actor->excludes(subject)->excludes(seq)->excludes(from)->excludes(since);
   json->excludes(seq)->excludes(from)->excludes(since);
+  size->excludes(seq)->excludes(from)->excludes(since);
   AddTrustFlags(*command, flags->trust);
   command->footer("Exit code 1 if a signature or proof does not verify, 2 on usage or RPC errors.");
   command->callback([flags, &context] { context.exit_code = RunProve(context.global, *flags); });

@@ -179,12 +179,15 @@ absl::Status StartWriter(internal::LedgerImpl& impl) {
   // its stored root.
   std::unique_ptr<rocksdb::Iterator> heads_it(
       impl.db->NewIterator(rocksdb::ReadOptions(), impl.map));
-  absl::StatusOr<std::vector<internal::MapWriter::Change>> heads =
+  absl::StatusOr<std::vector<internal::MapWriter::Head>> heads =
       internal::MapWriter::ReadHeads(*heads_it);
   heads_it.reset();
   if (!heads.ok()) return heads.status();
+  std::vector<internal::MapWriter::Change> changes;
+  changes.reserve(heads->size());
+  for (internal::MapWriter::Head& head : *heads) changes.push_back(std::move(head.change));
   absl::StatusOr<std::unique_ptr<internal::MapWriter>> map =
-      internal::MapWriter::Load(std::move(map_root), *std::move(heads));
+      internal::MapWriter::Load(std::move(map_root), std::move(changes));
   if (!map.ok()) return map.status();
   impl.writer = std::make_unique<internal::GroupWriter>(impl, *std::move(range), chain_head,
                                                         last_commit, *std::move(map));
@@ -517,16 +520,27 @@ absl::StatusOr<std::string> Ledger::SubjectPseudonym(std::string_view subject_id
 namespace {
 
 absl::StatusOr<HistoryProof> ProveHistory(const internal::LedgerImpl& impl, MapSpace space,
-                                          std::string pseudonym) {
+                                          std::string pseudonym, uint64_t tree_size) {
   if (impl.writer == nullptr) {
     return absl::FailedPreconditionError(
         "the subject map is kept by a writable ledger; this one is open read-only");
   }
   const Hash key = MapKey(space, pseudonym);
-  // The root and the path are of one map, the last committed group's; the
-  // entries they lead to are all committed, and never change.
+  // The root and the path are of one map, the last committed group's (or
+  // the one rebuilt for an older tree); the entries they lead to are all
+  // committed, and never change.
   absl::StatusOr<internal::MapWriter::Proof> map = impl.writer->map().Prove(key);
   if (!map.ok()) return map.status();
+  if (tree_size != 0 && tree_size != map->root.tree_size) {
+    if (tree_size > map->root.tree_size) {
+      return absl::OutOfRangeError(StrCat("tree_size ", tree_size, " is beyond the ledger's ",
+                                          map->root.tree_size, " entries"));
+    }
+    absl::StatusOr<internal::MapRoot> past = impl.PastMap(tree_size);
+    if (!past.ok()) return past.status();
+    map = internal::MapWriter::ProveIn(*std::move(past), key);
+    if (!map.ok()) return map.status();
+  }
   HistoryProof proof;
   proof.tree_size = map->root.tree_size;
   proof.map_root = map->root.root.hash;
@@ -567,16 +581,20 @@ absl::StatusOr<HistoryProof> ProveHistory(const internal::LedgerImpl& impl, MapS
 
 }  // namespace
 
-absl::StatusOr<HistoryProof> Ledger::ProveSubjectHistory(std::string_view subject_id) const {
+absl::StatusOr<HistoryProof> Ledger::ProveSubjectHistory(std::string_view subject_id,
+                                                         uint64_t tree_size) const {
   if (absl::Status s = NeedsPseudonyms(*impl_); !s.ok()) return s;
   return ProveHistory(*impl_, MapSpace::kSubject,
-                      impl_->pseudonymizer->Pseudonym(PseudonymDomain::kSubject, subject_id));
+                      impl_->pseudonymizer->Pseudonym(PseudonymDomain::kSubject, subject_id),
+                      tree_size);
 }
 
-absl::StatusOr<HistoryProof> Ledger::ProveActorHistory(std::string_view actor_id) const {
+absl::StatusOr<HistoryProof> Ledger::ProveActorHistory(std::string_view actor_id,
+                                                       uint64_t tree_size) const {
   if (absl::Status s = NeedsPseudonyms(*impl_); !s.ok()) return s;
   return ProveHistory(*impl_, MapSpace::kActor,
-                      impl_->pseudonymizer->Pseudonym(PseudonymDomain::kActor, actor_id));
+                      impl_->pseudonymizer->Pseudonym(PseudonymDomain::kActor, actor_id),
+                      tree_size);
 }
 
 absl::StatusOr<std::vector<StoredEntry>> Ledger::ListAlertRecords(uint64_t from_seq) const {

@@ -268,9 +268,14 @@ class Ledger {
   // clear headers carry it.
   absl::StatusOr<std::string> SubjectPseudonym(std::string_view subject_id) const;
   // The proof that a subject's history (access events and erasures) or an
-  // actor's (access events), as of the newest tree, is complete.
-  absl::StatusOr<HistoryProof> ProveSubjectHistory(std::string_view subject_id) const;
-  absl::StatusOr<HistoryProof> ProveActorHistory(std::string_view actor_id) const;
+  // actor's (access events) is complete, as of the tree of `tree_size`
+  // entries (0: the newest). An older tree must end where a group commit
+  // ended (its checkpoint has a map line); its map is rebuilt, which reads
+  // the entries since about every history that has grown.
+  absl::StatusOr<HistoryProof> ProveSubjectHistory(std::string_view subject_id,
+                                                   uint64_t tree_size = 0) const;
+  absl::StatusOr<HistoryProof> ProveActorHistory(std::string_view actor_id,
+                                                 uint64_t tree_size = 0) const;
   // Every alert and alert decision entry with seq >= from_seq, in seq order.
   absl::StatusOr<std::vector<StoredEntry>> ListAlertRecords(uint64_t from_seq = 0) const;
   // Every erasure and retention run, in seq order.

@@ -121,8 +121,7 @@ absl::Status CheckFromSeq(uint64_t from_seq, uint64_t size) {
 
 // A proof can be given: the ledger has a signed tree, and `tree_size` (0:
 // the newest) is the proof's.
-absl::Status CheckProvable(const storage::HistoryProof& proof, uint64_t tree_size,
-                           std::string_view otherwise) {
+absl::Status CheckProvable(const storage::HistoryProof& proof, std::string_view otherwise) {
   if (proof.tree_size == 0) {
     // A checkpoint is signed for a tree of at least one entry (size 0
     // asks for the newest), so an empty ledger has no proof to give.
@@ -131,12 +130,13 @@ absl::Status CheckProvable(const storage::HistoryProof& proof, uint64_t tree_siz
                "against; ",
                otherwise));
   }
-  if (tree_size != 0 && tree_size != proof.tree_size) {
-    return absl::FailedPreconditionError(
-        StrCat("tree_size ", tree_size, ": a proof is made for the newest tree only (",
-               proof.tree_size, " entries); ask without tree_size"));
-  }
   return absl::OkStatus();
+}
+
+absl::Status CheckTreeSize(uint64_t tree_size, uint64_t size) {
+  if (tree_size <= size) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      StrCat("tree_size ", tree_size, " is beyond the ledger's ", size, " entries"));
 }
 
 }  // namespace
@@ -151,7 +151,8 @@ absl::Status AccessLogService::ListIndexed(
     const Admission& admit, Method method, const Request& request,
     const absl::StatusOr<storage::IndexQuery>& query,
     absl::StatusOr<storage::IndexPage> (storage::Ledger::*list)(const storage::IndexQuery&) const,
-    absl::StatusOr<storage::HistoryProof> (storage::Ledger::*prove)(std::string_view) const,
+    absl::StatusOr<storage::HistoryProof> (storage::Ledger::*prove)(std::string_view, uint64_t)
+        const,
     v1::QueryRecord record, Response& response) {
   absl::Time start = Now();
   record.set_reason(request.reason());
@@ -163,13 +164,10 @@ absl::Status AccessLogService::ListIndexed(
   // the one the caller names for the pages after the first.
   std::optional<storage::HistoryProof> proof;
   const uint64_t size = ledger_.Size();
-  if (request.tree_size() > size) {
-    return absl::InvalidArgumentError(
-        StrCat("tree_size ", request.tree_size(), " is beyond the ledger's ", size, " entries"));
-  }
+  RETURN_IF_ERROR(CheckTreeSize(request.tree_size(), size));
   if (request.prove()) {
-    ASSIGN_OR_RETURN(proof, (ledger_.*prove)(query->id));
-    RETURN_IF_ERROR(CheckProvable(*proof, request.tree_size(), "ask without prove"));
+    ASSIGN_OR_RETURN(proof, (ledger_.*prove)(query->id, request.tree_size()));
+    RETURN_IF_ERROR(CheckProvable(*proof, "ask without prove"));
     at.tree_size = proof->tree_size;
   } else {
     at.tree_size = request.tree_size() != 0 ? request.tree_size() : size;
@@ -250,9 +248,11 @@ absl::Status AccessLogService::DoGetSubjectProof(grpc::ServerContext& context,
   }
   const std::string& id = subject ? request.subject_id() : request.actor_id();
   RETURN_IF_ERROR(CheckAsked(subject ? "subject_id" : "actor_id", id, request.reason()));
+  RETURN_IF_ERROR(CheckTreeSize(request.tree_size(), ledger_.Size()));
   ASSIGN_OR_RETURN(storage::HistoryProof proof,
-                   subject ? ledger_.ProveSubjectHistory(id) : ledger_.ProveActorHistory(id));
-  RETURN_IF_ERROR(CheckProvable(proof, request.tree_size(), "ask again once it has some"));
+                   subject ? ledger_.ProveSubjectHistory(id, request.tree_size())
+                           : ledger_.ProveActorHistory(id, request.tree_size()));
+  RETURN_IF_ERROR(CheckProvable(proof, "ask again once it has some"));
   SetCaller(pass.caller(), Method::kGetSubjectProof, request.reason(), record);
   record.set_results(proof.chain.size());
   ASSIGN_OR_RETURN(v1::AppendReceipt receipt, ledger_.AppendQuery(record));

@@ -93,7 +93,8 @@ class AccessLogService final : public v1::AccessLogService::Service {
       const Admission& admit, Method method, const Request& request,
       const absl::StatusOr<storage::IndexQuery>& query,
       absl::StatusOr<storage::IndexPage> (storage::Ledger::*list)(const storage::IndexQuery&) const,
-      absl::StatusOr<storage::HistoryProof> (storage::Ledger::*prove)(std::string_view) const,
+      absl::StatusOr<storage::HistoryProof> (storage::Ledger::*prove)(std::string_view, uint64_t)
+          const,
       v1::QueryRecord record, Response& response);
 
   storage::Ledger& ledger_;

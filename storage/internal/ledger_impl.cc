@@ -446,6 +446,65 @@ absl::StatusOr<std::optional<Hash>> LedgerImpl::MapRootAt(uint64_t tree_size) co
   return root;
 }
 
+absl::StatusOr<MapRoot> LedgerImpl::PastMap(uint64_t tree_size) const {
+  absl::StatusOr<std::optional<Hash>> root = MapRootAt(tree_size);
+  if (!root.ok()) return root.status();
+  if (!*root) {
+    return absl::FailedPreconditionError(
+        StrCat("no subject map root was kept for a tree of ", tree_size,
+               " entries: one is kept where a group commit ends, and a checkpoint with a map "
+               "line is of such a size"));
+  }
+  // One rebuild at a time: each holds a whole map in memory.
+  absl::MutexLock lock(&past_map_mu);
+  if (past_map && past_map->tree_size == tree_size) return *past_map;
+  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), map));
+  absl::StatusOr<std::vector<MapWriter::Head>> heads = MapWriter::ReadHeads(*it);
+  it.reset();
+  if (!heads.ok()) return heads.status();
+  // A head at or past `tree_size` goes back along its history, one entry a
+  // round: the entry's clear header names the one before it, its number in
+  // the history and its header hash, which are the head before it. A
+  // history whose first entry is at or past `tree_size` is left out (count
+  // 0). The heads may be newer than any size read before; that only adds
+  // rounds.
+  constexpr size_t kReadsPerCall = 4096;
+  while (true) {
+    std::vector<size_t> behind;
+    for (size_t i = 0; i < heads->size(); ++i) {
+      const MapValue& head = (*heads)[i].change.value;
+      if (head.count > 0 && head.seq >= tree_size) behind.push_back(i);
+      if (behind.size() == kReadsPerCall) break;
+    }
+    if (behind.empty()) break;
+    std::vector<uint64_t> seqs;
+    seqs.reserve(behind.size());
+    for (size_t i : behind) seqs.push_back((*heads)[i].change.value.seq);
+    absl::StatusOr<std::vector<StoredEntry>> read = ReadEntries(seqs, /*open=*/false);
+    if (!read.ok()) return read.status();
+    for (size_t k = 0; k < behind.size(); ++k) {
+      MapWriter::Head& head = (*heads)[behind[k]];
+      MapValue& value = head.change.value;
+      const HeaderLinks links = LinksIn((*read)[k].header, head.space);
+      std::optional<Hash> prev_hash = HashFromBytes(links.prev_hash);
+      if (links.count != value.count ||
+          (value.count > 1 && (links.prev >= value.seq || !prev_hash))) {
+        return absl::DataLossError(
+            StrCat("entry ", value.seq, " does not link back as its history's head says"));
+      }
+      value = value.count == 1 ? MapValue{} : MapValue{links.prev, value.count - 1, *prev_hash};
+    }
+  }
+  std::vector<MapWriter::Change> changes;
+  for (MapWriter::Head& head : *heads) {
+    if (head.change.value.count > 0) changes.push_back(std::move(head.change));
+  }
+  absl::StatusOr<MapRoot> rebuilt = MapWriter::Rebuild(**root, tree_size, std::move(changes));
+  if (!rebuilt.ok()) return rebuilt.status();
+  past_map = *rebuilt;
+  return rebuilt;
+}
+
 absl::Status LedgerImpl::CheckFormat() {
   absl::StatusOr<std::string> format = Get(meta, kMetaFormat);
   if (format.ok() && *format == kEntryFormat) return absl::OkStatus();

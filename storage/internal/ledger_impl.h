@@ -111,6 +111,14 @@ struct LedgerImpl {
   // The subject map's root for a tree of `tree_size` entries: nullopt when
   // that size ends inside a group commit (no root was kept for it).
   absl::StatusOr<std::optional<Hash>> MapRootAt(uint64_t tree_size) const;
+  // The subject map of the tree of `tree_size` entries, an older one than
+  // the writer's: rebuilt from the stored heads, each taken back along its
+  // history's links to the entry it had at that size, and checked against
+  // the root kept for that size. FailedPrecondition when no root was kept.
+  // The last one rebuilt is kept for the next proof of that size.
+  absl::StatusOr<MapRoot> PastMap(uint64_t tree_size) const;
+  mutable absl::Mutex past_map_mu;
+  mutable std::optional<MapRoot> past_map ABSL_GUARDED_BY(past_map_mu);
   absl::StatusOr<Hash> Node(int level, uint64_t index) const;
   SubtreeHashFn NodeFn() const {
     return [this](int level, uint64_t index) { return Node(level, index); };

@@ -14,16 +14,6 @@ namespace {
 constexpr size_t kChildBytes = 1 + kHashBytes;
 constexpr size_t kLeafChildBytes = kChildBytes + kHashBytes + 16 + kHashBytes;
 
-// An inner node's key in memory: depth(1) prefix, the prefix the first
-// ceil(depth/8) bytes of its keys, the bits from `depth` on zeroed.
-std::string NodeKey(int depth, const Hash& some_key) {
-  std::string key(1, static_cast<char>(depth));
-  const int bytes = (depth + 7) / 8;
-  key.append(reinterpret_cast<const char*>(some_key.data()), bytes);
-  if (depth % 8 != 0) key.back() = static_cast<char>(key.back() & (0xff << (8 - depth % 8)));
-  return key;
-}
-
 void AppendChild(std::string& out, const MapChild& child) {
   out.push_back(static_cast<char>(child.type));
   out.append(AsBytes(child.hash));
@@ -62,6 +52,16 @@ MapChild LeafChild(const Hash& key, const MapValue& value) {
   child.value = value;
   child.hash = MapLeafHash(key, value);
   return child;
+}
+
+// A new inner node over `left` and `right`, which it shares with any map
+// that holds them too.
+MapChild InnerChild(MapChild left, MapChild right) {
+  MapChild inner;
+  inner.type = MapChild::kInner;
+  inner.hash = MapNodeHash(left.hash, right.hash);
+  inner.node = std::make_shared<const MapNode>(MapNode{std::move(left), std::move(right)});
+  return inner;
 }
 
 }  // namespace
@@ -128,9 +128,13 @@ absl::StatusOr<MapRoot> DecodeMapRoot(std::string_view bytes) {
 
 absl::StatusOr<std::unique_ptr<MapWriter>> MapWriter::Load(MapRoot root,
                                                            std::vector<Change> heads) {
-  std::unique_ptr<MapWriter> map(new MapWriter(MapRoot{}));
-  const Hash stored = root.root.hash;
-  const uint64_t tree_size = root.tree_size;
+  absl::StatusOr<MapRoot> built = Rebuild(root.root.hash, root.tree_size, std::move(heads));
+  if (!built.ok()) return built.status();
+  return std::unique_ptr<MapWriter>(new MapWriter(*std::move(built)));
+}
+
+absl::StatusOr<MapRoot> MapWriter::Rebuild(const Hash& root, uint64_t tree_size,
+                                           std::vector<Change> heads) {
   std::sort(heads.begin(), heads.end(),
             [](const Change& a, const Change& b) { return a.key < b.key; });
   for (size_t i = 1; i < heads.size(); ++i) {
@@ -138,28 +142,25 @@ absl::StatusOr<std::unique_ptr<MapWriter>> MapWriter::Load(MapRoot root,
       return absl::DataLossError("the subject map holds two heads of one history");
     }
   }
-  MapChild built = map->Build(0, heads);
-  if (built.hash != stored) {
+  MapChild built = Build(0, heads);
+  if (built.hash != root) {
     return absl::DataLossError(StrCat(
         "the subject map's ", heads.size(), " stored history heads give the root ",
-        ToHex(built.hash), ", not the stored root ", ToHex(stored), " of ", tree_size, " entries"));
+        ToHex(built.hash), ", not the stored root ", ToHex(root), " of ", tree_size, " entries"));
   }
-  absl::MutexLock lock(&map->mu_);
-  map->root_ = MapRoot{tree_size, built};
-  map->nodes_ = std::move(map->written_);
-  map->written_.clear();
-  return map;
+  return MapRoot{tree_size, std::move(built)};
 }
 
-absl::StatusOr<std::vector<MapWriter::Change>> MapWriter::ReadHeads(rocksdb::Iterator& map) {
-  std::vector<Change> heads;
+absl::StatusOr<std::vector<MapWriter::Head>> MapWriter::ReadHeads(rocksdb::Iterator& map) {
+  std::vector<Head> heads;
   const std::string prefix(1, kMapHead);
   for (map.Seek(prefix); map.Valid() && map.key().starts_with(prefix); map.Next()) {
     std::optional<StoredHead> head =
         DecodeHead(std::string_view(map.key().data(), map.key().size()),
                    std::string_view(map.value().data(), map.value().size()));
     if (!head) return absl::DataLossError("a stored head of the subject map is corrupt");
-    heads.push_back({MapKey(head->space, head->history_id.substr(1)), head->value});
+    heads.push_back(
+        {head->space, Change{MapKey(head->space, head->history_id.substr(1)), head->value}});
   }
   if (!map.status().ok()) {
     return absl::DataLossError(StrCat("reading the subject map: ", map.status().ToString()));
@@ -168,73 +169,64 @@ absl::StatusOr<std::vector<MapWriter::Change>> MapWriter::ReadHeads(rocksdb::Ite
 }
 
 absl::StatusOr<MapWriter::Proof> MapWriter::Prove(const Hash& key) const {
-  absl::ReaderMutexLock lock(&mu_);
+  return ProveIn(Root(), key);
+}
+
+absl::StatusOr<MapWriter::Proof> MapWriter::ProveIn(MapRoot root, const Hash& key) {
   Proof out;
-  out.root = root_;
+  out.root = std::move(root);
   v1::MapProof& proof = out.proof;
   proof.set_key(std::string(AsBytes(key)));
-  MapChild at = root_.root;
-  for (int depth = 0; at.type == MapChild::kInner; ++depth) {
+  const MapChild* at = &out.root.root;
+  for (int depth = 0; at->type == MapChild::kInner; ++depth) {
     if (depth >= kMapDepth) return absl::DataLossError("the subject map is deeper than 256 levels");
-    absl::StatusOr<const Node*> node = FindNode(depth, key);
-    if (!node.ok()) return node.status();
+    if (at->node == nullptr) return absl::InternalError("the subject map has no nodes in memory");
     const bool right = MapKeyBit(key, depth);
-    proof.add_siblings(std::string(AsBytes(right ? (*node)->left.hash : (*node)->right.hash)));
-    at = right ? (*node)->right : (*node)->left;
+    proof.add_siblings(std::string(AsBytes(right ? at->node->left.hash : at->node->right.hash)));
+    at = right ? &at->node->right : &at->node->left;
   }
-  if (at.type == MapChild::kLeaf) {
+  if (at->type == MapChild::kLeaf) {
     v1::MapLeaf& leaf = *proof.mutable_leaf();
-    leaf.set_key(std::string(AsBytes(at.key)));
-    leaf.set_seq(at.value.seq);
-    leaf.set_count(at.value.count);
-    leaf.set_entry_hash(std::string(AsBytes(at.value.entry_hash)));
+    leaf.set_key(std::string(AsBytes(at->key)));
+    leaf.set_seq(at->value.seq);
+    leaf.set_count(at->value.count);
+    leaf.set_entry_hash(std::string(AsBytes(at->value.entry_hash)));
   }
   return out;
 }
 
+MapRoot MapWriter::Root() const {
+  absl::ReaderMutexLock lock(&mu_);
+  return root_;
+}
+
 absl::Status MapWriter::Apply(std::vector<Change> updates, uint64_t tree_size,
                               rocksdb::WriteBatch& batch, rocksdb::ColumnFamilyHandle* meta) {
-  written_.clear();
   pending_root_.reset();
   std::sort(updates.begin(), updates.end(),
             [](const Change& a, const Change& b) { return a.key < b.key; });
-  absl::StatusOr<MapChild> root;
-  {
-    // Only this thread changes the committed map, so the lock is for the
-    // analysis: readers hold it shared too.
-    absl::ReaderMutexLock lock(&mu_);
-    root = Update(0, root_.root, updates);
-  }
-  if (!root.ok()) {
-    written_.clear();
-    return root.status();
-  }
-  pending_root_ = MapRoot{tree_size, *root};
+  // Only this thread changes root_, so it is read here without the lock.
+  absl::StatusOr<MapChild> root = Update(0, Root().root, updates);
+  if (!root.ok()) return root.status();
+  pending_root_ = MapRoot{tree_size, *std::move(root)};
   batch.Put(meta, kMetaMap, EncodeMapRoot(*pending_root_));
-  batch.Put(meta, MapRootHistoryKey(tree_size), AsBytes(root->hash));
+  batch.Put(meta, MapRootHistoryKey(tree_size), AsBytes(pending_root_->root.hash));
   return absl::OkStatus();
 }
 
 void MapWriter::Commit() {
-  absl::MutexLock lock(&mu_);
-  if (pending_root_) root_ = *std::move(pending_root_);
+  if (!pending_root_) return;
+  MapRoot before = *std::move(pending_root_);
   pending_root_.reset();
-  for (auto& [key, node] : written_) nodes_.insert_or_assign(key, std::move(node));
-  written_.clear();
+  {
+    absl::MutexLock lock(&mu_);
+    std::swap(root_, before);
+  }
+  // The nodes only the map before held are freed here, outside the lock,
+  // unless a reader still holds that map.
 }
 
-void MapWriter::Abandon() {
-  pending_root_.reset();
-  written_.clear();
-}
-
-absl::StatusOr<const MapWriter::Node*> MapWriter::FindNode(int depth, const Hash& some_key) const {
-  // The committed map only: an Apply visits each node once, and a reader
-  // must not see what the committing thread is making (written_).
-  const std::string key = NodeKey(depth, some_key);
-  if (auto it = nodes_.find(key); it != nodes_.end()) return &it->second;
-  return absl::DataLossError(StrCat("the subject map lacks inner node ", ToHex(key)));
-}
+void MapWriter::Abandon() { pending_root_.reset(); }
 
 absl::StatusOr<MapChild> MapWriter::Update(int depth, const MapChild& current,
                                            absl::Span<const MapWriter::Change> updates) {
@@ -254,19 +246,18 @@ absl::StatusOr<MapChild> MapWriter::Update(int depth, const MapChild& current,
     return Build(depth, leaves);
   }
   if (depth >= kMapDepth) return absl::DataLossError("the subject map is deeper than 256 levels");
-  absl::StatusOr<const Node*> found = FindNode(depth, updates.front().key);
-  if (!found.ok()) return found.status();
-  // A copy: Store below may replace the node it points to.
-  const Node node = **found;
+  if (current.node == nullptr) return absl::InternalError("the subject map has no nodes in memory");
   const auto split = std::partition_point(
       updates.begin(), updates.end(),
       [depth](const MapWriter::Change& u) { return !MapKeyBit(u.key, depth); });
   const size_t left_count = static_cast<size_t>(split - updates.begin());
-  absl::StatusOr<MapChild> left = Update(depth + 1, node.left, updates.subspan(0, left_count));
+  absl::StatusOr<MapChild> left =
+      Update(depth + 1, current.node->left, updates.subspan(0, left_count));
   if (!left.ok()) return left.status();
-  absl::StatusOr<MapChild> right = Update(depth + 1, node.right, updates.subspan(left_count));
+  absl::StatusOr<MapChild> right =
+      Update(depth + 1, current.node->right, updates.subspan(left_count));
   if (!right.ok()) return right.status();
-  return Store(depth, updates.front().key, *left, *right);
+  return InnerChild(*std::move(left), *std::move(right));
 }
 
 MapChild MapWriter::Build(int depth, absl::Span<const MapWriter::Change> leaves) {
@@ -276,17 +267,8 @@ MapChild MapWriter::Build(int depth, absl::Span<const MapWriter::Change> leaves)
       leaves.begin(), leaves.end(),
       [depth](const MapWriter::Change& u) { return !MapKeyBit(u.key, depth); });
   const size_t left_count = static_cast<size_t>(split - leaves.begin());
-  MapChild left = Build(depth + 1, leaves.subspan(0, left_count));
-  MapChild right = Build(depth + 1, leaves.subspan(left_count));
-  return Store(depth, leaves.front().key, left, right);
-}
-
-MapChild MapWriter::Store(int depth, const Hash& some_key, MapChild left, MapChild right) {
-  MapChild inner;
-  inner.type = MapChild::kInner;
-  inner.hash = MapNodeHash(left.hash, right.hash);
-  written_.insert_or_assign(NodeKey(depth, some_key), Node{std::move(left), std::move(right)});
-  return inner;
+  return InnerChild(Build(depth + 1, leaves.subspan(0, left_count)),
+                    Build(depth + 1, leaves.subspan(left_count)));
 }
 
 }  // namespace innsyn::storage::internal

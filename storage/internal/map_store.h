@@ -11,8 +11,10 @@
 // The inner nodes are not stored: the heads hold every leaf, and the inner
 // nodes follow from the leaves. The writer builds them when the ledger is
 // opened, checks that they give the stored root, and keeps them up to date
-// in memory, one group commit at a time. Leaves are never removed: a
-// history only grows, even when erased.
+// in memory, one group commit at a time. A group's map shares every subtree
+// it did not change with the map before it, and no node changes once made,
+// so a reader keeps the map it started from for as long as it needs it.
+// Leaves are never removed: a history only grows, even when erased.
 #ifndef INNSYN_STORAGE_INTERNAL_MAP_STORE_H_
 #define INNSYN_STORAGE_INTERNAL_MAP_STORE_H_
 
@@ -24,7 +26,6 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
-#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
@@ -65,6 +66,8 @@ std::string EncodeMapValue(const MapValue& value);
 std::optional<MapValue> DecodeMapValue(std::string_view bytes);
 std::string MapRootHistoryKey(uint64_t tree_size);
 
+struct MapNode;
+
 // One subtree below an inner node, or the root.
 struct MapChild {
   enum Type : uint8_t { kEmpty = 0, kLeaf = 1, kInner = 2 };
@@ -72,6 +75,13 @@ struct MapChild {
   Hash hash{};     // kZeroHash when empty
   Hash key{};      // a leaf's
   MapValue value;  // a leaf's
+  // An inner one's two children, in memory; null in a root decoded from
+  // its stored bytes.
+  std::shared_ptr<const MapNode> node;
+};
+
+struct MapNode {
+  MapChild left, right;
 };
 
 // The stored root ("map" in meta): the tree size it is for, and the child.
@@ -94,6 +104,9 @@ class MapWriter {
   // The map of `heads` (any order; one per key), which must give `root`:
   // DataLoss if they do not.
   static absl::StatusOr<std::unique_ptr<MapWriter>> Load(MapRoot root, std::vector<Change> heads);
+  // The same map, with its nodes, for the tree of `tree_size` entries.
+  static absl::StatusOr<MapRoot> Rebuild(const Hash& root, uint64_t tree_size,
+                                         std::vector<Change> heads);
 
   // Puts into `batch` (family `meta`) the root after `updates` (any order;
   // one per key) for the tree of `tree_size` entries. Nothing changes for
@@ -104,6 +117,8 @@ class MapWriter {
   void Commit();
   // It failed: forget what Apply made.
   void Abandon();
+  // The committed map's size and root.
+  MapRoot Root() const;
 
   // The committed root, and the path to `key` and what ends it, of one map.
   struct Proof {
@@ -111,30 +126,27 @@ class MapWriter {
     v1::MapProof proof;
   };
   absl::StatusOr<Proof> Prove(const Hash& key) const;
+  // The same, in the map `root` (one Rebuild made).
+  static absl::StatusOr<Proof> ProveIn(MapRoot root, const Hash& key);
   // Every head stored in the map family, read with `map` (an iterator over
-  // that family), as the changes that make the map.
-  static absl::StatusOr<std::vector<Change>> ReadHeads(rocksdb::Iterator& map);
+  // that family): the change that puts it in the map, and its space.
+  struct Head {
+    MapSpace space;
+    Change change;
+  };
+  static absl::StatusOr<std::vector<Head>> ReadHeads(rocksdb::Iterator& map);
 
  private:
-  struct Node {
-    MapChild left, right;
-  };
   explicit MapWriter(MapRoot root) : root_(std::move(root)) {}
-  absl::StatusOr<MapChild> Update(int depth, const MapChild& current,
-                                  absl::Span<const Change> updates) ABSL_SHARED_LOCKS_REQUIRED(mu_);
-  MapChild Build(int depth, absl::Span<const Change> leaves);
-  MapChild Store(int depth, const Hash& some_key, MapChild left, MapChild right);
-  // A node of the committed map.
-  absl::StatusOr<const Node*> FindNode(int depth, const Hash& some_key) const
-      ABSL_SHARED_LOCKS_REQUIRED(mu_);
+  static absl::StatusOr<MapChild> Update(int depth, const MapChild& current,
+                                         absl::Span<const Change> updates);
+  static MapChild Build(int depth, absl::Span<const Change> leaves);
 
   mutable absl::Mutex mu_;
-  // The committed map: its root and every inner node, by node key.
+  // The committed map, whose nodes are never changed: Prove takes a copy
+  // of it under the lock and reads its nodes without.
   MapRoot root_ ABSL_GUARDED_BY(mu_);
-  absl::flat_hash_map<std::string, Node> nodes_ ABSL_GUARDED_BY(mu_);
-  // What the current Apply makes, by node key, and its root: the
-  // committing thread's alone, never read by Prove.
-  absl::flat_hash_map<std::string, Node> written_;
+  // What the current Apply made: the committing thread's alone.
   std::optional<MapRoot> pending_root_;
 };
 

@@ -305,12 +305,40 @@ TEST_F(CompleteAnswersTest, AHistoryIsProvenAloneAndNoHistoryIsProvenAbsent) {
   grpc::Status refused = call(both);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(Contains(refused.error_message(), "exactly one of subject_id and actor_id"));
-  v1::GetSubjectProofRequest old_tree;
-  old_tree.set_subject_id("patient-1");
-  old_tree.set_tree_size(3);
-  refused = call(old_tree);
+
+  // A history as of an older tree: the one the first proof was of, before
+  // the accesses appended since.
+  const std::string size_marker = "verified against checkpoint of size ";
+  const size_t size_at = patient.output.find(size_marker);
+  ASSERT_NE(size_at, std::string::npos) << patient.output;
+  const uint64_t old_size = std::stoull(patient.output.substr(size_at + size_marker.size()));
+  Append(40, 8);  // patient-1 twice more
+  CommandResult newer = prove("--subject", "patient-1");
+  EXPECT_EQ(newer.exit_code, 0) << newer.output;
+  EXPECT_TRUE(Contains(newer.output, "complete: a history of 12 entries")) << newer.output;
+  CommandResult older = RunCommand({INNSYNCTL_PATH, "--server", proxy_->address(), "--reason",
+                                    "own innsyn", "prove", "--subject", "patient-1", "--size",
+                                    std::to_string(old_size), "--key-file", key_file()});
+  EXPECT_EQ(older.exit_code, 0) << older.output;
+  EXPECT_TRUE(Contains(older.output, "complete: a history of 10 entries")) << older.output;
+  EXPECT_TRUE(Contains(older.output, size_marker + std::to_string(old_size) + "\n"))
+      << older.output;
+  // A size inside a group commit has no map root, one beyond the ledger no
+  // tree.
+  v1::GetSubjectProofRequest inside;
+  inside.set_subject_id("patient-1");
+  inside.set_tree_size(old_size - 20);  // inside the group of the first 40 accesses
+  refused = call(inside);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_TRUE(Contains(refused.error_message(), "newest tree only")) << refused.error_message();
+  EXPECT_TRUE(Contains(refused.error_message(), "no subject map root was kept for a tree of"))
+      << refused.error_message();
+  v1::GetSubjectProofRequest beyond;
+  beyond.set_subject_id("patient-1");
+  beyond.set_tree_size(old_size + 1000);
+  refused = call(beyond);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(Contains(refused.error_message(), "is beyond the ledger's"))
+      << refused.error_message();
 
   // A shortened history, or one link's header changed, is caught.
   proxy_->TamperProof([](v1::GetSubjectProofResponse& r) {
@@ -318,7 +346,7 @@ TEST_F(CompleteAnswersTest, AHistoryIsProvenAloneAndNoHistoryIsProvenAbsent) {
   });
   CommandResult shortened = prove("--subject", "patient-1");
   EXPECT_EQ(shortened.exit_code, 1) << shortened.output;
-  EXPECT_TRUE(Contains(shortened.output, "has 10 entries, but 9 were given")) << shortened.output;
+  EXPECT_TRUE(Contains(shortened.output, "has 12 entries, but 11 were given")) << shortened.output;
   proxy_->TamperProof([](v1::GetSubjectProofResponse& r) {
     std::string& header = *r.mutable_proof()->mutable_chain(3)->mutable_header_bytes();
     header.back() = static_cast<char>(header.back() ^ 1);

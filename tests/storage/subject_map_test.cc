@@ -74,21 +74,24 @@ class SubjectMapTest : public innsyn::testing::LedgerFixture {
     }
   }
 
-  // Checks every remembered history against the newest checkpoint, and the
-  // map root against one computed from scratch.
-  void CheckEveryHistory() {
-    v1::Checkpoint checkpoint = *ledger_->Checkpoint();
+  using Histories = std::map<std::string, std::vector<uint64_t>>;
+  // Checks every remembered history against the checkpoint of `tree_size`
+  // (0: the newest), and the map root against one computed from scratch.
+  // `subjects` and `actors` are the histories as of that tree, if not the
+  // newest.
+  void CheckEveryHistory(uint64_t tree_size = 0, const Histories* subjects = nullptr,
+                         const Histories* actors = nullptr) {
+    v1::Checkpoint checkpoint = *ledger_->Checkpoint(tree_size);
     absl::StatusOr<CheckpointBody> body =
         VerifyCheckpointNote(checkpoint.note(), ledger_->VerifierKey());
     ASSERT_TRUE(body.ok()) << body.status();
     ASSERT_TRUE(body->map_root.has_value()) << checkpoint.note();
     std::map<Hash, Hash> leaves;
-    auto check = [&](MapSpace space,
-                     const std::map<std::string, std::vector<uint64_t>>& histories) {
+    auto check = [&](MapSpace space, const Histories& histories) {
       for (const auto& [id, seqs] : histories) {
         absl::StatusOr<HistoryProof> proof = space == MapSpace::kSubject
-                                                 ? ledger_->ProveSubjectHistory(id)
-                                                 : ledger_->ProveActorHistory(id);
+                                                 ? ledger_->ProveSubjectHistory(id, tree_size)
+                                                 : ledger_->ProveActorHistory(id, tree_size);
         ASSERT_TRUE(proof.ok()) << proof.status();
         ASSERT_EQ(proof->tree_size, body->tree_size);
         ASSERT_EQ(proof->map_root, *body->map_root);
@@ -102,8 +105,8 @@ class SubjectMapTest : public innsyn::testing::LedgerFixture {
         leaves[key] = MapLeafHash(key, {seqs.back(), seqs.size(), links->front().header_hash});
       }
     };
-    check(MapSpace::kSubject, subjects_);
-    check(MapSpace::kActor, actors_);
+    check(MapSpace::kSubject, subjects != nullptr ? *subjects : subjects_);
+    check(MapSpace::kActor, actors != nullptr ? *actors : actors_);
     EXPECT_EQ(ReferenceRoot(leaves), *body->map_root);
   }
 
@@ -120,6 +123,46 @@ TEST_F(SubjectMapTest, EveryHistoryIsProvenCompleteAcrossGroupsAndRestarts) {
   CheckEveryHistory();
   VerifyReport report = ledger_->Verify();
   EXPECT_TRUE(report.ok) << report.problem;
+}
+
+TEST_F(SubjectMapTest, AnOlderTreeIsProvenAgainstItsOwnMap) {
+  AppendSpread(300, 40, 5, 10);
+  const uint64_t old_size = ledger_->Size();
+  const v1::Checkpoint old_checkpoint = *ledger_->Checkpoint();
+  const Histories old_subjects = subjects_, old_actors = actors_;
+  // The histories grow, new ones begin (more patients and doctors), across
+  // a restart, which rebuilds the newest map from the heads.
+  AppendSpread(400, 60, 7, 50);
+  Reopen();
+  AppendSpread(200, 70, 8, 25);
+  ASSERT_NE(ledger_->Checkpoint()->map_root(), old_checkpoint.map_root());
+  // Every history as it was, proven against the old checkpoint's map line,
+  // whose root matches one computed from scratch from those histories.
+  CheckEveryHistory(old_size, &old_subjects, &old_actors);
+  // A history begun after that tree is proven absent from it.
+  ASSERT_FALSE(old_subjects.contains("patient-65"));
+  ASSERT_TRUE(subjects_.contains("patient-65"));
+  HistoryProof absent = *ledger_->ProveSubjectHistory("patient-65", old_size);
+  EXPECT_EQ(absent.tree_size, old_size);
+  EXPECT_TRUE(absent.chain.empty());
+  absl::StatusOr<std::vector<HistoryLink>> none =
+      VerifyHistory(*HashFromBytes(old_checkpoint.map_root()), MapSpace::kSubject, absent.pseudonym,
+                    absent.map, {});
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->empty());
+  // The newest tree is still proven as before, and the older one again.
+  CheckEveryHistory();
+  CheckEveryHistory(old_size, &old_subjects, &old_actors);
+
+  // A size inside a group has no map, and one beyond the ledger no tree.
+  absl::StatusOr<HistoryProof> inside = ledger_->ProveSubjectHistory("patient-1", old_size - 3);
+  EXPECT_EQ(inside.status().code(), absl::StatusCode::kFailedPrecondition) << inside.status();
+  EXPECT_NE(inside.status().message().find("no subject map root was kept for a tree of"),
+            std::string::npos)
+      << inside.status();
+  absl::StatusOr<HistoryProof> beyond =
+      ledger_->ProveSubjectHistory("patient-1", ledger_->Size() + 10);
+  EXPECT_EQ(beyond.status().code(), absl::StatusCode::kOutOfRange) << beyond.status();
 }
 
 TEST_F(SubjectMapTest, ConcurrentAppendsKeepEveryHistoryLinked) {
