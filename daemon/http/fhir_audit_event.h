@@ -20,6 +20,11 @@
 
 namespace innsyn::daemon::http {
 
+// The content type of the Binary a search with proof=true adds to its
+// Bundle: the page's answer, proven complete (README, "Complete answers
+// over HTTP").
+inline constexpr char kAnswerProofType[] = "application/vnd.innsyn.answer-proof+json";
+
 // Identifier systems (OIDs of the Norwegian Directorate of eHealth).
 inline constexpr char kNationalIdSystem[] = "urn:oid:2.16.578.1.12.4.1.4.1";  // fødselsnummer
 inline constexpr char kDNumberSystem[] = "urn:oid:2.16.578.1.12.4.1.4.2";     // D-nummer

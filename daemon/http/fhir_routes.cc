@@ -8,6 +8,8 @@
 #include "base/strings.h"
 #include "daemon/http/fhir_audit_event.h"
 #include "daemon/http/json_codec.h"
+#include "google/protobuf/util/json_util.h"
+#include "storage/hash.h"
 
 namespace innsyn::daemon::http {
 namespace {
@@ -144,10 +146,22 @@ absl::StatusOr<v1::ListSubjectAccessRequest> SearchRequest(const httplib::Reques
       request.set_page_token(value);
     } else if (name == "reason") {
       request.set_reason(value);
+    } else if (name == "proof") {
+      if (value != "true" && value != "false") {
+        return absl::InvalidArgumentError("proof must be true or false");
+      }
+      request.set_prove(value == "true");
+    } else if (name == "tree_size") {
+      uint64_t size = 0;
+      if (!absl::SimpleAtoi(value, &size)) {
+        return absl::InvalidArgumentError("tree_size must be a whole number");
+      }
+      request.set_tree_size(size);
     } else if (name != "_format") {
       return absl::InvalidArgumentError(
           StrCat("search parameter ", name,
-                 " is not supported (patient, date, _count, _page_token, reason)"));
+                 " is not supported (patient, date, _count, _page_token, reason, proof, "
+                 "tree_size)"));
     }
   }
   if (request.subject_id().empty()) {
@@ -156,15 +170,52 @@ absl::StatusOr<v1::ListSubjectAccessRequest> SearchRequest(const httplib::Reques
   return request;
 }
 
-// The searchset's link to the next page: the same search, one page on.
-std::string NextPageUrl(const httplib::Request& http, const std::string& token) {
+// The searchset's link to the next page: the same search, one page on, of
+// the same tree.
+std::string NextPageUrl(const httplib::Request& http, const std::string& token,
+                        uint64_t tree_size) {
   std::string url = "AuditEvent?";
   for (const auto& [name, value] : http.params) {
-    if (name == "_page_token") continue;
+    if (name == "_page_token" || name == "tree_size") continue;
     url += StrCat(httplib::detail::encode_query_param(name), "=",
                   httplib::detail::encode_query_param(value), "&");
   }
-  return url + "_page_token=" + httplib::detail::encode_query_param(token);
+  return StrCat(url, "tree_size=", tree_size,
+                "&_page_token=", httplib::detail::encode_query_param(token));
+}
+
+// What proves a page complete (README, "Complete answers over HTTP"): the
+// gRPC answer of the page without the entries' contents (each entry's seq,
+// kind, hour and whether it is erased), with its HistoryProof and tree
+// size, as JSON in a Binary resource.
+Value AnswerProof(const v1::ListSubjectAccessResponse& response) {
+  v1::ListSubjectAccessResponse index;
+  for (const v1::RecordedEntry& recorded : response.entries()) {
+    v1::RecordedEntry& entry = *index.add_entries();
+    entry.set_seq(recorded.seq());
+    entry.set_kind(recorded.kind());
+    *entry.mutable_hour() = recorded.hour();
+    entry.set_erased(recorded.erased());
+  }
+  *index.mutable_proof() = response.proof();
+  index.set_tree_size(response.tree_size());
+  index.set_query_seq(response.query_seq());
+  index.set_next_page_token(response.next_page_token());
+  std::string json;
+  protobuf::util::JsonPrintOptions options;
+  options.preserve_proto_field_names = true;
+  (void)protobuf::util::MessageToJsonString(index, &json, options);
+  Value binary;
+  Set(binary, "resourceType", Str("Binary"));
+  Set(binary, "contentType", Str(kAnswerProofType));
+  Set(binary, "data", Str(storage::Base64Encode(json)));
+  Value entry;
+  Set(entry, "fullUrl", Str("urn:innsyn:answer-proof"));
+  Set(entry, "resource", std::move(binary));
+  Value mode;
+  Set(mode, "mode", Str("include"));
+  Set(entry, "search", std::move(mode));
+  return entry;
 }
 
 }  // namespace
@@ -294,7 +345,7 @@ Reply FhirRoutes::SearchAuditEvents(const httplib::Request& request) const {
   if (!response.next_page_token().empty()) {
     Value next;
     Set(next, "relation", Str("next"));
-    Set(next, "url", Str(NextPageUrl(request, response.next_page_token())));
+    Set(next, "url", Str(NextPageUrl(request, response.next_page_token(), response.tree_size())));
     AddItem(Set(bundle, "link", Value()), std::move(next));
   }
   Value& entries = Set(bundle, "entry", Value());
@@ -329,6 +380,7 @@ Reply FhirRoutes::SearchAuditEvents(const httplib::Request& request) const {
     Set(entry, "search", std::move(mode));
     AddItem(entries, std::move(entry));
   }
+  if (response.has_proof()) AddItem(entries, AnswerProof(response));
   return Reply{200, kFhirJson, EncodeJsonValue(bundle)};
 }
 

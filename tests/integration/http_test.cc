@@ -13,10 +13,15 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <map>
+#include <set>
 
 #include "daemon/http/fhir_audit_event.h"
 #include "daemon/http/json_codec.h"
 #include "innsyn/v1/service.grpc.pb.h"
+#include "storage/checkpoint.h"
+#include "storage/hash.h"
+#include "storage/subject_map.h"
 #include "tests/support/curl.h"
 #include "tests/support/daemon_process.h"
 #include "tests/support/temp_dir.h"
@@ -254,6 +259,126 @@ TEST_F(HttpTest, ABalpAuditEventIsRecordedOnceAndComesBackFromTheSearchTheSame) 
   HttpAnswer none = Curl(Url("/fhir/AuditEvent?patient=01017012345&date=ge2026-03-03"));
   ASSERT_EQ(none.code, 200) << none.body;
   EXPECT_EQ(At(Json(none.body), "entry").list_value().values_size(), 0);
+}
+
+// The Binary a search with proof=true adds: the page's answer without
+// contents, with the proof of the patient's whole history.
+v1::ListSubjectAccessResponse AnswerProofOf(const Value& bundle) {
+  v1::ListSubjectAccessResponse answer;
+  int found = 0;
+  for (const Value& entry : At(bundle, "entry").list_value().values()) {
+    const Value& resource = At(entry, "resource");
+    if (At(resource, "resourceType").string_value() != "Binary") continue;
+    ++found;
+    EXPECT_EQ(At(entry, "fullUrl").string_value(), "urn:innsyn:answer-proof");
+    EXPECT_EQ(At(At(entry, "search"), "mode").string_value(), "include");
+    EXPECT_EQ(At(resource, "contentType").string_value(), daemon::http::kAnswerProofType);
+    std::optional<std::string> json = storage::Base64Decode(At(resource, "data").string_value());
+    EXPECT_TRUE(json.has_value());
+    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(json.value_or(""), &answer).ok());
+  }
+  EXPECT_EQ(found, 1);
+  return answer;
+}
+
+// The seqs of the AuditEvents in a searchset, from their fullUrl.
+std::vector<uint64_t> AuditEventSeqs(const Value& bundle) {
+  std::vector<uint64_t> seqs;
+  for (const Value& entry : At(bundle, "entry").list_value().values()) {
+    if (At(At(entry, "resource"), "resourceType").string_value() != "AuditEvent") continue;
+    const std::string url = At(entry, "fullUrl").string_value();
+    seqs.push_back(std::stoull(url.substr(url.rfind(':') + 1)));
+  }
+  return seqs;
+}
+
+TEST_F(HttpTest, ASearchWithProofCarriesWhatProvesItCompleteOnEveryPageOfOneTree) {
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_EQ(Post("/fhir/AuditEvent", WithId(BalpRead(), "balp-read-p" + std::to_string(i)),
+                   "application/fhir+json")
+                  .code,
+              201);
+  }
+  HttpAnswer first = Curl(Url("/fhir/AuditEvent?patient=01017012345&proof=true&_count=3"));
+  ASSERT_EQ(first.code, 200) << first.body;
+  const Value page1 = Json(first.body);
+  const v1::ListSubjectAccessResponse proof1 = AnswerProofOf(page1);
+  EXPECT_EQ(proof1.tree_size(), 5u);  // the five accesses, before this search was recorded
+  ASSERT_EQ(proof1.entries_size(), 3);
+  // The next page is of the same tree, and proven too.
+  const Value& next = At(page1, "link").list_value().values(0);
+  EXPECT_EQ(At(next, "relation").string_value(), "next");
+  const std::string next_url = At(next, "url").string_value();
+  EXPECT_NE(next_url.find("tree_size=5"), std::string::npos) << next_url;
+  EXPECT_NE(next_url.find("proof=true"), std::string::npos) << next_url;
+  HttpAnswer second = Curl(Url("/fhir/" + next_url));
+  ASSERT_EQ(second.code, 200) << second.body;
+  const Value page2 = Json(second.body);
+  const v1::ListSubjectAccessResponse proof2 = AnswerProofOf(page2);
+  EXPECT_EQ(proof2.tree_size(), 5u);
+  EXPECT_EQ(proof2.proof().SerializeAsString(), proof1.proof().SerializeAsString());
+
+  // A client's check: the checkpoint is signed by the ledger's key, the
+  // history is the map's, and the pages hold it all, each AuditEvent an
+  // entry of it.
+  grpc::ClientContext context;
+  v1::Checkpoint latest;
+  ASSERT_TRUE(log_->GetCheckpoint(&context, v1::GetCheckpointRequest(), &latest).ok());
+  const v1::HistoryProof& proof = proof1.proof();
+  absl::StatusOr<storage::CheckpointBody> body =
+      storage::VerifyCheckpointNote(proof.checkpoint().note(), latest.verifier_key());
+  ASSERT_TRUE(body.ok()) << body.status();
+  EXPECT_EQ(body->tree_size, 5u);
+  ASSERT_TRUE(body->map_root.has_value());
+  std::vector<storage::GivenHeader> chain;
+  for (const v1::RecordedEntry& link : proof.chain()) {
+    chain.push_back({link.header_bytes(), link.contents_hash()});
+  }
+  absl::StatusOr<std::vector<storage::HistoryLink>> history = storage::VerifyHistory(
+      *body->map_root, storage::MapSpace::kSubject, proof.pseudonym(), proof.map(), chain);
+  ASSERT_TRUE(history.ok()) << history.status();
+  std::set<uint64_t> proven, indexed, returned;
+  for (const storage::HistoryLink& link : *history) proven.insert(link.seq);
+  for (const auto* page : {&proof1, &proof2}) {
+    for (const v1::RecordedEntry& entry : page->entries()) {
+      EXPECT_FALSE(entry.erased());
+      EXPECT_TRUE(indexed.insert(entry.seq()).second);
+    }
+  }
+  std::map<uint64_t, int64_t> hours;
+  for (const auto* page : {&proof1, &proof2}) {
+    for (const v1::RecordedEntry& entry : page->entries())
+      hours[entry.seq()] = entry.hour().seconds();
+  }
+  for (const Value* page : {&page1, &page2}) {
+    for (uint64_t seq : AuditEventSeqs(*page)) EXPECT_TRUE(returned.insert(seq).second);
+    for (const Value& entry : At(*page, "entry").list_value().values()) {
+      const Value& resource = At(entry, "resource");
+      if (At(resource, "resourceType").string_value() != "AuditEvent") continue;
+      const std::string url = At(entry, "fullUrl").string_value();
+      const uint64_t seq = std::stoull(url.substr(url.rfind(':') + 1));
+      absl::StatusOr<v1::AccessEvent> event = daemon::http::AuditEventToAccessEvent(resource);
+      ASSERT_TRUE(event.ok()) << event.status();
+      EXPECT_EQ(event->subject().id(), "01017012345");
+      const int64_t at = event->occurred_at().seconds();
+      EXPECT_TRUE(at >= hours[seq] && at < hours[seq] + 3600) << seq;
+    }
+  }
+  EXPECT_EQ(proven, (std::set<uint64_t>{0, 1, 2, 3, 4}));
+  EXPECT_EQ(indexed, proven);
+  EXPECT_EQ(returned, proven);
+
+  // Without proof=true, no Binary; a bad proof or tree_size is named.
+  HttpAnswer plain = Curl(Url("/fhir/AuditEvent?patient=01017012345"));
+  ASSERT_EQ(plain.code, 200) << plain.body;
+  EXPECT_EQ(plain.body.find("Binary"), std::string::npos) << plain.body;
+  HttpAnswer bad = Curl(Url("/fhir/AuditEvent?patient=01017012345&proof=yes"));
+  EXPECT_EQ(bad.code, 400) << bad.body;
+  EXPECT_NE(bad.body.find("proof must be true or false"), std::string::npos) << bad.body;
+  HttpAnswer beyond = Curl(Url("/fhir/AuditEvent?patient=01017012345&proof=true&tree_size=999"));
+  EXPECT_EQ(beyond.code, 400) << beyond.body;
+  EXPECT_NE(beyond.body.find("tree_size 999 is beyond the ledger"), std::string::npos)
+      << beyond.body;
 }
 
 TEST_F(HttpTest, AnAuditEventThatCannotBeMappedIsAnOperationOutcomeNamingTheElement) {
