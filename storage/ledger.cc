@@ -530,6 +530,14 @@ absl::StatusOr<HistoryProof> ProveHistory(const internal::LedgerImpl& impl, MapS
   // the one rebuilt for an older tree); the entries they lead to are all
   // committed, and never change.
   absl::StatusOr<internal::MapWriter::Proof> map = impl.writer->map().Prove(key);
+  // The ledger's size is published just before its map: a tree that
+  // Size() already holds is the map's a moment later.
+  for (int tries = 0; map.ok() && tree_size > map->root.tree_size &&
+                      tree_size <= impl.committed_size.load() && tries < 1000;
+       ++tries) {
+    absl::SleepFor(absl::Microseconds(100));
+    map = impl.writer->map().Prove(key);
+  }
   if (!map.ok()) return map.status();
   if (tree_size != 0 && tree_size != map->root.tree_size) {
     if (tree_size > map->root.tree_size) {
