@@ -1,6 +1,8 @@
 #include "storage/subject_map.h"
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <string>
 
 #include "absl/types/span.h"
@@ -104,26 +106,31 @@ Hash MapRootOf(std::vector<std::pair<Hash, MapValue>> histories) {
   return SubtreeRoot(histories, 0);
 }
 
+// Each is hashed from a buffer on the stack: the map hashes a leaf and
+// about ten nodes a history with every group commit.
 Hash MapKey(MapSpace space, std::string_view pseudonym) {
-  std::string input(1, static_cast<char>(space));
-  input.append(pseudonym);
-  return Sha256(input);
+  const char tag = static_cast<char>(space);
+  return Sha256({std::string_view(&tag, 1), pseudonym});
 }
 
 Hash MapLeafHash(const Hash& key, const MapValue& value) {
-  std::string input(1, kMapLeafPrefix);
-  input.append(AsBytes(key));
-  internal::AppendBigEndian64(input, value.seq);
-  internal::AppendBigEndian64(input, value.count);
-  input.append(AsBytes(value.entry_hash));
-  return Sha256(input);
+  std::array<char, 1 + kHashBytes + 16 + kHashBytes> input;
+  input[0] = kMapLeafPrefix;
+  std::memcpy(&input[1], key.data(), kHashBytes);
+  for (int i = 0; i < 8; ++i) {
+    input[1 + kHashBytes + i] = static_cast<char>(value.seq >> (56 - 8 * i));
+    input[1 + kHashBytes + 8 + i] = static_cast<char>(value.count >> (56 - 8 * i));
+  }
+  std::memcpy(&input[1 + kHashBytes + 16], value.entry_hash.data(), kHashBytes);
+  return Sha256(std::string_view(input.data(), input.size()));
 }
 
 Hash MapNodeHash(const Hash& left, const Hash& right) {
-  std::string input(1, kMapNodePrefix);
-  input.append(AsBytes(left));
-  input.append(AsBytes(right));
-  return Sha256(input);
+  std::array<char, 1 + 2 * kHashBytes> input;
+  input[0] = kMapNodePrefix;
+  std::memcpy(&input[1], left.data(), kHashBytes);
+  std::memcpy(&input[1 + kHashBytes], right.data(), kHashBytes);
+  return Sha256(std::string_view(input.data(), input.size()));
 }
 
 absl::StatusOr<std::optional<MapValue>> VerifyMapProof(const Hash& root, const Hash& key,

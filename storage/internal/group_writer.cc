@@ -64,8 +64,8 @@ struct GroupWriter::Group {
   absl::Status failure;  // a read failed while preparing
   // Keys of the events first recorded here, in `pending_` until written.
   std::vector<std::string> dedupe_keys;
-  // The new head of every history the group's entries join, by HistoryId.
-  absl::flat_hash_map<std::string, MapValue> map_changes;
+  // The new head of every history the group's entries join, and its map key.
+  absl::flat_hash_map<HistoryKey, MapWriter::Change> map_changes;
 };
 
 GroupWriter::GroupWriter(LedgerImpl& impl, CompactRange range, Hash chain_head,
@@ -284,10 +284,7 @@ GroupCommitStats GroupWriter::CommitGroup(Group& group) {
     // starts from are those the groups before committed.
     std::vector<MapWriter::Change> changes;
     changes.reserve(group.map_changes.size());
-    for (const auto& [id, head] : group.map_changes) {
-      changes.push_back(
-          {MapKey(static_cast<MapSpace>(id[0]), std::string_view(id).substr(1)), head});
-    }
+    for (const auto& [id, change] : group.map_changes) changes.push_back(change);
     failure = map_->Apply(std::move(changes), group.end_seq, group.batch, impl_.meta);
   }
   if (failure.ok() && group.end_seq != group.first_seq) {
@@ -368,7 +365,7 @@ struct GroupWriter::Draft {
   std::string scratch;
   // Every head the draft changed, with its value before (nullopt: it was
   // not in heads_), oldest first.
-  std::vector<std::pair<std::string, std::optional<MapValue>>> head_undo;
+  std::vector<std::pair<HistoryKey, std::optional<MapValue>>> head_undo;
   // The data key of each key base the draft's entries use: its live id
   // and the key.
   struct LiveKey {
@@ -629,11 +626,11 @@ absl::StatusOr<v1::AppendReceipt> GroupWriter::AddEntry(Draft& draft, v1::Ledger
   const bool histories = impl_.options.keep_histories;
   const bool in_subject_history = histories && InHistory(header, MapSpace::kSubject);
   const bool in_actor_history = histories && InHistory(header, MapSpace::kActor);
-  std::string subject_history, actor_history;
+  HistoryKey subject_history, actor_history;
   MapValue subject_head, actor_head;
-  auto link = [&](MapSpace space, std::string_view pseudonym, std::string& history,
+  auto link = [&](MapSpace space, std::string_view pseudonym, HistoryKey& history,
                   MapValue& head) -> absl::Status {
-    history = HistoryId(space, pseudonym);
+    history = MakeHistoryKey(space, pseudonym);
     absl::StatusOr<MapValue> found = Head(draft, history);
     if (!found.ok()) return found.status();
     head = *found;
@@ -657,10 +654,13 @@ absl::StatusOr<v1::AppendReceipt> GroupWriter::AddEntry(Draft& draft, v1::Ledger
                       : EncodeEntry(described.header, entry, live->id, live->key.get());
   const std::string& bytes = encoded.bytes;
   const Hash leaf = LeafHash(bytes);
-  if (in_subject_history) {
-    heads_[subject_history] = {seq, subject_head.count + 1, encoded.header_hash};
-  }
-  if (in_actor_history) heads_[actor_history] = {seq, actor_head.count + 1, encoded.header_hash};
+  auto become_head = [&](const HistoryKey& id, const MapValue& before) {
+    auto [it, inserted] = heads_.try_emplace(id);
+    if (inserted) it->second.map_key = MapKey(static_cast<MapSpace>(id[0]), View(id).substr(1));
+    it->second.value = {seq, before.count + 1, encoded.header_hash};
+  };
+  if (in_subject_history) become_head(subject_history, subject_head);
+  if (in_actor_history) become_head(actor_history, actor_head);
   chain_head_ = ChainHash(chain_head_, leaf);
   for (const CompactRange::Node& node : range_.Append(leaf)) {
     draft.batch.Put(impl_.tree, TreeKey(node.level, node.index), AsBytes(node.hash));
@@ -677,13 +677,13 @@ absl::StatusOr<v1::AppendReceipt> GroupWriter::AddEntry(Draft& draft, v1::Ledger
   return receipt;
 }
 
-absl::StatusOr<MapValue> GroupWriter::Head(Draft& draft, const std::string& id) {
+absl::StatusOr<MapValue> GroupWriter::Head(Draft& draft, const HistoryKey& id) {
   if (auto it = heads_.find(id); it != heads_.end()) {
-    draft.head_undo.emplace_back(id, it->second);
-    return it->second;
+    draft.head_undo.emplace_back(id, it->second.value);
+    return it->second.value;
   }
   MapValue head;
-  absl::StatusOr<std::string> stored = impl_.Get(impl_.map, HeadKey(id));
+  absl::StatusOr<std::string> stored = impl_.Get(impl_.map, HeadKey(View(id)));
   if (stored.ok()) {
     std::optional<MapValue> value = DecodeMapValue(*stored);
     if (!value) return absl::DataLossError("a stored head of the subject map is corrupt");
@@ -699,7 +699,7 @@ void GroupWriter::UndoHeads(Draft& draft, size_t undo_size) {
   while (draft.head_undo.size() > undo_size) {
     auto& [id, before] = draft.head_undo.back();
     if (before) {
-      heads_[id] = *before;
+      heads_.at(id).value = *before;
     } else {
       heads_.erase(id);
     }
@@ -710,21 +710,26 @@ void GroupWriter::UndoHeads(Draft& draft, size_t undo_size) {
 void GroupWriter::KeepHeads(Draft& draft, Group& group) {
   // Heads stay in memory while their group is not yet durable, so that the
   // next group links to them; beyond a bound, the durable ones are let go.
-  std::vector<std::string> ids;
+  std::vector<HistoryKey> ids;
   ids.reserve(draft.head_undo.size());
   for (const auto& [id, before] : draft.head_undo) ids.push_back(id);
   std::sort(ids.begin(), ids.end());
   ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
-  for (const std::string& id : ids) {
-    const MapValue& head = heads_.at(id);
-    draft.batch.Put(impl_.map, HeadKey(id), EncodeMapValue(head));
-    group.map_changes.insert_or_assign(id, head);
+  std::string key, value;
+  for (const HistoryKey& id : ids) {
+    const KnownHead& head = heads_.at(id);
+    key.assign(1, kMapHead);
+    key.append(View(id));
+    value.clear();
+    AppendMapValue(value, head.value);
+    draft.batch.Put(impl_.map, key, value);
+    group.map_changes.insert_or_assign(id, MapWriter::Change{head.map_key, head.value});
   }
   constexpr size_t kMaxHeads = 1 << 18;
   if (heads_.size() > kMaxHeads) {
     const uint64_t durable = impl_.committed_size.load(std::memory_order_acquire);
     for (auto it = heads_.begin(); it != heads_.end();) {
-      if (it->second.seq < durable) {
+      if (it->second.value.seq < durable) {
         heads_.erase(it++);
       } else {
         ++it;

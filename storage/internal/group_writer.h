@@ -121,7 +121,7 @@ class GroupWriter {
   // The head of history `id` (a HistoryId): from heads_, else read from
   // RocksDB (count 0 for a history not begun). Records in `draft` what to
   // undo before the caller changes it.
-  absl::StatusOr<MapValue> Head(Draft& draft, const std::string& id);
+  absl::StatusOr<MapValue> Head(Draft& draft, const HistoryKey& id);
   // Undoes the head changes of `draft` from its `undo_size`-th on.
   void UndoHeads(Draft& draft, size_t undo_size);
   // Hands the heads `draft` changed to `group`, for its batch and the map.
@@ -161,8 +161,12 @@ class GroupWriter {
 
   // Preparing thread only. The head of every history that a group not yet
   // durable changed, and of others read since (see KeepHeads), by
-  // HistoryId.
-  absl::flat_hash_map<std::string, MapValue> heads_;
+  // HistoryKey, with its map key (a hash, computed once).
+  struct KnownHead {
+    MapValue value;
+    Hash map_key{};
+  };
+  absl::flat_hash_map<HistoryKey, KnownHead> heads_;
   CompactRange range_;
   Hash chain_head_;
   absl::Time last_commit_;

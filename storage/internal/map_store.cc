@@ -1,6 +1,7 @@
 #include "storage/internal/map_store.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <utility>
 
 #include "base/strings.h"
@@ -19,7 +20,7 @@ void AppendChild(std::string& out, const MapChild& child) {
   out.append(AsBytes(child.hash));
   if (child.type == MapChild::kLeaf) {
     out.append(AsBytes(child.key));
-    out.append(EncodeMapValue(child.value));
+    AppendMapValue(out, child.value);
   }
 }
 
@@ -72,6 +73,16 @@ std::string HeadKey(std::string_view history_id) {
   return key;
 }
 
+HistoryKey MakeHistoryKey(MapSpace space, std::string_view pseudonym) {
+  HistoryKey key;
+  // Headers are made by this program, with its pseudonyms: anything else
+  // is a defect, not input.
+  if (pseudonym.size() != key.size() - 1) std::abort();
+  key[0] = static_cast<char>(space);
+  std::copy(pseudonym.begin(), pseudonym.end(), key.begin() + 1);
+  return key;
+}
+
 std::optional<StoredHead> DecodeHead(std::string_view key, std::string_view value) {
   if (key.size() < 2 || key[0] != kMapHead) return std::nullopt;
   const std::string_view id = key.substr(1);
@@ -86,10 +97,14 @@ std::optional<StoredHead> DecodeHead(std::string_view key, std::string_view valu
 
 std::string EncodeMapValue(const MapValue& value) {
   std::string out;
+  AppendMapValue(out, value);
+  return out;
+}
+
+void AppendMapValue(std::string& out, const MapValue& value) {
   AppendBigEndian64(out, value.seq);
   AppendBigEndian64(out, value.count);
   out.append(AsBytes(value.entry_hash));
-  return out;
 }
 
 std::optional<MapValue> DecodeMapValue(std::string_view bytes) {

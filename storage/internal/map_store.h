@@ -18,6 +18,7 @@
 #ifndef INNSYN_STORAGE_INTERNAL_MAP_STORE_H_
 #define INNSYN_STORAGE_INTERNAL_MAP_STORE_H_
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -53,6 +54,11 @@ inline std::string HistoryId(MapSpace space, std::string_view pseudonym) {
   return id;
 }
 std::string HeadKey(std::string_view history_id);
+// The same id as a value, without an allocation: the group writer's key of
+// a history's head in memory. The pseudonym is always 16 bytes.
+using HistoryKey = std::array<char, 17>;
+HistoryKey MakeHistoryKey(MapSpace space, std::string_view pseudonym);
+inline std::string_view View(const HistoryKey& key) { return {key.data(), key.size()}; }
 // A stored head: its HistoryId (a view into the key) and its value.
 struct StoredHead {
   std::string_view history_id;
@@ -63,6 +69,7 @@ struct StoredHead {
 // when the key or the value is not one.
 std::optional<StoredHead> DecodeHead(std::string_view key, std::string_view value);
 std::string EncodeMapValue(const MapValue& value);
+void AppendMapValue(std::string& out, const MapValue& value);
 std::optional<MapValue> DecodeMapValue(std::string_view bytes);
 std::string MapRootHistoryKey(uint64_t tree_size);
 
