@@ -73,6 +73,7 @@ void AddStatusCommand(CLI::App& app, CommandContext& context);
 void AddEraseCommand(CLI::App& app, CommandContext& context);
 void AddReportCommand(CLI::App& app, CommandContext& context);
 void AddVerifyReportCommand(CLI::App& app, CommandContext& context);
+void AddVerifySearchCommand(CLI::App& app, CommandContext& context);
 void AddForwardCommand(CLI::App& app, CommandContext& context);
 void AddConsoleUserCommand(CLI::App& app, CommandContext& context);
 void AddEntriesCommand(CLI::App& app, CommandContext& context);

@@ -54,6 +54,7 @@ int main(int argc, char** argv) {
   innsyn::ctl::AddEraseCommand(app, context);
   innsyn::ctl::AddReportCommand(app, context);
   innsyn::ctl::AddVerifyReportCommand(app, context);
+  innsyn::ctl::AddVerifySearchCommand(app, context);
   innsyn::ctl::AddForwardCommand(app, context);
   innsyn::ctl::AddConsoleUserCommand(app, context);
   innsyn::ctl::AddEntriesCommand(app, context);

@@ -368,6 +368,85 @@ TEST_F(HttpTest, ASearchWithProofCarriesWhatProvesItCompleteOnEveryPageOfOneTree
   EXPECT_EQ(indexed, proven);
   EXPECT_EQ(returned, proven);
 
+  // innsynctl verify-search does the same check on the saved pages, and
+  // names what was bent.
+  const std::string key = dir_.path() + "/data/checkpoint_key.pub";
+  auto save = [&](const std::string& name, const Value& bundle) {
+    const std::string path = dir_.path() + "/" + name;
+    std::ofstream(path, std::ios::binary) << daemon::http::EncodeJsonValue(bundle);
+    return path;
+  };
+  auto verify = [&](std::vector<std::string> files) {
+    std::vector<std::string> args = {INNSYNCTL_PATH, "verify-search", "--subject",
+                                     "01017012345",  "--key-file",    key};
+    args.insert(args.end(), files.begin(), files.end());
+    return RunCommand(args);
+  };
+  const std::string saved1 = save("page1.json", page1), saved2 = save("page2.json", page2);
+  testing::CommandResult whole = verify({saved1, saved2});
+  EXPECT_EQ(whole.exit_code, 0) << whole.output;
+  EXPECT_NE(whole.output.find("complete: 5 entries, verified against checkpoint of size 5"),
+            std::string::npos)
+      << whole.output;
+  struct Bent {
+    std::string name;
+    std::vector<std::string> files;
+    std::string message;
+  };
+  // The first AuditEvent of page 1 dropped; its patient changed; the
+  // page's proof short of its first entry.
+  Value no_event = page1;
+  auto& first_entries = *no_event.mutable_struct_value()
+                             ->mutable_fields()
+                             ->at("entry")
+                             .mutable_list_value()
+                             ->mutable_values();
+  first_entries.erase(first_entries.begin());
+  Value other_patient = page1;
+  Value& entity = *(*other_patient.mutable_struct_value()->mutable_fields())["entry"]
+                       .mutable_list_value()
+                       ->mutable_values(0)
+                       ->mutable_struct_value()
+                       ->mutable_fields()
+                       ->at("resource")
+                       .mutable_struct_value()
+                       ->mutable_fields()
+                       ->at("entity")
+                       .mutable_list_value()
+                       ->mutable_values(0);
+  (*(*(*entity.mutable_struct_value()->mutable_fields())["what"]
+          .mutable_struct_value()
+          ->mutable_fields())["identifier"]
+        .mutable_struct_value()
+        ->mutable_fields())["value"]
+      .set_string_value("01017099999");
+  v1::ListSubjectAccessResponse short_index = proof1;
+  short_index.mutable_entries()->erase(short_index.mutable_entries()->begin());
+  std::string short_json;
+  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(short_index, &short_json).ok());
+  Value short_proof = page1;
+  for (Value& entry : *(*short_proof.mutable_struct_value()->mutable_fields())["entry"]
+                           .mutable_list_value()
+                           ->mutable_values()) {
+    Value& resource = (*entry.mutable_struct_value()->mutable_fields())["resource"];
+    if (At(resource, "resourceType").string_value() != "Binary") continue;
+    (*resource.mutable_struct_value()->mutable_fields())["data"].set_string_value(
+        storage::Base64Encode(short_json));
+  }
+  const std::vector<Bent> bent = {
+      {"a page left out", {saved1}, "names a page after it"},
+      {"an AuditEvent left out", {save("no-event.json", no_event), saved2}, "has no AuditEvent"},
+      {"another patient", {save("other.json", other_patient), saved2}, "about another patient"},
+      {"an entry left out of the proof's answer",
+       {save("short.json", short_proof), saved2},
+       "is missing from the answer"},
+  };
+  for (const Bent& b : bent) {
+    testing::CommandResult result = verify(b.files);
+    EXPECT_EQ(result.exit_code, 1) << b.name << "\n" << result.output;
+    EXPECT_NE(result.output.find(b.message), std::string::npos) << b.name << "\n" << result.output;
+  }
+
   // Without proof=true, no Binary; a bad proof or tree_size is named.
   HttpAnswer plain = Curl(Url("/fhir/AuditEvent?patient=01017012345"));
   ASSERT_EQ(plain.code, 200) << plain.body;
