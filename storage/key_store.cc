@@ -259,8 +259,9 @@ absl::StatusOr<std::shared_ptr<const DataKey>> KeyStore::OpenWrapped(
 }
 
 absl::StatusOr<std::vector<std::shared_ptr<const DataKey>>> KeyStore::GetOrCreate(
-    absl::Span<const std::string> ids) {
+    absl::Span<const std::string> ids, Sync sync, bool* created) {
   RETURN_IF_ERROR(CheckWritable("create keys"));
+  if (created != nullptr) *created = false;
   std::vector<std::shared_ptr<const DataKey>> keys(ids.size());
   std::vector<size_t> missing;
   {
@@ -302,13 +303,18 @@ absl::StatusOr<std::vector<std::shared_ptr<const DataKey>>> KeyStore::GetOrCreat
     rocksdb::WriteBatch batch;
     for (const auto& [id, bytes] : wrapped) batch.Put(internal::WrappedKeyKey(id), bytes);
     rocksdb::WriteOptions write;
-    write.sync = true;
+    write.sync = sync == Sync::kNow;
     RETURN_IF_ERROR(FromRocks(db_->Write(write, &batch),
                               StrCat("store ", batch.Count(), " new data keys in ", options_.dir)));
+    if (created != nullptr) *created = true;
   }
   absl::MutexLock lock(&mu_);
   for (size_t u = 0; u < unique.size(); ++u) cache_->Insert(unique[u], stored[u]);
   return keys;
+}
+
+absl::Status KeyStore::SyncNewKeys() {
+  return FromRocks(db_->SyncWAL(), StrCat("make the new data keys in ", options_.dir, " durable"));
 }
 
 absl::StatusOr<std::shared_ptr<const DataKey>> KeyStore::Get(std::string_view id) const {

@@ -86,12 +86,21 @@ class KeyStore {
   KeyStore(const KeyStore&) = delete;
   KeyStore& operator=(const KeyStore&) = delete;
 
+  // When GetOrCreate's write of new keys reaches the disk: before it
+  // returns (kNow), or at the next SyncNewKeys (kLater), which the caller
+  // must then call, and see succeed, before it stores anything sealed under
+  // them. The group writer syncs while it seals the group, not before.
+  enum class Sync { kNow, kLater };
   // The keys of `ids`, in order, creating the missing ones: all new keys
-  // go into one synced write. FailedPrecondition naming the id if one was
+  // go into one write, synced as `sync` says; `created` (if given) tells
+  // whether there were any. FailedPrecondition naming the id if one was
   // shredded (ask LiveId for its next generation); DataLoss if a stored key
   // does not open (it is never replaced by a new one).
   absl::StatusOr<std::vector<std::shared_ptr<const DataKey>>> GetOrCreate(
-      absl::Span<const std::string> ids);
+      absl::Span<const std::string> ids, Sync sync = Sync::kNow, bool* created = nullptr);
+  // Makes every key created so far durable: one fsync of the key store's
+  // write-ahead log.
+  absl::Status SyncNewKeys();
   // NotFound if the key was never created or was shredded (the message says
   // which); DataLoss naming the id if its wrapped bytes do not open.
   absl::StatusOr<std::shared_ptr<const DataKey>> Get(std::string_view id) const;

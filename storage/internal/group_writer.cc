@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <future>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -64,6 +65,9 @@ struct GroupWriter::Group {
   absl::Status failure;  // a read failed while preparing
   // Keys of the events first recorded here, in `pending_` until written.
   std::vector<std::string> dedupe_keys;
+  // The syncs of the data keys its drafts created (KeyStore::SyncNewKeys),
+  // run while the group is sealed; each must succeed before it is written.
+  std::vector<std::future<absl::Status>> key_syncs;
   // The new head of every history the group's entries join, and its map key.
   absl::flat_hash_map<HistoryKey, MapWriter::Change> map_changes;
 };
@@ -276,6 +280,12 @@ GroupCommitStats GroupWriter::CommitGroup(Group& group) {
   stats.entries = group.end_seq - group.first_seq;
   stats.batch_bytes = group.batch.GetDataSize();
   absl::Status failure = group.failure;
+  // Nothing sealed under a new data key is written before that key is
+  // durable.
+  for (std::future<absl::Status>& synced : group.key_syncs) {
+    absl::Status s = synced.get();
+    if (failure.ok()) failure = s;
+  }
   // Groups are written in order, and none after a failed one: a group
   // prepared on top of it may name its entries.
   if (failure.ok() && impl_.write_failed.load()) failure = WriteFailedError();
@@ -395,7 +405,14 @@ void GroupWriter::PrepareRequests(Group& group, const std::vector<Request*>& req
       request->described.push_back(DescribeEntry(copy, *impl_.pseudonymizer));
     }
   }
-  absl::Status failure = PrepareKeys(draft, requests);
+  bool new_keys = false;
+  absl::Status failure = PrepareKeys(draft, requests, new_keys);
+  if (new_keys) {
+    // The new keys' fsync runs beside the sealing below, rather than
+    // before it; CommitGroup waits for it.
+    group.key_syncs.push_back(
+        std::async(std::launch::async, [keys = impl_.keys.get()] { return keys->SyncNewKeys(); }));
+  }
   for (Request* request : requests) {
     if (!failure.ok()) break;
     failure =
@@ -433,7 +450,8 @@ absl::Status GroupWriter::PrepareRecords(Draft& draft, Request& request) {
   return absl::OkStatus();
 }
 
-absl::Status GroupWriter::PrepareKeys(Draft& draft, const std::vector<Request*>& requests) {
+absl::Status GroupWriter::PrepareKeys(Draft& draft, const std::vector<Request*>& requests,
+                                      bool& new_keys) {
   if (impl_.keys == nullptr) return absl::OkStatus();  // stored in the clear
   size_t entries = 0;
   for (const Request* request : requests) entries += request->described.size();
@@ -454,7 +472,10 @@ absl::Status GroupWriter::PrepareKeys(Draft& draft, const std::vector<Request*>&
       live.id = impl_.LiveKeyId(base);
       ids.push_back(live.id);
     }
-    absl::StatusOr<std::vector<std::shared_ptr<const DataKey>>> keys = impl_.keys->GetOrCreate(ids);
+    bool created = false;
+    absl::StatusOr<std::vector<std::shared_ptr<const DataKey>>> keys =
+        impl_.keys->GetOrCreate(ids, KeyStore::Sync::kLater, &created);
+    new_keys = new_keys || created;
     if (absl::IsFailedPrecondition(keys.status()) && attempt < 3) continue;
     if (!keys.ok()) return keys.status();
     size_t i = 0;

@@ -111,8 +111,9 @@ class GroupWriter {
                                                                    const std::string& key,
                                                                    const v1::AccessEvent& event,
                                                                    bool baseline);
-  // The data key of every entry the requests add, in one key-store call.
-  absl::Status PrepareKeys(Draft& draft, const std::vector<Request*>& requests);
+  // The data key of every entry the requests add, in one key-store call;
+  // `new_keys` is set if it created any, which are then not yet durable.
+  absl::Status PrepareKeys(Draft& draft, const std::vector<Request*>& requests, bool& new_keys);
   // Numbers, seals and hashes `entry` and adds it to the batch; returns its
   // receipt, or the status of a head read that failed. `described` is the
   // entry's header and key base, from DescribeEvent or DescribeEntry.

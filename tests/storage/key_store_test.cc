@@ -122,6 +122,33 @@ TEST_F(KeyStoreTest, GetOrCreateWritesAllNewKeysInOneSync) {
   EXPECT_EQ(disk->syncs.load(), syncs_after);
 }
 
+TEST_F(KeyStoreTest, KeysCreatedToSyncLaterAreDurableAfterOneSyncOfTheirOwn) {
+  auto disk = std::make_shared<WalSyncCounter>();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(disk);
+  KeyStoreOptions options = Options();
+  options.env = env.get();
+  std::unique_ptr<KeyStore> store = Open(options);
+  const std::vector<std::string> ids = {"s1/journal/2026", "s2/journal/2026"};
+  const int syncs_before = disk->syncs.load();
+  bool created = false;
+  absl::StatusOr<std::vector<std::shared_ptr<const DataKey>>> keys =
+      store->GetOrCreate(ids, KeyStore::Sync::kLater, &created);
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  EXPECT_TRUE(created);
+  EXPECT_EQ(disk->syncs.load(), syncs_before);  // the caller syncs, while it seals
+  ASSERT_TRUE(store->SyncNewKeys().ok());
+  EXPECT_EQ(disk->syncs.load() - syncs_before, 1);
+  // Keys that exist are not created again.
+  ASSERT_TRUE(store->GetOrCreate(ids, KeyStore::Sync::kLater, &created).ok());
+  EXPECT_FALSE(created);
+  const std::string first = Bytes((*keys)[0]);
+  store.reset();
+  store = Open(options);
+  absl::StatusOr<std::shared_ptr<const DataKey>> again = store->Get(ids[0]);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(Bytes(*again), first);
+}
+
 TEST_F(KeyStoreTest, ConcurrentCallersGetOneKeyForOneId) {
   KeyStoreOptions options = Options();
   options.cache_keys = 0;  // every caller goes to the database
