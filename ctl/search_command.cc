@@ -13,6 +13,7 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "base/proto_time.h"
 #include "ctl/command.h"
@@ -38,8 +39,8 @@ constexpr std::string_view kPersonType = "1";
 // What the check needs of one AuditEvent of a page.
 struct SearchEvent {
   uint64_t seq = 0;
-  absl::Time time;
-  std::string patient;  // the identifier of its patient entity
+  std::vector<absl::Time> times;  // `recorded`, and `period.start` if it has one
+  std::string patient;            // the identifier of its patient entity
 };
 
 struct SearchPage {
@@ -79,11 +80,16 @@ absl::StatusOr<SearchEvent> ReadEvent(const Json& entry, const std::string& at) 
         absl::StrCat(at, ".fullUrl is not urn:innsyn:seq:<seq>, so it names no ledger entry"));
   }
   const Json& resource = Member(entry, "resource");
-  std::string when = Text(Member(resource, "period"), "start");
-  if (when.empty()) when = Text(resource, "recorded");
-  std::string error;
-  if (!absl::ParseTime(absl::RFC3339_full, when, &event.time, &error)) {
-    return VerificationFailure(absl::StrCat(at, " (entry ", event.seq, ") has no time: ", error));
+  for (const std::string& when :
+       {Text(resource, "recorded"), Text(Member(resource, "period"), "start")}) {
+    if (when.empty() && !event.times.empty()) continue;  // no period
+    absl::Time time;
+    std::string error;
+    if (!absl::ParseTime(absl::RFC3339_full, when, &time, &error)) {
+      return VerificationFailure(
+          absl::StrCat(at, " (entry ", event.seq, ") has no readable time: ", error));
+    }
+    event.times.push_back(time);
   }
   event.patient = PatientOf(resource);
   return event;
@@ -124,29 +130,36 @@ absl::StatusOr<SearchPage> ReadPage(const std::string& path) {
   return page;
 }
 
-// That the AuditEvents are the proven answer's entries: each names a
-// non-erased entry of it once, at a time inside that entry's hour, about
-// the patient asked about; and each such entry has its AuditEvent.
+// That the AuditEvents are the proven answer's access events: each names
+// a non-erased access event of it once, at a time inside that entry's
+// hour, about the patient asked about; and each such entry has its
+// AuditEvent. (An erasure record is no AuditEvent, and an erased entry's
+// contents are gone.)
 absl::Status MatchEvents(const std::vector<SearchPage>& pages,
                          const std::vector<v1::RecordedEntry>& entries,
                          const std::string& subject) {
   std::map<uint64_t, const v1::RecordedEntry*> unmatched;
   for (const v1::RecordedEntry& entry : entries) {
-    if (!entry.erased()) unmatched.emplace(entry.seq(), &entry);
+    if (entry.kind() == v1::ENTRY_KIND_ACCESS_EVENT && !entry.erased()) {
+      unmatched.emplace(entry.seq(), &entry);
+    }
   }
   for (const SearchPage& page : pages) {
     for (const SearchEvent& event : page.events) {
       auto it = unmatched.find(event.seq);
       if (it == unmatched.end()) {
         return VerificationFailure(absl::StrCat("the AuditEvent of entry ", event.seq,
-                                                " is not an entry of the proven answer, or is "
+                                                " is not an access event of the proven answer "
+                                                "(or not one whose contents are kept), or is "
                                                 "there twice"));
       }
       const absl::Time hour = absl::FromUnixSeconds(it->second->hour().seconds());
-      if (event.time < hour || event.time >= hour + absl::Hours(1)) {
-        return VerificationFailure(absl::StrCat("the AuditEvent of entry ", event.seq,
-                                                " has a time outside the hour its signed header "
-                                                "records"));
+      for (absl::Time time : event.times) {
+        if (time < hour || time >= hour + absl::Hours(1)) {
+          return VerificationFailure(absl::StrCat("the AuditEvent of entry ", event.seq,
+                                                  " has a time outside the hour its signed "
+                                                  "header records"));
+        }
       }
       if (event.patient != subject) {
         return VerificationFailure(
@@ -215,6 +228,23 @@ int RunVerifySearch(const VerifySearchFlags& flags) {
   if (absl::Status s = MatchEvents(pages, entries, flags.subject); !s.ok()) return ReportError(s);
   fmt::print("complete: {} {}, verified against checkpoint of size {}\n", complete->entries,
              complete->entries == 1 ? "entry" : "entries", complete->checkpoint.tree_size);
+  // What the proof cannot show: that an entry said to be erased is. Each is
+  // named, with its hour, so that the reader can ask about it.
+  std::vector<std::string> erased, erasures;
+  for (const v1::RecordedEntry& entry : entries) {
+    const std::string named = absl::StrCat(entry.seq(), " (", LocalMinute(entry.hour()), ")");
+    if (entry.erased()) erased.push_back(named);
+    if (entry.kind() == v1::ENTRY_KIND_ERASURE) erasures.push_back(named);
+  }
+  if (!erased.empty()) {
+    fmt::print(
+        "erased, by innsynd's word (their contents are gone; the proof shows that they "
+        "are entries of the history, not that they were erased): {}\n",
+        absl::StrJoin(erased, ", "));
+  }
+  if (!erasures.empty()) {
+    fmt::print("erasure records (no AuditEvent): {}\n", absl::StrJoin(erasures, ", "));
+  }
   return kExitOk;
 }
 

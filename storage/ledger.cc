@@ -541,8 +541,13 @@ absl::StatusOr<HistoryProof> ProveHistory(const internal::LedgerImpl& impl, MapS
   if (!map.ok()) return map.status();
   if (tree_size != 0 && tree_size != map->root.tree_size) {
     if (tree_size > map->root.tree_size) {
-      return absl::OutOfRangeError(StrCat("tree_size ", tree_size, " is beyond the ledger's ",
-                                          map->root.tree_size, " entries"));
+      const uint64_t size = impl.committed_size.load();
+      if (tree_size <= size) {
+        return absl::UnavailableError(StrCat("the subject map of the tree of ", tree_size,
+                                             " entries is not ready yet; ask again"));
+      }
+      return absl::OutOfRangeError(
+          StrCat("tree_size ", tree_size, " is beyond the ledger's ", size, " entries"));
     }
     absl::StatusOr<internal::MapRoot> past = impl.PastMap(tree_size);
     if (!past.ok()) return past.status();

@@ -188,7 +188,7 @@ std::string NextPageUrl(const httplib::Request& http, const std::string& token,
 // gRPC answer of the page without the entries' contents (each entry's seq,
 // kind, hour and whether it is erased), with its HistoryProof and tree
 // size, as JSON in a Binary resource.
-Value AnswerProof(const v1::ListSubjectAccessResponse& response) {
+absl::StatusOr<Value> AnswerProof(const v1::ListSubjectAccessResponse& response) {
   v1::ListSubjectAccessResponse index;
   for (const v1::RecordedEntry& recorded : response.entries()) {
     v1::RecordedEntry& entry = *index.add_entries();
@@ -204,7 +204,9 @@ Value AnswerProof(const v1::ListSubjectAccessResponse& response) {
   std::string json;
   protobuf::util::JsonPrintOptions options;
   options.preserve_proto_field_names = true;
-  (void)protobuf::util::MessageToJsonString(index, &json, options);
+  if (auto s = protobuf::util::MessageToJsonString(index, &json, options); !s.ok()) {
+    return absl::InternalError(StrCat("the answer proof does not encode: ", s.ToString()));
+  }
   Value binary;
   Set(binary, "resourceType", Str("Binary"));
   Set(binary, "contentType", Str(kAnswerProofType));
@@ -380,7 +382,11 @@ Reply FhirRoutes::SearchAuditEvents(const httplib::Request& request) const {
     Set(entry, "search", std::move(mode));
     AddItem(entries, std::move(entry));
   }
-  if (response.has_proof()) AddItem(entries, AnswerProof(response));
+  if (response.has_proof()) {
+    absl::StatusOr<Value> proof = AnswerProof(response);
+    if (!proof.ok()) return Outcome(proof.status());
+    AddItem(entries, *std::move(proof));
+  }
   return Reply{200, kFhirJson, EncodeJsonValue(bundle)};
 }
 

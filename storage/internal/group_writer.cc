@@ -5,6 +5,7 @@
 #include <future>
 #include <memory>
 #include <string>
+#include <system_error>
 #include <unordered_map>
 #include <utility>
 
@@ -409,9 +410,16 @@ void GroupWriter::PrepareRequests(Group& group, const std::vector<Request*>& req
   absl::Status failure = PrepareKeys(draft, requests, new_keys);
   if (new_keys) {
     // The new keys' fsync runs beside the sealing below, rather than
-    // before it; CommitGroup waits for it.
-    group.key_syncs.push_back(
-        std::async(std::launch::async, [keys = impl_.keys.get()] { return keys->SyncNewKeys(); }));
+    // before it; CommitGroup waits for it. Without a thread for it, here.
+    KeyStore* keys = impl_.keys.get();
+    try {
+      group.key_syncs.push_back(
+          std::async(std::launch::async, [keys] { return keys->SyncNewKeys(); }));
+    } catch (const std::system_error&) {
+      std::promise<absl::Status> synced;
+      synced.set_value(keys->SyncNewKeys());
+      group.key_syncs.push_back(synced.get_future());
+    }
   }
   for (Request* request : requests) {
     if (!failure.ok()) break;

@@ -119,7 +119,7 @@ class GroupWriter {
   // entry's header and key base, from DescribeEvent or DescribeEntry.
   absl::StatusOr<v1::AppendReceipt> AddEntry(Draft& draft, v1::LedgerEntry& entry,
                                              EntryHeader described);
-  // The head of history `id` (a HistoryId): from heads_, else read from
+  // The head of history `id`: from heads_, else read from
   // RocksDB (count 0 for a history not begun). Records in `draft` what to
   // undo before the caller changes it.
   absl::StatusOr<MapValue> Head(Draft& draft, const HistoryKey& id);

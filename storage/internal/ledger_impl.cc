@@ -15,6 +15,7 @@
 #include "storage/internal/entry_codec.h"
 #include "storage/internal/map_store.h"
 #include "storage/internal/schema.h"
+#include "storage/pseudonym.h"
 
 namespace innsyn::storage::internal {
 namespace {
@@ -455,44 +456,64 @@ absl::StatusOr<MapRoot> LedgerImpl::PastMap(uint64_t tree_size) const {
                " entries: one is kept where a group commit ends, and a checkpoint with a map "
                "line is of such a size"));
   }
-  // One rebuild at a time: each holds a whole map in memory.
+  // One rebuild at a time, and the map kept before is let go first: each
+  // holds a whole map in memory.
   absl::MutexLock lock(&past_map_mu);
   if (past_map && past_map->tree_size == tree_size) return *past_map;
+  past_map.reset();
   std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), map));
   absl::StatusOr<std::vector<MapWriter::Head>> heads = MapWriter::ReadHeads(*it);
   it.reset();
   if (!heads.ok()) return heads.status();
-  // A head at or past `tree_size` goes back along its history, one entry a
-  // round: the entry's clear header names the one before it, its number in
-  // the history and its header hash, which are the head before it. A
-  // history whose first entry is at or past `tree_size` is left out (count
-  // 0). The heads may be newer than any size read before; that only adds
-  // rounds.
-  constexpr size_t kReadsPerCall = 4096;
-  while (true) {
-    std::vector<size_t> behind;
-    for (size_t i = 0; i < heads->size(); ++i) {
-      const MapValue& head = (*heads)[i].change.value;
-      if (head.count > 0 && head.seq >= tree_size) behind.push_back(i);
-      if (behind.size() == kReadsPerCall) break;
+  // A head at or past `tree_size` is what the history became since. The
+  // history's first entry at or past `tree_size` says what it was before:
+  // its clear header names the entry before it, that entry's header hash,
+  // and its own number in the history (1: the history began there, and is
+  // left out). So the entries from `tree_size` on are read once, in order,
+  // until every such head is settled.
+  // (The heads may be of a group whose size is not yet published: its
+  // entries are written with them.)
+  absl::flat_hash_map<HistoryKey, size_t> unsettled;
+  uint64_t end = tree_size;
+  for (size_t i = 0; i < heads->size(); ++i) {
+    const MapWriter::Head& head = (*heads)[i];
+    if (head.change.value.seq < tree_size) continue;
+    unsettled.emplace(head.id, i);
+    end = std::max(end, head.change.value.seq + 1);
+  }
+  constexpr uint64_t kReadsPerCall = 4096;
+  for (uint64_t from = tree_size; !unsettled.empty(); from += kReadsPerCall) {
+    if (from >= end) {
+      return absl::DataLossError(StrCat(unsettled.size(),
+                                        " history heads name no entry of their history from ",
+                                        tree_size, " on"));
     }
-    if (behind.empty()) break;
     std::vector<uint64_t> seqs;
-    seqs.reserve(behind.size());
-    for (size_t i : behind) seqs.push_back((*heads)[i].change.value.seq);
+    for (uint64_t seq = from; seq < std::min(end, from + kReadsPerCall); ++seq) {
+      seqs.push_back(seq);
+    }
     absl::StatusOr<std::vector<StoredEntry>> read = ReadEntries(seqs, /*open=*/false);
+    if (absl::IsNotFound(read.status())) {
+      return absl::DataLossError(StrCat("an entry from ", from, " on is missing"));
+    }
     if (!read.ok()) return read.status();
-    for (size_t k = 0; k < behind.size(); ++k) {
-      MapWriter::Head& head = (*heads)[behind[k]];
-      MapValue& value = head.change.value;
-      const HeaderLinks links = LinksIn((*read)[k].header, head.space);
-      std::optional<Hash> prev_hash = HashFromBytes(links.prev_hash);
-      if (links.count != value.count ||
-          (value.count > 1 && (links.prev >= value.seq || !prev_hash))) {
-        return absl::DataLossError(
-            StrCat("entry ", value.seq, " does not link back as its history's head says"));
+    for (const StoredEntry& entry : *read) {
+      for (MapSpace space : {MapSpace::kSubject, MapSpace::kActor}) {
+        if (!InHistory(entry.header, space)) continue;
+        const HeaderLinks links = LinksIn(entry.header, space);
+        if (links.pseudonym.size() != Pseudonymizer::kPseudonymBytes) continue;
+        auto found = unsettled.find(MakeHistoryKey(space, links.pseudonym));
+        if (found == unsettled.end()) continue;
+        MapValue& value = (*heads)[found->second].change.value;
+        std::optional<Hash> prev_hash = HashFromBytes(links.prev_hash);
+        if (links.count == 0 || links.count > value.count ||
+            (links.count > 1 && (links.prev >= entry.seq || !prev_hash))) {
+          return absl::DataLossError(
+              StrCat("entry ", entry.seq, " does not link into its history as its head says"));
+        }
+        value = links.count == 1 ? MapValue{} : MapValue{links.prev, links.count - 1, *prev_hash};
+        unsettled.erase(found);
       }
-      value = value.count == 1 ? MapValue{} : MapValue{links.prev, value.count - 1, *prev_hash};
     }
   }
   std::vector<MapWriter::Change> changes;

@@ -173,9 +173,12 @@ absl::StatusOr<std::vector<MapWriter::Head>> MapWriter::ReadHeads(rocksdb::Itera
     std::optional<StoredHead> head =
         DecodeHead(std::string_view(map.key().data(), map.key().size()),
                    std::string_view(map.value().data(), map.value().size()));
-    if (!head) return absl::DataLossError("a stored head of the subject map is corrupt");
-    heads.push_back(
-        {head->space, Change{MapKey(head->space, head->history_id.substr(1)), head->value}});
+    if (!head || head->history_id.size() != std::tuple_size_v<HistoryKey>) {
+      return absl::DataLossError("a stored head of the subject map is corrupt");
+    }
+    const std::string_view pseudonym = head->history_id.substr(1);
+    heads.push_back({head->space, MakeHistoryKey(head->space, pseudonym),
+                     Change{MapKey(head->space, pseudonym), head->value}});
   }
   if (!map.status().ok()) {
     return absl::DataLossError(StrCat("reading the subject map: ", map.status().ToString()));
@@ -220,7 +223,8 @@ absl::Status MapWriter::Apply(std::vector<Change> updates, uint64_t tree_size,
   pending_root_.reset();
   std::sort(updates.begin(), updates.end(),
             [](const Change& a, const Change& b) { return a.key < b.key; });
-  // Only this thread changes root_, so it is read here without the lock.
+  // Only this thread changes root_; Root() copies it under the lock, and
+  // its nodes never change.
   absl::StatusOr<MapChild> root = Update(0, Root().root, updates);
   if (!root.ok()) return root.status();
   pending_root_ = MapRoot{tree_size, *std::move(root)};

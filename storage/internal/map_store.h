@@ -139,6 +139,7 @@ class MapWriter {
   // that family): the change that puts it in the map, and its space.
   struct Head {
     MapSpace space;
+    HistoryKey id;
     Change change;
   };
   static absl::StatusOr<std::vector<Head>> ReadHeads(rocksdb::Iterator& map);

@@ -311,6 +311,11 @@ TEST_F(HttpTest, ASearchWithProofCarriesWhatProvesItCompleteOnEveryPageOfOneTree
   const std::string next_url = At(next, "url").string_value();
   EXPECT_NE(next_url.find("tree_size=5"), std::string::npos) << next_url;
   EXPECT_NE(next_url.find("proof=true"), std::string::npos) << next_url;
+  // One more access to the patient first: the next page, of the tree of
+  // five, is then proven against a map innsynd rebuilds.
+  ASSERT_EQ(
+      Post("/fhir/AuditEvent", WithId(BalpRead(), "balp-read-p5"), "application/fhir+json").code,
+      201);
   HttpAnswer second = Curl(Url("/fhir/" + next_url));
   ASSERT_EQ(second.code, 200) << second.body;
   const Value page2 = Json(second.body);
@@ -446,6 +451,35 @@ TEST_F(HttpTest, ASearchWithProofCarriesWhatProvesItCompleteOnEveryPageOfOneTree
     EXPECT_EQ(result.exit_code, 1) << b.name << "\n" << result.output;
     EXPECT_NE(result.output.find(b.message), std::string::npos) << b.name << "\n" << result.output;
   }
+
+  // After an erasure the answer holds the erased accesses and the erasure
+  // record, neither of them an AuditEvent: still complete, and the erased
+  // ones are named as innsynd's word, which the proof cannot show.
+  testing::CommandResult erase =
+      RunCommand({INNSYNCTL_PATH, "--server", daemon_->grpc_address(), "erase", "--subject",
+                  "01017012345", "--reason", "GDPR art. 17(1)(a)"});
+  ASSERT_EQ(erase.exit_code, 0) << erase.output;
+  HttpAnswer after = Curl(Url("/fhir/AuditEvent?patient=01017012345&proof=true"));
+  ASSERT_EQ(after.code, 200) << after.body;
+  const Value erased_page = Json(after.body);
+  EXPECT_TRUE(AuditEventSeqs(erased_page).empty()) << after.body;
+  const v1::ListSubjectAccessResponse erased_proof = AnswerProofOf(erased_page);
+  int erased = 0;
+  std::vector<uint64_t> erasures;
+  for (const v1::RecordedEntry& entry : erased_proof.entries()) {
+    erased += entry.erased();
+    if (entry.kind() == v1::ENTRY_KIND_ERASURE) erasures.push_back(entry.seq());
+  }
+  EXPECT_EQ(erased, 6);
+  ASSERT_EQ(erasures.size(), 1u);
+  testing::CommandResult checked = verify({save("erased.json", erased_page)});
+  EXPECT_EQ(checked.exit_code, 0) << checked.output;
+  EXPECT_NE(checked.output.find("complete: 7 entries"), std::string::npos) << checked.output;
+  EXPECT_NE(checked.output.find("erased, by innsynd's word"), std::string::npos) << checked.output;
+  EXPECT_NE(
+      checked.output.find("erasure records (no AuditEvent): " + std::to_string(erasures[0]) + " ("),
+      std::string::npos)
+      << checked.output;
 
   // Without proof=true, no Binary; a bad proof or tree_size is named.
   HttpAnswer plain = Curl(Url("/fhir/AuditEvent?patient=01017012345"));

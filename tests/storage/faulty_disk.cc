@@ -50,7 +50,9 @@ rocksdb::IOStatus FaultyDisk::NewWritableFile(const std::string& name,
                                               std::unique_ptr<rocksdb::FSWritableFile>* file,
                                               rocksdb::IODebugContext* dbg) {
   rocksdb::IOStatus s = target()->NewWritableFile(name, options, file, dbg);
-  if (s.ok()) *file = std::make_unique<FaultyFile>(std::move(*file), *this);
+  if (s.ok() && name.find(only_under) != std::string::npos) {
+    *file = std::make_unique<FaultyFile>(std::move(*file), *this);
+  }
   return s;
 }
 

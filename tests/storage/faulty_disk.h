@@ -34,6 +34,9 @@ class FaultyDisk : public rocksdb::FileSystemWrapper {
 
   // What files opened for writing do from now on, files already open too.
   std::atomic<Fault> fault{Fault::kNone};
+  // If set before the files are opened: only files whose path contains it
+  // fail (for example the key store's folder).
+  std::string only_under;
   std::atomic<int> slow_sync_millis{static_cast<int>(kSlowSyncDelay.count())};
 
   // Under kHeldSync: how many syncs are waiting now, and letting them (and

@@ -228,6 +228,33 @@ TEST(LedgerPipeline, RepeatWhileTheFirstCopyIsBeingWrittenGetsTheOriginalReceipt
   EXPECT_TRUE(ledger->Verify().ok);
 }
 
+// Nothing sealed under a new data key is written before that key is
+// durable: when the key store's sync fails, the group that created the key
+// fails, and nothing of it is recorded.
+TEST(LedgerPipeline, AGroupWhoseNewDataKeyDoesNotSyncIsNotWritten) {
+  OnFaultyDisk on_disk;
+  on_disk.disk->only_under = "/keystore/";
+  std::unique_ptr<Ledger> ledger = *Ledger::Open(on_disk.options);
+  ASSERT_TRUE(ledger->AppendEvents(Events({1})).ok());
+  const uint64_t size = ledger->Size();
+  on_disk.disk->fault = Fault::kSync;
+  google::protobuf::RepeatedPtrField<v1::AccessEvent> fresh;
+  *fresh.Add() = JournalRead(2, "a patient never seen", "a");
+  absl::StatusOr<std::vector<v1::AppendReceipt>> failed = ledger->AppendEvents(fresh);
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable) << failed.status();
+  EXPECT_NE(failed.status().message().find("make the new data keys"), std::string::npos)
+      << failed.status();
+  EXPECT_EQ(ledger->Size(), size);
+  // Nothing is written after it until the ledger is opened again.
+  on_disk.disk->fault = Fault::kNone;
+  EXPECT_FALSE(ledger->AppendEvents(Events({3})).ok());
+  ledger.reset();
+  ledger = *Ledger::Open(on_disk.options);
+  EXPECT_EQ(ledger->Size(), size);
+  EXPECT_TRUE(ledger->AppendEvents(fresh).ok());
+  EXPECT_TRUE(ledger->Verify().ok);
+}
+
 // The same for an event id reused while its first event is being written.
 TEST(LedgerPipeline, ReuseWhileTheFirstCopyIsBeingWrittenIsRefused) {
   OnFaultyDisk on_disk;
