@@ -371,15 +371,10 @@ void AddVerifyReportCommand(CLI::App& app, CommandContext& context) {
       ->required();
   command->add_option("--password-file", *password_file,
                       "For a PDF made with --encrypt: a file whose first line is its password");
-  TrustOptions options = AddTrustFlags(*command, *trust);
-  options.key->excludes(options.key_file);
-  command->footer(
-      "Needs no server. Give the clinic's verifier key (checkpoint_key.pub) with --key-file "
-      "or --key.");
+  AddOfflineTrustFlags(*command, *trust);
   command->callback([&context, path, password_file, trust] {
-    if (trust->key.empty() && trust->key_file.empty()) {
-      context.exit_code =
-          ReportError(absl::InvalidArgumentError("verify-report needs --key-file or --key"));
+    if (absl::Status s = RequirePinnedKey(*trust, "verify-report"); !s.ok()) {
+      context.exit_code = ReportError(s);
       return;
     }
     context.exit_code = RunVerifyReport(*path, *password_file, *trust);

@@ -262,15 +262,10 @@ void AddVerifySearchCommand(CLI::App& app, CommandContext& context) {
                       "The search's start (date=ge...), as an RFC 3339 instant (a day in the "
                       "search is a UTC day)");
   command->add_option("--to", flags->to, "The search's end (date=lt...), likewise");
-  TrustOptions options = AddTrustFlags(*command, flags->trust);
-  options.key->excludes(options.key_file);
-  command->footer(
-      "Needs no server. Give the clinic's verifier key (checkpoint_key.pub) with --key-file "
-      "or --key.");
+  AddOfflineTrustFlags(*command, flags->trust);
   command->callback([&context, flags] {
-    if (flags->trust.key.empty() && flags->trust.key_file.empty()) {
-      context.exit_code =
-          ReportError(absl::InvalidArgumentError("verify-search needs --key-file or --key"));
+    if (absl::Status s = RequirePinnedKey(flags->trust, "verify-search"); !s.ok()) {
+      context.exit_code = ReportError(s);
       return;
     }
     context.exit_code = RunVerifySearch(*flags);

@@ -34,6 +34,19 @@ TrustOptions AddTrustFlags(CLI::App& command, TrustFlags& flags) {
   return {key, key_file};
 }
 
+void AddOfflineTrustFlags(CLI::App& command, TrustFlags& flags) {
+  AddTrustFlags(command, flags);
+  command.footer(
+      "Needs no server. Give the clinic's verifier key (checkpoint_key.pub) with --key-file "
+      "or --key.");
+}
+
+absl::Status RequirePinnedKey(const TrustFlags& flags, std::string_view command) {
+  if (!flags.key.empty() || !flags.key_file.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(
+      absl::StrCat(std::string(command), " needs --key-file or --key"));
+}
+
 absl::StatusOr<Trust> Trust::FromFlags(const TrustFlags& flags) {
   std::string key = flags.key;
   if (!flags.key_file.empty()) {

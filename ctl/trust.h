@@ -30,6 +30,11 @@ struct TrustOptions {
 };
 // Registers --key and --key-file; returns them for further constraints.
 TrustOptions AddTrustFlags(CLI::App& command, TrustFlags& flags);
+// The same for a command that checks offline, which needs one of them: it
+// says so in the command's help. RequirePinnedKey is its check.
+void AddOfflineTrustFlags(CLI::App& command, TrustFlags& flags);
+// InvalidArgument ("`command` needs --key-file or --key") if neither is set.
+absl::Status RequirePinnedKey(const TrustFlags& flags, std::string_view command);
 
 // A checkpoint whose note verified; trust `body`, which the signature
 // covers, rather than the message's convenience fields.
