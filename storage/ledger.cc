@@ -177,11 +177,8 @@ absl::Status StartWriter(internal::LedgerImpl& impl) {
   }
   // The map's inner nodes, built from its stored heads, which must give
   // its stored root.
-  std::unique_ptr<rocksdb::Iterator> heads_it(
-      impl.db->NewIterator(rocksdb::ReadOptions(), impl.map));
   absl::StatusOr<std::vector<internal::MapWriter::Head>> heads =
-      internal::MapWriter::ReadHeads(*heads_it);
-  heads_it.reset();
+      internal::MapWriter::ReadHeads(*impl.db, impl.map);
   if (!heads.ok()) return heads.status();
   std::vector<internal::MapWriter::Change> changes;
   changes.reserve(heads->size());

@@ -747,8 +747,7 @@ void GroupWriter::KeepHeads(Draft& draft, Group& group) {
   std::string key, value;
   for (const HistoryKey& id : ids) {
     const KnownHead& head = heads_.at(id);
-    key.assign(1, kMapHead);
-    key.append(View(id));
+    SetHeadKey(key, View(id));
     value.clear();
     AppendMapValue(value, head.value);
     draft.batch.Put(impl_.map, key, value);

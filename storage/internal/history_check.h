@@ -44,7 +44,7 @@ class HistoryCheck {
   std::optional<std::string> Link(const v1::SealedEntry& header, MapSpace space,
                                   const Hash& header_hash);
 
-  // By HistoryId (space and pseudonym): the map key, a hash, is computed
+  // By history id (space and pseudonym): the map key, a hash, is computed
   // for Leaves() only, not for every entry.
   absl::flat_hash_map<std::string, MapValue> heads_;
   std::string id_;  // scratch

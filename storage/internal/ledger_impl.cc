@@ -461,9 +461,7 @@ absl::StatusOr<MapRoot> LedgerImpl::PastMap(uint64_t tree_size) const {
   absl::MutexLock lock(&past_map_mu);
   if (past_map && past_map->tree_size == tree_size) return *past_map;
   past_map.reset();
-  std::unique_ptr<rocksdb::Iterator> it(db->NewIterator(rocksdb::ReadOptions(), map));
-  absl::StatusOr<std::vector<MapWriter::Head>> heads = MapWriter::ReadHeads(*it);
-  it.reset();
+  absl::StatusOr<std::vector<MapWriter::Head>> heads = MapWriter::ReadHeads(*db, map);
   if (!heads.ok()) return heads.status();
   // A head at or past `tree_size` is what the history became since. The
   // history's first entry at or past `tree_size` says what it was before:

@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "base/strings.h"
+#include "rocksdb/db.h"
 #include "rocksdb/iterator.h"
 #include "rocksdb/write_batch.h"
 #include "storage/internal/schema.h"
@@ -68,9 +69,14 @@ MapChild InnerChild(MapChild left, MapChild right) {
 }  // namespace
 
 std::string HeadKey(std::string_view history_id) {
-  std::string key(1, kMapHead);
-  key.append(history_id);
+  std::string key;
+  SetHeadKey(key, history_id);
   return key;
+}
+
+void SetHeadKey(std::string& out, std::string_view history_id) {
+  out.assign(1, kMapHead);
+  out.append(history_id);
 }
 
 HistoryKey MakeHistoryKey(MapSpace space, std::string_view pseudonym) {
@@ -166,13 +172,15 @@ absl::StatusOr<MapRoot> MapWriter::Rebuild(const Hash& root, uint64_t tree_size,
   return MapRoot{tree_size, std::move(built)};
 }
 
-absl::StatusOr<std::vector<MapWriter::Head>> MapWriter::ReadHeads(rocksdb::Iterator& map) {
+absl::StatusOr<std::vector<MapWriter::Head>> MapWriter::ReadHeads(
+    rocksdb::DB& db, rocksdb::ColumnFamilyHandle* map) {
+  std::unique_ptr<rocksdb::Iterator> it(db.NewIterator(rocksdb::ReadOptions(), map));
   std::vector<Head> heads;
   const std::string prefix(1, kMapHead);
-  for (map.Seek(prefix); map.Valid() && map.key().starts_with(prefix); map.Next()) {
+  for (it->Seek(prefix); it->Valid() && it->key().starts_with(prefix); it->Next()) {
     std::optional<StoredHead> head =
-        DecodeHead(std::string_view(map.key().data(), map.key().size()),
-                   std::string_view(map.value().data(), map.value().size()));
+        DecodeHead(std::string_view(it->key().data(), it->key().size()),
+                   std::string_view(it->value().data(), it->value().size()));
     if (!head || head->history_id.size() != std::tuple_size_v<HistoryKey>) {
       return absl::DataLossError("a stored head of the subject map is corrupt");
     }
@@ -180,8 +188,8 @@ absl::StatusOr<std::vector<MapWriter::Head>> MapWriter::ReadHeads(rocksdb::Itera
     heads.push_back({head->space, MakeHistoryKey(head->space, pseudonym),
                      Change{MapKey(head->space, pseudonym), head->value}});
   }
-  if (!map.status().ok()) {
-    return absl::DataLossError(StrCat("reading the subject map: ", map.status().ToString()));
+  if (!it->status().ok()) {
+    return absl::DataLossError(StrCat("reading the subject map: ", it->status().ToString()));
   }
   return heads;
 }

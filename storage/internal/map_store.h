@@ -36,7 +36,7 @@
 
 namespace rocksdb {
 class ColumnFamilyHandle;
-class Iterator;
+class DB;
 class WriteBatch;
 }  // namespace rocksdb
 
@@ -47,19 +47,17 @@ inline constexpr char kMapHead = 'H';
 inline constexpr std::string_view kMetaMap = "map";
 inline constexpr std::string_view kMetaMapHistory = "map/";
 
-// The head key of a history: space(1) pseudonym(16), without the 'H'.
-inline std::string HistoryId(MapSpace space, std::string_view pseudonym) {
-  std::string id(1, static_cast<char>(space));
-  id.append(pseudonym);
-  return id;
-}
-std::string HeadKey(std::string_view history_id);
-// The same id as a value, without an allocation: the group writer's key of
-// a history's head in memory. The pseudonym is always 16 bytes.
+// A history's id, space(1) pseudonym(16), as a value: its head's key
+// without the 'H', and the group writer's key of its head in memory. The
+// pseudonym is always 16 bytes.
 using HistoryKey = std::array<char, 17>;
 HistoryKey MakeHistoryKey(MapSpace space, std::string_view pseudonym);
 inline std::string_view View(const HistoryKey& key) { return {key.data(), key.size()}; }
-// A stored head: its HistoryId (a view into the key) and its value.
+// The head's key in the map family: 'H' and the history's id. SetHeadKey
+// writes it into `out` (cleared first), for a writer that reuses a buffer.
+std::string HeadKey(std::string_view history_id);
+void SetHeadKey(std::string& out, std::string_view history_id);
+// A stored head: its history's id (a view into the key) and its value.
 struct StoredHead {
   std::string_view history_id;
   MapSpace space;
@@ -135,14 +133,15 @@ class MapWriter {
   absl::StatusOr<Proof> Prove(const Hash& key) const;
   // The same, in the map `root` (one Rebuild made).
   static absl::StatusOr<Proof> ProveIn(MapRoot root, const Hash& key);
-  // Every head stored in the map family, read with `map` (an iterator over
-  // that family): the change that puts it in the map, and its space.
+  // Every head stored in the map family `map` of `db`: the change that
+  // puts it in the map, its space and its history's id.
   struct Head {
     MapSpace space;
     HistoryKey id;
     Change change;
   };
-  static absl::StatusOr<std::vector<Head>> ReadHeads(rocksdb::Iterator& map);
+  static absl::StatusOr<std::vector<Head>> ReadHeads(rocksdb::DB& db,
+                                                     rocksdb::ColumnFamilyHandle* map);
 
  private:
   explicit MapWriter(MapRoot root) : root_(std::move(root)) {}

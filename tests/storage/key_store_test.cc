@@ -66,6 +66,16 @@ class WalSyncCounter : public rocksdb::FileSystemWrapper {
   };
 };
 
+// `options` on a disk that counts the syncs of the write-ahead logs.
+struct CountedSyncs {
+  explicit CountedSyncs(KeyStoreOptions store_options) : options(std::move(store_options)) {
+    options.env = env.get();
+  }
+  std::shared_ptr<WalSyncCounter> disk = std::make_shared<WalSyncCounter>();
+  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(disk);
+  KeyStoreOptions options;
+};
+
 TEST_F(KeyStoreTest, FreshStoreMakesAnOwnerOnlyHexKek) {
   ASSERT_NE(Open(), nullptr);
   const std::string kek = ReadAll(kek_);
@@ -96,11 +106,9 @@ TEST_F(KeyStoreTest, ReopenedStoreGivesTheSameKeys) {
 }
 
 TEST_F(KeyStoreTest, GetOrCreateWritesAllNewKeysInOneSync) {
-  auto disk = std::make_shared<WalSyncCounter>();
-  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(disk);
-  KeyStoreOptions options = Options();
-  options.env = env.get();
-  std::unique_ptr<KeyStore> store = Open(options);
+  CountedSyncs counted(Options());
+  std::shared_ptr<WalSyncCounter>& disk = counted.disk;
+  std::unique_ptr<KeyStore> store = Open(counted.options);
   std::vector<std::string> ids;
   for (int i = 0; i < 500; ++i) ids.push_back(StrCat("s", 499 - i, "/journal/2026"));
   ids.push_back(ids.front());  // asked twice, made once
@@ -123,11 +131,9 @@ TEST_F(KeyStoreTest, GetOrCreateWritesAllNewKeysInOneSync) {
 }
 
 TEST_F(KeyStoreTest, KeysCreatedToSyncLaterAreDurableAfterOneSyncOfTheirOwn) {
-  auto disk = std::make_shared<WalSyncCounter>();
-  std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(disk);
-  KeyStoreOptions options = Options();
-  options.env = env.get();
-  std::unique_ptr<KeyStore> store = Open(options);
+  CountedSyncs counted(Options());
+  std::shared_ptr<WalSyncCounter>& disk = counted.disk;
+  std::unique_ptr<KeyStore> store = Open(counted.options);
   const std::vector<std::string> ids = {"s1/journal/2026", "s2/journal/2026"};
   const int syncs_before = disk->syncs.load();
   bool created = false;
@@ -143,7 +149,7 @@ TEST_F(KeyStoreTest, KeysCreatedToSyncLaterAreDurableAfterOneSyncOfTheirOwn) {
   EXPECT_FALSE(created);
   const std::string first = Bytes((*keys)[0]);
   store.reset();
-  store = Open(options);
+  store = Open(counted.options);
   absl::StatusOr<std::shared_ptr<const DataKey>> again = store->Get(ids[0]);
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(Bytes(*again), first);

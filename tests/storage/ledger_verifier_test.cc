@@ -42,8 +42,8 @@ class LedgerVerifierTest : public innsyn::testing::LedgerFixture {
   // The map key of the first patient's stored head.
   std::string FirstPatientHead() {
     auto pseudonymizer = *Pseudonymizer::Load(dir_.path() + "/pseudonym.key", false);
-    return internal::HeadKey(internal::HistoryId(
-        MapSpace::kSubject, pseudonymizer->Pseudonym(PseudonymDomain::kSubject, "01017012345")));
+    return internal::HeadKey(internal::View(internal::MakeHistoryKey(
+        MapSpace::kSubject, pseudonymizer->Pseudonym(PseudonymDomain::kSubject, "01017012345"))));
   }
   // Stores `head` with its count one short; what it held goes to `original`.
   void LowerTheCountOf(const std::string& head, std::string& original) {
