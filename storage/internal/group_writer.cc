@@ -29,6 +29,17 @@ absl::Status WriteFailedError() {
       "working disk");
 }
 
+// The worker that stores and syncs new data keys, if there is a key store
+// and a thread for it.
+std::unique_ptr<SharedRuns> KeySyncs(KeyStore* keys) {
+  if (keys == nullptr) return nullptr;
+  try {
+    return std::make_unique<SharedRuns>([keys] { return keys->SyncNewKeys(); });
+  } catch (const std::system_error&) {
+    return nullptr;
+  }
+}
+
 }  // namespace
 
 struct GroupWriter::Request {
@@ -80,6 +91,7 @@ GroupWriter::GroupWriter(LedgerImpl& impl, CompactRange range, Hash chain_head,
       chain_head_(chain_head),
       last_commit_(last_commit),
       map_(std::move(map)),
+      key_syncs_(KeySyncs(impl.keys.get())),
       preparing_([this] { Prepare(); }),
       committing_([this] { Commit(); }) {}
 
@@ -411,13 +423,11 @@ void GroupWriter::PrepareRequests(Group& group, const std::vector<Request*>& req
   if (new_keys) {
     // The new keys' fsync runs beside the sealing below, rather than
     // before it; CommitGroup waits for it. Without a thread for it, here.
-    KeyStore* keys = impl_.keys.get();
-    try {
-      group.key_syncs.push_back(
-          std::async(std::launch::async, [keys] { return keys->SyncNewKeys(); }));
-    } catch (const std::system_error&) {
+    if (key_syncs_ != nullptr) {
+      group.key_syncs.push_back(key_syncs_->Ask());
+    } else {
       std::promise<absl::Status> synced;
-      synced.set_value(keys->SyncNewKeys());
+      synced.set_value(impl_.keys->SyncNewKeys());
       group.key_syncs.push_back(synced.get_future());
     }
   }

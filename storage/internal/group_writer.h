@@ -28,6 +28,7 @@
 #include "storage/hash.h"
 #include "storage/internal/entry_codec.h"
 #include "storage/internal/map_store.h"
+#include "storage/internal/shared_runs.h"
 #include "storage/ledger.h"
 #include "storage/merkle.h"
 
@@ -174,6 +175,11 @@ class GroupWriter {
 
   // Changed by the committing thread only; read by any (map()).
   std::unique_ptr<MapWriter> map_;
+
+  // Stores and syncs the data keys a group created, beside its sealing
+  // (KeyStore::SyncNewKeys); null without a key store, or without a thread
+  // for it (then the preparing thread syncs them itself).
+  std::unique_ptr<SharedRuns> key_syncs_;
 
   std::thread preparing_;
   std::thread committing_;
