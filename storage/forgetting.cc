@@ -71,6 +71,9 @@ constexpr size_t kEntriesPerRead = 1024;
 // subject's keys of several classes reads each entry once. The tallies of
 // one subject are kept: the key store lists key ids sorted, so a subject's
 // come together.
+// How often Erase lists a subject's keys again when a key was made meanwhile.
+constexpr int kEraseAttempts = 5;
+
 class KeyEntryCounter {
  public:
   explicit KeyEntryCounter(const internal::LedgerImpl& impl) : impl_(impl) {}
@@ -179,53 +182,69 @@ absl::StatusOr<std::pair<v1::AppendReceipt, v1::Erasure>> Ledger::Erase(const Er
   static absl::Mutex erase_mu(absl::kConstInit);
   absl::MutexLock lock(&erase_mu);
   const std::string prefix = SubjectKeyPrefix(*impl_, order.subject_id);
-  absl::StatusOr<std::vector<std::string>> live = impl_->keys->ListIds(prefix);
-  if (!live.ok()) return live.status();
-  v1::Erasure erasure;
-  std::vector<std::string> ids;
-  KeyEntryCounter counter(*impl_);
-  for (const std::string& id : *live) {
+  // The keys of the periods the order covers.
+  auto due = [&order](const std::string& id) {
     std::optional<internal::KeyIdParts> parts = internal::ParseKeyId(id);
-    if (!parts) return absl::DataLossError(StrCat("the key store holds a bad key id ", id));
-    if (order.before && internal::PeriodEnd(parts->year) > *order.before) continue;
-    absl::StatusOr<uint64_t> entries = counter.Count(id);
-    if (!entries.ok()) return entries.status();
-    v1::ShreddedKey* key = erasure.add_keys();
-    key->set_key_id(id);
-    key->set_entries(*entries);
-    erasure.set_subject_entries(erasure.subject_entries() + *entries);
-    ids.push_back(id);
-  }
-  if (ids.empty()) {
-    absl::StatusOr<std::vector<std::string>> shredded = impl_->keys->ListShredded();
-    if (!shredded.ok()) return shredded.status();
-    const bool any_shredded =
-        std::any_of(shredded->begin(), shredded->end(),
-                    [&](const std::string& id) { return id.starts_with(prefix); });
-    if (any_shredded) {
-      return absl::FailedPreconditionError(
-          order.before ? "nothing of this subject from before that date is left to erase"
-                       : "everything recorded about this subject is already erased");
+    return parts && !(order.before && internal::PeriodEnd(parts->year) > *order.before);
+  };
+  // A group queued before the record may make a key of the subject after
+  // the keys are listed (its first entry of a class and year): the writer
+  // then refuses the record (Aborted), and the keys are listed again.
+  auto erase_listed = [&]() -> absl::StatusOr<std::pair<v1::AppendReceipt, v1::Erasure>> {
+    absl::StatusOr<std::vector<std::string>> live = impl_->keys->ListIds(prefix);
+    if (!live.ok()) return live.status();
+    v1::Erasure erasure;
+    std::vector<std::string> ids;
+    KeyEntryCounter counter(*impl_);
+    for (const std::string& id : *live) {
+      std::optional<internal::KeyIdParts> parts = internal::ParseKeyId(id);
+      if (!parts) return absl::DataLossError(StrCat("the key store holds a bad key id ", id));
+      if (!due(id)) continue;
+      absl::StatusOr<uint64_t> entries = counter.Count(id);
+      if (!entries.ok()) return entries.status();
+      v1::ShreddedKey* key = erasure.add_keys();
+      key->set_key_id(id);
+      key->set_entries(*entries);
+      erasure.set_subject_entries(erasure.subject_entries() + *entries);
+      ids.push_back(id);
     }
-    if (!live->empty()) {
-      return absl::FailedPreconditionError(
-          "no period of this subject ended before that date; its newer entries are kept");
+    if (ids.empty()) {
+      absl::StatusOr<std::vector<std::string>> shredded = impl_->keys->ListShredded();
+      if (!shredded.ok()) return shredded.status();
+      const bool any_shredded =
+          std::any_of(shredded->begin(), shredded->end(),
+                      [&](const std::string& id) { return id.starts_with(prefix); });
+      if (any_shredded) {
+        return absl::FailedPreconditionError(
+            order.before ? "nothing of this subject from before that date is left to erase"
+                         : "everything recorded about this subject is already erased");
+      }
+      if (!live->empty()) {
+        return absl::FailedPreconditionError(
+            "no period of this subject ended before that date; its newer entries are kept");
+      }
+      return absl::NotFoundError("no entry about this subject_id is recorded");
     }
-    return absl::NotFoundError("no entry about this subject_id is recorded");
+    erasure.set_reason(order.reason);
+    erasure.set_reference(order.reference);
+    if (order.before) *erasure.mutable_before() = ToProto(*order.before);
+    erasure.set_requested_by(order.requested_by);
+    erasure.set_requested_by_role(order.requested_by_role);
+    erasure.set_subject(
+        impl_->pseudonymizer->Pseudonym(PseudonymDomain::kSubject, order.subject_id));
+    v1::LedgerEntry record;
+    *record.mutable_erasure() = erasure;
+    // The erasure record carries the subject's pseudonym in its clear header,
+    // so that the subject's history shows it.
+    absl::StatusOr<v1::AppendReceipt> receipt = impl_->writer->AppendShredRecord(
+        record, ids, internal::GroupWriter::ShredScope{prefix, due});
+    if (!receipt.ok()) return receipt.status();
+    return std::make_pair(*std::move(receipt), std::move(erasure));
+  };
+  for (int attempt = 1;; ++attempt) {
+    absl::StatusOr<std::pair<v1::AppendReceipt, v1::Erasure>> erased = erase_listed();
+    if (!absl::IsAborted(erased.status()) || attempt == kEraseAttempts) return erased;
   }
-  erasure.set_reason(order.reason);
-  erasure.set_reference(order.reference);
-  if (order.before) *erasure.mutable_before() = ToProto(*order.before);
-  erasure.set_requested_by(order.requested_by);
-  erasure.set_requested_by_role(order.requested_by_role);
-  erasure.set_subject(impl_->pseudonymizer->Pseudonym(PseudonymDomain::kSubject, order.subject_id));
-  v1::LedgerEntry record;
-  *record.mutable_erasure() = erasure;
-  // The erasure record carries the subject's pseudonym in its clear header,
-  // so that the subject's history shows it.
-  absl::StatusOr<v1::AppendReceipt> receipt = impl_->writer->AppendShredRecord(record, ids);
-  if (!receipt.ok()) return receipt.status();
-  return std::make_pair(*std::move(receipt), std::move(erasure));
 }
 
 absl::StatusOr<RetentionResult> Ledger::RunRetention(const RetentionPolicy& policy,

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "base/clock.h"
 #include "base/proto_time.h"
 #include "base/strings.h"
@@ -57,6 +58,8 @@ struct GroupWriter::Request {
   // and whether the record is durable while its shred failed.
   std::vector<std::string> shred_ids;
   bool shred_pending = false;
+  // The keys shred_ids must hold, checked when the record is prepared.
+  std::optional<ShredScope> shred_scope;
   // Set for AppendEventsAsync: the writer runs it, then deletes the request.
   Ledger::AppendDone done_callback;
   // Filled by the writer thread.
@@ -129,7 +132,8 @@ absl::StatusOr<v1::AppendReceipt> GroupWriter::AppendRecord(const v1::LedgerEntr
 }
 
 absl::StatusOr<v1::AppendReceipt> GroupWriter::AppendShredRecord(const v1::LedgerEntry& record,
-                                                                 std::vector<std::string> key_ids) {
+                                                                 std::vector<std::string> key_ids,
+                                                                 std::optional<ShredScope> scope) {
   {
     absl::MutexLock lock(&impl_.retiring_mu);
     for (const std::string& id : key_ids) impl_.retiring.insert(id);
@@ -137,6 +141,7 @@ absl::StatusOr<v1::AppendReceipt> GroupWriter::AppendShredRecord(const v1::Ledge
   Request request;
   request.records = {&record};
   request.shred_ids = std::move(key_ids);
+  request.shred_scope = std::move(scope);
   absl::StatusOr<std::vector<v1::AppendReceipt>> receipts = Submit(request);
   {
     // A key leaves the retiring set once shredded (then LiveKeyId skips it
@@ -194,7 +199,7 @@ absl::Status GroupWriter::Enqueue(Request& request) {
                " bytes waiting to be written); nothing of this request was recorded, retry in ",
                kRetryHintMillis, " ms"));
   }
-  queued_events_ += events;
+  queued_events_ += events + request.records.size();
   queued_bytes_ += request.bytes;
   queue_.push_back(&request);
   return absl::OkStatus();
@@ -225,7 +230,7 @@ void GroupWriter::Prepare() {
              (group->requests.empty() || group->events < impl_.options.max_group_events)) {
         Request* next = queue_.front();
         group->events += next->records.size() + next->events.size();
-        queued_events_ -= next->events.size();
+        queued_events_ -= next->events.size() + next->records.size();
         queued_bytes_ -= next->bytes;
         group->requests.push_back(next);
         requests.push_back(next);
@@ -458,6 +463,23 @@ absl::Time GroupWriter::CommitTime() const {
 }
 
 absl::Status GroupWriter::PrepareRecords(Draft& draft, Request& request) {
+  if (request.shred_scope && impl_.keys != nullptr) {
+    // Every group queued before this record has made its keys by now: a
+    // key made after its caller listed them is found here, not left live
+    // under entries recorded before the erasure.
+    absl::StatusOr<std::vector<std::string>> live =
+        impl_.keys->ListIds(request.shred_scope->prefix);
+    if (!live.ok()) return live.status();
+    const absl::flat_hash_set<std::string> named(request.shred_ids.begin(),
+                                                 request.shred_ids.end());
+    for (const std::string& id : *live) {
+      if (!named.contains(id) && request.shred_scope->due(id)) {
+        request.status = absl::AbortedError(StrCat(
+            "the data key ", id, " was made after the keys to shred were listed; list them again"));
+        return absl::OkStatus();
+      }
+    }
+  }
   for (size_t i = 0; i < request.records.size(); ++i) {
     v1::LedgerEntry entry = *request.records[i];
     absl::StatusOr<v1::AppendReceipt> receipt =

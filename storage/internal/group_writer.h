@@ -12,6 +12,7 @@
 #define INNSYN_STORAGE_INTERNAL_GROUP_WRITER_H_
 
 #include <deque>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -61,16 +62,26 @@ class GroupWriter {
   // Several such records in one group, all or none; borrowed until return.
   absl::StatusOr<std::vector<v1::AppendReceipt>> AppendRecords(
       std::vector<const v1::LedgerEntry*> records);
+  // Which keys a shred must name: when its record is prepared (after every
+  // group queued before it has made its keys), each live key whose id
+  // starts with `prefix` and that `due` accepts.
+  struct ShredScope {
+    std::string prefix;
+    std::function<bool(const std::string& id)> due;
+  };
   // Writes `record` (an erasure or a retention run), then shreds `key_ids`
   // once it is durable, before answering. From the moment it is queued, no
-  // new entry is sealed under those keys.
+  // new entry is sealed under those keys. With a `scope`, Aborted (and
+  // nothing written) if a key due by it is not among `key_ids`: list the
+  // keys again and retry.
   absl::StatusOr<v1::AppendReceipt> AppendShredRecord(const v1::LedgerEntry& record,
-                                                      std::vector<std::string> key_ids);
+                                                      std::vector<std::string> key_ids,
+                                                      std::optional<ShredScope> scope = {});
   // Queues without waiting; `done` runs on the writer thread (see
   // Ledger::AppendEventsAsync).
   absl::Status AppendEventsAsync(std::vector<const v1::AccessEvent*> events,
                                  Ledger::AppendDone done);
-  // Events queued and not yet taken into a group.
+  // Events and records queued and not yet taken into a group.
   size_t QueuedEvents();
 
  private:

@@ -310,6 +310,73 @@ TEST(LedgerPipeline, RequestsArrivingDuringAWriteShareTheNextGroup) {
   EXPECT_EQ(ledger->Size(), static_cast<uint64_t>(kLater + 2));
 }
 
+// An erasure lists the subject's keys, then queues its record. A group
+// queued before the record but prepared after the listing may make a new
+// key of the subject (its first entry of a class and year): the record is
+// then refused and the keys listed again, so that it names that key too and
+// no entry recorded before the erasure stays readable.
+TEST(LedgerPipeline, AnErasureAlsoShredsAKeyMadeAfterItListedTheKeys) {
+  OnFaultyDisk on_disk;
+  std::shared_ptr<FaultyDisk>& disk = on_disk.disk;
+  LedgerOptions& options = on_disk.options;
+  options.max_group_events = 1;  // a group waiting prepared takes no more
+  std::unique_ptr<Ledger> ledger = *Ledger::Open(options);
+  ASSERT_TRUE(ledger->AppendEvents(Events({1})).ok());  // "p" has its key
+  google::protobuf::RepeatedPtrField<v1::AccessEvent> journal;
+  *journal.Add() = JournalRead(2, "erased", "a");
+  ASSERT_TRUE(ledger->AppendEvents(journal).ok());
+
+  // Borrowed by the ledger until answered; whatever fails below, the ledger
+  // is closed before they go.
+  const google::protobuf::RepeatedPtrField<v1::AccessEvent> written = Events({3});
+  const google::protobuf::RepeatedPtrField<v1::AccessEvent> waiting = Events({4});
+  // The subject's first image, which will wait in the queue.
+  google::protobuf::RepeatedPtrField<v1::AccessEvent> image;
+  *image.Add() = JournalRead(5, "erased", "a");
+  image[0].mutable_data_object()->set_type(v1::DATA_OBJECT_TYPE_IMAGE);
+  Answers answers;
+  absl::Cleanup close = [&] {
+    disk->ReleaseSyncs();
+    ledger.reset();
+  };
+
+  disk->fault = Fault::kHeldSync;
+  ASSERT_TRUE(ledger->AppendEventsAsync(written, answers.Collect()).ok());
+  ASSERT_TRUE(Eventually([&] { return disk->HeldSyncs() > 0; }));  // being written
+  ASSERT_TRUE(ledger->AppendEventsAsync(waiting, answers.Collect()).ok());
+  ASSERT_TRUE(Eventually([&] { return ledger->QueuedEvents() == 0; }));  // waits prepared
+  // The image stays queued behind it: its key is not made yet.
+  ASSERT_TRUE(ledger->AppendEventsAsync(image, answers.Collect()).ok());
+  EXPECT_EQ(ledger->QueuedEvents(), 1u);
+
+  absl::StatusOr<std::pair<v1::AppendReceipt, v1::Erasure>> erased;
+  std::thread eraser([&] {
+    ErasureOrder order;
+    order.subject_id = "erased";
+    order.reason = "GDPR art. 17(1)(a)";
+    erased = ledger->Erase(order);
+  });
+  // Its record is queued behind the image, the keys listed before it.
+  EXPECT_TRUE(Eventually([&] { return ledger->QueuedEvents() == 2; }));
+  disk->fault = Fault::kNone;
+  disk->ReleaseSyncs();
+  eraser.join();
+  answers.AwaitCount(3);
+  ASSERT_TRUE(erased.ok()) << erased.status();
+  EXPECT_EQ(erased->second.keys_size(), 2) << erased->second.DebugString();
+  absl::StatusOr<std::vector<StoredEntry>> entries = ledger->GetEntries(0, ledger->Size());
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  std::vector<uint64_t> erased_seqs;
+  for (const StoredEntry& entry : *entries) {
+    if (entry.erased) erased_seqs.push_back(entry.seq);
+  }
+  // The journal read and the image, both before the erasure record.
+  ASSERT_EQ(erased_seqs.size(), 2u);
+  EXPECT_EQ(erased_seqs[0], 1u);
+  EXPECT_LT(erased_seqs[1], erased->first.seq());
+  EXPECT_TRUE(ledger->Verify().ok);
+}
+
 // A group prepared on top of one whose fsync fails is not written either,
 // and neither is acknowledged.
 TEST(LedgerPipeline, GroupAfterAFailedOneFailsToo) {
