@@ -210,28 +210,61 @@ absl::Status CheckStringFields(const v1::AccessEvent& e) {
 // newer client, or smuggled) would be stored unchecked and outside
 // per-subject encryption. Map entries need no check: the parser drops
 // unknown fields inside them.
-absl::Status CheckNoUnknownFields(const Message& message, const std::string& path) {
+//
+// Checked on every event, so by the message-typed fields of each type
+// (found once per type and thread) rather than by listing every field set.
+const std::vector<const FieldDescriptor*>& MessageFields(const google::protobuf::Descriptor* type) {
+  // Node-stable: a caller walks one type's list while a child's is added.
+  thread_local std::unordered_map<const google::protobuf::Descriptor*,
+                                  std::vector<const FieldDescriptor*>>
+      by_type;
+  auto [it, inserted] = by_type.try_emplace(type);
+  if (inserted) {
+    for (int i = 0; i < type->field_count(); ++i) {
+      const FieldDescriptor* field = type->field(i);
+      if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && !field->is_map()) {
+        it->second.push_back(field);
+      }
+    }
+  }
+  return it->second;
+}
+
+// The number of the first unknown field in `message` or below, with the
+// path to the message holding it ("" for `message` itself); false if none.
+bool FindUnknownField(const Message& message, std::string& path, int& number) {
   const Reflection& reflection = *message.GetReflection();
   const google::protobuf::UnknownFieldSet& unknown = reflection.GetUnknownFields(message);
   if (!unknown.empty()) {
-    std::string where = path.empty() ? "" : absl::StrCat(path, " has ");
-    return Invalid(absl::StrCat(where, "unknown field ", unknown.field(0).number(),
-                                " (from a newer client?)"));
+    number = unknown.field(0).number();
+    return true;
   }
-  std::vector<const FieldDescriptor*> fields;
-  reflection.ListFields(message, &fields);
-  for (const FieldDescriptor* field : fields) {
-    if (field->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE || field->is_map()) continue;
-    std::string child = path.empty() ? field->name() : absl::StrCat(path, ".", field->name());
-    int count = field->is_repeated() ? reflection.FieldSize(message, field) : 1;
-    for (int i = 0; i < count; ++i) {
-      const Message& sub = field->is_repeated() ? reflection.GetRepeatedMessage(message, field, i)
-                                                : reflection.GetMessage(message, field);
-      std::string sub_path = field->is_repeated() ? absl::StrCat(child, "[", i, "]") : child;
-      RETURN_IF_ERROR(CheckNoUnknownFields(sub, sub_path));
+  auto below = [&](std::string step) {
+    path = path.empty() ? std::move(step) : absl::StrCat(step, ".", path);
+    return true;
+  };
+  for (const FieldDescriptor* field : MessageFields(message.GetDescriptor())) {
+    if (field->is_repeated()) {
+      const int count = reflection.FieldSize(message, field);
+      for (int i = 0; i < count; ++i) {
+        if (FindUnknownField(reflection.GetRepeatedMessage(message, field, i), path, number)) {
+          return below(absl::StrCat(field->name(), "[", i, "]"));
+        }
+      }
+    } else if (reflection.HasField(message, field) &&
+               FindUnknownField(reflection.GetMessage(message, field), path, number)) {
+      return below(field->name());
     }
   }
-  return absl::OkStatus();
+  return false;
+}
+
+absl::Status CheckNoUnknownFields(const Message& message) {
+  std::string path;
+  int number = 0;
+  if (!FindUnknownField(message, path, number)) return absl::OkStatus();
+  return Invalid(absl::StrCat(path, path.empty() ? "" : " has ", "unknown field ", number,
+                              " (from a newer client?)"));
 }
 
 // innsyn shows a source as "system/instance" and keys its dedupe table on
@@ -377,7 +410,7 @@ absl::Status CheckConsistency(const v1::AccessEvent& e) {
 
 // The checks of ValidateEvent, with messages that do not yet name the event.
 absl::Status CheckEvent(const v1::AccessEvent& event, absl::Time now) {
-  RETURN_IF_ERROR(CheckNoUnknownFields(event, ""));
+  RETURN_IF_ERROR(CheckNoUnknownFields(event));
   RETURN_IF_ERROR(CheckStringFields(event));
   RETURN_IF_ERROR(CheckSource(event.source()));
   RETURN_IF_ERROR(CheckOccurredAt(event, now));

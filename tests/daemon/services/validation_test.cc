@@ -527,6 +527,11 @@ TEST(Validation, UnknownFieldsAreRejected) {
   v1::Actor* actor = event.mutable_actor();
   actor->GetReflection()->MutableUnknownFields(actor)->AddLengthDelimited(9, "x");
   EXPECT_PRED_FORMAT2(::testing::IsSubstring, "actor has unknown field 9", Problem(event));
+
+  event = ValidEvent();
+  google::protobuf::Timestamp* at = event.mutable_occurred_at();
+  at->GetReflection()->MutableUnknownFields(at)->AddFixed32(7, 1);
+  EXPECT_PRED_FORMAT2(::testing::IsSubstring, "occurred_at has unknown field 7", Problem(event));
 }
 
 TEST(Validation, UnknownFieldsFromTheWireAreRejected) {
