@@ -2,12 +2,15 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
+#include <utility>
 
 #include "absl/time/civil_time.h"
 #include "base/proto_time.h"
 #include "base/strings.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "google/protobuf/wire_format_lite.h"
 #include "storage/hash.h"
 #include "storage/internal/schema.h"
 #include "storage/subject_map.h"
@@ -197,12 +200,36 @@ std::string EntryAad(uint64_t seq, std::string_view key_id) {
 
 namespace {
 
+// Appends `message` to `bytes` as a length-delimited field `number`,
+// deterministically: serialized with that field set, a message whose set
+// fields all have lower numbers gives `bytes` followed by exactly this.
+void AppendMessageField(std::string& bytes, int number,
+                        const google::protobuf::MessageLite& message) {
+  google::protobuf::io::StringOutputStream stream(&bytes);  // appends
+  google::protobuf::io::CodedOutputStream coded(&stream);
+  coded.SetSerializationDeterministic(true);
+  coded.WriteTag(google::protobuf::internal::WireFormatLite::MakeTag(
+      number, google::protobuf::internal::WireFormatLite::WIRETYPE_LENGTH_DELIMITED));
+  coded.WriteVarint32(static_cast<uint32_t>(message.ByteSizeLong()));
+  message.SerializeWithCachedSizes(&coded);
+}
+
 EncodedEntry Finish(v1::SealedEntry& header, const v1::LedgerEntry& entry, std::string_view key_id,
-                    const DataKey* key, const std::string_view* nonce) {
-  const std::string contents = SerializeDeterministic(entry);
+                    const DataKey* key, const std::string_view* nonce,
+                    const v1::AccessEvent* access_event) {
+  std::string contents = SerializeDeterministic(entry);
+  if (access_event != nullptr) {
+    // The body is the last field set (seq 1, committed_at 2, the body 3
+    // to 9), and the writer's entries have no unknown fields.
+    if (entry.body_case() != v1::LedgerEntry::BODY_NOT_SET ||
+        !entry.GetReflection()->GetUnknownFields(entry).empty()) {
+      std::abort();
+    }
+    AppendMessageField(contents, v1::LedgerEntry::kAccessEventFieldNumber, *access_event);
+  }
   if (key == nullptr) {
     header.clear_key_id();
-    header.set_clear(contents);
+    header.set_clear(std::move(contents));
   } else {
     header.set_key_id(std::string(key_id));
     const std::string aad = EntryAad(header.seq(), key_id);
@@ -219,14 +246,15 @@ EncodedEntry Finish(v1::SealedEntry& header, const v1::LedgerEntry& entry, std::
 }  // namespace
 
 EncodedEntry EncodeEntry(v1::SealedEntry header, const v1::LedgerEntry& entry,
-                         std::string_view key_id, const DataKey* key) {
-  return Finish(header, entry, key_id, key, nullptr);
+                         std::string_view key_id, const DataKey* key,
+                         const v1::AccessEvent* access_event) {
+  return Finish(header, entry, key_id, key, nullptr, access_event);
 }
 
 EncodedEntry EncodeEntryWithNonce(v1::SealedEntry header, const v1::LedgerEntry& entry,
                                   std::string_view key_id, const DataKey& key,
-                                  std::string_view nonce) {
-  return Finish(header, entry, key_id, &key, &nonce);
+                                  std::string_view nonce, const v1::AccessEvent* access_event) {
+  return Finish(header, entry, key_id, &key, &nonce, access_event);
 }
 
 absl::StatusOr<v1::SealedEntry> ParseStored(std::string_view bytes, uint64_t seq) {

@@ -64,12 +64,18 @@ struct EncodedEntry {
   std::string bytes;
   Hash header_hash{};
 };
+// With `access_event`, the entry's body is that event, and `entry` must
+// have no body: the bytes are those of `entry` with the event copied into
+// `access_event`, without the copy (the group writer encodes each event
+// it was given so).
 EncodedEntry EncodeEntry(v1::SealedEntry header, const v1::LedgerEntry& entry,
-                         std::string_view key_id, const DataKey* key);
+                         std::string_view key_id, const DataKey* key,
+                         const v1::AccessEvent* access_event = nullptr);
 // The same with a given nonce, for test vectors.
 EncodedEntry EncodeEntryWithNonce(v1::SealedEntry header, const v1::LedgerEntry& entry,
                                   std::string_view key_id, const DataKey& key,
-                                  std::string_view nonce);
+                                  std::string_view nonce,
+                                  const v1::AccessEvent* access_event = nullptr);
 
 // Parses E_n. DataLoss if it does not parse or says another seq.
 absl::StatusOr<v1::SealedEntry> ParseStored(std::string_view bytes, uint64_t seq);

@@ -571,11 +571,11 @@ absl::Status GroupWriter::PrepareEvents(Draft& draft, Request& request) {
     if (baseline) {
       *entry.mutable_baseline() = *request.baseline;
       *entry.mutable_baseline()->mutable_event() = event;
-    } else {
-      *entry.mutable_access_event() = event;
     }
+    // An access event is encoded as the entry's body where it is, not
+    // copied into it.
     absl::StatusOr<v1::AppendReceipt> added_receipt =
-        AddEntry(draft, entry, std::move(request.described[i]));
+        AddEntry(draft, entry, std::move(request.described[i]), baseline ? nullptr : &event);
     if (!added_receipt.ok()) {
       (void)draft.batch.PopSavePoint();
       return added_receipt.status();
@@ -667,7 +667,8 @@ absl::StatusOr<std::optional<v1::AppendReceipt>> GroupWriter::OriginalReceipt(
 }
 
 absl::StatusOr<v1::AppendReceipt> GroupWriter::AddEntry(Draft& draft, v1::LedgerEntry& entry,
-                                                        EntryHeader described) {
+                                                        EntryHeader described,
+                                                        const v1::AccessEvent* access_event) {
   const uint64_t seq = range_.size();
   entry.set_seq(seq);
   *entry.mutable_committed_at() = draft.committed_at;
@@ -711,8 +712,9 @@ absl::StatusOr<v1::AppendReceipt> GroupWriter::AddEntry(Draft& draft, v1::Ledger
     }
   }
   const EncodedEntry encoded =
-      live == nullptr ? EncodeEntry(described.header, entry, "", nullptr)
-                      : EncodeEntry(described.header, entry, live->id, live->key.get());
+      live == nullptr
+          ? EncodeEntry(described.header, entry, "", nullptr, access_event)
+          : EncodeEntry(described.header, entry, live->id, live->key.get(), access_event);
   const std::string& bytes = encoded.bytes;
   const Hash leaf = LeafHash(bytes);
   auto become_head = [&](const HistoryKey& id, const MapValue& before) {

@@ -128,9 +128,11 @@ class GroupWriter {
   absl::Status PrepareKeys(Draft& draft, const std::vector<Request*>& requests, bool& new_keys);
   // Numbers, seals and hashes `entry` and adds it to the batch; returns its
   // receipt, or the status of a head read that failed. `described` is the
-  // entry's header and key base, from DescribeEvent or DescribeEntry.
+  // entry's header and key base, from DescribeEvent or DescribeEntry. With
+  // `access_event`, that is the entry's body (see EncodeEntry).
   absl::StatusOr<v1::AppendReceipt> AddEntry(Draft& draft, v1::LedgerEntry& entry,
-                                             EntryHeader described);
+                                             EntryHeader described,
+                                             const v1::AccessEvent* access_event = nullptr);
   // The head of history `id`: from heads_, else read from
   // RocksDB (count 0 for a history not begun). Records in `draft` what to
   // undo before the caller changes it.

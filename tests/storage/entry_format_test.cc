@@ -176,6 +176,35 @@ TEST(EntryFormat, AccessEventContentsAreTheVector) {
   EXPECT_EQ(ToHex(SerializeDeterministic(AccessEntry())), kAccessContentsHex);
 }
 
+// The writer encodes an access event as the entry's body where it lies,
+// without copying it into the entry: the bytes are the same, sealed or in
+// the clear, map fields included.
+TEST(EntryFormat, AnEventEncodedWhereItLiesGivesTheBytesOfItsCopy) {
+  const v1::LedgerEntry copied = AccessEntry();
+  v1::LedgerEntry bodyless = copied;
+  bodyless.clear_access_event();
+  const v1::AccessEvent& event = copied.access_event();
+  EncodedEntry sealed =
+      EncodeEntryWithNonce(AccessHeader(), bodyless, kKeyId, VectorKey(), kNonce, &event);
+  EXPECT_EQ(ToHex(sealed.bytes), kAccessEntryHex);
+  EXPECT_EQ(ToHex(sealed.header_hash), kAccessHeaderHashHex);
+
+  v1::LedgerEntry with_attributes = copied;
+  v1::AccessEvent& attributed = *with_attributes.mutable_access_event();
+  for (const char* name : {"room", "appointment", "zone", "chair"}) {
+    (*attributed.mutable_attributes())[name] = std::string(name) + "-1";
+  }
+  EncodedEntry whole = EncodeEntry(AccessHeader(), with_attributes, "", nullptr);
+  EncodedEntry in_place = EncodeEntry(AccessHeader(), bodyless, "", nullptr, &attributed);
+  EXPECT_EQ(ToHex(in_place.bytes), ToHex(whole.bytes));
+  EXPECT_EQ(in_place.header_hash, whole.header_hash);
+  absl::StatusOr<v1::SealedEntry> stored = ParseStored(in_place.bytes, kAccessSeq);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  absl::StatusOr<v1::LedgerEntry> opened = OpenEntry(*stored, nullptr);
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  EXPECT_EQ(SerializeDeterministic(*opened), SerializeDeterministic(with_attributes));
+}
+
 TEST(EntryFormat, AssociatedDataIsPrefixSeqAndKeyId) {
   EXPECT_EQ(ToHex(EntryAad(kAccessSeq, kKeyId)), kAccessAadHex);
 }
