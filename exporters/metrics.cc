@@ -110,7 +110,7 @@ struct Metrics::State {
           .Add({});
   prometheus::Gauge& queued_events =
       Gauges(*registry, "innsyn_ingest_queue_events",
-             "Events waiting for the group-commit writer after its latest group.")
+             "Events and records waiting for the group-commit writer after its latest group.")
           .Add({});
   prometheus::Gauge& queued_bytes =
       Gauges(*registry, "innsyn_ingest_queue_bytes",

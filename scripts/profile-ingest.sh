@@ -5,27 +5,31 @@
 # clients, and sums them by what the code does: gRPC, protobuf, RocksDB's memtables, the
 # rest of RocksDB, hashing, sealing, the allocator, copies and compares, the
 # ledger's own code, detection, the kernel's network, disk and scheduling.
-# Prints the benchmark's figures and the table (a row per kind, its share
-# of innsynd's samples, and its CPU per event). Needs `perf` (linux-perf).
+# Prints the benchmark's figures and the table: a row per kind, its share
+# of innsynd's samples (its start and stop included), and that share of
+# innsynd's CPU time while the benchmark sent (as the benchmark reports it)
+# divided by the events acknowledged. Needs `perf` (linux-perf).
 # Usage: [KEEP=DIR] scripts/profile-ingest.sh unary|batch|stream [EVENTS] [INNSYND]
 #   (default 30000 events, build/daemon/innsynd; KEEP keeps perf.data and
 #   the kinds of every symbol there, kinds.txt, for a closer look)
 set -euo pipefail
-cd "$(dirname "$0")/.."
 mode=${1:?usage: $0 unary|batch|stream [EVENTS] [INNSYND]}
 events=${2:-30000}
-innsynd=${3:-build/daemon/innsynd}
+# Paths given relative to where the script is called from.
+innsynd=$(realpath "${3:-$(dirname "$0")/../build/daemon/innsynd}")
+keep=${KEEP:+$(realpath -m "$KEEP")}
+cd "$(dirname "$0")/.."
 case "$mode" in
   unary) args=(--mode unary --clients 64) ;;
   batch) args=(--mode batch --batch 1000 --clients 4) ;;
   stream) args=(--mode stream --batch 1000 --clients 2 --window 8) ;;
   *) echo "unknown mode $mode" >&2; exit 2 ;;
 esac
-out=$(mktemp -d)
-if [ -n "${KEEP:-}" ]; then
-  mkdir -p "$KEEP"
-  out=$KEEP
+if [ -n "$keep" ]; then
+  mkdir -p "$keep"
+  out=$keep
 else
+  out=$(mktemp -d)
   trap 'rm -rf "$out"' EXIT
 fi
 
@@ -37,11 +41,10 @@ perf record -q -F 999 -e cpu-clock -o "$out/perf.data" -- \
 recorder=$!
 # The benchmark prepares its traffic first, then starts innsynd as its child.
 pid=
-for _ in $(seq 1 1200); do
+while kill -0 "$recorder" 2>/dev/null; do
   bench=$(pgrep -P "$recorder" | head -1 || true)
   [ -n "$bench" ] && pid=$(pgrep -P "$bench" | head -1 || true)
   [ -n "$pid" ] && break
-  kill -0 "$recorder" 2>/dev/null || break
   sleep 0.1
 done
 wait "$recorder" || true
@@ -50,12 +53,16 @@ if [ -z "$pid" ]; then
   echo "innsynd did not start" >&2
   exit 1
 fi
-grep -E "throughput|ack latency|innsynd CPU" "$out/bench.txt"
-
+if ! grep -E "throughput|ack latency|innsynd CPU" "$out/bench.txt"; then
+  cat "$out/bench.txt" >&2
+  echo "the benchmark failed" >&2
+  exit 1
+fi
 cpu_seconds=$(sed -n 's/.*innsynd CPU *\([0-9.]*\) s.*/\1/p' "$out/bench.txt")
+acked=$(sed -n 's/.*acknowledged events *\([0-9]*\).*/\1/p' "$out/bench.txt")
 perf report -i "$out/perf.data" --pid "$pid" --no-children --sort dso,symbol -n --stdio -g none 2>/dev/null |
   grep -v '^#' | grep '%' |
-  awk -v events="$events" -v cpu="$cpu_seconds" -v keep="${KEEP:-}" '
+  awk -v events="$acked" -v cpu="$cpu_seconds" -v keep="$keep" '
     {
       samples = $2; dso = $3; sym = ""
       for (i = 5; i <= NF; ++i) sym = sym " " $i

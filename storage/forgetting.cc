@@ -63,6 +63,9 @@ namespace {
 // Most entries one read takes while counting.
 constexpr size_t kEntriesPerRead = 1024;
 
+// How often Erase lists a subject's keys again when a key was made meanwhile.
+constexpr int kEraseAttempts = 5;
+
 // Counts the committed entries sealed under data keys. An entry that a
 // subject index finds has no 'K' key (internal::NeedsDataKeyIndex): for a
 // key of a subject, that subject's 'S', 'B' and 'Q' keys in the key's year
@@ -71,9 +74,6 @@ constexpr size_t kEntriesPerRead = 1024;
 // subject's keys of several classes reads each entry once. The tallies of
 // one subject are kept: the key store lists key ids sorted, so a subject's
 // come together.
-// How often Erase lists a subject's keys again when a key was made meanwhile.
-constexpr int kEraseAttempts = 5;
-
 class KeyEntryCounter {
  public:
   explicit KeyEntryCounter(const internal::LedgerImpl& impl) : impl_(impl) {}

@@ -52,7 +52,7 @@ struct GroupCommitStats {
   size_t requests = 0;        // append and query requests it answered
   size_t batch_bytes = 0;     // size of the RocksDB write batch
   absl::Duration write_time;  // the batch write with its WAL fsync
-  size_t queued_events = 0;   // events still waiting behind the group
+  size_t queued_events = 0;   // events and records still waiting behind the group
   size_t queued_bytes = 0;
   bool ok = true;  // false: the write failed, nothing acknowledged
 };
@@ -73,9 +73,10 @@ struct LedgerOptions {
   std::string verifier_key;
   // Most events the writer puts in one RocksDB batch (one fsync).
   size_t max_group_events = 8192;
-  // Back-pressure: events and serialized bytes that may wait for the writer.
-  // An append that would exceed either fails at once with RESOURCE_EXHAUSTED
-  // and records nothing. A request larger than these never fits.
+  // Back-pressure: events (records counted too) and serialized event bytes
+  // that may wait for the writer. An append of events that would exceed
+  // either fails at once with RESOURCE_EXHAUSTED and records nothing;
+  // records are never refused. A request larger than these never fits.
   size_t max_queued_events = 100000;
   size_t max_queued_bytes = 64 << 20;
   // RocksDB block cache for entries and indexes.
@@ -243,7 +244,8 @@ class Ledger {
 
   // Number of committed entries (the tree size).
   uint64_t Size() const;
-  // Events queued and not yet taken into a group (0 when read-only).
+  // Events and records (queries, alerts, erasures: one each) queued and not
+  // yet taken into a group (0 when read-only).
   size_t QueuedEvents() const;
   absl::StatusOr<std::vector<StoredEntry>> GetEntries(uint64_t from_seq, size_t count) const;
   // The stored leaf hashes of entries [from_seq, from_seq + count), cut at

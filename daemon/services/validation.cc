@@ -226,6 +226,12 @@ const std::vector<const FieldDescriptor*>& MessageFields(const google::protobuf:
         it->second.push_back(field);
       }
     }
+    // In number order, as ListFields gives them: the first unknown field
+    // found is the one it found.
+    std::sort(it->second.begin(), it->second.end(),
+              [](const FieldDescriptor* a, const FieldDescriptor* b) {
+                return a->number() < b->number();
+              });
   }
   return it->second;
 }

@@ -60,6 +60,9 @@ struct GroupWriter::Request {
   bool shred_pending = false;
   // The keys shred_ids must hold, checked when the record is prepared.
   std::optional<ShredScope> shred_scope;
+  // Set when the record is prepared: shred_ids are then retiring, and no
+  // entry after the record is sealed under them.
+  bool retiring = false;
   // Set for AppendEventsAsync: the writer runs it, then deletes the request.
   Ledger::AppendDone done_callback;
   // Filled by the writer thread.
@@ -134,16 +137,12 @@ absl::StatusOr<v1::AppendReceipt> GroupWriter::AppendRecord(const v1::LedgerEntr
 absl::StatusOr<v1::AppendReceipt> GroupWriter::AppendShredRecord(const v1::LedgerEntry& record,
                                                                  std::vector<std::string> key_ids,
                                                                  std::optional<ShredScope> scope) {
-  {
-    absl::MutexLock lock(&impl_.retiring_mu);
-    for (const std::string& id : key_ids) impl_.retiring.insert(id);
-  }
   Request request;
   request.records = {&record};
   request.shred_ids = std::move(key_ids);
   request.shred_scope = std::move(scope);
   absl::StatusOr<std::vector<v1::AppendReceipt>> receipts = Submit(request);
-  {
+  if (request.retiring) {
     // A key leaves the retiring set once shredded (then LiveKeyId skips it
     // anyway), or if nothing was recorded. A record that is durable while
     // its shred failed keeps its keys retiring: the next start shreds them,
@@ -235,6 +234,10 @@ void GroupWriter::Prepare() {
         group->requests.push_back(next);
         requests.push_back(next);
         queue_.pop_front();
+        // The requests behind an erasure or retention record make their
+        // keys after it is prepared (in the next call), so that none is
+        // sealed under a key it retires.
+        if (!next->shred_ids.empty()) break;
       }
     }
     PrepareRequests(*group, requests);
@@ -353,7 +356,7 @@ GroupCommitStats GroupWriter::CommitGroup(Group& group) {
     // The record is durable: the next start finishes the shred
     // (LedgerImpl::FinishShreds). Its caller learns that it is not done.
     for (Request* request : group.requests) {
-      if (!request->shred_ids.empty()) {
+      if (request->status.ok() && !request->shred_ids.empty()) {
         request->shred_pending = true;
         request->receipts.clear();
         request->status = absl::UnavailableError(
@@ -479,6 +482,11 @@ absl::Status GroupWriter::PrepareRecords(Draft& draft, Request& request) {
         return absl::OkStatus();
       }
     }
+  }
+  if (!request.shred_ids.empty()) {
+    absl::MutexLock lock(&impl_.retiring_mu);
+    for (const std::string& id : request.shred_ids) impl_.retiring.insert(id);
+    request.retiring = true;
   }
   for (size_t i = 0; i < request.records.size(); ++i) {
     v1::LedgerEntry entry = *request.records[i];

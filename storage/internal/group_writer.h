@@ -70,10 +70,10 @@ class GroupWriter {
     std::function<bool(const std::string& id)> due;
   };
   // Writes `record` (an erasure or a retention run), then shreds `key_ids`
-  // once it is durable, before answering. From the moment it is queued, no
-  // new entry is sealed under those keys. With a `scope`, Aborted (and
-  // nothing written) if a key due by it is not among `key_ids`: list the
-  // keys again and retry.
+  // once it is durable, before answering. No entry after the record is
+  // sealed under those keys: the requests behind it make their keys after
+  // it is prepared. With a `scope`, Aborted (and nothing written) if a key
+  // due by it is not among `key_ids`: list the keys again and retry.
   absl::StatusOr<v1::AppendReceipt> AppendShredRecord(const v1::LedgerEntry& record,
                                                       std::vector<std::string> key_ids,
                                                       std::optional<ShredScope> scope = {});
@@ -81,7 +81,7 @@ class GroupWriter {
   // Ledger::AppendEventsAsync).
   absl::Status AppendEventsAsync(std::vector<const v1::AccessEvent*> events,
                                  Ledger::AppendDone done);
-  // Events and records queued and not yet taken into a group.
+  // Events and records (one each) queued and not yet taken into a group.
   size_t QueuedEvents();
 
  private:

@@ -71,8 +71,8 @@ struct LedgerImpl {
   // The data keys; null when entries are stored in the clear, or for a
   // read-only ledger opened without its key-encryption key.
   std::unique_ptr<KeyStore> keys;
-  // Keys named by an erasure or retention entry that is queued or being
-  // written: no new entry is sealed under them.
+  // Keys named by an erasure or retention entry that is prepared or being
+  // written: no entry after it is sealed under them.
   mutable absl::Mutex retiring_mu;
   absl::flat_hash_set<std::string> retiring ABSL_GUARDED_BY(retiring_mu);
   // The id of the key new entries of `base` are sealed under: `base`, or

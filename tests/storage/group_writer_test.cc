@@ -377,6 +377,67 @@ TEST(LedgerPipeline, AnErasureAlsoShredsAKeyMadeAfterItListedTheKeys) {
   EXPECT_TRUE(ledger->Verify().ok);
 }
 
+// An event queued behind an erasure is prepared after it, under a fresh key
+// of its subject: it is kept, and the erasure, which names only the keys
+// of what came before it, is written at its first attempt.
+TEST(LedgerPipeline, AnEventQueuedBehindAnErasureIsKeptUnderAFreshKey) {
+  OnFaultyDisk on_disk;
+  std::shared_ptr<FaultyDisk>& disk = on_disk.disk;
+  LedgerOptions& options = on_disk.options;
+  // The group waiting prepared is full; the erasure and the event behind it
+  // then wait in the queue and fit in one group together.
+  options.max_group_events = 2;
+  std::unique_ptr<Ledger> ledger = *Ledger::Open(options);
+  ASSERT_TRUE(ledger->AppendEvents(Events({1})).ok());  // "p" has its key
+  google::protobuf::RepeatedPtrField<v1::AccessEvent> journal;
+  *journal.Add() = JournalRead(2, "erased", "a");
+  ASSERT_TRUE(ledger->AppendEvents(journal).ok());
+
+  // Borrowed by the ledger until answered; whatever fails below, the ledger
+  // is closed before they go.
+  const google::protobuf::RepeatedPtrField<v1::AccessEvent> written = Events({3});
+  const google::protobuf::RepeatedPtrField<v1::AccessEvent> waiting = Events({4, 6});
+  google::protobuf::RepeatedPtrField<v1::AccessEvent> later;
+  *later.Add() = JournalRead(5, "erased", "a");
+  Answers answers;
+  absl::Cleanup close = [&] {
+    disk->ReleaseSyncs();
+    ledger.reset();
+  };
+
+  disk->fault = Fault::kHeldSync;
+  ASSERT_TRUE(ledger->AppendEventsAsync(written, answers.Collect()).ok());
+  ASSERT_TRUE(Eventually([&] { return disk->HeldSyncs() > 0; }));  // being written
+  ASSERT_TRUE(ledger->AppendEventsAsync(waiting, answers.Collect()).ok());
+  ASSERT_TRUE(Eventually([&] { return ledger->QueuedEvents() == 0; }));  // waits prepared
+
+  absl::StatusOr<std::pair<v1::AppendReceipt, v1::Erasure>> erased;
+  std::thread eraser([&] {
+    ErasureOrder order;
+    order.subject_id = "erased";
+    order.reason = "GDPR art. 17(1)(a)";
+    erased = ledger->Erase(order);
+  });
+  EXPECT_TRUE(Eventually([&] { return ledger->QueuedEvents() == 1; }));  // its record
+  EXPECT_TRUE(ledger->AppendEventsAsync(later, answers.Collect()).ok());
+  disk->fault = Fault::kNone;
+  disk->ReleaseSyncs();
+  eraser.join();
+  answers.AwaitCount(3);
+  ASSERT_TRUE(erased.ok()) << erased.status();
+  EXPECT_EQ(erased->second.keys_size(), 1) << erased->second.DebugString();
+  absl::StatusOr<std::vector<StoredEntry>> entries = ledger->GetEntries(0, ledger->Size());
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  ASSERT_EQ(entries->size(), 7u);
+  EXPECT_TRUE((*entries)[1].erased);  // the journal read before the order
+  const StoredEntry& kept = entries->back();
+  EXPECT_GT(kept.seq, erased->first.seq());
+  EXPECT_FALSE(kept.erased);
+  EXPECT_EQ(kept.entry.access_event().event_id(), later[0].event_id());
+  EXPECT_NE(kept.header.key_id().find("#2"), std::string::npos) << kept.header.key_id();
+  EXPECT_TRUE(ledger->Verify().ok);
+}
+
 // A group prepared on top of one whose fsync fails is not written either,
 // and neither is acknowledged.
 TEST(LedgerPipeline, GroupAfterAFailedOneFailsToo) {
