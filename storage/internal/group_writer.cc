@@ -151,7 +151,8 @@ absl::StatusOr<v1::AppendReceipt> GroupWriter::AppendShredRecord(const v1::Ledge
     absl::MutexLock lock(&impl_.retiring_mu);
     for (const std::string& id : request.shred_ids) {
       if (!recorded || impl_.keys == nullptr || impl_.keys->IsShredded(id)) {
-        impl_.retiring.erase(id);
+        auto it = impl_.retiring.find(id);
+        if (it != impl_.retiring.end() && --it->second == 0) impl_.retiring.erase(it);
       }
     }
   }
@@ -485,7 +486,7 @@ absl::Status GroupWriter::PrepareRecords(Draft& draft, Request& request) {
   }
   if (!request.shred_ids.empty()) {
     absl::MutexLock lock(&impl_.retiring_mu);
-    for (const std::string& id : request.shred_ids) impl_.retiring.insert(id);
+    for (const std::string& id : request.shred_ids) ++impl_.retiring[id];
     request.retiring = true;
   }
   for (size_t i = 0; i < request.records.size(); ++i) {

@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/flat_hash_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "absl/synchronization/mutex.h"
 #include "rocksdb/db.h"
 #include "storage/checkpoint.h"
@@ -72,9 +72,11 @@ struct LedgerImpl {
   // read-only ledger opened without its key-encryption key.
   std::unique_ptr<KeyStore> keys;
   // Keys named by an erasure or retention entry that is prepared or being
-  // written: no entry after it is sealed under them.
+  // written: no entry after it is sealed under them. Counted by the records
+  // naming each, so that one record letting a key go leaves it retiring
+  // for another.
   mutable absl::Mutex retiring_mu;
-  absl::flat_hash_set<std::string> retiring ABSL_GUARDED_BY(retiring_mu);
+  absl::flat_hash_map<std::string, int> retiring ABSL_GUARDED_BY(retiring_mu);
   // The id of the key new entries of `base` are sealed under: `base`, or
   // its first generation that is neither shredded nor retiring.
   std::string LiveKeyId(const std::string& base) const;
