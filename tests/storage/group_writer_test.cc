@@ -310,61 +310,86 @@ TEST(LedgerPipeline, RequestsArrivingDuringAWriteShareTheNextGroup) {
   EXPECT_EQ(ledger->Size(), static_cast<uint64_t>(kLater + 2));
 }
 
+// A ledger whose writer is kept busy, so that what is appended next waits
+// in the queue: one group in its held fsync, and a full group (of
+// `waiting_ids`) waiting prepared behind it. The subject "erased" has one
+// journal read before (seq 1); "p" has its key. The ledger is closed before
+// the events the caller borrows to it, if they are declared first.
+struct HeldPipeline {
+  HeldPipeline(size_t max_group_events, std::initializer_list<int> waiting_ids)
+      : waiting(Events(waiting_ids)) {
+    on_disk.options.max_group_events = max_group_events;
+    ledger = *Ledger::Open(on_disk.options);
+  }
+  ~HeldPipeline() {
+    on_disk.disk->fault = Fault::kNone;
+    on_disk.disk->ReleaseSyncs();
+    if (eraser.joinable()) eraser.join();
+    ledger.reset();
+  }
+  void Hold() {
+    ASSERT_TRUE(ledger->AppendEvents(Events({1})).ok());
+    google::protobuf::RepeatedPtrField<v1::AccessEvent> journal;
+    *journal.Add() = JournalRead(2, "erased", "a");
+    ASSERT_TRUE(ledger->AppendEvents(journal).ok());
+    on_disk.disk->fault = Fault::kHeldSync;
+    ASSERT_TRUE(ledger->AppendEventsAsync(written, answers.Collect()).ok());
+    ASSERT_TRUE(Eventually([&] { return on_disk.disk->HeldSyncs() > 0; }));  // being written
+    ASSERT_TRUE(ledger->AppendEventsAsync(waiting, answers.Collect()).ok());
+    ASSERT_TRUE(Eventually([&] { return ledger->QueuedEvents() == 0; }));  // waits prepared
+  }
+  // Erases "erased" on a thread of its own; `erased` holds the answer
+  // once Release has returned.
+  void StartErasure() {
+    eraser = std::thread([this] {
+      ErasureOrder order;
+      order.subject_id = "erased";
+      order.reason = "GDPR art. 17(1)(a)";
+      erased = ledger->Erase(order);
+    });
+  }
+  // Lets the writer go on, and waits for the erasure and `answers` answers.
+  void Release(size_t answers_expected) {
+    on_disk.disk->fault = Fault::kNone;
+    on_disk.disk->ReleaseSyncs();
+    eraser.join();
+    answers.AwaitCount(answers_expected);
+  }
+
+  OnFaultyDisk on_disk;
+  std::unique_ptr<Ledger> ledger;
+  const google::protobuf::RepeatedPtrField<v1::AccessEvent> written = Events({3});
+  const google::protobuf::RepeatedPtrField<v1::AccessEvent> waiting;
+  Answers answers;
+  absl::StatusOr<std::pair<v1::AppendReceipt, v1::Erasure>> erased;
+  std::thread eraser;
+};
+
 // An erasure lists the subject's keys, then queues its record. A group
 // queued before the record but prepared after the listing may make a new
 // key of the subject (its first entry of a class and year): the record is
 // then refused and the keys listed again, so that it names that key too and
 // no entry recorded before the erasure stays readable.
 TEST(LedgerPipeline, AnErasureAlsoShredsAKeyMadeAfterItListedTheKeys) {
-  OnFaultyDisk on_disk;
-  std::shared_ptr<FaultyDisk>& disk = on_disk.disk;
-  LedgerOptions& options = on_disk.options;
-  options.max_group_events = 1;  // a group waiting prepared takes no more
-  std::unique_ptr<Ledger> ledger = *Ledger::Open(options);
-  ASSERT_TRUE(ledger->AppendEvents(Events({1})).ok());  // "p" has its key
-  google::protobuf::RepeatedPtrField<v1::AccessEvent> journal;
-  *journal.Add() = JournalRead(2, "erased", "a");
-  ASSERT_TRUE(ledger->AppendEvents(journal).ok());
-
-  // Borrowed by the ledger until answered; whatever fails below, the ledger
-  // is closed before they go.
-  const google::protobuf::RepeatedPtrField<v1::AccessEvent> written = Events({3});
-  const google::protobuf::RepeatedPtrField<v1::AccessEvent> waiting = Events({4});
   // The subject's first image, which will wait in the queue.
   google::protobuf::RepeatedPtrField<v1::AccessEvent> image;
   *image.Add() = JournalRead(5, "erased", "a");
   image[0].mutable_data_object()->set_type(v1::DATA_OBJECT_TYPE_IMAGE);
-  Answers answers;
-  absl::Cleanup close = [&] {
-    disk->ReleaseSyncs();
-    ledger.reset();
-  };
-
-  disk->fault = Fault::kHeldSync;
-  ASSERT_TRUE(ledger->AppendEventsAsync(written, answers.Collect()).ok());
-  ASSERT_TRUE(Eventually([&] { return disk->HeldSyncs() > 0; }));  // being written
-  ASSERT_TRUE(ledger->AppendEventsAsync(waiting, answers.Collect()).ok());
-  ASSERT_TRUE(Eventually([&] { return ledger->QueuedEvents() == 0; }));  // waits prepared
+  HeldPipeline held(/*max_group_events=*/1, {4});  // a group waiting prepared takes no more
+  ASSERT_NO_FATAL_FAILURE(held.Hold());
+  Ledger& ledger = *held.ledger;
   // The image stays queued behind it: its key is not made yet.
-  ASSERT_TRUE(ledger->AppendEventsAsync(image, answers.Collect()).ok());
-  EXPECT_EQ(ledger->QueuedEvents(), 1u);
+  ASSERT_TRUE(ledger.AppendEventsAsync(image, held.answers.Collect()).ok());
+  EXPECT_EQ(ledger.QueuedEvents(), 1u);
 
-  absl::StatusOr<std::pair<v1::AppendReceipt, v1::Erasure>> erased;
-  std::thread eraser([&] {
-    ErasureOrder order;
-    order.subject_id = "erased";
-    order.reason = "GDPR art. 17(1)(a)";
-    erased = ledger->Erase(order);
-  });
+  held.StartErasure();
   // Its record is queued behind the image, the keys listed before it.
-  EXPECT_TRUE(Eventually([&] { return ledger->QueuedEvents() == 2; }));
-  disk->fault = Fault::kNone;
-  disk->ReleaseSyncs();
-  eraser.join();
-  answers.AwaitCount(3);
+  EXPECT_TRUE(Eventually([&] { return ledger.QueuedEvents() == 2; }));
+  held.Release(3);
+  absl::StatusOr<std::pair<v1::AppendReceipt, v1::Erasure>>& erased = held.erased;
   ASSERT_TRUE(erased.ok()) << erased.status();
   EXPECT_EQ(erased->second.keys_size(), 2) << erased->second.DebugString();
-  absl::StatusOr<std::vector<StoredEntry>> entries = ledger->GetEntries(0, ledger->Size());
+  absl::StatusOr<std::vector<StoredEntry>> entries = ledger.GetEntries(0, ledger.Size());
   ASSERT_TRUE(entries.ok()) << entries.status();
   std::vector<uint64_t> erased_seqs;
   for (const StoredEntry& entry : *entries) {
@@ -374,59 +399,29 @@ TEST(LedgerPipeline, AnErasureAlsoShredsAKeyMadeAfterItListedTheKeys) {
   ASSERT_EQ(erased_seqs.size(), 2u);
   EXPECT_EQ(erased_seqs[0], 1u);
   EXPECT_LT(erased_seqs[1], erased->first.seq());
-  EXPECT_TRUE(ledger->Verify().ok);
+  EXPECT_TRUE(ledger.Verify().ok);
 }
 
 // An event queued behind an erasure is prepared after it, under a fresh key
 // of its subject: it is kept, and the erasure, which names only the keys
 // of what came before it, is written at its first attempt.
 TEST(LedgerPipeline, AnEventQueuedBehindAnErasureIsKeptUnderAFreshKey) {
-  OnFaultyDisk on_disk;
-  std::shared_ptr<FaultyDisk>& disk = on_disk.disk;
-  LedgerOptions& options = on_disk.options;
-  // The group waiting prepared is full; the erasure and the event behind it
-  // then wait in the queue and fit in one group together.
-  options.max_group_events = 2;
-  std::unique_ptr<Ledger> ledger = *Ledger::Open(options);
-  ASSERT_TRUE(ledger->AppendEvents(Events({1})).ok());  // "p" has its key
-  google::protobuf::RepeatedPtrField<v1::AccessEvent> journal;
-  *journal.Add() = JournalRead(2, "erased", "a");
-  ASSERT_TRUE(ledger->AppendEvents(journal).ok());
-
-  // Borrowed by the ledger until answered; whatever fails below, the ledger
-  // is closed before they go.
-  const google::protobuf::RepeatedPtrField<v1::AccessEvent> written = Events({3});
-  const google::protobuf::RepeatedPtrField<v1::AccessEvent> waiting = Events({4, 6});
   google::protobuf::RepeatedPtrField<v1::AccessEvent> later;
   *later.Add() = JournalRead(5, "erased", "a");
-  Answers answers;
-  absl::Cleanup close = [&] {
-    disk->ReleaseSyncs();
-    ledger.reset();
-  };
+  // The group waiting prepared is full; the erasure and the event behind it
+  // then wait in the queue and fit in one group together.
+  HeldPipeline held(/*max_group_events=*/2, {4, 6});
+  ASSERT_NO_FATAL_FAILURE(held.Hold());
+  Ledger& ledger = *held.ledger;
 
-  disk->fault = Fault::kHeldSync;
-  ASSERT_TRUE(ledger->AppendEventsAsync(written, answers.Collect()).ok());
-  ASSERT_TRUE(Eventually([&] { return disk->HeldSyncs() > 0; }));  // being written
-  ASSERT_TRUE(ledger->AppendEventsAsync(waiting, answers.Collect()).ok());
-  ASSERT_TRUE(Eventually([&] { return ledger->QueuedEvents() == 0; }));  // waits prepared
-
-  absl::StatusOr<std::pair<v1::AppendReceipt, v1::Erasure>> erased;
-  std::thread eraser([&] {
-    ErasureOrder order;
-    order.subject_id = "erased";
-    order.reason = "GDPR art. 17(1)(a)";
-    erased = ledger->Erase(order);
-  });
-  EXPECT_TRUE(Eventually([&] { return ledger->QueuedEvents() == 1; }));  // its record
-  EXPECT_TRUE(ledger->AppendEventsAsync(later, answers.Collect()).ok());
-  disk->fault = Fault::kNone;
-  disk->ReleaseSyncs();
-  eraser.join();
-  answers.AwaitCount(3);
+  held.StartErasure();
+  EXPECT_TRUE(Eventually([&] { return ledger.QueuedEvents() == 1; }));  // its record
+  EXPECT_TRUE(ledger.AppendEventsAsync(later, held.answers.Collect()).ok());
+  held.Release(3);
+  absl::StatusOr<std::pair<v1::AppendReceipt, v1::Erasure>>& erased = held.erased;
   ASSERT_TRUE(erased.ok()) << erased.status();
   EXPECT_EQ(erased->second.keys_size(), 1) << erased->second.DebugString();
-  absl::StatusOr<std::vector<StoredEntry>> entries = ledger->GetEntries(0, ledger->Size());
+  absl::StatusOr<std::vector<StoredEntry>> entries = ledger.GetEntries(0, ledger.Size());
   ASSERT_TRUE(entries.ok()) << entries.status();
   ASSERT_EQ(entries->size(), 7u);
   EXPECT_TRUE((*entries)[1].erased);  // the journal read before the order
@@ -435,7 +430,7 @@ TEST(LedgerPipeline, AnEventQueuedBehindAnErasureIsKeptUnderAFreshKey) {
   EXPECT_FALSE(kept.erased);
   EXPECT_EQ(kept.entry.access_event().event_id(), later[0].event_id());
   EXPECT_NE(kept.header.key_id().find("#2"), std::string::npos) << kept.header.key_id();
-  EXPECT_TRUE(ledger->Verify().ok);
+  EXPECT_TRUE(ledger.Verify().ok);
 }
 
 // A group prepared on top of one whose fsync fails is not written either,
