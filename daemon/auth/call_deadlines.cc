@@ -25,7 +25,7 @@ CallDeadlines::Ticket::~Ticket() {
   if (owner_ != nullptr) owner_->Forget(id_);
 }
 
-CallDeadlines::Ticket CallDeadlines::Watch(grpc::ServerContext& context, absl::Duration limit) {
+CallDeadlines::Ticket CallDeadlines::Watch(grpc::ServerContextBase& context, absl::Duration limit) {
   absl::Time deadline = absl::Now() + limit;
   absl::MutexLock lock(&mu_);
   uint64_t id = next_id_++;

@@ -42,7 +42,7 @@ class CallDeadlines {
   };
 
   // Cancels `context`'s call if it still runs `limit` from now.
-  Ticket Watch(grpc::ServerContext& context, absl::Duration limit);
+  Ticket Watch(grpc::ServerContextBase& context, absl::Duration limit);
 
  private:
   void Forget(uint64_t id);
@@ -51,7 +51,7 @@ class CallDeadlines {
   absl::Mutex mu_;
   bool stopping_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t next_id_ ABSL_GUARDED_BY(mu_) = 1;
-  std::map<uint64_t, std::pair<absl::Time, grpc::ServerContext*>> calls_ ABSL_GUARDED_BY(mu_);
+  std::map<uint64_t, std::pair<absl::Time, grpc::ServerContextBase*>> calls_ ABSL_GUARDED_BY(mu_);
   std::set<std::pair<absl::Time, uint64_t>> by_deadline_ ABSL_GUARDED_BY(mu_);
   std::thread watchdog_;
 };

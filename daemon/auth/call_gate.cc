@@ -41,7 +41,7 @@ CallGate::Pass::~Pass() {
   gate_->Release();                   // and may be the last one a drain waits for
 }
 
-absl::StatusOr<Caller> CallGate::Identify(const grpc::ServerContext& context) const {
+absl::StatusOr<Caller> CallGate::Identify(const grpc::ServerContextBase& context) const {
   if (!mtls_) return Caller{context.peer(), std::string(kLocalRole)};
   // The handshake already refused anyone without a certificate of our CA;
   // this only guards against a server built without that requirement.
@@ -91,7 +91,7 @@ absl::Status CallGate::Deny(const Caller& caller, Method method, v1::QueryRecord
   return absl::PermissionDeniedError(why);
 }
 
-absl::StatusOr<CallGate::Pass> CallGate::Admit(grpc::ServerContext& context, Method method,
+absl::StatusOr<CallGate::Pass> CallGate::Admit(grpc::ServerContextBase& context, Method method,
                                                const v1::QueryRecord& asked) {
   std::optional<std::string_view> acting_for;
   if (auto it = context.client_metadata().find(kActingForMetadata);
@@ -110,7 +110,7 @@ absl::StatusOr<CallGate::Pass> CallGate::Admit(const absl::StatusOr<Caller>& cal
 absl::StatusOr<CallGate::Pass> CallGate::AdmitCaller(const absl::StatusOr<Caller>& caller,
                                                      Method method, const v1::QueryRecord& asked,
                                                      std::optional<std::string_view> acting_for,
-                                                     grpc::ServerContext* context) {
+                                                     grpc::ServerContextBase* context) {
   {
     absl::MutexLock lock(&calls_mu_);
     if (draining_) {
@@ -127,7 +127,7 @@ absl::StatusOr<CallGate::Pass> CallGate::AdmitCaller(const absl::StatusOr<Caller
 absl::StatusOr<CallGate::Pass> CallGate::AdmitCounted(const absl::StatusOr<Caller>& caller,
                                                       Method method, const v1::QueryRecord& asked,
                                                       std::optional<std::string_view> acting_for,
-                                                      grpc::ServerContext* context) {
+                                                      grpc::ServerContextBase* context) {
   if (!caller.ok()) {
     metrics_.CallRefused("unauthenticated");
     return caller.status();

@@ -86,7 +86,7 @@ class CallGate {
   // Admits the call or returns the status to answer it with.
   // `asked` says what the call asks about (subject_id, actor_id, reason),
   // recorded if the call is denied.
-  absl::StatusOr<Pass> Admit(grpc::ServerContext& context, Method method,
+  absl::StatusOr<Pass> Admit(grpc::ServerContextBase& context, Method method,
                              const v1::QueryRecord& asked = {});
   // The same for a call on another listener (daemon/http), which identified
   // `caller` by its own TLS handshake (or says why it could not) and bounds
@@ -116,13 +116,13 @@ class CallGate {
   absl::StatusOr<Pass> AdmitCaller(const absl::StatusOr<Caller>& caller, Method method,
                                    const v1::QueryRecord& asked,
                                    std::optional<std::string_view> acting_for,
-                                   grpc::ServerContext* context);
+                                   grpc::ServerContextBase* context);
   // AdmitCaller, for a call already counted in calls_in_flight_.
   absl::StatusOr<Pass> AdmitCounted(const absl::StatusOr<Caller>& caller, Method method,
                                     const v1::QueryRecord& asked,
                                     std::optional<std::string_view> acting_for,
-                                    grpc::ServerContext* context);
-  absl::StatusOr<Caller> Identify(const grpc::ServerContext& context) const;
+                                    grpc::ServerContextBase* context);
+  absl::StatusOr<Caller> Identify(const grpc::ServerContextBase& context) const;
   // Why `caller` may not call `method`, or empty if it may.
   std::string Forbidden(const Caller& caller, Method method, const v1::QueryRecord& asked,
                         std::optional<std::string_view> acting_for) const;

@@ -27,13 +27,11 @@ constexpr int kAppendMethod = 0;
 constexpr int kAppendStreamMethod = 1;
 
 IngestService::IngestService(EventIngest& ingest, CallGate& gate) : ingest_(ingest), gate_(gate) {
-  MarkMethodStreamed(
+  MarkMethodCallback(
       kAppendMethod,
-      new grpc::internal::StreamedUnaryHandler<grpc::ByteBuffer, v1::AppendResponse>(
-          [this](grpc::ServerContext* context,
-                 grpc::ServerUnaryStreamer<grpc::ByteBuffer, v1::AppendResponse>* call) {
-            return ToGrpcStatus(Append(*context, *call));
-          }));
+      new grpc::internal::CallbackUnaryHandler<grpc::ByteBuffer, v1::AppendResponse>(
+          [this](grpc::CallbackServerContext* context, const grpc::ByteBuffer* bytes,
+                 v1::AppendResponse* response) { return Append(*context, *bytes, *response); }));
   MarkMethodStreamed(
       kAppendStreamMethod,
       new grpc::internal::BidiStreamingHandler<IngestService, grpc::ByteBuffer, v1::AppendResponse>(
@@ -58,18 +56,60 @@ absl::Status IngestService::TakeStreamBatch(const CallGate::Pass& pass, bool fir
   return ingest_.CheckBatch(request, now);
 }
 
-absl::Status IngestService::Append(
-    grpc::ServerContext& context,
-    grpc::ServerUnaryStreamer<grpc::ByteBuffer, v1::AppendResponse>& call) {
-  ASSIGN_OR_RETURN(CallGate::Pass pass, gate_.Admit(context, Method::kAppend));
-  grpc::ByteBuffer bytes;
-  if (!call.Read(&bytes)) return absl::CancelledError("no request");
+namespace {
+
+// One unary Append from its admission until the ledger answers it. The
+// ledger borrows `request.events()` until then; the pass (the caller's slot
+// and its deadline watch) is held as long.
+struct UnaryAppend {
+  explicit UnaryAppend(CallGate::Pass pass) : pass(std::move(pass)) {}
+  CallGate::Pass pass;
   v1::AppendRequest request;
-  RETURN_IF_ERROR(DecodeBatch(bytes, request));
-  v1::AppendResponse response;
-  RETURN_IF_ERROR(ingest_.AppendBatch(request, response));
-  call.Write(response);
-  return absl::OkStatus();
+  absl::Time start;
+};
+
+}  // namespace
+
+grpc::ServerUnaryReactor* IngestService::Append(grpc::CallbackServerContext& context,
+                                                const grpc::ByteBuffer& bytes,
+                                                v1::AppendResponse& response) {
+  grpc::ServerUnaryReactor* reactor = context.DefaultReactor();
+  absl::StatusOr<CallGate::Pass> pass = gate_.Admit(context, Method::kAppend);
+  if (!pass.ok()) {
+    reactor->Finish(ToGrpcStatus(pass.status()));
+    return reactor;
+  }
+  auto call = std::make_unique<UnaryAppend>(*std::move(pass));
+  call->start = Now();
+  absl::Status s = DecodeBatch(bytes, call->request);
+  if (s.ok()) s = ingest_.CheckBatch(call->request, call->start);
+  if (s.ok()) {
+    UnaryAppend* queued = call.get();
+    s = ingest_.ledger().AppendEventsAsync(
+        queued->request.events(),
+        [this, queued, reactor, &response](absl::StatusOr<std::vector<v1::AppendReceipt>> result) {
+          std::unique_ptr<UnaryAppend> done(queued);
+          absl::Status status = result.status();
+          if (result.ok()) {
+            ingest_.Answer(done->request, *std::move(result), done->start, response);
+          } else {
+            ingest_.CountRefused(status, done->request);
+          }
+          // The deadline watch ends before the call does (the context goes
+          // with the call).
+          done.reset();
+          reactor->Finish(ToGrpcStatus(status));
+        });
+    if (s.ok()) {
+      call.release();  // the ledger's callback owns it now
+      return reactor;
+    }
+    // Never queued, so no callback will come for it.
+    ingest_.CountRefused(s, call->request);
+  }
+  call.reset();
+  reactor->Finish(ToGrpcStatus(s));
+  return reactor;
 }
 
 namespace {

@@ -5,13 +5,18 @@
 // that even bytes protobuf refuses get an answer naming the field.
 // AppendStream is pipelined: up to kStreamWindow batches of one stream are
 // queued for the ledger at once, and their answers go back in order.
+// Append runs on gRPC's callback API: its handler queues the events and
+// returns, and the ledger's writer finishes the call once they are durable,
+// so that no thread waits for each call's group commit.
 // Every call, and every batch on a stream, passes the CallGate first; the
 // checks, the append and the metrics are EventIngest's, shared with HTTP.
 // Thread-safe; borrows the ingest path and gate, which must outlive it.
 #ifndef INNSYN_DAEMON_SERVICES_INGEST_SERVICE_H_
 #define INNSYN_DAEMON_SERVICES_INGEST_SERVICE_H_
 
+#include <grpcpp/server_context.h>
 #include <grpcpp/support/byte_buffer.h>
+#include <grpcpp/support/server_callback.h>
 
 #include "daemon/auth/call_gate.h"
 #include "daemon/services/event_ingest.h"
@@ -26,8 +31,9 @@ class IngestService final : public v1::IngestService::Service {
  private:
   // The handlers' bodies; the handlers registered in the constructor
   // convert the status each returns for gRPC, once.
-  absl::Status Append(grpc::ServerContext& context,
-                      grpc::ServerUnaryStreamer<grpc::ByteBuffer, v1::AppendResponse>& call);
+  // Starts the call; `response` is gRPC's, filled before the call finishes.
+  grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext& context,
+                                   const grpc::ByteBuffer& bytes, v1::AppendResponse& response);
   absl::Status AppendStream(grpc::ServerContext& context,
                             grpc::ServerReaderWriter<v1::AppendResponse, grpc::ByteBuffer>& stream);
 

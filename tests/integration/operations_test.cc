@@ -16,6 +16,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <thread>
 
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -380,6 +381,57 @@ TEST_F(OperationsTest, StopsWithoutWaitingForAnIdleClientToHangUp) {
   close(idle);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   EXPECT_LT(took, std::chrono::seconds(10));
+}
+
+// A unary Append is answered by the ledger's writer once its events are
+// durable (gRPC's callback API), with no thread waiting for it. A stop with
+// many such calls in flight ends cleanly, no call is left unanswered until
+// its deadline, and every event acknowledged is in the ledger afterwards.
+TEST_F(OperationsTest, AStopWithUnaryCallsInFlightKeepsEveryAcknowledgedEvent) {
+  Start();
+  constexpr int kClients = 16;
+  std::atomic<bool> stopped{false};
+  std::atomic<int> acknowledged_calls{0};
+  std::vector<std::vector<int>> acknowledged(kClients);
+  std::vector<int> timed_out(kClients, 0);
+  std::vector<std::thread> clients;
+  for (int c = 0; c < kClients; ++c) {
+    clients.emplace_back([&, c] {
+      for (int n = c * 100'000; !stopped.load(); ++n) {
+        const grpc::Status status = Append(n, 1);
+        if (status.ok()) {
+          acknowledged[c].push_back(n);
+          ++acknowledged_calls;
+        } else if (status.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED) {
+          ++timed_out[c];
+        } else if (status.error_code() == grpc::StatusCode::UNAVAILABLE) {
+          return;  // innsynd is stopping or gone
+        }
+      }
+    });
+  }
+  ASSERT_TRUE(Eventually([&] { return acknowledged_calls.load() >= 500; }));
+  EXPECT_EQ(daemon_->StopWith(SIGTERM), 0);
+  stopped = true;
+  for (std::thread& client : clients) client.join();
+
+  std::unique_ptr<storage::Ledger> ledger = OpenTestLedger(data_dir(), /*read_only=*/true);
+  ASSERT_NE(ledger, nullptr);
+  absl::StatusOr<std::vector<storage::StoredEntry>> entries = ledger->GetEntries(0, ledger->Size());
+  ASSERT_TRUE(entries.ok()) << entries.status();
+  std::set<std::string> stored;
+  for (const storage::StoredEntry& entry : *entries) {
+    if (entry.entry.has_access_event()) stored.insert(entry.entry.access_event().event_id());
+  }
+  size_t checked = 0;
+  for (int c = 0; c < kClients; ++c) {
+    EXPECT_EQ(timed_out[c], 0) << "client " << c;
+    for (int n : acknowledged[c]) {
+      EXPECT_TRUE(stored.contains("ev-" + std::to_string(n))) << "acknowledged ev-" << n;
+      ++checked;
+    }
+  }
+  EXPECT_GE(checked, 500u);
 }
 
 TEST_F(OperationsTest, StatusSaysTheLedgerIsVerifiedAndDetectionCaughtUp) {
