@@ -244,9 +244,11 @@ absl::StatusOr<std::unique_ptr<Server>> Server::Start(const DaemonOptions& optio
   builder.SetMaxReceiveMessageSize(options.max_message_bytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_METADATA_SIZE, options.max_metadata_bytes);
   builder.AddChannelArgument(GRPC_ARG_MAX_CONCURRENT_STREAMS, kMaxConcurrentStreamsPerConnection);
-  // Each call blocks its thread until its group commit is durable. Keeping
-  // enough threads polling avoids creating and destroying a thread per call
-  // under concurrent load; the quota bounds them all.
+  // A call on the sync server blocks its thread until it ends (a stream
+  // until its last batch is durable); unary Append runs on the callback API
+  // and holds no thread while it waits. Keeping enough threads polling
+  // avoids creating and destroying a thread per call under concurrent load;
+  // the quota bounds them all.
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MIN_POLLERS,
                               kMinPollingThreads);
   builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS,
