@@ -282,6 +282,13 @@ absl::Status Ledger::AppendEventsAsync(
   return impl_->writer->AppendEventsAsync(std::move(pointers), std::move(done));
 }
 
+absl::Status Ledger::AppendQueryAsync(const v1::QueryRecord& query, AppendDone done) {
+  if (!impl_->writer) return absl::FailedPreconditionError("ledger is open read-only");
+  auto record = std::make_unique<v1::LedgerEntry>();
+  *record->mutable_query_record() = query;
+  return impl_->writer->AppendRecordAsync(std::move(record), std::move(done));
+}
+
 absl::StatusOr<v1::AppendReceipt> Ledger::AppendQuery(const v1::QueryRecord& query) {
   v1::LedgerEntry record;
   *record.mutable_query_record() = query;

@@ -225,8 +225,9 @@ class Ledger {
   // The same without waiting, so that one caller can have many requests in
   // flight: queues the events and returns. `done` runs once they are durable
   // (with the receipts) or have failed (with the status), on the writer
-  // thread, so it must be quick and must not call into the ledger. The
-  // events are borrowed until `done` has run. Requests queued one after
+  // thread, so it must be quick and must not call into the ledger (but
+  // Size, a lock-free read). The events are borrowed until `done` has run.
+  // Requests queued one after
   // another are committed, and `done` runs, in that order. A full queue
   // (ResourceExhausted) or a failed or closing ledger is returned at once;
   // then nothing is queued and `done` never runs.
@@ -235,6 +236,11 @@ class Ledger {
                                  AppendDone done);
   // Records a query of the ledger; returns once durable.
   absl::StatusOr<v1::AppendReceipt> AppendQuery(const v1::QueryRecord& query);
+  // The same without waiting, for a caller that must not block (a denied
+  // call on gRPC's callback API): queues a copy of the record and returns;
+  // `done` runs as AppendEventsAsync's does, with one receipt. Never
+  // refused by back-pressure; a failed or closing ledger is returned at once.
+  absl::Status AppendQueryAsync(const v1::QueryRecord& query, AppendDone done);
   // Records an alert, or a triage decision on one; returns once durable.
   // Like queries, these are never refused by back-pressure.
   absl::StatusOr<v1::AppendReceipt> AppendAlert(const v1::Alert& alert);

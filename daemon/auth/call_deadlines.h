@@ -2,7 +2,9 @@
 // deadline its client set; a client that set none, or a distant one, is
 // held to `limit` here, so that no call holds a server thread or a stream
 // slot for ever. One watchdog thread cancels calls past their limit.
-// Thread-safe; a Ticket must be destroyed before its call's handler returns.
+// Thread-safe; a Ticket must be destroyed before its call's context is: on
+// the sync server before the handler returns, on the callback API before
+// the call is finished.
 #ifndef INNSYN_DAEMON_AUTH_CALL_DEADLINES_H_
 #define INNSYN_DAEMON_AUTH_CALL_DEADLINES_H_
 

@@ -77,28 +77,51 @@ std::string CallGate::Forbidden(const Caller& caller, Method method, const v1::Q
 }
 
 absl::Status CallGate::Deny(const Caller& caller, Method method, v1::QueryRecord asked,
-                            const std::string& why) {
+                            const std::string& why, DenialRecord record) {
   metrics_.CallRefused("permission_denied");
   asked.set_method(std::string(MethodName(method)));
   asked.set_caller(caller.identity);
   asked.set_caller_role(caller.role);
   asked.set_denied(true);
-  if (absl::StatusOr<v1::AppendReceipt> receipt = ledger_.AppendQuery(asked); !receipt.ok()) {
-    // Refused either way; say that the record is missing, where it is seen.
-    std::cerr << "innsynd: cannot record a denied " << MethodName(method) << " by "
-              << caller.identity << ": " << receipt.status() << "\n";
+  // Refused either way; a record that cannot be written is said where it
+  // is seen.
+  auto unrecorded = [method, identity = caller.identity](const absl::Status& why_not) {
+    std::cerr << "innsynd: cannot record a denied " << MethodName(method) << " by " << identity
+              << ": " << why_not << "\n";
+  };
+  if (record == DenialRecord::kQueued) {
+    absl::Status queued = ledger_.AppendQueryAsync(
+        asked, [unrecorded](absl::StatusOr<std::vector<v1::AppendReceipt>> receipts) {
+          if (!receipts.ok()) unrecorded(receipts.status());
+        });
+    if (!queued.ok()) unrecorded(queued);
+  } else if (absl::StatusOr<v1::AppendReceipt> receipt = ledger_.AppendQuery(asked);
+             !receipt.ok()) {
+    unrecorded(receipt.status());
   }
   return absl::PermissionDeniedError(why);
 }
 
+namespace {
+
+// What the call's innsyn-acting-for metadata says, if it has any.
+std::optional<std::string_view> ActingFor(const grpc::ServerContextBase& context) {
+  auto it = context.client_metadata().find(kActingForMetadata);
+  if (it == context.client_metadata().end()) return std::nullopt;
+  return std::string_view(it->second.data(), it->second.size());
+}
+
+}  // namespace
+
 absl::StatusOr<CallGate::Pass> CallGate::Admit(grpc::ServerContextBase& context, Method method,
                                                const v1::QueryRecord& asked) {
-  std::optional<std::string_view> acting_for;
-  if (auto it = context.client_metadata().find(kActingForMetadata);
-      it != context.client_metadata().end()) {
-    acting_for = std::string_view(it->second.data(), it->second.size());
-  }
-  return AdmitCaller(Identify(context), method, asked, acting_for, &context);
+  return AdmitCaller(Identify(context), method, asked, ActingFor(context), &context);
+}
+
+absl::StatusOr<CallGate::Pass> CallGate::AdmitWithoutWaiting(grpc::ServerContextBase& context,
+                                                             Method method) {
+  return AdmitCaller(Identify(context), method, {}, ActingFor(context), &context,
+                     DenialRecord::kQueued);
 }
 
 absl::StatusOr<CallGate::Pass> CallGate::Admit(const absl::StatusOr<Caller>& caller, Method method,
@@ -110,7 +133,8 @@ absl::StatusOr<CallGate::Pass> CallGate::Admit(const absl::StatusOr<Caller>& cal
 absl::StatusOr<CallGate::Pass> CallGate::AdmitCaller(const absl::StatusOr<Caller>& caller,
                                                      Method method, const v1::QueryRecord& asked,
                                                      std::optional<std::string_view> acting_for,
-                                                     grpc::ServerContextBase* context) {
+                                                     grpc::ServerContextBase* context,
+                                                     DenialRecord record) {
   {
     absl::MutexLock lock(&calls_mu_);
     if (draining_) {
@@ -119,7 +143,7 @@ absl::StatusOr<CallGate::Pass> CallGate::AdmitCaller(const absl::StatusOr<Caller
     }
     ++calls_in_flight_;
   }
-  absl::StatusOr<Pass> pass = AdmitCounted(caller, method, asked, acting_for, context);
+  absl::StatusOr<Pass> pass = AdmitCounted(caller, method, asked, acting_for, context, record);
   if (!pass.ok()) Release();
   return pass;
 }
@@ -127,7 +151,8 @@ absl::StatusOr<CallGate::Pass> CallGate::AdmitCaller(const absl::StatusOr<Caller
 absl::StatusOr<CallGate::Pass> CallGate::AdmitCounted(const absl::StatusOr<Caller>& caller,
                                                       Method method, const v1::QueryRecord& asked,
                                                       std::optional<std::string_view> acting_for,
-                                                      grpc::ServerContextBase* context) {
+                                                      grpc::ServerContextBase* context,
+                                                      DenialRecord record) {
   if (!caller.ok()) {
     metrics_.CallRefused("unauthenticated");
     return caller.status();
@@ -136,7 +161,7 @@ absl::StatusOr<CallGate::Pass> CallGate::AdmitCounted(const absl::StatusOr<Calle
   // records of its denied calls.
   if (absl::Status s = TakeToken(*caller); !s.ok()) return s;
   if (std::string why = Forbidden(*caller, method, asked, acting_for); !why.empty()) {
-    return Deny(*caller, method, asked, why);
+    return Deny(*caller, method, asked, why, record);
   }
   const bool stream = method == Method::kAppendStream || method == Method::kWatchAlerts;
   if (stream) {

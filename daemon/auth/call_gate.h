@@ -88,6 +88,10 @@ class CallGate {
   // recorded if the call is denied.
   absl::StatusOr<Pass> Admit(grpc::ServerContextBase& context, Method method,
                              const v1::QueryRecord& asked = {});
+  // The same for a handler that must not wait for the ledger (gRPC's
+  // callback API, whose few threads serve every such call): a denied call
+  // is refused at once and its record queued, durable a moment later.
+  absl::StatusOr<Pass> AdmitWithoutWaiting(grpc::ServerContextBase& context, Method method);
   // The same for a call on another listener (daemon/http), which identified
   // `caller` by its own TLS handshake (or says why it could not) and bounds
   // the call's duration itself. `acting_for` is what a portal's
@@ -113,21 +117,24 @@ class CallGate {
  private:
   // Admit, for either listener; `context` (may be null) is the gRPC call
   // whose duration is watched.
+  // Whether a denied call's record is durable before the call is refused.
+  enum class DenialRecord { kDurable, kQueued };
   absl::StatusOr<Pass> AdmitCaller(const absl::StatusOr<Caller>& caller, Method method,
                                    const v1::QueryRecord& asked,
                                    std::optional<std::string_view> acting_for,
-                                   grpc::ServerContextBase* context);
+                                   grpc::ServerContextBase* context,
+                                   DenialRecord record = DenialRecord::kDurable);
   // AdmitCaller, for a call already counted in calls_in_flight_.
   absl::StatusOr<Pass> AdmitCounted(const absl::StatusOr<Caller>& caller, Method method,
                                     const v1::QueryRecord& asked,
                                     std::optional<std::string_view> acting_for,
-                                    grpc::ServerContextBase* context);
+                                    grpc::ServerContextBase* context, DenialRecord record);
   absl::StatusOr<Caller> Identify(const grpc::ServerContextBase& context) const;
   // Why `caller` may not call `method`, or empty if it may.
   std::string Forbidden(const Caller& caller, Method method, const v1::QueryRecord& asked,
                         std::optional<std::string_view> acting_for) const;
   absl::Status Deny(const Caller& caller, Method method, v1::QueryRecord asked,
-                    const std::string& why);
+                    const std::string& why, DenialRecord record);
   absl::Status TakeToken(const Caller& caller);
   void ReleaseStream(const std::string& identity);
   void Release();  // an admitted call has ended

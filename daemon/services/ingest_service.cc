@@ -74,7 +74,7 @@ grpc::ServerUnaryReactor* IngestService::Append(grpc::CallbackServerContext& con
                                                 const grpc::ByteBuffer& bytes,
                                                 v1::AppendResponse& response) {
   grpc::ServerUnaryReactor* reactor = context.DefaultReactor();
-  absl::StatusOr<CallGate::Pass> pass = gate_.Admit(context, Method::kAppend);
+  absl::StatusOr<CallGate::Pass> pass = gate_.AdmitWithoutWaiting(context, Method::kAppend);
   if (!pass.ok()) {
     reactor->Finish(ToGrpcStatus(pass.status()));
     return reactor;
@@ -84,7 +84,8 @@ grpc::ServerUnaryReactor* IngestService::Append(grpc::CallbackServerContext& con
   absl::Status s = DecodeBatch(bytes, call->request);
   if (s.ok()) s = ingest_.CheckBatch(call->request, call->start);
   if (s.ok()) {
-    UnaryAppend* queued = call.get();
+    // The ledger's callback owns the call once it is queued.
+    UnaryAppend* queued = call.release();
     s = ingest_.ledger().AppendEventsAsync(
         queued->request.events(),
         [this, queued, reactor, &response](absl::StatusOr<std::vector<v1::AppendReceipt>> result) {
@@ -100,11 +101,9 @@ grpc::ServerUnaryReactor* IngestService::Append(grpc::CallbackServerContext& con
           done.reset();
           reactor->Finish(ToGrpcStatus(status));
         });
-    if (s.ok()) {
-      call.release();  // the ledger's callback owns it now
-      return reactor;
-    }
+    if (s.ok()) return reactor;
     // Never queued, so no callback will come for it.
+    call.reset(queued);
     ingest_.CountRefused(s, call->request);
   }
   call.reset();

@@ -29,8 +29,9 @@ class IngestService final : public v1::IngestService::Service {
   IngestService(EventIngest& ingest, CallGate& gate);
 
  private:
-  // The handlers' bodies; the handlers registered in the constructor
-  // convert the status each returns for gRPC, once.
+  // The handlers' bodies. AppendStream's handler converts the status it
+  // returns for gRPC, once; Append finishes its call itself, once the ledger
+  // answers (or at once when it refuses the request).
   // Starts the call; `response` is gRPC's, filled before the call finishes.
   grpc::ServerUnaryReactor* Append(grpc::CallbackServerContext& context,
                                    const grpc::ByteBuffer& bytes, v1::AppendResponse& response);

@@ -50,6 +50,8 @@ struct GroupWriter::Request {
   // Records that are not access events (queries, alerts, decisions): the
   // bodies of the entries to write, whose seq and time the writer sets.
   std::vector<const v1::LedgerEntry*> records;
+  // The record of AppendRecordAsync, which the request owns.
+  std::unique_ptr<const v1::LedgerEntry> owned_record;
   size_t bytes = 0;  // serialized size of the events
   // The clear header and key base of each event (or record), described
   // once by the preparing thread for the key lookup and the entry alike.
@@ -166,6 +168,19 @@ absl::Status GroupWriter::AppendEventsAsync(std::vector<const v1::AccessEvent*> 
   for (const v1::AccessEvent* event : events) request->bytes += event->ByteSizeLong();
   request->events = std::move(events);
   request->done_callback = std::move(done);
+  return EnqueueAnswered(std::move(request));
+}
+
+absl::Status GroupWriter::AppendRecordAsync(std::unique_ptr<const v1::LedgerEntry> record,
+                                            Ledger::AppendDone done) {
+  auto request = std::make_unique<Request>();
+  request->records = {record.get()};
+  request->owned_record = std::move(record);
+  request->done_callback = std::move(done);
+  return EnqueueAnswered(std::move(request));
+}
+
+absl::Status GroupWriter::EnqueueAnswered(std::unique_ptr<Request> request) {
   absl::MutexLock lock(&mu_);
   if (absl::Status s = Enqueue(*request); !s.ok()) return s;
   request.release();  // the writer thread deletes it once answered

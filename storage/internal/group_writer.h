@@ -81,6 +81,10 @@ class GroupWriter {
   // Ledger::AppendEventsAsync).
   absl::Status AppendEventsAsync(std::vector<const v1::AccessEvent*> events,
                                  Ledger::AppendDone done);
+  // The same for one record (as AppendRecord), which the writer keeps until
+  // `done` has run.
+  absl::Status AppendRecordAsync(std::unique_ptr<const v1::LedgerEntry> record,
+                                 Ledger::AppendDone done);
   // Events and records (one each) queued and not yet taken into a group.
   size_t QueuedEvents();
 
@@ -89,6 +93,8 @@ class GroupWriter {
   struct Group;
   // Puts the request in the queue, or says why not (then it is not queued).
   absl::Status Enqueue(Request& request) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // The same for a request with a done_callback, which the writer then owns.
+  absl::Status EnqueueAnswered(std::unique_ptr<Request> request);
   absl::StatusOr<std::vector<v1::AppendReceipt>> Submit(Request& request);
   // The preparing thread: takes queued requests as a group, numbers and
   // hashes its entries and builds its batch, while the group before it is

@@ -12,6 +12,8 @@
 #include "base/strings.h"
 #include "daemon/auth/pki.h"
 #include "tests/daemon/auth/handler_server.h"
+#include "tests/storage/faulty_disk.h"
+#include "tests/support/eventually.h"
 #include "tests/support/status_matchers.h"
 #include "tests/support/temp_dir.h"
 
@@ -154,6 +156,55 @@ TEST_F(CallGateTest, ADeniedCallIsRecordedInTheLedgerWithWhoAskedWhatAndWhy) {
   EXPECT_EQ(queries[0].method(), "ListSubjectAccess");
   EXPECT_EQ(queries[0].subject_id(), kPatient);
   EXPECT_EQ(queries[0].reason(), "checking a complaint");
+  EXPECT_TRUE(queries[0].denied());
+}
+
+// The same gate on a ledger whose disk holds every fsync until the test
+// lets it go.
+class CallGateOnAHeldDiskTest : public CallGateTest {
+ protected:
+  void SetUp() override {
+    absl::StatusOr<std::unique_ptr<storage::Ledger>> ledger =
+        storage::Ledger::Open(on_disk_.options);
+    ASSERT_THAT(ledger, IsOk());
+    ledger_ = *std::move(ledger);
+    absl::StatusOr<std::unique_ptr<exporters::Metrics>> metrics = exporters::Metrics::Start("");
+    ASSERT_THAT(metrics, IsOk());
+    metrics_ = *std::move(metrics);
+  }
+  void TearDown() override {
+    on_disk_.disk->fault = testing::Fault::kNone;
+    on_disk_.disk->ReleaseSyncs();
+    server_.reset();
+    gate_.reset();
+    ledger_.reset();  // before the disk it is on
+  }
+  testing::OnFaultyDisk on_disk_;
+};
+
+// A handler on gRPC's callback API, whose few threads serve every such call,
+// must not wait for the ledger: a call denied by AdmitWithoutWaiting is
+// refused while the ledger's fsync is still held, and its record is written
+// once the disk lets it.
+TEST_F(CallGateOnAHeldDiskTest, ACallDeniedWithoutWaitingIsRefusedAtOnceAndRecordedAfter) {
+  ASSERT_NO_FATAL_FAILURE(StartGate());
+  on_disk_.disk->fault = testing::Fault::kHeldSync;
+  std::future<absl::Status> denied =
+      server_->CallInBackground(As("auditor-datatilsynet", kAuditorRole), [this](auto& context) {
+        return gate_->AdmitWithoutWaiting(context, Method::kAppend).status();
+      });
+  ASSERT_EQ(denied.wait_for(absl::ToChronoSeconds(kOtherCallTimeout)), std::future_status::ready)
+      << "the denied call waited for the ledger's fsync";
+  EXPECT_THAT(denied.get(),
+              StatusIs(absl::StatusCode::kPermissionDenied, HasSubstr("may not call Append")));
+  EXPECT_EQ(ledger_->Size(), 0u);  // its record waits for the disk
+  on_disk_.disk->fault = testing::Fault::kNone;
+  on_disk_.disk->ReleaseSyncs();
+  ASSERT_TRUE(testing::Eventually([&] { return ledger_->Size() == 1; }));
+  std::vector<v1::QueryRecord> queries = RecordedQueries();
+  ASSERT_EQ(queries.size(), 1u);
+  EXPECT_EQ(queries[0].caller(), "auditor-datatilsynet");
+  EXPECT_EQ(queries[0].method(), "Append");
   EXPECT_TRUE(queries[0].denied());
 }
 
