@@ -227,10 +227,10 @@ class Ledger {
   // (with the receipts) or have failed (with the status), on the writer
   // thread, so it must be quick and must not call into the ledger (but
   // Size, a lock-free read). The events are borrowed until `done` has run.
-  // Requests queued one after
-  // another are committed, and `done` runs, in that order. A full queue
-  // (ResourceExhausted) or a failed or closing ledger is returned at once;
-  // then nothing is queued and `done` never runs.
+  // Requests queued one after another are committed, and `done` runs, in
+  // that order. A full queue (ResourceExhausted) or a failed or closing
+  // ledger is returned at once; then nothing is queued and `done` never
+  // runs.
   using AppendDone = std::function<void(absl::StatusOr<std::vector<v1::AppendReceipt>>)>;
   absl::Status AppendEventsAsync(const google::protobuf::RepeatedPtrField<v1::AccessEvent>& events,
                                  AppendDone done);

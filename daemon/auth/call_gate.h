@@ -115,10 +115,10 @@ class CallGate {
   bool draining() const;
 
  private:
-  // Admit, for either listener; `context` (may be null) is the gRPC call
-  // whose duration is watched.
   // Whether a denied call's record is durable before the call is refused.
   enum class DenialRecord { kDurable, kQueued };
+  // Admit, for either listener; `context` (may be null) is the gRPC call
+  // whose duration is watched.
   absl::StatusOr<Pass> AdmitCaller(const absl::StatusOr<Caller>& caller, Method method,
                                    const v1::QueryRecord& asked,
                                    std::optional<std::string_view> acting_for,
