@@ -155,6 +155,39 @@ TEST_F(KeyStoreTest, KeysCreatedToSyncLaterAreDurableAfterOneSyncOfTheirOwn) {
   EXPECT_EQ(Bytes(*again), first);
 }
 
+TEST_F(KeyStoreTest, KeysNotYetSyncedAreLiveToEveryCallAndAShredOfOneHoldsAfterTheSync) {
+  KeyStoreOptions options = Options();
+  options.cache_keys = 0;  // every call goes past the cache
+  std::unique_ptr<KeyStore> store = Open(options);
+  const std::vector<std::string> ids = {"s1/journal/2026", "s2/journal/2026"};
+  absl::StatusOr<std::vector<std::shared_ptr<const DataKey>>> keys =
+      store->GetOrCreate(ids, KeyStore::Sync::kLater);
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  const std::string first = Bytes((*keys)[0]);
+  // Not durable yet, and still the one key of its id for every caller.
+  EXPECT_EQ(*store->ListIds(), ids);
+  EXPECT_EQ(Bytes(*store->Get(ids[0])), first);
+  bool created = true;
+  absl::StatusOr<std::vector<std::shared_ptr<const DataKey>>> again =
+      store->GetOrCreate({ids[0]}, KeyStore::Sync::kNow, &created);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_FALSE(created);
+  EXPECT_EQ(Bytes(again->front()), first);
+  // Shredded before the sync: it counts as live, and the sync does not
+  // bring it back.
+  EXPECT_EQ(*store->Shred({ids[1]}), 1u);
+  ASSERT_TRUE(store->SyncNewKeys().ok());
+  EXPECT_EQ(*store->ListIds(), (std::vector<std::string>{ids[0]}));
+
+  store.reset();
+  store = Open(options);
+  EXPECT_EQ(Bytes(*store->Get(ids[0])), first);
+  EXPECT_EQ(*store->ListIds(), (std::vector<std::string>{ids[0]}));
+  absl::Status got = store->Get(ids[1]).status();
+  EXPECT_EQ(got.code(), absl::StatusCode::kNotFound);
+  EXPECT_NE(got.message().find("shredded"), std::string::npos) << got;
+}
+
 TEST_F(KeyStoreTest, ConcurrentCallersGetOneKeyForOneId) {
   KeyStoreOptions options = Options();
   options.cache_keys = 0;  // every caller goes to the database
