@@ -53,6 +53,25 @@ std::vector<prometheus::MetricFamily> LedgerCollector::Collect() const {
   families.push_back(Family("innsyn_rocksdb_memtable_bytes",
                             "Bytes held in RocksDB memtables, not yet flushed to tables.",
                             MetricType::Gauge, value(stats.memtable_bytes)));
+  families.push_back(Family("innsyn_rocksdb_block_cache_bytes",
+                            "Bytes held in RocksDB's block cache (table blocks, indexes and "
+                            "filters), at most innsyn_rocksdb_block_cache_capacity_bytes.",
+                            MetricType::Gauge, value(stats.block_cache_bytes)));
+  families.push_back(Family("innsyn_rocksdb_block_cache_capacity_bytes",
+                            "The size RocksDB's block cache is bounded to.", MetricType::Gauge,
+                            value(stats.block_cache_capacity_bytes)));
+  families.push_back(Family("innsyn_rocksdb_table_readers_bytes",
+                            "Bytes of index and filter blocks RocksDB holds outside its block "
+                            "cache (the top levels of partitioned ones).",
+                            MetricType::Gauge, value(stats.table_readers_bytes)));
+  families.push_back(Family("innsyn_key_store_memtable_bytes",
+                            "Bytes held in the key store's memtables (wrapped data keys not yet "
+                            "flushed).",
+                            MetricType::Gauge, value(stats.key_store_memtable_bytes)));
+  families.push_back(Family("innsyn_key_store_cached_keys",
+                            "Unwrapped data keys held in memory, so that ingest need not read "
+                            "and unwrap them.",
+                            MetricType::Gauge, value(stats.cached_data_keys)));
   families.push_back(Family("innsyn_rocksdb_background_errors_total",
                             "RocksDB background (flush and compaction) errors since the ledger "
                             "was opened.",

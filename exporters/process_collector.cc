@@ -7,9 +7,12 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <sstream>
 #include <string>
+#include <utility>
 
+#include "base/allocator.h"
 #include "base/strings.h"
 
 namespace innsyn::exporters {
@@ -94,6 +97,26 @@ std::vector<prometheus::MetricFamily> ProcessCollector::Collect() const {
   if (getrlimit(RLIMIT_NOFILE, &limit) == 0) {
     families.push_back(Family("process_max_fds", "Maximum number of open file descriptors.",
                               MetricType::Gauge, static_cast<double>(limit.rlim_cur)));
+  }
+  // What of the resident memory the program uses, and what the allocator
+  // holds freed, for reuse, without giving it back to the system yet.
+  if (const std::optional<AllocatorStats> allocator = ReadAllocatorStats()) {
+    prometheus::MetricFamily family{
+        "innsyn_allocator_bytes",
+        "Memory as tcmalloc sees it: allocated by innsynd (state=\"allocated\"), or freed and "
+        "held for reuse, not yet returned to the system, as whole pages (state=\"free_pages\") "
+        "or as small blocks in its caches (state=\"free_cached\").",
+        MetricType::Gauge,
+        {}};
+    for (const auto& [state, bytes] : {std::pair{"allocated", allocator->allocated},
+                                       std::pair{"free_pages", allocator->free_pages},
+                                       std::pair{"free_cached", allocator->free_cached}}) {
+      prometheus::ClientMetric metric;
+      metric.label = {{"state", state}};
+      metric.gauge.value = static_cast<double>(bytes);
+      family.metric.push_back(metric);
+    }
+    families.push_back(std::move(family));
   }
   return families;
 }

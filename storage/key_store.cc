@@ -361,6 +361,17 @@ absl::StatusOr<std::vector<std::string>> KeyStore::ListShredded() const {
   return internal::ListIdsUnder(*db_, internal::kShreddedPrefix, "");
 }
 
+KeyStore::MemoryStats KeyStore::Memory() const {
+  MemoryStats stats;
+  uint64_t bytes = 0;
+  if (db_->GetIntProperty(rocksdb::DB::Properties::kCurSizeAllMemTables, &bytes)) {
+    stats.memtable_bytes = bytes;
+  }
+  absl::MutexLock lock(&mu_);
+  stats.cached_keys = cache_->size();
+  return stats;
+}
+
 absl::StatusOr<size_t> KeyStore::Shred(absl::Span<const std::string> ids) {
   RETURN_IF_ERROR(CheckWritable("shred keys"));
   if (ids.empty()) return 0;

@@ -123,6 +123,12 @@ class KeyStore {
   // obsolete file. Unavailable if a file stays pinned (purge again).
   absl::Status Purge();
 
+  struct MemoryStats {
+    uint64_t memtable_bytes = 0;  // the key store's memtables
+    uint64_t cached_keys = 0;     // unwrapped keys held (at most cache_keys)
+  };
+  MemoryStats Memory() const;
+
   // An online backup into `backup_dir`, a BackupEngine folder of the key
   // store's own (apart from the ledger's backups); then deletes the backups
   // there taken before `now` - `keep` (never the new one), so a shredded key

@@ -79,7 +79,8 @@ struct LedgerOptions {
   // records are never refused. A request larger than these never fits.
   size_t max_queued_events = 100000;
   size_t max_queued_bytes = 64 << 20;
-  // RocksDB block cache for entries and indexes.
+  // RocksDB block cache for entries and indexes; the memtables (64 MiB at
+  // most) are charged to it, so the two together stay within it.
   size_t block_cache_bytes = 128 << 20;
   // The RocksDB environment; null for the default. Tests inject disk faults
   // through an Env over a wrapped rocksdb::FileSystem. Not owned.
@@ -365,6 +366,14 @@ class Ledger {
     uint64_t pending_compaction_bytes = 0;  // estimate, all column families
     uint64_t running_compactions = 0;
     uint64_t memtable_bytes = 0;
+    // Memory: the block cache (blocks, indexes and filters) and its
+    // capacity, index and filter blocks held outside it, and the key
+    // store's memtables and unwrapped keys (0 in the clear).
+    uint64_t block_cache_bytes = 0;
+    uint64_t block_cache_capacity_bytes = 0;
+    uint64_t table_readers_bytes = 0;
+    uint64_t key_store_memtable_bytes = 0;
+    uint64_t cached_data_keys = 0;
     uint64_t background_errors = 0;
     uint64_t write_stall_stops = 0;      // writes stopped, since open
     uint64_t write_stall_slowdowns = 0;  // writes slowed down, since open

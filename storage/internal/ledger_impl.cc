@@ -12,6 +12,7 @@
 #include "rocksdb/slice.h"
 #include "rocksdb/slice_transform.h"
 #include "rocksdb/table.h"
+#include "rocksdb/write_buffer_manager.h"
 #include "storage/internal/entry_codec.h"
 #include "storage/internal/map_store.h"
 #include "storage/internal/schema.h"
@@ -102,7 +103,8 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>
   return options;
 }
 
-rocksdb::DBOptions DatabaseOptions(const LedgerOptions& options) {
+rocksdb::DBOptions DatabaseOptions(const LedgerOptions& options,
+                                   const std::shared_ptr<rocksdb::Cache>& cache) {
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = options.create_if_missing;
@@ -111,7 +113,10 @@ rocksdb::DBOptions DatabaseOptions(const LedgerOptions& options) {
   db_options.keep_log_file_num = 5;
   // One memtable budget for all families, so that memory stays bounded
   // however the writes spread over them; beyond it the largest is flushed.
-  db_options.db_write_buffer_size = kMemtableBudgetBytes;
+  // It is charged to the block cache, which then holds fewer blocks while
+  // the memtables are full: the two together stay within the cache's size.
+  db_options.write_buffer_manager =
+      std::make_shared<rocksdb::WriteBufferManager>(kMemtableBudgetBytes, cache);
   if (options.env != nullptr) db_options.env = options.env;
   return db_options;
 }
@@ -136,9 +141,8 @@ uint64_t FolderBytes(const std::string& path) {
 }
 
 // RocksDB's default family comes first; the ledger keeps nothing in it.
-std::vector<rocksdb::ColumnFamilyDescriptor> FamilyDescriptors(size_t block_cache_bytes,
-                                                               bool sealed) {
-  auto cache = rocksdb::NewLRUCache(block_cache_bytes);
+std::vector<rocksdb::ColumnFamilyDescriptor> FamilyDescriptors(
+    const std::shared_ptr<rocksdb::Cache>& cache, bool sealed) {
   std::vector<rocksdb::ColumnFamilyDescriptor> descriptors;
   descriptors.emplace_back(rocksdb::kDefaultColumnFamilyName,
                            FamilyOptions(cache, false, false, /*compressed=*/true));
@@ -155,9 +159,10 @@ std::vector<rocksdb::ColumnFamilyDescriptor> FamilyDescriptors(size_t block_cach
 }  // namespace
 
 absl::Status LedgerImpl::OpenDatabase() {
+  const std::shared_ptr<rocksdb::Cache> cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   const std::vector<rocksdb::ColumnFamilyDescriptor> descriptors =
-      FamilyDescriptors(options.block_cache_bytes, options.seal_entries);
-  const rocksdb::DBOptions db_options = DatabaseOptions(options);
+      FamilyDescriptors(cache, options.seal_entries);
+  const rocksdb::DBOptions db_options = DatabaseOptions(options, cache);
   const std::string path = options.data_dir + "/" + kDatabaseFolder;
   std::vector<rocksdb::ColumnFamilyHandle*> opened;
   rocksdb::DB* raw = nullptr;
@@ -628,6 +633,20 @@ Ledger::StorageStats LedgerImpl::ReadStorageStats() const {
       IntProperty(*db, rocksdb::DB::Properties::kEstimatePendingCompactionBytes);
   stats.running_compactions = IntProperty(*db, rocksdb::DB::Properties::kNumRunningCompactions);
   stats.memtable_bytes = IntProperty(*db, rocksdb::DB::Properties::kCurSizeAllMemTables);
+  // One cache is shared by every family: read it through one.
+  uint64_t cache = 0;
+  if (db->GetIntProperty(rocksdb::DB::Properties::kBlockCacheUsage, &cache)) {
+    stats.block_cache_bytes = cache;
+  }
+  if (db->GetIntProperty(rocksdb::DB::Properties::kBlockCacheCapacity, &cache)) {
+    stats.block_cache_capacity_bytes = cache;
+  }
+  stats.table_readers_bytes = IntProperty(*db, rocksdb::DB::Properties::kEstimateTableReadersMem);
+  if (keys != nullptr) {
+    const KeyStore::MemoryStats key_memory = keys->Memory();
+    stats.key_store_memtable_bytes = key_memory.memtable_bytes;
+    stats.cached_data_keys = key_memory.cached_keys;
+  }
   uint64_t value = 0;
   if (db->GetIntProperty(rocksdb::DB::Properties::kBackgroundErrors, &value)) {
     stats.background_errors = value;

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include "base/allocator.h"
+#include "base/strings.h"
 #include "tests/support/daemon_process.h"
 #include "tests/support/temp_dir.h"
 #include "tests/support/test_events.h"
@@ -117,12 +119,27 @@ TEST(Metrics, ExportsTheOperationsMetrics) {
            "innsyn_rocksdb_pending_compaction_bytes ",
            "innsyn_rocksdb_write_stalls_total{kind=\"stop\"} 0",
            "innsyn_rocksdb_write_stopped 0",
+           "innsyn_rocksdb_block_cache_bytes ",
+           "innsyn_rocksdb_block_cache_capacity_bytes ",
+           "innsyn_rocksdb_table_readers_bytes ",
+           "innsyn_key_store_memtable_bytes ",
+           "innsyn_key_store_cached_keys ",
            "process_cpu_seconds_total ",
            "process_resident_memory_bytes ",
            "process_open_fds ",
            "process_start_time_seconds ",
        }) {
     EXPECT_NE(text.find(expected), std::string::npos) << "missing: " << expected << "\n" << text;
+  }
+  // tcmalloc's figures, where it is the allocator (not under the
+  // sanitizers).
+  const bool tcmalloc = ReadAllocatorStats().has_value();
+  for (const char* state : {"allocated", "free_pages", "free_cached"}) {
+    EXPECT_EQ(
+        text.find(StrCat("innsyn_allocator_bytes{state=\"", state, "\"} ")) != std::string::npos,
+        tcmalloc)
+        << state << "\n"
+        << text;
   }
   // No full verification has succeeded: its timestamp is absent, not 0.
   EXPECT_EQ(text.find("innsyn_verification_last_success_timestamp_seconds{mode=\"full\"}"),

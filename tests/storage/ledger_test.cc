@@ -301,5 +301,18 @@ TEST(LedgerStorageStats, CountsTheBytesOnDisk) {
   EXPECT_EQ(stats.background_errors, 0u);
 }
 
+TEST(LedgerStorageStats, MemtablesAreChargedToTheBlockCache) {
+  testing::TempDir dir;
+  std::unique_ptr<Ledger> ledger = testing::OpenTestLedger(dir.path());
+  testing::AppendJournalReads(*ledger, 100, 0);
+  Ledger::StorageStats stats = ledger->GetStorageStats();
+  // Nothing is flushed yet, so nothing but the memtables' charge is in the
+  // cache: one bound holds both.
+  EXPECT_GT(stats.memtable_bytes, 0u);
+  EXPECT_GE(stats.block_cache_bytes, stats.memtable_bytes);
+  EXPECT_LE(stats.block_cache_bytes, stats.block_cache_capacity_bytes);
+  EXPECT_GT(stats.cached_data_keys, 0u);  // the test ledger seals its entries
+}
+
 }  // namespace
 }  // namespace innsyn::storage
