@@ -54,8 +54,8 @@ std::vector<prometheus::MetricFamily> LedgerCollector::Collect() const {
                             "Bytes held in RocksDB memtables, not yet flushed to tables.",
                             MetricType::Gauge, value(stats.memtable_bytes)));
   families.push_back(Family("innsyn_rocksdb_block_cache_bytes",
-                            "Bytes held in RocksDB's block cache (table blocks, indexes and "
-                            "filters), at most innsyn_rocksdb_block_cache_capacity_bytes.",
+                            "Bytes held in RocksDB's block cache: table blocks, indexes and "
+                            "filters, and the memtables, which are charged to it.",
                             MetricType::Gauge, value(stats.block_cache_bytes)));
   families.push_back(Family("innsyn_rocksdb_block_cache_capacity_bytes",
                             "The size RocksDB's block cache is bounded to.", MetricType::Gauge,

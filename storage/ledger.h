@@ -366,9 +366,10 @@ class Ledger {
     uint64_t pending_compaction_bytes = 0;  // estimate, all column families
     uint64_t running_compactions = 0;
     uint64_t memtable_bytes = 0;
-    // Memory: the block cache (blocks, indexes and filters) and its
-    // capacity, index and filter blocks held outside it, and the key
-    // store's memtables and unwrapped keys (0 in the clear).
+    // Memory: the block cache (blocks, indexes and filters, and the
+    // memtables' charge) and its capacity, index and filter blocks held
+    // outside it, and the key store's memtables and unwrapped keys (0 in
+    // the clear).
     uint64_t block_cache_bytes = 0;
     uint64_t block_cache_capacity_bytes = 0;
     uint64_t table_readers_bytes = 0;
