@@ -633,14 +633,6 @@ Ledger::StorageStats LedgerImpl::ReadStorageStats() const {
       IntProperty(*db, rocksdb::DB::Properties::kEstimatePendingCompactionBytes);
   stats.running_compactions = IntProperty(*db, rocksdb::DB::Properties::kNumRunningCompactions);
   stats.memtable_bytes = IntProperty(*db, rocksdb::DB::Properties::kCurSizeAllMemTables);
-  // One cache is shared by every family: read it through one.
-  uint64_t cache = 0;
-  if (db->GetIntProperty(rocksdb::DB::Properties::kBlockCacheUsage, &cache)) {
-    stats.block_cache_bytes = cache;
-  }
-  if (db->GetIntProperty(rocksdb::DB::Properties::kBlockCacheCapacity, &cache)) {
-    stats.block_cache_capacity_bytes = cache;
-  }
   stats.table_readers_bytes = IntProperty(*db, rocksdb::DB::Properties::kEstimateTableReadersMem);
   if (keys != nullptr) {
     const KeyStore::MemoryStats key_memory = keys->Memory();
@@ -648,6 +640,13 @@ Ledger::StorageStats LedgerImpl::ReadStorageStats() const {
     stats.cached_data_keys = key_memory.cached_keys;
   }
   uint64_t value = 0;
+  // One cache is shared by every family: read through one, not summed.
+  if (db->GetIntProperty(rocksdb::DB::Properties::kBlockCacheUsage, &value)) {
+    stats.block_cache_bytes = value;
+  }
+  if (db->GetIntProperty(rocksdb::DB::Properties::kBlockCacheCapacity, &value)) {
+    stats.block_cache_capacity_bytes = value;
+  }
   if (db->GetIntProperty(rocksdb::DB::Properties::kBackgroundErrors, &value)) {
     stats.background_errors = value;
   }
