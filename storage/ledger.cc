@@ -16,6 +16,7 @@
 #include "storage/internal/ledger_impl.h"
 #include "storage/internal/map_store.h"
 #include "storage/internal/schema.h"
+#include "storage/internal/tree_tiles.h"
 
 namespace innsyn::storage {
 
@@ -23,7 +24,6 @@ using internal::FromRocks;
 using internal::IndexKey;
 using internal::ReadBigEndian64;
 using internal::SeqKey;
-using internal::TreeKey;
 
 namespace {
 
@@ -186,8 +186,19 @@ absl::Status StartWriter(internal::LedgerImpl& impl) {
   absl::StatusOr<std::unique_ptr<internal::MapWriter>> map =
       internal::MapWriter::Load(std::move(map_root), std::move(changes));
   if (!map.ok()) return map.status();
-  impl.writer = std::make_unique<internal::GroupWriter>(impl, *std::move(range), chain_head,
-                                                        last_commit, *std::move(map));
+  std::optional<internal::TileEdge> tiles = internal::TileEdge::ForSize(
+      size, [&impl](int tile_level, uint64_t tile_index) -> std::optional<std::string> {
+        absl::StatusOr<std::string> tile =
+            impl.Get(impl.tree, internal::TileKey(tile_level, tile_index));
+        if (!tile.ok()) return std::nullopt;
+        return *std::move(tile);
+      });
+  if (!tiles) {
+    return absl::DataLossError(
+        StrCat("a partial tile of the tree of ", size, " entries is missing or short"));
+  }
+  impl.writer = std::make_unique<internal::GroupWriter>(impl, *std::move(range), *std::move(tiles),
+                                                        chain_head, last_commit, *std::move(map));
   return absl::OkStatus();
 }
 
@@ -338,27 +349,46 @@ absl::StatusOr<std::vector<StoredEntry>> Ledger::GetEntries(uint64_t from_seq, s
 
 namespace {
 
-// The stored nodes [from, end) of one level of the tree, in order, each
-// passed to `take` as its 32 bytes.
-absl::Status ReadLevel(const internal::LedgerImpl& impl, int level, uint64_t from, uint64_t end,
-                       const std::function<void(std::string_view)>& take) {
-  const std::string last = TreeKey(level, end);
+// The stored hashes [from, end) of tree level 8 × `tile_level`, in order,
+// each passed to `take` as its 32 bytes, from the tiles that hold them.
+absl::Status ReadTileLevel(const internal::LedgerImpl& impl, int tile_level, uint64_t from,
+                           uint64_t end, const std::function<void(std::string_view)>& take) {
+  if (from >= end) return absl::OkStatus();
+  const uint64_t first_tile = from / internal::kTreeTileWidth;
+  const uint64_t last_tile = (end - 1) / internal::kTreeTileWidth;
+  const std::string bound = internal::TileKey(tile_level, last_tile + 1);
   rocksdb::ReadOptions read_options;
-  rocksdb::Slice upper(last);
+  rocksdb::Slice upper(bound);
   read_options.iterate_upper_bound = &upper;
   std::unique_ptr<rocksdb::Iterator> it(impl.db->NewIterator(read_options, impl.tree));
   uint64_t index = from;
-  auto node = [&] {
-    return level == 0 ? StrCat("leaf ", index) : StrCat("tree node (", level, ", ", index, ")");
+  auto missing = [&] {
+    return absl::DataLossError(StrCat(tile_level == 0
+                                          ? StrCat("leaf ", index)
+                                          : StrCat("tree node (", 8 * tile_level, ", ", index, ")"),
+                                      " is missing"));
   };
-  for (it->Seek(TreeKey(level, from)); it->Valid(); it->Next(), ++index) {
-    if (it->key().ToString() != TreeKey(level, index) || it->value().size() != kHashBytes) {
-      return absl::DataLossError(StrCat(node(), " is missing or not 32 bytes"));
+  it->Seek(internal::TileKey(tile_level, first_tile));
+  for (uint64_t tile = first_tile; tile <= last_tile; ++tile, it->Next()) {
+    if (!it->Valid()) {
+      if (!it->status().ok()) return FromRocks(it->status(), "read");
+      return missing();
     }
-    take(std::string_view(it->value().data(), it->value().size()));
+    if (it->key() != internal::TileKey(tile_level, tile)) return missing();
+    const std::string_view bytes(it->value().data(), it->value().size());
+    if (bytes.size() % kHashBytes != 0) {
+      return absl::DataLossError(
+          StrCat("tree tile (", tile_level, ", ", tile, ") is not whole hashes"));
+    }
+    const uint64_t tile_start = tile * internal::kTreeTileWidth;
+    const uint64_t stop = std::min(end, tile_start + internal::kTreeTileWidth);
+    for (; index < stop; ++index) {
+      const uint64_t offset = (index - tile_start) * kHashBytes;
+      if (offset >= bytes.size()) return missing();
+      take(bytes.substr(offset, kHashBytes));
+    }
   }
   if (!it->status().ok()) return FromRocks(it->status(), "read");
-  if (index != end) return absl::DataLossError(StrCat(node(), " is missing"));
   return absl::OkStatus();
 }
 
@@ -369,7 +399,7 @@ absl::StatusOr<std::vector<Hash>> Ledger::LeafHashes(uint64_t from_seq, size_t c
   std::vector<Hash> hashes;
   if (from_seq >= size) return hashes;
   const uint64_t end = from_seq + std::min<uint64_t>(count, size - from_seq);
-  RETURN_IF_ERROR(ReadLevel(*impl_, 0, from_seq, end, [&](std::string_view bytes) {
+  RETURN_IF_ERROR(ReadTileLevel(*impl_, 0, from_seq, end, [&](std::string_view bytes) {
     hashes.push_back(*HashFromBytes(bytes));
   }));
   return hashes;
@@ -396,8 +426,8 @@ absl::StatusOr<std::string> Ledger::Tile(int level, uint64_t index, int width) c
   std::string tile;
   tile.reserve(static_cast<size_t>(width) * kHashBytes);
   const uint64_t from = index * kTileWidth;
-  RETURN_IF_ERROR(ReadLevel(*impl_, tree_level, from, from + static_cast<uint64_t>(width),
-                            [&](std::string_view bytes) { tile.append(bytes); }));
+  RETURN_IF_ERROR(ReadTileLevel(*impl_, level, from, from + static_cast<uint64_t>(width),
+                                [&](std::string_view bytes) { tile.append(bytes); }));
   return tile;
 }
 

@@ -2,7 +2,7 @@
 // families: the reader thread walks the entries, checks that each parses and
 // names its own seq, and hashes it into a leaf; the calling thread takes the
 // leaves in order, recomputes the chain and the tree, and compares them with
-// the stored chain hashes, tree nodes and the latest signed checkpoint. The
+// the stored chain hashes, tree tiles and the latest signed checkpoint. The
 // first problem by seq is reported, whichever thread finds it. With index
 // checking, a third thread digests the stored index and event-id keys
 // meanwhile, to compare with the digest of those the entries imply (see
@@ -25,6 +25,7 @@
 #include "storage/internal/ledger_impl.h"
 #include "storage/internal/map_store.h"
 #include "storage/internal/schema.h"
+#include "storage/internal/tree_tiles.h"
 
 namespace innsyn::storage {
 namespace {
@@ -310,6 +311,7 @@ class Pass {
   rocksdb::ReadOptions read_options_;
   const uint64_t start_;
   std::unique_ptr<rocksdb::Iterator> chain_it_;
+  // By tile level: at the tile holding the next node of its tree level.
   std::vector<std::unique_ptr<rocksdb::Iterator>> levels_;
   CompactRange range_;
   Hash chain_;
@@ -437,21 +439,35 @@ bool Pass::CheckLeaf(uint64_t seq, const Hash& leaf) {
 }
 
 bool Pass::CheckNode(const CompactRange::Node& node, uint64_t seq) {
-  std::unique_ptr<rocksdb::Iterator>& it = levels_[node.level];
-  std::string key = internal::TreeKey(node.level, node.index);
+  // The levels between tiles are not stored: they are hashed from the tile
+  // below, which is checked.
+  if (node.level % internal::kTreeTileHeight != 0) return true;
+  const int tile_level = node.level / internal::kTreeTileHeight;
+  const uint64_t tile_index = node.index / internal::kTreeTileWidth;
+  std::unique_ptr<rocksdb::Iterator>& it = levels_[tile_level];
+  const std::string key = internal::TileKey(tile_level, tile_index);
   if (!it) {
     it.reset(ledger_.db->NewIterator(read_options_, ledger_.tree));
     it->Seek(key);
+  } else if (it->Valid() && it->key() != key) {
+    // The next node is in the next tile: the one before must be full.
+    if (it->value().size() != internal::kFullTileBytes) {
+      return Fail(
+          seq, StrCat("tree tile (", tile_level, ", ", tile_index - 1, ") holds ",
+                      it->value().size(), " bytes, not a full tile's ", internal::kFullTileBytes));
+    }
+    it->Next();
   }
-  if (!it->Valid() || it->key() != key) {
+  const size_t offset = node.index % internal::kTreeTileWidth * kHashBytes;
+  if (!it->Valid() || it->key() != key || it->value().size() < offset + kHashBytes) {
     return Fail(seq, StrCat("tree node (", node.level, ", ", node.index, ") is missing"));
   }
-  if (it->value() != AsBytes(node.hash)) {
+  const std::string_view tile(it->value().data(), it->value().size());
+  if (tile.substr(offset, kHashBytes) != AsBytes(node.hash)) {
     if (node.level == 0) return Fail(seq, "entry bytes do not match the stored leaf hash");
     return Fail(seq, StrCat("tree node (", node.level, ", ", node.index,
                             ") differs from the recomputed tree"));
   }
-  it->Next();
   return true;
 }
 

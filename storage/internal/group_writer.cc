@@ -92,10 +92,11 @@ struct GroupWriter::Group {
   absl::flat_hash_map<HistoryKey, MapWriter::Change> map_changes;
 };
 
-GroupWriter::GroupWriter(LedgerImpl& impl, CompactRange range, Hash chain_head,
+GroupWriter::GroupWriter(LedgerImpl& impl, CompactRange range, TileEdge tiles, Hash chain_head,
                          absl::Time last_commit, std::unique_ptr<MapWriter> map)
     : impl_(impl),
       range_(std::move(range)),
+      tiles_(std::move(tiles)),
       chain_head_(chain_head),
       last_commit_(last_commit),
       map_(std::move(map)),
@@ -409,6 +410,8 @@ struct GroupWriter::Draft {
   // Index and event-id keys, put in sorted order once all entries are in.
   std::vector<std::string> index_keys;
   std::vector<std::pair<std::string, std::string>> dedupe_puts;
+  // The nodes the entries completed at tree levels that tiles store.
+  std::vector<CompactRange::Node> tile_nodes;
   std::string scratch;
   // Every head the draft changed, with its value before (nullopt: it was
   // not in heads_), oldest first.
@@ -555,6 +558,7 @@ absl::Status GroupWriter::PrepareEvents(Draft& draft, Request& request) {
   const Hash saved_chain = chain_head_;
   const size_t saved_index_keys = draft.index_keys.size();
   const size_t saved_dedupe_puts = draft.dedupe_puts.size();
+  const size_t saved_tile_nodes = draft.tile_nodes.size();
   const size_t saved_heads = draft.head_undo.size();
   std::vector<std::string> added;
   for (size_t i = 0; i < request.events.size(); ++i) {
@@ -577,6 +581,7 @@ absl::Status GroupWriter::PrepareEvents(Draft& draft, Request& request) {
       chain_head_ = saved_chain;
       draft.index_keys.resize(saved_index_keys);
       draft.dedupe_puts.resize(saved_dedupe_puts);
+      draft.tile_nodes.resize(saved_tile_nodes);
       UndoHeads(draft, saved_heads);
       for (const std::string& fresh : added) draft.fresh.erase(fresh);
       request.receipts.clear();
@@ -750,7 +755,7 @@ absl::StatusOr<v1::AppendReceipt> GroupWriter::AddEntry(Draft& draft, v1::Ledger
   if (in_actor_history) become_head(actor_history, actor_head);
   chain_head_ = ChainHash(chain_head_, leaf);
   for (const CompactRange::Node& node : range_.Append(leaf)) {
-    draft.batch.Put(impl_.tree, TreeKey(node.level, node.index), AsBytes(node.hash));
+    if (node.level % kTreeTileHeight == 0) draft.tile_nodes.push_back(node);
   }
   draft.batch.Put(impl_.entries, SeqKey(seq), bytes);
   draft.batch.Put(impl_.chain, SeqKey(seq), AsBytes(chain_head_));
@@ -838,6 +843,12 @@ void GroupWriter::CollectDerivedKeys(Draft& draft, const v1::SealedEntry& header
 }
 
 void GroupWriter::PutDerivedKeys(Draft& draft) {
+  for (const CompactRange::Node& node : draft.tile_nodes) {
+    tiles_.Add(node.level / kTreeTileHeight, node.index, node.hash);
+  }
+  tiles_.TakeChanged([&](int tile_level, uint64_t tile_index, std::string_view bytes) {
+    draft.batch.Put(impl_.tree, TileKey(tile_level, tile_index), bytes);
+  });
   // Random keys go in sorted: the memtable's skip list then finds each
   // insert position from the last one instead of from its top.
   std::sort(draft.index_keys.begin(), draft.index_keys.end());

@@ -30,6 +30,7 @@
 #include "storage/internal/entry_codec.h"
 #include "storage/internal/map_store.h"
 #include "storage/internal/shared_runs.h"
+#include "storage/internal/tree_tiles.h"
 #include "storage/ledger.h"
 #include "storage/merkle.h"
 
@@ -44,8 +45,8 @@ inline constexpr int kRetryHintMillis = 20;
 class GroupWriter {
  public:
   // `impl` must outlive the writer.
-  GroupWriter(LedgerImpl& impl, CompactRange range, Hash chain_head, absl::Time last_commit,
-              std::unique_ptr<MapWriter> map);
+  GroupWriter(LedgerImpl& impl, CompactRange range, TileEdge tiles, Hash chain_head,
+              absl::Time last_commit, std::unique_ptr<MapWriter> map);
   // Writes what is queued, then stops the thread.
   ~GroupWriter();
 
@@ -189,6 +190,8 @@ class GroupWriter {
   };
   absl::flat_hash_map<HistoryKey, KnownHead> heads_;
   CompactRange range_;
+  // The partial tiles at range_'s edge as the last prepared group left them.
+  TileEdge tiles_;
   Hash chain_head_;
   absl::Time last_commit_;
 

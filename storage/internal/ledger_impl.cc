@@ -16,6 +16,7 @@
 #include "storage/internal/entry_codec.h"
 #include "storage/internal/map_store.h"
 #include "storage/internal/schema.h"
+#include "storage/internal/tree_tiles.h"
 #include "storage/pseudonym.h"
 
 namespace innsyn::storage::internal {
@@ -242,7 +243,7 @@ absl::Status LedgerImpl::CheckAgainstLatestCheckpoint() const {
 std::string DescribeKey(const rocksdb::ColumnFamilyHandle& family, std::string_view key) {
   if (key.size() == 8) return StrCat(family.GetName(), " key of seq ", ReadBigEndian64(key));
   if (key.size() == 9) {
-    return StrCat(family.GetName(), " key of node (", static_cast<int>(key[0]), ", ",
+    return StrCat(family.GetName(), " key of tile (", static_cast<int>(key[0]), ", ",
                   ReadBigEndian64(key.substr(1)), ")");
   }
   return StrCat(family.GetName(), " key ", key);
@@ -257,14 +258,20 @@ absl::StatusOr<std::string> LedgerImpl::Get(rocksdb::ColumnFamilyHandle* family,
 }
 
 absl::StatusOr<Hash> LedgerImpl::Node(int level, uint64_t index) const {
-  absl::StatusOr<std::string> value = Get(tree, TreeKey(level, index));
-  if (!value.ok()) {
-    return absl::DataLossError(
-        StrCat("tree node (", level, ", ", index, ") unreadable: ", value.status().message()));
+  const TileSpan span = LocateNode(level, index);
+  rocksdb::PinnableSlice tile;
+  rocksdb::Status s =
+      db->Get(rocksdb::ReadOptions(), tree, TileKey(span.tile_level, span.tile_index), &tile);
+  if (!s.ok()) {
+    return absl::DataLossError(StrCat(
+        "tree node (", level, ", ", index, ") unreadable: ",
+        FromRocks(s, DescribeKey(*tree, TileKey(span.tile_level, span.tile_index))).message()));
   }
-  std::optional<Hash> hash = HashFromBytes(*value);
-  if (!hash)
-    return absl::DataLossError(StrCat("tree node (", level, ", ", index, ") is not 32 bytes"));
+  std::optional<Hash> hash = SubtreeInTile(std::string_view(tile.data(), tile.size()), span);
+  if (!hash) {
+    return absl::DataLossError(StrCat("tree node (", level, ", ", index, ") is not in its tile (",
+                                      span.tile_level, ", ", span.tile_index, ")"));
+  }
   return *hash;
 }
 
@@ -349,37 +356,46 @@ absl::StatusOr<v1::AppendReceipt> LedgerImpl::ReceiptFor(uint64_t seq,
 
 absl::StatusOr<std::vector<StoredEntry>> LedgerImpl::ReadEntries(const std::vector<uint64_t>& seqs,
                                                                  bool open) const {
-  // Each entry with its stored leaf hash, in one MultiGet a family.
+  // Each entry and the level 0 tile with its stored leaf hash, in one
+  // MultiGet a family.
   std::vector<std::string> key_storage;
   key_storage.reserve(2 * seqs.size());
   std::vector<rocksdb::Slice> entry_keys;
-  std::vector<rocksdb::Slice> leaf_keys;
+  std::vector<rocksdb::Slice> tile_keys;
+  absl::flat_hash_map<uint64_t, size_t> tile_of;  // tile index -> place in tile_keys
   for (uint64_t seq : seqs) {
     key_storage.push_back(SeqKey(seq));
     entry_keys.emplace_back(key_storage.back());
-    key_storage.push_back(TreeKey(0, seq));
-    leaf_keys.emplace_back(key_storage.back());
+    if (tile_of.try_emplace(seq / kTreeTileWidth, tile_keys.size()).second) {
+      key_storage.push_back(TileKey(0, seq / kTreeTileWidth));
+      tile_keys.emplace_back(key_storage.back());
+    }
   }
   std::vector<rocksdb::PinnableSlice> values(seqs.size());
-  std::vector<rocksdb::PinnableSlice> leaves(seqs.size());
+  std::vector<rocksdb::PinnableSlice> tiles(tile_keys.size());
   std::vector<rocksdb::Status> statuses(seqs.size());
-  std::vector<rocksdb::Status> leaf_statuses(seqs.size());
+  std::vector<rocksdb::Status> tile_statuses(tile_keys.size());
   if (!seqs.empty()) {
     db->MultiGet(rocksdb::ReadOptions(), entries, entry_keys.size(), entry_keys.data(),
                  values.data(), statuses.data());
-    db->MultiGet(rocksdb::ReadOptions(), tree, leaf_keys.size(), leaf_keys.data(), leaves.data(),
-                 leaf_statuses.data());
+    db->MultiGet(rocksdb::ReadOptions(), tree, tile_keys.size(), tile_keys.data(), tiles.data(),
+                 tile_statuses.data());
   }
   std::vector<StoredEntry> out(seqs.size());
   for (size_t i = 0; i < seqs.size(); ++i) {
     if (!statuses[i].ok()) return FromRocks(statuses[i], StrCat("entry ", seqs[i]));
-    if (!leaf_statuses[i].ok()) return FromRocks(leaf_statuses[i], StrCat("leaf ", seqs[i]));
+    const size_t t = tile_of.at(seqs[i] / kTreeTileWidth);
+    if (!tile_statuses[t].ok()) return FromRocks(tile_statuses[t], StrCat("leaf ", seqs[i]));
+    const std::string_view tile(tiles[t].data(), tiles[t].size());
+    const size_t offset = seqs[i] % kTreeTileWidth * kHashBytes;
+    const std::string_view stored_leaf =
+        offset + kHashBytes <= tile.size() ? tile.substr(offset, kHashBytes) : std::string_view();
     // Every entry read is checked against the leaf hash stored when it was
     // written (and covered by the signed tree): bytes changed on disk are
     // an error naming the entry, never an answer.
     std::string_view bytes(values[i].data(), values[i].size());
     const Hash leaf = LeafHash(bytes);
-    if (std::string_view(leaves[i].data(), leaves[i].size()) != AsBytes(leaf)) {
+    if (stored_leaf != AsBytes(leaf)) {
       const std::string problem = StrCat("entry ", seqs[i], " does not match its stored leaf hash");
       NoteDamage(seqs[i], problem);
       return absl::DataLossError(StrCat(problem,

@@ -3,7 +3,10 @@
 // Column families (all keys big-endian so that they sort by number):
 //   entries  seq(8)                         -> E_seq, the exact hashed bytes
 //   chain    seq(8)                         -> chain_seq (32)
-//   tree     level(1) index(8)              -> hash of the perfect subtree
+//   tree     tile-level(1) tile-index(8)    -> a C2SP tlog-tiles tile: the
+//            hashes at tree level 8 × tile-level from node 256 × tile-index
+//            on, concatenated (32 bytes each, 1 to 256 of them); a partial
+//            tile is rewritten under the same key as it fills (tree_tiles.h)
 //   index    'S' subject-pseudonym(16) hour(8) seq(8) -> ""  (access events, erasures)
 //            'A' actor-pseudonym(16)   hour(8) seq(8) -> ""
 //            'Q' subject-pseudonym(16) hour(8) seq(8) -> ""  (queries about a subject)
@@ -58,8 +61,9 @@ inline constexpr std::string_view kMetaFormat = "format";
 // history links, by header hash, and the subject map is kept. A ledger
 // without this mark holds plain LedgerEntry messages; format 2 had no
 // history links, format 3 linked by leaf hash, format 4 gave every sealed
-// entry a 'K' index key. This version reads none of them.
-inline constexpr std::string_view kEntryFormat = "5";
+// entry a 'K' index key, format 5 stored the tree one key per node. This
+// version reads none of them.
+inline constexpr std::string_view kEntryFormat = "6";
 
 inline void AppendBigEndian64(std::string& out, uint64_t value) {
   for (int shift = 56; shift >= 0; shift -= 8) {
@@ -85,9 +89,9 @@ inline std::string CheckpointHistoryKey(uint64_t tree_size) {
   return key;
 }
 
-inline std::string TreeKey(int level, uint64_t index) {
-  std::string key(1, static_cast<char>(level));
-  AppendBigEndian64(key, index);
+inline std::string TileKey(int tile_level, uint64_t tile_index) {
+  std::string key(1, static_cast<char>(tile_level));
+  AppendBigEndian64(key, tile_index);
   return key;
 }
 

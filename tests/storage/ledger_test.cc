@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <set>
 #include <tuple>
 
@@ -101,8 +102,9 @@ TEST_F(LedgerTest, ALedgerMissingItsLastEntryNamesWhatIsMissingAndWhatToDo) {
 TEST_F(LedgerTest, RewrittenTreeIsRefusedByTheWriter) {
   AppendMany(32);
   ASSERT_TRUE(ledger_->Checkpoint().ok());
-  TamperWithStoredValue(internal::kTreeFamily, internal::TreeKey(5, 0), [](std::string& node) {
-    node[0] ^= 1;
+  // The first leaf hash in the level 0 tile, under node (5, 0).
+  TamperWithStoredValue(internal::kTreeFamily, internal::TileKey(0, 0), [](std::string& tile) {
+    tile[0] ^= 1;
     return true;
   });
   absl::Status reopened = OpenWritable();
@@ -281,6 +283,53 @@ TEST_F(LedgerTest, TilesHoldTheTreeLevelsTlogTilesNames) {
         << level << "/" << index << " width " << width;
   }
   EXPECT_EQ(ledger_->Tile(0, uint64_t{1} << 60, 256).status().code(), absl::StatusCode::kNotFound);
+}
+
+// The tree family holds the tiles and nothing else: a group writes the
+// tiles it filled and rewrites the partial ones, also after a reopen in the
+// middle of a tile.
+TEST_F(LedgerTest, TheTreeIsStoredAsTheTilesOfItsEdge) {
+  AppendMany(100);
+  AppendMany(150, 100);
+  Reopen(/*read_only=*/false);
+  AppendMany(750, 250);
+  ASSERT_EQ(ledger_->Size(), 1000u);
+  const std::vector<Hash> leaf_hashes = *ledger_->LeafHashes(0, 1000);
+  std::string leaves;
+  for (const Hash& leaf : leaf_hashes) leaves.append(AsBytes(leaf));
+  // Level 8's nodes, the roots of leaves [0, 256), [256, 512), [512, 768).
+  std::string level_one;
+  for (size_t first : {0, 256, 512}) {
+    std::vector<Hash> level(leaf_hashes.begin() + first, leaf_hashes.begin() + first + 256);
+    while (level.size() > 1) {
+      for (size_t i = 0; i < level.size() / 2; ++i) {
+        level[i] = NodeHash(level[2 * i], level[2 * i + 1]);
+      }
+      level.resize(level.size() / 2);
+    }
+    level_one.append(AsBytes(level[0]));
+  }
+  ledger_.reset();
+  std::map<std::string, std::string> stored;
+  {
+    std::unique_ptr<RawLedger> raw = RawLedger::Open(dir_.path(), /*read_only=*/true);
+    ASSERT_NE(raw, nullptr);
+    std::unique_ptr<rocksdb::Iterator> it(
+        raw->db().NewIterator(rocksdb::ReadOptions(), raw->family(internal::kTreeFamily)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      stored[it->key().ToString()] = it->value().ToString();
+    }
+  }
+  const std::map<std::string, std::string> expected = {
+      {internal::TileKey(0, 0), leaves.substr(0, 256 * kHashBytes)},
+      {internal::TileKey(0, 1), leaves.substr(256 * kHashBytes, 256 * kHashBytes)},
+      {internal::TileKey(0, 2), leaves.substr(512 * kHashBytes, 256 * kHashBytes)},
+      {internal::TileKey(0, 3), leaves.substr(768 * kHashBytes)},  // 232 leaves
+      {internal::TileKey(1, 0), level_one},                        // 3 nodes of level 8
+  };
+  EXPECT_EQ(stored, expected);
+  Reopen(/*read_only=*/true);
+  EXPECT_TRUE(ledger_->Verify().ok);
 }
 
 TEST_F(LedgerTest, ReadOnlyLedgerRefusesAppends) {

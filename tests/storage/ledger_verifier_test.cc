@@ -100,8 +100,8 @@ TEST_F(LedgerVerifierTest, RewrittenLeafHashIsStillCaughtAtItsSeq) {
     changed = bytes;
     return true;
   });
-  TamperWithStoredValue(internal::kTreeFamily, internal::TreeKey(0, 10), [&](std::string& leaf) {
-    leaf = std::string(AsBytes(LeafHash(changed)));
+  TamperWithStoredValue(internal::kTreeFamily, internal::TileKey(0, 0), [&](std::string& tile) {
+    tile.replace(10 * kHashBytes, kHashBytes, AsBytes(LeafHash(changed)));
     return true;
   });
   VerifyReport report = ledger_->Verify();
