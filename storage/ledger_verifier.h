@@ -1,6 +1,7 @@
 // Verification of a ledger from what it stores: recomputes every leaf, chain
 // hash and tree node from the stored entry bytes and compares them with the
-// stored ones and with the latest signed checkpoint. With index checking it
+// stored ones (the hashes that tiles hold) and with the latest signed
+// checkpoint. With index checking it
 // also derives every index and event-id key from the entries and checks that
 // exactly those keys are stored, so that no access can be hidden from a
 // subject's history by deleting its index key.

@@ -846,8 +846,8 @@ void GroupWriter::PutDerivedKeys(Draft& draft) {
   for (const CompactRange::Node& node : draft.tile_nodes) {
     tiles_.Add(node.level / kTreeTileHeight, node.index, node.hash);
   }
-  tiles_.TakeChanged([&](int tile_level, uint64_t tile_index, std::string_view bytes) {
-    draft.batch.Put(impl_.tree, TileKey(tile_level, tile_index), bytes);
+  tiles_.TakeAdded([&](int tile_level, uint64_t tile_index, std::string_view hashes) {
+    draft.batch.Merge(impl_.tree, TileKey(tile_level, tile_index), hashes);
   });
   // Random keys go in sorted: the memtable's skip list then finds each
   // insert position from the last one instead of from its top.

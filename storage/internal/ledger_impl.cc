@@ -153,6 +153,8 @@ std::vector<rocksdb::ColumnFamilyDescriptor> FamilyDescriptors(
     const bool compressed = !family.hashes && !(sealed && family.handle == &LedgerImpl::entries);
     descriptors.emplace_back(
         family.name, FamilyOptions(cache, family.point_lookups, family.pseudonym_keys, compressed));
+    if (family.handle == &LedgerImpl::tree)
+      descriptors.back().options.merge_operator = TileAppend();
   }
   return descriptors;
 }

@@ -5,8 +5,9 @@
 //   chain    seq(8)                         -> chain_seq (32)
 //   tree     tile-level(1) tile-index(8)    -> a C2SP tlog-tiles tile: the
 //            hashes at tree level 8 × tile-level from node 256 × tile-index
-//            on, concatenated (32 bytes each, 1 to 256 of them); a partial
-//            tile is rewritten under the same key as it fills (tree_tiles.h)
+//            on, concatenated (32 bytes each, 1 to 256 of them); a tile
+//            grows under its key by appends, merge operands that the
+//            family's operator joins (tree_tiles.h)
 //   index    'S' subject-pseudonym(16) hour(8) seq(8) -> ""  (access events, erasures)
 //            'A' actor-pseudonym(16)   hour(8) seq(8) -> ""
 //            'Q' subject-pseudonym(16) hour(8) seq(8) -> ""  (queries about a subject)

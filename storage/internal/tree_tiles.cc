@@ -1,8 +1,45 @@
 #include "storage/internal/tree_tiles.h"
 
+#include <deque>
 #include <utility>
 
 namespace innsyn::storage::internal {
+namespace {
+
+// Joins all operands in one pass (an associative operator would join them
+// two at a time, copying the tile once per operand).
+class TileAppendOperator final : public rocksdb::MergeOperator {
+ public:
+  const char* Name() const override { return "innsyn.TileAppend"; }
+  bool FullMergeV2(const MergeOperationInput& merge_in,
+                   MergeOperationOutput* merge_out) const override {
+    std::string& tile = merge_out->new_value;
+    size_t size = merge_in.existing_value != nullptr ? merge_in.existing_value->size() : 0;
+    for (const rocksdb::Slice& operand : merge_in.operand_list) size += operand.size();
+    tile.clear();
+    tile.reserve(size);
+    if (merge_in.existing_value != nullptr) {
+      tile.append(merge_in.existing_value->data(), merge_in.existing_value->size());
+    }
+    for (const rocksdb::Slice& operand : merge_in.operand_list) {
+      tile.append(operand.data(), operand.size());
+    }
+    return true;
+  }
+  bool PartialMergeMulti(const rocksdb::Slice& /*key*/, const std::deque<rocksdb::Slice>& operands,
+                         std::string* new_value, rocksdb::Logger* /*logger*/) const override {
+    new_value->clear();
+    for (const rocksdb::Slice& operand : operands)
+      new_value->append(operand.data(), operand.size());
+    return true;
+  }
+};
+
+}  // namespace
+
+std::shared_ptr<rocksdb::MergeOperator> TileAppend() {
+  return std::make_shared<TileAppendOperator>();
+}
 
 TileSpan LocateNode(int level, uint64_t index) {
   TileSpan span;
@@ -38,8 +75,10 @@ std::optional<TileEdge> TileEdge::ForSize(uint64_t size, const ReadTile& read) {
     const uint64_t width = nodes % kTreeTileWidth;
     if (width == 0) continue;
     std::optional<std::string> stored = read(tile_level, at.tile_index);
-    if (!stored || stored->size() < width * kHashBytes) return std::nullopt;
-    at.bytes = stored->substr(0, width * kHashBytes);
+    // Exactly the committed width: the next group appends to it.
+    if (!stored || stored->size() != width * kHashBytes) return std::nullopt;
+    at.bytes = *std::move(stored);
+    at.taken = at.bytes.size();
   }
   return edge;
 }
@@ -49,21 +88,21 @@ void TileEdge::Add(int tile_level, uint64_t index, const Hash& hash) {
   Edge& at = edges_[tile_level];
   at.tile_index = index / kTreeTileWidth;
   at.bytes.append(AsBytes(hash));
-  at.changed = true;
   if (at.bytes.size() < kFullTileBytes) return;
-  filled_.push_back({tile_level, at.tile_index, std::move(at.bytes)});
+  filled_.push_back({tile_level, at.tile_index, at.bytes.substr(at.taken)});
   at.bytes.clear();
-  at.changed = false;
+  at.taken = 0;
 }
 
-void TileEdge::TakeChanged(const std::function<void(int, uint64_t, std::string_view)>& put) {
-  for (const Full& full : filled_) put(full.tile_level, full.tile_index, full.bytes);
+void TileEdge::TakeAdded(const std::function<void(int, uint64_t, std::string_view)>& append) {
+  for (const Filled& filled : filled_) append(filled.tile_level, filled.tile_index, filled.added);
   filled_.clear();
   for (size_t tile_level = 0; tile_level < edges_.size(); ++tile_level) {
     Edge& at = edges_[tile_level];
-    if (!at.changed) continue;
-    put(static_cast<int>(tile_level), at.tile_index, at.bytes);
-    at.changed = false;
+    if (at.taken == at.bytes.size()) continue;
+    append(static_cast<int>(tile_level), at.tile_index,
+           std::string_view(at.bytes).substr(at.taken));
+    at.taken = at.bytes.size();
   }
 }
 

@@ -1,5 +1,7 @@
 #include "tests/storage/ledger_test_support.h"
 
+#include "storage/internal/schema.h"
+#include "storage/internal/tree_tiles.h"
 #include "tests/support/test_events.h"
 
 namespace innsyn::testing {
@@ -31,7 +33,13 @@ std::unique_ptr<RawLedger> RawLedger::Open(const std::string& dir, bool read_onl
   rocksdb::Status s = rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path, &names);
   EXPECT_TRUE(s.ok()) << s.ToString();
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
-  for (const std::string& name : names) families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+  for (const std::string& name : names) {
+    families.emplace_back(name, rocksdb::ColumnFamilyOptions());
+    // Tiles are stored as appends (storage/internal/tree_tiles.h).
+    if (name == storage::internal::kTreeFamily) {
+      families.back().options.merge_operator = storage::internal::TileAppend();
+    }
+  }
   auto raw = std::unique_ptr<RawLedger>(new RawLedger());
   rocksdb::DB* db = nullptr;
   s = read_only

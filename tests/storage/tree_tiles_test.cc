@@ -4,8 +4,11 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
 #include <map>
+#include <memory>
 #include <utility>
+#include <vector>
 
 #include "storage/merkle.h"
 
@@ -58,8 +61,33 @@ TEST(TreeTilesTest, ATileTooShortOrNotWholeHashesGivesNoNode) {
   EXPECT_FALSE(SubtreeInTile(partial.substr(1), LocateNode(0, 0)).has_value());
 }
 
+// The tree family's merge operator joins a stored tile and the hashes
+// appended to it, in order, also operands that RocksDB joins first.
+TEST(TreeTilesTest, TheMergeOperatorAppendsOperandsInOrder) {
+  std::shared_ptr<rocksdb::MergeOperator> append = TileAppend();
+  const std::string stored = LeafTile(0, 2);
+  const std::string third = LeafTile(2, 1);
+  const std::string fourth_to_sixth = LeafTile(3, 3);
+  const std::vector<rocksdb::Slice> operands = {third, fourth_to_sixth};
+  std::string merged;
+  rocksdb::Slice existing(stored);
+  rocksdb::MergeOperator::MergeOperationInput in("key", &existing, operands, nullptr);
+  rocksdb::Slice unused;
+  rocksdb::MergeOperator::MergeOperationOutput out(merged, unused);
+  ASSERT_TRUE(append->FullMergeV2(in, &out));
+  EXPECT_EQ(merged, LeafTile(0, 6));
+  rocksdb::MergeOperator::MergeOperationInput first_write("key", nullptr, operands, nullptr);
+  ASSERT_TRUE(append->FullMergeV2(first_write, &out));
+  EXPECT_EQ(merged, LeafTile(2, 4));
+  std::string joined;
+  ASSERT_TRUE(
+      append->PartialMergeMulti("key", {operands.begin(), operands.end()}, &joined, nullptr));
+  EXPECT_EQ(joined, LeafTile(2, 4));
+}
+
 // Appends leaves [from, to) as the writer does, the completed nodes at
-// tile levels into `edge`, then stores what the edge says changed.
+// tile levels into `edge`, then appends what the edge says was added to the
+// stored tiles, as the tree family's merge operator does.
 void Grow(CompactRange& range, TileEdge& edge, uint64_t from, uint64_t to,
           std::map<std::pair<int, uint64_t>, std::string>& store, size_t* puts = nullptr) {
   for (uint64_t i = from; i < to; ++i) {
@@ -69,13 +97,13 @@ void Grow(CompactRange& range, TileEdge& edge, uint64_t from, uint64_t to,
       }
     }
   }
-  edge.TakeChanged([&](int tile_level, uint64_t tile_index, std::string_view bytes) {
-    store[{tile_level, tile_index}] = std::string(bytes);
+  edge.TakeAdded([&](int tile_level, uint64_t tile_index, std::string_view hashes) {
+    store[{tile_level, tile_index}].append(hashes);
     if (puts != nullptr) ++*puts;
   });
 }
 
-TEST(TreeTilesTest, TheEdgeWritesFilledTilesAndRewritesPartialOnes) {
+TEST(TreeTilesTest, TheEdgeAppendsWhatEachGroupAddsToEachTile) {
   CompactRange range;
   TileEdge edge = *TileEdge::ForSize(0, [](int, uint64_t) { return std::nullopt; });
   std::map<std::pair<int, uint64_t>, std::string> store;
@@ -116,13 +144,16 @@ TEST(TreeTilesTest, AnEdgeReadFromTheStoredTilesGoesOnAsBefore) {
   Grow(range, *reread, 66000, 70000, restarted);
   EXPECT_EQ(restarted, straight);
   EXPECT_EQ(straight.at({2, 0}).size(), kHashBytes);  // 65,536 leaves make one level 16 node
-  // A partial tile missing or shorter than the size says is no edge.
-  auto shortened = [&](int tile_level, uint64_t tile_index) -> std::optional<std::string> {
-    std::optional<std::string> tile = read(tile_level, tile_index);
-    if (tile && tile_level == 0) tile->resize(tile->size() - kHashBytes);
-    return tile;
-  };
-  EXPECT_FALSE(TileEdge::ForSize(66000, shortened).has_value());
+  // A partial tile missing, or shorter or longer than the size says, is no
+  // edge.
+  for (int change : {-1, 1}) {
+    auto resized = [&](int tile_level, uint64_t tile_index) -> std::optional<std::string> {
+      std::optional<std::string> tile = read(tile_level, tile_index);
+      if (tile && tile_level == 0) tile->resize(tile->size() + change * kHashBytes);
+      return tile;
+    };
+    EXPECT_FALSE(TileEdge::ForSize(66000, resized).has_value()) << change;
+  }
   EXPECT_FALSE(TileEdge::ForSize(66000, [](int, uint64_t) { return std::nullopt; }).has_value());
 }
 
