@@ -570,7 +570,7 @@ absl::Status PrepareClinicTraffic(Options& options) {
   std::vector<innsyn::anomaly::StaffMember> roster;
   std::set<std::string> closed_dates;
   std::map<std::string, std::vector<std::string>> networks;
-  const uint64_t asked = options.events;
+  const uint64_t asked = share * static_cast<uint64_t>(options.clients);  // whole shares
   options.events = 0;
   for (int k = 0; k < options.clients; ++k) {
     clinic_options.seed = static_cast<uint64_t>(k) + 1;

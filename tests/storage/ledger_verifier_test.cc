@@ -90,6 +90,35 @@ TEST_F(LedgerVerifierTest, TamperedEntryIsReportedBySeq) {
   EXPECT_EQ(report.problem, "entry bytes do not match the stored leaf hash");
 }
 
+// A tile is only as wide as the tree: hashes appended to a full tile, or
+// a tile of level 1 cut short, are found by seq.
+TEST_F(LedgerVerifierTest, ATileWiderOrNarrowerThanTheTreeIsCaught) {
+  AppendMany(600);
+  ASSERT_TRUE(ledger_->Checkpoint().ok());
+  TamperWithStoredValue(internal::kTreeFamily, internal::TileKey(0, 0), [](std::string& tile) {
+    tile.append(tile.substr(0, kHashBytes));
+    return true;
+  });
+  VerifyReport report = ledger_->Verify();
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_seq, 256u);
+  EXPECT_EQ(report.problem, "tree tile (0, 0) holds 8224 bytes, not a full tile's 8192");
+  TamperWithStoredValue(internal::kTreeFamily, internal::TileKey(0, 0), [](std::string& tile) {
+    tile.resize(256 * kHashBytes);
+    return true;
+  });
+  ASSERT_TRUE(ledger_->Verify().ok);
+  // Level 1 holds the roots of leaves [0, 256) and [256, 512).
+  TamperWithStoredValue(internal::kTreeFamily, internal::TileKey(1, 0), [](std::string& tile) {
+    tile.resize(kHashBytes);
+    return true;
+  });
+  report = ledger_->Verify();
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_seq, 511u);
+  EXPECT_EQ(report.problem, "tree node (8, 1) is missing");
+}
+
 TEST_F(LedgerVerifierTest, RewrittenLeafHashIsStillCaughtAtItsSeq) {
   AppendMany(64);
   ASSERT_TRUE(ledger_->Checkpoint().ok());
