@@ -194,8 +194,8 @@ absl::Status StartWriter(internal::LedgerImpl& impl) {
         return *std::move(tile);
       });
   if (!tiles) {
-    return absl::DataLossError(
-        StrCat("a partial tile of the tree of ", size, " entries is missing or short"));
+    return absl::DataLossError(StrCat("a partial tile of the tree of ", size,
+                                      " entries is missing or not as wide as that size implies"));
   }
   impl.writer = std::make_unique<internal::GroupWriter>(impl, *std::move(range), *std::move(tiles),
                                                         chain_head, last_commit, *std::move(map));

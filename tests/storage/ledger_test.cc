@@ -112,6 +112,24 @@ TEST_F(LedgerTest, RewrittenTreeIsRefusedByTheWriter) {
   EXPECT_NE(reopened.message().find("root signed at size 32"), std::string::npos) << reopened;
 }
 
+// The next group appends to the partial tiles: one wider than the committed
+// size says would put its hashes in the wrong places, so the writer does
+// not start.
+TEST_F(LedgerTest, APartialTileWiderThanTheTreeIsRefusedByTheWriter) {
+  AppendMany(100);
+  ASSERT_TRUE(ledger_->Checkpoint().ok());
+  TamperWithStoredValue(internal::kTreeFamily, internal::TileKey(0, 0), [](std::string& tile) {
+    tile.append(tile.substr(0, kHashBytes));
+    return true;
+  });
+  absl::Status reopened = OpenWritable();
+  EXPECT_EQ(reopened.code(), absl::StatusCode::kDataLoss) << reopened;
+  EXPECT_NE(reopened.message().find("a partial tile of the tree of 100 entries is missing or not "
+                                    "as wide as that size implies"),
+            std::string::npos)
+      << reopened;
+}
+
 // Index keys carry the hour an access occurred (the clear header's), so a
 // history comes by hour, and within an hour as recorded.
 TEST_F(LedgerTest, SubjectHistoryHasOnlyThatSubjectByHourAndPages) {
