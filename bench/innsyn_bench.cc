@@ -501,6 +501,7 @@ struct Daemon {
 // 534). Sized by a higher rate, the clinics fell short of the events asked.
 constexpr double kClinicEventsPerStaffDay = 28;
 constexpr int kClinicMaxDays = 700;
+constexpr int kClinicMaxStaff = 200;
 
 void RenameClinic(innsyn::bench::Clinic& clinic, int k) {
   const std::string suffix = fmt::format("@c{}", k);
@@ -557,8 +558,9 @@ absl::Status PrepareClinicTraffic(Options& options) {
   auto days_for = [share](int staff) {
     return static_cast<int>(static_cast<double>(share) / (kClinicEventsPerStaffDay * staff)) + 14;
   };
-  while (days_for(clinic_options.staff) > kClinicMaxDays && clinic_options.staff < 200) {
-    clinic_options.staff = std::min(200, clinic_options.staff * 2);
+  while (days_for(clinic_options.staff) > kClinicMaxDays &&
+         clinic_options.staff < kClinicMaxStaff) {
+    clinic_options.staff = std::min(kClinicMaxStaff, clinic_options.staff * 2);
   }
   clinic_options.days = std::min(kClinicMaxDays, days_for(clinic_options.staff));
   // The Monday at least a week before the period must start to end today.
@@ -606,8 +608,8 @@ absl::Status PrepareClinicTraffic(Options& options) {
   if (options.events < asked) {
     fmt::print(stderr,
                "innsyn-bench: the {} simulated clinics make {} events, not the {} asked (a "
-               "clinic has at most 200 staff and {} days); add clients to reach it\n",
-               options.clients, options.events, asked, kClinicMaxDays);
+               "clinic has at most {} staff and {} days); add clients to reach it\n",
+               options.clients, options.events, asked, kClinicMaxStaff, kClinicMaxDays);
   }
   const std::string roster_path = options.data_dir + ".roster.toml";
   std::ofstream(roster_path) << innsyn::bench::RosterToml(roster);

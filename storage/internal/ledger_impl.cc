@@ -153,8 +153,9 @@ std::vector<rocksdb::ColumnFamilyDescriptor> FamilyDescriptors(
     const bool compressed = !family.hashes && !(sealed && family.handle == &LedgerImpl::entries);
     descriptors.emplace_back(
         family.name, FamilyOptions(cache, family.point_lookups, family.pseudonym_keys, compressed));
-    if (family.handle == &LedgerImpl::tree)
+    if (family.handle == &LedgerImpl::tree) {
       descriptors.back().options.merge_operator = TileAppend();
+    }
   }
   return descriptors;
 }
@@ -261,13 +262,12 @@ absl::StatusOr<std::string> LedgerImpl::Get(rocksdb::ColumnFamilyHandle* family,
 
 absl::StatusOr<Hash> LedgerImpl::Node(int level, uint64_t index) const {
   const TileSpan span = LocateNode(level, index);
+  const std::string key = TileKey(span.tile_level, span.tile_index);
   rocksdb::PinnableSlice tile;
-  rocksdb::Status s =
-      db->Get(rocksdb::ReadOptions(), tree, TileKey(span.tile_level, span.tile_index), &tile);
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), tree, key, &tile);
   if (!s.ok()) {
-    return absl::DataLossError(StrCat(
-        "tree node (", level, ", ", index, ") unreadable: ",
-        FromRocks(s, DescribeKey(*tree, TileKey(span.tile_level, span.tile_index))).message()));
+    return absl::DataLossError(StrCat("tree node (", level, ", ", index, ") unreadable: ",
+                                      FromRocks(s, DescribeKey(*tree, key)).message()));
   }
   std::optional<Hash> hash = SubtreeInTile(std::string_view(tile.data(), tile.size()), span);
   if (!hash) {

@@ -18,11 +18,13 @@
 
 #include "rocksdb/merge_operator.h"
 #include "storage/hash.h"
+#include "storage/ledger.h"
 
 namespace innsyn::storage::internal {
 
-inline constexpr int kTreeTileHeight = 8;
-inline constexpr uint64_t kTreeTileWidth = uint64_t{1} << kTreeTileHeight;
+// The tiles stored are the tiles served (Ledger::Tile).
+inline constexpr int kTreeTileHeight = Ledger::kTileHeight;
+inline constexpr uint64_t kTreeTileWidth = Ledger::kTileWidth;
 inline constexpr size_t kFullTileBytes = kTreeTileWidth * kHashBytes;
 
 // Where the perfect subtree (level, index) lies: the `count` (2^(level mod
