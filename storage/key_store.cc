@@ -306,6 +306,7 @@ absl::StatusOr<std::vector<std::shared_ptr<const DataKey>>> KeyStore::GetOrCreat
     write.sync = sync == Sync::kNow;
     RETURN_IF_ERROR(FromRocks(db_->Write(write, &batch),
                               StrCat("store ", batch.Count(), " new data keys in ", options_.dir)));
+    if (!write.sync) later_writes_.fetch_add(1, std::memory_order_acq_rel);
     if (created != nullptr) *created = true;
   }
   absl::MutexLock lock(&mu_);
@@ -314,7 +315,20 @@ absl::StatusOr<std::vector<std::shared_ptr<const DataKey>>> KeyStore::GetOrCreat
 }
 
 absl::Status KeyStore::SyncNewKeys() {
-  return FromRocks(db_->SyncWAL(), StrCat("make the new data keys in ", options_.dir, " durable"));
+  // The writes counted before the fsync began are in the log it syncs.
+  const uint64_t written = later_writes_.load(std::memory_order_acquire);
+  RETURN_IF_ERROR(
+      FromRocks(db_->SyncWAL(), StrCat("make the new data keys in ", options_.dir, " durable")));
+  uint64_t synced = synced_writes_.load(std::memory_order_acquire);
+  while (synced < written &&
+         !synced_writes_.compare_exchange_weak(synced, written, std::memory_order_acq_rel)) {
+  }
+  return absl::OkStatus();
+}
+
+bool KeyStore::HasUnsyncedKeys() const {
+  return synced_writes_.load(std::memory_order_acquire) <
+         later_writes_.load(std::memory_order_acquire);
 }
 
 absl::StatusOr<std::shared_ptr<const DataKey>> KeyStore::Get(std::string_view id) const {

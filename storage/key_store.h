@@ -29,6 +29,7 @@
 #define INNSYN_STORAGE_KEY_STORE_H_
 
 #include <cstddef>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -101,6 +102,9 @@ class KeyStore {
   // Makes every key created so far durable: one fsync of the key store's
   // write-ahead log.
   absl::Status SyncNewKeys();
+  // Whether a key written with Sync::kLater (by any caller) may not be
+  // durable yet: no SyncNewKeys that began after its write has succeeded.
+  bool HasUnsyncedKeys() const;
   // NotFound if the key was never created or was shredded (the message says
   // which); DataLoss naming the id if its wrapped bytes do not open.
   absl::StatusOr<std::shared_ptr<const DataKey>> Get(std::string_view id) const;
@@ -175,6 +179,10 @@ class KeyStore {
   absl::flat_hash_set<std::string> shredded_ ABSL_GUARDED_BY(mu_);
   // Counts shreds, so that a key read before a shred is not cached after it.
   uint64_t shreds_ ABSL_GUARDED_BY(mu_) = 0;
+  // Writes of new keys with Sync::kLater so far, and how many of them the
+  // last successful SyncNewKeys covered.
+  std::atomic<uint64_t> later_writes_{0};
+  std::atomic<uint64_t> synced_writes_{0};
 };
 
 }  // namespace innsyn::storage

@@ -73,6 +73,10 @@ struct LedgerOptions {
   std::string verifier_key;
   // Most events the writer puts in one RocksDB batch (one fsync).
   size_t max_group_events = 8192;
+  // An append finds or makes its events' data keys on the caller's thread
+  // before it queues them, so that the writer's one preparing thread finds
+  // them ready; false leaves that to the writer (tests of key ordering).
+  bool make_keys_ahead = true;
   // Back-pressure: events (records counted too) and serialized event bytes
   // that may wait for the writer. An append of events that would exceed
   // either fails at once with RESOURCE_EXHAUSTED and records nothing;

@@ -54,7 +54,8 @@ struct GroupWriter::Request {
   std::unique_ptr<const v1::LedgerEntry> owned_record;
   size_t bytes = 0;  // serialized size of the events
   // The clear header and key base of each event (or record), described
-  // once by the preparing thread for the key lookup and the entry alike.
+  // once for the key lookup and the entry alike: an event's by its caller
+  // (DescribeAhead), a record's by the preparing thread.
   std::vector<EntryHeader> described;
   // For an erasure or retention record: the keys to shred once written,
   // and whether the record is durable while its shred failed.
@@ -119,6 +120,7 @@ absl::StatusOr<std::vector<v1::AppendReceipt>> GroupWriter::AppendEvents(
   for (const v1::AccessEvent* event : events) request.bytes += event->ByteSizeLong();
   request.events = std::move(events);
   request.baseline = baseline;
+  DescribeAhead(request);
   return Submit(request);
 }
 
@@ -144,7 +146,9 @@ absl::StatusOr<v1::AppendReceipt> GroupWriter::AppendShredRecord(const v1::Ledge
   request.records = {&record};
   request.shred_ids = std::move(key_ids);
   request.shred_scope = std::move(scope);
+  shreds_in_flight_.fetch_add(1);
   absl::StatusOr<std::vector<v1::AppendReceipt>> receipts = Submit(request);
+  shreds_in_flight_.fetch_sub(1);
   if (request.retiring) {
     // A key leaves the retiring set once shredded (then LiveKeyId skips it
     // anyway), or if nothing was recorded. A record that is durable while
@@ -169,6 +173,7 @@ absl::Status GroupWriter::AppendEventsAsync(std::vector<const v1::AccessEvent*> 
   for (const v1::AccessEvent* event : events) request->bytes += event->ByteSizeLong();
   request->events = std::move(events);
   request->done_callback = std::move(done);
+  DescribeAhead(*request);
   return EnqueueAnswered(std::move(request));
 }
 
@@ -191,6 +196,32 @@ absl::Status GroupWriter::EnqueueAnswered(std::unique_ptr<Request> request) {
 size_t GroupWriter::QueuedEvents() {
   absl::MutexLock lock(&mu_);
   return queued_events_;
+}
+
+void GroupWriter::DescribeAhead(Request& request) {
+  request.described.reserve(request.events.size());
+  for (const v1::AccessEvent* event : request.events) {
+    request.described.push_back(
+        DescribeEvent(*event, request.baseline != nullptr, *impl_.pseudonymizer));
+  }
+  // The keys are a head start only: PrepareKeys asks the key store for each
+  // again, under the id live when the group is prepared, and has every key
+  // written here synced before the group. While an erasure or retention
+  // record waits, none is made: a key made after the record's keys were
+  // listed would have it refused and listed again (see AppendShredRecord).
+  if (impl_.keys == nullptr || !impl_.options.make_keys_ahead || shreds_in_flight_.load() > 0) {
+    return;
+  }
+  absl::flat_hash_set<std::string_view> bases;
+  std::vector<std::string> ids;
+  for (const EntryHeader& described : request.described) {
+    if (!described.key_base.empty() && bases.insert(described.key_base).second) {
+      ids.push_back(impl_.LiveKeyId(described.key_base));
+    }
+  }
+  // A failure (a shred meanwhile, a disk error) is the preparing thread's
+  // to meet again and answer.
+  (void)impl_.keys->GetOrCreate(ids, KeyStore::Sync::kLater);
 }
 
 absl::StatusOr<std::vector<v1::AppendReceipt>> GroupWriter::Submit(Request& request) {
@@ -433,11 +464,8 @@ void GroupWriter::PrepareRequests(Group& group, const std::vector<Request*>& req
   const Hash saved_chain = chain_head_;
   Draft draft(group.batch, CommitTime());
   for (Request* request : requests) {
-    request->described.reserve(request->events.size() + request->records.size());
-    for (const v1::AccessEvent* event : request->events) {
-      request->described.push_back(
-          DescribeEvent(*event, request->baseline != nullptr, *impl_.pseudonymizer));
-    }
+    // An event request comes described (DescribeAhead).
+    request->described.reserve(request->records.size());
     for (const v1::LedgerEntry* record : request->records) {
       // A record's hour and key year are those of its commit.
       v1::LedgerEntry copy = *record;
@@ -542,7 +570,9 @@ absl::Status GroupWriter::PrepareKeys(Draft& draft, const std::vector<Request*>&
     bool created = false;
     absl::StatusOr<std::vector<std::shared_ptr<const DataKey>>> keys =
         impl_.keys->GetOrCreate(ids, KeyStore::Sync::kLater, &created);
-    new_keys = new_keys || created;
+    // Keys made here, or ahead by the callers (DescribeAhead), are synced
+    // beside the group's sealing.
+    new_keys = new_keys || created || impl_.keys->HasUnsyncedKeys();
     if (absl::IsFailedPrecondition(keys.status()) && attempt < 3) continue;
     if (!keys.ok()) return keys.status();
     size_t i = 0;

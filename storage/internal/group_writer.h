@@ -11,6 +11,7 @@
 #ifndef INNSYN_STORAGE_INTERNAL_GROUP_WRITER_H_
 #define INNSYN_STORAGE_INTERNAL_GROUP_WRITER_H_
 
+#include <atomic>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -97,6 +98,10 @@ class GroupWriter {
   // The same for a request with a done_callback, which the writer then owns.
   absl::Status EnqueueAnswered(std::unique_ptr<Request> request);
   absl::StatusOr<std::vector<v1::AppendReceipt>> Submit(Request& request);
+  // On the caller's thread, before the request is queued: describes its
+  // events and finds or makes their data keys, so that the preparing
+  // thread, which every group passes one at a time, finds both ready.
+  void DescribeAhead(Request& request);
   // The preparing thread: takes queued requests as a group, numbers and
   // hashes its entries and builds its batch, while the group before it is
   // being written.
@@ -197,6 +202,10 @@ class GroupWriter {
 
   // Changed by the committing thread only; read by any (map()).
   std::unique_ptr<MapWriter> map_;
+
+  // Erasure and retention records submitted and not yet answered; while
+  // there are any, DescribeAhead makes no keys (see there).
+  std::atomic<int> shreds_in_flight_{0};
 
   // Stores and syncs the data keys a group created, beside its sealing
   // (KeyStore::SyncNewKeys); null without a key store, or without a thread

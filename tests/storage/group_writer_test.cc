@@ -316,9 +316,11 @@ TEST(LedgerPipeline, RequestsArrivingDuringAWriteShareTheNextGroup) {
 // journal read before (seq 1); "p" has its key. The ledger is closed before
 // the events the caller borrows to it, if they are declared first.
 struct HeldPipeline {
-  HeldPipeline(size_t max_group_events, std::initializer_list<int> waiting_ids)
+  HeldPipeline(size_t max_group_events, std::initializer_list<int> waiting_ids,
+               bool make_keys_ahead = true)
       : waiting(Events(waiting_ids)) {
     on_disk.options.max_group_events = max_group_events;
+    on_disk.options.make_keys_ahead = make_keys_ahead;
     ledger = *Ledger::Open(on_disk.options);
   }
   ~HeldPipeline() {
@@ -369,37 +371,45 @@ struct HeldPipeline {
 // queued before the record but prepared after the listing may make a new
 // key of the subject (its first entry of a class and year): the record is
 // then refused and the keys listed again, so that it names that key too and
-// no entry recorded before the erasure stays readable.
+// no entry recorded before the erasure stays readable. An append makes its
+// events' keys before it queues them (make_keys_ahead), so that with keys
+// made ahead, a key made after the listing takes an append racing it, or
+// one made while another erasure was in flight; without, the writer makes
+// the image's key after the listing here. Either way the erasure names it.
 TEST(LedgerPipeline, AnErasureAlsoShredsAKeyMadeAfterItListedTheKeys) {
-  // The subject's first image, which will wait in the queue.
-  google::protobuf::RepeatedPtrField<v1::AccessEvent> image;
-  *image.Add() = JournalRead(5, "erased", "a");
-  image[0].mutable_data_object()->set_type(v1::DATA_OBJECT_TYPE_IMAGE);
-  HeldPipeline held(/*max_group_events=*/1, {4});  // a group waiting prepared takes no more
-  ASSERT_NO_FATAL_FAILURE(held.Hold());
-  Ledger& ledger = *held.ledger;
-  // The image stays queued behind it: its key is not made yet.
-  ASSERT_TRUE(ledger.AppendEventsAsync(image, held.answers.Collect()).ok());
-  EXPECT_EQ(ledger.QueuedEvents(), 1u);
+  for (bool make_keys_ahead : {false, true}) {
+    SCOPED_TRACE(make_keys_ahead ? "keys made ahead" : "keys made by the writer");
+    // The subject's first image, which will wait in the queue.
+    google::protobuf::RepeatedPtrField<v1::AccessEvent> image;
+    *image.Add() = JournalRead(5, "erased", "a");
+    image[0].mutable_data_object()->set_type(v1::DATA_OBJECT_TYPE_IMAGE);
+    // A group waiting prepared takes no more.
+    HeldPipeline held(/*max_group_events=*/1, {4}, make_keys_ahead);
+    ASSERT_NO_FATAL_FAILURE(held.Hold());
+    Ledger& ledger = *held.ledger;
+    // The image stays queued behind it.
+    ASSERT_TRUE(ledger.AppendEventsAsync(image, held.answers.Collect()).ok());
+    EXPECT_EQ(ledger.QueuedEvents(), 1u);
 
-  held.StartErasure();
-  // Its record is queued behind the image, the keys listed before it.
-  EXPECT_TRUE(Eventually([&] { return ledger.QueuedEvents() == 2; }));
-  held.Release(3);
-  absl::StatusOr<std::pair<v1::AppendReceipt, v1::Erasure>>& erased = held.erased;
-  ASSERT_TRUE(erased.ok()) << erased.status();
-  EXPECT_EQ(erased->second.keys_size(), 2) << erased->second.DebugString();
-  absl::StatusOr<std::vector<StoredEntry>> entries = ledger.GetEntries(0, ledger.Size());
-  ASSERT_TRUE(entries.ok()) << entries.status();
-  std::vector<uint64_t> erased_seqs;
-  for (const StoredEntry& entry : *entries) {
-    if (entry.erased) erased_seqs.push_back(entry.seq);
+    held.StartErasure();
+    // Its record is queued behind the image, the keys listed before it.
+    EXPECT_TRUE(Eventually([&] { return ledger.QueuedEvents() == 2; }));
+    held.Release(3);
+    absl::StatusOr<std::pair<v1::AppendReceipt, v1::Erasure>>& erased = held.erased;
+    ASSERT_TRUE(erased.ok()) << erased.status();
+    EXPECT_EQ(erased->second.keys_size(), 2) << erased->second.DebugString();
+    absl::StatusOr<std::vector<StoredEntry>> entries = ledger.GetEntries(0, ledger.Size());
+    ASSERT_TRUE(entries.ok()) << entries.status();
+    std::vector<uint64_t> erased_seqs;
+    for (const StoredEntry& entry : *entries) {
+      if (entry.erased) erased_seqs.push_back(entry.seq);
+    }
+    // The journal read and the image, both before the erasure record.
+    ASSERT_EQ(erased_seqs.size(), 2u);
+    EXPECT_EQ(erased_seqs[0], 1u);
+    EXPECT_LT(erased_seqs[1], erased->first.seq());
+    EXPECT_TRUE(ledger.Verify().ok);
   }
-  // The journal read and the image, both before the erasure record.
-  ASSERT_EQ(erased_seqs.size(), 2u);
-  EXPECT_EQ(erased_seqs[0], 1u);
-  EXPECT_LT(erased_seqs[1], erased->first.seq());
-  EXPECT_TRUE(ledger.Verify().ok);
 }
 
 // An event queued behind an erasure is prepared after it, under a fresh key

@@ -142,8 +142,14 @@ TEST_F(KeyStoreTest, KeysCreatedToSyncLaterAreDurableAfterOneSyncOfTheirOwn) {
   ASSERT_TRUE(keys.ok()) << keys.status();
   EXPECT_TRUE(created);
   EXPECT_EQ(disk->syncs.load(), syncs_before);  // the caller syncs, while it seals
+  // Any caller can tell that a sync is owed, also one that made no key.
+  EXPECT_TRUE(store->HasUnsyncedKeys());
   ASSERT_TRUE(store->SyncNewKeys().ok());
   EXPECT_EQ(disk->syncs.load() - syncs_before, 1);
+  EXPECT_FALSE(store->HasUnsyncedKeys());
+  // A key synced as it is made owes nothing.
+  ASSERT_TRUE(store->GetOrCreate({"s3/journal/2026"}, KeyStore::Sync::kNow).ok());
+  EXPECT_FALSE(store->HasUnsyncedKeys());
   // Keys that exist are not created again.
   ASSERT_TRUE(store->GetOrCreate(ids, KeyStore::Sync::kLater, &created).ok());
   EXPECT_FALSE(created);
@@ -364,6 +370,23 @@ TEST_F(KeyStoreTest, FailedWriteHandsOutNoKey) {
   disk.disk->fault = innsyn::testing::Fault::kSync;
   EXPECT_FALSE(store->GetOrCreate({"a"}).ok());
   EXPECT_EQ(store->Get("a").status().code(), absl::StatusCode::kNotFound);
+}
+
+// A sync that fails leaves the keys owed, so that the next group asks for
+// a sync again (which fails too: the key store's RocksDB then refuses
+// writes until it is opened again) rather than write what they seal.
+TEST_F(KeyStoreTest, KeysWhoseSyncFailedAreStillOwedASync) {
+  innsyn::testing::OnFaultyDisk disk;
+  KeyStoreOptions options = Options();
+  options.env = disk.env.get();
+  std::unique_ptr<KeyStore> store = Open(options);
+  ASSERT_TRUE(store->GetOrCreate({"a"}, KeyStore::Sync::kLater).ok());
+  disk.disk->fault = innsyn::testing::Fault::kSync;
+  EXPECT_FALSE(store->SyncNewKeys().ok());
+  EXPECT_TRUE(store->HasUnsyncedKeys());
+  disk.disk->fault = innsyn::testing::Fault::kNone;
+  EXPECT_FALSE(store->SyncNewKeys().ok());
+  EXPECT_TRUE(store->HasUnsyncedKeys());
 }
 
 TEST_F(KeyStoreTest, SmallCacheStillGivesEveryKey) {
