@@ -28,8 +28,8 @@
 #ifndef INNSYN_STORAGE_KEY_STORE_H_
 #define INNSYN_STORAGE_KEY_STORE_H_
 
-#include <cstddef>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
