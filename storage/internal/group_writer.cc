@@ -9,6 +9,7 @@
 #include <unordered_map>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "base/clock.h"
@@ -57,6 +58,14 @@ struct GroupWriter::Request {
   // once for the key lookup and the entry alike: an event's by its caller
   // (DescribeAhead), a record's by the preparing thread.
   std::vector<EntryHeader> described;
+  // The data keys DescribeAhead found or made, by key base: the live id
+  // then, and its key.
+  struct AheadKey {
+    std::string base;
+    std::string id;
+    std::shared_ptr<const DataKey> key;
+  };
+  std::vector<AheadKey> ahead_keys;
   // For an erasure or retention record: the keys to shred once written,
   // and whether the record is durable while its shred failed.
   std::vector<std::string> shred_ids;
@@ -216,12 +225,19 @@ void GroupWriter::DescribeAhead(Request& request) {
   std::vector<std::string> ids;
   for (const EntryHeader& described : request.described) {
     if (!described.key_base.empty() && bases.insert(described.key_base).second) {
-      ids.push_back(impl_.LiveKeyId(described.key_base));
+      request.ahead_keys.push_back({described.key_base, impl_.LiveKeyId(described.key_base), {}});
+      ids.push_back(request.ahead_keys.back().id);
     }
   }
+  absl::StatusOr<std::vector<std::shared_ptr<const DataKey>>> keys =
+      impl_.keys->GetOrCreate(ids, KeyStore::Sync::kLater);
   // A failure (a shred meanwhile, a disk error) is the preparing thread's
   // to meet again and answer.
-  (void)impl_.keys->GetOrCreate(ids, KeyStore::Sync::kLater);
+  if (!keys.ok()) {
+    request.ahead_keys.clear();
+    return;
+  }
+  for (size_t i = 0; i < keys->size(); ++i) request.ahead_keys[i].key = std::move((*keys)[i]);
 }
 
 absl::StatusOr<std::vector<v1::AppendReceipt>> GroupWriter::Submit(Request& request) {
@@ -475,6 +491,8 @@ void GroupWriter::PrepareRequests(Group& group, const std::vector<Request*>& req
   }
   bool new_keys = false;
   absl::Status failure = PrepareKeys(draft, requests, new_keys);
+  // The draft holds what it uses; no other copy of a key outlives it.
+  for (Request* request : requests) request->ahead_keys.clear();
   if (new_keys) {
     // The new keys' fsync runs beside the sealing below, rather than
     // before it; CommitGroup waits for it. Without a thread for it, here.
@@ -558,25 +576,38 @@ absl::Status GroupWriter::PrepareKeys(Draft& draft, const std::vector<Request*>&
     }
   }
   if (draft.keys.empty()) return absl::OkStatus();
+  // A key found ahead serves if its id is still the live one: an id names
+  // one key for good, and a shredded or retiring id is not live.
+  for (const Request* request : requests) {
+    for (const Request::AheadKey& ahead : request->ahead_keys) {
+      auto it = draft.keys.find(ahead.base);
+      if (it == draft.keys.end() || it->second.key != nullptr) continue;
+      it->second.id = impl_.LiveKeyId(ahead.base);
+      if (it->second.id == ahead.id) it->second.key = ahead.key;
+    }
+  }
+  // Keys made here, or ahead by the callers, are synced beside the group's
+  // sealing.
+  absl::Cleanup owed_sync = [&] { new_keys = new_keys || impl_.keys->HasUnsyncedKeys(); };
   // A key shredded between choosing its live id and fetching it is asked
   // for again under its next generation.
   for (int attempt = 0;; ++attempt) {
     std::vector<std::string> ids;
-    ids.reserve(draft.keys.size());
+    std::vector<Draft::LiveKey*> wanted;
     for (auto& [base, live] : draft.keys) {
+      if (live.key != nullptr) continue;
       live.id = impl_.LiveKeyId(base);
       ids.push_back(live.id);
+      wanted.push_back(&live);
     }
+    if (ids.empty()) return absl::OkStatus();
     bool created = false;
     absl::StatusOr<std::vector<std::shared_ptr<const DataKey>>> keys =
         impl_.keys->GetOrCreate(ids, KeyStore::Sync::kLater, &created);
-    // Keys made here, or ahead by the callers (DescribeAhead), are synced
-    // beside the group's sealing.
-    new_keys = new_keys || created || impl_.keys->HasUnsyncedKeys();
+    new_keys = new_keys || created;
     if (absl::IsFailedPrecondition(keys.status()) && attempt < 3) continue;
     if (!keys.ok()) return keys.status();
-    size_t i = 0;
-    for (auto& [base, live] : draft.keys) live.key = (*keys)[i++];
+    for (size_t i = 0; i < wanted.size(); ++i) wanted[i]->key = std::move((*keys)[i]);
     return absl::OkStatus();
   }
 }
