@@ -213,11 +213,12 @@ void GroupWriter::DescribeAhead(Request& request) {
     request.described.push_back(
         DescribeEvent(*event, request.baseline != nullptr, *impl_.pseudonymizer));
   }
-  // The keys are a head start only: PrepareKeys asks the key store for each
-  // again, under the id live when the group is prepared, and has every key
-  // written here synced before the group. While an erasure or retention
-  // record waits, none is made: a key made after the record's keys were
-  // listed would have it refused and listed again (see AppendShredRecord).
+  // The keys are a head start only: PrepareKeys takes one only if its id is
+  // still the live one when the group is prepared (else it asks the key
+  // store again), and has every key written here synced before the group.
+  // While an erasure or retention record waits, none is made: a key made
+  // after the record's keys were listed would have it refused and listed
+  // again (see AppendShredRecord).
   if (impl_.keys == nullptr || !impl_.options.make_keys_ahead || shreds_in_flight_.load() > 0) {
     return;
   }
