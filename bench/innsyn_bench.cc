@@ -770,6 +770,14 @@ int main(int argc, char** argv) {
   const double cpu = daemon ? daemon->CpuSeconds() - cpu_before : 0;
   const double peak_rss = daemon ? daemon->PeakRssMiB() : 0;
   const double stop_seconds = daemon ? daemon->Stop() : 0;
+  // Storage mode, sealed: the data keys the traffic made (one per subject,
+  // class and year), which is most of what sealing costs.
+  uint64_t data_keys = 0;
+  if (ledger != nullptr && options.seal) {
+    absl::StatusOr<innsyn::storage::Ledger::KeyCounts> counted = ledger->CountKeys();
+    if (!counted.ok()) return Fail(counted.status().ToString());
+    data_keys = counted->live;
+  }
   ledger.reset();
   const uint64_t disk_bytes = FolderBytes(options.data_dir);
   std::map<std::string, uint64_t> alerts_by_rule;
@@ -831,6 +839,10 @@ int main(int argc, char** argv) {
   }
   fmt::print("  on disk               {:.0f} bytes/event after a clean stop (memtables flushed)\n",
              per_event_disk);
+  if (data_keys > 0) {
+    fmt::print("  data keys made        {} ({:.2f} per event)\n", data_keys,
+               static_cast<double>(data_keys) / static_cast<double>(results.events));
+  }
   if (daemon && options.detection) {
     std::string rules;
     for (const auto& [rule, count] : alerts_by_rule) {
@@ -858,13 +870,13 @@ int main(int argc, char** argv) {
         "\"disk_bytes_per_event\": {:.1f}, \"traffic\": \"{}\", \"detection\": {}, "
         "\"stop_seconds\": {:.3f}, \"alerts\": {}, \"incidents\": {}, "
         "\"detection_lag_max_entries\": {:.0f}, \"detection_lag_max_seconds\": {:.2f}, "
-        "\"tenths_events_per_second\": [{}], \"tenths_ack_p99_ms\": [{}]}}\n",
+        "\"tenths_events_per_second\": [{}], \"tenths_ack_p99_ms\": [{}], \"data_keys\": {}}}\n",
         options.mode, options.batch, options.clients, options.window, results.events, seconds, rate,
         Percentile(results.ack_ms, 0.5), Percentile(results.ack_ms, 0.99),
         Percentile(results.ack_ms, 0.999), cpu, peak_rss, per_event_disk, options.traffic,
         options.detection, stop_seconds, alerts, options.clinic_incidents,
         lag ? lag->max_entries() : 0, lag ? lag->max_seconds() : 0, Joined(tenth_rates, ", "),
-        Joined(tenth_p99s, ", "));
+        Joined(tenth_p99s, ", "), data_keys);
   }
   if (options.keep_data) {
     fmt::print("  ledger kept in        {}\n", options.data_dir);

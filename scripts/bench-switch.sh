@@ -28,7 +28,10 @@ for round in $(seq 1 "$rounds"); do
       --window "$window" \
       --json "$json" >/dev/null 2>&1
     cpu=$(awk '{ printf "%.1f", $1 + $2 }' "$out/$switch-$on-$round.time")
-    echo "round $round $switch=$on window=$window: $(rate "$json") events/s, ${cpu} s CPU"
+    keys=$(sed -n 's/.*"data_keys": \([0-9]*\).*/\1/p' "$json")
+    made=""
+    [ "${keys:-0}" != 0 ] && made=", $keys data keys made"
+    echo "round $round $switch=$on window=$window: $(rate "$json") events/s, ${cpu} s CPU$made"
   done
 done
 for on in true false; do
