@@ -73,10 +73,11 @@ struct LedgerOptions {
   std::string verifier_key;
   // Most events the writer puts in one RocksDB batch (one fsync).
   size_t max_group_events = 8192;
-  // An append finds or makes its events' data keys on the caller's thread
-  // before it queues them, so that the writer's one preparing thread finds
-  // them ready; false leaves that to the writer (tests of key ordering).
-  bool make_keys_ahead = true;
+  // An append of at least this many events finds or makes their data keys
+  // on the caller's thread before it queues them, so that the writer's one
+  // preparing thread finds them ready. A smaller one (a unary call) leaves
+  // that to the writer, which stores a group's new keys in one write.
+  size_t keys_ahead_min_events = 32;
   // Back-pressure: events (records counted too) and serialized event bytes
   // that may wait for the writer. An append of events that would exceed
   // either fails at once with RESOURCE_EXHAUSTED and records nothing;

@@ -219,7 +219,10 @@ void GroupWriter::DescribeAhead(Request& request) {
   // While an erasure or retention record waits, none is made: a key made
   // after the record's keys were listed would have it refused and listed
   // again (see AppendShredRecord).
-  if (impl_.keys == nullptr || !impl_.options.make_keys_ahead || shreds_in_flight_.load() > 0) {
+  // A request of a few events leaves its keys to the writer, which stores
+  // all of a group's new keys in one write, not one per request.
+  if (impl_.keys == nullptr || request.events.size() < impl_.options.keys_ahead_min_events ||
+      shreds_in_flight_.load() > 0) {
     return;
   }
   absl::flat_hash_set<std::string_view> bases;

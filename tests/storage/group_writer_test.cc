@@ -234,6 +234,9 @@ TEST(LedgerPipeline, RepeatWhileTheFirstCopyIsBeingWrittenGetsTheOriginalReceipt
 TEST(LedgerPipeline, AGroupWhoseNewDataKeyDoesNotSyncIsNotWritten) {
   OnFaultyDisk on_disk;
   on_disk.disk->only_under = "/keystore/";
+  // The append makes the key, not the writer: the group must still wait
+  // for its sync.
+  on_disk.options.keys_ahead_min_events = 1;
   std::unique_ptr<Ledger> ledger = *Ledger::Open(on_disk.options);
   ASSERT_TRUE(ledger->AppendEvents(Events({1})).ok());
   const uint64_t size = ledger->Size();
@@ -320,7 +323,7 @@ struct HeldPipeline {
                bool make_keys_ahead = true)
       : waiting(Events(waiting_ids)) {
     on_disk.options.max_group_events = max_group_events;
-    on_disk.options.make_keys_ahead = make_keys_ahead;
+    on_disk.options.keys_ahead_min_events = make_keys_ahead ? 1 : SIZE_MAX;
     ledger = *Ledger::Open(on_disk.options);
   }
   ~HeldPipeline() {
@@ -372,7 +375,7 @@ struct HeldPipeline {
 // key of the subject (its first entry of a class and year): the record is
 // then refused and the keys listed again, so that it names that key too and
 // no entry recorded before the erasure stays readable. An append makes its
-// events' keys before it queues them (make_keys_ahead), so that with keys
+// events' keys before it queues them (keys_ahead_min_events), so that with keys
 // made ahead, a key made after the listing takes an append racing it, or
 // one made while another erasure was in flight; without, the writer makes
 // the image's key after the listing here. Either way the erasure names it.
