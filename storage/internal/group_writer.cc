@@ -591,7 +591,8 @@ absl::Status GroupWriter::PrepareKeys(Draft& draft, const std::vector<Request*>&
     }
   }
   // Keys made here, or ahead by the callers, are synced beside the group's
-  // sealing.
+  // sealing: each write of new keys counts as unsynced until a sync begun
+  // after it succeeds.
   absl::Cleanup owed_sync = [&] { new_keys = new_keys || impl_.keys->HasUnsyncedKeys(); };
   // A key shredded between choosing its live id and fetching it is asked
   // for again under its next generation.
@@ -605,10 +606,8 @@ absl::Status GroupWriter::PrepareKeys(Draft& draft, const std::vector<Request*>&
       wanted.push_back(&live);
     }
     if (ids.empty()) return absl::OkStatus();
-    bool created = false;
     absl::StatusOr<std::vector<std::shared_ptr<const DataKey>>> keys =
-        impl_.keys->GetOrCreate(ids, KeyStore::Sync::kLater, &created);
-    new_keys = new_keys || created;
+        impl_.keys->GetOrCreate(ids, KeyStore::Sync::kLater);
     if (absl::IsFailedPrecondition(keys.status()) && attempt < 3) continue;
     if (!keys.ok()) return keys.status();
     for (size_t i = 0; i < wanted.size(); ++i) wanted[i]->key = std::move((*keys)[i]);

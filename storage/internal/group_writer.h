@@ -136,7 +136,8 @@ class GroupWriter {
                                                                    const v1::AccessEvent& event,
                                                                    bool baseline);
   // The data key of every entry the requests add, in one key-store call;
-  // `new_keys` is set if it created any, which are then not yet durable.
+  // `new_keys` is set if a key written without a sync (here or ahead, by
+  // any thread) may not be durable yet (KeyStore::HasUnsyncedKeys).
   absl::Status PrepareKeys(Draft& draft, const std::vector<Request*>& requests, bool& new_keys);
   // Numbers, seals and hashes `entry` and adds it to the batch; returns its
   // receipt, or the status of a head read that failed. `described` is the
