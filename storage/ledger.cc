@@ -129,10 +129,8 @@ absl::Status StartWriter(internal::LedgerImpl& impl) {
   Hash chain_head = kZeroHash;
   absl::Time last_commit = absl::UnixEpoch();
   if (size > 0) {
-    absl::StatusOr<std::string> chain = impl.Get(impl.chain, internal::SeqKey(size - 1));
-    if (!chain.ok()) return chain.status();
-    std::optional<Hash> head = HashFromBytes(*chain);
-    if (!head) return absl::DataLossError(StrCat("chain hash ", size - 1, " is not 32 bytes"));
+    absl::StatusOr<Hash> head = impl.ChainHead(size - 1, /*last=*/true);
+    if (!head.ok()) return head.status();
     chain_head = *head;
     // A damaged last entry (marked so by the read) leaves the ledger open
     // for reads; its commit time then comes from the clock alone.
@@ -677,11 +675,7 @@ absl::StatusOr<Hash> Ledger::RootAt(uint64_t tree_size) const {
 absl::StatusOr<Hash> Ledger::ChainAt(uint64_t tree_size) const {
   if (absl::Status s = CheckSize(tree_size, Size()); !s.ok()) return s;
   if (tree_size == 0) return kZeroHash;
-  absl::StatusOr<std::string> value = impl_->Get(impl_->chain, SeqKey(tree_size - 1));
-  if (!value.ok()) return value.status();
-  std::optional<Hash> hash = HashFromBytes(*value);
-  if (!hash) return absl::DataLossError(StrCat("chain ", tree_size - 1, " is not 32 bytes"));
-  return *hash;
+  return impl_->ChainHead(tree_size - 1);
 }
 
 absl::StatusOr<std::vector<Hash>> Ledger::InclusionProof(uint64_t seq, uint64_t tree_size) const {

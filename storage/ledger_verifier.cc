@@ -365,7 +365,7 @@ bool Pass::CheckEarlierCheckpoint() {
 // The entries, and meanwhile on a thread of its own the stored index keys.
 void Pass::CheckEntries(uint64_t size) {
   chain_it_.reset(ledger_.db->NewIterator(read_options_, ledger_.chain));
-  chain_it_->Seek(internal::SeqKey(start_));
+  chain_it_->Seek(internal::ChainTileKey(start_));
   const internal::SipKey digest_key = internal::RandomDigestKey();
   absl::StatusOr<IndexDigests> stored_keys = IndexDigests{};
   std::thread index_scan;
@@ -422,8 +422,19 @@ bool Pass::CheckLeaves(LeafReader& reader) {
 }
 
 bool Pass::CheckLeaf(uint64_t seq, const Hash& leaf) {
-  std::string key = internal::SeqKey(seq);
-  if (!chain_it_->Valid() || chain_it_->key() != key) {
+  const std::string key = internal::ChainTileKey(seq);
+  if (chain_it_->Valid() && chain_it_->key() != key) {
+    // The next hash is in the next tile: the one before must be full.
+    if (chain_it_->value().size() != internal::kChainTileWidth * kHashBytes) {
+      return Fail(seq, StrCat("chain tile ", seq / internal::kChainTileWidth - 1, " holds ",
+                              chain_it_->value().size(), " bytes, not a full tile's ",
+                              internal::kChainTileWidth * kHashBytes));
+    }
+    chain_it_->Next();
+  }
+  const size_t offset = seq % internal::kChainTileWidth * kHashBytes;
+  if (!chain_it_->Valid() || chain_it_->key() != key ||
+      chain_it_->value().size() < offset + kHashBytes) {
     return Fail(seq, "chain hash is missing");
   }
   chain_ = ChainHash(chain_, leaf);
@@ -431,10 +442,9 @@ bool Pass::CheckLeaf(uint64_t seq, const Hash& leaf) {
   for (const CompactRange::Node& node : range_.Append(leaf)) {
     if (!CheckNode(node, seq)) return false;
   }
-  if (chain_it_->value() != AsBytes(chain_)) {
+  if (std::string_view(chain_it_->value().data() + offset, kHashBytes) != AsBytes(chain_)) {
     return Fail(seq, "stored chain hash differs from the recomputed chain");
   }
-  chain_it_->Next();
   return CheckCheckpoint();
 }
 

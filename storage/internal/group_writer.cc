@@ -450,8 +450,8 @@ absl::Status GroupWriter::ShredAfterCommit(Group& group) {
 // What one call of PrepareRequests adds to its group, built up one entry at
 // a time. Preparing thread only.
 struct GroupWriter::Draft {
-  Draft(rocksdb::WriteBatch& batch, absl::Time now)
-      : batch(batch), now(now), committed_at(ToProtoMicros(now)) {}
+  Draft(rocksdb::WriteBatch& batch, absl::Time now, uint64_t first_seq)
+      : batch(batch), now(now), committed_at(ToProtoMicros(now)), first_seq(first_seq) {}
 
   rocksdb::WriteBatch& batch;
   const absl::Time now;
@@ -463,6 +463,9 @@ struct GroupWriter::Draft {
   std::vector<std::pair<std::string, std::string>> dedupe_puts;
   // The nodes the entries completed at tree levels that tiles store.
   std::vector<CompactRange::Node> tile_nodes;
+  // The chain hashes of the entries, from `first_seq` on, concatenated.
+  const uint64_t first_seq;
+  std::string chain_heads;
   std::string scratch;
   // Every head the draft changed, with its value before (nullopt: it was
   // not in heads_), oldest first.
@@ -482,7 +485,7 @@ void GroupWriter::PrepareRequests(Group& group, const std::vector<Request*>& req
   if (impl_.write_failed.load() || !group.failure.ok()) return;
   const CompactRange saved_range = range_;
   const Hash saved_chain = chain_head_;
-  Draft draft(group.batch, CommitTime());
+  Draft draft(group.batch, CommitTime(), saved_range.size());
   for (Request* request : requests) {
     // An event request comes described (DescribeAhead).
     request->described.reserve(request->records.size());
@@ -623,6 +626,7 @@ absl::Status GroupWriter::PrepareEvents(Draft& draft, Request& request) {
   const size_t saved_index_keys = draft.index_keys.size();
   const size_t saved_dedupe_puts = draft.dedupe_puts.size();
   const size_t saved_tile_nodes = draft.tile_nodes.size();
+  const size_t saved_chain_heads = draft.chain_heads.size();
   const size_t saved_heads = draft.head_undo.size();
   std::vector<std::string> added;
   for (size_t i = 0; i < request.events.size(); ++i) {
@@ -646,6 +650,7 @@ absl::Status GroupWriter::PrepareEvents(Draft& draft, Request& request) {
       draft.index_keys.resize(saved_index_keys);
       draft.dedupe_puts.resize(saved_dedupe_puts);
       draft.tile_nodes.resize(saved_tile_nodes);
+      draft.chain_heads.resize(saved_chain_heads);
       UndoHeads(draft, saved_heads);
       for (const std::string& fresh : added) draft.fresh.erase(fresh);
       request.receipts.clear();
@@ -822,7 +827,7 @@ absl::StatusOr<v1::AppendReceipt> GroupWriter::AddEntry(Draft& draft, v1::Ledger
     if (node.level % kTreeTileHeight == 0) draft.tile_nodes.push_back(node);
   }
   draft.batch.Put(impl_.entries, SeqKey(seq), bytes);
-  draft.batch.Put(impl_.chain, SeqKey(seq), AsBytes(chain_head_));
+  draft.chain_heads.append(AsBytes(chain_head_));
   if (live != nullptr) described.header.set_key_id(live->id);
   CollectDerivedKeys(draft, described.header);
   v1::AppendReceipt receipt;
@@ -913,6 +918,15 @@ void GroupWriter::PutDerivedKeys(Draft& draft) {
   tiles_.TakeAdded([&](int tile_level, uint64_t tile_index, std::string_view hashes) {
     draft.batch.Merge(impl_.tree, TileKey(tile_level, tile_index), hashes);
   });
+  // Each chain tile the entries reach gets their hashes in it, appended.
+  const std::string_view heads = draft.chain_heads;
+  for (uint64_t seq = draft.first_seq, done = 0; done < heads.size();) {
+    const uint64_t room = kChainTileWidth - seq % kChainTileWidth;
+    const size_t take = std::min<size_t>(heads.size() - done, room * kHashBytes);
+    draft.batch.Merge(impl_.chain, ChainTileKey(seq), heads.substr(done, take));
+    done += take;
+    seq += take / kHashBytes;
+  }
   // Random keys go in sorted: the memtable's skip list then finds each
   // insert position from the last one instead of from its top.
   std::sort(draft.index_keys.begin(), draft.index_keys.end());

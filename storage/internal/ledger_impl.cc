@@ -153,7 +153,7 @@ std::vector<rocksdb::ColumnFamilyDescriptor> FamilyDescriptors(
     const bool compressed = !family.hashes && !(sealed && family.handle == &LedgerImpl::entries);
     descriptors.emplace_back(
         family.name, FamilyOptions(cache, family.point_lookups, family.pseudonym_keys, compressed));
-    if (family.handle == &LedgerImpl::tree) {
+    if (family.handle == &LedgerImpl::tree || family.handle == &LedgerImpl::chain) {
       descriptors.back().options.merge_operator = TileAppend();
     }
   }
@@ -260,6 +260,27 @@ absl::StatusOr<std::string> LedgerImpl::Get(rocksdb::ColumnFamilyHandle* family,
   return value;
 }
 
+absl::StatusOr<Hash> LedgerImpl::ChainHead(uint64_t seq, bool last) const {
+  const std::string key = ChainTileKey(seq);
+  rocksdb::PinnableSlice tile;
+  rocksdb::Status s = db->Get(rocksdb::ReadOptions(), chain, key, &tile);
+  const size_t offset = seq % kChainTileWidth * kHashBytes;
+  if (s.IsNotFound() || (s.ok() && tile.size() < offset + kHashBytes)) {
+    return absl::NotFoundError(StrCat("the chain hash of seq ", seq, " is missing"));
+  }
+  if (!s.ok()) return FromRocks(s, StrCat("read the chain hash of seq ", seq));
+  if (tile.size() % kHashBytes != 0) {
+    return absl::DataLossError(StrCat("the chain tile of seq ", seq, " is ", tile.size(),
+                                      " bytes, not whole hashes"));
+  }
+  if (last && tile.size() != offset + kHashBytes) {
+    return absl::DataLossError(StrCat("the chain tile of seq ", seq, " holds ",
+                                      tile.size() / kHashBytes, " hashes; a ledger of ", seq + 1,
+                                      " entries ends it with ", offset / kHashBytes + 1));
+  }
+  return *HashFromBytes(std::string_view(tile.data() + offset, kHashBytes));
+}
+
 absl::StatusOr<Hash> LedgerImpl::Node(int level, uint64_t index) const {
   const TileSpan span = LocateNode(level, index);
   const std::string key = TileKey(span.tile_level, span.tile_index);
@@ -337,7 +358,7 @@ absl::StatusOr<v1::AppendReceipt> LedgerImpl::ReceiptFor(uint64_t seq,
                                                          v1::LedgerEntry* entry_out) const {
   absl::StatusOr<std::vector<StoredEntry>> stored = ReadEntries({seq});
   if (!stored.ok()) return stored.status();
-  absl::StatusOr<std::string> chain_hash = Get(chain, SeqKey(seq));
+  absl::StatusOr<Hash> chain_hash = ChainHead(seq);
   if (!chain_hash.ok()) return chain_hash.status();
   StoredEntry& found = stored->front();
   v1::AppendReceipt receipt;
@@ -345,7 +366,7 @@ absl::StatusOr<v1::AppendReceipt> LedgerImpl::ReceiptFor(uint64_t seq,
                                                   : found.entry.access_event().event_id());
   receipt.set_seq(seq);
   receipt.set_leaf_hash(std::string(AsBytes(found.leaf_hash)));
-  receipt.set_chain_hash(*chain_hash);
+  receipt.set_chain_hash(std::string(AsBytes(*chain_hash)));
   // An erased entry's commit time went with its key; its hour remains.
   if (found.erased) {
     receipt.mutable_committed_at()->set_seconds(found.header.hour());

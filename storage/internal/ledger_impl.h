@@ -126,6 +126,10 @@ struct LedgerImpl {
     return [this](int level, uint64_t index) { return Node(level, index); };
   }
   absl::StatusOr<std::string> Get(rocksdb::ColumnFamilyHandle* family, std::string_view key) const;
+  // chain_seq, from its chain tile; NotFound if the tile does not reach it.
+  // With `last`, DataLoss if the tile goes on past it: the next group
+  // appends there.
+  absl::StatusOr<Hash> ChainHead(uint64_t seq, bool last = false) const;
   // The receipt of entry `seq`, and the entry itself if `entry` is set.
   absl::StatusOr<v1::AppendReceipt> ReceiptFor(uint64_t seq,
                                                v1::LedgerEntry* entry = nullptr) const;

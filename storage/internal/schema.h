@@ -2,7 +2,9 @@
 //
 // Column families (all keys big-endian so that they sort by number):
 //   entries  seq(8)                         -> E_seq, the exact hashed bytes
-//   chain    seq(8)                         -> chain_seq (32)
+//   chain    tile-index(8)                  -> chain_seq of every seq from
+//            256 × tile-index on, concatenated (32 bytes each, 1 to 256 of
+//            them); grows by appends like a tree tile
 //   tree     tile-level(1) tile-index(8)    -> a C2SP tlog-tiles tile: the
 //            hashes at tree level 8 × tile-level from node 256 × tile-index
 //            on, concatenated (32 bytes each, 1 to 256 of them); a tile
@@ -62,9 +64,13 @@ inline constexpr std::string_view kMetaFormat = "format";
 // history links, by header hash, and the subject map is kept. A ledger
 // without this mark holds plain LedgerEntry messages; format 2 had no
 // history links, format 3 linked by leaf hash, format 4 gave every sealed
-// entry a 'K' index key, format 5 stored the tree one key per node. This
-// version reads none of them.
-inline constexpr std::string_view kEntryFormat = "6";
+// entry a 'K' index key, format 5 stored the tree one key per node, format 6
+// stored a chain key per entry. This version reads none of them.
+inline constexpr std::string_view kEntryFormat = "7";
+
+// Chain hashes per key of the chain family: a group appends to one or two
+// keys instead of putting a key per entry.
+inline constexpr uint64_t kChainTileWidth = 256;
 
 inline void AppendBigEndian64(std::string& out, uint64_t value) {
   for (int shift = 56; shift >= 0; shift -= 8) {
@@ -83,6 +89,9 @@ inline std::string SeqKey(uint64_t seq) {
   AppendBigEndian64(key, seq);
   return key;
 }
+
+// The chain family's key that holds chain_seq.
+inline std::string ChainTileKey(uint64_t seq) { return SeqKey(seq / kChainTileWidth); }
 
 inline std::string CheckpointHistoryKey(uint64_t tree_size) {
   std::string key(kMetaCheckpointHistory);

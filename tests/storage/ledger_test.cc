@@ -86,13 +86,17 @@ TEST_F(LedgerTest, TruncatedLedgerIsCaughtAndRefusedByTheWriter) {
 TEST_F(LedgerTest, ALedgerMissingItsLastEntryNamesWhatIsMissingAndWhatToDo) {
   AppendMany(5);
   ASSERT_TRUE(ledger_->Checkpoint().ok());
-  for (const char* family : {internal::kEntriesFamily, internal::kChainFamily}) {
-    TamperWithStoredValue(family, internal::SeqKey(4), [](std::string&) { return false; });
-  }
+  TamperWithStoredValue(internal::kEntriesFamily, internal::SeqKey(4),
+                        [](std::string&) { return false; });
+  // Seq 4's chain hash is the last of chain tile 0.
+  TamperWithStoredValue(internal::kChainFamily, internal::ChainTileKey(4), [](std::string& tile) {
+    tile.resize(4 * kHashBytes);
+    return true;
+  });
   absl::Status reopened = OpenWritable();
   EXPECT_EQ(reopened.code(), absl::StatusCode::kNotFound) << reopened;
   for (const char* part :
-       {"cannot go on from the last entry (seq 4): chain key of seq 4 is missing",
+       {"cannot go on from the last entry (seq 4): the chain hash of seq 4 is missing",
         "records 5 entries; its latest signed checkpoint covers 5",
         "innsynctl verify --data-dir"}) {
     EXPECT_NE(reopened.message().find(part), std::string::npos) << reopened;
@@ -348,6 +352,103 @@ TEST_F(LedgerTest, TheTreeIsStoredAsTheTilesOfItsEdge) {
   EXPECT_EQ(stored, expected);
   Reopen(/*read_only=*/true);
   EXPECT_TRUE(ledger_->Verify().ok);
+}
+
+// The chain family holds each entry's chain hash in tiles of 256, appended
+// to by each group, also across a reopen in the middle of a tile and by a
+// group that fills one tile and starts the next.
+TEST_F(LedgerTest, TheChainIsStoredInTilesOfTwoHundredFiftySixHashes) {
+  std::string chain;
+  Hash head = kZeroHash;
+  auto append = [&](int count, int first) {
+    std::vector<v1::AccessEvent> events;
+    for (int i = first; i < first + count; ++i) events.push_back(JournalRead(i, "p", "a"));
+    for (const v1::AppendReceipt& receipt : Append(events)) {
+      head = ChainHash(head, *HashFromBytes(receipt.leaf_hash()));
+      ASSERT_EQ(receipt.chain_hash(), AsBytes(head));
+      chain.append(receipt.chain_hash());
+    }
+  };
+  append(100, 0);
+  Reopen(/*read_only=*/false);
+  append(200, 100);  // fills tile 0, begins tile 1
+  append(1, 300);
+  ASSERT_EQ(ledger_->Size(), 301u);
+  ledger_.reset();
+  std::map<std::string, std::string> stored;
+  {
+    std::unique_ptr<RawLedger> raw = RawLedger::Open(dir_.path(), /*read_only=*/true);
+    ASSERT_NE(raw, nullptr);
+    std::unique_ptr<rocksdb::Iterator> it(
+        raw->db().NewIterator(rocksdb::ReadOptions(), raw->family(internal::kChainFamily)));
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      stored[it->key().ToString()] = it->value().ToString();
+    }
+  }
+  const std::map<std::string, std::string> expected = {
+      {internal::SeqKey(0), chain.substr(0, 256 * kHashBytes)},
+      {internal::SeqKey(1), chain.substr(256 * kHashBytes)},  // 45 hashes
+  };
+  EXPECT_EQ(stored, expected);
+  Reopen(/*read_only=*/true);
+  VerifyReport report = ledger_->Verify();
+  EXPECT_TRUE(report.ok) << report.problem;
+  EXPECT_EQ(*ledger_->ChainAt(300), *HashFromBytes(chain.substr(299 * kHashBytes, kHashBytes)));
+}
+
+TEST_F(LedgerTest, VerificationFindsAChangedChainHashInItsTile) {
+  AppendMany(300);
+  TamperWithStoredValue(internal::kChainFamily, internal::ChainTileKey(100), [](std::string& tile) {
+    tile[100 * kHashBytes + 7] ^= 1;
+    return true;
+  });
+  VerifyReport report = ledger_->Verify();
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_seq, 100u);
+  EXPECT_EQ(report.problem, "stored chain hash differs from the recomputed chain");
+}
+
+// A chain tile with a hash too many would put every later hash one place
+// off; verification names the tile, and the writer does not append to it.
+TEST_F(LedgerTest, AChainTileOfTheWrongWidthIsCaught) {
+  AppendMany(300);
+  ASSERT_TRUE(ledger_->Checkpoint().ok());
+  TamperWithStoredValue(internal::kChainFamily, internal::ChainTileKey(0), [](std::string& tile) {
+    tile.append(tile.substr(0, kHashBytes));
+    return true;
+  });
+  VerifyReport report = ledger_->Verify();
+  EXPECT_FALSE(report.ok);
+  EXPECT_EQ(report.first_bad_seq, 256u);
+  EXPECT_EQ(report.problem, "chain tile 0 holds 8224 bytes, not a full tile's 8192");
+
+  TamperWithStoredValue(internal::kChainFamily, internal::ChainTileKey(299),
+                        [](std::string& tile) {
+                          tile.append(tile.substr(0, kHashBytes));
+                          return true;
+                        });
+  absl::Status reopened = OpenWritable();
+  EXPECT_EQ(reopened.code(), absl::StatusCode::kDataLoss) << reopened;
+  EXPECT_NE(reopened.message().find(
+                "the chain tile of seq 299 holds 45 hashes; a ledger of 300 entries ends it with 44"),
+            std::string::npos)
+      << reopened;
+}
+
+// Format 6 kept a chain key per entry, which this version does not read.
+TEST_F(LedgerTest, ALedgerOfAnEarlierFormatIsRefusedNamingBothFormats) {
+  AppendMany(3);
+  ledger_.reset();
+  testing::TamperWithStoredValue(dir_.path(), internal::kMetaFamily,
+                                 std::string(internal::kMetaFormat), [](std::string& format) {
+                                   format = "6";
+                                   return true;
+                                 });
+  absl::Status reopened = OpenWritable();
+  EXPECT_EQ(reopened.code(), absl::StatusCode::kFailedPrecondition) << reopened;
+  EXPECT_NE(reopened.message().find("has entry format 6; this innsyn reads format 7"),
+            std::string::npos)
+      << reopened;
 }
 
 TEST_F(LedgerTest, ReadOnlyLedgerRefusesAppends) {

@@ -35,8 +35,8 @@ std::unique_ptr<RawLedger> RawLedger::Open(const std::string& dir, bool read_onl
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   for (const std::string& name : names) {
     families.emplace_back(name, rocksdb::ColumnFamilyOptions());
-    // Tiles are stored as appends (storage/internal/tree_tiles.h).
-    if (name == storage::internal::kTreeFamily) {
+    // Tiles and chain tiles are stored as appends (storage/internal/tree_tiles.h).
+    if (name == storage::internal::kTreeFamily || name == storage::internal::kChainFamily) {
       families.back().options.merge_operator = storage::internal::TileAppend();
     }
   }
