@@ -270,8 +270,8 @@ absl::StatusOr<Hash> LedgerImpl::ChainHead(uint64_t seq, bool last) const {
   }
   if (!s.ok()) return FromRocks(s, StrCat("read the chain hash of seq ", seq));
   if (tile.size() % kHashBytes != 0) {
-    return absl::DataLossError(StrCat("the chain tile of seq ", seq, " is ", tile.size(),
-                                      " bytes, not whole hashes"));
+    return absl::DataLossError(
+        StrCat("the chain tile of seq ", seq, " is ", tile.size(), " bytes, not whole hashes"));
   }
   if (last && tile.size() != offset + kHashBytes) {
     return absl::DataLossError(StrCat("the chain tile of seq ", seq, " holds ",

@@ -422,16 +422,16 @@ TEST_F(LedgerTest, AChainTileOfTheWrongWidthIsCaught) {
   EXPECT_EQ(report.first_bad_seq, 256u);
   EXPECT_EQ(report.problem, "chain tile 0 holds 8224 bytes, not a full tile's 8192");
 
-  TamperWithStoredValue(internal::kChainFamily, internal::ChainTileKey(299),
-                        [](std::string& tile) {
-                          tile.append(tile.substr(0, kHashBytes));
-                          return true;
-                        });
+  TamperWithStoredValue(internal::kChainFamily, internal::ChainTileKey(299), [](std::string& tile) {
+    tile.append(tile.substr(0, kHashBytes));
+    return true;
+  });
   absl::Status reopened = OpenWritable();
   EXPECT_EQ(reopened.code(), absl::StatusCode::kDataLoss) << reopened;
-  EXPECT_NE(reopened.message().find(
-                "the chain tile of seq 299 holds 45 hashes; a ledger of 300 entries ends it with 44"),
-            std::string::npos)
+  EXPECT_NE(
+      reopened.message().find(
+          "the chain tile of seq 299 holds 45 hashes; a ledger of 300 entries ends it with 44"),
+      std::string::npos)
       << reopened;
 }
 
