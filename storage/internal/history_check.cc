@@ -1,11 +1,13 @@
 #include "storage/internal/history_check.h"
 
+#include <tuple>
 #include <utility>
 #include <vector>
 
 #include "base/strings.h"
 #include "rocksdb/iterator.h"
 #include "storage/internal/map_store.h"
+#include "storage/pseudonym.h"
 
 namespace innsyn::storage::internal {
 namespace {
@@ -25,9 +27,13 @@ std::optional<std::string> HistoryCheck::Link(const v1::SealedEntry& header, Map
     }
     return std::nullopt;
   }
-  id_.assign(1, static_cast<char>(space));
-  id_.append(links.pseudonym);
-  MapValue& head = heads_[id_];  // count 0: a history not begun
+  // An entry's bytes are checked against nothing yet: a header changed on
+  // disk is reported, never trusted to be well formed.
+  if (links.pseudonym.size() != Pseudonymizer::kPseudonymBytes) {
+    return StrCat("entry ", seq, " names its ", Whose(space), " by ", links.pseudonym.size(),
+                  " bytes, not a ", Pseudonymizer::kPseudonymBytes, "-byte pseudonym");
+  }
+  MapValue& head = heads_[MakeHistoryKey(space, links.pseudonym)];  // count 0: not begun
   if (links.count != head.count + 1) {
     return StrCat("entry ", seq, " says it is entry ", links.count, " of its ", Whose(space),
                   "'s history; the entries before it make it entry ", head.count + 1);
@@ -62,7 +68,7 @@ absl::flat_hash_map<Hash, MapValue> HistoryCheck::Leaves() const {
   absl::flat_hash_map<Hash, MapValue> leaves;
   leaves.reserve(heads_.size());
   for (const auto& [id, head] : heads_) {
-    leaves.emplace(MapKey(static_cast<MapSpace>(id[0]), std::string_view(id).substr(1)), head);
+    leaves.emplace(MapKey(static_cast<MapSpace>(id[0]), View(id).substr(1)), head);
   }
   return leaves;
 }
@@ -84,7 +90,9 @@ std::optional<std::string> HistoryCheck::CompareStoredHeads(rocksdb::Iterator& m
     if (!head) return StrCat("a stored head of the subject map is corrupt");
     const MapSpace space = head->space;
     const MapValue& value = head->value;
-    auto it = heads_.find(std::string(head->history_id));
+    auto it = head->history_id.size() == std::tuple_size_v<HistoryKey>
+                  ? heads_.find(MakeHistoryKey(space, head->history_id.substr(1)))
+                  : heads_.end();
     if (it == heads_.end()) {
       return StrCat("the subject map stores a head for a ", Whose(space),
                     "'s history that no entry begins");

@@ -17,6 +17,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "innsyn/v1/ledger.pb.h"
 #include "storage/hash.h"
+#include "storage/internal/map_store.h"
 #include "storage/subject_map.h"
 
 namespace rocksdb {
@@ -45,9 +46,9 @@ class HistoryCheck {
                                   const Hash& header_hash);
 
   // By history id (space and pseudonym): the map key, a hash, is computed
-  // for Leaves() only, not for every entry.
-  absl::flat_hash_map<std::string, MapValue> heads_;
-  std::string id_;  // scratch
+  // for Leaves() only, not for every entry. The id is held in the table,
+  // not behind a pointer: a lookup for every entry then touches one slot.
+  absl::flat_hash_map<HistoryKey, MapValue> heads_;
 };
 
 }  // namespace innsyn::storage::internal

@@ -404,6 +404,11 @@ TEST(HistoryCheck, FindsEveryLinkThatTheEntriesBeforeItDoNotImply) {
   v1::SealedEntry query = access(2, 3, 1, std::string(AsBytes(hash1)));
   query.set_kind(v1::ENTRY_KIND_QUERY_RECORD);
   EXPECT_EQ(add_third(query), "entry 2 joins no subject's history, yet carries a link to one");
+  // A header changed on disk is reported, whatever its pseudonym's length.
+  v1::SealedEntry short_name = access(2, 3, 1, std::string(AsBytes(hash1)));
+  short_name.set_subject(std::string(15, 'P'));
+  EXPECT_EQ(add_third(short_name),
+            "entry 2 names its subject by 15 bytes, not a 16-byte pseudonym");
 }
 
 TEST(SubjectMapVectors, RootAndProofsMatchAnIndependentImplementation) {
