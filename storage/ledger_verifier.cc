@@ -1,8 +1,9 @@
 // A verification pass in two threads, one pass each over their column
-// families: the reader thread walks the entries, checks that each parses and
-// names its own seq, and hashes it into a leaf; the calling thread takes the
-// leaves in order, recomputes the chain and the tree, and compares them with
-// the stored chain hashes, tree tiles and the latest signed checkpoint. The
+// families: the reader thread walks the entries, checks that each parses,
+// names its own seq and links into its histories, and passes its bytes on;
+// the calling thread hashes them into leaves in order, recomputes the chain
+// and the tree, and compares them with the stored chain tiles, tree tiles
+// and the latest signed checkpoint. The
 // first problem by seq is reported, whichever thread finds it. With index
 // checking, a third thread digests the stored index and event-id keys
 // meanwhile, to compare with the digest of those the entries imply (see
@@ -90,13 +91,22 @@ struct Problem {
   std::string text;
 };
 
-// Leaves for seqs [first_seq, first_seq + leaves.size()), then possibly the
-// problem that stopped the reader right after them.
+// The stored bytes of entries [first_seq, first_seq + ends.size()), then
+// possibly the problem that stopped the reader right after them. Entry i
+// is `bytes` from ends[i - 1] (0 for the first) to ends[i]: the consumer
+// hashes them into leaves, which takes that work off the reader.
 struct LeafBatch {
   uint64_t first_seq = 0;
-  std::vector<Hash> leaves;
+  std::string bytes;
+  std::vector<size_t> ends;
   std::optional<Problem> problem;
   bool last = false;
+
+  size_t size() const { return ends.size(); }
+  std::string_view entry(size_t i) const {
+    const size_t begin = i == 0 ? 0 : ends[i - 1];
+    return std::string_view(bytes).substr(begin, ends[i] - begin);
+  }
 };
 
 // A full pass's check of the histories and the subject map: the links of
@@ -211,7 +221,8 @@ void LeafReader::Run() {
       batch.problem = Problem{seq, StrCat("entry says it is seq ", entry->seq())};
       break;
     }
-    batch.leaves.push_back(LeafHash(std::string_view(bytes.data(), bytes.size())));
+    batch.bytes.append(bytes.data(), bytes.size());
+    batch.ends.push_back(batch.bytes.size());
     if (expected_) expected_->Add(*entry);
     if (maps_ != nullptr) {
       if (std::optional<std::string> links =
@@ -227,12 +238,14 @@ void LeafReader::Run() {
     arena.Reset();  // `entry` is gone from here on
     ++seq;
     it->Next();
-    if (batch.leaves.size() == kLeavesPerBatch) {
+    if (batch.size() == kLeavesPerBatch) {
       uint64_t next_first = batch.first_seq + kLeavesPerBatch;
+      const size_t filled = batch.bytes.size();
       if (!Push(std::move(batch))) return;
       batch = LeafBatch{};
       batch.first_seq = next_first;
-      batch.leaves.reserve(kLeavesPerBatch);
+      batch.bytes.reserve(filled);
+      batch.ends.reserve(kLeavesPerBatch);
     }
   }
   batch.last = true;
@@ -411,8 +424,8 @@ bool Pass::CheckLeaves(LeafReader& reader) {
   bool going = true;
   while (going) {
     LeafBatch batch = reader.Next();
-    for (size_t i = 0; i < batch.leaves.size() && going; ++i) {
-      going = CheckLeaf(batch.first_seq + i, batch.leaves[i]);
+    for (size_t i = 0; i < batch.size() && going; ++i) {
+      going = CheckLeaf(batch.first_seq + i, LeafHash(batch.entry(i)));
     }
     if (going && batch.problem) going = Fail(batch.problem->seq, batch.problem->text);
     if (batch.last) break;
