@@ -39,6 +39,9 @@ using internal::LedgerImpl;
 constexpr size_t kVerifyReadaheadBytes = 1 << 20;
 constexpr int kMaxTreeLevels = 64;
 constexpr size_t kLeavesPerBatch = 4096;
+// A batch of entries ends at this many bytes too: the queue then holds at
+// most kMaxQueuedBatches MiB of entries, however large they are.
+constexpr size_t kBatchBytes = size_t{1} << 20;
 constexpr size_t kMaxQueuedBatches = 8;
 constexpr size_t kParseArenaBytes = 64 << 10;
 
@@ -238,13 +241,12 @@ void LeafReader::Run() {
     arena.Reset();  // `entry` is gone from here on
     ++seq;
     it->Next();
-    if (batch.size() == kLeavesPerBatch) {
-      uint64_t next_first = batch.first_seq + kLeavesPerBatch;
-      const size_t filled = batch.bytes.size();
+    if (batch.size() == kLeavesPerBatch || batch.bytes.size() >= kBatchBytes) {
+      const uint64_t next_first = batch.first_seq + batch.size();
       if (!Push(std::move(batch))) return;
       batch = LeafBatch{};
       batch.first_seq = next_first;
-      batch.bytes.reserve(filled);
+      batch.bytes.reserve(kBatchBytes + kBatchBytes / 4);
       batch.ends.reserve(kLeavesPerBatch);
     }
   }
