@@ -13,6 +13,8 @@
 #include <chrono>
 #include <deque>
 #include <memory>
+#include <optional>
+#include <string_view>
 #include <thread>
 #include <vector>
 
@@ -87,6 +89,27 @@ absl::StatusOr<IndexDigests> StoredKeys(const LedgerImpl& ledger, const internal
   }
   if (!it->status().ok()) return FromRocks(it->status(), "event-id scan");
   return digests;
+}
+
+// A pass reads the chain's tiles, and each tree level's, in order, with an
+// iterator at the tile of the hash before. If the next hash is in the next
+// tile, moves there; the size of the tile it leaves, if that is not full
+// (`full_bytes`).
+std::optional<size_t> StepToTile(rocksdb::Iterator& it, std::string_view key, size_t full_bytes) {
+  if (!it.Valid() || it.key() == key) return std::nullopt;
+  if (it.value().size() != full_bytes) return it.value().size();
+  it.Next();
+  return std::nullopt;
+}
+
+// The hash at byte `offset` of tile `key`, if `it` is at that tile and the
+// tile reaches it. Valid until `it` moves.
+std::optional<std::string_view> HashInTile(const rocksdb::Iterator& it, std::string_view key,
+                                           size_t offset) {
+  if (!it.Valid() || it.key() != key || it.value().size() < offset + kHashBytes) {
+    return std::nullopt;
+  }
+  return std::string_view(it.value().data() + offset, kHashBytes);
 }
 
 struct Problem {
@@ -438,26 +461,20 @@ bool Pass::CheckLeaves(LeafReader& reader) {
 
 bool Pass::CheckLeaf(uint64_t seq, const Hash& leaf) {
   const std::string key = internal::ChainTileKey(seq);
-  if (chain_it_->Valid() && chain_it_->key() != key) {
-    // The next hash is in the next tile: the one before must be full.
-    if (chain_it_->value().size() != internal::kChainTileWidth * kHashBytes) {
-      return Fail(seq, StrCat("chain tile ", seq / internal::kChainTileWidth - 1, " holds ",
-                              chain_it_->value().size(), " bytes, not a full tile's ",
-                              internal::kChainTileWidth * kHashBytes));
-    }
-    chain_it_->Next();
+  constexpr size_t kFullChainTile = internal::kChainTileWidth * kHashBytes;
+  if (std::optional<size_t> short_tile = StepToTile(*chain_it_, key, kFullChainTile)) {
+    return Fail(seq, StrCat("chain tile ", seq / internal::kChainTileWidth - 1, " holds ",
+                            *short_tile, " bytes, not a full tile's ", kFullChainTile));
   }
-  const size_t offset = seq % internal::kChainTileWidth * kHashBytes;
-  if (!chain_it_->Valid() || chain_it_->key() != key ||
-      chain_it_->value().size() < offset + kHashBytes) {
-    return Fail(seq, "chain hash is missing");
-  }
+  const std::optional<std::string_view> stored =
+      HashInTile(*chain_it_, key, seq % internal::kChainTileWidth * kHashBytes);
+  if (!stored) return Fail(seq, "chain hash is missing");
   chain_ = ChainHash(chain_, leaf);
   // Level 0 first: a changed entry shows as a leaf that no longer matches.
   for (const CompactRange::Node& node : range_.Append(leaf)) {
     if (!CheckNode(node, seq)) return false;
   }
-  if (std::string_view(chain_it_->value().data() + offset, kHashBytes) != AsBytes(chain_)) {
+  if (*stored != AsBytes(chain_)) {
     return Fail(seq, "stored chain hash differs from the recomputed chain");
   }
   return CheckCheckpoint();
@@ -474,21 +491,16 @@ bool Pass::CheckNode(const CompactRange::Node& node, uint64_t seq) {
   if (!it) {
     it.reset(ledger_.db->NewIterator(read_options_, ledger_.tree));
     it->Seek(key);
-  } else if (it->Valid() && it->key() != key) {
-    // The next node is in the next tile: the one before must be full.
-    if (it->value().size() != internal::kFullTileBytes) {
-      return Fail(
-          seq, StrCat("tree tile (", tile_level, ", ", tile_index - 1, ") holds ",
-                      it->value().size(), " bytes, not a full tile's ", internal::kFullTileBytes));
-    }
-    it->Next();
+  } else if (std::optional<size_t> short_tile = StepToTile(*it, key, internal::kFullTileBytes)) {
+    return Fail(seq, StrCat("tree tile (", tile_level, ", ", tile_index - 1, ") holds ",
+                            *short_tile, " bytes, not a full tile's ", internal::kFullTileBytes));
   }
-  const size_t offset = node.index % internal::kTreeTileWidth * kHashBytes;
-  if (!it->Valid() || it->key() != key || it->value().size() < offset + kHashBytes) {
+  const std::optional<std::string_view> stored =
+      HashInTile(*it, key, node.index % internal::kTreeTileWidth * kHashBytes);
+  if (!stored) {
     return Fail(seq, StrCat("tree node (", node.level, ", ", node.index, ") is missing"));
   }
-  const std::string_view tile(it->value().data(), it->value().size());
-  if (tile.substr(offset, kHashBytes) != AsBytes(node.hash)) {
+  if (*stored != AsBytes(node.hash)) {
     if (node.level == 0) return Fail(seq, "entry bytes do not match the stored leaf hash");
     return Fail(seq, StrCat("tree node (", node.level, ", ", node.index,
                             ") differs from the recomputed tree"));

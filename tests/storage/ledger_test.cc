@@ -22,6 +22,20 @@ using innsyn::testing::RawLedger;
 
 class LedgerTest : public innsyn::testing::LedgerFixture {};
 
+// Every key of `family`, with its value, in the closed ledger in `dir`.
+std::map<std::string, std::string> StoredFamily(const std::string& dir, const char* family) {
+  std::map<std::string, std::string> stored;
+  std::unique_ptr<RawLedger> raw = RawLedger::Open(dir, /*read_only=*/true);
+  EXPECT_NE(raw, nullptr);
+  if (raw == nullptr) return stored;
+  std::unique_ptr<rocksdb::Iterator> it(
+      raw->db().NewIterator(rocksdb::ReadOptions(), raw->family(family)));
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    stored[it->key().ToString()] = it->value().ToString();
+  }
+  return stored;
+}
+
 TEST_F(LedgerTest, AppendAssignsConsecutiveSeqsAndChainsHashes) {
   std::vector<v1::AppendReceipt> receipts =
       Append({JournalRead(0, "p1", "a1"), JournalRead(1, "p2", "a1"), JournalRead(2, "p1", "a2")});
@@ -332,16 +346,8 @@ TEST_F(LedgerTest, TheTreeIsStoredAsTheTilesOfItsEdge) {
     level_one.append(AsBytes(level[0]));
   }
   ledger_.reset();
-  std::map<std::string, std::string> stored;
-  {
-    std::unique_ptr<RawLedger> raw = RawLedger::Open(dir_.path(), /*read_only=*/true);
-    ASSERT_NE(raw, nullptr);
-    std::unique_ptr<rocksdb::Iterator> it(
-        raw->db().NewIterator(rocksdb::ReadOptions(), raw->family(internal::kTreeFamily)));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      stored[it->key().ToString()] = it->value().ToString();
-    }
-  }
+  const std::map<std::string, std::string> stored =
+      StoredFamily(dir_.path(), internal::kTreeFamily);
   const std::map<std::string, std::string> expected = {
       {internal::TileKey(0, 0), leaves.substr(0, 256 * kHashBytes)},
       {internal::TileKey(0, 1), leaves.substr(256 * kHashBytes, 256 * kHashBytes)},
@@ -375,16 +381,8 @@ TEST_F(LedgerTest, TheChainIsStoredInTilesOfTwoHundredFiftySixHashes) {
   append(1, 300);
   ASSERT_EQ(ledger_->Size(), 301u);
   ledger_.reset();
-  std::map<std::string, std::string> stored;
-  {
-    std::unique_ptr<RawLedger> raw = RawLedger::Open(dir_.path(), /*read_only=*/true);
-    ASSERT_NE(raw, nullptr);
-    std::unique_ptr<rocksdb::Iterator> it(
-        raw->db().NewIterator(rocksdb::ReadOptions(), raw->family(internal::kChainFamily)));
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      stored[it->key().ToString()] = it->value().ToString();
-    }
-  }
+  const std::map<std::string, std::string> stored =
+      StoredFamily(dir_.path(), internal::kChainFamily);
   const std::map<std::string, std::string> expected = {
       {internal::SeqKey(0), chain.substr(0, 256 * kHashBytes)},
       {internal::SeqKey(1), chain.substr(256 * kHashBytes)},  // 45 hashes
